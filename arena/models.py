@@ -1,0 +1,313 @@
+"""Arena's domain model: prompt sets, contenders, answers, comparisons, human votes,
+imported verdicts and rating snapshots. LLM judgments live in ``judge.models``.
+
+Integrity lives in the database (unique and check constraints), not only in forms: one answer
+per (prompt, contender), one vote per (rater, comparison), one comparison per answer pair and
+turn. Models hold fields, constraints and tiny properties; services do the writing.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+WINNER_CHOICES = [
+    ("model_a", "Model A"),
+    ("model_b", "Model B"),
+    ("tie", "Tie"),
+    ("both_bad", "Both are bad"),
+]
+
+
+class PromptSet(models.Model):
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    source = models.TextField(blank=True, help_text="Where the prompts come from.")
+    license = models.CharField(max_length=200, blank=True)
+    bundled = models.BooleanField(default=False, help_text="Shipped with Arena and loaded by load_prompt_sets.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class Prompt(models.Model):
+    prompt_set = models.ForeignKey(PromptSet, on_delete=models.CASCADE, related_name="prompts")
+    external_id = models.CharField(max_length=200, help_text="The id the source uses (question_id).")
+    category = models.CharField(max_length=100, blank=True, db_index=True)
+    turns = models.JSONField(help_text="The user messages, one per turn.")
+    references = models.JSONField(default=list, blank=True, help_text="Reference answers, one per turn.")
+    metadata = models.JSONField(default=dict, blank=True)
+    position = models.PositiveIntegerField(default=0, help_text="Order within the set.")
+
+    class Meta:
+        ordering = ["prompt_set", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["prompt_set", "external_id"], name="unique_prompt_external_id"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prompt_set.slug}/{self.external_id}"
+
+    @property
+    def turn_count(self) -> int:
+        return len(self.turns)
+
+
+class Contender(models.Model):
+    """A model under test. Its answers are imported or generated through its endpoint."""
+
+    name = models.CharField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    # Generation through an OpenAI-compatible endpoint (optional; see judge.generation).
+    base_url = models.URLField(blank=True)
+    api_model = models.CharField(max_length=200, blank=True, help_text="Model name sent to the endpoint.")
+    api_key_env = models.CharField(
+        max_length=100, blank=True, help_text="Name of the environment variable holding the API key."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContenderAlias(models.Model):
+    """Other spellings of a contender's name in imported files (``gpt35`` for gpt-3.5-turbo)."""
+
+    contender = models.ForeignKey(Contender, on_delete=models.CASCADE, related_name="aliases")
+    alias = models.CharField(max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["alias"]
+        verbose_name_plural = "contender aliases"
+
+    def __str__(self) -> str:
+        return f"{self.alias} → {self.contender.name}"
+
+
+class Answer(models.Model):
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="answers")
+    contender = models.ForeignKey(Contender, on_delete=models.CASCADE, related_name="answers")
+    turns = models.JSONField(help_text="The contender's reply to each turn.")
+    token_counts = models.JSONField(default=list, help_text="Tokens per turn (approximate unless generated).")
+    # Per turn: [tokens, headers, list_items, bold] — the covariates of style-controlled ratings.
+    style = models.JSONField(default=list)
+    external_id = models.CharField(max_length=200, blank=True, db_index=True)
+    origin = models.CharField(max_length=200, blank=True, help_text="Import file or 'generated'.")
+    reveals_identity = models.BooleanField(
+        default=False, help_text="Mentions a model or vendor name; left out of human comparisons by default."
+    )
+    metadata = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["prompt", "contender"]
+        constraints = [
+            models.UniqueConstraint(fields=["prompt", "contender"], name="unique_answer_per_prompt_contender"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contender.name} on {self.prompt}"
+
+
+class Comparison(models.Model):
+    """Two answers to the same prompt, judged on one turn.
+
+    The pair is stored in a canonical order (``answer_a_id < answer_b_id``) so a pair exists
+    once per turn; which answer a rater or judge saw first is recorded on the vote/judgment.
+    """
+
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="comparisons")
+    answer_a = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="+")
+    answer_b = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="+")
+    turn = models.PositiveSmallIntegerField(default=1)
+    is_gold = models.BooleanField(default=False, help_text="Has a known answer, used to check raters.")
+    gold_winner = models.CharField(max_length=10, choices=WINNER_CHOICES, blank=True)
+    target_votes = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Overrides the default.")
+    vote_count = models.PositiveIntegerField(default=0, help_text="Denormalised for choosing the next comparison.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["answer_a", "answer_b", "turn"], name="unique_comparison_pair_turn"),
+            models.CheckConstraint(condition=Q(answer_a__lt=F("answer_b")), name="comparison_canonical_order"),
+            models.CheckConstraint(condition=Q(turn__gte=1), name="comparison_turn_positive"),
+        ]
+        indexes = [models.Index(fields=["vote_count", "id"], name="comparison_queue_idx")]
+
+    def __str__(self) -> str:
+        return f"Comparison {self.pk} ({self.prompt}, turn {self.turn})"
+
+
+class RaterPool(models.Model):
+    """A group of raters, e.g. one per study or per annotation vendor."""
+
+    name = models.CharField(max_length=200, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="rater_pools", blank=True)
+    prompt_sets = models.ManyToManyField(PromptSet, related_name="rater_pools", blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Assignment(models.Model):
+    """A comparison leased to one rater, with the side order they are shown.
+
+    The lease expires; an expired, unvoted assignment returns the comparison to the pool.
+    """
+
+    class Status(models.TextChoices):
+        LEASED = "leased"
+        VOTED = "voted"
+        SKIPPED = "skipped"
+        EXPIRED = "expired"
+
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="assignments")
+    a_shown_first = models.BooleanField(help_text="True when the comparison's answer A sits on the left.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.LEASED, db_index=True)
+    leased_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+    skip_reason = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rater", "comparison"], name="unique_assignment_per_rater"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rater} ← {self.comparison} ({self.status})"
+
+
+GRADE_CHOICES = [
+    ("A", "A: valid and satisfying"),
+    ("B", "B: acceptable with minor imperfections"),
+    ("C", "C: responds to the instruction but has significant errors"),
+    ("D", "D: irrelevant or invalid"),
+]
+HHH_CHOICES = [("model_a", "A is better"), ("model_b", "B is better"), ("same", "The same")]
+
+
+class Vote(models.Model):
+    """A human rater's verdict on one comparison. ``winner`` names the comparison's answers
+    (``model_a`` = ``comparison.answer_a``), never the screen side; the side order is kept in
+    ``a_shown_first``."""
+
+    rater = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="votes")
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="votes")
+    assignment = models.OneToOneField(Assignment, on_delete=models.PROTECT, related_name="vote", null=True)
+    a_shown_first = models.BooleanField()
+    winner = models.CharField(max_length=10, choices=WINNER_CHOICES)
+    grade_a = models.CharField(max_length=1, choices=GRADE_CHOICES, blank=True)
+    grade_b = models.CharField(max_length=1, choices=GRADE_CHOICES, blank=True)
+    helpful = models.CharField(max_length=10, choices=HHH_CHOICES, blank=True)
+    honest = models.CharField(max_length=10, choices=HHH_CHOICES, blank=True)
+    harmless = models.CharField(max_length=10, choices=HHH_CHOICES, blank=True)
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    seconds_spent = models.FloatField(null=True, blank=True, help_text="From lease to vote.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rater", "comparison"], name="unique_vote_per_rater_comparison"),
+            models.CheckConstraint(
+                condition=Q(winner__in=["model_a", "model_b", "tie", "both_bad"]), name="vote_winner_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Vote {self.pk}: {self.rater} on {self.comparison_id}: {self.winner}"
+
+
+class ImportBatch(models.Model):
+    """One imported file. The (kind, source, sha256) key makes re-importing a file a no-op."""
+
+    class Kind(models.TextChoices):
+        ANSWERS = "answers"
+        VERDICTS = "verdicts"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    source = models.CharField(max_length=200, help_text="Verdict source name, or the prompt set for answers.")
+    file_name = models.CharField(max_length=500)
+    sha256 = models.CharField(max_length=64)
+    format = models.CharField(max_length=50)
+    prompt_set = models.ForeignKey(PromptSet, on_delete=models.SET_NULL, null=True, blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "source", "sha256"], name="unique_import_per_file"),
+        ]
+        verbose_name_plural = "import batches"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.file_name} → {self.source}"
+
+
+class VerdictSource(models.Model):
+    """A named origin of imported verdicts: ``prd-human``, ``mtbench-gpt4`` ...
+
+    Battles from it carry the source name ``import:<name>``. ``is_human`` tells reports whether
+    these are people's votes or an LLM's judgments.
+    """
+
+    name = models.SlugField(max_length=100, unique=True)
+    is_human = models.BooleanField(default=False)
+    description = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportedVerdict(models.Model):
+    """A pairwise verdict read from a file (a human vote or an LLM judgment recorded elsewhere)."""
+
+    source = models.ForeignKey(VerdictSource, on_delete=models.CASCADE, related_name="verdicts")
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="verdicts")
+    line = models.PositiveIntegerField()
+    model_a = models.ForeignKey(Contender, on_delete=models.CASCADE, related_name="+")
+    model_b = models.ForeignKey(Contender, on_delete=models.CASCADE, related_name="+")
+    winner = models.CharField(max_length=10, choices=WINNER_CHOICES, blank=True, help_text="Empty: unparsable.")
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    question_ref = models.CharField(max_length=200, blank=True, help_text="The source's prompt id, linked or not.")
+    turn = models.PositiveSmallIntegerField(default=1)
+    position_known = models.BooleanField(default=True, help_text="model_a was shown first.")
+    # 1 and 2 are the two presentation orders of one LLM judgment; 0 is a single verdict.
+    judged_order = models.PositiveSmallIntegerField(default=0)
+    rater = models.CharField(max_length=200, blank=True)
+    tstamp = models.FloatField(null=True, blank=True)
+    raw_output = models.TextField(blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "line", "judged_order"], name="unique_verdict_per_batch_line"),
+        ]
+        indexes = [models.Index(fields=["source", "prompt"], name="imported_verdict_source_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.model_a} vs {self.model_b} → {self.winner or 'unparsed'}"
+
+
+class RatingSnapshot(models.Model):
+    """A computed leaderboard (or report) for one set of filters, served without recomputing."""
+
+    key = models.CharField(max_length=400, unique=True, help_text="Canonical form of the filters.")
+    params = models.JSONField(default=dict)
+    result = models.JSONField(default=dict)
+    battle_count = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField(auto_now=True)
+    seconds = models.FloatField(default=0.0, help_text="How long the computation took.")
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,125 @@
+"""LLM judges as configuration, their batch runs and their judgments.
+
+A judgment is one request to a judge: for pairwise modes one row per presentation order of a
+comparison (order 1 shows the comparison's answer A first, order 2 shows answer B first), so
+position bias can be read from the stored per-order verdicts. The API key is never stored:
+``api_key_env`` names the environment variable that holds it.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from arena.models import Answer, Comparison, Contender, PromptSet
+
+
+class Judge(models.Model):
+    name = models.SlugField(max_length=100, unique=True)
+    base_url = models.URLField(blank=True, help_text="Empty: OPENAI_BASE_URL, else the OpenAI API.")
+    model = models.CharField(max_length=200)
+    api_key_env = models.CharField(max_length=100, default="OPENAI_API_KEY")
+    temperature = models.FloatField(default=0.0)
+    max_tokens = models.PositiveIntegerField(default=1024)
+    max_concurrent = models.PositiveIntegerField(default=8, help_text="Requests in flight across all workers.")
+    requests_per_minute = models.PositiveIntegerField(default=600)
+    price_input_per_million = models.DecimalField(max_digits=10, decimal_places=4, default=0)
+    price_output_per_million = models.DecimalField(max_digits=10, decimal_places=4, default=0)
+    template_set = models.CharField(max_length=100, default="arena-v1")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class JudgeRun(models.Model):
+    class Mode(models.TextChoices):
+        PAIRWISE = "pairwise"
+        SINGLE = "single"
+        GRADE = "grade"
+        HHH = "hhh"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        CANCELLED = "cancelled"
+        FAILED = "failed"
+
+    class Inconsistent(models.TextChoices):
+        TIE = "tie", "Count as a tie"
+        DROP = "drop", "Drop the comparison"
+
+    judge = models.ForeignKey(Judge, on_delete=models.PROTECT, related_name="runs")
+    prompt_set = models.ForeignKey(PromptSet, on_delete=models.PROTECT, related_name="judge_runs")
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.PAIRWISE)
+    contenders = models.ManyToManyField(Contender, related_name="judge_runs", blank=True)
+    baseline = models.ForeignKey(Contender, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    inconsistent = models.CharField(max_length=4, choices=Inconsistent.choices, default=Inconsistent.TIE)
+    limit = models.PositiveIntegerField(null=True, blank=True, help_text="At most this many prompts.")
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    error = models.TextField(blank=True)
+
+    def __str__(self) -> str:
+        return f"Run {self.pk}: {self.judge} on {self.prompt_set} ({self.mode})"
+
+
+class Judgment(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        DONE = "done"
+        UNPARSED = "unparsed"
+        FAILED = "failed"
+
+    run = models.ForeignKey(JudgeRun, on_delete=models.CASCADE, related_name="judgments")
+    # Pairwise and HHH modes judge a comparison; single and grade modes judge one answer.
+    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, null=True, blank=True, related_name="judgments")
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, null=True, blank=True, related_name="judgments")
+    order = models.PositiveSmallIntegerField(default=1, help_text="1: answer A shown first; 2: answer B first.")
+    turn = models.PositiveSmallIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
+    # Pairwise verdict in terms of the comparison's answers: model_a, model_b or tie.
+    winner = models.CharField(max_length=10, blank=True)
+    score = models.FloatField(null=True, blank=True, help_text="Single-answer grade 1–10.")
+    grade = models.CharField(max_length=1, blank=True, help_text="Self-Instruct A–D.")
+    hhh = models.JSONField(default=dict, blank=True)
+    raw_output = models.TextField(blank=True)
+    parse_error = models.CharField(max_length=500, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    cache_key = models.CharField(max_length=64, blank=True, db_index=True)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    from_cache = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["run", "comparison", "order", "turn"],
+                condition=Q(comparison__isnull=False),
+                name="unique_judgment_per_run_comparison_order",
+            ),
+            models.UniqueConstraint(
+                fields=["run", "answer", "turn"],
+                condition=Q(answer__isnull=False),
+                name="unique_judgment_per_run_answer",
+            ),
+            models.CheckConstraint(
+                condition=Q(comparison__isnull=False, answer__isnull=True)
+                | Q(comparison__isnull=True, answer__isnull=False),
+                name="judgment_targets_comparison_or_answer",
+            ),
+            models.CheckConstraint(condition=Q(order__in=[1, 2]), name="judgment_order_1_or_2"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Judgment {self.pk} ({self.status})"
