@@ -1,0 +1,48 @@
+# Arena: two commands matter. `make demo` starts the product with demo data on embedded
+# defaults (SQLite, in-memory channel layer, Celery inline). `make test` runs the whole suite
+# against PostgreSQL (DATABASE_URL overrides the local default).
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/arena
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
+TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
+
+.PHONY: venv demo test test-fast worker serve lint bench clean
+
+$(BIN)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(BIN)/.installed
+
+demo: venv
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput -v 0
+	$(BIN)/python manage.py load_demo --quiet
+	@echo "Serving Arena at http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: venv
+	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} \
+	ARENA_TEST_REDIS_URL=$${ARENA_TEST_REDIS_URL:-$(TEST_REDIS_URL)} \
+	ARENA_TEST_BROKER_URL=$${ARENA_TEST_BROKER_URL:-$(TEST_BROKER_URL)} \
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+worker: venv
+	$(BIN)/celery -A arena worker --loglevel INFO --queues default,judge,ratings
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+bench: venv
+	for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .ruff_cache .mypy_cache

@@ -1,0 +1,33 @@
+import sys
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from arena.imports.parsers import write_fastchat_battles
+from arena.selectors.battles import UnknownSource, battles_iter, BattleFilter
+from arena.services.exports import battle_to_fastchat
+
+
+class Command(BaseCommand):
+    help = "Write battles in FastChat's battle format (JSON list or JSONL), e.g. to feed FastChat's Elo notebook."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--format", default="fastchat", choices=["fastchat"], dest="fmt")
+        parser.add_argument("--source", default="all")
+        parser.add_argument("--prompt-set")
+        parser.add_argument("--category")
+        parser.add_argument("--per-order", action="store_true", help="Judges: one battle per presentation order.")
+        parser.add_argument("--jsonl", action="store_true", help="One JSON object per line instead of a JSON list.")
+        parser.add_argument("--output", "-o", type=Path, help="File to write (default: standard output).")
+
+    def handle(self, *args, fmt, source, prompt_set, category, per_order, jsonl, output, **options):
+        try:
+            battles = battles_iter(BattleFilter(source, prompt_set, category, None, per_order))
+            records = (battle_to_fastchat(b) for b in battles)
+            if output:
+                with output.open("w", encoding="utf-8") as fh:
+                    write_fastchat_battles(records, fh, jsonl=jsonl)
+            else:
+                write_fastchat_battles(records, sys.stdout, jsonl=jsonl)
+        except UnknownSource as exc:
+            raise CommandError(str(exc)) from exc

@@ -1,0 +1,103 @@
+"""The demo: bundled prompt sets plus real answers and recorded verdicts from the shipped data.
+
+Each step is an ordinary import through the one pipeline, so the demo also exercises it; a
+second run finds every file already imported and writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from arena.models import Contender, ContenderAlias
+from arena.services.imports import ImportResult, answers_import, verdicts_import
+from arena.services.prompt_sets import prompt_sets_load_bundled
+
+DEMO_USERNAME = "demo"
+DEMO_PASSWORD = "arena-demo"  # noqa: S105 - printed to the person running the demo on purpose
+
+
+@dataclass(frozen=True)
+class AnswerFiles:
+    pattern: str
+    fmt: str
+    prompt_set: str
+    contender_from_stem: Callable[[str], str] | None = None
+
+
+@dataclass(frozen=True)
+class VerdictFiles:
+    pattern: str
+    fmt: str
+    source: str
+    prompt_set: str
+
+
+def _guanaco(stem: str) -> str:
+    size = stem.split("-", 1)[0]
+    return {"30b": "guanaco-33b"}.get(size, f"guanaco-{size}")
+
+
+ANSWERS = (
+    AnswerFiles("vicuna80/answers/*.jsonl", "fastchat", "vicuna80"),
+    AnswerFiles("prd/answers/*.jsonl", "fastchat", "vicuna80"),
+    AnswerFiles("qlora/answers/*.jsonl", "qlora", "vicuna80", _guanaco),
+    AnswerFiles("mt_bench/model_answer/*.jsonl", "fastchat", "mt_bench"),
+    AnswerFiles("self_instruct/predictions/*.jsonl", "self_instruct", "user_oriented_252"),
+)
+VERDICTS = (
+    VerdictFiles("vicuna80/reviews/*.jsonl", "fastchat_review", "vicuna80-gpt4-review", "vicuna80"),
+    VerdictFiles("prd/ratings-human/*.jsonl", "prd_human", "prd-human", "vicuna80"),
+    VerdictFiles("prd/ratings-gpt4/*.jsonl", "threeclass", "prd-gpt4", "vicuna80"),
+    VerdictFiles("qlora/ratings-gpt4/*.jsonl", "threeclass", "qlora-gpt4", "vicuna80"),
+    VerdictFiles("mt_bench/human/*.jsonl", "mtbench_human", "mtbench-human", "mt_bench"),
+    VerdictFiles("mt_bench/gpt4/*.jsonl", "fastchat", "mtbench-gpt4", "mt_bench"),
+)
+
+
+@transaction.atomic
+def contenders_load(path: Path) -> int:
+    """Create the demo's contenders and their aliases (idempotent)."""
+    spec = json.loads(path.read_text(encoding="utf-8"))["contenders"]
+    for name, aliases in spec.items():
+        contender, _ = Contender.objects.get_or_create(name=name)
+        for alias in aliases:
+            ContenderAlias.objects.get_or_create(alias=alias, defaults={"contender": contender})
+    return len(spec)
+
+
+def demo_user_ensure() -> tuple[str, str]:
+    user_model = get_user_model()
+    user, created = user_model.objects.get_or_create(
+        username=DEMO_USERNAME, defaults={"is_staff": True, "is_superuser": True}
+    )
+    if created:
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+    return DEMO_USERNAME, DEMO_PASSWORD
+
+
+def demo_load(*, report: Callable[[str], None] = print, demo_dir: Path | None = None) -> list[ImportResult]:
+    folder = demo_dir or settings.ARENA_DATA_DIR / "demo"
+    for loaded in prompt_sets_load_bundled():
+        report(f"prompt set {loaded.slug}: {loaded.prompts} prompts")
+    contenders_load(folder / "contenders.json")
+    results: list[ImportResult] = []
+    for spec in ANSWERS:
+        for path in sorted(folder.glob(spec.pattern)):
+            contender = spec.contender_from_stem(path.stem) if spec.contender_from_stem else None
+            result = answers_import(path=path, fmt=spec.fmt, prompt_set=spec.prompt_set, contender=contender)
+            results.append(result)
+            report(result.summary())
+    for vspec in VERDICTS:
+        for path in sorted(folder.glob(vspec.pattern)):
+            result = verdicts_import(path=path, fmt=vspec.fmt, source=vspec.source, prompt_set=vspec.prompt_set)
+            results.append(result)
+            report(result.summary())
+    return results

@@ -1,0 +1,47 @@
+"""Shared fixtures: the database guard, bundled data and small factories.
+
+The suite runs on PostgreSQL (``make test`` points DATABASE_URL at the local server); SQLite is
+only the zero-setup default for a first demo run and is refused here so a green run means
+something.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.pluginmanager.hasplugin("django"):
+        return
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")) and not os.environ.get("ARENA_ALLOW_SQLITE_TESTS"):
+        pytest.exit(
+            "The tests run against PostgreSQL: use `make test`, or set DATABASE_URL=postgres://… "
+            "(ARENA_ALLOW_SQLITE_TESTS=1 to force SQLite).",
+            returncode=2,
+        )
+
+
+@pytest.fixture
+def shared_datasets() -> Path:
+    if not SHARED_DATASETS.is_dir():
+        pytest.skip("../shared/datasets is not beside the project")
+    return SHARED_DATASETS
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return ROOT / "arena" / "data"
+
+
+@pytest.fixture
+def bundled_prompt_sets(db):
+    from arena.services.prompt_sets import prompt_sets_load_bundled
+
+    return {r.slug: r for r in prompt_sets_load_bundled()}
