@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "arena.observability.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -169,12 +170,23 @@ if not DEBUG:
     if env_bool("BEHIND_PROXY", False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# One JSON line per request and per task (with ids) when ARENA_JSON_LOGS=1; see arena/observability.py.
+ARENA_JSON_LOGS = env_bool("ARENA_JSON_LOGS", False)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "arena.observability.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json"} if ARENA_JSON_LOGS
+        else {"class": "logging.StreamHandler"},
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # Per-request/per-task lines are for machines; without JSON logs they would only be noise.
+        "arena.request": {"level": "INFO" if ARENA_JSON_LOGS else "WARNING"},
+        "arena.task": {"level": "INFO" if ARENA_JSON_LOGS else "WARNING"},
+    },
 }
 
 # --- Arena --------------------------------------------------------------------------------
@@ -188,3 +200,35 @@ ARENA_IDENTITY_WORDS = env_list(
 ARENA_LEASE_SECONDS = env_int("ARENA_LEASE_SECONDS", 600, minimum=10)
 ARENA_TARGET_VOTES = env_int("ARENA_TARGET_VOTES", 1, minimum=1)
 ARENA_SNAPSHOT_DEBOUNCE_SECONDS = env_float("ARENA_SNAPSHOT_DEBOUNCE_SECONDS", 5.0, minimum=0.0)
+# Leaderboards: bootstrap rounds unless a request asks otherwise, and the most a request may ask.
+ARENA_BOOTSTRAP_ROUNDS = env_int("ARENA_BOOTSTRAP_ROUNDS", 1000, minimum=0)
+ARENA_MAX_BOOTSTRAP_ROUNDS = env_int("ARENA_MAX_BOOTSTRAP_ROUNDS", 5000, minimum=0)
+# A page asking for a leaderboard never computed is computed in the request up to this many
+# verdicts; above it the page says "computing…" and a worker builds the snapshot.
+ARENA_SNAPSHOT_SYNC_MAX_BATTLES = env_int("ARENA_SNAPSHOT_SYNC_MAX_BATTLES", 20000, minimum=0)
+ARENA_SOURCES_CACHE_SECONDS = env_int("ARENA_SOURCES_CACHE_SECONDS", 30, minimum=0)
+
+# --- LLM judges (judge app) ---------------------------------------------------------------
+# Defaults for judges and contenders whose base_url / api_key_env are empty.
+OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "")
+# Transient failures (429, 5xx, timeouts, resets) are retried this many times, then recorded as failed.
+JUDGE_MAX_ATTEMPTS = env_int("JUDGE_MAX_ATTEMPTS", 6, minimum=1)
+JUDGE_REQUEST_TIMEOUT = env_float("JUDGE_REQUEST_TIMEOUT", 120.0, minimum=1.0)
+JUDGE_BACKOFF_BASE = env_float("JUDGE_BACKOFF_BASE", 1.0, minimum=0.0)
+JUDGE_BACKOFF_CAP = env_float("JUDGE_BACKOFF_CAP", 60.0, minimum=0.0)
+# A judgment claimed by a worker that died is given to another after this many seconds.
+JUDGE_CLAIM_SECONDS = env_int("JUDGE_CLAIM_SECONDS", 300, minimum=5)
+# judge_runs_resume_stale: pending judgments of a running run untouched this long are re-enqueued.
+JUDGE_STALE_SECONDS = env_int("JUDGE_STALE_SECONDS", 600, minimum=10)
+JUDGE_PROGRESS_INTERVAL = env_float("JUDGE_PROGRESS_INTERVAL", 0.5, minimum=0.0)
+# Output tokens assumed per judgment in the cost estimate shown before a run starts.
+JUDGE_ESTIMATE_OUTPUT_TOKENS = env_int("JUDGE_ESTIMATE_OUTPUT_TOKENS", 300, minimum=0)
+# Without a broker (tasks inline) a run is judged by this many threads of the web/CLI process.
+JUDGE_EAGER_THREADS = env_int("JUDGE_EAGER_THREADS", 8, minimum=0)
+JUDGE_GENERATION_CONCURRENCY = env_int("JUDGE_GENERATION_CONCURRENCY", 8, minimum=1)
+CELERY_BEAT_SCHEDULE = {
+    "judge-resume-stale-runs": {
+        "task": "judge.tasks.judge_runs_resume_stale",
+        "schedule": float(env_int("JUDGE_STALE_CHECK_SECONDS", 300, minimum=10)),
+    },
+}
