@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/arena
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 
-.PHONY: venv demo test test-fast worker serve lint bench clean
+.PHONY: venv demo test worker serve lint bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,20 @@ test: venv
 
 worker: venv
 	$(BIN)/celery -A arena worker --loglevel INFO --queues default,judge,ratings
+
+# The full process layout (daphne, a judge worker, a ratings worker, beat) against the local
+# PostgreSQL, Redis and RabbitMQ; override the URLs to point elsewhere.
+SERVE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/arena
+SERVE_REDIS_URL ?= redis://127.0.0.1:6379/0
+SERVE_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
+serve: venv
+	mkdir -p var
+	DATABASE_URL=$${DATABASE_URL:-$(SERVE_DATABASE_URL)} $(BIN)/python manage.py migrate --noinput -v 0
+	DATABASE_URL=$${DATABASE_URL:-$(SERVE_DATABASE_URL)} $(BIN)/python manage.py collectstatic --noinput -v 0
+	DATABASE_URL=$${DATABASE_URL:-$(SERVE_DATABASE_URL)} \
+	REDIS_URL=$${REDIS_URL:-$(SERVE_REDIS_URL)} \
+	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(SERVE_BROKER_URL)} \
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile
 
 lint: venv
 	$(BIN)/ruff check .
