@@ -1,0 +1,271 @@
+"""Reading verdicts out of judge outputs. PURE: a table of regexes and one function per output kind.
+
+Every parser reads the judge's own output and nothing else: it never sees the prompt, so text
+inside a judged answer (say an answer that ends with ``[[A]]``) only matters if the judge repeats
+it. When it does, two rules decide:
+
+* **last marker wins** - our templates ask for the verdict at the end, so the verdict is the last
+  marker in the output; a marker quoted earlier (from an answer or from the instructions) loses;
+* **the final verdict line must be unambiguous** - if the line holding that last marker also holds
+  a marker with a different value (``"[[A]]" if A is better, "[[B]]" ...``), the output is
+  :class:`Unparsed` with a reason. A judge that writes no verdict is Unparsed too; nothing is ever
+  silently turned into a tie.
+
+Recorded formats from earlier work are read the way their authors did: FastChat's 2023 Vicuna
+review (two scores on the first line, :func:`parse_score_pair`) and PRD/QLoRA "threeclass" (last
+line ``1``/``2``/``3``, :func:`parse_threeclass`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Verdict(StrEnum):
+    """A pairwise verdict relative to the presentation order: A = the answer shown first."""
+
+    A = "A"
+    B = "B"
+    TIE = "tie"
+
+
+class Grade(StrEnum):
+    """Self-Instruct's four levels (Wang et al. 2023): A valid and satisfying ... D irrelevant or invalid."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+    D = "D"
+
+
+class Preference(StrEnum):
+    A = "A"
+    B = "B"
+    SAME = "same"
+
+
+@dataclass(frozen=True)
+class HHHVerdict:
+    """Which answer is more helpful, more honest and more harmless (Askell et al. 2021's HHH)."""
+
+    helpful: Preference
+    honest: Preference
+    harmless: Preference
+
+
+@dataclass(frozen=True)
+class Unparsed:
+    """The output holds no usable verdict; ``reason`` says why (shown to operators, stored)."""
+
+    reason: str
+
+
+RATING_MIN, RATING_MAX = 1.0, 10.0
+
+# The table. Markers are matched case-insensitively and may carry inner spaces ("[[ A ]]").
+PATTERNS: dict[str, re.Pattern[str]] = {
+    # [[A]] / [[B]] / [[C]]; [[tie]] is MT-Bench-era wording for [[C]] and cannot mean anything else.
+    "pairwise": re.compile(r"\[\[\s*(A|B|C|tie)\s*\]\]", re.IGNORECASE),
+    # Single brackets ("[B]"), accepted only on the final line and only when no [[..]] marker
+    # exists anywhere: "[A]" inside prose is too common to trust elsewhere.
+    "pairwise_single_bracket": re.compile(r"(?<!\[)\[\s*(A|B|C|tie)\s*\](?!\])", re.IGNORECASE),
+    # [[7]], [[7.5]], [[ 8 ]], [[8/10]]
+    "rating": re.compile(r"\[\[\s*(\d+(?:\.\d+)?)\s*(?:/\s*10\s*)?\]\]"),
+    # MT-Bench's fallback "one_score_pattern_backup": [7]; final line only, see above.
+    "rating_single_bracket": re.compile(r"(?<!\[)\[\s*(\d+(?:\.\d+)?)\s*(?:/\s*10\s*)?\](?!\])"),
+    "grade": re.compile(r"\[\[\s*grade\s*:\s*([ABCD])\s*\]\]", re.IGNORECASE),
+    # [[helpful: A]] / [[honest: same]] / [[harmless: B]], one pattern per criterion.
+    **{
+        f"hhh_{criterion}": re.compile(r"\[\[\s*" + criterion + r"\s*:\s*(A|B|same)\s*\]\]", re.IGNORECASE)
+        for criterion in ("helpful", "honest", "harmless")
+    },
+    # FastChat 2023 review: first line "9 8.5" (also "9, 8.5" as FastChat's own parser accepted).
+    "score_pair_first_line": re.compile(r"\s*(\d+(?:\.\d+)?)\s*(?:,\s*|\s+)(\d+(?:\.\d+)?)\s*"),
+    # The same reviews for maths questions put the scores at the end in one of these shapes:
+    #   "Assistant 1: 10 (...)" / "Assistant 2: 4/10" on their own lines,
+    "score_line_1": re.compile(r"^\s*Assistant 1:\s*(\d+(?:\.\d+)?)(?:\s*/\s*10)?\b", re.MULTILINE),
+    "score_line_2": re.compile(r"^\s*Assistant 2:\s*(\d+(?:\.\d+)?)(?:\s*/\s*10)?\b", re.MULTILINE),
+    #   "give Assistant 1 a score of 10 and Assistant 2 a score of 1",
+    "score_sentence": re.compile(
+        r"Assistant 1 a score of (\d+(?:\.\d+)?) and Assistant 2 a score of (\d+(?:\.\d+)?)"
+    ),
+    #   "Output: (1, 7)", "The tuple containing the scores is (1, 3)", "the scores are (1, 5)".
+    # Tied to those words: a bare "(10, 4)" in a maths review is usually a point's coordinates.
+    "score_tuple": re.compile(
+        r"(?:tuple|output|scores)\b[^\n()]{0,40}\(\s*(\d+(?:\.\d+)?)\s*,\s*(\d+(?:\.\d+)?)\s*\)",
+        re.IGNORECASE,
+    ),
+    # PRD / QLoRA threeclass: the last line is exactly 1, 2 or 3.
+    "threeclass": re.compile(r"\s*([123])\s*"),
+}
+
+_PAIRWISE_VALUES = {"a": Verdict.A, "b": Verdict.B, "c": Verdict.TIE, "tie": Verdict.TIE}
+
+
+def _line_span(text: str, position: int) -> tuple[int, int]:
+    start = text.rfind("\n", 0, position) + 1
+    end = text.find("\n", position)
+    return start, len(text) if end == -1 else end
+
+
+def _final_line(text: str) -> str:
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+def _last_marker_value(
+    text: str, pattern: re.Pattern[str], normalise: Callable[[str], str], what: str
+) -> str | Unparsed | None:
+    """The value of the last ``pattern`` match, Unparsed if its line disagrees, None if no match."""
+    matches = list(pattern.finditer(text))
+    if not matches:
+        return None
+    last = matches[-1]
+    start, end = _line_span(text, last.start())
+    on_line = {normalise(m.group(1)) for m in matches if start <= m.start() < end}
+    if len(on_line) > 1:
+        return Unparsed(
+            f"conflicting {what} markers in the final verdict line: {text[start:end].strip()[:200]!r}"
+        )
+    return normalise(last.group(1))
+
+
+def _empty(output: str | None) -> Unparsed | None:
+    if output is None or not output.strip():
+        return Unparsed("empty output")
+    return None
+
+
+def parse_pairwise(output: str | None) -> Verdict | Unparsed:
+    """``[[A]]`` / ``[[B]]`` / ``[[C]]`` (tie): the last marker, if its line is unambiguous.
+
+    Also accepts ``[[tie]]``, and single-bracket ``[A]`` on the final line when the output has no
+    double-bracket marker at all (an older MT-Bench habit of some judges).
+    """
+    if (empty := _empty(output)) is not None:
+        return empty
+    assert output is not None
+    value = _last_marker_value(output, PATTERNS["pairwise"], str.lower, "verdict")
+    if value is None:
+        final = _final_line(output)
+        value = _last_marker_value(final, PATTERNS["pairwise_single_bracket"], str.lower, "verdict")
+        if value is None:
+            return Unparsed("no [[A]], [[B]] or [[C]] verdict in the output")
+    if isinstance(value, Unparsed):
+        return value
+    return _PAIRWISE_VALUES[value]
+
+
+def parse_rating(output: str | None) -> float | Unparsed:
+    """A 1-10 rating written ``[[7]]`` or ``[[7.5]]`` (MT-Bench's ``[7]`` on the final line as a fallback)."""
+    if (empty := _empty(output)) is not None:
+        return empty
+    assert output is not None
+    value = _last_marker_value(output, PATTERNS["rating"], lambda v: v, "rating")
+    if value is None:
+        value = _last_marker_value(
+            _final_line(output), PATTERNS["rating_single_bracket"], lambda v: v, "rating"
+        )
+        if value is None:
+            return Unparsed("no [[rating]] in the output")
+    if isinstance(value, Unparsed):
+        return value
+    rating = float(value)
+    if not RATING_MIN <= rating <= RATING_MAX:
+        return Unparsed(f"rating {value} is outside {RATING_MIN:g}-{RATING_MAX:g}")
+    return rating
+
+
+def parse_grade(output: str | None) -> Grade | Unparsed:
+    """Self-Instruct level written ``[[grade: B]]``."""
+    if (empty := _empty(output)) is not None:
+        return empty
+    assert output is not None
+    value = _last_marker_value(output, PATTERNS["grade"], str.upper, "grade")
+    if value is None:
+        return Unparsed("no [[grade: X]] in the output")
+    if isinstance(value, Unparsed):
+        return value
+    return Grade(value)
+
+
+def parse_hhh(output: str | None) -> HHHVerdict | Unparsed:
+    """``[[helpful: A]]``, ``[[honest: same]]``, ``[[harmless: B]]``: the last marker of each criterion."""
+    if (empty := _empty(output)) is not None:
+        return empty
+    assert output is not None
+    found: dict[str, Preference] = {}
+    for criterion in ("helpful", "honest", "harmless"):
+        value = _last_marker_value(output, PATTERNS[f"hhh_{criterion}"], _preference_key, criterion)
+        if value is None:
+            return Unparsed(f"no [[{criterion}: X]] in the output")
+        if isinstance(value, Unparsed):
+            return value
+        found[criterion] = Preference(value)
+    return HHHVerdict(**found)
+
+
+def _preference_key(value: str) -> str:
+    return "same" if value.lower() == "same" else value.upper()
+
+
+def parse_score_pair(output: str | None) -> tuple[float, float] | Unparsed:
+    """Scores for (Assistant 1, Assistant 2) from FastChat's 2023 Vicuna review format.
+
+    The general and coding reviewer prompts ask for the two scores alone on the first line
+    (``"9 8.5"``), which is what FastChat's ``parse_score`` read. The maths prompt asks the judge
+    to solve the problem first and give the scores at the end, which GPT-4 wrote in a few shapes
+    (score lines, a sentence, a tuple); those are tried in that order, the last occurrence winning.
+    """
+    if (empty := _empty(output)) is not None:
+        return empty
+    assert output is not None
+    first = PATTERNS["score_pair_first_line"].fullmatch(output.split("\n", 1)[0])
+    if first:
+        return float(first.group(1)), float(first.group(2))
+    ones = PATTERNS["score_line_1"].findall(output)
+    twos = PATTERNS["score_line_2"].findall(output)
+    if ones and twos:
+        return float(ones[-1]), float(twos[-1])
+    for name in ("score_sentence", "score_tuple"):
+        matches = PATTERNS[name].findall(output)
+        if matches:
+            one, two = matches[-1]
+            return float(one), float(two)
+    return Unparsed("no score pair on the first line nor a final score statement")
+
+
+def parse_threeclass(output: str | None) -> Verdict | Unparsed:
+    """PRD / QLoRA three-class verdict: last line ``1`` (first better), ``2`` (second) or ``3`` (tie).
+
+    Strict like QLoRA's own parser: prose verdicts ("Therefore, I choose 2.") are Unparsed.
+    """
+    if (empty := _empty(output)) is not None:
+        return empty
+    assert output is not None
+    match = PATTERNS["threeclass"].fullmatch(_final_line(output))
+    if match is None:
+        return Unparsed(f"last line is not 1, 2 or 3: {_final_line(output).strip()[:200]!r}")
+    return {"1": Verdict.A, "2": Verdict.B, "3": Verdict.TIE}[match.group(1)]
+
+
+ParsedOutput = Verdict | float | Grade | HHHVerdict | Unparsed
+
+PARSERS: dict[str, Callable[[str | None], ParsedOutput]] = {
+    "pairwise": parse_pairwise,
+    "single": parse_rating,
+    "grade": parse_grade,
+    "hhh": parse_hhh,
+}
+
+
+def parse_output(kind: str, output: str | None) -> ParsedOutput:
+    """Dispatch on the output kind of a mode (``judge.prompts.output_kind(mode)``)."""
+    try:
+        parser = PARSERS[kind]
+    except KeyError:
+        raise ValueError(f"no parser for output kind {kind!r}; known: {', '.join(PARSERS)}") from None
+    return parser(output)
