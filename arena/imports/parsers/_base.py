@@ -60,7 +60,7 @@ def _short(value: Any) -> str:
 def _bad_json(file: str, line: int, text: str, err: json.JSONDecodeError) -> ImportFormatError:
     keys = _KEY_BEFORE.findall(text, 0, err.pos)
     cut = err.pos >= len(text.rstrip("\r\n")) or err.msg.startswith("Unterminated")
-    message = f"invalid JSON ({err.msg} at column {err.colno})"
+    message = f"invalid JSON: {err.msg} (column {err.colno})"
     if cut:
         message += "; the line looks cut off (truncated file?)"
     return ImportFormatError(file, line, message, keys[-1] if keys else None)
@@ -79,13 +79,19 @@ def _has_surrogate(value: Any) -> bool:
 def _bad_utf8(file: str, line: int, raw: bytes, err: UnicodeDecodeError) -> ImportFormatError:
     # Decode again with the bad bytes smuggled through as surrogates, so we can say which
     # field holds them: "field 'text'" is what a person needs to find the spot.
+    text = raw.decode("utf-8", "surrogateescape")
     field = None
     try:
-        obj = json.loads(raw.decode("utf-8", "surrogateescape"))
+        obj = json.loads(text)
     except ValueError:
         obj = None
     if isinstance(obj, dict):
         field = next((k for k, v in obj.items() if _has_surrogate(k) or _has_surrogate(v)), None)
+    if field is None:
+        # Not a whole object on this line (a pretty-printed array): the key written before
+        # the bad byte is the field.
+        keys = _KEY_BEFORE.findall(text, 0, len(raw[: err.start].decode("utf-8", "surrogateescape")))
+        field = keys[-1] if keys else None
     return ImportFormatError(
         file,
         line,
@@ -178,8 +184,8 @@ def iter_json_array(path: PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
             err_line = line + text.count("\n", pos, err.pos)
             line_start = text.rfind("\n", 0, err.pos) + 1
             keys = _KEY_BEFORE.findall(text, pos, err.pos)
-            cut = _skip_ws(text, err.pos) >= n
-            message = f"invalid JSON ({err.msg} at column {err.pos - line_start + 1})"
+            cut = err.msg.startswith("Unterminated") or _skip_ws(text, err.pos) >= n
+            message = f"invalid JSON: {err.msg} (column {err.pos - line_start + 1})"
             if cut:
                 message += "; the file looks cut off (truncated?)"
             raise ImportFormatError(file, err_line, message, keys[-1] if keys else None) from None
@@ -292,10 +298,13 @@ def iter_csv(path: PathLike) -> Iterator[tuple[int, dict[str, str]]]:
         if not cells or (len(cells) == 1 and not cells[0].strip()):
             continue
         if len(cells) != width:
+            message = f"expected {width} cells as in the header, got {len(cells)}"
             column = names[len(cells)] if len(cells) < width else None
-            raise ImportFormatError(
-                file, line, f"expected {width} cells as in the header, got {len(cells)}", column
-            )
+            if len(cells) < width and not record_text[-1].endswith(("\n", "\r")):
+                # The last line has no line end: the file stops inside this cell.
+                column = names[len(cells) - 1]
+                message += "; the file looks cut off (truncated?)"
+            raise ImportFormatError(file, line, message, column)
         seen = True
         yield line, dict(zip(names, cells, strict=True))
     if not seen:
