@@ -961,3 +961,37 @@ def test_prompt_and_answer_rows_are_the_contract_types(tmp_path):
     assert all(isinstance(r, PromptRow) for r in parse("prompts", "vicuna80", path))
     path, _, _ = make(SPECS[7], tmp_path, 2)
     assert all(isinstance(r, AnswerRow) for r in parse("answers", "jsonl", path))
+
+
+def test_the_parsers_import_nothing_but_the_standard_library_and_the_row_contract():
+    import ast
+    import sys
+
+    folder = Path(__file__).resolve().parents[2] / "arena" / "imports" / "parsers"
+    for module in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                assert top in sys.stdlib_module_names or name.startswith(
+                    ("arena.imports.parsers", "arena.imports.rows")
+                ), f"{module.name} imports {name}"
+
+
+def test_a_reference_for_a_question_the_set_lacks_or_a_repeated_question_is_refused(tmp_path):
+    questions = tmp_path / "question.jsonl"
+    questions.write_text('{"question_id": 1, "category": "math", "turns": ["2+2?"]}\n')
+    refs = tmp_path / "gpt-4.jsonl"
+    refs.write_text(
+        '{"question_id": 1, "choices": [{"index": 0, "turns": ["4"]}]}\n'
+        '{"question_id": 9, "choices": [{"index": 0, "turns": ["?"]}]}\n'
+    )
+    with pytest.raises(ImportFormatError) as exc:
+        list(parse("prompts", "mt_bench", questions, references=refs))
+    assert (exc.value.file, exc.value.line, exc.value.field) == (str(refs), 2, "question_id")
+    questions.write_text(questions.read_text() * 2)
+    with pytest.raises(ImportFormatError, match="duplicate question id 1 \\(first on line 1\\)") as exc:
+        list(parse("prompts", "vicuna80", questions))
+    assert (exc.value.line, exc.value.field) == (2, "question_id")

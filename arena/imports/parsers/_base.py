@@ -14,7 +14,7 @@ import math
 import os
 import re
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 from arena.imports.rows import ImportFormatError
 
@@ -366,7 +366,7 @@ def as_id(value: Any, key: str, file: str, line: int) -> str:
     if kind is str:
         if not value.strip():
             raise ImportFormatError(file, line, "must not be empty", key)
-        return value
+        return cast(str, value)
     raise wrong_type(file, line, key, "an integer or string id", value)
 
 
@@ -388,7 +388,7 @@ def opt_number(obj: dict[str, Any], key: str, file: str, line: int) -> float | N
     kind = type(value)
     if kind is float:
         if math.isfinite(value):
-            return value
+            return cast(float, value)
         raise ImportFormatError(file, line, f"must be a finite number, got {value}", key)
     if kind is int:
         return float(value)
