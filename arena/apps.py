@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class ArenaConfig(AppConfig):
     name = "arena"
     verbose_name = "Arena"
+
+    def ready(self) -> None:
+        from arena import signals
+
+        signals.connect()

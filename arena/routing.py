@@ -1,5 +1,8 @@
 """WebSocket routes of every app, gathered for arena.asgi."""
 
-from django.urls import path  # noqa: F401 - used as apps add their consumers
+from django.urls import path
+
+from arena.consumers import LeaderboardConsumer
 
 websocket_urlpatterns: list = []
+websocket_urlpatterns.append(path("ws/leaderboard/", LeaderboardConsumer.as_asgi()))

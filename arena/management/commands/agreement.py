@@ -1,0 +1,40 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from arena.selectors.leaderboards import ParamError
+from arena.selectors.reports import AgreementParams, agreement_compute
+
+
+class Command(BaseCommand):
+    help = "Agreement between two verdict sources on the comparisons both judged (S1, S2, Cohen's κ, per turn)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--a", required=True, help="First source: human, judge:NAME, import:NAME.")
+        parser.add_argument("--b", required=True, help="Second source.")
+        parser.add_argument("--prompt-set")
+        parser.add_argument("--format", choices=["table", "json"], default="table", dest="fmt")
+
+    def handle(self, *args, a, b, prompt_set, fmt, **options):
+        try:
+            params = AgreementParams.from_query({"a": a, "b": b, "prompt_set": prompt_set})
+        except ParamError as exc:
+            raise CommandError(f"--{exc.field.replace('_', '-')}: {exc.message}") from exc
+        report = agreement_compute(params=params)
+        if fmt == "json":
+            json.dump(report, self.stdout, indent=2)
+            self.stdout.write("")
+            return
+        self.stdout.write(f"{params.a} ({report['battles_a']} verdicts) vs {params.b} ({report['battles_b']} verdicts)")
+        self.stdout.write(f"{'turn':>5}  {'n':>6}  {'S1':>6}  {'S2':>6}  {'kappa':>6}")
+        for label, row in [("all", report["overall"]), *((str(t["turn"]), t) for t in report["per_turn"])]:
+            self.stdout.write(f"{label:>5}  {_n(row.get('n')):>6}  {_f(row.get('s1')):>6}  {_f(row.get('s2')):>6}  "
+                              f"{_f(row.get('kappa')):>6}")
+
+
+def _f(value):
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _n(value):
+    return "-" if value is None else str(value)

@@ -1,0 +1,64 @@
+import csv
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from arena.selectors.leaderboards import ROW_FIELDS, LeaderboardParams, ParamError, leaderboard_compute
+
+
+class Command(BaseCommand):
+    help = "Compute a leaderboard from the stored verdicts and print it (table, JSON or CSV)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--source", default="all", help="human, judge:NAME, import:NAME or all.")
+        parser.add_argument("--prompt-set")
+        parser.add_argument("--category")
+        parser.add_argument("--turn", type=int)
+        parser.add_argument("--method", choices=["elo", "bt"], default="bt")
+        parser.add_argument("--bootstrap", type=int, help="Bootstrap rounds for the intervals (0: none).")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--style-control", action="store_true", help="Bradley-Terry with style covariates.")
+        parser.add_argument("--k", type=float, default=4.0, help="Elo K factor.")
+        parser.add_argument("--init", type=float, default=1000.0, help="Initial / anchor rating.")
+        parser.add_argument("--permutations", type=int, default=0, help="Elo: average over this many shuffled orders.")
+        parser.add_argument("--format", choices=["table", "json", "csv"], default="table", dest="fmt")
+
+    def handle(self, *args, fmt, **options):
+        query = {name: options[name] for name in (
+            "source", "prompt_set", "category", "turn", "method", "bootstrap", "seed", "style_control", "k", "init",
+            "permutations",
+        )}
+        try:
+            params = LeaderboardParams.from_query(query)
+        except ParamError as exc:
+            raise CommandError(f"--{exc.field.replace('_', '-')}: {exc.message}") from exc
+        result = leaderboard_compute(params=params)
+        rows = result["rows"]
+        if fmt == "json":
+            json.dump(rows, self.stdout, indent=2)
+            self.stdout.write("")
+        elif fmt == "csv":
+            writer = csv.DictWriter(self.stdout, fieldnames=ROW_FIELDS, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+        else:
+            self._table(rows, result["battle_total"], params)
+
+    def _table(self, rows, total, params):
+        out = self.stdout
+        out.write(f"{total} battles from {params.source}; method {params.method}, {params.bootstrap} bootstrap rounds")
+        if not rows:
+            out.write("No battles match these filters.")
+            return
+        width = max(len(r["model"]) for r in rows)
+        out.write(f"{'rank':>4}  {'model':<{width}}  {'rating':>8}  {'95% interval':>19}  {'battles':>7}  {'W':>6} {'L':>6} {'T':>6}")
+        for r in rows:
+            interval = f"{_f(r['ci_low'])} - {_f(r['ci_high'])}"
+            out.write(f"{r['rank']:>4}  {r['model']:<{width}}  {_f(r['rating']):>8}  {interval:>19}  "
+                      f"{r['battles']:>7}  {r['wins']:>6} {r['losses']:>6} {r['ties']:>6}")
+
+
+def _f(value):
+    return "-" if value is None else f"{value:.1f}"
+
+

@@ -1,0 +1,218 @@
+"""Reading the trust reports: position and length bias, agreement between sources, agreement
+among human raters, A-D grade distributions and HHH per-criterion leaderboards.
+
+Verdicts come from ``battles_list`` like every rating; the grade and HHH tables read the
+optional fields of human ``Vote`` rows, which are not battles. Results are JSON-ready dicts,
+stored as ``RatingSnapshot`` rows under ``BiasParams.key`` / ``AgreementParams.key``.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
+
+from arena.models import Vote
+from arena.ratings.types import Battle
+from arena.selectors.battles import battles_list, parse_source
+from arena.selectors.leaderboards import (
+    ParamError,
+    SnapshotView,
+    canonical_key,
+    jsonable,
+    prompt_set_checked,
+    snapshot_get,
+    source_checked,
+)
+
+GRADES = ("A", "B", "C", "D")
+HHH_CRITERIA = ("helpful", "honest", "harmless")
+
+
+def _no_unknown(data: Mapping[str, Any], allowed: set[str]) -> None:
+    unknown = set(data) - allowed - {"format"}
+    if unknown:
+        name = sorted(unknown)[0]
+        raise ParamError(name, f"Unknown parameter {name!r}.")
+
+
+@dataclass(frozen=True)
+class BiasParams:
+    source: str = "human"
+    prompt_set: str | None = None
+
+    kind: ClassVar[str] = "bias"
+
+    @classmethod
+    def from_query(cls, data: Mapping[str, Any], *, default_source: str = "human") -> BiasParams:
+        _no_unknown(data, {"source", "prompt_set"})
+        return cls(source=source_checked(data, default=default_source), prompt_set=prompt_set_checked(data))
+
+    @property
+    def key(self) -> str:
+        return canonical_key(self.kind, asdict(self))
+
+    def query(self, **overrides: Any) -> str:
+        return canonical_key(self.kind, {**asdict(self), **overrides}).partition("?")[2]
+
+
+@dataclass(frozen=True)
+class AgreementParams:
+    a: str
+    b: str
+    prompt_set: str | None = None
+
+    kind: ClassVar[str] = "agreement"
+
+    @classmethod
+    def from_query(cls, data: Mapping[str, Any], *, default_a: str | None = None,
+                   default_b: str | None = None) -> AgreementParams:
+        _no_unknown(data, {"a", "b", "prompt_set"})
+        a = source_checked(data, "a", default=default_a)
+        b = source_checked(data, "b", default=default_b)
+        if a == b:
+            raise ParamError("b", "Choose two different sources to compare.")
+        return cls(a=a, b=b, prompt_set=prompt_set_checked(data))
+
+    @property
+    def key(self) -> str:
+        return canonical_key(self.kind, asdict(self))
+
+    def query(self, **overrides: Any) -> str:
+        return canonical_key(self.kind, {**asdict(self), **overrides}).partition("?")[2]
+
+
+def params_from_key(key: str) -> Any:
+    """The parameters a snapshot key stands for (validated again: sources may be gone)."""
+    from arena.selectors.leaderboards import LeaderboardParams, key_split
+
+    kind, data = key_split(key)
+    classes = {c.kind: c for c in (LeaderboardParams, BiasParams, AgreementParams)}
+    if kind not in classes:
+        raise ParamError("key", f"Unknown snapshot kind {kind!r}.")
+    return classes[kind].from_query(data)
+
+
+# --- Bias -------------------------------------------------------------------------------------
+
+def grade_distribution(*, prompt_set: str | None = None) -> list[dict[str, Any]]:
+    """Per model, how many A/B/C/D grades human raters gave its answers (Self-Instruct scale)."""
+    qs = Vote.objects.all()
+    if prompt_set:
+        qs = qs.filter(comparison__prompt__prompt_set__slug=prompt_set)
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    rows = qs.values_list("grade_a", "grade_b", "comparison__answer_a__contender__name",
+                          "comparison__answer_b__contender__name")
+    for grade_a, grade_b, model_a, model_b in rows.iterator(5000):
+        if grade_a:
+            counts[model_a][grade_a] += 1
+        if grade_b:
+            counts[model_b][grade_b] += 1
+    table = []
+    for model, counter in counts.items():
+        total = sum(counter.values())
+        table.append({"model": model, "total": total, **{g: counter[g] for g in GRADES},
+                      "share_ab": (counter["A"] + counter["B"]) / total if total else None})
+    table.sort(key=lambda r: (-(r["share_ab"] or 0), r["model"]))
+    return table
+
+
+def hhh_leaderboards(*, prompt_set: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Per criterion (helpful, honest, harmless): each model's wins, losses and "the same"
+    answers from human votes, ranked by win rate with "the same" counting half."""
+    qs = Vote.objects.all()
+    if prompt_set:
+        qs = qs.filter(comparison__prompt__prompt_set__slug=prompt_set)
+    tallies: dict[str, dict[str, Counter[str]]] = {c: defaultdict(Counter) for c in HHH_CRITERIA}
+    rows = qs.values_list(*HHH_CRITERIA, "comparison__answer_a__contender__name",
+                          "comparison__answer_b__contender__name")
+    for *verdicts, model_a, model_b in rows.iterator(5000):
+        for criterion, verdict in zip(HHH_CRITERIA, verdicts, strict=True):
+            if verdict == "model_a":
+                tallies[criterion][model_a]["wins"] += 1
+                tallies[criterion][model_b]["losses"] += 1
+            elif verdict == "model_b":
+                tallies[criterion][model_b]["wins"] += 1
+                tallies[criterion][model_a]["losses"] += 1
+            elif verdict == "same":
+                tallies[criterion][model_a]["same"] += 1
+                tallies[criterion][model_b]["same"] += 1
+    boards: dict[str, list[dict[str, Any]]] = {}
+    for criterion, per_model in tallies.items():
+        rows_out = []
+        for model, c in per_model.items():
+            n = c["wins"] + c["losses"] + c["same"]
+            rows_out.append({"model": model, "wins": c["wins"], "losses": c["losses"], "same": c["same"],
+                             "votes": n, "win_rate": (c["wins"] + 0.5 * c["same"]) / n if n else None})
+        rows_out.sort(key=lambda r: (-(r["win_rate"] or 0), r["model"]))
+        for rank, row in enumerate(rows_out, start=1):
+            row["rank"] = rank
+        boards[criterion] = rows_out
+    return boards
+
+
+def bias_compute(*, params: BiasParams) -> dict[str, Any]:
+    """Position bias (judges: do the two presentation orders agree; people: how often the left
+    answer wins, with a binomial test), length bias, agreement among raters of the same
+    comparison, and for human votes the A-D grades and HHH tables."""
+    from arena.ratings import inter_rater_agreement, length_bias, position_bias
+
+    per_order = battles_list(source=params.source, prompt_set=params.prompt_set, per_order=True)
+    combined = battles_list(source=params.source, prompt_set=params.prompt_set)
+    kind, _ = parse_source(params.source)
+    result: dict[str, Any] = {
+        "kind": params.kind, "params": asdict(params), "battle_total": len(per_order),
+        "position": position_bias(per_order).to_dict() if per_order else None,
+        "length": length_bias(combined).to_dict() if combined else None,
+        "inter_rater": inter_rater_agreement(combined).to_dict() if combined else None,
+        "grades": [], "hhh": {},
+    }
+    if kind in ("human", "all"):
+        result["grades"] = grade_distribution(prompt_set=params.prompt_set)
+        result["hhh"] = hhh_leaderboards(prompt_set=params.prompt_set)
+    return jsonable(result)
+
+
+# --- Agreement ----------------------------------------------------------------------------------
+
+def _turns(*battle_lists: Sequence[Battle]) -> list[int]:
+    return sorted({b.turn for battles in battle_lists for b in battles})
+
+
+def agreement_compute(*, params: AgreementParams) -> dict[str, Any]:
+    """Agreement between two sources on the comparisons both judged (MT-Bench's S1 with ties,
+    S2 without, Cohen's κ), overall and per turn."""
+    from arena.ratings import agreement
+
+    battles_a = battles_list(source=params.a, prompt_set=params.prompt_set)
+    battles_b = battles_list(source=params.b, prompt_set=params.prompt_set)
+    result: dict[str, Any] = {
+        "kind": params.kind, "params": asdict(params), "battle_total": len(battles_a) + len(battles_b),
+        "battles_a": len(battles_a), "battles_b": len(battles_b),
+        "overall": agreement(battles_a, battles_b).to_dict(),
+        "per_turn": [],
+    }
+    for turn in _turns(battles_a, battles_b):
+        in_a = [b for b in battles_a if b.turn == turn]
+        in_b = [b for b in battles_b if b.turn == turn]
+        result["per_turn"].append({"turn": turn, **agreement(in_a, in_b).to_dict()})
+    return jsonable(result)
+
+
+def bias_get(*, params: BiasParams) -> SnapshotView | None:
+    return snapshot_get(key=params.key)
+
+
+def agreement_get(*, params: AgreementParams) -> SnapshotView | None:
+    return snapshot_get(key=params.key)
+
+
+def default_sources(sources: Sequence[str]) -> tuple[str | None, str | None]:
+    """A sensible first pair for the agreement page: people against a judge when both exist."""
+    human = [s for s in sources if s == "human" or "human" in s]
+    other = [s for s in sources if s not in human]
+    first = (human or list(sources) or [None])[0]
+    rest = [s for s in (other or sources) if s != first]
+    return first, (rest[0] if rest else None)
+

@@ -1,0 +1,46 @@
+"""Keep rating snapshots fresh: every saved or deleted vote or finished judgment marks the
+snapshots that read it stale (debounced in ``snapshots_mark_stale``).
+
+Imported verdicts are written with ``bulk_create``, which sends no signals: the import
+service calls ``snapshots_mark_stale`` itself once per file.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+
+from arena.models import Vote
+from arena.services.snapshots import snapshots_mark_stale
+
+
+def _prompt_set_of_comparison(comparison_id: int | None) -> str | None:
+    from arena.models import Comparison
+
+    if comparison_id is None:
+        return None
+    return (Comparison.objects.filter(pk=comparison_id)
+            .values_list("prompt__prompt_set__slug", flat=True).first())
+
+
+@receiver([post_save, post_delete], sender=Vote, dispatch_uid="arena.vote_marks_snapshots_stale")
+def vote_changed(sender: type[Vote], instance: Vote, **kwargs: Any) -> None:
+    snapshots_mark_stale(source="human", prompt_set=_prompt_set_of_comparison(instance.comparison_id))
+
+
+def judgment_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
+    if instance.status != "done" or instance.comparison_id is None or not instance.winner:
+        return
+    judge_name = (type(instance).objects.filter(pk=instance.pk)
+                  .values_list("run__judge__name", flat=True).first())
+    if judge_name:
+        snapshots_mark_stale(source=f"judge:{judge_name}",
+                             prompt_set=_prompt_set_of_comparison(instance.comparison_id))
+
+
+def connect() -> None:
+    from judge.models import Judgment
+
+    post_save.connect(judgment_saved, sender=Judgment, dispatch_uid="arena.judgment_marks_snapshots_stale")

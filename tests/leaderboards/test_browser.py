@@ -1,0 +1,52 @@
+"""In Chromium: the leaderboard page shows the rating plot and the table; changing a filter
+swaps the results through htmx without a full reload; no CSP violation is reported."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture
+def page():
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not os.path.exists(CHROMIUM):
+        pytest.skip("Chromium is not installed")
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM,
+                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        tab = browser.new_page()
+        yield tab
+        browser.close()
+
+
+def test_a_visitor_sees_the_plot_and_table_and_filters_without_reload(live_server, page):
+    from tests.leaderboards.conftest import build_arena, human_votes, imported_verdicts
+
+    arena = build_arena()
+    human_votes(arena)
+    imported_verdicts(arena)
+    problems: list[str] = []
+    page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+
+    page.goto(f"{live_server.url}/leaderboard/?source=human")
+
+    assert page.locator("svg.ratings-chart").is_visible()
+    assert page.locator("svg.ratings-chart title").first.text_content() == "Ratings with confidence intervals"
+    assert page.locator("#leaderboard-table tbody tr").count() == 3
+    assert page.locator("#leaderboard-table tbody tr").first.get_attribute("data-model") == "alpha"
+    assert page.locator("svg.heatmap").is_visible()
+
+    page.evaluate("window.__same_document = true")
+    page.select_option("select[name=source]", "import:paper-gpt4")
+    page.wait_for_selector("#results:has-text('import:paper-gpt4')")
+    assert page.evaluate("window.__same_document") is True
+    assert "source=import%3Apaper-gpt4" in page.url or "source=import:paper-gpt4" in page.url
+    assert not [p for p in problems if "Content Security Policy" in p]
