@@ -37,7 +37,7 @@ def vote(rater, comparison, winner, *, a_shown_first=True):
 
 
 def test_a_human_vote_becomes_a_battle_with_side_order_and_style(setup):
-    pset, p1, _ = setup
+    _pset, p1, _ = setup
     comparison = factories.comparison(p1, "alpha", "beta")
     rater = get_user_model().objects.create_user("rita")
     vote(rater, comparison, "model_b", a_shown_first=False)
@@ -87,7 +87,7 @@ def test_pending_and_unparsed_judgments_are_not_battles(setup):
 
 
 def test_imported_verdicts_keep_their_source_and_unparsed_ones_are_left_out(setup):
-    pset, p1, _ = setup
+    _pset, p1, _ = setup
     source = VerdictSource.objects.create(name="mtbench-human", is_human=True)
     batch = ImportBatch.objects.create(kind="verdicts", source="mtbench-human", file_name="f", sha256="x", format="fastchat")
     alpha, beta = factories.contender("alpha"), factories.contender("beta")
@@ -107,7 +107,7 @@ def test_imported_verdicts_keep_their_source_and_unparsed_ones_are_left_out(setu
 
 
 def test_filters_by_prompt_set_and_category(setup):
-    pset, p1, p2 = setup
+    _pset, p1, p2 = setup
     rater = get_user_model().objects.create_user("rita")
     vote(rater, factories.comparison(p1, "alpha", "beta"), "model_a")
     vote(rater, factories.comparison(p2, "alpha", "beta"), "tie")

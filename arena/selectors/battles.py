@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db.models import QuerySet
 
 from arena.models import Answer, Contender, ImportedVerdict, Prompt, Vote
-from arena.ratings.types import Battle, StyleFeatures, Winner
+from arena.ratings.types import Battle, Position, StyleFeatures, Winner
 
 HUMAN = "human"
 JUDGE_PREFIX = "judge:"
@@ -141,35 +141,32 @@ def _judge_battles(flt: BattleFilter, look: _Lookups, judge_name: str | None) ->
         "comparison__answer_a_id", "comparison__answer_b_id",
         "comparison__answer_a__contender_id", "comparison__answer_b__contender_id",
     )
-    pending: dict[tuple[int, int, int], tuple[str, object]] = {}
+    pending: dict[tuple[int, int, int], str] = {}
     for (run_id, jname, inconsistent, comp_id, order, turn, winner, done_at, prompt_id,
          ans_a, ans_b, con_a, con_b) in rows.iterator(2000):
+        if flt.per_order:
+            result: Winner | None = winner
+            first: Position | None = "model_a" if order == 1 else "model_b"
+        else:
+            key = (run_id, comp_id, turn)
+            if key not in pending:
+                pending[key] = winner
+                continue
+            first = None
+            other = pending.pop(key)
+            # Orders that disagree count as a tie or yield nothing, as the run was told.
+            result = winner if other == winner else ("tie" if inconsistent == "tie" else None)
+            if result is None:
+                continue
         slug, ext, category = look.prompt_info[prompt_id]
         name_a, name_b = look.contender_name[con_a], look.contender_name[con_b]
-
-        def battle(result: Winner, first: str | None, when: object, *, _jname: str = jname) -> Battle:
-            return Battle(
-                source=f"{JUDGE_PREFIX}{_jname}", model_a=name_a, model_b=name_b, winner=result,
-                prompt_set=slug, prompt=ext, category=category, turn=turn,
-                first_shown=first,  # type: ignore[arg-type]
-                comparison=comparison_key(slug, ext, turn, name_a, name_b), rater=_jname,
-                style_a=look.style(ans_a, turn), style_b=look.style(ans_b, turn),
-                tstamp=when.timestamp() if when else None,  # type: ignore[attr-defined]
-            )
-
-        if flt.per_order:
-            yield battle(winner, "model_a" if order == 1 else "model_b", done_at)
-            continue
-        key = (run_id, comp_id, turn)
-        if key not in pending:
-            pending[key] = (winner, done_at)
-            continue
-        other_winner, _ = pending.pop(key)
-        if other_winner == winner:
-            yield battle(winner, None, done_at)
-        elif inconsistent == "tie":
-            yield battle("tie", None, done_at)
-        # inconsistent == "drop": the comparison yields no battle.
+        yield Battle(
+            source=f"{JUDGE_PREFIX}{jname}", model_a=name_a, model_b=name_b, winner=result,
+            prompt_set=slug, prompt=ext, category=category, turn=turn, first_shown=first,
+            comparison=comparison_key(slug, ext, turn, name_a, name_b), rater=jname,
+            style_a=look.style(ans_a, turn), style_b=look.style(ans_b, turn),
+            tstamp=done_at.timestamp() if done_at else None,
+        )
 
 
 def _import_battles(flt: BattleFilter, look: _Lookups, source_name: str | None) -> Iterator[Battle]:
@@ -223,9 +220,8 @@ def battles_list(
 
 def sources_list() -> list[str]:
     """Every source that has at least one verdict, in display order."""
-    from judge.models import Judge
-
     from arena.models import VerdictSource
+    from judge.models import Judge
 
     names: list[str] = []
     if Vote.objects.exists():

@@ -195,19 +195,20 @@ def answers_import(
                 "question_id",
             )
         seen[(pid, cid)] = row.line
-        if isinstance(cid, int) and (pid, cid) in existing and not replace:
-            if list(existing[(pid, cid)][1]) != list(row.turns):
-                raise ImportFormatError(
-                    file, row.line,
-                    f"{row.contender!r} already has a different answer to this prompt (use --replace to overwrite)",
-                    "turns",
-                )
+        if isinstance(cid, int) and (pid, cid) in existing and not replace and (
+            list(existing[(pid, cid)][1]) != list(row.turns)
+        ):
+            raise ImportFormatError(
+                file, row.line,
+                f"{row.contender!r} already has a different answer to this prompt (use --replace to overwrite)",
+                "turns",
+            )
         planned.append((row, pid, cid))
 
     words = settings.ARENA_IDENTITY_WORDS
     with transaction.atomic():
         created_ids = names.create_planned()
-        batch = ImportBatch.objects.create(
+        ImportBatch.objects.create(
             kind=ImportBatch.Kind.ANSWERS, source=pset.slug, file_name=path.name, sha256=sha, format=fmt,
             prompt_set=pset, rows=rows,
         )

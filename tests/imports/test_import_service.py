@@ -68,7 +68,7 @@ def test_a_different_answer_for_the_same_model_and_prompt_needs_replace(bundled_
     answers_import(path=original, fmt="fastchat", prompt_set="mt_bench")
     changed = rewrite_line(original, tmp_path / "llama-13b.jsonl", 3,
                            lambda r: r["choices"][0].update(turns=["new", "text"]))
-    with pytest.raises(ImportFormatError, match="line 3.*already has a different answer"):
+    with pytest.raises(ImportFormatError, match=r"line 3.*already has a different answer"):
         answers_import(path=changed, fmt="fastchat", prompt_set="mt_bench")
     answers_import(path=changed, fmt="fastchat", prompt_set="mt_bench", replace=True)
     assert Answer.objects.get(contender__name="llama-13b", prompt__external_id="83").turns == ["new", "text"]

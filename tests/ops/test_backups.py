@@ -85,7 +85,7 @@ def test_a_tampered_backup_restores_nothing(populated):
     votes = populated / "backup" / "arena.vote.jsonl"
     votes.write_text(votes.read_text().replace("model_b", "model_a"))
     empty_database()
-    with pytest.raises(CommandError, match="checksum does not match.*nothing was restored"):
+    with pytest.raises(CommandError, match=r"checksum does not match.*nothing was restored"):
         call_command("import_all", str(populated / "backup"))
     assert ImportedVerdict.objects.count() == 0 and get_user_model().objects.count() == 0
 
