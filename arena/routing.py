@@ -6,3 +6,7 @@ from arena.consumers import LeaderboardConsumer
 
 websocket_urlpatterns: list = []
 websocket_urlpatterns.append(path("ws/leaderboard/", LeaderboardConsumer.as_asgi()))
+
+from judge.consumers import RunProgressConsumer  # noqa: E402
+
+websocket_urlpatterns.append(path("ws/judge/runs/<int:run_id>/", RunProgressConsumer.as_asgi()))

@@ -228,7 +228,7 @@ JUDGE_EAGER_THREADS = env_int("JUDGE_EAGER_THREADS", 8, minimum=0)
 JUDGE_GENERATION_CONCURRENCY = env_int("JUDGE_GENERATION_CONCURRENCY", 8, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "judge-resume-stale-runs": {
-        "task": "judge.tasks.judge_runs_resume_stale",
+        "task": "judge.tasks.judge_runs_resume_stale_task",
         "schedule": float(env_int("JUDGE_STALE_CHECK_SECONDS", 300, minimum=10)),
     },
 }

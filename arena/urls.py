@@ -14,6 +14,7 @@ urlpatterns = [
     path("api/bias/", api.bias, name="api-bias"),
     path("api/agreement/", api.agreement, name="api-agreement"),
     path("api/sources/", api.sources, name="api-sources"),
+    path("judge/", include("judge.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path(settings.ADMIN_PATH, admin.site.urls),
 ]

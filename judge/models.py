@@ -60,6 +60,9 @@ class JudgeRun(models.Model):
     baseline = models.ForeignKey(Contender, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     inconsistent = models.CharField(max_length=4, choices=Inconsistent.choices, default=Inconsistent.TIE)
     limit = models.PositiveIntegerField(null=True, blank=True, help_text="At most this many prompts.")
+    turn = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Judge only this turn; empty: every turn.")
+    template_fingerprint = models.CharField(max_length=64, blank=True)
+    estimated_cost = models.DecimalField(max_digits=12, decimal_places=6, default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -98,6 +101,15 @@ class Judgment(models.Model):
     output_tokens = models.PositiveIntegerField(default=0)
     cost = models.DecimalField(max_digits=12, decimal_places=6, default=0)
     from_cache = models.BooleanField(default=False)
+    # The template mode used (pairwise, pairwise-ref, pairwise-multi, single, ...).
+    mode = models.CharField(max_length=30, blank=True)
+    # Requests actually sent to the endpoint for this row: > 1 only after retries or a lost worker.
+    sends = models.PositiveSmallIntegerField(default=0)
+    latency_s = models.FloatField(null=True, blank=True)
+    # A worker holds a claim while it judges the row; an expired claim belongs to a dead worker.
+    claim_token = models.CharField(max_length=32, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True, blank=True)
 
@@ -120,6 +132,7 @@ class Judgment(models.Model):
             ),
             models.CheckConstraint(condition=Q(order__in=[1, 2]), name="judgment_order_1_or_2"),
         ]
+        indexes = [models.Index(fields=["run", "status"], name="judgment_run_status_idx")]
 
     def __str__(self) -> str:
         return f"Judgment {self.pk} ({self.status})"

@@ -1,0 +1,356 @@
+"""Judge runs: plan, create with every judgment row up front, dispatch, cancel, resume, retry.
+
+Creating a run writes the comparisons it needs (canonical answer order) and one PENDING
+Judgment per request, so a run's state is entirely in the database: resuming after a crash is
+"enqueue what is pending", and a re-delivered task finds its row already judged.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import close_old_connections, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from arena.models import Answer, Comparison, Contender, Prompt, PromptSet
+from judge import cache
+from judge.models import Judge, JudgeRun, Judgment
+from judge.services import rendering
+
+logger = logging.getLogger(__name__)
+
+
+class RunError(ValueError):
+    """A run cannot be created or changed as asked (shown to the operator as is)."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """One planned judge request. Pairwise: ``first``/``second`` in canonical order (order says
+    which sits in position A). Single and grade: ``first`` is the judged answer."""
+
+    prompt: Prompt
+    turn: int
+    first: Answer
+    second: Answer | None
+    order: int
+
+    def rendered(self, *, template_set: str, kind: str) -> rendering.Rendered:
+        shown_first, shown_second = self.first, self.second
+        if self.second is not None and self.order == 2:
+            shown_first, shown_second = self.second, self.first
+        return rendering.render_request(
+            template_set=template_set, kind=kind, prompt=self.prompt,  # type: ignore[arg-type]
+            turn=self.turn, first=shown_first, second=shown_second,
+        )
+
+
+def judge_run_plan(
+    *, prompt_set: PromptSet, mode: str, contenders: Sequence[Contender] | None = None,
+    baseline: Contender | None = None, limit: int | None = None, turn: int | None = None,
+) -> list[Target]:
+    """Every request a run with these options makes, in a stable order."""
+    kind = rendering.KIND_BY_RUN_MODE[mode]
+    prompt_qs = Prompt.objects.filter(prompt_set=prompt_set).order_by("position", "id")
+    prompt_list = list(prompt_qs[:limit] if limit else prompt_qs)
+    answers = Answer.objects.filter(prompt__in=prompt_list).select_related("contender")
+    if contenders:
+        wanted = {c.pk for c in contenders} | ({baseline.pk} if baseline else set())
+        answers = answers.filter(contender_id__in=wanted)
+    by_prompt: dict[int, dict[int, Answer]] = {}
+    for answer in answers:
+        by_prompt.setdefault(answer.prompt_id, {})[answer.contender_id] = answer
+
+    targets: list[Target] = []
+    for prompt in prompt_list:
+        present = by_prompt.get(prompt.pk, {})
+        turns = [turn] if turn else list(range(1, len(prompt.turns) + 1))
+        if kind == "grade":
+            turns = [t for t in turns if t == 1]  # Self-Instruct grades one instruction and its reply
+        if kind in rendering.PAIRWISE_KINDS:
+            if baseline is not None:
+                base = present.get(baseline.pk)
+                pairs = [(base, a) for cid, a in sorted(present.items()) if base and cid != baseline.pk]
+            else:
+                pairs = list(itertools.combinations([present[c] for c in sorted(present)], 2))
+            for left, right in pairs:
+                assert left is not None
+                first, second = sorted((left, right), key=lambda a: a.pk)
+                for t in turns:
+                    if len(first.turns) < t or len(second.turns) < t or len(prompt.turns) < t:
+                        continue
+                    targets += [Target(prompt, t, first, second, 1), Target(prompt, t, first, second, 2)]
+        else:
+            for _cid, answer in sorted(present.items()):
+                for t in turns:
+                    if len(answer.turns) >= t and len(prompt.turns) >= t:
+                        targets.append(Target(prompt, t, answer, None, 1))
+    return targets
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    judgments: int
+    cached: int
+    input_tokens: int
+    output_tokens: int
+    cost: Decimal
+
+
+def approx_tokens(text: str) -> int:
+    """About four characters per token for English text (the usual rule of thumb)."""
+    return max(1, len(text) // 4)
+
+
+def _request_key(judge: Judge, rendered: rendering.Rendered) -> str:
+    return cache.judgment_cache_key(
+        model=judge.model, base_url=rendering.judge_base_url(judge), template_fingerprint=rendered.fingerprint,
+        messages=rendered.messages, temperature=judge.temperature, max_tokens=judge.max_tokens,
+    )
+
+
+def cost_of(judge: Judge, input_tokens: int, output_tokens: int) -> Decimal:
+    cost = (Decimal(input_tokens) * judge.price_input_per_million
+            + Decimal(output_tokens) * judge.price_output_per_million) / Decimal(1_000_000)
+    return cost.quantize(Decimal("0.000001"))
+
+
+def judge_run_estimate(*, judge: Judge, targets: Sequence[Target], mode: str) -> CostEstimate:
+    """Approximate tokens of the rendered prompts times the judge's prices; cached requests cost nothing."""
+    kind = rendering.KIND_BY_RUN_MODE[mode]
+    keyed: list[tuple[str, int]] = []
+    for target in targets:
+        rendered = target.rendered(template_set=judge.template_set, kind=kind)
+        tokens = sum(approx_tokens(m["content"]) + 4 for m in rendered.messages)
+        keyed.append((_request_key(judge, rendered), tokens))
+    hits = cache.cached_keys(k for k, _ in keyed)
+    uncached = [tokens for key, tokens in keyed if key not in hits]
+    input_tokens = sum(uncached)
+    output_tokens = len(uncached) * min(judge.max_tokens, settings.JUDGE_ESTIMATE_OUTPUT_TOKENS)
+    return CostEstimate(
+        judgments=len(keyed), cached=len(keyed) - len(uncached), input_tokens=input_tokens,
+        output_tokens=output_tokens, cost=cost_of(judge, input_tokens, output_tokens),
+    )
+
+
+def _comparisons_for(targets: Iterable[Target]) -> dict[tuple[int, int, int], Comparison]:
+    wanted = {(t.first.pk, t.second.pk, t.turn): t.prompt.pk for t in targets if t.second is not None}
+    if not wanted:
+        return {}
+    existing: dict[tuple[int, int, int], Comparison] = {}
+    answer_ids = {a for a, _, _ in wanted} | {b for _, b, _ in wanted}
+    for comp in Comparison.objects.filter(answer_a_id__in=answer_ids, answer_b_id__in=answer_ids):
+        existing[(comp.answer_a_id, comp.answer_b_id, comp.turn)] = comp
+    missing = [
+        Comparison(prompt_id=prompt_id, answer_a_id=a, answer_b_id=b, turn=t)
+        for (a, b, t), prompt_id in wanted.items() if (a, b, t) not in existing
+    ]
+    if missing:
+        Comparison.objects.bulk_create(missing, ignore_conflicts=True, batch_size=1000)
+        for comp in Comparison.objects.filter(answer_a_id__in=answer_ids, answer_b_id__in=answer_ids):
+            existing[(comp.answer_a_id, comp.answer_b_id, comp.turn)] = comp
+    return existing
+
+
+@transaction.atomic
+def judge_run_create(
+    *, judge: Judge, prompt_set: PromptSet, mode: str = JudgeRun.Mode.PAIRWISE,
+    contenders: Sequence[Contender] | None = None, baseline: Contender | None = None,
+    limit: int | None = None, turn: int | None = None, inconsistent: str = JudgeRun.Inconsistent.TIE,
+    start: bool = True, background: bool = True,
+) -> JudgeRun:
+    """Create a run, its comparisons and every pending judgment; start it after commit."""
+    if mode not in JudgeRun.Mode.values:
+        raise RunError(f"Unknown mode {mode!r}; use one of {', '.join(JudgeRun.Mode.values)}.")
+    if baseline is not None and mode not in (JudgeRun.Mode.PAIRWISE, JudgeRun.Mode.HHH):
+        raise RunError("A baseline only makes sense for pairwise or hhh runs.")
+    if turn is not None and turn < 1:
+        raise RunError("The turn is 1 or more.")
+    rendering.template_set_get(judge.template_set)  # fail now, not in every task, on a missing set
+    targets = judge_run_plan(prompt_set=prompt_set, mode=mode, contenders=contenders, baseline=baseline,
+                             limit=limit, turn=turn)
+    if not targets:
+        raise RunError("Nothing to judge: no contender has answers to these prompts (two are needed for pairwise).")
+    estimate = judge_run_estimate(judge=judge, targets=targets, mode=mode)
+    run = JudgeRun.objects.create(
+        judge=judge, prompt_set=prompt_set, mode=mode, baseline=baseline, limit=limit, turn=turn,
+        inconsistent=inconsistent, template_fingerprint=rendering.template_set_get(judge.template_set).fingerprint,
+        estimated_cost=estimate.cost,
+    )
+    chosen = set(contenders or [])
+    if baseline:
+        chosen.add(baseline)
+    if not chosen:
+        chosen = {t.first.contender for t in targets} | {t.second.contender for t in targets if t.second}
+    run.contenders.set(chosen)
+    comparisons = _comparisons_for(targets)
+    rows = []
+    for t in targets:
+        if t.second is not None:
+            comp = comparisons[(t.first.pk, t.second.pk, t.turn)]
+            rows.append(Judgment(run=run, comparison=comp, order=t.order, turn=t.turn))
+        else:
+            rows.append(Judgment(run=run, answer=t.first, order=1, turn=t.turn))
+    Judgment.objects.bulk_create(rows, batch_size=2000)
+    if start:
+        _start(run, background=background)
+    return run
+
+
+def _start(run: JudgeRun, *, background: bool, statuses: Sequence[str] = ()) -> None:
+    JudgeRun.objects.filter(pk=run.pk).update(
+        status=JudgeRun.Status.RUNNING, started_at=run.started_at or timezone.now(), finished_at=None, error="",
+    )
+    run.status = JudgeRun.Status.RUNNING
+    judge_run_dispatch(run_id=run.pk, background=background)
+
+
+def judge_run_dispatch(*, run_id: int, background: bool = True, ids: Sequence[int] | None = None) -> int:
+    """Enqueue the run's pending judgments once the current transaction commits.
+
+    With a broker: one Celery task per judgment. Without one (embedded mode) a pool of
+    JUDGE_EAGER_THREADS threads in this process judges them, in the background for the web page.
+    """
+    pending = Judgment.objects.filter(run_id=run_id, status=Judgment.Status.PENDING)
+    if ids is not None:
+        pending = pending.filter(pk__in=ids)
+    judgment_ids = list(pending.order_by("id").values_list("id", flat=True))
+    pending.update(enqueued_at=timezone.now())
+    if not judgment_ids:
+        transaction.on_commit(lambda: judge_run_finish_if_complete(run_id=run_id))
+        return 0
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        transaction.on_commit(lambda: run_inline(run_id, judgment_ids, background=background))
+    else:
+        from judge.tasks import judgment_judge
+
+        def send() -> None:
+            for jid in judgment_ids:
+                judgment_judge.apply_async((jid,))
+
+        transaction.on_commit(send)
+    return len(judgment_ids)
+
+
+_inline_threads: dict[int, threading.Thread] = {}
+
+
+def run_inline(run_id: int, judgment_ids: Sequence[int], *, background: bool) -> None:
+    """Embedded mode: judge in this process, with as many threads as the judge may use."""
+    from judge.services.execution import judgment_execute
+
+    threads = settings.JUDGE_EAGER_THREADS
+    if threads == 0:  # tests: in the caller's thread and transaction
+        for jid in judgment_ids:
+            judgment_execute(judgment_id=jid)
+        return
+
+    def work() -> None:
+        def one(jid: int) -> None:
+            try:
+                judgment_execute(judgment_id=jid)
+            except Exception:
+                logger.exception("judgment %s failed unexpectedly", jid)
+            finally:
+                close_old_connections()
+                connection.close()
+
+        max_concurrent = Judge.objects.filter(runs__id=run_id).values_list("max_concurrent", flat=True).first() or 1
+        with ThreadPoolExecutor(max_workers=max(1, min(threads, max_concurrent)), thread_name_prefix=f"judge-run-{run_id}") as pool:
+            list(pool.map(one, judgment_ids))
+
+    if not background:
+        work()
+        return
+    thread = threading.Thread(target=work, name=f"judge-run-{run_id}", daemon=True)
+    _inline_threads[run_id] = thread
+    thread.start()
+
+
+def inline_run_wait(run_id: int, timeout: float | None = None) -> None:
+    thread = _inline_threads.get(run_id)
+    if thread is not None:
+        thread.join(timeout)
+
+
+def judge_run_finish_if_complete(*, run_id: int) -> bool:
+    """Mark a running run done once nothing is pending; True when this call finished it."""
+    if Judgment.objects.filter(run_id=run_id, status=Judgment.Status.PENDING).exists():
+        return False
+    finished = JudgeRun.objects.filter(pk=run_id, status=JudgeRun.Status.RUNNING).update(
+        status=JudgeRun.Status.DONE, finished_at=timezone.now()
+    )
+    if finished:
+        from judge.progress import run_progress_report
+
+        run_progress_report(run_id, force=True)
+    return bool(finished)
+
+
+@transaction.atomic
+def judge_run_cancel(*, run: JudgeRun) -> JudgeRun:
+    """Stop a run: tasks check the status before judging, so pending rows stay pending."""
+    JudgeRun.objects.filter(pk=run.pk, status__in=[JudgeRun.Status.PENDING, JudgeRun.Status.RUNNING]).update(
+        status=JudgeRun.Status.CANCELLED, finished_at=timezone.now()
+    )
+    run.refresh_from_db()
+    from judge.progress import run_progress_report
+
+    transaction.on_commit(lambda: run_progress_report(run.pk, force=True))
+    return run
+
+
+@transaction.atomic
+def judge_run_resume(*, run: JudgeRun, background: bool = True) -> int:
+    """Enqueue what is pending (after a crash, a cancel or a restart); returns how many."""
+    run = JudgeRun.objects.select_for_update().get(pk=run.pk)
+    # Claims of a dead worker would block the rows until they expire; an explicit resume by the
+    # operator releases them (a live worker's result is still accepted: see execution).
+    _start(run, background=background)
+    return Judgment.objects.filter(run=run, status=Judgment.Status.PENDING).count()
+
+
+@transaction.atomic
+def judge_run_retry(*, run: JudgeRun, statuses: Sequence[str] = (Judgment.Status.UNPARSED,),
+                    background: bool = True) -> int:
+    """Send the unparsed (and optionally failed) judgments again; their old output is discarded."""
+    run = JudgeRun.objects.select_for_update().get(pk=run.pk)
+    count = Judgment.objects.filter(run=run, status__in=list(statuses)).update(
+        status=Judgment.Status.PENDING, winner="", score=None, grade="", hhh={}, parse_error="", error="",
+        raw_output="", completed_at=None, claim_token="", claimed_until=None,
+    )
+    _start(run, background=background)
+    return count
+
+
+def judge_runs_resume_stale(*, older_than: timedelta | None = None) -> list[int]:
+    """Re-enqueue pending judgments of running runs that nobody has touched for a while.
+
+    Covers the cases a broker cannot: a message lost with a machine, a run whose dispatch never
+    happened. Rows claimed by a live worker are left alone; the claim check in the task makes a
+    duplicate message harmless.
+    """
+    threshold = timezone.now() - (older_than or timedelta(seconds=settings.JUDGE_STALE_SECONDS))
+    now = timezone.now()
+    stale = (
+        Judgment.objects.filter(run__status=JudgeRun.Status.RUNNING, status=Judgment.Status.PENDING)
+        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=threshold))
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+    )
+    by_run: dict[int, list[int]] = {}
+    for jid, run_id in stale.values_list("id", "run_id"):
+        by_run.setdefault(run_id, []).append(jid)
+    for run_id, ids in by_run.items():
+        judge_run_dispatch(run_id=run_id, ids=ids)
+    for run_id in JudgeRun.objects.filter(status=JudgeRun.Status.RUNNING).exclude(pk__in=by_run).values_list("id", flat=True):
+        judge_run_finish_if_complete(run_id=run_id)
+    return sorted(by_run)

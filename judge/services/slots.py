@@ -1,0 +1,86 @@
+"""A judge's concurrency and rate limits, held across every worker.
+
+With Redis (REDIS_URL set) the limits live in Redis (``judge.limits``), so 4 workers of 8
+threads still keep a judge at its ``max_concurrent`` requests in flight and its requests per
+minute. Without Redis — the embedded mode where tasks run in the web or CLI process — an
+in-process semaphore and a sliding-window limiter do the same job for the one process there is.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+
+from django.conf import settings
+
+
+class LocalJudgeLimiter:
+    """``max_concurrent`` requests in flight and at most ``rpm`` starts per 60 s, in this process."""
+
+    def __init__(self, max_concurrent: int, rpm: int) -> None:
+        self.max_concurrent = max(1, max_concurrent)
+        self.rpm = max(1, rpm)
+        self._semaphore = threading.BoundedSemaphore(self.max_concurrent)
+        self._starts: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def _wait_for_rate(self) -> None:
+        while True:
+            with self._lock:
+                now = time.monotonic()
+                while self._starts and now - self._starts[0] >= 60.0:
+                    self._starts.popleft()
+                if len(self._starts) < self.rpm:
+                    self._starts.append(now)
+                    return
+                wait = 60.0 - (now - self._starts[0])
+            time.sleep(min(max(wait, 0.01), 1.0))
+
+    @contextmanager
+    def slot(self) -> Iterator[None]:
+        self._semaphore.acquire()
+        try:
+            self._wait_for_rate()
+            yield
+        finally:
+            self._semaphore.release()
+
+
+_local: dict[tuple[str, int, int], LocalJudgeLimiter] = {}
+_local_lock = threading.Lock()
+
+
+def local_limiter(key: str, max_concurrent: int, rpm: int) -> LocalJudgeLimiter:
+    with _local_lock:
+        limiter = _local.get((key, max_concurrent, rpm))
+        if limiter is None:
+            limiter = _local[(key, max_concurrent, rpm)] = LocalJudgeLimiter(max_concurrent, rpm)
+        return limiter
+
+
+@lru_cache(maxsize=4)
+def _redis_client(url: str):  # type: ignore[no-untyped-def]
+    import redis
+
+    return redis.Redis.from_url(url)
+
+
+def limits_backend() -> str:
+    return "redis" if settings.REDIS_URL else "local"
+
+
+@contextmanager
+def endpoint_slot(*, key: str, max_concurrent: int, rpm: int, lease_seconds: float) -> Iterator[None]:
+    """Hold one of the endpoint's request slots for the duration of one request."""
+    if settings.REDIS_URL:
+        from judge.limits import judge_slot
+
+        with judge_slot(_redis_client(settings.REDIS_URL), key, max_concurrent, rpm, lease_seconds):
+            yield
+        return
+    with local_limiter(key, max_concurrent, rpm).slot():
+        yield
