@@ -1,0 +1,80 @@
+"""Rendering untrusted model text (prompts and answers) as safe HTML.
+
+Pure: no Django. Two layers, because either alone has been bypassed in the wild:
+
+1. markdown-it-py renders CommonMark with raw HTML switched *off*, so ``<script>`` in an answer
+   becomes visible text, and its link validator refuses ``javascript:``/``vbscript:``/``file:``/
+   ``data:`` targets.
+2. nh3 (ammonia) then keeps only an allow-list of tags and attributes and only http(s)/mailto
+   links, so whatever markdown-it lets through (now or after an upgrade) is still cleaned.
+
+Images are never loaded: an image in model text could beacon to a remote host the moment a rater
+opens the page, so each one is rendered as its alt text in brackets. Links get
+``rel="noopener noreferrer nofollow"``. Bidirectional-override and invisible formatting characters
+are removed, so text cannot visually reorder itself or hide a word from the identity filter.
+Inline styles are dropped too: the Content-Security-Policy would refuse them anyway.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from html import escape
+
+import nh3
+from markdown_it import MarkdownIt
+
+ALLOWED_TAGS = frozenset({
+    "p", "br", "hr", "blockquote", "pre", "code", "em", "strong", "del", "s",
+    "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li",
+    "table", "thead", "tbody", "tr", "th", "td", "a", "span",
+})
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "ol": {"start"},
+    "span": {"class"},
+}
+URL_SCHEMES = frozenset({"http", "https", "mailto"})
+# Bidi embeddings/overrides/isolates, zero-width characters, word joiner, BOM.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def _render_image(renderer, tokens, idx, options, env) -> str:  # type: ignore[no-untyped-def]
+    alt = "".join(child.content for child in (tokens[idx].children or []))
+    return f'<span class="md-image">[image: {escape(alt or "no description")}]</span>'
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    # "breaks": model output uses single newlines as line breaks, not as soft wraps.
+    md = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False})
+    md.enable(["table", "strikethrough"])
+    md.add_render_rule("image", _render_image)
+    return md
+
+
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "span" and attribute == "class":
+        return value if value == "md-image" else None
+    return value
+
+
+def clean_html(html: str) -> str:
+    """Sanitise HTML with Arena's allow-list (also usable on HTML from elsewhere)."""
+    return nh3.clean(
+        html,
+        tags=set(ALLOWED_TAGS),
+        attributes={tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(URL_SCHEMES),
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+        attribute_filter=_attribute_filter,
+    )
+
+
+def render_markdown(text: str) -> str:
+    """Untrusted markdown → sanitised HTML, safe to mark as safe in a template."""
+    if not text:
+        return ""
+    text = _INVISIBLE.sub("", text)
+    return clean_html(_parser().render(text))

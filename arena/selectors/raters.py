@@ -1,0 +1,139 @@
+"""What raters and staff read about rating: a rater's own progress and votes, staff statistics."""
+
+from __future__ import annotations
+
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from arena.models import Assignment, Comparison, Vote
+
+
+@dataclass(frozen=True)
+class Progress:
+    today: int
+    daily_target: int
+    in_set: int
+    set_total: int
+    prompt_set: str | None
+
+
+def rater_progress_get(*, rater, prompt_set: str | None = None, now: datetime | None = None) -> Progress:  # type: ignore[no-untyped-def]
+    """Votes today (server time zone), votes in this set and how many comparisons it has."""
+    now = timezone.localtime(now or timezone.now())
+    start = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    votes = Vote.objects.filter(rater=rater)
+    comparisons = Comparison.objects.all()
+    if prompt_set:
+        votes = votes.filter(comparison__prompt__prompt_set__slug=prompt_set)
+        comparisons = comparisons.filter(prompt__prompt_set__slug=prompt_set)
+    return Progress(
+        today=Vote.objects.filter(rater=rater, created_at__gte=start).count(),
+        daily_target=settings.ARENA_DAILY_TARGET,
+        in_set=votes.count(),
+        set_total=comparisons.count(),
+        prompt_set=prompt_set,
+    )
+
+
+def rater_votes_list(*, rater, limit: int = 200) -> QuerySet[Vote]:  # type: ignore[no-untyped-def]
+    """The rater's own votes, newest first — never anyone else's."""
+    return (
+        Vote.objects.filter(rater=rater)
+        .select_related("comparison__prompt__prompt_set", "comparison__answer_a__contender",
+                        "comparison__answer_b__contender")
+        .order_by("-created_at")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class RaterStats:
+    rater_id: int
+    username: str
+    votes: int
+    skips: int
+    median_seconds: float | None
+    gold_votes: int
+    gold_correct: int
+    decisive: int
+    left_wins: int
+    shared_pairs: int
+    agreed_pairs: int
+
+    @property
+    def gold_accuracy(self) -> float | None:
+        return self.gold_correct / self.gold_votes if self.gold_votes else None
+
+    @property
+    def flagged(self) -> bool:
+        """Failed the gold checks: enough gold votes and accuracy below the threshold."""
+        accuracy = self.gold_accuracy
+        return (
+            accuracy is not None
+            and self.gold_votes >= settings.ARENA_GOLD_MIN_VOTES
+            and accuracy < settings.ARENA_GOLD_MIN_ACCURACY
+        )
+
+    @property
+    def left_preference(self) -> float | None:
+        """Share of decisive votes (A or B better) that went to the answer shown on the left."""
+        return self.left_wins / self.decisive if self.decisive else None
+
+    @property
+    def agreement(self) -> float | None:
+        """Share of (this rater, other rater) pairs on a shared comparison with the same verdict."""
+        return self.agreed_pairs / self.shared_pairs if self.shared_pairs else None
+
+
+def rater_stats_list() -> list[RaterStats]:
+    """Per-rater quality figures for the staff page, from one pass over the votes."""
+    rows = Vote.objects.values_list(
+        "rater_id", "comparison_id", "winner", "a_shown_first", "seconds_spent",
+        "comparison__is_gold", "comparison__gold_winner",
+    ).order_by("id")
+    seconds: dict[int, list[float]] = defaultdict(list)
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    by_comparison: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for rater_id, comparison_id, winner, a_first, spent, is_gold, gold_winner in rows.iterator(5000):
+        c = counts[rater_id]
+        c["votes"] += 1
+        if spent is not None:
+            seconds[rater_id].append(spent)
+        if is_gold and gold_winner:
+            c["gold"] += 1
+            c["gold_correct"] += winner == gold_winner
+        if winner in ("model_a", "model_b"):
+            c["decisive"] += 1
+            c["left"] += (winner == "model_a") == a_first
+        by_comparison[comparison_id].append((rater_id, winner))
+    for verdicts in by_comparison.values():
+        for rater_id, winner in verdicts:
+            for other_id, other in verdicts:
+                if other_id != rater_id:
+                    counts[rater_id]["shared"] += 1
+                    counts[rater_id]["agreed"] += winner == other
+    skips: dict[int, int] = defaultdict(int, dict(_skip_counts()))
+    users = get_user_model().objects.filter(pk__in=set(counts) | set(skips)).order_by("username")
+    return [
+        RaterStats(
+            rater_id=u.pk, username=u.get_username(), votes=counts[u.pk]["votes"], skips=skips[u.pk],
+            median_seconds=statistics.median(seconds[u.pk]) if seconds[u.pk] else None,
+            gold_votes=counts[u.pk]["gold"], gold_correct=counts[u.pk]["gold_correct"],
+            decisive=counts[u.pk]["decisive"], left_wins=counts[u.pk]["left"],
+            shared_pairs=counts[u.pk]["shared"], agreed_pairs=counts[u.pk]["agreed"],
+        )
+        for u in users
+    ]
+
+
+def _skip_counts() -> list[tuple[int, int]]:
+    return list(
+        Assignment.objects.filter(status=Assignment.Status.SKIPPED)
+        .values("rater_id").annotate(n=Count("id")).values_list("rater_id", "n")
+    )

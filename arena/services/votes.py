@@ -1,0 +1,209 @@
+"""Leasing comparisons to raters, recording their votes and skips.
+
+A rater's choices arrive in *screen* terms — "A" is the answer shown on the left — and are
+stored in *comparison* terms (``model_a`` = ``comparison.answer_a``) using the assignment's
+``a_shown_first``; this module is the only place that translation happens.
+
+A vote is idempotent per assignment: the assignment row is locked, so a double click, a retried
+request or a second tab waits for the first submission and then gets the same stored vote back.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from arena.models import Assignment, Comparison, Vote
+from arena.selectors.queue import comparison_next_for_rater
+
+CHOICES = {"A", "B", "tie", "both_bad"}
+GRADES = {"", "A", "B", "C", "D"}
+HHH = {"", "A", "B", "same"}
+
+
+class VoteRejected(Exception):
+    """The vote cannot be taken; ``status`` is the HTTP status a view should answer with."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class VoteResult:
+    vote: Vote
+    assignment: Assignment
+    created: bool
+
+
+@transaction.atomic
+def assignment_lease(
+    *, rater, prompt_set: str | None = None, now: datetime | None = None, rng: random.Random | None = None  # type: ignore[no-untyped-def]
+) -> Assignment | None:
+    """The rater's current lease, or a new one on the next open comparison; None if none is open.
+
+    A reload shows the same comparison with the same sides until the lease lapses.
+    """
+    now = now or timezone.now()
+    current = Assignment.objects.filter(rater=rater, status=Assignment.Status.LEASED, expires_at__gt=now)
+    if prompt_set:
+        current = current.filter(comparison__prompt__prompt_set__slug=prompt_set)
+    held = current.order_by("-leased_at").first()
+    if held is not None:
+        return held
+    Assignment.objects.filter(rater=rater, status=Assignment.Status.LEASED, expires_at__lte=now).update(
+        status=Assignment.Status.EXPIRED
+    )
+    comparison = comparison_next_for_rater(rater=rater, prompt_set=prompt_set, now=now, rng=rng)
+    if comparison is None:
+        return None
+    expires = now + timedelta(seconds=settings.ARENA_LEASE_SECONDS)
+    lapsed = Assignment.objects.filter(rater=rater, comparison=comparison).first()
+    if lapsed is not None:  # the rater's own lapsed lease: same sides again, fresh clock
+        lapsed.status = Assignment.Status.LEASED
+        lapsed.leased_at = now
+        lapsed.expires_at = expires
+        lapsed.save(update_fields=["status", "leased_at", "expires_at"])
+        return lapsed
+    # Which answer sits left is decided per assignment, unpredictably, and stored.
+    return Assignment.objects.create(
+        rater=rater, comparison=comparison, a_shown_first=bool(secrets.randbits(1)), expires_at=expires
+    )
+
+
+def _side(value: str, a_shown_first: bool) -> str:
+    """Screen label ("A" = left) → comparison term (model_a/model_b); other values pass through."""
+    if value == "A":
+        return "model_a" if a_shown_first else "model_b"
+    if value == "B":
+        return "model_b" if a_shown_first else "model_a"
+    return value
+
+
+def _locked_assignment(*, rater, assignment_id: int) -> Assignment:  # type: ignore[no-untyped-def]
+    assignment = (
+        Assignment.objects.select_for_update(of=("self",))
+        .select_related("comparison")
+        .filter(pk=assignment_id)
+        .first()
+    )
+    if assignment is None or assignment.rater_id != rater.pk:
+        raise VoteRejected("This comparison was not given to you; open /rate/ to get one.", status=403)
+    return assignment
+
+
+def _lease_still_good(assignment: Assignment, *, now: datetime) -> bool:
+    """A lapsed lease may still vote if the comparison has room for it (nobody took its place)."""
+    if assignment.status == Assignment.Status.LEASED and assignment.expires_at > now:
+        return True
+    comparison = Comparison.objects.select_for_update().get(pk=assignment.comparison_id)
+    if comparison.is_gold:
+        return True
+    target = comparison.target_votes or settings.ARENA_TARGET_VOTES
+    others = (
+        Assignment.objects.filter(comparison=comparison, status=Assignment.Status.LEASED, expires_at__gt=now)
+        .exclude(pk=assignment.pk)
+        .count()
+    )
+    return comparison.vote_count + others < target
+
+
+@transaction.atomic
+def vote_submit(
+    *,
+    rater,  # type: ignore[no-untyped-def]
+    assignment_id: int,
+    choice: str,
+    grade_a: str = "",
+    grade_b: str = "",
+    helpful: str = "",
+    honest: str = "",
+    harmless: str = "",
+    comment: str = "",
+    now: datetime | None = None,
+) -> VoteResult:
+    """Record the rater's vote on their assignment, in screen terms (A = left, B = right).
+
+    Submitting again returns the stored vote unchanged (``created=False``).
+    """
+    now = now or timezone.now()
+    if choice not in CHOICES:
+        raise VoteRejected("Choose one of: A is better, B is better, Tie, Both are bad.", status=400)
+    if grade_a not in GRADES or grade_b not in GRADES:
+        raise VoteRejected("Grades are A, B, C or D.", status=400)
+    if not {helpful, honest, harmless} <= HHH:
+        raise VoteRejected("Helpful, honest and harmless take A, B or the same.", status=400)
+    assignment = _locked_assignment(rater=rater, assignment_id=assignment_id)
+    if assignment.status == Assignment.Status.VOTED:
+        return VoteResult(Vote.objects.get(assignment=assignment), assignment, created=False)
+    if assignment.status == Assignment.Status.SKIPPED:
+        raise VoteRejected("You skipped this comparison; it can no longer be voted on.", status=409)
+    if not _lease_still_good(assignment, now=now):
+        raise VoteRejected(
+            "Your time on this comparison ran out and it went to another rater. Your vote was not stored.",
+            status=409,
+        )
+    first = assignment.a_shown_first
+    try:
+        with transaction.atomic():
+            vote = Vote.objects.create(
+                rater=rater,
+                comparison_id=assignment.comparison_id,
+                assignment=assignment,
+                a_shown_first=first,
+                winner=_side(choice, first),
+                grade_a=grade_a if first else grade_b,
+                grade_b=grade_b if first else grade_a,
+                helpful=_side(helpful, first),
+                honest=_side(honest, first),
+                harmless=_side(harmless, first),
+                comment=comment.strip()[:5000],
+                seconds_spent=max((now - assignment.leased_at).total_seconds(), 0.0),
+            )
+    except IntegrityError:
+        # A vote on this comparison by this rater exists without this assignment (e.g. entered
+        # in the admin): keep that one.
+        existing = Vote.objects.get(rater=rater, comparison_id=assignment.comparison_id)
+        return VoteResult(existing, assignment, created=False)
+    Comparison.objects.filter(pk=assignment.comparison_id).update(vote_count=F("vote_count") + 1)
+    assignment.status = Assignment.Status.VOTED
+    assignment.save(update_fields=["status"])
+    return VoteResult(vote, assignment, created=True)
+
+
+@transaction.atomic
+def assignment_skip(*, rater, assignment_id: int, reason: str) -> Assignment:  # type: ignore[no-untyped-def]
+    """The rater passes on this comparison; it returns to the pool for others."""
+    reason = reason.strip()
+    if not reason:
+        raise VoteRejected("Say why you skip (e.g. 'I cannot judge code in this language').", status=400)
+    assignment = _locked_assignment(rater=rater, assignment_id=assignment_id)
+    if assignment.status == Assignment.Status.VOTED:
+        raise VoteRejected("You already voted on this comparison.", status=409)
+    if assignment.status != Assignment.Status.SKIPPED:
+        assignment.status = Assignment.Status.SKIPPED
+        assignment.skip_reason = reason[:500]
+        assignment.save(update_fields=["status", "skip_reason"])
+    return assignment
+
+
+def vote_rate_allow(*, rater, now: datetime | None = None) -> bool:  # type: ignore[no-untyped-def]
+    """Count one vote attempt against the rater's per-minute budget (ARENA_VOTE_RATE_LIMIT)."""
+    now = now or timezone.now()
+    key = f"arena:vote-rate:{rater.pk}:{int(now.timestamp()) // 60}"
+    cache.add(key, 0, timeout=120)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # evicted between add and incr
+        cache.set(key, 1, timeout=120)
+        count = 1
+    return count <= settings.ARENA_VOTE_RATE_LIMIT
