@@ -199,6 +199,23 @@ ARENA_IDENTITY_WORDS = env_list(
 )
 ARENA_LEASE_SECONDS = env_int("ARENA_LEASE_SECONDS", 600, minimum=10)
 ARENA_TARGET_VOTES = env_int("ARENA_TARGET_VOTES", 1, minimum=1)
+# --- Rating (issue #4): sign-up, the queue of comparisons, rate limits, quality control ---
+# Anyone may create a rater account at /accounts/signup/; otherwise only with an invite link.
+ARENA_OPEN_SIGNUP = env_bool("ARENA_OPEN_SIGNUP", False)
+ARENA_INVITE_MAX_AGE_DAYS = env_int("ARENA_INVITE_MAX_AGE_DAYS", 14, minimum=1)
+# "balanced": fewest votes first. "informative": the model pair with the fewest battles first.
+ARENA_QUEUE_STRATEGY = env_str("ARENA_QUEUE_STRATEGY", "balanced")
+if ARENA_QUEUE_STRATEGY not in ("balanced", "informative"):
+    raise SettingsError(f"ARENA_QUEUE_STRATEGY={ARENA_QUEUE_STRATEGY!r} must be balanced or informative.")
+# Share of served comparisons that are gold (known answer) while unseen gold remains.
+ARENA_GOLD_RATE = env_float("ARENA_GOLD_RATE", 0.1, minimum=0.0)
+# A rater with at least ARENA_GOLD_MIN_VOTES gold votes below this accuracy is flagged.
+ARENA_GOLD_MIN_ACCURACY = env_float("ARENA_GOLD_MIN_ACCURACY", 0.7, minimum=0.0)
+ARENA_GOLD_MIN_VOTES = env_int("ARENA_GOLD_MIN_VOTES", 3, minimum=1)
+ARENA_VOTE_RATE_LIMIT = env_int("ARENA_VOTE_RATE_LIMIT", 30, minimum=1)  # votes per rater per minute
+ARENA_DAILY_TARGET = env_int("ARENA_DAILY_TARGET", 100, minimum=0)  # shown as progress on /rate/
+# /bench/bare/: a minimal view for benchmarks/bench_vote.py; off in normal runs.
+ARENA_BENCH_VIEWS = env_bool("ARENA_BENCH_VIEWS", False)
 ARENA_SNAPSHOT_DEBOUNCE_SECONDS = env_float("ARENA_SNAPSHOT_DEBOUNCE_SECONDS", 5.0, minimum=0.0)
 # Leaderboards: bootstrap rounds unless a request asks otherwise, and the most a request may ask.
 ARENA_BOOTSTRAP_ROUNDS = env_int("ARENA_BOOTSTRAP_ROUNDS", 1000, minimum=0)
