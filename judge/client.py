@@ -1,0 +1,216 @@
+"""The chat client for judges and contenders: the only module in the project that imports ``openai``.
+
+Callers depend on the small :class:`ChatClient` protocol; :class:`OpenAIChatClient` implements it
+for any OpenAI-compatible endpoint. Errors come out as two kinds so the caller's retry policy is
+simple: :class:`TransientLLMError` (retry later, honouring ``retry_after``) and
+:class:`PermanentLLMError` (retrying the same request cannot help). The SDK's own retries are off
+(``max_retries=0``): retries belong to the caller, which also holds the cross-worker rate limits
+(``judge.limits``) and must count every attempt against them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import openai
+import pydantic
+
+from judge.backoff import retry_after_seconds
+from judge.prompts import ChatMessage
+
+OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+# Local servers (vLLM, llama.cpp, Ollama, our test server) ignore the key, but the SDK refuses to
+# start without one.
+PLACEHOLDER_API_KEY = "sk-no-key-required"
+
+_TRANSIENT_STATUSES = frozenset({408, 409, 425, 429})
+_PERMANENT_KINDS = {
+    400: "bad_request",
+    401: "auth",
+    403: "forbidden",
+    404: "not_found",
+    422: "unprocessable",
+}
+
+
+@dataclass(frozen=True)
+class Completion:
+    text: str
+    input_tokens: int
+    output_tokens: int
+    model: str
+    finish_reason: str | None
+    latency_s: float
+
+
+class LLMError(Exception):
+    """Base of the two error kinds below."""
+
+    def __init__(self, status: int | None, message: str) -> None:
+        super().__init__(f"{status or 'no status'}: {message}")
+        self.status = status
+        self.message = message
+
+
+class TransientLLMError(LLMError):
+    """Retrying later may succeed: 408/409/429, 5xx, timeouts, refused or dropped connections,
+    and unreadable 200 responses. ``retry_after`` is the server's requested wait in seconds."""
+
+    def __init__(self, retry_after: float | None, status: int | None, message: str) -> None:
+        super().__init__(status, message)
+        self.retry_after = retry_after
+
+
+class PermanentLLMError(LLMError):
+    """The same request will fail again. ``kind`` is one of ``bad_request``, ``context_length``,
+    ``auth``, ``forbidden``, ``not_found``, ``unprocessable``, ``client_error`` (other 4xx) or
+    ``config`` (no API key for the OpenAI API)."""
+
+    def __init__(self, status: int | None, message: str, kind: str) -> None:
+        super().__init__(status, message)
+        self.kind = kind
+
+
+class ChatClient(Protocol):
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        model: str,
+        temperature: float,
+        max_tokens: int,
+        timeout: float,
+    ) -> Completion: ...
+
+    def list_models(self) -> list[str]: ...
+
+
+_clients: dict[tuple[int, str, str], openai.OpenAI] = {}
+_clients_lock = threading.Lock()
+
+
+def _shared_openai(base_url: str, api_key: str) -> openai.OpenAI:
+    """One SDK client (one connection pool) per endpoint and key, reused across requests.
+
+    The process id is part of the key: a pool inherited through fork (Celery prefork workers)
+    would share sockets with the parent, so each process builds its own.
+    """
+    key = (os.getpid(), base_url, api_key)
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0)
+            _clients[key] = client
+        return client
+
+
+def resolve_endpoint(base_url: str | None, api_key: str | None) -> tuple[str, str]:
+    """The (base_url, api_key) to use, with ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` as fallbacks."""
+    url = (base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_DEFAULT_BASE_URL).rstrip("/")
+    key = api_key or os.environ.get("OPENAI_API_KEY")
+    if not key:
+        if url == OPENAI_DEFAULT_BASE_URL:
+            raise PermanentLLMError(
+                None, "no API key: set OPENAI_API_KEY or the judge's key variable", "config"
+            )
+        key = PLACEHOLDER_API_KEY
+    return url, key
+
+
+class OpenAIChatClient:
+    """:class:`ChatClient` for an OpenAI-compatible ``/v1/chat/completions`` endpoint."""
+
+    def __init__(self, base_url: str | None = None, api_key: str | None = None) -> None:
+        self.base_url, api_key = resolve_endpoint(base_url, api_key)
+        self._client = _shared_openai(self.base_url, api_key)
+
+    def __repr__(self) -> str:  # never show the key
+        return f"OpenAIChatClient(base_url={self.base_url!r})"
+
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        model: str,
+        temperature: float,
+        max_tokens: int,
+        timeout: float,
+    ) -> Completion:
+        started = time.perf_counter()
+        try:
+            response = self._client.chat.completions.create(
+                model=model,
+                messages=[{"role": m["role"], "content": m["content"]} for m in messages],  # type: ignore[misc]
+                temperature=temperature,
+                max_tokens=max_tokens,
+                timeout=timeout,
+            )
+        except Exception as exc:
+            raise classify_error(exc) from exc
+        latency = time.perf_counter() - started
+        choice = response.choices[0] if response.choices else None
+        # Empty or null content is a judge output like any other: the caller records it as
+        # unparsed rather than retrying forever.
+        text = (choice.message.content if choice and choice.message else None) or ""
+        usage = response.usage
+        return Completion(
+            text=text,
+            input_tokens=usage.prompt_tokens if usage else 0,
+            output_tokens=usage.completion_tokens if usage else 0,
+            model=response.model or model,
+            finish_reason=choice.finish_reason if choice else None,
+            latency_s=latency,
+        )
+
+    def list_models(self) -> list[str]:
+        try:
+            return sorted(model.id for model in self._client.models.list())
+        except Exception as exc:
+            raise classify_error(exc) from exc
+
+
+def classify_error(exc: BaseException) -> LLMError:
+    """Map an SDK / transport exception to Transient or Permanent (exceptions we do not know
+    stay as they are: a bug should surface, not be retried)."""
+    if isinstance(exc, LLMError):
+        return exc
+    if isinstance(exc, openai.APITimeoutError):
+        return TransientLLMError(None, None, "request timed out")
+    if isinstance(exc, openai.APIConnectionError):
+        cause = exc.__cause__ or exc.__context__
+        detail = f"{type(cause).__name__}: {cause}" if cause else exc.message
+        return TransientLLMError(None, None, f"connection error ({detail})")
+    if isinstance(exc, openai.APIStatusError):
+        status = exc.status_code
+        message = _error_message(exc)
+        if status in _TRANSIENT_STATUSES or status >= 500:
+            return TransientLLMError(retry_after_seconds(exc.response.headers), status, message)
+        if status == 400 and _is_context_length(exc, message):
+            return PermanentLLMError(status, message, "context_length")
+        return PermanentLLMError(status, message, _PERMANENT_KINDS.get(status, "client_error"))
+    if isinstance(exc, openai.APIResponseValidationError | json.JSONDecodeError | pydantic.ValidationError):
+        # A 200 whose body is not a chat completion: a proxy or server glitch, worth one more try.
+        return TransientLLMError(None, 200, f"unreadable response: {exc}")
+    raise exc
+
+
+def _error_message(exc: openai.APIStatusError) -> str:
+    body: Any = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and inner.get("message"):
+            return str(inner["message"])
+    return exc.message
+
+
+def _is_context_length(exc: openai.APIStatusError, message: str) -> bool:
+    if exc.code == "context_length_exceeded":
+        return True
+    lowered = message.lower()
+    return "context length" in lowered or "context window" in lowered or "maximum context" in lowered
