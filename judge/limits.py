@@ -1,0 +1,203 @@
+"""Per-judge limits shared by every worker process and machine, kept in Redis. No Django.
+
+Two limits, each one Lua script so a check and its update are a single atomic step in Redis:
+
+* :class:`Semaphore` - at most N requests in flight. Holders are members of a sorted set scored by
+  the expiry of their lease; expired members are dropped before counting, so the slot of a worker
+  killed with SIGKILL (which never releases) comes back when its lease runs out. Leases are
+  measured on the Redis server's clock (``TIME``), so machines with skewed clocks agree.
+* :class:`RateLimiter` - at most ``limit`` request starts in any sliding window (60 s for
+  requests-per-minute), as a log of admission times in a sorted set. Exact for any window, unlike
+  a fixed window (which allows 2x at a boundary); memory is one entry per admitted request.
+
+:func:`judge_slot` combines both around one request. The lease must outlive the request: pass the
+request timeout plus a margin.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import redis
+
+KEY_PREFIX = "arena:limits"
+
+# KEYS[1] holders zset; ARGV: max, lease seconds, token. Returns 1 if acquired, else 0.
+_ACQUIRE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+  local lease = tonumber(ARGV[2])
+  redis.call('ZADD', KEYS[1], now + lease, ARGV[3])
+  -- the set disappears once every lease could have expired, so idle judges leave nothing behind
+  local ttl = redis.call('PTTL', KEYS[1])
+  local want = math.ceil(lease * 1000) + 1000
+  if ttl < want then redis.call('PEXPIRE', KEYS[1], want) end
+  return 1
+end
+return 0
+"""
+
+# KEYS[1] holders zset; ARGV: lease seconds, token. Returns 1 if the lease was still held.
+_RENEW = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local expiry = redis.call('ZSCORE', KEYS[1], ARGV[2])
+if not expiry or tonumber(expiry) <= now then
+  redis.call('ZREM', KEYS[1], ARGV[2])
+  return 0
+end
+redis.call('ZADD', KEYS[1], now + tonumber(ARGV[1]), ARGV[2])
+local want = math.ceil(tonumber(ARGV[1]) * 1000) + 1000
+if redis.call('PTTL', KEYS[1]) < want then redis.call('PEXPIRE', KEYS[1], want) end
+return 1
+"""
+
+# KEYS[1] admissions zset; ARGV: limit, window seconds, token.
+# Returns the seconds to wait as a string ("0" = admitted now and recorded).
+_RATE = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local window = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
+local limit = tonumber(ARGV[1])
+if redis.call('ZCARD', KEYS[1]) < limit then
+  redis.call('ZADD', KEYS[1], now, ARGV[3])
+  redis.call('PEXPIRE', KEYS[1], math.ceil(window * 1000) + 1000)
+  return '0'
+end
+-- full: admission needs count - limit + 1 entries to leave the window, the newest of them is
+-- at rank count - limit
+local count = redis.call('ZCARD', KEYS[1])
+local pivot = redis.call('ZRANGE', KEYS[1], count - limit, count - limit, 'WITHSCORES')
+return tostring(math.max(tonumber(pivot[2]) + window - now, 0.001))
+"""
+
+
+class SlotTimeout(TimeoutError):
+    """No slot (or no rate budget) became free within the caller's timeout."""
+
+
+class Semaphore:
+    """At most ``limit`` holders at once across all processes, each holding a lease."""
+
+    def __init__(self, client: redis.Redis, key: str, limit: int, *, lease_seconds: float) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be >= 1, got {limit}")
+        if lease_seconds <= 0:
+            raise ValueError("lease_seconds must be positive")
+        self.client = client
+        self.key = key
+        self.limit = limit
+        self.lease_seconds = lease_seconds
+        self._acquire = client.register_script(_ACQUIRE)
+        self._renew = client.register_script(_RENEW)
+
+    def try_acquire(self) -> str | None:
+        """A token if a slot was free (now held), else None."""
+        token = uuid.uuid4().hex
+        if self._acquire(keys=[self.key], args=[self.limit, self.lease_seconds, token]):
+            return token
+        return None
+
+    def acquire(self, *, timeout: float | None, poll: float = 0.02) -> str:
+        """Wait for a slot; raises :class:`SlotTimeout` after ``timeout`` seconds (None = forever)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = poll / 4
+        while True:
+            token = self.try_acquire()
+            if token is not None:
+                return token
+            if deadline is not None and time.monotonic() >= deadline:
+                raise SlotTimeout(f"no free slot in {self.key} (limit {self.limit}) within {timeout} s")
+            # Jittered polling: waiters that started together should not hit Redis in lockstep.
+            delay = min(poll, delay * 2)
+            sleep = random.uniform(delay / 2, delay)
+            if deadline is not None:
+                sleep = min(sleep, max(0.0, deadline - time.monotonic()))
+            time.sleep(sleep)
+
+    def renew(self, token: str) -> bool:
+        """Extend a held lease by ``lease_seconds`` from now; False if it had already expired."""
+        return bool(self._renew(keys=[self.key], args=[self.lease_seconds, token]))
+
+    def release(self, token: str) -> None:
+        self.client.zrem(self.key, token)
+
+    def holders(self) -> int:
+        """Current unexpired holders (for monitoring and tests)."""
+        now_seconds, now_micros = self.client.time()
+        return int(self.client.zcount(self.key, f"({now_seconds + now_micros / 1e6}", "+inf"))
+
+
+class RateLimiter:
+    """At most ``limit`` admissions in any sliding window of ``window_seconds``."""
+
+    def __init__(self, client: redis.Redis, key: str, limit: int, *, window_seconds: float = 60.0) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be >= 1, got {limit}")
+        self.client = client
+        self.key = key
+        self.limit = limit
+        self.window_seconds = window_seconds
+        self._script = client.register_script(_RATE)
+
+    def try_acquire(self) -> float:
+        """0.0 if admitted now (and counted), else how many seconds to wait before trying again."""
+        token = f"{time.time_ns()}-{uuid.uuid4().hex[:8]}"
+        wait = self._script(keys=[self.key], args=[self.limit, self.window_seconds, token])
+        return float(wait.decode() if isinstance(wait, bytes) else wait)
+
+    def acquire(self, *, timeout: float | None) -> None:
+        """Wait until admitted; raises :class:`SlotTimeout` if that would take beyond ``timeout``."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            wait = self.try_acquire()
+            if wait == 0:
+                return
+            if deadline is not None and time.monotonic() + wait > deadline:
+                raise SlotTimeout(
+                    f"rate limit {self.limit}/{self.window_seconds:g}s on {self.key}: wait {wait:.2f} s"
+                )
+            # A little jitter so waiters released by the same expiry do not all retry at once.
+            time.sleep(wait + random.uniform(0, 0.01))
+
+
+def slot_keys(judge_key: str) -> tuple[str, str]:
+    """The Redis keys holding a judge's in-flight set and its admission log."""
+    return f"{KEY_PREFIX}:{judge_key}:inflight", f"{KEY_PREFIX}:{judge_key}:rate"
+
+
+@contextmanager
+def judge_slot(
+    client: redis.Redis,
+    judge_key: str,
+    max_concurrent: int,
+    rpm: int,
+    lease_seconds: float,
+    *,
+    timeout: float | None = 600.0,
+    window_seconds: float = 60.0,
+) -> Iterator[str]:
+    """Hold one of the judge's in-flight slots and one unit of its request rate for one request.
+
+    The slot is taken first, then the rate budget, so the rate counts the moment the request is
+    really sent. Waiting for the rate while holding a slot costs nothing: when the rate is the
+    binding limit, slots are not. Yields the slot's token (for :meth:`Semaphore.renew`).
+    """
+    inflight_key, rate_key = slot_keys(judge_key)
+    semaphore = Semaphore(client, inflight_key, max_concurrent, lease_seconds=lease_seconds)
+    started = time.monotonic()
+    token = semaphore.acquire(timeout=timeout)
+    try:
+        if rpm > 0:
+            remaining = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
+            RateLimiter(client, rate_key, rpm, window_seconds=window_seconds).acquire(timeout=remaining)
+        yield token
+    finally:
+        semaphore.release(token)
