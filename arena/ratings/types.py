@@ -16,7 +16,7 @@ Position = Literal["model_a", "model_b"]
 
 
 class StyleFeatures(NamedTuple):
-    """Surface features of one answer, the covariates of style-controlled Bradley–Terry."""
+    """Surface features of one answer, the covariates of style-controlled Bradley-Terry."""
 
     tokens: int
     headers: int

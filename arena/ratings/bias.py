@@ -1,0 +1,260 @@
+"""Position and length bias checks on verdicts (MT-Bench, Zheng et al. 2023, §3.3-3.4)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+from scipy.stats import binomtest
+
+from arena.ratings.arrays import BattleArrays
+from arena.ratings.bootstrap import percentile_interval
+from arena.ratings.bradley_terry import degenerate_prior_precision
+from arena.ratings.style import bootstrap_style_bradley_terry, fit_style_bradley_terry, style_design
+from arena.ratings.types import Battle
+
+DECISIVE = ("model_a", "model_b")
+# (longer - shorter) / longer, in these half-open buckets; the last includes 1.
+LENGTH_BUCKETS: tuple[tuple[float, float], ...] = ((0.0, 0.1), (0.1, 0.25), (0.25, 0.5), (0.5, 1.0))
+
+
+@dataclass(frozen=True)
+class BinomialShare:
+    """``successes`` of ``trials`` with the exact two-sided binomial test against 1/2.
+
+    ``ci_low``/``ci_high`` is the exact (Clopper-Pearson) 95 % interval of the share; all
+    share fields are None when there are no trials.
+    """
+
+    trials: int
+    successes: int
+    share: float | None
+    p_value: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def binomial_share(successes: int, trials: int) -> BinomialShare:
+    """Share with an exact binomial test of "no preference" (p = 1/2) and its 95 % interval."""
+    if trials == 0:
+        return BinomialShare(0, 0, None, None, None, None)
+    test = binomtest(successes, trials, 0.5, alternative="two-sided")
+    interval = test.proportion_ci(confidence_level=0.95, method="exact")
+    return BinomialShare(trials, successes, successes / trials, float(test.pvalue), float(interval.low), float(interval.high))
+
+
+@dataclass(frozen=True)
+class PositionConsistency:
+    """Verdicts given on the same comparison in both orders by the same judge (MT-Bench table 2).
+
+    ``consistent``: both verdicts pick the same model (or both call it a tie). An inconsistent
+    pair favours the first position when, over its two verdicts, the answer shown first won
+    more often than the one shown second (for example first-shown wins in both orders, or a
+    first-shown win and a tie), else the second. Shares are of all pairs, as in MT-Bench, and
+    ``*_share_of_inconsistent`` of the inconsistent pairs only.
+    """
+
+    pairs: int
+    consistent: int
+    favour_first: int
+    favour_second: int
+    consistency: float | None
+    favour_first_share: float | None
+    favour_second_share: float | None
+    favour_first_share_of_inconsistent: float | None
+    favour_second_share_of_inconsistent: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class PositionBias:
+    """First-position preference over decisive verdicts with a known position, and judge consistency."""
+
+    first_shown_wins: BinomialShare
+    consistency: PositionConsistency
+    by_source: dict[str, PositionBias]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "first_shown_wins": self.first_shown_wins.to_dict(),
+            "consistency": self.consistency.to_dict(),
+            "by_source": {name: report.to_dict() for name, report in self.by_source.items()},
+        }
+
+
+def _share(part: int, whole: int) -> float | None:
+    return part / whole if whole else None
+
+
+def _verdict_model(battle: Battle) -> str | None:
+    """The model a verdict picks, or None for a tie / both bad."""
+    if battle.winner == "model_a":
+        return battle.model_a
+    if battle.winner == "model_b":
+        return battle.model_b
+    return None
+
+
+def _first_position_lean(battle: Battle) -> int:
+    """+1 if the verdict picks the answer shown first, -1 the second, 0 a tie."""
+    if battle.winner not in DECISIVE:
+        return 0
+    return 1 if battle.winner == battle.first_shown else -1
+
+
+def position_consistency(battles: Sequence[Battle]) -> PositionConsistency:
+    """Pair each judge's verdicts on one comparison in the two orders and count agreement.
+
+    Pairs are formed per (source, rater, comparison, turn) from one verdict with model_a shown
+    first and one with model_b shown first (the earliest of each when there are more).
+    """
+    orders: dict[tuple[str, str | None, str, int], dict[str, Battle]] = defaultdict(dict)
+    for battle in battles:
+        if battle.comparison is None or battle.first_shown is None:
+            continue
+        orders[(battle.source, battle.rater, battle.comparison, battle.turn)].setdefault(battle.first_shown, battle)
+    pairs = consistent = favour_first = favour_second = 0
+    for seen in orders.values():
+        if len(seen) < 2:
+            continue
+        one, other = seen["model_a"], seen["model_b"]
+        pairs += 1
+        if _verdict_model(one) == _verdict_model(other):
+            consistent += 1
+        elif _first_position_lean(one) + _first_position_lean(other) > 0:
+            favour_first += 1
+        else:
+            favour_second += 1
+    inconsistent = pairs - consistent
+    return PositionConsistency(
+        pairs=pairs, consistent=consistent, favour_first=favour_first, favour_second=favour_second,
+        consistency=_share(consistent, pairs),
+        favour_first_share=_share(favour_first, pairs), favour_second_share=_share(favour_second, pairs),
+        favour_first_share_of_inconsistent=_share(favour_first, inconsistent),
+        favour_second_share_of_inconsistent=_share(favour_second, inconsistent),
+    )
+
+
+def _position_bias_of(battles: Sequence[Battle]) -> PositionBias:
+    decisive = [b for b in battles if b.first_shown is not None and b.winner in DECISIVE]
+    first_wins = sum(1 for b in decisive if b.winner == b.first_shown)
+    return PositionBias(binomial_share(first_wins, len(decisive)), position_consistency(battles), {})
+
+
+def position_bias(battles: Sequence[Battle]) -> PositionBias:
+    """Position bias of verdicts, overall and per source.
+
+    ``first_shown_wins``: of the decisive verdicts whose presentation order is known, the share
+    won by the answer shown first, with an exact two-sided binomial test against 1/2 (no bias)
+    and its 95 % interval; this is the check for human raters. ``consistency``: for judges
+    that saw a comparison in both orders, MT-Bench's consistency and first/second-position
+    preference among the inconsistent pairs.
+    """
+    sources: dict[str, list[Battle]] = defaultdict(list)
+    for battle in battles:
+        sources[battle.source].append(battle)
+    overall = _position_bias_of(battles)
+    by_source = {name: _position_bias_of(group) for name, group in sorted(sources.items())}
+    return PositionBias(overall.first_shown_wins, overall.consistency, by_source)
+
+
+@dataclass(frozen=True)
+class LengthBucket:
+    """Decisive verdicts whose relative length gap (longer - shorter) / longer is in [low, high)."""
+
+    low: float
+    high: float
+    decisive: int
+    longer_wins: int
+    longer_win_rate: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class LengthBias:
+    """How often the longer answer wins, by gap size, and the style-controlled length effect.
+
+    ``length_coefficient`` is the "length" coefficient of the style-controlled Bradley-Terry
+    fit (log-odds per root-mean-square unit of normalised length difference, with its bootstrap
+    interval), None when there is too little style data to fit it.
+    """
+
+    longer_wins: BinomialShare
+    buckets: list[LengthBucket]
+    ties_between_unequal_lengths: int
+    length_coefficient: float | None
+    length_coefficient_ci_low: float | None
+    length_coefficient_ci_high: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "longer_wins": self.longer_wins.to_dict(),
+            "buckets": [bucket.to_dict() for bucket in self.buckets],
+            "ties_between_unequal_lengths": self.ties_between_unequal_lengths,
+            "length_coefficient": self.length_coefficient,
+            "length_coefficient_ci_low": self.length_coefficient_ci_low,
+            "length_coefficient_ci_high": self.length_coefficient_ci_high,
+        }
+
+
+def length_bias(
+    battles: Sequence[Battle] | BattleArrays, *, bootstrap_rounds: int = 200, seed: int = 0, ci: float = 0.95
+) -> LengthBias:
+    """Length bias (MT-Bench's verbosity bias; Chatbot Arena style control).
+
+    Over decisive verdicts where both answers' token counts are known and differ: the share
+    preferring the longer answer (exact binomial test against 1/2), the longer answer's win rate
+    per relative-gap bucket (``LENGTH_BUCKETS``), and the length coefficient of the
+    style-controlled Bradley-Terry fit with a ``bootstrap_rounds`` percentile interval.
+    """
+    arrays = battles if isinstance(battles, BattleArrays) else BattleArrays.from_battles(battles)
+    empty = LengthBias(binomial_share(0, 0), [LengthBucket(lo, hi, 0, 0, None) for lo, hi in LENGTH_BUCKETS], 0, None, None, None)
+    if arrays.style_a is None or arrays.style_b is None:
+        return empty
+    tokens_a, tokens_b = arrays.style_a[:, 0], arrays.style_b[:, 0]
+    known = ~(np.isnan(tokens_a) | np.isnan(tokens_b)) & (tokens_a != tokens_b)
+    decisive = known & (arrays.outcome <= 1)
+    a_longer = tokens_a > tokens_b
+    longer_won = np.where(arrays.outcome == 0, a_longer, ~a_longer) & decisive
+    longer = np.maximum(tokens_a, tokens_b)
+    gap = np.where(known, np.abs(tokens_a - tokens_b) / np.where(longer > 0, longer, 1.0), np.nan)
+    buckets = []
+    for low, high in LENGTH_BUCKETS:
+        inside = decisive & (gap >= low) & ((gap < high) | (high == 1.0) & (gap <= high))
+        n_inside, n_longer = int(inside.sum()), int((longer_won & inside).sum())
+        buckets.append(LengthBucket(low, high, n_inside, n_longer, _share(n_longer, n_inside)))
+    coefficient = low_ci = high_ci = None
+    design = style_design(arrays)
+    if "length" in design.feature_names and design.battles_used >= 2:
+        prior = degenerate_prior_precision(10.0)
+        fit = fit_style_bradley_terry(design, prior_precision=prior)
+        index = design.feature_names.index("length")
+        coefficient = float(fit.gamma[0, index])
+        if bootstrap_rounds:
+            rounds = bootstrap_style_bradley_terry(design, fit, rounds=bootstrap_rounds, seed=seed, prior_precision=prior)
+            lows, highs = percentile_interval(rounds.gamma, ci)
+            low_ci, high_ci = float(lows[index]), float(highs[index])
+    return LengthBias(
+        longer_wins=binomial_share(int(longer_won.sum()), int(decisive.sum())),
+        buckets=buckets,
+        ties_between_unequal_lengths=int((known & (arrays.outcome >= 2)).sum()),
+        length_coefficient=coefficient,
+        length_coefficient_ci_low=low_ci,
+        length_coefficient_ci_high=high_ci,
+    )
+
+
+__all__ = [
+    "LENGTH_BUCKETS", "BinomialShare", "LengthBias", "LengthBucket", "PositionBias",
+    "PositionConsistency", "binomial_share", "length_bias", "position_bias", "position_consistency",
+]
