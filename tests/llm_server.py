@@ -299,6 +299,8 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: clients reuse connections as they would in production
     disable_nagle_algorithm = True  # headers and body are separate writes; Nagle would add ~40 ms
     server: _Server
+    # (key, model, start) of a chat request whose outcome is not recorded yet
+    _pending: tuple[str, str, float] | None = None
 
     def log_message(self, format: str, *args: Any) -> None:  # the tests' output stays clean
         pass
@@ -312,6 +314,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         body = payload if isinstance(payload, bytes) else json.dumps(payload).encode("utf-8")
+        # Record before the client can read the reply: a test that reads /_stats right after its
+        # response must see this request counted.
+        self._record(str(status))
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(body)))
@@ -325,6 +330,12 @@ class _Handler(BaseHTTPRequestHandler):
     ) -> None:
         error = {"message": message, "type": kind, "param": None, "code": code}
         self._send(status, {"error": error}, headers)
+
+    def _record(self, status: str) -> None:
+        if self._pending is not None:
+            key, model, started = self._pending
+            self._pending = None
+            self.server.state.end(key, status, model, started)
 
     # -- routes --
 
@@ -386,7 +397,7 @@ class _Handler(BaseHTTPRequestHandler):
         key = request_key(messages)
         started = time.time()
         fault = state.begin(key)
-        status = "200"
+        self._pending = (key, model, started)
         try:
             with state.lock:
                 behaviour = state.behaviour
@@ -397,9 +408,9 @@ class _Handler(BaseHTTPRequestHandler):
                     delay += behaviour.hang_seconds
             if delay:
                 time.sleep(delay)
-            status = self._reply(fault, payload, messages, model, key, behaviour)
+            self._reply(fault, payload, messages, model, key, behaviour)
         finally:
-            state.end(key, status, model, started)
+            self._record("error")  # only if nothing was sent: the handler failed
 
     def _reply(
         self,
@@ -409,12 +420,13 @@ class _Handler(BaseHTTPRequestHandler):
         model: str,
         key: str,
         behaviour: Behaviour,
-    ) -> str:
+    ) -> None:
         if fault == "drop":
+            self._record("drop")
             self.close_connection = True
             with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            return "drop"
+            return
         if fault in ("429", "503"):
             headers = {}
             if behaviour.retry_after is not None:
@@ -423,7 +435,7 @@ class _Handler(BaseHTTPRequestHandler):
                 headers["retry-after-ms"] = f"{behaviour.retry_after_ms:g}"
             kind = "rate_limit_exceeded" if fault == "429" else "server_error"
             self._error(int(fault), f"fault script: {fault}", kind=kind, **headers)
-            return fault
+            return
         if fault == "context_length":
             self._error(
                 400,
@@ -431,14 +443,14 @@ class _Handler(BaseHTTPRequestHandler):
                 kind="invalid_request_error",
                 code="context_length_exceeded",
             )
-            return "400"
+            return
         if fault.isdigit():
             kind = "server_error" if fault.startswith("5") else "invalid_request_error"
             self._error(int(fault), f"fault script: {fault}", kind=kind)
-            return fault
+            return
         if fault == "bad_json":
             self._send(200, b'{"id": "chatcmpl-broken", "choices": [')
-            return "200"
+            return
         content: str | None
         if fault == "empty":
             content = ""
@@ -476,7 +488,6 @@ class _Handler(BaseHTTPRequestHandler):
                 },
             },
         )
-        return "200"
 
 
 class _Server(ThreadingHTTPServer):
@@ -500,13 +511,13 @@ class FakeLLMServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 0, **behaviour: Any) -> None:
         settings = Behaviour()
         settings.update(behaviour)
+        self._host = host
         self._server = _Server((host, port), settings)
         self._thread: threading.Thread | None = None
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{self._host}:{self._server.server_address[1]}"
 
     @property
     def base_url(self) -> str:
