@@ -1,0 +1,79 @@
+"""The leaderboard the Django side renders: rows, records, matrices, anchoring and JSON."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+
+import numpy as np
+import pytest
+
+from arena.ratings import Battle, BattleArrays, RatingRow, compute_leaderboard
+
+from .conftest import simulate_tournament
+
+BATTLES = [
+    Battle("human", "gpt-4", "llama", "model_a"),
+    Battle("human", "llama", "gpt-4", "model_b"),
+    Battle("human", "gpt-4", "llama", "tie"),
+    Battle("human", "gpt-4", "vicuna", "model_a"),
+    Battle("human", "vicuna", "llama", "both_bad"),
+    Battle("human", "vicuna", "llama", "model_a"),
+    Battle("human", "llama", "vicuna", "model_a"),
+    Battle("human", "vicuna", "gpt-4", "model_a"),
+]
+
+
+def test_rows_carry_rating_interval_rank_and_the_full_record() -> None:
+    board = compute_leaderboard(BATTLES, bootstrap_rounds=100, seed=1)
+    assert [f.name for f in fields(RatingRow)] == ["model", "rating", "ci_low", "ci_high", "rank", "battles", "wins", "losses", "ties"]
+    rows = {row.model: row for row in board.rows}
+    assert (rows["gpt-4"].wins, rows["gpt-4"].losses, rows["gpt-4"].ties, rows["gpt-4"].battles) == (3, 1, 1, 5)
+    # both_bad counts as a tie in the record.
+    assert (rows["llama"].wins, rows["llama"].losses, rows["llama"].ties, rows["llama"].battles) == (1, 3, 2, 6)
+    assert [row.rating for row in board.rows] == sorted((row.rating for row in board.rows), reverse=True)
+    assert board.models == [row.model for row in board.rows]
+    assert all(row.ci_low <= row.rating <= row.ci_high for row in board.rows)
+    assert board.rows[0].rank == 1
+    assert abs(np.mean([row.rating for row in board.rows]) - 1000.0) < 1e-9
+
+
+def test_matrices_follow_the_rating_order() -> None:
+    board = compute_leaderboard(BATTLES, bootstrap_rounds=0)
+    i, j = board.models.index("gpt-4"), board.models.index("llama")
+    assert board.battle_count[i, j] == board.battle_count[j, i] == 3
+    # gpt-4 v llama: two wins and a tie: 2.5 / 3.
+    assert board.win_rate[i, j] == pytest.approx(2.5 / 3) and board.win_rate[j, i] == pytest.approx(0.5 / 3)
+    assert np.isnan(board.win_rate[i, i])
+
+
+def test_to_dict_is_json_ready() -> None:
+    board = compute_leaderboard(BATTLES, bootstrap_rounds=50)
+    data = json.loads(json.dumps(board.to_dict(), allow_nan=False))
+    assert data["method"] == "bt" and data["parameters"]["bootstrap_rounds"] == 50
+    assert data["win_rate"][0][0] is None and isinstance(data["battle_count"][0][1], int)
+    assert set(data["rows"][0]) == {"model", "rating", "ci_low", "ci_high", "rank", "battles", "wins", "losses", "ties"}
+    assert data["style_coefficients"] is None
+
+
+def test_anchor_pins_one_model_in_every_method() -> None:
+    arrays = simulate_tournament(np.linspace(-1, 1, 5), 1500, seed=8)
+    for method in ("bt", "elo"):
+        board = compute_leaderboard(arrays, method=method, bootstrap_rounds=40, anchor="model-02", anchor_rating=1200.0)  # type: ignore[arg-type]
+        row = next(r for r in board.rows if r.model == "model-02")
+        assert row.rating == pytest.approx(1200.0) and row.ci_low == pytest.approx(1200.0) == row.ci_high
+    with pytest.raises(ValueError, match="anchor"):
+        compute_leaderboard(arrays, anchor="nobody")
+
+
+def test_elo_without_bootstrap_or_permutations_has_a_point_interval() -> None:
+    board = compute_leaderboard(BATTLES, method="elo", bootstrap_rounds=0)
+    assert all(row.ci_low == row.rating == row.ci_high for row in board.rows)
+    with pytest.raises(ValueError, match="Bradley"):
+        compute_leaderboard(BATTLES, method="elo", style_control=True)
+
+
+def test_columnar_and_object_battles_give_the_same_board() -> None:
+    from_objects = compute_leaderboard(BATTLES, bootstrap_rounds=30, seed=2).to_dict()
+    from_arrays = compute_leaderboard(BattleArrays.from_battles(BATTLES), bootstrap_rounds=30, seed=2).to_dict()
+    assert from_objects == from_arrays
