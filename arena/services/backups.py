@@ -16,7 +16,8 @@ import hashlib
 import json
 import secrets
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -156,6 +157,20 @@ def _decode(model: type[models.Model], row: dict[str, Any]) -> models.Model:
     return model(**values)
 
 
+@contextmanager
+def _stored_timestamps(model: type[models.Model]) -> Iterator[None]:
+    """Keep the backup's created/updated times: auto_now fields would overwrite them on save."""
+    fields = [f for f in model._meta.concrete_fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+    saved = [(f, f.auto_now, f.auto_now_add) for f in fields]  # type: ignore[attr-defined]
+    for f in fields:
+        f.auto_now = f.auto_now_add = False  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        for f, auto_now, auto_now_add in saved:
+            f.auto_now, f.auto_now_add = auto_now, auto_now_add  # type: ignore[attr-defined]
+
+
 def backup_import(*, directory: Path) -> BackupSummary:
     manifest_path = directory / "manifest.json"
     if not manifest_path.exists():
@@ -182,7 +197,7 @@ def backup_import(*, directory: Path) -> BackupSummary:
             model = by_label[table["model"]]
             batch: list[models.Model] = []
             n = 0
-            with (directory / table["file"]).open(encoding="utf-8") as fh:
+            with _stored_timestamps(model), (directory / table["file"]).open(encoding="utf-8") as fh:
                 for line_number, line in enumerate(fh, 1):
                     try:
                         batch.append(_decode(model, json.loads(line)))
@@ -192,7 +207,7 @@ def backup_import(*, directory: Path) -> BackupSummary:
                     if len(batch) >= BATCH:
                         model.objects.bulk_create(batch)
                         batch = []
-            model.objects.bulk_create(batch)
+                model.objects.bulk_create(batch)
             if n != table["rows"]:
                 raise BackupError(f"{table['file']}: {n} rows but the manifest says {table['rows']}")
             counts[table["model"]] = n
