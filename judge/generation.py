@@ -134,6 +134,11 @@ def answers_generate(*, contender: Contender, prompt_set: PromptSet, limit: int 
         finally:
             if on_progress:
                 on_progress(1)
+
+    def one_in_thread(prompt: Prompt) -> None:
+        try:
+            one(prompt)
+        finally:
             close_old_connections()
 
     workers = concurrency or settings.JUDGE_GENERATION_CONCURRENCY
@@ -142,5 +147,5 @@ def answers_generate(*, contender: Contender, prompt_set: PromptSet, limit: int 
             one(prompt)
     else:
         with ThreadPoolExecutor(max_workers=workers) as pool:
-            list(pool.map(one, todo))
+            list(pool.map(one_in_thread, todo))
     return result

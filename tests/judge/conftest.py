@@ -24,6 +24,7 @@ def _judge_settings(settings):
     settings.JUDGE_BACKOFF_CAP = 0.05
     settings.JUDGE_PROGRESS_INTERVAL = 0.0
     settings.JUDGE_MAX_ATTEMPTS = 4
+    settings.JUDGE_GENERATION_CONCURRENCY = 1  # in the test's thread and transaction
     settings.REDIS_URL = ""  # the in-process limiter; the Redis one is covered by the worker tests
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -76,3 +77,19 @@ def start_run(django_capture_on_commit_callbacks):
         return run
 
     return start
+
+
+@pytest.fixture
+def start_run_async(settings):
+    """For transactional tests: create a run, and start it later in this thread (inline mode)."""
+    from judge.services import judge_run_create
+    from judge.services.runs import _start
+
+    def create(**options):
+        return judge_run_create(**options)
+
+    def start(run):
+        _start(run, background=False)
+
+    create.start = start
+    return create
