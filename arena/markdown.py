@@ -72,8 +72,11 @@ def clean_html(html: str) -> str:
     )
 
 
+@lru_cache(maxsize=4096)
 def render_markdown(text: str) -> str:
-    """Untrusted markdown → sanitised HTML, safe to mark as safe in a template."""
+    """Untrusted markdown → sanitised HTML, safe to mark as safe in a template.
+
+    Cached by text: the same answer is rendered for the vote form and again for the reveal."""
     if not text:
         return ""
     text = _INVISIBLE.sub("", text)

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
@@ -39,10 +40,19 @@ from arena.models import Assignment, Comparison, Vote
 _LOCK_ATTEMPTS = 8
 
 
+POOL_CACHE_SECONDS = 60
+
+
 def rater_prompt_set_ids(*, rater) -> set[int] | None:  # type: ignore[no-untyped-def]
-    """Prompt sets the rater's pools allow, or None for "any" (no pool restricts them)."""
-    ids = set(rater.rater_pools.filter(prompt_sets__isnull=False).values_list("prompt_sets", flat=True))
-    return ids or None
+    """Prompt sets the rater's pools allow, or None for "any" (no pool restricts them).
+
+    Cached for a minute per rater: pools change rarely and this runs on every lease."""
+    key = f"arena:rater-prompt-sets:{rater.pk}"
+    cached = cache.get(key)
+    if cached is None:
+        cached = sorted(rater.rater_pools.filter(prompt_sets__isnull=False).values_list("prompt_sets", flat=True))
+        cache.set(key, cached, POOL_CACHE_SECONDS)
+    return set(cached) or None
 
 
 def _not_done_by(rater) -> Q:  # type: ignore[no-untyped-def]
@@ -60,7 +70,8 @@ def _live_leases(*, comparison, rater, now: datetime) -> QuerySet[Assignment]:  
 
 
 def _candidates(*, rater, prompt_set: str | None, now: datetime) -> QuerySet[Comparison]:  # type: ignore[no-untyped-def]
-    qs = Comparison.objects.filter(_not_done_by(rater))
+    mine = Assignment.objects.filter(comparison=OuterRef("pk"), rater=rater).values("pk")[:1]
+    qs = Comparison.objects.filter(_not_done_by(rater)).annotate(own_assignment_id=Subquery(mine))
     if prompt_set:
         qs = qs.filter(prompt__prompt_set__slug=prompt_set)
     allowed = rater_prompt_set_ids(rater=rater)

@@ -9,7 +9,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, QuerySet
+from django.core.cache import cache
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from arena.models import Assignment, Comparison, Vote
@@ -25,20 +26,26 @@ class Progress:
 
 
 def rater_progress_get(*, rater, prompt_set: str | None = None, now: datetime | None = None) -> Progress:  # type: ignore[no-untyped-def]
-    """Votes today (server time zone), votes in this set and how many comparisons it has."""
+    """Votes today (server time zone), votes in this set and how many comparisons it has.
+
+    One query for the rater's counts; the set's size is cached for a minute."""
     now = timezone.localtime(now or timezone.now())
     start = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    votes = Vote.objects.filter(rater=rater)
-    comparisons = Comparison.objects.all()
-    if prompt_set:
-        votes = votes.filter(comparison__prompt__prompt_set__slug=prompt_set)
-        comparisons = comparisons.filter(prompt__prompt_set__slug=prompt_set)
+    in_set = Q(comparison__prompt__prompt_set__slug=prompt_set) if prompt_set else Q()
+    counts = Vote.objects.filter(rater=rater).aggregate(
+        today=Count("id", filter=Q(created_at__gte=start)), in_set=Count("id", filter=in_set)
+    )
+    total_key = f"arena:comparisons-in-set:{prompt_set or '*'}"
+    total = cache.get(total_key)
+    if total is None:
+        comparisons = Comparison.objects.all()
+        if prompt_set:
+            comparisons = comparisons.filter(prompt__prompt_set__slug=prompt_set)
+        total = comparisons.count()
+        cache.set(total_key, total, 60)
     return Progress(
-        today=Vote.objects.filter(rater=rater, created_at__gte=start).count(),
-        daily_target=settings.ARENA_DAILY_TARGET,
-        in_set=votes.count(),
-        set_total=comparisons.count(),
-        prompt_set=prompt_set,
+        today=counts["today"], daily_target=settings.ARENA_DAILY_TARGET, in_set=counts["in_set"],
+        set_total=total, prompt_set=prompt_set,
     )
 
 

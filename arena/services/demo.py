@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from arena.models import Contender, ContenderAlias
+from arena.services.comparisons import comparisons_create
 from arena.services.imports import ImportResult, answers_import, verdicts_import
 from arena.services.prompt_sets import prompt_sets_load_bundled
 
@@ -100,4 +101,9 @@ def demo_load(*, report: Callable[[str], None] = print, demo_dir: Path | None = 
             result = verdicts_import(path=path, fmt=vspec.fmt, source=vspec.source, prompt_set=vspec.prompt_set)
             results.append(result)
             report(result.summary())
+    # Something to rate at /rate/: a few pairs per prompt, MT-Bench on the whole two-turn
+    # conversation, a little gold taken from the imported human verdicts (idempotent).
+    for slug, turn in (("vicuna80", None), ("mt_bench", 2)):
+        made = comparisons_create(prompt_set=slug, pairs_per_prompt=2, turn=turn, gold_rate=0.05, seed=4)
+        report(made.summary())
     return results

@@ -51,7 +51,9 @@ def assignment_lease(
 ) -> Assignment | None:
     """The rater's current lease, or a new one on the next open comparison; None if none is open.
 
-    A reload shows the same comparison with the same sides until the lease lapses.
+    A reload shows the same comparison with the same sides until the lease lapses. A lapsed lease
+    keeps status ``leased`` with ``expires_at`` in the past: the queue goes by the clock, so
+    nothing has to sweep leases for the comparison to return to the pool.
     """
     now = now or timezone.now()
     current = Assignment.objects.filter(rater=rater, status=Assignment.Status.LEASED, expires_at__gt=now)
@@ -60,20 +62,14 @@ def assignment_lease(
     held = current.order_by("-leased_at").first()
     if held is not None:
         return held
-    Assignment.objects.filter(rater=rater, status=Assignment.Status.LEASED, expires_at__lte=now).update(
-        status=Assignment.Status.EXPIRED
-    )
     comparison = comparison_next_for_rater(rater=rater, prompt_set=prompt_set, now=now, rng=rng)
     if comparison is None:
         return None
     expires = now + timedelta(seconds=settings.ARENA_LEASE_SECONDS)
-    lapsed = Assignment.objects.filter(rater=rater, comparison=comparison).first()
-    if lapsed is not None:  # the rater's own lapsed lease: same sides again, fresh clock
-        lapsed.status = Assignment.Status.LEASED
-        lapsed.leased_at = now
-        lapsed.expires_at = expires
-        lapsed.save(update_fields=["status", "leased_at", "expires_at"])
-        return lapsed
+    own = getattr(comparison, "own_assignment_id", None)
+    if own is not None:  # the rater's own lapsed lease on it: same sides again, fresh clock
+        Assignment.objects.filter(pk=own).update(status=Assignment.Status.LEASED, leased_at=now, expires_at=expires)
+        return Assignment.objects.get(pk=own)
     # Which answer sits left is decided per assignment, unpredictably, and stored.
     return Assignment.objects.create(
         rater=rater, comparison=comparison, a_shown_first=bool(secrets.randbits(1)), expires_at=expires
