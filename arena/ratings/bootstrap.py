@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from arena.ratings.arrays import A_WINS, B_WINS, BOTH_BAD, TIE
-from arena.ratings.bradley_terry import fit_bradley_terry, mle_exists
+from arena.ratings.bradley_terry import BOOTSTRAP_NEWTON_TOLERANCE, fit_bradley_terry, mle_exists
 
 ROUNDS_PER_CHUNK = 100
 
@@ -162,7 +162,9 @@ def bootstrap_bradley_terry(
         if full_exists:
             for r in np.flatnonzero(lost_edge):
                 degenerate[r] = not mle_exists(wins[r])
-        return fit_bradley_terry(wins, prior_precision=prior_precision, theta_start=theta_full, degenerate=degenerate).theta
+        return fit_bradley_terry(
+            wins, prior_precision=prior_precision, theta_start=theta_full, degenerate=degenerate, tolerance=BOOTSTRAP_NEWTON_TOLERANCE
+        ).theta
 
     return run_in_chunks(rounds, seed, work)
 
