@@ -9,13 +9,14 @@ writes nothing. A file already imported (same kind, target and SHA-256) is a no-
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from arena.identity import identity_mentions
 from arena.imports import parsers
@@ -235,6 +236,34 @@ def answers_import(
     )
 
 
+_VERDICT_COLUMNS = (
+    "source_id", "batch_id", "line", "model_a_id", "model_b_id", "winner", "prompt_id", "question_ref", "turn",
+    "position_known", "judged_order", "rater", "tstamp", "raw_output", "metadata",
+)
+
+
+def _verdicts_insert(values: list[tuple]) -> None:
+    """Write verdict rows inside the caller's transaction.
+
+    On PostgreSQL through COPY: building 100,000 model instances and an INSERT with 1.5 million
+    parameters took three times the 10 s budget; COPY streams the same rows in well under it.
+    """
+    if connection.vendor != "postgresql":
+        ImportedVerdict.objects.bulk_create(
+            [ImportedVerdict(**dict(zip(_VERDICT_COLUMNS, v, strict=True))) for v in values], batch_size=BULK_BATCH
+        )
+        return
+    table = ImportedVerdict._meta.db_table
+    metadata_at = _VERDICT_COLUMNS.index("metadata")
+    with connection.cursor() as cursor, cursor.cursor.copy(
+        f"COPY {table} ({', '.join(_VERDICT_COLUMNS)}) FROM STDIN"
+    ) as copy:
+        for row in values:
+            row = list(row)
+            row[metadata_at] = json.dumps(row[metadata_at])
+            copy.write_row(row)
+
+
 def verdicts_import(
     *, path: Path, fmt: str, source: str, prompt_set: str | None = None, is_human: bool | None = None,
     progress: Progress | None = None,
@@ -312,15 +341,11 @@ def verdicts_import(
         def cid(value: int | str) -> int:
             return value if isinstance(value, int) else created_ids[value]
 
-        objs = []
-        for row, pid, a, b in planned:
-            objs.append(
-                ImportedVerdict(
-                    source=verdict_source, batch=batch, line=row.line, model_a_id=cid(a), model_b_id=cid(b),
-                    winner=row.winner or "", prompt_id=pid, question_ref=row.prompt or "", turn=row.turn, position_known=row.position_known,
-                    judged_order=row.judged_order or 0, rater=row.rater or "", tstamp=row.tstamp,
-                    raw_output=row.raw_output or "", metadata=row.metadata,
-                )
-            )
-        ImportedVerdict.objects.bulk_create(objs, batch_size=BULK_BATCH)
-    return ImportResult(file, "verdicts", rows, len(objs), unparsed, created_contenders=tuple(names.new_names))
+        values = [
+            (verdict_source.id, batch.id, row.line, cid(a), cid(b), row.winner or "", pid, row.prompt or "",
+             row.turn, row.position_known, row.judged_order or 0, row.rater or "", row.tstamp,
+             row.raw_output or "", row.metadata)
+            for row, pid, a, b in planned
+        ]
+        _verdicts_insert(values)
+    return ImportResult(file, "verdicts", rows, len(values), unparsed, created_contenders=tuple(names.new_names))
