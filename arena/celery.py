@@ -5,6 +5,9 @@ import os
 from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
+# Rating fits solve many small systems; OpenBLAS's thread pool makes each one ~100x slower on
+# a busy machine, and our parallelism comes from processes, not BLAS threads.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 app = Celery("arena")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -4,7 +4,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from arena.imports.parsers import write_fastchat_battles
-from arena.selectors.battles import UnknownSource, battles_iter, BattleFilter
+from arena.selectors.battles import BattleFilter, UnknownSource, battles_iter
 from arena.services.exports import battle_to_fastchat
 
 
