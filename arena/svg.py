@@ -261,38 +261,45 @@ def _pick(data: Mapping[str, Any] | None, *names: str) -> float | None:
 
 
 def position_chart(position: Mapping[str, Any] | None, *, title: str = "Position bias") -> str:
-    """Share of verdicts that went to the answer shown first (0.5: no bias) and, for judges,
-    how often the two presentation orders gave the same verdict."""
+    """Share of decisive verdicts won by the answer shown first (0.5: no bias, bar: 95 %
+    interval) and, for judges that saw both orders, how often the two orders agreed."""
     if not position:
         return empty_chart(title, "No verdicts with a known presentation order.")
     items = []
-    first = _pick(position, "first_share", "left_share", "first_win_rate", "share_first")
-    if first is not None:
-        items.append({"label": "first-shown wins", "value": first,
-                      "low": _pick(position, "first_share_low", "ci_low", "left_share_low"),
-                      "high": _pick(position, "first_share_high", "ci_high", "left_share_high")})
-    consistency = _pick(position, "consistency", "consistent_share", "position_consistency")
-    if consistency is not None:
-        items.append({"label": "orders agree", "value": consistency})
-    for label, names in (("prefers first", ("biased_first", "prefers_first", "first_bias")),
-                         ("prefers second", ("biased_second", "prefers_second", "second_bias"))):
-        value = _pick(position, *names)
-        if value is not None:
-            items.append({"label": label, "value": value})
-    return bar_chart(items, title=title, value_label="share of verdicts", reference=0.5)
+
+    def add(label: str, share: Mapping[str, Any] | None) -> None:
+        if share and _num(share.get("share")) is not None:
+            items.append({"label": label, "value": share["share"], "low": share.get("ci_low"),
+                          "high": share.get("ci_high")})
+
+    add("first-shown wins", position.get("first_shown_wins"))
+    consistency = position.get("consistency") or {}
+    if _num(consistency.get("consistency")) is not None:
+        items.append({"label": "both orders agree", "value": consistency["consistency"]})
+    if _num(consistency.get("favour_first_share_of_inconsistent")) is not None:
+        items.append({"label": "inconsistent: favour first", "value": consistency["favour_first_share_of_inconsistent"]})
+    by_source = position.get("by_source") or {}
+    if len(by_source) > 1:
+        for name, report in by_source.items():
+            add(f"{name}: first wins", report.get("first_shown_wins"))
+    return bar_chart(items, title=title, value_label="share of verdicts (dashed: no bias)", reference=0.5)
 
 
 def length_chart(length: Mapping[str, Any] | None, *, title: str = "Length bias") -> str:
-    """How often the longer answer wins (0.5: length does not matter)."""
+    """How often the longer answer wins (0.5: length does not matter), overall with its 95 %
+    interval and per relative length gap."""
     if not length:
         return empty_chart(title, "No verdicts with answer lengths.")
     items = []
-    longer = _pick(length, "longer_win_rate", "longer_wins_share", "longer_share", "share_longer_wins")
-    if longer is not None:
-        items.append({"label": "longer answer wins", "value": longer,
-                      "low": _pick(length, "longer_win_rate_low", "ci_low"),
-                      "high": _pick(length, "longer_win_rate_high", "ci_high")})
-    return bar_chart(items, title=title, value_label="share of decided verdicts", reference=0.5)
+    longer = length.get("longer_wins") or {}
+    if _num(longer.get("share")) is not None:
+        items.append({"label": "longer answer wins", "value": longer["share"], "low": longer.get("ci_low"),
+                      "high": longer.get("ci_high")})
+    for bucket in length.get("buckets") or []:
+        if _num(bucket.get("longer_win_rate")) is not None:
+            items.append({"label": f"gap {bucket['low']:.0%}-{bucket['high']:.0%} (n={bucket['decisive']})",
+                          "value": bucket["longer_win_rate"]})
+    return bar_chart(items, title=title, value_label="longer answer's win rate (dashed: no bias)", reference=0.5)
 
 
 def agreement_chart(overall: Mapping[str, Any] | None, per_turn: Sequence[Mapping[str, Any]], *,
@@ -300,8 +307,8 @@ def agreement_chart(overall: Mapping[str, Any] | None, per_turn: Sequence[Mappin
     """S1 (ties kept), S2 (ties dropped) and Cohen's κ, overall and per turn."""
     items = []
     for label, data in [("all turns", overall), *((f"turn {t.get('turn')}", t) for t in per_turn)]:
-        for metric, names in (("S1", ("s1", "agreement_with_ties")), ("S2", ("s2", "agreement_without_ties")),
-                              ("κ", ("kappa", "cohen_kappa"))):
+        for metric, names in (("S1", ("agreement_with_ties",)), ("S2", ("agreement_without_ties",)),
+                              ("kappa", ("kappa",))):
             value = _pick(data, *names)
             if value is not None:
                 items.append({"label": f"{label} · {metric}", "value": value})

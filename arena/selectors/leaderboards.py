@@ -208,12 +208,17 @@ def leaderboard_compute(*, params: LeaderboardParams) -> dict[str, Any]:
                            category=params.category, turn=params.turn)
     result: dict[str, Any] = {"kind": params.kind, "params": asdict(params), "battle_total": len(battles)}
     if not battles:
-        result.update(rows=[], models=[], win_rate=[], battle_count=[], style_coefficients=None)
+        result.update(rows=[], models=[], win_rate=[], battle_count=[], style_coefficients=None, notes=[])
         return result
-    board = compute_leaderboard(
-        battles, method=params.method, bootstrap_rounds=params.bootstrap, seed=params.seed,
-        style_control=params.style_control, k=params.k, init=params.init, permutations=params.permutations,
-    )
+    try:
+        board = compute_leaderboard(
+            battles, method=params.method, bootstrap_rounds=params.bootstrap, seed=params.seed,
+            style_control=params.style_control, k=params.k, init=params.init, permutations=params.permutations,
+        )
+    except ValueError as exc:  # numpy's LinAlgError too: say why on the page instead of failing
+        result.update(rows=[], models=[], win_rate=[], battle_count=[], style_coefficients=None, notes=[],
+                      error=f"The ratings could not be computed for these filters: {exc}")
+        return result
     data = board.to_dict()
     result.update(
         rows=[{name: row[name] for name in ROW_FIELDS} for row in data["rows"]],
@@ -221,6 +226,7 @@ def leaderboard_compute(*, params: LeaderboardParams) -> dict[str, Any]:
         win_rate=data.get("win_rate") or [],
         battle_count=data.get("battle_count") or [],
         style_coefficients=data.get("style_coefficients"),
+        notes=data.get("notes") or [],
     )
     return jsonable(result)
 

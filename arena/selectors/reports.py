@@ -9,7 +9,7 @@ stored as ``RatingSnapshot`` rows under ``BiasParams.key`` / ``AgreementParams.k
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
@@ -152,6 +152,16 @@ def hhh_leaderboards(*, prompt_set: str | None = None) -> dict[str, list[dict[st
     return boards
 
 
+def _section(compute: Callable[[Sequence[Battle]], Any], battles: Sequence[Battle]) -> dict[str, Any] | None:
+    """One report section, or why it could not be computed (a singular fit on tiny data)."""
+    if not battles:
+        return None
+    try:
+        return compute(battles).to_dict()
+    except ValueError as exc:  # numpy's LinAlgError included
+        return {"error": f"Could not be computed on these verdicts: {exc}"}
+
+
 def bias_compute(*, params: BiasParams) -> dict[str, Any]:
     """Position bias (judges: do the two presentation orders agree; people: how often the left
     answer wins, with a binomial test), length bias, agreement among raters of the same
@@ -163,9 +173,9 @@ def bias_compute(*, params: BiasParams) -> dict[str, Any]:
     kind, _ = parse_source(params.source)
     result: dict[str, Any] = {
         "kind": params.kind, "params": asdict(params), "battle_total": len(per_order),
-        "position": position_bias(per_order).to_dict() if per_order else None,
-        "length": length_bias(combined).to_dict() if combined else None,
-        "inter_rater": inter_rater_agreement(combined).to_dict() if combined else None,
+        "position": _section(position_bias, per_order),
+        "length": _section(length_bias, combined),
+        "inter_rater": _section(inter_rater_agreement, combined),
         "grades": [], "hhh": {},
     }
     if kind in ("human", "all"):
@@ -176,28 +186,25 @@ def bias_compute(*, params: BiasParams) -> dict[str, Any]:
 
 # --- Agreement ----------------------------------------------------------------------------------
 
-def _turns(*battle_lists: Sequence[Battle]) -> list[int]:
-    return sorted({b.turn for battles in battle_lists for b in battles})
+AGREEMENT_FIELDS = ("comparisons", "pairs", "agreeing", "agreement_with_ties", "pairs_without_ties",
+                    "agreeing_without_ties", "agreement_without_ties", "kappa")
 
 
 def agreement_compute(*, params: AgreementParams) -> dict[str, Any]:
-    """Agreement between two sources on the comparisons both judged (MT-Bench's S1 with ties,
-    S2 without, Cohen's κ), overall and per turn."""
+    """Agreement between two sources on the comparisons both judged: MT-Bench's S1
+    (``agreement_with_ties``), S2 (``agreement_without_ties``) and Cohen's kappa, with every
+    verdict of one source paired with every verdict of the other; overall and per turn."""
     from arena.ratings import agreement
 
     battles_a = battles_list(source=params.a, prompt_set=params.prompt_set)
     battles_b = battles_list(source=params.b, prompt_set=params.prompt_set)
-    result: dict[str, Any] = {
+    report = agreement(battles_a, battles_b).to_dict()
+    per_turn = [{"turn": int(turn), **{k: v for k, v in turn_report.items() if k != "by_turn"}}
+                for turn, turn_report in sorted(report.pop("by_turn").items(), key=lambda item: int(item[0]))]
+    return jsonable({
         "kind": params.kind, "params": asdict(params), "battle_total": len(battles_a) + len(battles_b),
-        "battles_a": len(battles_a), "battles_b": len(battles_b),
-        "overall": agreement(battles_a, battles_b).to_dict(),
-        "per_turn": [],
-    }
-    for turn in _turns(battles_a, battles_b):
-        in_a = [b for b in battles_a if b.turn == turn]
-        in_b = [b for b in battles_b if b.turn == turn]
-        result["per_turn"].append({"turn": turn, **agreement(in_a, in_b).to_dict()})
-    return jsonable(result)
+        "battles_a": len(battles_a), "battles_b": len(battles_b), "overall": report, "per_turn": per_turn,
+    })
 
 
 def bias_get(*, params: BiasParams) -> SnapshotView | None:

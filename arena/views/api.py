@@ -16,11 +16,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 from arena.selectors.leaderboards import ROW_FIELDS, LeaderboardParams, ParamError, sources_available
-from arena.selectors.reports import AgreementParams, BiasParams
+from arena.selectors.reports import AGREEMENT_FIELDS, AgreementParams, BiasParams
 from arena.services.snapshots import snapshot_get_or_schedule
 
 FORMATS = ("json", "csv")
-AGREEMENT_FIELDS = ("turn", "n", "s1", "s2", "kappa")
 
 
 def _bad_request(exc: ParamError) -> JsonResponse:
@@ -57,10 +56,9 @@ def _snapshot_endpoint(request: HttpRequest, parse: Callable[[], Any],
     result = snapshot.result or {}
     if fmt == "csv":
         return to_csv(params, result)
-    return JsonResponse({
-        "key": snapshot.key, "computed_at": snapshot.computed_at, "seconds": snapshot.seconds,
-        "battle_count": snapshot.battle_count, **result,
-    })
+    # ``battle_total`` counts the battles read; a leaderboard's ``battle_count`` is its matrix.
+    return JsonResponse({"key": snapshot.key, "computed_at": snapshot.computed_at, "seconds": snapshot.seconds,
+                         **result})
 
 
 def _leaderboard_csv(params: LeaderboardParams, result: dict[str, Any]) -> HttpResponse:
@@ -87,10 +85,9 @@ def _bias_csv(params: BiasParams, result: dict[str, Any]) -> HttpResponse:
 
 
 def _agreement_csv(params: AgreementParams, result: dict[str, Any]) -> HttpResponse:
-    overall = {"turn": "all", **(result.get("overall") or {})}
-    rows = [overall, *(result.get("per_turn") or [])]
-    fields = [f for f in AGREEMENT_FIELDS if any(f in r for r in rows)]
-    fields += sorted({k for r in rows for k, v in r.items() if k not in fields and not isinstance(v, dict | list)})
+    """One line overall (turn "all") and one per turn; the confusion matrices stay in the JSON."""
+    rows = [{"turn": "all", **(result.get("overall") or {})}, *(result.get("per_turn") or [])]
+    fields = ("turn", *AGREEMENT_FIELDS)
     return _csv_response("agreement.csv", fields, ([r.get(f) for f in fields] for r in rows))
 
 

@@ -34,6 +34,7 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
         context.update(
             rows=result.get("rows") or [],
             style_coefficients=result.get("style_coefficients"),
+            notes=result.get("notes") or [],
             ratings_svg=mark_safe(svg.ratings_chart(result.get("rows") or [])),  # noqa: S308 - escaped in arena.svg
             heatmap_svg=mark_safe(svg.win_rate_heatmap(models, win_rate, counts)),  # noqa: S308
         )

@@ -93,9 +93,9 @@ def agreement(request: HttpRequest) -> HttpResponse:
     def decorate(result: dict[str, Any], context: dict[str, Any]) -> None:
         overall = result.get("overall") or {}
         per_turn = result.get("per_turn") or []
-        scalars, tables = _scalars_and_tables(overall)
         context.update(
-            overall=overall, per_turn=per_turn, overall_scalars=scalars, overall_tables=tables,
+            overall=overall, turn_rows=[{"turn": "all", **overall}, *per_turn],
+            confusion_rows=list(zip(overall.get("class_names") or [], overall.get("confusion") or [], strict=False)),
             battles_a=result.get("battles_a"), battles_b=result.get("battles_b"),
             agreement_svg=mark_safe(svg.agreement_chart(overall, per_turn)),  # noqa: S308 - escaped in arena.svg
         )

@@ -59,10 +59,7 @@ class Arena:
         """``winner_model`` beats ``loser_model`` (or ties with it); ``left`` is the model shown first."""
         comp = self.comparison(prompt, winner_model, loser_model, turn)
         name_a = comp.answer_a.contender.name
-        if tie:
-            winner = "tie"
-        else:
-            winner = "model_a" if name_a == winner_model else "model_b"
+        winner = "tie" if tie else "model_a" if name_a == winner_model else "model_b"
         left = left or name_a
         return Vote.objects.create(rater=rater, comparison=comp, a_shown_first=(left == name_a),
                                    winner=winner, **extra)
@@ -82,7 +79,8 @@ def build_arena(models=("alpha", "beta", "gamma"), prompts: int = 6, set_slug: s
             text = f"{name} answers {i}." + " more" * (10 * (k + 1))
             arena.answers[(p.id, name)] = Answer.objects.create(
                 prompt=p, contender=arena.contenders[name], turns=[text, text],
-                token_counts=[len(text.split())] * 2, style=[[len(text.split()), 0, k, 0]] * 2,
+                token_counts=[len(text.split())] * 2,
+                style=[[len(text.split()) + (i * 7 + k * 3) % 11, (i + k) % 3, k + i % 2, (i * k) % 4]] * 2,
             )
     User = get_user_model()
     arena.raters = [User.objects.create_user(f"rater{i}-{set_slug}", password="x") for i in range(3)]
@@ -100,9 +98,7 @@ def human_votes(arena: Arena, *, seed: int = 1) -> list[Vote]:
                 p1 = 1 / (1 + 10 ** ((strength.get(m2, 0) - strength.get(m1, 0)) / 2))
                 roll = rng.random()
                 tie = roll < 0.1
-                if tie:
-                    winner, loser = m1, m2
-                elif roll < 0.1 + 0.9 * p1:
+                if tie or roll < 0.1 + 0.9 * p1:
                     winner, loser = m1, m2
                 else:
                     winner, loser = m2, m1

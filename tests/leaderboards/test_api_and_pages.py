@@ -95,9 +95,9 @@ def test_filters_select_the_battles(client, voted_arena):
     coding = client.get("/api/leaderboard/", {"source": "human", "category": "coding"}).json()
     both = client.get("/api/leaderboard/", {"source": "all", "prompt_set": "demo-set"}).json()
 
-    assert everything["battle_count"] == 54
-    assert coding["battle_count"] == 27
-    assert both["battle_count"] == 54 + 18
+    assert everything["battle_total"] == 54
+    assert coding["battle_total"] == 27
+    assert both["battle_total"] == 54 + 18
     assert len({everything["key"], coding["key"], both["key"]}) == 3
 
 
@@ -105,7 +105,7 @@ def test_the_first_visit_computes_and_stores_a_snapshot_later_visits_read_it(cli
     assert not RatingSnapshot.objects.exists()
     first = client.get("/api/leaderboard/", {"source": "human", "method": "bt"}).json()
     snapshot = RatingSnapshot.objects.get()
-    assert snapshot.key == first["key"] == "leaderboard?bootstrap=50&init=1000&k=4&method=bt&seed=0&source=human"
+    assert snapshot.key == first["key"] == "leaderboard?bootstrap=50&init=1000&k=4&method=bt&permutations=0&seed=0&source=human&style_control=0"
     assert snapshot.battle_count == 54
 
     RatingSnapshot.objects.filter(pk=snapshot.pk).update(result={**snapshot.result, "rows": []})
@@ -172,7 +172,7 @@ def test_bias_page_and_exports(client, voted_arena):
     html = page.content.decode()
     assert page.status_code == 200
     assert html.count("<svg") >= 3  # position, length, grades
-    assert "Grades A–D per model" in html and "Helpful" in html
+    assert "Grades A\u2013D per model" in html and "Helpful" in html
     for grade in data["grades"]:
         assert f'data-model="{grade["model"]}"' in html
     lines = exported.content.decode().splitlines()
@@ -190,11 +190,15 @@ def test_agreement_page_and_exports(client, voted_arena):
     html = page.content.decode()
     assert page.status_code == 200 and "<svg" in html
     assert exported[0]["turn"] == "all"
-    for name in ("s1", "s2", "kappa"):
-        value = data["overall"].get(name)
-        if value is not None:
-            assert f"{value:.3f}" in html
-            assert float(exported[0][name]) == value
+    assert exported[0]["turn"] == "all" and [r["turn"] for r in exported[1:]] == ["1"]
+    shown = re.findall(r'data-field="(agreement_with_ties|agreement_without_ties|kappa)">([^<]*)<', html)
+    expected = []
+    for row in [data["overall"], *data["per_turn"]]:
+        for name in ("agreement_with_ties", "agreement_without_ties", "kappa"):
+            expected.append((name, "\u2013" if row[name] is None else f"{row[name]:.3f}"))
+    assert shown == expected
+    assert float(exported[0]["agreement_with_ties"]) == data["overall"]["agreement_with_ties"]
+    assert int(exported[0]["pairs"]) == data["overall"]["pairs"] == 18 * 3  # three raters x 18 verdicts
 
 
 def test_agreement_page_defaults_to_people_against_a_judge(client, voted_arena):

@@ -29,7 +29,7 @@ def test_json_rows_equal_the_rating_package_on_the_same_battles(voted_arena, met
 
     expected = compute_leaderboard(battles_list(source="human"), method=method, bootstrap_rounds=40, seed=3)
     assert rows == [{f: r[f] for f in ROW_FIELDS} for r in expected.to_dict()["rows"]]
-    assert [r["model"] for r in rows][0] == "alpha"
+    assert rows[0]["model"] == "alpha"
     assert set(rows[0]) == set(ROW_FIELDS)
 
 
@@ -94,6 +94,7 @@ def test_bias_and_agreement_commands_report_json(voted_arena):
     agreement = json.loads(out.getvalue())
     assert agreement["battles_b"] == 18
     assert [t["turn"] for t in agreement["per_turn"]] == [1]
+    assert agreement["overall"]["pairs"] == 18 * 3
 
     with pytest.raises(CommandError, match="two different sources"):
         call_command("agreement", "--a", "human", "--b", "human", stdout=io.StringIO())

@@ -8,6 +8,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 from django.core.cache import cache
+from django.db import connections
 
 from arena.asgi import application
 from arena.models import RatingSnapshot
@@ -27,11 +28,11 @@ def test_a_new_vote_refreshes_the_leaderboard_snapshot(client, voted_arena, djan
         voted_arena.vote(voted_arena.raters[0], prompt, "gamma", "alpha", turn=2)
 
     after = client.get("/api/leaderboard/", {"source": "human"}).json()
-    assert after["battle_count"] == before["battle_count"] + 1
+    assert after["battle_total"] == before["battle_total"] + 1
     gamma = next(r for r in after["rows"] if r["model"] == "gamma")
     gamma_before = next(r for r in before["rows"] if r["model"] == "gamma")
     assert gamma["wins"] == gamma_before["wins"] + 1
-    assert client.get("/api/leaderboard/", {"source": "all"}).json()["battle_count"] == everything["battle_count"] + 1
+    assert client.get("/api/leaderboard/", {"source": "all"}).json()["battle_total"] == everything["battle_total"] + 1
     # A snapshot that does not read human votes is left alone.
     assert client.get("/api/leaderboard/", {"source": "import:paper-gpt4"}).json()["computed_at"] == judge_only["computed_at"]
 
@@ -90,7 +91,7 @@ def test_new_imported_verdicts_mark_snapshots_stale_through_the_service(client, 
         scheduled = snapshots_mark_stale(source="import:second-judge", prompt_set="demo-set")
 
     assert scheduled == [before["key"]]
-    assert client.get("/api/leaderboard/", {"source": "all"}).json()["battle_count"] == before["battle_count"] + 18
+    assert client.get("/api/leaderboard/", {"source": "all"}).json()["battle_total"] == before["battle_total"] + 18
 
 
 @pytest.mark.django_db(transaction=True)
@@ -112,8 +113,9 @@ async def test_an_open_page_is_told_when_its_snapshot_changes(voted_arena):
     message = await communicator.receive_json_from(timeout=10)
     assert message["key"] == first["key"]
     refreshed = await sync_to_async(lambda: client.get("/api/leaderboard/", {"source": "human"}).json())()
-    assert refreshed["battle_count"] == first["battle_count"] + 1
+    assert refreshed["battle_total"] == first["battle_total"] + 1
     await communicator.disconnect()
+    await sync_to_async(connections.close_all)()
 
 
 @pytest.mark.asyncio

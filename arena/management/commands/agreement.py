@@ -26,9 +26,9 @@ class Command(BaseCommand):
             self.stdout.write("")
             return
         self.stdout.write(f"{params.a} ({report['battles_a']} verdicts) vs {params.b} ({report['battles_b']} verdicts)")
-        self.stdout.write(f"{'turn':>5}  {'n':>6}  {'S1':>6}  {'S2':>6}  {'kappa':>6}")
+        self.stdout.write(f"{'turn':>5}  {'pairs':>6}  {'S1':>6}  {'S2':>6}  {'kappa':>6}")
         for label, row in [("all", report["overall"]), *((str(t["turn"]), t) for t in report["per_turn"])]:
-            self.stdout.write(f"{label:>5}  {_n(row.get('n')):>6}  {_f(row.get('s1')):>6}  {_f(row.get('s2')):>6}  "
+            self.stdout.write(f"{label:>5}  {_n(row.get('pairs')):>6}  {_f(row.get('agreement_with_ties')):>6}  {_f(row.get('agreement_without_ties')):>6}  "
                               f"{_f(row.get('kappa')):>6}")
 
 
