@@ -91,7 +91,16 @@ DATABASE_URL = env_url(
     f"sqlite:///{VAR_DIR / 'arena.sqlite3'}",
     schemes=("sqlite", "postgres", "postgresql", "pgsql"),
 )
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 60, minimum=0))}
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0))}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
+    # daphne runs every request on a fresh thread, so persistent per-thread connections pile up
+    # until PostgreSQL refuses clients; a process-wide psycopg pool bounds and reuses them.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN_SIZE", 2, minimum=0),
+        "max_size": env_int("DB_POOL_MAX_SIZE", 20, minimum=1),
+        "timeout": env_float("DB_POOL_TIMEOUT", 30.0, minimum=1.0),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo database: wait on a locked file instead of failing under the inline worker.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -235,6 +244,9 @@ JUDGE_BACKOFF_BASE = env_float("JUDGE_BACKOFF_BASE", 1.0, minimum=0.0)
 JUDGE_BACKOFF_CAP = env_float("JUDGE_BACKOFF_CAP", 60.0, minimum=0.0)
 # A judgment claimed by a worker that died is given to another after this many seconds.
 JUDGE_CLAIM_SECONDS = env_int("JUDGE_CLAIM_SECONDS", 300, minimum=5)
+# A request slot in Redis is leased this long and renewed while the request runs: the slots of a
+# killed worker come back after at most this many seconds.
+JUDGE_SLOT_LEASE_SECONDS = env_float("JUDGE_SLOT_LEASE_SECONDS", 10.0, minimum=1.0)
 # judge_runs_resume_stale: pending judgments of a running run untouched this long are re-enqueued.
 JUDGE_STALE_SECONDS = env_int("JUDGE_STALE_SECONDS", 600, minimum=10)
 JUDGE_PROGRESS_INTERVAL = env_float("JUDGE_PROGRESS_INTERVAL", 0.5, minimum=0.0)
