@@ -67,7 +67,7 @@ def _new_token() -> str:
     return f"{HOST[:12]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"[:32]
 
 
-def _holder_is_dead(token: str) -> bool:
+def holder_is_dead(token: str) -> bool:
     """A claim by a process on this host that no longer exists (a killed worker)."""
     try:
         host, pid_text, _ = token.rsplit(":", 2)
@@ -105,7 +105,7 @@ def _claim(judgment_id: int) -> tuple[str | None, Outcome | None]:
     row = Judgment.objects.filter(pk=judgment_id).values("status", "claim_token", "claimed_until").first()
     if row is None or row["status"] != Judgment.Status.PENDING:
         return None, Outcome("skipped")
-    if _holder_is_dead(row["claim_token"]) and Judgment.objects.filter(
+    if holder_is_dead(row["claim_token"]) and Judgment.objects.filter(
         pk=judgment_id, status=Judgment.Status.PENDING, claim_token=row["claim_token"]
     ).update(claim_token=token, claimed_until=now + lease, attempts=F("attempts") + 1):
         logger.warning("judgment %s: took over the claim of dead worker %s", judgment_id, row["claim_token"])
@@ -216,12 +216,13 @@ def _request_with_retries(judgment: Judgment, judge: Judge, rendered: rendering.
                     rendered.messages, model=judge.model, temperature=judge.temperature,
                     max_tokens=judge.max_tokens, timeout=settings.JUDGE_REQUEST_TIMEOUT,
                 )
-        except llm.TransientLLMError as exc:
+        except (llm.TransientLLMError, TimeoutError) as exc:
+            # TimeoutError: no request slot of the judge came free in time (judge.limits.SlotTimeout).
             last_error = f"attempt {attempt}: {exc}"
             Judgment.objects.filter(pk=judgment.pk, claim_token=token).update(error=last_error[:2000])
             if attempt == settings.JUDGE_MAX_ATTEMPTS:
                 break
-            delay = backoff.retry_delay(attempt, retry_after=exc.retry_after, base=settings.JUDGE_BACKOFF_BASE,
+            delay = backoff.retry_delay(attempt, retry_after=getattr(exc, "retry_after", None), base=settings.JUDGE_BACKOFF_BASE,
                                         cap=settings.JUDGE_BACKOFF_CAP, rng=rng)
             sleep(delay)
             continue

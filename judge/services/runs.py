@@ -339,15 +339,18 @@ def judge_runs_resume_stale(*, older_than: timedelta | None = None) -> list[int]
     happened. Rows claimed by a live worker are left alone; the claim check in the task makes a
     duplicate message harmless.
     """
-    threshold = timezone.now() - (older_than or timedelta(seconds=settings.JUDGE_STALE_SECONDS))
+    from judge.services.execution import holder_is_dead
+
+    threshold = timezone.now() - (older_than if older_than is not None else timedelta(seconds=settings.JUDGE_STALE_SECONDS))
     now = timezone.now()
     stale = (
         Judgment.objects.filter(run__status=JudgeRun.Status.RUNNING, status=Judgment.Status.PENDING)
         .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=threshold))
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
     )
     by_run: dict[int, list[int]] = {}
-    for jid, run_id in stale.values_list("id", "run_id"):
+    for jid, run_id, token, until in stale.values_list("id", "run_id", "claim_token", "claimed_until"):
+        if token and until and until > now and not holder_is_dead(token):
+            continue  # a live worker is judging it
         by_run.setdefault(run_id, []).append(jid)
     for run_id, ids in by_run.items():
         judge_run_dispatch(run_id=run_id, ids=ids)

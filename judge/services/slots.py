@@ -8,6 +8,7 @@ in-process semaphore and a sliding-window limiter do the same job for the one pr
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -16,6 +17,8 @@ from contextlib import contextmanager
 from functools import lru_cache
 
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 
 class LocalJudgeLimiter:
@@ -73,14 +76,64 @@ def limits_backend() -> str:
     return "redis" if settings.REDIS_URL else "local"
 
 
+class _LeaseRenewer:
+    """Keeps this process's Redis slot leases alive while their requests run.
+
+    Leases are short (JUDGE_SLOT_LEASE_SECONDS) so the slots of a worker killed with SIGKILL come
+    back within seconds instead of after the request timeout; a live request's lease is renewed
+    every third of it by one daemon thread per process.
+    """
+
+    def __init__(self) -> None:
+        self._held: dict[str, tuple[object, str]] = {}
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def hold(self, semaphore: object, token: str) -> None:
+        with self._lock:
+            self._held[token] = (semaphore, token)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._loop, name="judge-slot-renewer", daemon=True)
+                self._thread.start()
+
+    def drop(self, token: str) -> None:
+        with self._lock:
+            self._held.pop(token, None)
+
+    def _loop(self) -> None:
+        while True:
+            time.sleep(max(settings.JUDGE_SLOT_LEASE_SECONDS / 3, 0.2))
+            with self._lock:
+                held = list(self._held.values())
+            for semaphore, token in held:
+                try:
+                    semaphore.renew(token)  # type: ignore[attr-defined]
+                except Exception:  # a Redis hiccup: the next round tries again
+                    logger.warning("slot lease not renewed", exc_info=True)
+
+
+_renewer = _LeaseRenewer()
+
+
 @contextmanager
 def endpoint_slot(*, key: str, max_concurrent: int, rpm: int, lease_seconds: float) -> Iterator[None]:
-    """Hold one of the endpoint's request slots for the duration of one request."""
-    if settings.REDIS_URL:
-        from judge.limits import judge_slot
+    """Hold one of the endpoint's request slots for the duration of one request.
 
-        with judge_slot(_redis_client(settings.REDIS_URL), key, max_concurrent, rpm, lease_seconds):
-            yield
+    ``lease_seconds`` bounds a held slot only in the in-process limiter's sense of "the request
+    may take this long"; in Redis the lease is short and renewed while the request runs.
+    """
+    if settings.REDIS_URL:
+        from judge.limits import Semaphore, judge_slot, slot_keys
+
+        client = _redis_client(settings.REDIS_URL)
+        lease = settings.JUDGE_SLOT_LEASE_SECONDS
+        semaphore = Semaphore(client, slot_keys(key)[0], max(1, max_concurrent), lease_seconds=lease)
+        with judge_slot(client, key, max_concurrent, rpm, lease, timeout=max(lease_seconds, 600.0)) as token:
+            _renewer.hold(semaphore, token)
+            try:
+                yield
+            finally:
+                _renewer.drop(token)
         return
     with local_limiter(key, max_concurrent, rpm).slot():
         yield

@@ -12,7 +12,7 @@ from judge.consumers import RunProgressConsumer
 from judge.progress import run_progress_report
 from judge.selectors import RunProgress
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+pytestmark = [pytest.mark.django_db(transaction=True)]
 
 
 def communicator(run_id: int, user) -> WebsocketCommunicator:
@@ -25,6 +25,7 @@ def communicator(run_id: int, user) -> WebsocketCommunicator:
     return comm
 
 
+@pytest.mark.asyncio
 async def test_staff_watching_a_run_receive_progress_as_it_happens():
     from asgiref.sync import sync_to_async
 
@@ -52,6 +53,7 @@ async def test_staff_watching_a_run_receive_progress_as_it_happens():
     await comm.disconnect()
 
 
+@pytest.mark.asyncio
 async def test_the_worker_reports_a_real_run_after_each_judgment(judge, battle_set, start_run_async):
     from asgiref.sync import sync_to_async
 
@@ -68,6 +70,7 @@ async def test_the_worker_reports_a_real_run_after_each_judgment(judge, battle_s
     await comm.disconnect()
 
 
+@pytest.mark.asyncio
 async def test_strangers_are_turned_away():
     comm = communicator(7, AnonymousUser())
     connected, code = await comm.connect()
