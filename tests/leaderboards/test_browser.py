@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 
 import pytest
 
@@ -25,10 +26,19 @@ def page():
         tab = browser.new_page()
         yield tab
         browser.close()
+    # The live server's request threads close their database connection when the browser's
+    # keep-alive socket closes; give them a moment so the test database can be dropped.
+    time.sleep(0.5)
 
 
-def test_a_visitor_sees_the_plot_and_table_and_filters_without_reload(live_server, page):
+def test_a_visitor_sees_the_plot_and_table_and_filters_without_reload(live_server, page, monkeypatch):
+    from django.db import connections
+
     from tests.leaderboards.conftest import build_arena, human_votes, imported_verdicts
+
+    # The live server answers each request in a new thread: close its connection at the end of
+    # the request, or the test database cannot be dropped afterwards.
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
 
     arena = build_arena()
     human_votes(arena)
@@ -50,3 +60,4 @@ def test_a_visitor_sees_the_plot_and_table_and_filters_without_reload(live_serve
     assert page.evaluate("window.__same_document") is True
     assert "source=import%3Apaper-gpt4" in page.url or "source=import:paper-gpt4" in page.url
     assert not [p for p in problems if "Content Security Policy" in p]
+
