@@ -219,13 +219,21 @@ def battles_list(
 
 
 def sources_list() -> list[str]:
-    """Every source that has at least one verdict, in display order."""
+    """Every source that has at least one verdict, in display order.
+
+    EXISTS per judge/source rather than a join with DISTINCT: the latter scanned every verdict
+    (245 ms with a million imported verdicts; this takes a few ms).
+    """
+    from django.db.models import Exists, OuterRef
+
     from arena.models import VerdictSource
-    from judge.models import Judge
+    from judge.models import Judge, Judgment
 
     names: list[str] = []
     if Vote.objects.exists():
         names.append(HUMAN)
-    names += [f"{JUDGE_PREFIX}{n}" for n in Judge.objects.filter(runs__judgments__status="done").distinct().values_list("name", flat=True)]
-    names += [f"{IMPORT_PREFIX}{n}" for n in VerdictSource.objects.filter(verdicts__isnull=False).distinct().values_list("name", flat=True)]
+    judged = Judgment.objects.filter(run__judge=OuterRef("pk"), status=Judgment.Status.DONE)
+    names += [f"{JUDGE_PREFIX}{n}" for n in Judge.objects.filter(Exists(judged)).values_list("name", flat=True)]
+    imported = ImportedVerdict.objects.filter(source=OuterRef("pk"))
+    names += [f"{IMPORT_PREFIX}{n}" for n in VerdictSource.objects.filter(Exists(imported)).values_list("name", flat=True)]
     return names

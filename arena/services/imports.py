@@ -32,6 +32,7 @@ from arena.models import (
     VerdictSource,
 )
 from arena.ratings.style import markdown_style_features
+from arena.services.snapshots import snapshots_mark_stale
 
 Progress = Callable[[int], None]
 T = TypeVar("T")
@@ -348,4 +349,6 @@ def verdicts_import(
             for row, pid, a, b in planned
         ]
         _verdicts_insert(values)
+        # bulk writes send no signals: tell open leaderboards about the new verdicts once.
+        transaction.on_commit(lambda: snapshots_mark_stale(source=f"import:{source}", prompt_set=prompt_set))
     return ImportResult(file, "verdicts", rows, len(values), unparsed, created_contenders=tuple(names.new_names))
