@@ -10,9 +10,10 @@ Why a retried or re-delivered task never judges twice:
   while the holder is alive, so the request is not sent twice while the first one is running.
   A holder on this host whose process is gone (SIGKILL) is detected by its pid and taken over at
   once; elsewhere the lease expires;
-* ``sends`` counts requests that reached the endpoint for the row. It exceeds 1 only after a
-  transient error or when a worker died with the request in flight — the one case where the
-  answer was never stored and the request must be sent again.
+* ``sends`` counts requests started for the row (counted just before, so a kill cannot lose the
+  count). It exceeds 1 only after a transient error or when a worker died with the request in
+  flight (or about to be sent) — the one case where the answer was never stored and the request
+  must be sent again.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -57,6 +59,13 @@ def chat_client_for(*, base_url: str, api_key_env: str) -> llm.ChatClient:
     per endpoint and key per process.
     """
     return llm.OpenAIChatClient(base_url=base_url or None, api_key=os.environ.get(api_key_env or "OPENAI_API_KEY"))
+
+
+def _release_pooled_connection() -> None:
+    """Give the DB connection back to the pool while waiting on the LLM (up to minutes), so a
+    worker with many threads does not need as many database connections as requests in flight."""
+    if connection.settings_dict.get("OPTIONS", {}).get("pool") and not connection.in_atomic_block:
+        connection.close()
 
 
 def _lease_seconds() -> float:
@@ -93,21 +102,21 @@ def _is_zombie(pid: int) -> bool:
         return False
 
 
-def _claim(judgment_id: int) -> tuple[str | None, Outcome | None]:
+def _claim(judgment_id: int, **fields: object) -> tuple[str | None, Outcome | None]:
+    """Take the row for this worker (one UPDATE); ``fields`` are written with the claim."""
     now = timezone.now()
     token = _new_token()
     lease = timedelta(seconds=_lease_seconds())
+    fields.update(claim_token=token, claimed_until=now + lease, attempts=F("attempts") + 1)
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now) | Q(claim_token="")
-    if Judgment.objects.filter(free, pk=judgment_id, status=Judgment.Status.PENDING).update(
-        claim_token=token, claimed_until=now + lease, attempts=F("attempts") + 1
-    ):
+    if Judgment.objects.filter(free, pk=judgment_id, status=Judgment.Status.PENDING).update(**fields):
         return token, None
     row = Judgment.objects.filter(pk=judgment_id).values("status", "claim_token", "claimed_until").first()
     if row is None or row["status"] != Judgment.Status.PENDING:
         return None, Outcome("skipped")
     if holder_is_dead(row["claim_token"]) and Judgment.objects.filter(
         pk=judgment_id, status=Judgment.Status.PENDING, claim_token=row["claim_token"]
-    ).update(claim_token=token, claimed_until=now + lease, attempts=F("attempts") + 1):
+    ).update(**fields):
         logger.warning("judgment %s: took over the claim of dead worker %s", judgment_id, row["claim_token"])
         return token, None
     retry_in = max((row["claimed_until"] - now).total_seconds(), 1.0) if row["claimed_until"] else 1.0
@@ -148,8 +157,15 @@ def _verdict_fields(kind: str, mode: str, text: str, order: int) -> dict[str, ob
     }
 
 
+STORED = frozenset({"done", "unparsed", "failed", "cached"})
+
+
 def judgment_execute(*, judgment_id: int, sleep=time.sleep, rng: random.Random | None = None) -> Outcome:
-    """Judge one row if it is still pending and its run is running; see the module docstring."""
+    """Judge one row if it is still pending and its run is running; see the module docstring.
+
+    Five queries on the common path (load, cache lookup, claim, store, is-the-run-finished): the
+    claim also records the cache key, the template mode and the send about to happen.
+    """
     judgment = (
         Judgment.objects.select_related(
             "run__judge", "comparison__prompt", "comparison__answer_a", "comparison__answer_b", "answer__prompt"
@@ -159,15 +175,46 @@ def judgment_execute(*, judgment_id: int, sleep=time.sleep, rng: random.Random |
         return Outcome("skipped")
     if judgment.run.status != JudgeRun.Status.RUNNING:
         return Outcome("cancelled" if judgment.run.status == JudgeRun.Status.CANCELLED else "skipped")
-    token, outcome = _claim(judgment_id)
+    judge = judgment.run.judge
+    kind = rendering.KIND_BY_RUN_MODE[judgment.run.mode]
+    try:
+        rendered = target_for(judgment).rendered(template_set=judge.template_set, kind=kind)
+    except Exception as exc:  # a template that cannot render this prompt: an operator must look
+        token, outcome = _claim(judgment_id)
+        if token is None:
+            assert outcome is not None
+            return outcome
+        _store(judgment.pk, token, status=Judgment.Status.FAILED, error=f"render: {exc}"[:2000])
+        return _finished(judgment, Outcome("failed"))
+    key = judgment_cache_key(
+        model=judge.model, base_url=rendering.judge_base_url(judge), template_fingerprint=rendered.fingerprint,
+        messages=rendered.messages, temperature=judge.temperature, max_tokens=judge.max_tokens,
+    )
+    hit = cached_judgment_get(cache_key=key, exclude_id=judgment.pk)
+    claim_fields: dict[str, object] = {"cache_key": key, "mode": rendered.mode}
+    if hit is None:
+        claim_fields["sends"] = F("sends") + 1  # counted before it happens: survives a kill mid-request
+    token, outcome = _claim(judgment_id, **claim_fields)
     if token is None:
         assert outcome is not None
         return outcome
+    outcome = Outcome("error")
     try:
-        outcome = _judge_claimed(judgment, token, sleep=sleep, rng=rng or random.Random())
+        if hit is not None:
+            fields = _verdict_fields(kind, rendered.mode, hit.raw_output, judgment.order)
+            _store(judgment.pk, token, from_cache=True, input_tokens=0, output_tokens=0, cost=0, **fields)
+            outcome = Outcome("cached")
+        else:
+            outcome = _request_with_retries(judgment, judge, rendered, kind, token, sleep=sleep,
+                                            rng=rng or random.Random())
     finally:
-        _release(judgment_id, token)
-    if outcome.result not in ("busy", "cancelled"):
+        if outcome.result not in STORED:
+            _release(judgment_id, token)
+    return _finished(judgment, outcome)
+
+
+def _finished(judgment: Judgment, outcome: Outcome) -> Outcome:
+    if outcome.result in STORED:
         from judge.progress import run_progress_report
 
         if not judge_run_finish_if_complete(run_id=judgment.run_id):
@@ -175,43 +222,24 @@ def judgment_execute(*, judgment_id: int, sleep=time.sleep, rng: random.Random |
     return outcome
 
 
-def _judge_claimed(judgment: Judgment, token: str, *, sleep, rng: random.Random) -> Outcome:
-    run, judge = judgment.run, judgment.run.judge
-    kind = rendering.KIND_BY_RUN_MODE[run.mode]
-    try:
-        rendered = target_for(judgment).rendered(template_set=judge.template_set, kind=kind)
-    except Exception as exc:  # a template that cannot render this prompt: an operator must look
-        _store(judgment.pk, token, status=Judgment.Status.FAILED, error=f"render: {exc}"[:2000])
-        return Outcome("failed")
-    key = judgment_cache_key(
-        model=judge.model, base_url=rendering.judge_base_url(judge), template_fingerprint=rendered.fingerprint,
-        messages=rendered.messages, temperature=judge.temperature, max_tokens=judge.max_tokens,
-    )
-    Judgment.objects.filter(pk=judgment.pk).update(cache_key=key, mode=rendered.mode)
-
-    hit = cached_judgment_get(cache_key=key, exclude_id=judgment.pk)
-    if hit is not None:
-        fields = _verdict_fields(kind, rendered.mode, hit.raw_output, judgment.order)
-        _store(judgment.pk, token, from_cache=True, input_tokens=0, output_tokens=0, cost=0, **fields)
-        return Outcome("cached")
-
-    return _request_with_retries(judgment, judge, rendered, kind, token, sleep=sleep, rng=rng)
-
-
 def _request_with_retries(judgment: Judgment, judge: Judge, rendered: rendering.Rendered, kind: str, token: str,
                           *, sleep, rng: random.Random) -> Outcome:
     last_error = ""
     for attempt in range(1, settings.JUDGE_MAX_ATTEMPTS + 1):
-        # Cancel is checked before every request, so a cancelled run sends nothing more.
-        if JudgeRun.objects.filter(pk=judgment.run_id).values_list("status", flat=True).first() != JudgeRun.Status.RUNNING:
+        # Cancel was checked when the row was loaded, and again before every retry.
+        if attempt > 1 and JudgeRun.objects.filter(pk=judgment.run_id).values_list(
+            "status", flat=True
+        ).first() != JudgeRun.Status.RUNNING:
             return Outcome("cancelled")
         try:
             client = chat_client_for(base_url=judge.base_url, api_key_env=judge.api_key_env)
             with slots.endpoint_slot(key=f"judge:{judge.pk}", max_concurrent=judge.max_concurrent,
                                      rpm=judge.requests_per_minute, lease_seconds=settings.JUDGE_REQUEST_TIMEOUT + 30):
-                Judgment.objects.filter(pk=judgment.pk, claim_token=token).update(
-                    sends=F("sends") + 1, claimed_until=timezone.now() + timedelta(seconds=_lease_seconds())
-                )
+                if attempt > 1:
+                    Judgment.objects.filter(pk=judgment.pk, claim_token=token).update(
+                        sends=F("sends") + 1, claimed_until=timezone.now() + timedelta(seconds=_lease_seconds())
+                    )
+                _release_pooled_connection()
                 completion = client.complete(
                     rendered.messages, model=judge.model, temperature=judge.temperature,
                     max_tokens=judge.max_tokens, timeout=settings.JUDGE_REQUEST_TIMEOUT,
