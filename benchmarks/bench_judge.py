@@ -1,0 +1,179 @@
+"""Judge throughput with a real Celery worker, and a kill-and-resume repeat count.
+
+A batch of pairwise judgments runs against the tests' OpenAI-compatible server with 200 ms
+latency, judge concurrency 32, through a real worker (threads pool) on Redis db 5. The ceiling is
+32 / 0.2 s = 160 judgments per second; the goal is 90 % of it. Then a second batch is killed
+(SIGKILL) mid-run, a new worker resumes it, and the requests the server saw twice are counted.
+
+Run: `.venv/bin/python benchmarks/bench_judge.py [--judgments 1800] [--threads 48]`
+(database ``arena_judge_bench`` on the local PostgreSQL, migrated and emptied of judge runs first;
+ARENA_JUDGE_TEST_REDIS_URL overrides redis://127.0.0.1:6379/5).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from decimal import Decimal
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DB_URL = os.environ.get("ARENA_JUDGE_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/arena_judge_bench")
+os.environ["DATABASE_URL"] = DB_URL
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
+for name in ("CELERY_BROKER_URL", "REDIS_URL"):
+    os.environ.pop(name, None)  # this process only prepares data and reads results
+
+LATENCY = 0.2
+CONCURRENCY = 32
+
+
+def ensure_database(url: str) -> None:
+    import psycopg
+
+    name = url.rsplit("/", 1)[1]
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
+        if not conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone():
+            conn.execute(f'create database "{name}"')
+
+
+def build(judgments: int):
+    from arena.models import Answer, Contender, Prompt, PromptSet
+
+    contenders = 4  # 6 pairs, 12 judgments per prompt
+    prompts = max(1, judgments // 12)
+    pset, _ = PromptSet.objects.get_or_create(slug="bench-judge", defaults={"name": "judge benchmark"})
+    models = [Contender.objects.get_or_create(name=f"bench-model-{i}")[0] for i in range(contenders)]
+    existing = pset.prompts.count()
+    new_prompts = [Prompt(prompt_set=pset, external_id=f"b{p}", turns=[f"Benchmark question {p}?"], position=p)
+                   for p in range(existing, prompts)]
+    Prompt.objects.bulk_create(new_prompts)
+    have = set(Answer.objects.filter(prompt__prompt_set=pset).values_list("prompt_id", "contender_id"))
+    Answer.objects.bulk_create([
+        Answer(prompt=p, contender=m, turns=[f"Answer to {p.external_id} by {m.name}. quality:{i}"])
+        for p in pset.prompts.all() for i, m in enumerate(models) if (p.pk, m.pk) not in have
+    ])
+    return pset
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process so far (Linux /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_done(run_id: int, timeout: float) -> bool:
+    from judge.models import JudgeRun
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if JudgeRun.objects.filter(pk=run_id, status="done").exists():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--judgments", type=int, default=1800)
+    parser.add_argument("--threads", type=int, default=48, help="threads per worker (more than the judge's 32 slots)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes sharing the judge's 32 slots")
+    args = parser.parse_args()
+
+    ensure_database(DB_URL)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db.models import Max, Min
+
+    call_command("migrate", verbosity=0)
+    from judge.models import Judge, JudgeRun, Judgment
+    from judge.services import judge_run_create
+    from tests.judge import workers
+    from tests.llm_server import FakeLLMServer
+
+    JudgeRun.objects.all().delete()
+    Judge.objects.filter(name__startswith="bench-").delete()
+    pset = build(args.judgments)
+    workers.flush_broker()
+    env = workers.worker_env(DB_URL, JUDGE_SLOT_LEASE_SECONDS="3", DB_POOL_MAX_SIZE=str(args.threads + 4))
+    log_dir = ROOT / "var"
+    log_dir.mkdir(exist_ok=True)
+
+    with FakeLLMServer(latency=LATENCY) as llm:
+        # 1. Throughput.
+        judge = Judge.objects.create(name="bench-speed", base_url=llm.base_url, model="fake-judge",
+                                     max_concurrent=CONCURRENCY, requests_per_minute=1_000_000,
+                                     price_input_per_million=Decimal("2.5"), price_output_per_million=Decimal("10"))
+        run = judge_run_create(judge=judge, prompt_set=pset, mode="pairwise", start=False)
+        total = run.judgments.count()
+        pool = [workers.start_worker(env, concurrency=args.threads, name=f"bench{i}",
+                                     log=log_dir / "bench_judge_worker.log") for i in range(args.workers)]
+        try:
+            time.sleep(4 + args.workers)  # let the workers boot: the figure is judging, not Django's start-up
+            started = time.time()
+            workers.manage(env, "judge_run", "--resume", str(run.pk), "--no-progress")
+            ok = wait_done(run.pk, timeout=total / 10 + 60)
+            elapsed = time.time() - started
+            worker_cpu = sum(cpu_seconds(w.pid) for w in pool)
+        finally:
+            for worker in pool:
+                workers.stop(worker)
+        stats = llm.stats()
+        span = Judgment.objects.filter(run=run).aggregate(first=Min("completed_at"), last=Max("completed_at"))
+        done = Judgment.objects.filter(run=run, status="done").count()
+        ceiling = CONCURRENCY / LATENCY
+        rate = done / elapsed
+        steady = done / max((span["last"] - span["first"]).total_seconds(), 1e-6) if span["first"] else 0.0
+        print(f"judge throughput: {done}/{total} judgments in {elapsed:.2f} s (enqueue to last stored) = "
+              f"{rate:.1f}/s; first-to-last stored {steady:.1f}/s; ceiling {ceiling:.0f}/s "
+              f"-> {100 * rate / ceiling:.0f} % ({100 * steady / ceiling:.0f} % steady); "
+              f"server in-flight high-water {stats['in_flight_max']} (limit {CONCURRENCY}); "
+              f"{'finished' if ok else 'NOT FINISHED'}; {args.workers} worker process(es) x {args.threads} threads, "
+              f"{os.cpu_count()} CPUs")
+        per = 1000 * worker_cpu / max(done, 1)
+        print(f"worker CPU: {worker_cpu:.1f} s in total (start-up included) = {per:.1f} ms per judgment, so one core "
+              f"sustains about {1000 / per:.0f} judgments/s and {ceiling:.0f}/s needs about {ceiling * per / 1000:.1f} "
+              f"cores for the workers alone (plus the fake server, PostgreSQL and Redis on the same machine)")
+        assert set(stats["by_key"].values()) == {1}, "a request was sent twice"
+
+        # 2. Kill and resume.
+        llm.reset()
+        judge2 = Judge.objects.create(name="bench-kill", base_url=llm.base_url, model="fake-judge-2",
+                                      max_concurrent=CONCURRENCY, requests_per_minute=1_000_000)
+        run2 = judge_run_create(judge=judge2, prompt_set=pset, mode="pairwise", start=False)
+        worker = workers.start_worker(env, concurrency=args.threads, name="doomed", log=log_dir / "bench_judge_worker.log")
+        try:
+            workers.manage(env, "judge_run", "--resume", str(run2.pk), "--no-progress")
+            stored = lambda: Judgment.objects.filter(run=run2).exclude(status="pending").count()  # noqa: E731
+            workers.wait_for(lambda: stored() >= total // 3, timeout=120)
+        finally:
+            workers.kill(worker)
+        stored_at_kill = stored()
+        time.sleep(0.5)
+        sent_before = llm.stats()["total"]
+        worker = workers.start_worker(env, concurrency=args.threads, name="phoenix", log=log_dir / "bench_judge_worker.log")
+        try:
+            workers.manage(env, "judge_run", "--resume", str(run2.pk), "--no-progress")
+            ok = wait_done(run2.pk, timeout=total / 10 + 60)
+        finally:
+            workers.stop(worker)
+        stats = llm.stats()
+        rows = Judgment.objects.filter(run=run2)
+        repeated = sum(c - 1 for c in stats["by_key"].values())
+        print(f"kill/resume: {rows.filter(status='done').count()}/{total} judged ({'finished' if ok else 'NOT FINISHED'}); "
+              f"{stored_at_kill} stored before SIGKILL, {sent_before - stored_at_kill} requests in flight at the kill, "
+              f"{repeated} requests repeated after resume; keys asked more than twice: "
+              f"{sum(1 for c in stats['by_key'].values() if c > 2)}; rows stored twice: "
+              f"{total - rows.values('comparison_id', 'order').distinct().count()}")
+
+
+if __name__ == "__main__":
+    main()
