@@ -13,7 +13,13 @@ from scipy.stats import binomtest
 from arena.ratings.arrays import BattleArrays
 from arena.ratings.bootstrap import percentile_interval
 from arena.ratings.bradley_terry import degenerate_prior_precision
-from arena.ratings.style import bootstrap_style_bradley_terry, fit_style_bradley_terry, style_design
+from arena.ratings.style import (
+    STYLE_BOOTSTRAP_METHODS,
+    StyleBootstrap,
+    fit_style_bradley_terry,
+    style_bootstrap_replicates,
+    style_design,
+)
 from arena.ratings.types import Battle
 
 DECISIVE = ("model_a", "model_b")
@@ -208,15 +214,24 @@ class LengthBias:
 
 
 def length_bias(
-    battles: Sequence[Battle] | BattleArrays, *, bootstrap_rounds: int = 200, seed: int = 0, ci: float = 0.95
+    battles: Sequence[Battle] | BattleArrays,
+    *,
+    bootstrap_rounds: int = 200,
+    seed: int = 0,
+    ci: float = 0.95,
+    style_bootstrap: StyleBootstrap = "one_step",
 ) -> LengthBias:
     """Length bias (MT-Bench's verbosity bias; Chatbot Arena style control).
 
     Over decisive verdicts where both answers' token counts are known and differ: the share
     preferring the longer answer (exact binomial test against 1/2), the longer answer's win rate
     per relative-gap bucket (``LENGTH_BUCKETS``), and the length coefficient of the
-    style-controlled Bradley-Terry fit with a ``bootstrap_rounds`` percentile interval.
+    style-controlled Bradley-Terry fit with a ``bootstrap_rounds`` percentile interval
+    (``style_bootstrap``: ``"one_step"`` linearised replicates, the default, or ``"exact"``
+    refits; see ``compute_leaderboard``).
     """
+    if style_bootstrap not in STYLE_BOOTSTRAP_METHODS:
+        raise ValueError(f"style_bootstrap must be one of {', '.join(STYLE_BOOTSTRAP_METHODS)}")
     arrays = battles if isinstance(battles, BattleArrays) else BattleArrays.from_battles(battles)
     empty = LengthBias(binomial_share(0, 0), [LengthBucket(lo, hi, 0, 0, None) for lo, hi in LENGTH_BUCKETS], 0, None, None, None)
     if arrays.style_a is None or arrays.style_b is None:
@@ -241,7 +256,9 @@ def length_bias(
         index = design.feature_names.index("length")
         coefficient = float(fit.gamma[0, index])
         if bootstrap_rounds:
-            rounds = bootstrap_style_bradley_terry(design, fit, rounds=bootstrap_rounds, seed=seed, prior_precision=prior)
+            rounds = style_bootstrap_replicates(
+                design, fit, rounds=bootstrap_rounds, seed=seed, prior_precision=prior, method=style_bootstrap
+            )
             lows, highs = percentile_interval(rounds.gamma, ci)
             low_ci, high_ci = float(lows[index]), float(highs[index])
     return LengthBias(

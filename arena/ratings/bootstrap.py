@@ -72,25 +72,40 @@ def multinomial_rows(rng: np.random.Generator, total: int, shares: NDArray[np.fl
     return drawn
 
 
-def resample_cells(rng: np.random.Generator, counts: NDArray[np.int64], rounds: int) -> NDArray[np.int64]:
-    """``rounds`` bootstrap redraws of the cell counts ``counts``: (rounds, cells), exact.
+def resample_occupied(rng: np.random.Generator, counts: NDArray[np.int64], rounds: int) -> NDArray[np.int64]:
+    """``rounds`` bootstrap redraws of the nonzero entries of ``counts``: (rounds, nonzero cells).
 
-    Resampling the N battles with replacement gives Multinomial(N, counts / N) cell counts.
-    With few cells per battle (Bradley-Terry pairs) that multinomial is drawn directly
-    (``multinomial_rows``); when nearly every battle has a cell of its own (style rows with
-    distinct token counts) drawing N battle indices per round is cheaper, and the same thing.
+    Column j belongs to cell ``np.flatnonzero(counts)[j]`` (every other cell stays empty in a
+    resample). Resampling the N battles with replacement gives Multinomial(N, counts / N)
+    cell counts. With few cells per battle (Bradley-Terry pairs) that multinomial is drawn
+    directly (``multinomial_rows``); when nearly every battle has a cell of its own (style rows
+    with distinct token counts) drawing N battle indices per round is cheaper, and the same
+    thing.
     """
     nonzero = np.flatnonzero(counts)
     total = int(counts.sum())
-    out = np.zeros((rounds, counts.size), dtype=np.int64)
     if total == 0:
-        return out
+        return np.zeros((rounds, 0), dtype=np.int64)
     if 4 * nonzero.size < total:
-        out[:, nonzero] = multinomial_rows(rng, total, counts[nonzero] / total, rounds)
-        return out
-    cell_of_battle = np.repeat(nonzero, counts[nonzero])
-    for r in range(rounds):
-        out[r] = np.bincount(cell_of_battle[rng.integers(0, total, size=total)], minlength=counts.size)
+        return multinomial_rows(rng, total, counts[nonzero] / total, rounds)
+    # With one battle per cell (the usual style case) battle i is cell i: skip the lookup.
+    one_each = nonzero.size == total
+    cell_of_battle = np.repeat(np.arange(nonzero.size), counts[nonzero])
+    out = np.empty((rounds, nonzero.size), dtype=np.int64)
+    for r in range(rounds):  # one draw of N indices per round: the work is N, not the loop
+        drawn = rng.integers(0, total, size=total)
+        out[r] = np.bincount(drawn if one_each else cell_of_battle[drawn], minlength=nonzero.size)
+    return out
+
+
+def resample_cells(rng: np.random.Generator, counts: NDArray[np.int64], rounds: int) -> NDArray[np.int64]:
+    """``rounds`` bootstrap redraws of the cell counts ``counts``: (rounds, cells), exact.
+
+    The same draws as ``resample_occupied`` (same generator, same numbers), spread back over
+    all cells.
+    """
+    out = np.zeros((rounds, counts.size), dtype=np.int64)
+    out[:, np.flatnonzero(counts)] = resample_occupied(rng, counts, rounds)
     return out
 
 

@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 from arena.ratings.arrays import A_WINS, B_WINS, BOTH_BAD, BattleArrays
 
 # Orders are generated and run in blocks so a block's (T, P) index matrix stays near this size
-# (50 MB of int32): bigger blocks mean fewer Python-level steps, smaller ones less memory.
+# (25-50 MB of uint16/int32): bigger blocks mean fewer Python-level steps, smaller ones less memory.
 ORDER_BLOCK_ELEMENTS = 12_500_000
 
 
@@ -68,7 +68,10 @@ def _elo_by_step(
     base: float,
 ) -> NDArray[np.float64]:
     """The loop behind ``elo_over_orders``; column p of ``by_step`` (T, P) is order p."""
-    length, n_orders = by_step.shape
+    n_orders = by_step.shape[1]
+    model_a = np.asarray(model_a, dtype=np.intp)
+    model_b = np.asarray(model_b, dtype=np.intp)
+    score_a = np.asarray(score_a, dtype=np.float64)
     slope = np.log(base) / scale
     # Ratings are kept multiplied by ``slope`` so the expected score is 1 / (1 + exp(x_b - x_a))
     # (base ** ((R_b - R_a) / scale) in those units); np.exp is several times faster than
@@ -76,19 +79,28 @@ def _elo_by_step(
     ratings = np.full(n_orders * n_models, init * slope, dtype=np.float64)
     row_offset = np.arange(n_orders, dtype=np.intp) * n_models
     step_size = slope * k
-    for step in range(length):
-        battle = by_step[step]
-        seat_a = model_a[battle]
+    # Fixed buffers, and ``take(mode="clip")``: every index is in range by construction, and
+    # unlike fancy indexing or take's default mode it neither checks bounds nor buffers ``out``
+    # (about a fifth off this loop, bit for bit the same numbers).
+    seat_a = np.empty(n_orders, dtype=np.intp)
+    seat_b = np.empty(n_orders, dtype=np.intp)
+    rating_a = np.empty(n_orders)
+    rating_b = np.empty(n_orders)
+    change = np.empty(n_orders)
+    score = np.empty(n_orders)
+    for battle in by_step:
+        model_a.take(battle, out=seat_a, mode="clip")
         seat_a += row_offset
-        seat_b = model_b[battle]
+        model_b.take(battle, out=seat_b, mode="clip")
         seat_b += row_offset
-        rating_a = ratings[seat_a]
-        rating_b = ratings[seat_b]
-        change = rating_b - rating_a
+        ratings.take(seat_a, out=rating_a, mode="clip")
+        ratings.take(seat_b, out=rating_b, mode="clip")
+        np.subtract(rating_b, rating_a, out=change)
         np.exp(change, out=change)
         change += 1.0
         np.reciprocal(change, out=change)  # expected score of model_a
-        change -= score_a[battle]
+        score_a.take(battle, out=score, mode="clip")
+        change -= score
         change *= -step_size
         rating_a += change
         rating_b -= change
@@ -119,7 +131,9 @@ def _order_blocks(n_battles: int, permutations: int, seed: int) -> Iterator[NDAr
     """Blocks of random orders, one order per column: (n_battles, block size) each."""
     rng = np.random.default_rng(seed)
     block = max(1, ORDER_BLOCK_ELEMENTS // max(n_battles, 1))
-    index_type = np.int32 if n_battles < 2**31 else np.intp
+    # The narrowest index type: the shuffle is the same (same draws, same orders) but moves
+    # fewer bytes, which makes it about a quarter faster for uint16.
+    index_type = np.uint16 if n_battles <= 2**16 else np.int32 if n_battles < 2**31 else np.intp
     identity = np.arange(n_battles, dtype=index_type)[:, None]
     for start in range(0, permutations, block):
         size = min(block, permutations - start)

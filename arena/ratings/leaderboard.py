@@ -27,7 +27,13 @@ from arena.ratings.bradley_terry import (
     theta_to_ratings,
 )
 from arena.ratings.elo import bootstrap_elo, elo_over_random_orders, online_elo
-from arena.ratings.style import bootstrap_style_bradley_terry, fit_style_bradley_terry, style_design
+from arena.ratings.style import (
+    STYLE_BOOTSTRAP_METHODS,
+    StyleBootstrap,
+    fit_style_bradley_terry,
+    style_bootstrap_replicates,
+    style_design,
+)
 from arena.ratings.types import Battle
 
 Method = Literal["elo", "bt"]
@@ -115,6 +121,7 @@ def compute_leaderboard(
     anchor_rating: float | None = None,
     both_bad_as_tie: bool = True,
     ci: float = 0.95,
+    style_bootstrap: StyleBootstrap = "one_step",
 ) -> Leaderboard:
     """Ratings with percentile intervals and interval-respecting ranks.
 
@@ -130,11 +137,20 @@ def compute_leaderboard(
     (default ``init``), else the BT mean sits at ``init``. ``both_bad`` verdicts count as
     ties unless ``both_bad_as_tie`` is False, when the fits leave them out (the win/loss/tie
     record always counts them as ties). Same seed, same numbers.
+
+    With ``style_control`` the bootstrap replicates come from ``style_bootstrap``:
+    ``"one_step"`` (default) linearises each round around the full fit, which is
+    asymptotically equivalent to refitting and within about half a percent of the interval
+    width of it on moderate data, at a small fraction of the cost; ``"exact"`` refits every
+    round (``style.one_step_bootstrap_style_bradley_terry`` explains both). The point
+    estimates are the same full-data fit either way.
     """
     if method not in ("elo", "bt"):
         raise ValueError("method must be 'elo' or 'bt'")
     if style_control and method != "bt":
         raise ValueError("style control is a Bradley-Terry fit: use method='bt'")
+    if style_bootstrap not in STYLE_BOOTSTRAP_METHODS:
+        raise ValueError(f"style_bootstrap must be one of {', '.join(STYLE_BOOTSTRAP_METHODS)}")
     if bootstrap_rounds < 0 or permutations < 0:
         raise ValueError("bootstrap_rounds and permutations must not be negative")
     arrays = as_battle_arrays(battles)
@@ -179,7 +195,9 @@ def compute_leaderboard(
             notes.append(f"Style control used the {design.battles_used} of {len(arrays)} battles whose answers have style features.")
         gamma_low = gamma_high = style_fit.gamma[0]
         if bootstrap_rounds:
-            rounds_fit = bootstrap_style_bradley_terry(design, style_fit, rounds=bootstrap_rounds, seed=seed, prior_precision=prior)
+            rounds_fit = style_bootstrap_replicates(
+                design, style_fit, rounds=bootstrap_rounds, seed=seed, prior_precision=prior, method=style_bootstrap
+            )
             samples = to_ratings(rounds_fit.theta)
             gamma_low, gamma_high = percentile_interval(rounds_fit.gamma, ci)
         style_coefficients = [
@@ -230,7 +248,7 @@ def compute_leaderboard(
         parameters={
             "bootstrap_rounds": bootstrap_rounds, "seed": seed, "style_control": style_control, "k": k, "init": init,
             "scale": scale, "base": base, "permutations": permutations, "anchor": anchor, "anchor_rating": anchor_rating,
-            "both_bad_as_tie": both_bad_as_tie, "ci": ci,
+            "both_bad_as_tie": both_bad_as_tie, "ci": ci, "style_bootstrap": style_bootstrap,
         },
         style_coefficients=style_coefficients,
         notes=notes,
