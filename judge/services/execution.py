@@ -168,7 +168,7 @@ def judgment_execute(*, judgment_id: int, sleep=time.sleep, rng: random.Random |
     """
     judgment = (
         Judgment.objects.select_related(
-            "run__judge", "comparison__prompt", "comparison__answer_a", "comparison__answer_b", "answer__prompt"
+            "run__judge", "run__prompt_set", "comparison__prompt", "comparison__answer_a", "comparison__answer_b", "answer__prompt"
         ).filter(pk=judgment_id).first()
     )
     if judgment is None or judgment.status != Judgment.Status.PENDING:
@@ -217,9 +217,28 @@ def _finished(judgment: Judgment, outcome: Outcome) -> Outcome:
     if outcome.result in STORED:
         from judge.progress import run_progress_report
 
+        if outcome.result in ("done", "cached"):
+            _leaderboards_mark_stale(judgment)
         if not judge_run_finish_if_complete(run_id=judgment.run_id):
             run_progress_report(judgment.run_id)
     return outcome
+
+
+def _leaderboards_mark_stale(judgment: Judgment) -> None:
+    """Results are stored with .update(), which sends no signal: tell the leaderboards directly.
+
+    At most once per run per debounce window from here (the snapshot service debounces again per
+    snapshot), so a 160/s batch does not scan the snapshot table 160 times a second.
+    """
+    from django.conf import settings
+    from django.core.cache import cache
+
+    from arena.services.snapshots import snapshots_mark_stale
+
+    window = settings.ARENA_SNAPSHOT_DEBOUNCE_SECONDS
+    if window > 0 and not cache.add(f"judge:stale-marked:{judgment.run_id}", 1, timeout=window):
+        return
+    snapshots_mark_stale(source=f"judge:{judgment.run.judge.name}", prompt_set=judgment.run.prompt_set.slug)
 
 
 def _request_with_retries(judgment: Judgment, judge: Judge, rendered: rendering.Rendered, kind: str, token: str,
