@@ -255,9 +255,18 @@ JUDGE_ESTIMATE_OUTPUT_TOKENS = env_int("JUDGE_ESTIMATE_OUTPUT_TOKENS", 300, mini
 # Without a broker (tasks inline) a run is judged by this many threads of the web/CLI process.
 JUDGE_EAGER_THREADS = env_int("JUDGE_EAGER_THREADS", 8, minimum=0)
 JUDGE_GENERATION_CONCURRENCY = env_int("JUDGE_GENERATION_CONCURRENCY", 8, minimum=1)
+# Periodic work for `celery beat` (see the Procfile).
 CELERY_BEAT_SCHEDULE = {
     "judge-resume-stale-runs": {
         "task": "judge.tasks.judge_runs_resume_stale_task",
         "schedule": float(env_int("JUDGE_STALE_CHECK_SECONDS", 300, minimum=10)),
+    },
+    "arena-expire-leases": {
+        "task": "arena.tasks.leases_expire",
+        "schedule": float(env_int("ARENA_LEASE_SWEEP_SECONDS", 60, minimum=5)),
+    },
+    "arena-refresh-snapshots": {
+        "task": "arena.tasks.snapshots_refresh_all",
+        "schedule": float(env_int("ARENA_SNAPSHOT_REFRESH_SECONDS", 3600, minimum=60)),
     },
 }

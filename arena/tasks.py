@@ -9,3 +9,21 @@ from arena.services import snapshots
 def snapshot_refresh(key: str) -> None:
     """Recompute the rating snapshot stored under ``key`` and tell open pages."""
     snapshots.snapshot_refresh(key=key)
+
+
+@shared_task(name="arena.tasks.leases_expire")
+def leases_expire() -> int:
+    """Beat: mark lapsed leases ``expired`` so the admin and staff pages say what happened.
+
+    The queue already goes by the clock (a lapsed lease is free again at once); this only keeps
+    the stored status honest.
+    """
+    from arena.services.leases import leases_expire as expire
+
+    return expire()
+
+
+@shared_task(name="arena.tasks.snapshots_refresh_all")
+def snapshots_refresh_all() -> int:
+    """Beat: recompute every stored snapshot, a safety net behind the per-verdict refresh."""
+    return len(snapshots.snapshots_refresh_all())
