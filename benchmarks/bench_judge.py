@@ -59,13 +59,35 @@ def build(judgments: int):
     return pset
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process so far (Linux /proc)."""
+def cpu_seconds(pid: int, *, children: bool = False) -> float:
+    """User + system CPU of a process so far (Linux /proc); with ``children``, plus its reaped children's."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _pids_named(name: str) -> list[int]:
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    pids.append(int(entry.name))
+            except OSError:
+                pass
+    return pids
+
+
+def services_cpu() -> dict[str, float]:
+    """CPU so far of this process's server threads (all but the main thread), PostgreSQL (every
+    backend, live or reaped: the whole cluster, so other users' queries count too) and Redis."""
+    own = time.process_time() - time.thread_time()  # this process minus its main (polling) thread
+    postgres = sum(cpu_seconds(pid, children=True) for pid in _pids_named("postgres"))
+    redis_cpu = sum(cpu_seconds(pid) for pid in _pids_named("redis-server"))
+    return {"fake server": own, "postgres": postgres, "redis": redis_cpu}
 
 
 def wait_done(run_id: int, timeout: float) -> bool:
@@ -118,10 +140,13 @@ def main() -> None:
                                      log=log_dir / "bench_judge_worker.log") for i in range(args.workers)]
         try:
             time.sleep(4 + args.workers)  # let the workers boot: the figure is judging, not Django's start-up
+            booted_cpu = sum(cpu_seconds(w.pid) for w in pool)
+            services_before = services_cpu()
             started = time.time()
             workers.manage(env, "judge_run", "--resume", str(run.pk), "--no-progress")
             ok = wait_done(run.pk, timeout=total / 10 + 60)
             elapsed = time.time() - started
+            services_after = services_cpu()
             worker_cpu = sum(cpu_seconds(w.pid) for w in pool)
         finally:
             for worker in pool:
@@ -139,9 +164,17 @@ def main() -> None:
               f"{'finished' if ok else 'NOT FINISHED'}; {args.workers} worker process(es) x {args.threads} threads, "
               f"{os.cpu_count()} CPUs")
         per = 1000 * worker_cpu / max(done, 1)
-        print(f"worker CPU: {worker_cpu:.1f} s in total (start-up included) = {per:.1f} ms per judgment, so one core "
+        judging = 1000 * (worker_cpu - booted_cpu) / max(done, 1)
+        print(f"worker CPU: {worker_cpu:.1f} s in total (start-up included) = {per:.1f} ms per judgment "
+              f"({judging:.1f} ms without start-up), so one core "
               f"sustains about {1000 / per:.0f} judgments/s and {ceiling:.0f}/s needs about {ceiling * per / 1000:.1f} "
-              f"cores for the workers alone (plus the fake server, PostgreSQL and Redis on the same machine)")
+              f"cores for the workers alone")
+        split = {name: 1000 * (services_after[name] - services_before[name]) / max(done, 1) for name in services_before}
+        everything = judging + sum(split.values())
+        print("CPU per judgment while judging: worker " + f"{judging:.1f} ms, "
+              + ", ".join(f"{name} {ms:.1f} ms" for name, ms in split.items())
+              + f"; all {everything:.1f} ms -> {ceiling:.0f}/s needs {ceiling * everything / 1000:.1f} of "
+              f"{os.cpu_count()} cores (postgres: the whole cluster, other users included)")
         assert set(stats["by_key"].values()) == {1}, "a request was sent twice"
 
         # 2. Kill and resume.

@@ -14,6 +14,8 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from django.db import connection
+
 from judge.models import Judgment
 
 
@@ -40,12 +42,24 @@ def _message_dict(message: Any) -> dict[str, str]:
     return {"role": str(message.role), "content": str(message.content)}
 
 
-def cached_judgment_get(*, cache_key: str, exclude_id: int | None = None) -> Judgment | None:
-    """The oldest DONE judgment answering this request, or None."""
-    qs = Judgment.objects.filter(cache_key=cache_key, status=Judgment.Status.DONE)
-    if exclude_id is not None:
-        qs = qs.exclude(pk=exclude_id)
-    return qs.order_by("id").only("id", "raw_output", "input_tokens", "output_tokens").first()
+def cached_judgments_get(*, cache_keys: Iterable[str], exclude_ids: Iterable[int] = ()) -> dict[str, Judgment]:
+    """The oldest DONE judgment answering each of ``cache_keys`` (one query for a whole batch)."""
+    keys = sorted(set(cache_keys))
+    if not keys:
+        return {}
+    qs = Judgment.objects.filter(cache_key__in=keys, status=Judgment.Status.DONE)
+    excluded = list(exclude_ids)
+    if excluded:
+        qs = qs.exclude(pk__in=excluded)
+    qs = qs.only("id", "cache_key", "raw_output", "input_tokens", "output_tokens")
+    if connection.vendor == "postgresql":
+        qs = qs.order_by("cache_key", "id").distinct("cache_key")  # one row per key, however often answered
+    else:
+        qs = qs.order_by("id")
+    found: dict[str, Judgment] = {}
+    for judgment in qs:
+        found.setdefault(judgment.cache_key, judgment)
+    return found
 
 
 def cached_keys(keys: Iterable[str]) -> set[str]:

@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from celery import shared_task
 
-from judge.services.execution import judgment_execute
+from judge.services.execution import judgment_execute, judgments_execute
 from judge.services.runs import judge_runs_resume_stale
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=50, ignore_result=True)
+def judgments_judge(self, judgment_ids: list[int]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Judge a small batch of Judgment rows at once; idempotent (see judge.services.execution)."""
+    outcomes = judgments_execute(judgment_ids=judgment_ids, parallel=not self.request.is_eager)
+    busy = {jid: o for jid, o in outcomes.items() if o.result == "busy"}
+    if busy and not self.request.is_eager:
+        # Other live workers hold these rows; look again when their claims would have expired, in
+        # case they die before storing the results.
+        raise self.retry(args=(sorted(busy),), countdown=min(max(o.retry_in for o in busy.values()) + 1, 600))
+    return dict(Counter(o.result for o in outcomes.values()))
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=50, ignore_result=True)
 def judgment_judge(self, judgment_id: int) -> str:  # type: ignore[no-untyped-def]
-    """Judge one Judgment row; idempotent (see judge.services.execution)."""
+    """Judge one Judgment row; idempotent. Kept for messages queued before batches."""
     outcome = judgment_execute(judgment_id=judgment_id)
     if outcome.result == "busy" and not self.request.is_eager:
-        # Another live worker holds the row; look again when its claim would have expired, in
-        # case it dies before storing the result.
         raise self.retry(countdown=min(outcome.retry_in + 1, 600))
     return outcome.result
 

@@ -14,6 +14,12 @@ Why a retried or re-delivered task never judges twice:
   count). It exceeds 1 only after a transient error or when a worker died with the request in
   flight (or about to be sent) — the one case where the answer was never stored and the request
   must be sent again.
+
+Throughput: a Celery task carries a small batch of rows of one run (``judgments_execute``). The
+batch is loaded, rendered and looked up in the cache with one query each, and finishes with one
+is-the-run-done check; its rows then run at once on the worker's request threads, each claimed
+only when the process may send for the judge (``slots.process_gate``), sent and stored as it
+arrives. Per row that leaves the claim, the request and the store.
 """
 
 from __future__ import annotations
@@ -22,8 +28,11 @@ import logging
 import os
 import random
 import socket
+import threading
 import time
 import uuid
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -34,8 +43,8 @@ from django.utils import timezone
 
 from judge import backoff
 from judge import client as llm
-from judge.cache import cached_judgment_get, judgment_cache_key
-from judge.models import Judge, JudgeRun, Judgment
+from judge.cache import cached_judgments_get, judgment_cache_key
+from judge.models import JudgeRun, Judgment
 from judge.services import rendering, slots
 from judge.services.runs import Target, cost_of, judge_run_finish_if_complete
 
@@ -160,132 +169,290 @@ def _verdict_fields(kind: str, mode: str, text: str, order: int) -> dict[str, ob
 STORED = frozenset({"done", "unparsed", "failed", "cached"})
 
 
-def judgment_execute(*, judgment_id: int, sleep=time.sleep, rng: random.Random | None = None) -> Outcome:
-    """Judge one row if it is still pending and its run is running; see the module docstring.
+@dataclass
+class _Item:
+    """One row of a batch, ready to judge: rendered (or why not) and its cache answer."""
 
-    Five queries on the common path (load, cache lookup, claim, store, is-the-run-finished): the
-    claim also records the cache key, the template mode and the send about to happen.
+    judgment: Judgment
+    rendered: rendering.Rendered | None = None
+    key: str = ""
+    hit: Judgment | None = None
+    render_error: str = ""
+
+
+def batch_size() -> int:
+    """Judgments per Celery task (``JUDGE_TASK_BATCH``, default 8)."""
+    return max(1, int(getattr(settings, "JUDGE_TASK_BATCH", DEFAULT_BATCH)))
+
+
+DEFAULT_BATCH = 8
+# How stale a process's view of a run's status may be when a waiting row is about to be sent: a
+# cancel stops this process's requests within this many seconds (retries always read it afresh).
+RUN_STATUS_MAX_AGE = 0.5
+
+_run_status: dict[int, tuple[float, str | None]] = {}
+_run_status_lock = threading.Lock()
+
+
+def _run_status_set(run_id: int, status: str | None) -> None:
+    with _run_status_lock:
+        if len(_run_status) > 1000:
+            _run_status.clear()
+        _run_status[run_id] = (time.monotonic(), status)
+
+
+def _run_status_get(run_id: int, *, max_age: float) -> str | None:
+    """The run's status, read again when this process's copy is older than ``max_age`` seconds."""
+    with _run_status_lock:
+        cached = _run_status.get(run_id)
+    if cached is not None and max_age > 0 and time.monotonic() - cached[0] < max_age:
+        return cached[1]
+    status = JudgeRun.objects.filter(pk=run_id).values_list("status", flat=True).first()
+    _run_status_set(run_id, status)
+    return status
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_pid = 0
+_pool_lock = threading.Lock()
+
+
+def _request_pool() -> ThreadPoolExecutor:
+    """The process's threads for the rows of batches (created lazily, reused across tasks).
+
+    Its size is no limit in practice (threads x batch size rows can wait at once, every one on its
+    own thread): the limits are the judge's, applied by ``slots``.
     """
-    judgment = (
-        Judgment.objects.select_related(
-            "run__judge", "run__prompt_set", "comparison__prompt", "comparison__answer_a", "comparison__answer_b", "answer__prompt"
-        ).filter(pk=judgment_id).first()
+    global _pool, _pool_pid
+    with _pool_lock:
+        if _pool is None or _pool_pid != os.getpid():
+            _pool = ThreadPoolExecutor(max_workers=1024, thread_name_prefix="judge-request")
+            _pool_pid = os.getpid()
+        return _pool
+
+
+def judgment_execute(*, judgment_id: int, sleep=time.sleep, rng: random.Random | None = None) -> Outcome:
+    """Judge one row if it is still pending and its run is running; see the module docstring."""
+    return judgments_execute(judgment_ids=[judgment_id], sleep=sleep, rng=rng)[judgment_id]
+
+
+def judgments_execute(*, judgment_ids: Sequence[int], sleep=time.sleep, rng: random.Random | None = None,
+                      parallel: bool = False) -> dict[int, Outcome]:
+    """Judge a batch of rows (one Celery task's worth): each as :func:`judgment_execute` would.
+
+    The batch shares its queries: one load of the pending rows, one of their run and judge, one
+    cache lookup for all of them, and one is-the-run-finished check with the progress report at
+    the end. Each row is then claimed, sent and stored on its own — claimed only once one of the
+    process's request slots for the judge is free, so rows waiting their turn are not claimed and
+    a killed worker leaves them for another without a repeated request. With ``parallel`` the rows
+    run at once on the process's request threads (a worker); otherwise one after the other in
+    this thread (inline mode, tests).
+    """
+    outcomes = {jid: Outcome("skipped") for jid in judgment_ids}
+    rows = list(
+        Judgment.objects.select_related("comparison__prompt", "comparison__answer_a", "comparison__answer_b",
+                                        "answer__prompt")
+        .filter(pk__in=list(judgment_ids), status=Judgment.Status.PENDING).order_by("id")
     )
-    if judgment is None or judgment.status != Judgment.Status.PENDING:
-        return Outcome("skipped")
-    if judgment.run.status != JudgeRun.Status.RUNNING:
-        return Outcome("cancelled" if judgment.run.status == JudgeRun.Status.CANCELLED else "skipped")
-    judge = judgment.run.judge
-    kind = rendering.KIND_BY_RUN_MODE[judgment.run.mode]
+    by_run: dict[int, list[Judgment]] = {}
+    for row in rows:
+        by_run.setdefault(row.run_id, []).append(row)
+    for run_id, run_rows in by_run.items():
+        outcomes.update(_run_batch(run_id, run_rows, sleep=sleep, rng=rng, parallel=parallel))
+    return outcomes
+
+
+def _run_batch(run_id: int, rows: list[Judgment], *, sleep, rng: random.Random | None,
+               parallel: bool) -> dict[int, Outcome]:
+    run = JudgeRun.objects.select_related("judge", "prompt_set").filter(pk=run_id).first()
+    if run is None:
+        return {row.pk: Outcome("skipped") for row in rows}
+    _run_status_set(run_id, run.status)
+    if run.status != JudgeRun.Status.RUNNING:
+        result = "cancelled" if run.status == JudgeRun.Status.CANCELLED else "skipped"
+        return {row.pk: Outcome(result) for row in rows}
+    judge = run.judge
+    kind = rendering.KIND_BY_RUN_MODE[run.mode]
+    base_url = rendering.judge_base_url(judge)
+    items: list[_Item] = []
+    for row in rows:
+        row.run = run
+        try:
+            rendered = target_for(row).rendered(template_set=judge.template_set, kind=kind)
+        except Exception as exc:  # a template that cannot render this prompt: an operator must look
+            items.append(_Item(row, render_error=f"render: {exc}"[:2000]))
+            continue
+        key = judgment_cache_key(
+            model=judge.model, base_url=base_url, template_fingerprint=rendered.fingerprint,
+            messages=rendered.messages, temperature=judge.temperature, max_tokens=judge.max_tokens,
+        )
+        items.append(_Item(row, rendered, key))
+    hits = cached_judgments_get(cache_keys=[i.key for i in items if i.key], exclude_ids=[r.pk for r in rows])
+    for item in items:
+        item.hit = hits.get(item.key) if item.key else None
+
+    def one(item: _Item) -> Outcome:
+        return _judge_one(item, kind, sleep=sleep, rng=rng or random.Random())
+
+    outcomes: dict[int, Outcome] = {}
+    error: BaseException | None = None
+    if parallel and len(items) > 1:
+        pool = _request_pool()
+        futures = [(item, pool.submit(_in_pool_thread, one, item)) for item in items]
+        _release_pooled_connection()  # this thread only waits now
+        for item, future in futures:
+            try:
+                outcomes[item.judgment.pk] = future.result()
+            except Exception as exc:  # a bug: the others are stored all the same, then it surfaces
+                logger.exception("judgment %s failed unexpectedly", item.judgment.pk)
+                outcomes[item.judgment.pk] = Outcome("error")
+                error = error or exc
+    else:
+        for item in items:
+            outcomes[item.judgment.pk] = one(item)
+    _finished(run, outcomes.values())
+    if error is not None:
+        raise error
+    return outcomes
+
+
+def _in_pool_thread(fn, item: _Item) -> Outcome:  # type: ignore[no-untyped-def]
+    """Run one row on a request thread, and give its DB connection back to the pool afterwards."""
     try:
-        rendered = target_for(judgment).rendered(template_set=judge.template_set, kind=kind)
-    except Exception as exc:  # a template that cannot render this prompt: an operator must look
-        token, outcome = _claim(judgment_id)
+        return fn(item)
+    finally:
+        connection.close()
+
+
+def _judge_one(item: _Item, kind: str, *, sleep, rng: random.Random) -> Outcome:
+    judgment = item.judgment
+    if item.rendered is None:
+        token, outcome = _claim(judgment.pk)
         if token is None:
             assert outcome is not None
             return outcome
-        _store(judgment.pk, token, status=Judgment.Status.FAILED, error=f"render: {exc}"[:2000])
-        return _finished(judgment, Outcome("failed"))
-    key = judgment_cache_key(
-        model=judge.model, base_url=rendering.judge_base_url(judge), template_fingerprint=rendered.fingerprint,
-        messages=rendered.messages, temperature=judge.temperature, max_tokens=judge.max_tokens,
-    )
-    hit = cached_judgment_get(cache_key=key, exclude_id=judgment.pk)
-    claim_fields: dict[str, object] = {"cache_key": key, "mode": rendered.mode}
-    if hit is None:
-        claim_fields["sends"] = F("sends") + 1  # counted before it happens: survives a kill mid-request
-    token, outcome = _claim(judgment_id, **claim_fields)
-    if token is None:
-        assert outcome is not None
-        return outcome
-    outcome = Outcome("error")
-    try:
-        if hit is not None:
-            fields = _verdict_fields(kind, rendered.mode, hit.raw_output, judgment.order)
+        _store(judgment.pk, token, status=Judgment.Status.FAILED, error=item.render_error)
+        return Outcome("failed")
+    if item.hit is not None:
+        token, outcome = _claim(judgment.pk, cache_key=item.key, mode=item.rendered.mode)
+        if token is None:
+            assert outcome is not None
+            return outcome
+        try:
+            fields = _verdict_fields(kind, item.rendered.mode, item.hit.raw_output, judgment.order)
             _store(judgment.pk, token, from_cache=True, input_tokens=0, output_tokens=0, cost=0, **fields)
-            outcome = Outcome("cached")
-        else:
-            outcome = _request_with_retries(judgment, judge, rendered, kind, token, sleep=sleep,
-                                            rng=rng or random.Random())
-    finally:
-        if outcome.result not in STORED:
-            _release(judgment_id, token)
-    return _finished(judgment, outcome)
+        except BaseException:
+            _release(judgment.pk, token)
+            raise
+        return Outcome("cached")
+    return _request_with_retries(judgment, item.rendered, kind, item.key, sleep=sleep, rng=rng)
 
 
-def _finished(judgment: Judgment, outcome: Outcome) -> Outcome:
-    if outcome.result in STORED:
-        from judge.progress import run_progress_report
+def _finished(run: JudgeRun, outcomes: Iterable[Outcome]) -> None:
+    """After a batch: leaderboards told, the run finished if nothing is pending, progress sent."""
+    results = {o.result for o in outcomes}
+    if not results & STORED:
+        return
+    from judge.progress import run_progress_report
 
-        if outcome.result in ("done", "cached"):
-            _leaderboards_mark_stale(judgment)
-        if not judge_run_finish_if_complete(run_id=judgment.run_id):
-            run_progress_report(judgment.run_id)
-    return outcome
+    if results & {"done", "cached"}:
+        _leaderboards_mark_stale(run)
+    if not judge_run_finish_if_complete(run_id=run.pk):
+        run_progress_report(run.pk)
 
 
-def _leaderboards_mark_stale(judgment: Judgment) -> None:
+def _leaderboards_mark_stale(run: JudgeRun) -> None:
     """Results are stored with .update(), which sends no signal: tell the leaderboards directly.
 
     At most once per run per debounce window from here (the snapshot service debounces again per
     snapshot), so a 160/s batch does not scan the snapshot table 160 times a second.
     """
-    from django.conf import settings
     from django.core.cache import cache
 
     from arena.services.snapshots import snapshots_mark_stale
 
     window = settings.ARENA_SNAPSHOT_DEBOUNCE_SECONDS
-    if window > 0 and not cache.add(f"judge:stale-marked:{judgment.run_id}", 1, timeout=window):
+    if window > 0 and not cache.add(f"judge:stale-marked:{run.pk}", 1, timeout=window):
         return
-    snapshots_mark_stale(source=f"judge:{judgment.run.judge.name}", prompt_set=judgment.run.prompt_set.slug)
+    snapshots_mark_stale(source=f"judge:{run.judge.name}", prompt_set=run.prompt_set.slug)
 
 
-def _request_with_retries(judgment: Judgment, judge: Judge, rendered: rendering.Rendered, kind: str, token: str,
-                          *, sleep, rng: random.Random) -> Outcome:
+def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind: str, key: str, *, sleep,
+                          rng: random.Random) -> Outcome:
+    """Claim the row once the process may send for this judge, then send with retries and store.
+
+    The claim records the cache key, the template mode and the send about to happen (counted
+    before it happens: survives a kill mid-request). The row's claim is released unless a result
+    was stored.
+    """
+    judge = judgment.run.judge
+    limit_key = f"judge:{judge.pk}"
+    token: str | None = None
+    outcome = Outcome("error")
     last_error = ""
-    for attempt in range(1, settings.JUDGE_MAX_ATTEMPTS + 1):
-        # Cancel was checked when the row was loaded, and again before every retry.
-        if attempt > 1 and JudgeRun.objects.filter(pk=judgment.run_id).values_list(
-            "status", flat=True
-        ).first() != JudgeRun.Status.RUNNING:
-            return Outcome("cancelled")
-        try:
-            client = chat_client_for(base_url=judge.base_url, api_key_env=judge.api_key_env)
-            with slots.endpoint_slot(key=f"judge:{judge.pk}", max_concurrent=judge.max_concurrent,
-                                     rpm=judge.requests_per_minute, lease_seconds=settings.JUDGE_REQUEST_TIMEOUT + 30):
-                if attempt > 1:
+    try:
+        for attempt in range(1, settings.JUDGE_MAX_ATTEMPTS + 1):
+            with slots.process_gate(key=limit_key, max_concurrent=judge.max_concurrent):
+                # Cancel: checked when the batch was loaded, when a waiting row's turn comes (this
+                # process's view, at most RUN_STATUS_MAX_AGE old) and afresh before every retry.
+                status = _run_status_get(judgment.run_id, max_age=RUN_STATUS_MAX_AGE if attempt == 1 else 0)
+                if status != JudgeRun.Status.RUNNING:
+                    outcome = Outcome("cancelled")
+                    return outcome
+                if token is None:
+                    token, busy = _claim(judgment.pk, cache_key=key, mode=rendered.mode, sends=F("sends") + 1)
+                    if token is None:
+                        assert busy is not None
+                        outcome = busy
+                        return outcome
+                elif attempt > 1:
                     Judgment.objects.filter(pk=judgment.pk, claim_token=token).update(
                         sends=F("sends") + 1, claimed_until=timezone.now() + timedelta(seconds=_lease_seconds())
                     )
                 _release_pooled_connection()
-                completion = client.complete(
-                    rendered.messages, model=judge.model, temperature=judge.temperature,
-                    max_tokens=judge.max_tokens, timeout=settings.JUDGE_REQUEST_TIMEOUT,
-                )
-        except (llm.TransientLLMError, TimeoutError) as exc:
-            # TimeoutError: no request slot of the judge came free in time (judge.limits.SlotTimeout).
-            last_error = f"attempt {attempt}: {exc}"
-            Judgment.objects.filter(pk=judgment.pk, claim_token=token).update(error=last_error[:2000])
-            if attempt == settings.JUDGE_MAX_ATTEMPTS:
-                break
-            delay = backoff.retry_delay(attempt, retry_after=getattr(exc, "retry_after", None), base=settings.JUDGE_BACKOFF_BASE,
-                                        cap=settings.JUDGE_BACKOFF_CAP, rng=rng)
-            sleep(delay)
-            continue
-        except llm.PermanentLLMError as exc:
-            _store(judgment.pk, token, status=Judgment.Status.FAILED, error=f"{exc.kind}: {exc}"[:2000])
-            return Outcome("failed")
-        fields = _verdict_fields(kind, rendered.mode, completion.text or "", judgment.order)
-        stored = _store(
-            judgment.pk, token, input_tokens=completion.input_tokens or 0, output_tokens=completion.output_tokens or 0,
-            cost=cost_of(judge, completion.input_tokens or 0, completion.output_tokens or 0),
-            latency_s=completion.latency_s, **fields,
-        )
-        if not stored:
-            logger.warning("judgment %s: result discarded, the row was stored by another worker", judgment.pk)
-            return Outcome("skipped")
-        return Outcome(str(fields["status"]))
-    _store(judgment.pk, token, status=Judgment.Status.FAILED,
-           error=f"gave up after {settings.JUDGE_MAX_ATTEMPTS} attempts; {last_error}"[:2000])
-    return Outcome("failed")
+                try:
+                    client = chat_client_for(base_url=judge.base_url, api_key_env=judge.api_key_env)
+                    with slots.endpoint_slot(key=limit_key, max_concurrent=judge.max_concurrent,
+                                             rpm=judge.requests_per_minute,
+                                             lease_seconds=settings.JUDGE_REQUEST_TIMEOUT + 30):
+                        completion = client.complete(
+                            rendered.messages, model=judge.model, temperature=judge.temperature,
+                            max_tokens=judge.max_tokens, timeout=settings.JUDGE_REQUEST_TIMEOUT,
+                        )
+                except (llm.TransientLLMError, TimeoutError) as exc:
+                    # TimeoutError: no request slot of the judge came free in time (judge.limits.SlotTimeout).
+                    last_error = f"attempt {attempt}: {exc}"
+                    Judgment.objects.filter(pk=judgment.pk, claim_token=token).update(error=last_error[:2000])
+                    if attempt == settings.JUDGE_MAX_ATTEMPTS:
+                        break
+                    delay = backoff.retry_delay(attempt, retry_after=getattr(exc, "retry_after", None),
+                                                base=settings.JUDGE_BACKOFF_BASE, cap=settings.JUDGE_BACKOFF_CAP,
+                                                rng=rng)
+                except llm.PermanentLLMError as exc:
+                    _store(judgment.pk, token, status=Judgment.Status.FAILED, error=f"{exc.kind}: {exc}"[:2000])
+                    outcome = Outcome("failed")
+                    return outcome
+                else:
+                    fields = _verdict_fields(kind, rendered.mode, completion.text or "", judgment.order)
+                    stored = _store(
+                        judgment.pk, token, input_tokens=completion.input_tokens or 0,
+                        output_tokens=completion.output_tokens or 0,
+                        cost=cost_of(judge, completion.input_tokens or 0, completion.output_tokens or 0),
+                        latency_s=completion.latency_s, **fields,
+                    )
+                    if not stored:
+                        logger.warning("judgment %s: result discarded, the row was stored by another worker",
+                                       judgment.pk)
+                        outcome = Outcome("skipped")
+                        return outcome
+                    outcome = Outcome(str(fields["status"]))
+                    return outcome
+            _release_pooled_connection()
+            sleep(delay)  # outside the gate: the process's slots serve other rows meanwhile
+        _store(judgment.pk, token, status=Judgment.Status.FAILED,
+               error=f"gave up after {settings.JUDGE_MAX_ATTEMPTS} attempts; {last_error}"[:2000])
+        outcome = Outcome("failed")
+        return outcome
+    finally:
+        if token is not None and outcome.result not in STORED:
+            _release(judgment.pk, token)

@@ -217,7 +217,8 @@ def _start(run: JudgeRun, *, background: bool, statuses: Sequence[str] = ()) -> 
 def judge_run_dispatch(*, run_id: int, background: bool = True, ids: Sequence[int] | None = None) -> int:
     """Enqueue the run's pending judgments once the current transaction commits.
 
-    With a broker: one Celery task per judgment. Without one (embedded mode) a pool of
+    With a broker: one Celery task per small batch of judgments (JUDGE_TASK_BATCH, default 8),
+    whose rows are judged at once on the worker's request threads. Without one (embedded mode) a pool of
     JUDGE_EAGER_THREADS threads in this process judges them, in the background for the web page.
     """
     pending = Judgment.objects.filter(run_id=run_id, status=Judgment.Status.PENDING)
@@ -231,11 +232,14 @@ def judge_run_dispatch(*, run_id: int, background: bool = True, ids: Sequence[in
     if settings.CELERY_TASK_ALWAYS_EAGER:
         transaction.on_commit(lambda: run_inline(run_id, judgment_ids, background=background))
     else:
-        from judge.tasks import judgment_judge
+        from judge.services.execution import batch_size
+        from judge.tasks import judgments_judge
+
+        size = batch_size()
 
         def send() -> None:
-            for jid in judgment_ids:
-                judgment_judge.apply_async((jid,))
+            for start in range(0, len(judgment_ids), size):
+                judgments_judge.apply_async((judgment_ids[start:start + size],))
 
         transaction.on_commit(send)
     return len(judgment_ids)

@@ -65,6 +65,26 @@ def local_limiter(key: str, max_concurrent: int, rpm: int) -> LocalJudgeLimiter:
         return limiter
 
 
+_gates: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+
+
+@contextmanager
+def process_gate(*, key: str, max_concurrent: int) -> Iterator[None]:
+    """At most ``max_concurrent`` of this process's threads past this point for ``key``.
+
+    In front of the cross-worker slot: a process never has more threads competing for the judge's
+    Redis slots than the judge has slots, and the rest wait here on a lock, which costs no CPU
+    (polling Redis does, in the worker and in Redis). Waiting rows are not claimed yet.
+    """
+    size = max(1, max_concurrent)
+    with _local_lock:
+        gate = _gates.get((key, size))
+        if gate is None:
+            gate = _gates[(key, size)] = threading.BoundedSemaphore(size)
+    with gate:
+        yield
+
+
 @lru_cache(maxsize=4)
 def _redis_client(url: str):  # type: ignore[no-untyped-def]
     import redis
