@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 import time
 from decimal import Decimal
@@ -69,6 +70,15 @@ def cpu_seconds(pid: int, *, children: bool = False) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds of a process so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0, 0.0
+    return int(fields[11]) / os.sysconf("SC_CLK_TCK"), int(fields[12]) / os.sysconf("SC_CLK_TCK")
+
+
 def _pids_named(name: str) -> list[int]:
     pids = []
     for entry in Path("/proc").iterdir():
@@ -101,11 +111,24 @@ def wait_done(run_id: int, timeout: float) -> bool:
     return False
 
 
+def vacuum() -> None:
+    """Fresh statistics and no dead rows from earlier runs (this server may run without autovacuum,
+    and each benchmark run leaves thousands of dead judgment rows that every query then wades through)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for table in ("judge_judgment", "judge_judgerun", "judge_judge", "arena_comparison", "arena_answer", "arena_prompt"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--judgments", type=int, default=1800)
     parser.add_argument("--threads", type=int, default=48, help="threads per worker (more than the judge's 32 slots)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes sharing the judge's 32 slots")
+    parser.add_argument("--no-kill", action="store_true", help="throughput only, without the kill-and-resume part")
+    parser.add_argument("--debug", action="store_true",
+                        help="workers with DJANGO_DEBUG=1 (the development default; production workers run without)")
     args = parser.parse_args()
 
     ensure_database(DB_URL)
@@ -126,6 +149,8 @@ def main() -> None:
     pset = build(args.judgments)
     workers.flush_broker()
     env = workers.worker_env(DB_URL, JUDGE_SLOT_LEASE_SECONDS="3", DB_POOL_MAX_SIZE=str(args.threads + 4))
+    if not args.debug:  # as deployed: no per-query debug cursor, no query log
+        env.update(DJANGO_DEBUG="0", SECRET_KEY=secrets.token_urlsafe(48), ALLOWED_HOSTS="127.0.0.1")
     log_dir = ROOT / "var"
     log_dir.mkdir(exist_ok=True)
 
@@ -136,11 +161,13 @@ def main() -> None:
                                      price_input_per_million=Decimal("2.5"), price_output_per_million=Decimal("10"))
         run = judge_run_create(judge=judge, prompt_set=pset, mode="pairwise", start=False)
         total = run.judgments.count()
+        vacuum()
         pool = [workers.start_worker(env, concurrency=args.threads, name=f"bench{i}",
                                      log=log_dir / "bench_judge_worker.log") for i in range(args.workers)]
         try:
             time.sleep(4 + args.workers)  # let the workers boot: the figure is judging, not Django's start-up
             booted_cpu = sum(cpu_seconds(w.pid) for w in pool)
+            booted_split = [cpu_split(w.pid) for w in pool]
             services_before = services_cpu()
             started = time.time()
             workers.manage(env, "judge_run", "--resume", str(run.pk), "--no-progress")
@@ -148,20 +175,27 @@ def main() -> None:
             elapsed = time.time() - started
             services_after = services_cpu()
             worker_cpu = sum(cpu_seconds(w.pid) for w in pool)
+            worker_user = sum(cpu_split(w.pid)[0] - b[0] for w, b in zip(pool, booted_split, strict=True))
+            worker_sys = sum(cpu_split(w.pid)[1] - b[1] for w, b in zip(pool, booted_split, strict=True))
         finally:
             for worker in pool:
                 workers.stop(worker)
         stats = llm.stats()
-        span = Judgment.objects.filter(run=run).aggregate(first=Min("completed_at"), last=Max("completed_at"))
+        span = Judgment.objects.filter(run=run).aggregate(first=Min("completed_at"), last=Max("completed_at"),
+                                                          enqueued=Min("enqueued_at"))
         done = Judgment.objects.filter(run=run, status="done").count()
         ceiling = CONCURRENCY / LATENCY
         rate = done / elapsed
+        queued = done / max((span["last"] - span["enqueued"]).total_seconds(), 1e-6) if span["last"] else 0.0
         steady = done / max((span["last"] - span["first"]).total_seconds(), 1e-6) if span["first"] else 0.0
-        print(f"judge throughput: {done}/{total} judgments in {elapsed:.2f} s (enqueue to last stored) = "
-              f"{rate:.1f}/s; first-to-last stored {steady:.1f}/s; ceiling {ceiling:.0f}/s "
-              f"-> {100 * rate / ceiling:.0f} % ({100 * steady / ceiling:.0f} % steady); "
+        print(f"judge throughput: {done}/{total} judgments; enqueued to last stored {queued:.1f}/s "
+              f"-> {100 * queued / ceiling:.0f} % of the ceiling {ceiling:.0f}/s; "
+              f"operator's command started to last stored {rate:.1f}/s ({100 * rate / ceiling:.0f} %, {elapsed:.2f} s, "
+              f"includes the manage.py process start-up); first to last stored {steady:.1f}/s "
+              f"({100 * steady / ceiling:.0f} %); "
               f"server in-flight high-water {stats['in_flight_max']} (limit {CONCURRENCY}); "
-              f"{'finished' if ok else 'NOT FINISHED'}; {args.workers} worker process(es) x {args.threads} threads, "
+              f"{'finished' if ok else 'NOT FINISHED'}; {args.workers} worker process(es) x {args.threads} threads "
+              f"(DJANGO_DEBUG={int(args.debug)}), "
               f"{os.cpu_count()} CPUs")
         per = 1000 * worker_cpu / max(done, 1)
         judging = 1000 * (worker_cpu - booted_cpu) / max(done, 1)
@@ -171,17 +205,21 @@ def main() -> None:
               f"cores for the workers alone")
         split = {name: 1000 * (services_after[name] - services_before[name]) / max(done, 1) for name in services_before}
         everything = judging + sum(split.values())
-        print("CPU per judgment while judging: worker " + f"{judging:.1f} ms, "
+        print("CPU per judgment while judging: worker " + f"{judging:.1f} ms "
+              f"({1000 * worker_user / max(done, 1):.1f} user + {1000 * worker_sys / max(done, 1):.1f} system), "
               + ", ".join(f"{name} {ms:.1f} ms" for name, ms in split.items())
               + f"; all {everything:.1f} ms -> {ceiling:.0f}/s needs {ceiling * everything / 1000:.1f} of "
               f"{os.cpu_count()} cores (postgres: the whole cluster, other users included)")
         assert set(stats["by_key"].values()) == {1}, "a request was sent twice"
 
+        if args.no_kill:
+            return
         # 2. Kill and resume.
         llm.reset()
         judge2 = Judge.objects.create(name="bench-kill", base_url=llm.base_url, model="fake-judge-2",
                                       max_concurrent=CONCURRENCY, requests_per_minute=1_000_000)
         run2 = judge_run_create(judge=judge2, prompt_set=pset, mode="pairwise", start=False)
+        vacuum()
         worker = workers.start_worker(env, concurrency=args.threads, name="doomed", log=log_dir / "bench_judge_worker.log")
         try:
             workers.manage(env, "judge_run", "--resume", str(run2.pk), "--no-progress")

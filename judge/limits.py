@@ -58,6 +58,46 @@ if redis.call('PTTL', KEYS[1]) < want then redis.call('PEXPIRE', KEYS[1], want) 
 return 1
 """
 
+# KEYS[1] holders zset; ARGV: lease seconds, tokens... Renews every token still held; returns how many.
+_RENEW_MANY = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local lease = tonumber(ARGV[1])
+local renewed = 0
+for i = 2, #ARGV do
+  local expiry = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if expiry and tonumber(expiry) > now then
+    redis.call('ZADD', KEYS[1], now + lease, ARGV[i])
+    renewed = renewed + 1
+  elseif expiry then
+    redis.call('ZREM', KEYS[1], ARGV[i])
+  end
+end
+local want = math.ceil(lease * 1000) + 1000
+if renewed > 0 and redis.call('PTTL', KEYS[1]) < want then redis.call('PEXPIRE', KEYS[1], want) end
+return renewed
+"""
+
+# KEYS[1] holders zset, KEYS[2] admissions zset; ARGV: max, lease seconds, token, rate limit,
+# window seconds, admission token. Takes a slot and a unit of rate together, or neither: 1 or 0.
+_ACQUIRE_BOTH = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
+local window = tonumber(ARGV[5])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 0 end
+local lease = tonumber(ARGV[2])
+redis.call('ZADD', KEYS[1], now + lease, ARGV[3])
+local ttl = redis.call('PTTL', KEYS[1])
+local want = math.ceil(lease * 1000) + 1000
+if ttl < want then redis.call('PEXPIRE', KEYS[1], want) end
+redis.call('ZADD', KEYS[2], now, ARGV[6])
+redis.call('PEXPIRE', KEYS[2], math.ceil(window * 1000) + 1000)
+return 1
+"""
+
 # KEYS[1] admissions zset; ARGV: limit, window seconds, token.
 # Returns the seconds to wait as a string ("0" = admitted now and recorded).
 _RATE = """
@@ -97,6 +137,7 @@ class Semaphore:
         self.lease_seconds = lease_seconds
         self._acquire = client.register_script(_ACQUIRE)
         self._renew = client.register_script(_RENEW)
+        self._renew_many = client.register_script(_RENEW_MANY)
 
     def try_acquire(self) -> str | None:
         """A token if a slot was free (now held), else None."""
@@ -125,6 +166,12 @@ class Semaphore:
     def renew(self, token: str) -> bool:
         """Extend a held lease by ``lease_seconds`` from now; False if it had already expired."""
         return bool(self._renew(keys=[self.key], args=[self.lease_seconds, token]))
+
+    def renew_many(self, tokens: list[str]) -> int:
+        """:meth:`renew` for many tokens in one round trip; returns how many were still held."""
+        if not tokens:
+            return 0
+        return int(self._renew_many(keys=[self.key], args=[self.lease_seconds, *tokens]))
 
     def release(self, token: str) -> None:
         self.client.zrem(self.key, token)
@@ -192,6 +239,18 @@ def judge_slot(
     """
     inflight_key, rate_key = slot_keys(judge_key)
     semaphore = Semaphore(client, inflight_key, max_concurrent, lease_seconds=lease_seconds)
+    if rpm > 0:
+        # The common case in one round trip: a slot and the rate budget both free now.
+        token = uuid.uuid4().hex
+        admission = f"{time.time_ns()}-{token[:8]}"
+        if client.register_script(_ACQUIRE_BOTH)(
+            keys=[inflight_key, rate_key], args=[max_concurrent, lease_seconds, token, rpm, window_seconds, admission]
+        ):
+            try:
+                yield token
+            finally:
+                semaphore.release(token)
+            return
     started = time.monotonic()
     token = semaphore.acquire(timeout=timeout)
     try:

@@ -38,7 +38,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from judge import backoff
@@ -111,21 +111,59 @@ def _is_zombie(pid: int) -> bool:
         return False
 
 
+class _Plus1:
+    """``column = column + 1`` in :func:`_update_row` (the ORM's ``F(name) + 1``)."""
+
+
+PLUS_1 = _Plus1()
+_PENDING = "status = %s"
+_FREE = "(claimed_until IS NULL OR claimed_until < %s OR claim_token = '')"
+_update_sql: dict[tuple[str, tuple[str, ...]], str] = {}
+
+
+def _update_row(judgment_id: int, where: str, where_params: Sequence[object], fields: dict[str, object]) -> int:
+    """``UPDATE judge_judgment SET fields WHERE id = judgment_id AND where``; rows changed (0 or 1).
+
+    The claim and the store of every judgment, by a statement built once per set of fields: the
+    same UPDATE as ``Judgment.objects.filter(...).update(...)``, values prepared by the model's
+    own fields, without building and compiling a query each time (about a third of a
+    millisecond of CPU per call, twice per judgment). ``where`` names columns of the table.
+    """
+    names = tuple(fields)
+    sql = _update_sql.get((where, names))
+    if sql is None:
+        quote = connection.ops.quote_name
+        meta = Judgment._meta
+        sets = []
+        for name in names:
+            column = quote(meta.get_field(name).column)
+            sets.append(f"{column} = {column} + 1" if fields[name] is PLUS_1 else f"{column} = %s")
+        # Only quoted model column names and this module's constant conditions: values are parameters.
+        sql = f"UPDATE {quote(meta.db_table)} SET {', '.join(sets)} WHERE {quote(meta.pk.column)} = %s AND {where}"  # noqa: S608
+        _update_sql[(where, names)] = sql
+    params = [
+        Judgment._meta.get_field(name).get_db_prep_save(value, connection)
+        for name, value in fields.items() if value is not PLUS_1
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, judgment_id, *where_params])
+        return cursor.rowcount
+
+
 def _claim(judgment_id: int, **fields: object) -> tuple[str | None, Outcome | None]:
     """Take the row for this worker (one UPDATE); ``fields`` are written with the claim."""
     now = timezone.now()
     token = _new_token()
     lease = timedelta(seconds=_lease_seconds())
-    fields.update(claim_token=token, claimed_until=now + lease, attempts=F("attempts") + 1)
-    free = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now) | Q(claim_token="")
-    if Judgment.objects.filter(free, pk=judgment_id, status=Judgment.Status.PENDING).update(**fields):
+    fields.update(claim_token=token, claimed_until=now + lease, attempts=PLUS_1)
+    if _update_row(judgment_id, f"{_PENDING} AND {_FREE}", [Judgment.Status.PENDING, now], fields):
         return token, None
     row = Judgment.objects.filter(pk=judgment_id).values("status", "claim_token", "claimed_until").first()
     if row is None or row["status"] != Judgment.Status.PENDING:
         return None, Outcome("skipped")
-    if holder_is_dead(row["claim_token"]) and Judgment.objects.filter(
-        pk=judgment_id, status=Judgment.Status.PENDING, claim_token=row["claim_token"]
-    ).update(**fields):
+    if holder_is_dead(row["claim_token"]) and _update_row(
+        judgment_id, f"{_PENDING} AND claim_token = %s", [Judgment.Status.PENDING, row["claim_token"]], fields
+    ):
         logger.warning("judgment %s: took over the claim of dead worker %s", judgment_id, row["claim_token"])
         return token, None
     retry_in = max((row["claimed_until"] - now).total_seconds(), 1.0) if row["claimed_until"] else 1.0
@@ -140,11 +178,8 @@ def _release(judgment_id: int, token: str) -> None:
 
 def _store(judgment_id: int, token: str, **fields: object) -> bool:
     fields.setdefault("completed_at", timezone.now())
-    return bool(
-        Judgment.objects.filter(pk=judgment_id, status=Judgment.Status.PENDING, claim_token=token).update(
-            claim_token="", claimed_until=None, **fields
-        )
-    )
+    fields.update(claim_token="", claimed_until=None)
+    return bool(_update_row(judgment_id, f"{_PENDING} AND claim_token = %s", [Judgment.Status.PENDING, token], fields))
 
 
 def target_for(judgment: Judgment) -> Target:
@@ -186,6 +221,14 @@ def batch_size() -> int:
 
 
 DEFAULT_BATCH = 8
+# What rendering and judging a row reads (the rest of the rows, answers' token counts and style
+# among them, is not loaded).
+BATCH_FIELDS = (
+    "id", "run_id", "status", "order", "turn", "comparison_id", "answer_id",
+    "comparison__prompt__turns", "comparison__prompt__references",
+    "comparison__answer_a__turns", "comparison__answer_b__turns",
+    "answer__turns", "answer__prompt__turns", "answer__prompt__references",
+)
 # How stale a process's view of a run's status may be when a waiting row is about to be sent: a
 # cancel stops this process's requests within this many seconds (retries always read it afresh).
 RUN_STATUS_MAX_AGE = 0.5
@@ -249,11 +292,14 @@ def judgments_execute(*, judgment_ids: Sequence[int], sleep=time.sleep, rng: ran
     this thread (inline mode, tests).
     """
     outcomes = {jid: Outcome("skipped") for jid in judgment_ids}
-    rows = list(
-        Judgment.objects.select_related("comparison__prompt", "comparison__answer_a", "comparison__answer_b",
-                                        "answer__prompt")
-        .filter(pk__in=list(judgment_ids), status=Judgment.Status.PENDING).order_by("id")
-    )
+    # By primary key alone (the status is checked here): a status condition lets the planner
+    # combine the status index with the key, and that index holds every row of every run.
+    rows = [
+        row for row in Judgment.objects.select_related("comparison__prompt", "comparison__answer_a",
+                                                       "comparison__answer_b", "answer__prompt")
+        .only(*BATCH_FIELDS).filter(pk__in=list(judgment_ids)).order_by("id")
+        if row.status == Judgment.Status.PENDING
+    ]
     by_run: dict[int, list[Judgment]] = {}
     for row in rows:
         by_run.setdefault(row.run_id, []).append(row)
@@ -400,7 +446,7 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
                     outcome = Outcome("cancelled")
                     return outcome
                 if token is None:
-                    token, busy = _claim(judgment.pk, cache_key=key, mode=rendered.mode, sends=F("sends") + 1)
+                    token, busy = _claim(judgment.pk, cache_key=key, mode=rendered.mode, sends=PLUS_1)
                     if token is None:
                         assert busy is not None
                         outcome = busy

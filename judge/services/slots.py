@@ -125,11 +125,14 @@ class _LeaseRenewer:
             time.sleep(max(settings.JUDGE_SLOT_LEASE_SECONDS / 3, 0.2))
             with self._lock:
                 held = list(self._held.values())
+            by_key: dict[str, tuple[object, list[str]]] = {}
             for semaphore, token in held:
+                by_key.setdefault(semaphore.key, (semaphore, []))[1].append(token)  # type: ignore[attr-defined]
+            for semaphore, tokens in by_key.values():  # one round trip per judge
                 try:
-                    semaphore.renew(token)  # type: ignore[attr-defined]
+                    semaphore.renew_many(tokens)  # type: ignore[attr-defined]
                 except Exception:  # a Redis hiccup: the next round tries again
-                    logger.warning("slot lease not renewed", exc_info=True)
+                    logger.warning("slot leases not renewed", exc_info=True)
 
 
 _renewer = _LeaseRenewer()

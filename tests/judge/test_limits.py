@@ -160,6 +160,23 @@ class TestLeases:
         assert not semaphore.renew(token), "a lease that ran out cannot be revived"
         assert semaphore.holders() == 0
 
+    def test_renew_many_renews_the_live_leases_in_one_call(self, r: redis.Redis) -> None:
+        semaphore = Semaphore(r, "s", 3, lease_seconds=0.3)
+        live = [semaphore.acquire(timeout=1), semaphore.acquire(timeout=1)]
+        time.sleep(0.2)
+        assert semaphore.renew_many([*live, "never-held"]) == 2
+        time.sleep(0.2)
+        assert semaphore.holders() == 2, "renewed: both still held 0.4 s after acquiring"
+        time.sleep(0.35)
+        assert semaphore.renew_many(live) == 0, "leases that ran out cannot be revived"
+        assert semaphore.holders() == 0 and r.zcard("s") == 0
+
+    def test_a_slot_and_the_rate_are_taken_together_and_released(self, r: redis.Redis) -> None:
+        inflight, rate = slot_keys("judge:both")
+        with judge_slot(r, "judge:both", 2, 100, 5) as token:
+            assert r.zscore(inflight, token) is not None and r.zcard(rate) == 1
+        assert r.zcard(inflight) == 0 and r.zcard(rate) == 1, "the admission stays counted for the window"
+
     def test_idle_keys_expire(self, r: redis.Redis) -> None:
         with judge_slot(r, "judge:ttl", 2, 100, 5, window_seconds=2):
             inflight, rate = slot_keys("judge:ttl")
