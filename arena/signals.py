@@ -25,9 +25,17 @@ def _prompt_set_of_comparison(comparison_id: int | None) -> str | None:
             .values_list("prompt__prompt_set__slug", flat=True).first())
 
 
+def _prompt_set_of_vote(vote: Vote) -> str | None:
+    """The vote's prompt set; on the vote path the rating page has just shown the comparison, so
+    its slug is at hand without a query."""
+    from arena.selectors.queue import comparison_prompt_set_cached
+
+    return comparison_prompt_set_cached(vote.comparison_id) or _prompt_set_of_comparison(vote.comparison_id)
+
+
 @receiver([post_save, post_delete], sender=Vote, dispatch_uid="arena.vote_marks_snapshots_stale")
 def vote_changed(sender: type[Vote], instance: Vote, **kwargs: Any) -> None:
-    snapshots_mark_stale(source="human", prompt_set=_prompt_set_of_comparison(instance.comparison_id))
+    snapshots_mark_stale(source="human", prompt_set=_prompt_set_of_vote(instance))
 
 
 def judgment_saved(sender: Any, instance: Any, **kwargs: Any) -> None:

@@ -13,11 +13,19 @@ What it does:
    ``GET /rate/`` as htmx (lease a comparison, render the panel) then
    ``POST /rate/assignments/<id>/vote/`` (store the vote, render the reveal).
 4. The same number of concurrent clients then hammer ``GET /bench/bare/`` for comparison.
+5. Open loop (``--rates``): vote cycles (GET then POST) arrive as a Poisson process at each given
+   rate, on the same raters (one cycle per rater at a time; a cycle that finds no idle rater
+   waits, and that wait counts in its GET latency, which is measured from the scheduled arrival,
+   so a saturated server cannot hide its queue). This finds the throughput at which p95 stays
+   under the goal; the closed loop above (50 raters back to back) measures saturation.
 
-Prints p50/p95/max per request kind, votes per second and requests per second. Bounded: at most
+Prints p50/p95/max per request kind, votes per second, requests per second, and CPU time per
+vote and per bare request: the daphne process, the PostgreSQL backends serving the benchmark
+database, and the load generator itself (all share the same machine). Bounded: at most
 ``--votes`` votes per rater and ``--seconds`` per phase; only 127.0.0.1.
 
-Run: ``.venv/bin/python benchmarks/bench_vote.py [--raters 50] [--votes 10] [--seconds 60]``.
+Run: ``.venv/bin/python benchmarks/bench_vote.py [--raters 50] [--votes 10] [--seconds 60]
+[--rates 10,20,40] [--open-seconds 15]``.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import re
 import socket
 import statistics
@@ -134,9 +143,8 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
         "ARENA_VOTE_RATE_LIMIT": "100000",
         "ARENA_GOLD_RATE": "0",
         "LOG_LEVEL": "WARNING",
-        # Under ASGI every request runs on a fresh thread; persistent connections (the default
-        # DB_CONN_MAX_AGE=60) pile up one per thread until PostgreSQL refuses clients.
-        "DB_CONN_MAX_AGE": os.environ.get("DB_CONN_MAX_AGE", "0"),
+        # PostgreSQL goes through the psycopg pool (DB_POOL, on by default): no per-thread
+        # connections to pile up, so no DB_CONN_MAX_AGE workaround is needed any more.
     }
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "-v", "0",
@@ -170,38 +178,167 @@ def p95_of(samples: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))] if ordered else float("inf")
 
 
-async def rater_loop(base: str, session_key: str, votes: int, deadline: float,
-                     get_ms: list[float], post_ms: list[float], errors: list[str]) -> int:
-    import httpx
+# --- CPU accounting: the server, its PostgreSQL backends and the load generator ---------------
 
-    done = 0
-    async with httpx.AsyncClient(base_url=base, cookies={"sessionid": session_key}, timeout=30) as client:
-        first = await client.get("/rate/")  # a full page once: sets the CSRF cookie
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _proc_cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (all its threads), from /proc; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / _TICK
+
+
+def _backend_pids(database: str) -> list[int]:
+    """PostgreSQL backends connected to ``database`` (their title names it)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            except OSError:
+                continue
+            if title.startswith("postgres:") and f" {database} " in title:
+                pids.append(int(entry.name))
+    return pids
+
+
+class CpuMeter:
+    """CPU seconds used between ``start()`` and ``stop()`` by daphne, by the benchmark database's
+    PostgreSQL backends (pooled, so they live through a phase) and by this process."""
+
+    def __init__(self, server_pid: int, database: str) -> None:
+        self.server_pid = server_pid
+        self.database = database
+
+    def _sample(self) -> tuple[float, dict[int, float], float]:
+        backends = {pid: _proc_cpu_seconds(pid) for pid in _backend_pids(self.database)}
+        return _proc_cpu_seconds(self.server_pid), backends, time.process_time()
+
+    def start(self) -> None:
+        self.before = self._sample()
+
+    def stop(self) -> dict[str, float]:
+        server, backends, client = self._sample()
+        server0, backends0, client0 = self.before
+        return {
+            "server": server - server0,
+            "postgres": sum(cpu - backends0.get(pid, 0.0) for pid, cpu in backends.items()),
+            "client": client - client0,
+        }
+
+
+def cpu_line(cpu: dict[str, float], per: int, unit: str) -> str:
+    if not per:
+        return "no samples"
+    ms = {k: v * 1000 / per for k, v in cpu.items()}
+    return (f"CPU per {unit}: daphne {ms['server']:.1f} ms + PostgreSQL {ms['postgres']:.1f} ms "
+            f"= {ms['server'] + ms['postgres']:.1f} ms server side (load generator {ms['client']:.1f} ms)")
+
+
+# --- Load --------------------------------------------------------------------------------------
+
+
+VOTE_RE = re.compile(r"/rate/assignments/(\d+)/vote/")
+
+
+class Rater:
+    """One rater's HTTP client, CSRF token and the comparison it holds, if any."""
+
+    def __init__(self, base: str, session_key: str) -> None:
+        import httpx
+
+        self.client = httpx.AsyncClient(base_url=base, cookies={"sessionid": session_key}, timeout=30)
+        self.headers: dict[str, str] = {}
+        self.pending: str | None = None
+
+    async def start(self) -> None:
+        first = await self.client.get("/rate/")  # a full page once: sets the CSRF cookie
         token_match = re.search(r'"X-CSRFToken": "([^"]+)"', first.text)
         if first.status_code != 200 or token_match is None:
-            errors.append(f"first page: {first.status_code}")
-            return 0
-        headers = {"X-CSRFToken": token_match.group(1), "HX-Request": "true"}
-        pending = re.search(r"/rate/assignments/(\d+)/vote/", first.text)
+            raise RuntimeError(f"first page: {first.status_code}")
+        self.headers = {"X-CSRFToken": token_match.group(1), "HX-Request": "true"}
+        pending = VOTE_RE.search(first.text)
+        self.pending = pending.group(1) if pending else None
+
+    async def lease(self) -> None:
+        panel = await self.client.get("/rate/", headers={"HX-Request": "true"})
+        pending = VOTE_RE.search(panel.text)
+        if panel.status_code != 200 or pending is None:
+            raise RuntimeError(f"lease: {panel.status_code}")
+        self.pending = pending.group(1)
+
+    async def vote(self) -> None:
+        reveal = await self.client.post(f"/rate/assignments/{self.pending}/vote/",
+                                        data={"choice": "A", "grade_a": "B", "helpful": "A"}, headers=self.headers)
+        if reveal.status_code != 200 or "Your vote is in" not in reveal.text:
+            raise RuntimeError(f"vote: {reveal.status_code} {reveal.text[:120]}")
+        self.pending = None
+
+
+async def rater_loop(rater: Rater, votes: int, deadline: float,
+                     get_ms: list[float], post_ms: list[float], errors: list[str]) -> int:
+    """Closed loop: lease, vote, lease, vote … back to back."""
+    done = 0
+    try:
         while done < votes and time.monotonic() < deadline:
-            if pending is None:
+            if rater.pending is None:
                 started = time.perf_counter()
-                panel = await client.get("/rate/", headers={"HX-Request": "true"})
+                await rater.lease()
                 get_ms.append((time.perf_counter() - started) * 1000)
-                pending = re.search(r"/rate/assignments/(\d+)/vote/", panel.text)
-                if panel.status_code != 200 or pending is None:
-                    errors.append(f"lease: {panel.status_code}")
-                    break
             started = time.perf_counter()
-            reveal = await client.post(f"/rate/assignments/{pending.group(1)}/vote/",
-                                       data={"choice": "A", "grade_a": "B", "helpful": "A"}, headers=headers)
+            await rater.vote()
             post_ms.append((time.perf_counter() - started) * 1000)
-            if reveal.status_code != 200 or "Your vote is in" not in reveal.text:
-                errors.append(f"vote: {reveal.status_code} {reveal.text[:120]}")
-                break
             done += 1
-            pending = None
+    except Exception as error:  # reported with the results
+        errors.append(str(error))
     return done
+
+
+async def open_loop(raters: list[Rater], rate: float, seconds: float,
+                    get_ms: list[float], post_ms: list[float], errors: list[str]) -> tuple[int, float]:
+    """Vote cycles arriving as a Poisson process at ``rate`` per second for ``seconds``.
+
+    Latency of the GET is measured from the scheduled arrival (so waiting for an idle rater, or
+    for a late event loop, counts); the POST follows at once. Returns (votes, elapsed seconds)."""
+    idle: asyncio.Queue[Rater] = asyncio.Queue()
+    for rater in raters:
+        idle.put_nowait(rater)
+    loop = asyncio.get_running_loop()
+    rng = random.Random(int(rate * 1000))
+    done = 0
+
+    async def cycle(scheduled: float) -> None:
+        nonlocal done
+        rater = await idle.get()
+        try:
+            await rater.lease()
+            get_ms.append((loop.time() - scheduled) * 1000)
+            started = loop.time()
+            await rater.vote()
+            post_ms.append((loop.time() - started) * 1000)
+            done += 1
+        except Exception as error:
+            errors.append(str(error))
+        finally:
+            idle.put_nowait(rater)
+
+    start = loop.time()
+    at = start
+    tasks = []
+    while True:
+        at += rng.expovariate(rate)
+        if at - start > seconds:
+            break
+        delay = at - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(cycle(at)))
+    await asyncio.gather(*tasks)
+    return done, loop.time() - start
 
 
 async def bare_loop(base: str, requests: int, deadline: float, samples: list[float]) -> None:
@@ -217,29 +354,36 @@ async def bare_loop(base: str, requests: int, deadline: float, samples: list[flo
             response.raise_for_status()
 
 
-async def main_async(args: argparse.Namespace, base: str, keys: list[str]) -> None:
+async def main_async(args: argparse.Namespace, base: str, keys: list[str], meter: CpuMeter) -> None:
+    raters = [Rater(base, k) for k in keys]
+    await asyncio.gather(*(r.start() for r in raters))
+
     get_ms: list[float] = []
     post_ms: list[float] = []
     errors: list[str] = []
     deadline = time.monotonic() + args.seconds
+    meter.start()
     started = time.perf_counter()
-    done = await asyncio.gather(*(rater_loop(base, k, args.votes, deadline, get_ms, post_ms, errors) for k in keys))
+    done = await asyncio.gather(*(rater_loop(r, args.votes, deadline, get_ms, post_ms, errors) for r in raters))
     vote_seconds = time.perf_counter() - started
+    vote_cpu = meter.stop()
     votes = sum(done)
 
     bare_ms: list[float] = []
     deadline = time.monotonic() + args.seconds
     per_client = len(get_ms + post_ms) // len(keys) + 1
+    meter.start()
     started = time.perf_counter()
     await asyncio.gather(*(bare_loop(base, per_client, deadline, bare_ms) for _ in keys))
     bare_seconds = time.perf_counter() - started
+    bare_cpu = meter.stop()
 
     vote_requests = len(get_ms) + len(post_ms)
     vote_rps = vote_requests / vote_seconds
     bare_rps = len(bare_ms) / bare_seconds
     load = os.getloadavg()[0]
-    print(f"\n{len(keys)} concurrent raters, daphne on 127.0.0.1, PostgreSQL, {os.cpu_count()} CPUs, "
-          f"load average {load:.1f} at the end")
+    print(f"\nClosed loop: {len(keys)} concurrent raters back to back, daphne (one process) on 127.0.0.1, "
+          f"PostgreSQL, {os.cpu_count()} CPUs, load average {load:.1f}")
     print(f"  GET  /rate/ (lease + panel)   {percentiles(get_ms)}")
     print(f"  POST vote (store + reveal)    {percentiles(post_ms)}")
     print(f"  vote path, both requests      {percentiles(get_ms + post_ms)}")
@@ -247,11 +391,32 @@ async def main_async(args: argparse.Namespace, base: str, keys: list[str]) -> No
     print(f"  votes stored: {votes} in {vote_seconds:.1f} s = {votes / vote_seconds:.1f} votes/s "
           f"({vote_rps:.0f} requests/s)")
     print(f"  bare view: {bare_rps:.0f} requests/s; vote path / bare = {vote_rps / bare_rps:.2f}")
+    print(f"  {cpu_line(vote_cpu, votes, 'vote (GET + POST)')}")
+    print(f"  {cpu_line(bare_cpu, len(bare_ms), 'bare request')}")
     if errors:
         print(f"  errors ({len(errors)}): {errors[:5]}")
     p95 = p95_of(get_ms + post_ms)
     print(f"  goal p95 < {GOAL_P95_MS:.0f} ms: {'met' if p95 < GOAL_P95_MS else 'NOT met'} ({p95:.1f} ms); "
           f"goal >= 0.5x bare throughput: {'met' if vote_rps >= 0.5 * bare_rps else 'NOT met'}")
+
+    if args.rates:
+        print(f"\nOpen loop: Poisson arrivals of vote cycles (GET then POST) on {len(keys)} raters, "
+              f"{args.open_seconds:.0f} s per rate; GET latency counted from the scheduled arrival")
+    for rate in args.rates:
+        get_ms, post_ms, errors = [], [], []
+        meter.start()
+        votes, seconds = await open_loop(raters, rate, args.open_seconds, get_ms, post_ms, errors)
+        cpu = meter.stop()
+        p95 = p95_of(get_ms + post_ms)
+        print(f"  {rate:6.1f} votes/s offered, {votes / seconds:5.1f} done ({2 * votes / seconds:5.1f} requests/s), "
+              f"load average {os.getloadavg()[0]:.1f}")
+        print(f"      GET  {percentiles(get_ms)}")
+        print(f"      POST {percentiles(post_ms)}")
+        print(f"      both p95 {p95:.1f} ms: {'under' if p95 < GOAL_P95_MS else 'OVER'} {GOAL_P95_MS:.0f} ms; "
+              f"{cpu_line(cpu, votes, 'vote')}")
+        if errors:
+            print(f"      errors ({len(errors)}): {errors[:3]}")
+    await asyncio.gather(*(r.client.aclose() for r in raters))
 
 
 def main() -> None:
@@ -262,17 +427,22 @@ def main() -> None:
     parser.add_argument("--raters", type=int, default=50)
     parser.add_argument("--votes", type=int, default=10, help="Votes per rater (bounded).")
     parser.add_argument("--seconds", type=float, default=60.0, help="Time limit per phase.")
+    parser.add_argument("--rates", type=lambda v: [float(x) for x in v.split(",") if x], default=[],
+                        help="Open-loop arrival rates to try, in votes per second, e.g. 10,20,40.")
+    parser.add_argument("--open-seconds", type=float, default=15.0, help="Duration of each open-loop rate.")
     args = parser.parse_args()
 
     url = os.environ["DATABASE_URL"]
     if not url.startswith(("postgres://", "postgresql://")) or "127.0.0.1" not in url:
         raise SystemExit("bench_vote needs a local PostgreSQL DATABASE_URL on 127.0.0.1.")
     recreate_database(url)
-    keys = prepare(args.raters, args.raters * args.votes + args.raters)
+    open_votes = int(sum(args.rates) * args.open_seconds * 1.3) + 20 * len(args.rates)
+    keys = prepare(args.raters, args.raters * args.votes + args.raters + open_votes)
     port = free_port()
     server = start_server(port)
     try:
-        asyncio.run(main_async(args, f"http://127.0.0.1:{port}", keys))
+        meter = CpuMeter(server.pid, url.rsplit("/", 1)[1].split("?")[0])
+        asyncio.run(main_async(args, f"http://127.0.0.1:{port}", keys, meter))
     finally:
         server.terminate()
         try:

@@ -22,20 +22,25 @@ would otherwise be invisible (the lease lives in another table, so PostgreSQL's 
 locked row does not see it). The caller must hold a transaction.
 """
 
+# ruff: noqa: S608 - see "The queue runs on every lease" below: values are always parameters.
 from __future__ import annotations
 
+import json
 import random
-from collections import Counter
+import threading
+import time
+from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
-from django.db.models.functions import Coalesce
+from django.db import connection
+from django.db.models.signals import post_save
+from django.dispatch import receiver
 
 from arena.markdown import render_markdown
-from arena.models import Assignment, Comparison, Vote
+from arena.models import Answer, Assignment, Comparison, Contender, Prompt, PromptSet, Vote
 
 _LOCK_ATTEMPTS = 8
 
@@ -55,65 +60,100 @@ def rater_prompt_set_ids(*, rater) -> set[int] | None:  # type: ignore[no-untype
     return set(cached) or None
 
 
-def _not_done_by(rater) -> Q:  # type: ignore[no-untyped-def]
-    done = Assignment.objects.filter(
-        comparison=OuterRef("pk"), rater=rater, status__in=[Assignment.Status.VOTED, Assignment.Status.SKIPPED]
+# The queue runs on every lease, so its statements are written out rather than built with the
+# ORM: building and compiling the equivalent queryset cost ~3 ms of CPU per lease, more than the
+# rest of the request. Portable SQL (PostgreSQL in production, SQLite for the demo); the lock
+# clause is added where the database has it. Only table names from the models' _meta and fixed
+# status strings are formatted into the SQL (hence the file-wide S608 exemption); every value is
+# a query parameter.
+_C = Comparison._meta.db_table
+_AS = Assignment._meta.db_table
+_V = Vote._meta.db_table
+_P = Prompt._meta.db_table
+_PS = PromptSet._meta.db_table
+_AN = Answer._meta.db_table
+_LEASED = Assignment.Status.LEASED.value
+_DONE = (Assignment.Status.VOTED.value, Assignment.Status.SKIPPED.value)
+_COLUMNS = ", ".join(f"c.{f.column}" for f in Comparison._meta.concrete_fields)
+# Live leases on a comparison held by raters other than the asking one: correlated with the
+# queue's row ``c`` (parameters: now, rater), or for one comparison (comparison, now, rater).
+_LEASES_OF = (f"SELECT COUNT(*) FROM {_AS} l WHERE l.comparison_id = {{}} AND l.status = '{_LEASED}' "
+              "AND l.expires_at > %s AND l.rater_id <> %s")
+_LIVE_LEASES = _LEASES_OF.format("c.id")
+_LIVE_LEASES_OF_ONE = _LEASES_OF.format("%s")
+
+
+@dataclass(frozen=True)
+class _Where:
+    """The WHERE clause of "comparisons this rater may be given", with its parameters."""
+
+    sql: str
+    params: tuple[object, ...]
+
+    def and_(self, sql: str, *params: object) -> _Where:
+        return _Where(f"{self.sql} AND {sql}", self.params + params)
+
+
+def _placeholders(values: object) -> str:
+    return ", ".join(["%s"] * len(values))  # type: ignore[arg-type]
+
+
+def _candidates(*, rater, prompt_set: str | None, now: datetime) -> _Where:  # type: ignore[no-untyped-def]
+    """Never one the rater voted on or skipped; only the requested set and the pools' sets."""
+    where = _Where(
+        f"NOT EXISTS (SELECT 1 FROM {_AS} d WHERE d.comparison_id = c.id AND d.rater_id = %s "
+        f"AND d.status IN ('{_DONE[0]}', '{_DONE[1]}')) "
+        f"AND NOT EXISTS (SELECT 1 FROM {_V} v WHERE v.comparison_id = c.id AND v.rater_id = %s)",
+        (rater.pk, rater.pk),
     )
-    voted = Vote.objects.filter(comparison=OuterRef("pk"), rater=rater)
-    return ~Q(Exists(done)) & ~Q(Exists(voted))
-
-
-def _live_leases(*, comparison, rater, now: datetime) -> QuerySet[Assignment]:  # type: ignore[no-untyped-def]
-    return Assignment.objects.filter(
-        comparison=comparison, status=Assignment.Status.LEASED, expires_at__gt=now
-    ).exclude(rater=rater)
-
-
-def _candidates(*, rater, prompt_set: str | None, now: datetime) -> QuerySet[Comparison]:  # type: ignore[no-untyped-def]
-    mine = Assignment.objects.filter(comparison=OuterRef("pk"), rater=rater).values("pk")[:1]
-    qs = Comparison.objects.filter(_not_done_by(rater)).annotate(own_assignment_id=Subquery(mine))
     if prompt_set:
-        qs = qs.filter(prompt__prompt_set__slug=prompt_set)
+        where = where.and_(
+            f"c.prompt_id IN (SELECT p.id FROM {_P} p JOIN {_PS} s ON s.id = p.prompt_set_id WHERE s.slug = %s)",
+            prompt_set,
+        )
     allowed = rater_prompt_set_ids(rater=rater)
     if allowed is not None:
-        qs = qs.filter(prompt__prompt_set_id__in=allowed)
-    return qs
+        ids = sorted(allowed)
+        where = where.and_(f"c.prompt_id IN (SELECT p.id FROM {_P} p WHERE p.prompt_set_id IN ({_placeholders(ids)}))",
+                           *ids)
+    return where
 
 
-def _open(qs: QuerySet[Comparison], *, rater, now: datetime) -> QuerySet[Comparison]:  # type: ignore[no-untyped-def]
-    leases = (
-        _live_leases(comparison=OuterRef("pk"), rater=rater, now=now)
-        .order_by()
-        .values("comparison")
-        .annotate(n=Count("id"))
-        .values("n")
-    )
-    return (
-        qs.filter(is_gold=False)
-        .annotate(
-            target=Coalesce("target_votes", Value(settings.ARENA_TARGET_VOTES), output_field=IntegerField()),
-            leases=Coalesce(Subquery(leases, output_field=IntegerField()), Value(0)),
-        )
-        .filter(target__gt=F("vote_count") + F("leases"))
+def _open(where: _Where, *, rater, now: datetime) -> _Where:  # type: ignore[no-untyped-def]
+    """Not gold, and fewer votes plus other raters' live leases than its target."""
+    return where.and_(
+        f"c.is_gold = %s AND COALESCE(c.target_votes, %s) > c.vote_count + ({_LIVE_LEASES})",
+        False, settings.ARENA_TARGET_VOTES, connection.ops.adapt_datetimefield_value(now), rater.pk,
     )
 
 
 def _still_open(comparison: Comparison, *, rater, now: datetime) -> bool:  # type: ignore[no-untyped-def]
+    """Re-checked after the lock, in a new statement: sees leases committed since the pick."""
     if comparison.is_gold:
         return True
     target = comparison.target_votes or settings.ARENA_TARGET_VOTES
-    return comparison.vote_count + _live_leases(comparison=comparison, rater=rater, now=now).count() < target
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _LIVE_LEASES_OF_ONE,
+            (comparison.pk, connection.ops.adapt_datetimefield_value(now), rater.pk),
+        )
+        leases = cursor.fetchone()[0]
+    return comparison.vote_count + leases < target
 
 
-def _lock_first(qs: QuerySet[Comparison], *, rater, now: datetime) -> Comparison | None:  # type: ignore[no-untyped-def]
-    """Lock the first row of ``qs`` no one else holds and that is still open under the lock."""
+def _lock_first(where: _Where, *, rater, now: datetime) -> Comparison | None:  # type: ignore[no-untyped-def]
+    """Lock the first row (fewest votes, then id) no one else holds and that is still open
+    under the lock. The row carries ``own_assignment_id``: the rater's own lapsed lease on it."""
+    lock = " FOR UPDATE OF c SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
     passed: list[int] = []
     for _ in range(_LOCK_ATTEMPTS):
-        row = (
-            qs.exclude(pk__in=passed)
-            .select_for_update(skip_locked=True, of=("self",))
-            .first()
+        current = where.and_(f"c.id NOT IN ({_placeholders(passed)})", *passed) if passed else where
+        sql = (
+            f"SELECT {_COLUMNS}, (SELECT o.id FROM {_AS} o WHERE o.comparison_id = c.id AND o.rater_id = %s "
+            f"ORDER BY o.id LIMIT 1) AS own_assignment_id FROM {_C} c WHERE {current.sql} "
+            f"ORDER BY c.vote_count, c.id LIMIT 1{lock}"
         )
+        row = next(iter(Comparison.objects.raw(sql, (rater.pk, *current.params))), None)
         if row is None:
             return None
         if _still_open(row, rater=rater, now=now):
@@ -122,12 +162,15 @@ def _lock_first(qs: QuerySet[Comparison], *, rater, now: datetime) -> Comparison
     return None
 
 
-def _informative_order(qs: QuerySet[Comparison]) -> QuerySet[Comparison] | None:
-    """Restrict ``qs`` to the open model pair with the fewest human battles so far."""
-    pairs = {
-        tuple(sorted(p))
-        for p in qs.order_by().values_list("answer_a__contender_id", "answer_b__contender_id").distinct()
-    }
+def _informative_order(where: _Where) -> _Where | None:
+    """Restrict ``where`` to the open model pair with the fewest human battles so far."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT a.contender_id, b.contender_id FROM {_C} c JOIN {_AN} a ON a.id = c.answer_a_id "
+            f"JOIN {_AN} b ON b.id = c.answer_b_id WHERE {where.sql}",
+            where.params,
+        )
+        pairs = {tuple(sorted(p)) for p in cursor.fetchall()}
     if not pairs:
         return None
     battles: Counter[tuple[int, ...]] = Counter(
@@ -138,9 +181,11 @@ def _informative_order(qs: QuerySet[Comparison]) -> QuerySet[Comparison] | None:
     )
     fewest = min(battles[p] for p in pairs)
     low, high = random.choice(sorted(p for p in pairs if battles[p] == fewest))
-    return qs.filter(
-        Q(answer_a__contender_id=low, answer_b__contender_id=high)
-        | Q(answer_a__contender_id=high, answer_b__contender_id=low)
+    side = f"SELECT x.id FROM {_AN} x WHERE x.contender_id = %s"
+    return where.and_(
+        f"((c.answer_a_id IN ({side}) AND c.answer_b_id IN ({side})) "
+        f"OR (c.answer_a_id IN ({side}) AND c.answer_b_id IN ({side})))",
+        low, high, high, low,
     )
 
 
@@ -149,22 +194,23 @@ def comparison_next_for_rater(
 ) -> Comparison | None:
     """The comparison to lease to ``rater`` next, locked FOR UPDATE; None when nothing is open.
 
-    Call inside ``transaction.atomic()`` and create the lease before committing.
+    Only the comparison's own fields are loaded (plus ``own_assignment_id``). Call inside
+    ``transaction.atomic()`` and create the lease before committing.
     """
     rng = rng or random.Random()
-    base = _candidates(rater=rater, prompt_set=prompt_set, now=now).select_related("prompt")
+    base = _candidates(rater=rater, prompt_set=prompt_set, now=now)
     if settings.ARENA_GOLD_RATE > 0 and rng.random() < settings.ARENA_GOLD_RATE:
-        gold = _lock_first(base.filter(is_gold=True).order_by("vote_count", "id"), rater=rater, now=now)
+        gold = _lock_first(base.and_("c.is_gold = %s", True), rater=rater, now=now)
         if gold is not None:
             return gold
-    open_qs = _open(base, rater=rater, now=now)
+    open_where = _open(base, rater=rater, now=now)
     if settings.ARENA_QUEUE_STRATEGY == "informative":
-        narrowed = _informative_order(open_qs)
+        narrowed = _informative_order(open_where)
         if narrowed is not None:
-            chosen = _lock_first(narrowed.order_by("vote_count", "id"), rater=rater, now=now)
+            chosen = _lock_first(narrowed, rater=rater, now=now)
             if chosen is not None:
                 return chosen
-    return _lock_first(open_qs.order_by("vote_count", "id"), rater=rater, now=now)
+    return _lock_first(open_where, rater=rater, now=now)
 
 
 # --- What the rating page shows ---------------------------------------------------------------
@@ -216,37 +262,143 @@ def _to_screen(value: str, a_shown_first: bool) -> str:
     return "A" if (value == "model_a") == left_is_model_a else "B"
 
 
+@dataclass(frozen=True)
+class _Display:
+    """Everything the rating page reads of a comparison, rendered: its rows do not change once
+    created (answers are immutable), so this is cached per process (``_DisplayCache``)."""
+
+    prompt_set: str
+    category: str
+    turn: int
+    question_html: tuple[str, ...]
+    a_html: tuple[str, ...]  # comparison.answer_a, per turn
+    b_html: tuple[str, ...]
+    a_name: str  # shown only in a reveal
+    b_name: str
+
+
+class _DisplayCache:
+    """A small LRU of ``_Display`` by comparison id, with a time limit so a renamed contender or
+    prompt set shows its new name within ``ttl`` seconds. Process-local on purpose: it holds a
+    few KB of HTML per comparison, which would crowd rate-limit counters out of a LocMem cache,
+    and a miss costs one query by primary key."""
+
+    def __init__(self, size: int = 1024, ttl: float = 600.0) -> None:
+        self.size, self.ttl = size, ttl
+        self._items: OrderedDict[int, tuple[float, _Display]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: int) -> _Display | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            if item[0] < time.monotonic():
+                del self._items[key]
+                return None
+            self._items.move_to_end(key)
+            return item[1]
+
+    def put(self, key: int, display: _Display) -> None:
+        with self._lock:
+            self._items[key] = (time.monotonic() + self.ttl, display)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+_displays = _DisplayCache()
+
+
+@receiver(post_save, sender=Comparison, dispatch_uid="arena.queue.display_comparison_saved")
+@receiver(post_save, sender=Answer, dispatch_uid="arena.queue.display_answer_saved")
+@receiver(post_save, sender=Contender, dispatch_uid="arena.queue.display_contender_saved")
+@receiver(post_save, sender=Prompt, dispatch_uid="arena.queue.display_prompt_saved")
+@receiver(post_save, sender=PromptSet, dispatch_uid="arena.queue.display_prompt_set_saved")
+def _display_source_saved(sender: type, **kwargs: object) -> None:
+    """An edit (admin, shell) in this process drops the rendered comparisons at once; other
+    processes see it within the cache's time limit."""
+    _displays.clear()
+
+
+_CO = Contender._meta.db_table
+_DISPLAY_SQL = (
+    f"SELECT c.turn, s.slug, p.category, p.turns, a.turns, b.turns, ca.name, cb.name FROM {_C} c "
+    f"JOIN {_P} p ON p.id = c.prompt_id JOIN {_PS} s ON s.id = p.prompt_set_id "
+    f"JOIN {_AN} a ON a.id = c.answer_a_id JOIN {_AN} b ON b.id = c.answer_b_id "
+    f"JOIN {_CO} ca ON ca.id = a.contender_id JOIN {_CO} cb ON cb.id = b.contender_id WHERE c.id = %s"
+)
+
+
+def _json(value: object) -> list[str]:
+    """A JSON column as a raw cursor returns it: text (Django leaves decoding to the field)."""
+    return json.loads(value) if isinstance(value, str | bytes) else value  # type: ignore[return-value]
+
+
+def _turn_html(turns: list[str], count: int) -> tuple[str, ...]:
+    return tuple(render_markdown(turns[i] if i < len(turns) else "") for i in range(count))
+
+
+def comparison_display_get(comparison_id: int) -> _Display:
+    """The rendered comparison: from the process cache, else one query by primary key."""
+    display = _displays.get(comparison_id)
+    if display is None:
+        with connection.cursor() as cursor:
+            cursor.execute(_DISPLAY_SQL, (comparison_id,))
+            row = cursor.fetchone()
+        if row is None:
+            raise Comparison.DoesNotExist(f"No comparison {comparison_id}.")
+        turn, slug, category, question, a_turns, b_turns, a_name, b_name = row
+        display = _Display(
+            prompt_set=slug,
+            category=category,
+            turn=turn,
+            question_html=_turn_html(_json(question), turn),
+            a_html=_turn_html(_json(a_turns), turn),
+            b_html=_turn_html(_json(b_turns), turn),
+            a_name=a_name,
+            b_name=b_name,
+        )
+        _displays.put(comparison_id, display)
+    return display
+
+
+def comparison_prompt_set_cached(comparison_id: int) -> str | None:
+    """The comparison's prompt set slug if this process has it at hand (no query), else None."""
+    display = _displays.get(comparison_id)
+    return display.prompt_set if display else None
+
+
 def comparison_view_get(*, assignment_id: int, vote: Vote | None = None) -> ComparisonView:
     """What the rating page shows for an assignment; with ``vote``, the reveal as well."""
-    assignment = Assignment.objects.select_related(
-        "comparison__prompt__prompt_set",
-        "comparison__answer_a__contender",
-        "comparison__answer_b__contender",
-    ).get(pk=assignment_id)
-    comparison = assignment.comparison
-    prompt = comparison.prompt
-    left, right = (
-        (comparison.answer_a, comparison.answer_b)
-        if assignment.a_shown_first
-        else (comparison.answer_b, comparison.answer_a)
-    )
-    turns = []
-    for index in range(comparison.turn):
-        turns.append(
-            TurnView(
-                number=index + 1,
-                question_html=render_markdown(prompt.turns[index] if index < len(prompt.turns) else ""),
-                left_html=render_markdown(left.turns[index] if index < len(left.turns) else ""),
-                right_html=render_markdown(right.turns[index] if index < len(right.turns) else ""),
-                judged=index + 1 == comparison.turn,
-            )
+    return comparison_view_for(assignment=Assignment.objects.get(pk=assignment_id), vote=vote)
+
+
+def comparison_view_for(*, assignment: Assignment, vote: Vote | None = None) -> ComparisonView:
+    """``comparison_view_get`` for an assignment already in hand (only its id, comparison id and
+    side order are read)."""
+    display = comparison_display_get(assignment.comparison_id)
+    first = assignment.a_shown_first
+    left_html, right_html = (display.a_html, display.b_html) if first else (display.b_html, display.a_html)
+    turns = [
+        TurnView(
+            number=index + 1,
+            question_html=display.question_html[index],
+            left_html=left_html[index],
+            right_html=right_html[index],
+            judged=index + 1 == display.turn,
         )
+        for index in range(display.turn)
+    ]
     reveal = None
     if vote is not None:
-        first = assignment.a_shown_first
         reveal = Reveal(
-            left_name=left.contender.name,
-            right_name=right.contender.name,
+            left_name=display.a_name if first else display.b_name,
+            right_name=display.b_name if first else display.a_name,
             choice=_to_screen(vote.winner, first),
             grade_left=vote.grade_a if first else vote.grade_b,
             grade_right=vote.grade_b if first else vote.grade_a,
@@ -257,10 +409,10 @@ def comparison_view_get(*, assignment_id: int, vote: Vote | None = None) -> Comp
         )
     return ComparisonView(
         assignment_id=assignment.pk,
-        prompt_set=prompt.prompt_set.slug,
-        category=prompt.category,
+        prompt_set=display.prompt_set,
+        category=display.category,
         turns=turns,
-        judged_turn=comparison.turn,
-        multi_turn=comparison.turn > 1,
+        judged_turn=display.turn,
+        multi_turn=display.turn > 1,
         reveal=reveal,
     )

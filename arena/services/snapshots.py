@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import asdict
-from time import perf_counter
+from time import perf_counter, time_ns
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -40,6 +40,10 @@ logger = logging.getLogger(__name__)
 
 LIVE_GROUP = "leaderboard"
 _STALE_LOCK = "arena:snapshot-stale:"
+# One scan of the snapshots per (source, prompt set) per debounce window; the version changes
+# whenever a snapshot row is created, so a snapshot born inside a window is not passed over.
+_SCAN_GATE = "arena:snapshot-scan:"
+_SCAN_VERSION = "arena:snapshot-scan-version"
 _PENDING_LOCK = "arena:snapshot-pending:"
 # A refresh that never ran (worker lost) stops blocking new ones after this long.
 _PENDING_SECONDS = 600
@@ -61,12 +65,14 @@ def snapshot_refresh(*, key: str) -> RatingSnapshot:
     started = perf_counter()
     result = _compute(params)
     seconds = perf_counter() - started
-    snapshot, _ = RatingSnapshot.objects.update_or_create(
+    snapshot, created = RatingSnapshot.objects.update_or_create(
         key=key,
         defaults={"params": asdict(params), "result": result,
                   "battle_count": result.get("battle_total", 0), "seconds": seconds},
     )
     cache.delete(_PENDING_LOCK + key)
+    if created:  # open the scan gates: the next verdict must find this snapshot
+        transaction.on_commit(lambda: cache.set(_SCAN_VERSION, time_ns(), timeout=None))
     transaction.on_commit(lambda: snapshot_announce(key=key))
     logger.info("snapshot %s refreshed: %s battles in %.2fs", key, snapshot.battle_count, seconds)
     return snapshot
@@ -120,9 +126,18 @@ def snapshots_mark_stale(*, source: str, prompt_set: str | None = None) -> list[
     Debounced: within ``ARENA_SNAPSHOT_DEBOUNCE_SECONDS`` of the first call for a snapshot,
     further calls do nothing; the refresh runs at the end of the window (after commit), so it
     sees every verdict written during it. Returns the keys it scheduled.
+
+    On the vote path this runs for every vote, so the scan of the snapshot rows itself is gated:
+    the first call for a (source, prompt set) in a window scans and schedules; later ones in the
+    same window return at once (every snapshot they would touch was scheduled by the first one,
+    with a refresh at the end of the window), unless a snapshot was created meanwhile.
     """
-    cache.delete(SOURCES_CACHE_KEY)
     debounce = settings.ARENA_SNAPSHOT_DEBOUNCE_SECONDS
+    if debounce > 0:
+        gate = f"{_SCAN_GATE}{cache.get(_SCAN_VERSION, 0)}:{source}:{prompt_set or '*'}"
+        if not cache.add(gate, 1, timeout=debounce):
+            return []
+    cache.delete(SOURCES_CACHE_KEY)
     scheduled = []
     for key, params in RatingSnapshot.objects.values_list("key", "params").iterator():
         if not _affected(params or {}, source, prompt_set):

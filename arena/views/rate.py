@@ -13,8 +13,8 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
-from arena.models import PromptSet
-from arena.selectors.queue import comparison_view_get
+from arena.models import Assignment, PromptSet, Vote
+from arena.selectors.queue import comparison_view_for
 from arena.selectors.raters import rater_progress_get, rater_votes_list
 from arena.services.votes import VoteRejected, assignment_lease, assignment_skip, vote_rate_allow, vote_submit
 
@@ -28,10 +28,12 @@ def _prompt_set_or_404(slug: str | None) -> str | None:
     return slug or None
 
 
-def _panel(request: HttpRequest, *, prompt_set: str | None, assignment_id: int | None = None,
-           vote=None, status: int = 200) -> HttpResponse:  # type: ignore[no-untyped-def]
+def _panel(request: HttpRequest, *, prompt_set: str | None, assignment: Assignment | None = None,
+           vote: Vote | None = None, status: int = 200) -> HttpResponse:
+    """The panel (or the page) for ``assignment``, which the services load with everything the
+    view shows (``VIEW_RELATED``), so rendering it costs no further query."""
     context = {
-        "view": comparison_view_get(assignment_id=assignment_id, vote=vote) if assignment_id else None,
+        "view": comparison_view_for(assignment=assignment, vote=vote) if assignment else None,
         "progress": rater_progress_get(rater=request.user, prompt_set=prompt_set),
         "prompt_set": prompt_set,
         "hhh_rows": HHH_ROWS,
@@ -50,7 +52,7 @@ def _rejected(request: HttpRequest, message: str, status: int) -> HttpResponse:
 def rate(request: HttpRequest, prompt_set: str | None = None) -> HttpResponse:
     prompt_set = _prompt_set_or_404(prompt_set)
     assignment = assignment_lease(rater=request.user, prompt_set=prompt_set)
-    return _panel(request, prompt_set=prompt_set, assignment_id=assignment.pk if assignment else None)
+    return _panel(request, prompt_set=prompt_set, assignment=assignment)
 
 
 def _set_from_post(request: HttpRequest) -> str | None:
@@ -73,7 +75,7 @@ def vote(request: HttpRequest, assignment_id: int) -> HttpResponse:
         )
     except VoteRejected as rejected:
         return _rejected(request, rejected.message, rejected.status)
-    return _panel(request, prompt_set=_set_from_post(request), assignment_id=result.assignment.pk, vote=result.vote)
+    return _panel(request, prompt_set=_set_from_post(request), assignment=result.assignment, vote=result.vote)
 
 
 @login_required
@@ -88,7 +90,7 @@ def skip(request: HttpRequest, assignment_id: int) -> HttpResponse:
         target = f"/rate/{prompt_set}/" if prompt_set else "/rate/"
         return redirect(target if url_has_allowed_host_and_scheme(target, None) else "/rate/")
     nxt = assignment_lease(rater=request.user, prompt_set=prompt_set)
-    return _panel(request, prompt_set=prompt_set, assignment_id=nxt.pk if nxt else None)
+    return _panel(request, prompt_set=prompt_set, assignment=nxt)
 
 
 @require_GET

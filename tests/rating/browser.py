@@ -38,14 +38,16 @@ def watch(page) -> Watch:  # type: ignore[no-untyped-def]
     return seen
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[object]:
     if not os.path.exists(CHROMIUM):
         pytest.skip("Debian's Chromium is not installed")
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an event loop on this thread for the whole session; the ORM
-    # calls tests and fixtures make between page actions are still plain synchronous code.
+    # Playwright's sync API keeps an event loop on this thread while the browser is open; the ORM
+    # calls tests and fixtures make between page actions are still plain synchronous code. Module
+    # scope: the loop is stopped after this module, so later asyncio tests and other Playwright
+    # users in the same run do not find one already running on the thread.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:

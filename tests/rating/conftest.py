@@ -12,9 +12,13 @@ PASSWORD = "correct-horse-battery-staple"
 
 @pytest.fixture(autouse=True)
 def _fresh_cache():
+    from arena.selectors.queue import _displays
+
     cache.clear()
+    _displays.clear()
     yield
     cache.clear()
+    _displays.clear()
 
 
 @pytest.fixture(autouse=True)
