@@ -126,6 +126,7 @@ def main() -> None:
     parser.add_argument("--judgments", type=int, default=1800)
     parser.add_argument("--threads", type=int, default=48, help="threads per worker (more than the judge's 32 slots)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes sharing the judge's 32 slots")
+    parser.add_argument("--batch", type=int, help="judgments per Celery task (JUDGE_TASK_BATCH; default: the app's)")
     parser.add_argument("--no-kill", action="store_true", help="throughput only, without the kill-and-resume part")
     parser.add_argument("--debug", action="store_true",
                         help="workers with DJANGO_DEBUG=1 (the development default; production workers run without)")
@@ -149,6 +150,8 @@ def main() -> None:
     pset = build(args.judgments)
     workers.flush_broker()
     env = workers.worker_env(DB_URL, JUDGE_SLOT_LEASE_SECONDS="3", DB_POOL_MAX_SIZE=str(args.threads + 4))
+    if args.batch:
+        env["JUDGE_TASK_BATCH"] = str(args.batch)
     if not args.debug:  # as deployed: no per-query debug cursor, no query log
         env.update(DJANGO_DEBUG="0", SECRET_KEY=secrets.token_urlsafe(48), ALLOWED_HOSTS="127.0.0.1")
     log_dir = ROOT / "var"
@@ -180,7 +183,13 @@ def main() -> None:
         finally:
             for worker in pool:
                 workers.stop(worker)
-        stats = llm.stats()
+        stats = llm.stats(log=True)
+        log = stats.pop("log")
+        if log:  # how busy the server was kept: mean requests in flight from the first start to the last end
+            window = max(e["end"] for e in log) - min(e["start"] for e in log)
+            busy = sum(e["end"] - e["start"] for e in log) / max(window, 1e-6)
+            print(f"server: mean {busy:.1f} requests in flight of {CONCURRENCY} over {window:.2f} s "
+                  f"(first request start to last reply); mean reply time {sum(e['end'] - e['start'] for e in log) / len(log) * 1000:.0f} ms")
         span = Judgment.objects.filter(run=run).aggregate(first=Min("completed_at"), last=Max("completed_at"),
                                                           enqueued=Min("enqueued_at"))
         done = Judgment.objects.filter(run=run, status="done").count()

@@ -216,8 +216,8 @@ class _Item:
 
 
 def batch_size() -> int:
-    """Judgments per Celery task (``JUDGE_TASK_BATCH``, default 8)."""
-    return max(1, int(getattr(settings, "JUDGE_TASK_BATCH", DEFAULT_BATCH)))
+    """Judgments per Celery task: settings.JUDGE_TASK_BATCH, else the environment's, else 8."""
+    return max(1, int(getattr(settings, "JUDGE_TASK_BATCH", None) or os.environ.get("JUDGE_TASK_BATCH") or DEFAULT_BATCH))
 
 
 DEFAULT_BATCH = 8
@@ -428,8 +428,9 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
     """Claim the row once the process may send for this judge, then send with retries and store.
 
     The claim records the cache key, the template mode and the send about to happen (counted
-    before it happens: survives a kill mid-request). The row's claim is released unless a result
-    was stored.
+    before it happens: survives a kill mid-request). The process's gate for the judge is held
+    from the claim to the answer only: the result is stored, and a retry waited for, after the
+    next row has been let in. The row's claim is released unless a result was stored.
     """
     judge = judgment.run.judge
     limit_key = f"judge:{judge.pk}"
@@ -438,6 +439,7 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
     last_error = ""
     try:
         for attempt in range(1, settings.JUDGE_MAX_ATTEMPTS + 1):
+            failure: llm.LLMError | TimeoutError | None = None
             with slots.process_gate(key=limit_key, max_concurrent=judge.max_concurrent):
                 # Cancel: checked when the batch was loaded, when a waiting row's turn comes (this
                 # process's view, at most RUN_STATUS_MAX_AGE old) and afresh before every retry.
@@ -451,7 +453,7 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
                         assert busy is not None
                         outcome = busy
                         return outcome
-                elif attempt > 1:
+                else:
                     Judgment.objects.filter(pk=judgment.pk, claim_token=token).update(
                         sends=F("sends") + 1, claimed_until=timezone.now() + timedelta(seconds=_lease_seconds())
                     )
@@ -465,36 +467,36 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
                             rendered.messages, model=judge.model, temperature=judge.temperature,
                             max_tokens=judge.max_tokens, timeout=settings.JUDGE_REQUEST_TIMEOUT,
                         )
-                except (llm.TransientLLMError, TimeoutError) as exc:
+                except (llm.TransientLLMError, TimeoutError, llm.PermanentLLMError) as exc:
                     # TimeoutError: no request slot of the judge came free in time (judge.limits.SlotTimeout).
-                    last_error = f"attempt {attempt}: {exc}"
-                    Judgment.objects.filter(pk=judgment.pk, claim_token=token).update(error=last_error[:2000])
-                    if attempt == settings.JUDGE_MAX_ATTEMPTS:
-                        break
-                    delay = backoff.retry_delay(attempt, retry_after=getattr(exc, "retry_after", None),
-                                                base=settings.JUDGE_BACKOFF_BASE, cap=settings.JUDGE_BACKOFF_CAP,
-                                                rng=rng)
-                except llm.PermanentLLMError as exc:
-                    _store(judgment.pk, token, status=Judgment.Status.FAILED, error=f"{exc.kind}: {exc}"[:2000])
-                    outcome = Outcome("failed")
-                    return outcome
-                else:
-                    fields = _verdict_fields(kind, rendered.mode, completion.text or "", judgment.order)
-                    stored = _store(
-                        judgment.pk, token, input_tokens=completion.input_tokens or 0,
-                        output_tokens=completion.output_tokens or 0,
-                        cost=cost_of(judge, completion.input_tokens or 0, completion.output_tokens or 0),
-                        latency_s=completion.latency_s, **fields,
-                    )
-                    if not stored:
-                        logger.warning("judgment %s: result discarded, the row was stored by another worker",
-                                       judgment.pk)
-                        outcome = Outcome("skipped")
-                        return outcome
-                    outcome = Outcome(str(fields["status"]))
-                    return outcome
-            _release_pooled_connection()
-            sleep(delay)  # outside the gate: the process's slots serve other rows meanwhile
+                    failure = exc
+            if isinstance(failure, llm.PermanentLLMError):
+                _store(judgment.pk, token, status=Judgment.Status.FAILED, error=f"{failure.kind}: {failure}"[:2000])
+                outcome = Outcome("failed")
+                return outcome
+            if failure is not None:
+                last_error = f"attempt {attempt}: {failure}"
+                Judgment.objects.filter(pk=judgment.pk, claim_token=token).update(error=last_error[:2000])
+                if attempt == settings.JUDGE_MAX_ATTEMPTS:
+                    break
+                delay = backoff.retry_delay(attempt, retry_after=getattr(failure, "retry_after", None),
+                                            base=settings.JUDGE_BACKOFF_BASE, cap=settings.JUDGE_BACKOFF_CAP, rng=rng)
+                _release_pooled_connection()
+                sleep(delay)  # outside the gate: the process's slots serve other rows meanwhile
+                continue
+            fields = _verdict_fields(kind, rendered.mode, completion.text or "", judgment.order)
+            stored = _store(
+                judgment.pk, token, input_tokens=completion.input_tokens or 0,
+                output_tokens=completion.output_tokens or 0,
+                cost=cost_of(judge, completion.input_tokens or 0, completion.output_tokens or 0),
+                latency_s=completion.latency_s, **fields,
+            )
+            if not stored:
+                logger.warning("judgment %s: result discarded, the row was stored by another worker", judgment.pk)
+                outcome = Outcome("skipped")
+                return outcome
+            outcome = Outcome(str(fields["status"]))
+            return outcome
         _store(judgment.pk, token, status=Judgment.Status.FAILED,
                error=f"gave up after {settings.JUDGE_MAX_ATTEMPTS} attempts; {last_error}"[:2000])
         outcome = Outcome("failed")

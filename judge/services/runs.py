@@ -221,6 +221,8 @@ def judge_run_dispatch(*, run_id: int, background: bool = True, ids: Sequence[in
     whose rows are judged at once on the worker's request threads. Without one (embedded mode) a pool of
     JUDGE_EAGER_THREADS threads in this process judges them, in the background for the web page.
     """
+    if not settings.CELERY_TASK_ALWAYS_EAGER:
+        from judge.tasks import judgments_judge  # imported before the rows are stamped enqueued
     pending = Judgment.objects.filter(run_id=run_id, status=Judgment.Status.PENDING)
     if ids is not None:
         pending = pending.filter(pk__in=ids)
@@ -233,7 +235,6 @@ def judge_run_dispatch(*, run_id: int, background: bool = True, ids: Sequence[in
         transaction.on_commit(lambda: run_inline(run_id, judgment_ids, background=background))
     else:
         from judge.services.execution import batch_size
-        from judge.tasks import judgments_judge
 
         size = batch_size()
 
