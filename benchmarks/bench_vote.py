@@ -17,7 +17,9 @@ What it does:
    rate, on the same raters (one cycle per rater at a time; a cycle that finds no idle rater
    waits, and that wait counts in its GET latency, which is measured from the scheduled arrival,
    so a saturated server cannot hide its queue). This finds the throughput at which p95 stays
-   under the goal; the closed loop above (50 raters back to back) measures saturation.
+   under the goal; the closed loop above (50 raters back to back) measures saturation. After each
+   rate the bare view gets the same request rate (a control: on a shared machine it shows how
+   much of the latency the machine itself adds).
 
 Prints p50/p95/max per request kind, votes per second, requests per second, and CPU time per
 vote and per bare request: the daphne process, the PostgreSQL backends serving the benchmark
@@ -341,6 +343,40 @@ async def open_loop(raters: list[Rater], rate: float, seconds: float,
     return done, loop.time() - start
 
 
+async def open_loop_bare(base: str, clients: int, rate: float, seconds: float, samples: list[float]) -> None:
+    """The control for ``open_loop``: single ``GET /bench/bare/`` requests arriving at ``rate`` per
+    second on ``clients`` connections, latency from the scheduled arrival."""
+    import httpx
+
+    idle: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
+    for _ in range(clients):
+        idle.put_nowait(httpx.AsyncClient(base_url=base, timeout=30))
+    loop = asyncio.get_running_loop()
+    rng = random.Random(int(rate * 1000) + 1)
+
+    async def one(scheduled: float) -> None:
+        client = await idle.get()
+        try:
+            (await client.get("/bench/bare/")).raise_for_status()
+            samples.append((loop.time() - scheduled) * 1000)
+        finally:
+            idle.put_nowait(client)
+
+    start = at = loop.time()
+    tasks = []
+    while True:
+        at += rng.expovariate(rate)
+        if at - start > seconds:
+            break
+        delay = at - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(at)))
+    await asyncio.gather(*tasks)
+    while not idle.empty():
+        await idle.get_nowait().aclose()
+
+
 async def bare_loop(base: str, requests: int, deadline: float, samples: list[float]) -> None:
     import httpx
 
@@ -416,6 +452,10 @@ async def main_async(args: argparse.Namespace, base: str, keys: list[str], meter
               f"{cpu_line(cpu, votes, 'vote')}")
         if errors:
             print(f"      errors ({len(errors)}): {errors[:3]}")
+        if args.bare_control:
+            bare_ms = []
+            await open_loop_bare(base, len(keys), 2 * rate, args.open_seconds, bare_ms)
+            print(f"      control, bare view at {2 * rate:.0f} requests/s: {percentiles(bare_ms)}")
     await asyncio.gather(*(r.client.aclose() for r in raters))
 
 
@@ -430,6 +470,8 @@ def main() -> None:
     parser.add_argument("--rates", type=lambda v: [float(x) for x in v.split(",") if x], default=[],
                         help="Open-loop arrival rates to try, in votes per second, e.g. 10,20,40.")
     parser.add_argument("--open-seconds", type=float, default=15.0, help="Duration of each open-loop rate.")
+    parser.add_argument("--no-bare-control", dest="bare_control", action="store_false",
+                        help="Skip the bare view at the same request rate after each open-loop rate.")
     args = parser.parse_args()
 
     url = os.environ["DATABASE_URL"]
