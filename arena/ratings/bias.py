@@ -119,19 +119,22 @@ def _first_position_lean(battle: Battle) -> int:
 def position_consistency(battles: Sequence[Battle]) -> PositionConsistency:
     """Pair each judge's verdicts on one comparison in the two orders and count agreement.
 
-    Pairs are formed per (source, rater, comparison, turn) from one verdict with model_a shown
-    first and one with model_b shown first (the earliest of each when there are more).
+    Pairs are formed per (source, rater, comparison, turn) from verdicts that showed different
+    models first (the earliest of each when there are more). The order is keyed by the *name* of
+    the model shown first, not by the model_a/model_b label: an imported file that lists each
+    order as its own row names the first-shown model ``model_a`` in both.
     """
     orders: dict[tuple[str, str | None, str, int], dict[str, Battle]] = defaultdict(dict)
     for battle in battles:
         if battle.comparison is None or battle.first_shown is None:
             continue
-        orders[(battle.source, battle.rater, battle.comparison, battle.turn)].setdefault(battle.first_shown, battle)
+        first_model = battle.model_a if battle.first_shown == "model_a" else battle.model_b
+        orders[(battle.source, battle.rater, battle.comparison, battle.turn)].setdefault(first_model, battle)
     pairs = consistent = favour_first = favour_second = 0
     for seen in orders.values():
         if len(seen) < 2:
             continue
-        one, other = seen["model_a"], seen["model_b"]
+        one, other = list(seen.values())[:2]
         pairs += 1
         if _verdict_model(one) == _verdict_model(other):
             consistent += 1

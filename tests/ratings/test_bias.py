@@ -33,6 +33,25 @@ def test_judge_consistency_matches_the_hand_count() -> None:
     assert math.isclose(report.favour_second_share or 0, 0.2)
 
 
+def imported_pair(comparison: str, first_verdict: str, second_verdict: str) -> list[Battle]:
+    """The same judgments as an imported file records them (QLoRA, PRD): one row per order, the
+    first-shown model always named model_a."""
+    return [
+        Battle("import:q", "x", "y", first_verdict, comparison=comparison, first_shown="model_a", rater="gpt-4"),  # type: ignore[arg-type]
+        Battle("import:q", "y", "x", second_verdict, comparison=comparison, first_shown="model_a", rater="gpt-4"),  # type: ignore[arg-type]
+    ]
+
+
+def test_imported_orders_pair_up_by_the_model_shown_first() -> None:
+    battles = (
+        imported_pair("c1", "model_a", "model_b")  # x both times: consistent
+        + imported_pair("c2", "model_a", "model_a")  # whichever sat first both times: favours first
+        + imported_pair("c3", "tie", "tie")  # consistent
+    )
+    report = position_bias(battles).consistency
+    assert (report.pairs, report.consistent, report.favour_first, report.favour_second) == (3, 2, 1, 0)
+
+
 def human_votes(first_shown_win_rate: float, seed: int, n: int = 3000) -> list[Battle]:
     rng = np.random.default_rng(seed)
     battles = []
