@@ -5,7 +5,14 @@ latency, judge concurrency 32, through a real worker (threads pool) on Redis db 
 32 / 0.2 s = 160 judgments per second; the goal is 90 % of it. Then a second batch is killed
 (SIGKILL) mid-run, a new worker resumes it, and the requests the server saw twice are counted.
 
-Run: `.venv/bin/python benchmarks/bench_judge.py [--judgments 1800] [--threads 48]`
+Printed: judgments/s from the rows' enqueue stamp to the last stored (the headline), from the
+operator's `manage.py judge_run --resume` start (adds that process's start-up) and first to last
+stored; the server's mean requests in flight; CPU per judgment of the worker (user/system), of the
+fake server's threads in this process, of PostgreSQL (the whole cluster) and of Redis. The judge
+tables are VACUUM ANALYZEd first (this PostgreSQL may run without autovacuum). Workers run with
+DJANGO_DEBUG=0 as deployed (--debug for the development default).
+
+Run: `.venv/bin/python benchmarks/bench_judge.py [--judgments 1800] [--threads 48] [--batch 8] [--no-kill]`
 (database ``arena_judge_bench`` on the local PostgreSQL, migrated and emptied of judge runs first;
 ARENA_JUDGE_TEST_REDIS_URL overrides redis://127.0.0.1:6379/5).
 """
