@@ -198,6 +198,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "INFO"},
+        # The openai client's HTTP layer logs every judge request at INFO: thousands per batch.
+        "httpx": {"level": "WARNING"},
+        "httpx2": {"level": "WARNING"},
         # Per-request/per-task lines are for machines; without JSON logs they would only be noise.
         "arena.request": {"level": "INFO" if ARENA_JSON_LOGS else "WARNING"},
         "arena.task": {"level": "INFO" if ARENA_JSON_LOGS else "WARNING"},
