@@ -216,8 +216,8 @@ class _Item:
 
 
 def batch_size() -> int:
-    """Judgments per Celery task: settings.JUDGE_TASK_BATCH, else the environment's, else 8."""
-    return max(1, int(getattr(settings, "JUDGE_TASK_BATCH", None) or os.environ.get("JUDGE_TASK_BATCH") or DEFAULT_BATCH))
+    """Judgments per Celery task (settings.JUDGE_TASK_BATCH)."""
+    return max(1, int(getattr(settings, "JUDGE_TASK_BATCH", DEFAULT_BATCH)))
 
 
 DEFAULT_BATCH = 8
