@@ -13,6 +13,7 @@ import asyncio
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import threading
@@ -36,7 +37,10 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
-BROKER_URL = os.environ.get("ARENA_TEST_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//")
+# A vhost of its own, so a developer's running `make serve` (same queue names on the default
+# vhost) can neither take this test's tasks nor hand it theirs.
+E2E_VHOST = "arena_e2e"
+BROKER_URL = os.environ.get("ARENA_E2E_BROKER_URL", f"amqp://guest:guest@127.0.0.1:5672/{E2E_VHOST}")
 REDIS_URL = os.environ.get("ARENA_E2E_REDIS_URL", "redis://127.0.0.1:6379/13")
 QUEUES = ("judge", "ratings", "default")
 PROMPTS = 6
@@ -48,6 +52,17 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def ensure_vhost() -> None:
+    """Create the test's RabbitMQ vhost (rabbitmqctl needs the broker's host, as here and in CI)."""
+    if f"/{E2E_VHOST}" not in BROKER_URL or not shutil.which("rabbitmqctl"):
+        return
+    listed = subprocess.run(["rabbitmqctl", "-q", "list_vhosts"], capture_output=True, text=True, timeout=60)
+    if E2E_VHOST not in listed.stdout.split():
+        subprocess.run(["rabbitmqctl", "-q", "add_vhost", E2E_VHOST], check=True, capture_output=True, timeout=60)
+    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", E2E_VHOST, "guest", ".*", ".*", ".*"],
+                   check=True, capture_output=True, timeout=60)
 
 
 def purge_broker_queues() -> None:
@@ -101,6 +116,7 @@ def llm() -> Iterator[FakeLLMServer]:
 @pytest.fixture
 def system(transactional_db, tmp_path) -> Iterator[System]:
     redis.Redis.from_url(REDIS_URL).flushdb()
+    ensure_vhost()
     purge_broker_queues()
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "JUDGE_", "ARENA_", "DJANGO_"))}
