@@ -10,7 +10,8 @@ from tests.conftest import ROOT
 
 
 def production_env(**extra: str) -> dict[str, str]:
-    env = dict(os.environ)
+    # Only what an operator would set: nothing a test harness put in this process's environment.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ARENA_"))}
     env.update(
         DJANGO_DEBUG="0", SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="arena.example.org",
         CSRF_TRUSTED_ORIGINS="https://arena.example.org", **extra,
