@@ -216,24 +216,3 @@ def battles_list(
 ) -> list[Battle]:
     """Every battle from ``source`` matching the filters, oldest first within each source."""
     return list(battles_iter(BattleFilter(source, prompt_set, category, turn, per_order)))
-
-
-def sources_list() -> list[str]:
-    """Every source that has at least one verdict, in display order.
-
-    EXISTS per judge/source rather than a join with DISTINCT: the latter scanned every verdict
-    (245 ms with a million imported verdicts; this takes a few ms).
-    """
-    from django.db.models import Exists, OuterRef
-
-    from arena.models import VerdictSource
-    from judge.models import Judge, Judgment
-
-    names: list[str] = []
-    if Vote.objects.exists():
-        names.append(HUMAN)
-    judged = Judgment.objects.filter(run__judge=OuterRef("pk"), status=Judgment.Status.DONE)
-    names += [f"{JUDGE_PREFIX}{n}" for n in Judge.objects.filter(Exists(judged)).values_list("name", flat=True)]
-    imported = ImportedVerdict.objects.filter(source=OuterRef("pk"))
-    names += [f"{IMPORT_PREFIX}{n}" for n in VerdictSource.objects.filter(Exists(imported)).values_list("name", flat=True)]
-    return names
