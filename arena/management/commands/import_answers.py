@@ -1,10 +1,9 @@
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
 from arena.imports.parsers import ANSWER_FORMATS
-from arena.imports.rows import ImportFormatError
-from arena.management.commands._progress import progress_bar
+from arena.management.commands._progress import import_file
 from arena.services.imports import answers_import
 
 
@@ -20,13 +19,6 @@ class Command(BaseCommand):
         parser.add_argument("--progress", action="store_true", default=None, help="Force the progress bar.")
 
     def handle(self, *args, file, fmt, prompt_set, contender, replace, progress, **options):
-        if not file.exists():
-            raise CommandError(f"{file}: no such file")
-        try:
-            with progress_bar(f"importing {file.name}", enabled=progress) as tick:
-                result = answers_import(
-                    path=file, fmt=fmt, prompt_set=prompt_set, contender=contender, replace=replace, progress=tick
-                )
-        except ImportFormatError as exc:
-            raise CommandError(f"{exc} — nothing was imported.") from exc
-        self.stdout.write(result.summary())
+        self.stdout.write(import_file(file, progress=progress, run=lambda tick: answers_import(
+            path=file, fmt=fmt, prompt_set=prompt_set, contender=contender, replace=replace, progress=tick,
+        )))
