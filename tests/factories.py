@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 
 from arena.models import Answer, Comparison, Contender, Prompt, PromptSet
-from arena.services.imports import answer_features
+from arena.services.imports import answer_features, answer_reveals_identity
 
 _counter = itertools.count(1)
 
@@ -31,11 +31,16 @@ def answer(p: Prompt, model: str | Contender, *turns: str) -> Answer:
     c = model if isinstance(model, Contender) else contender(model)
     texts = list(turns) or [f"{c.name} answers {p.external_id}."] * len(p.turns)
     tokens, style = answer_features(texts)
-    return Answer.objects.create(prompt=p, contender=c, turns=texts, token_counts=tokens, style=style)
+    return Answer.objects.create(prompt=p, contender=c, turns=texts, token_counts=tokens, style=style,
+                                 reveals_identity=answer_reveals_identity(texts))
 
 
-def comparison(p: Prompt, model_1: str, model_2: str, *, turn: int = 1) -> Comparison:
-    a1 = Answer.objects.filter(prompt=p, contender__name=model_1).first() or answer(p, model_1)
-    a2 = Answer.objects.filter(prompt=p, contender__name=model_2).first() or answer(p, model_2)
+def comparison(p: Prompt, model_1: str, model_2: str, *, turn: int = 1,
+               texts: dict[str, tuple[str, ...]] | None = None, **fields) -> Comparison:
+    """The comparison of the two models' answers to ``p`` (made when missing, with ``texts`` per
+    model if given); ``fields`` set the comparison's other columns when it is created."""
+    texts = texts or {}
+    a1 = Answer.objects.filter(prompt=p, contender__name=model_1).first() or answer(p, model_1, *texts.get(model_1, ()))
+    a2 = Answer.objects.filter(prompt=p, contender__name=model_2).first() or answer(p, model_2, *texts.get(model_2, ()))
     first, second = sorted((a1, a2), key=lambda a: a.id)
-    return Comparison.objects.get_or_create(prompt=p, answer_a=first, answer_b=second, turn=turn)[0]
+    return Comparison.objects.get_or_create(prompt=p, answer_a=first, answer_b=second, turn=turn, defaults=fields)[0]

@@ -160,6 +160,13 @@ def answer_features(turns: Iterable[str]) -> tuple[list[int], list[list[int]]]:
     return token_counts, style
 
 
+def answer_reveals_identity(turns: Iterable[str]) -> bool:
+    """Does any turn name a model or vendor (ARENA_IDENTITY_WORDS)? Such answers stay out of
+    human comparisons by default."""
+    words = settings.ARENA_IDENTITY_WORDS
+    return any(identity_mentions(text, words) for text in turns)
+
+
 def answers_import(
     *, path: Path, fmt: str, prompt_set: str, contender: str | None = None, replace: bool = False,
     progress: Progress | None = None,
@@ -207,7 +214,6 @@ def answers_import(
             )
         planned.append((row, pid, cid))
 
-    words = settings.ARENA_IDENTITY_WORDS
     with transaction.atomic():
         created_ids = names.create_planned()
         ImportBatch.objects.create(
@@ -224,7 +230,7 @@ def answers_import(
             fields = {
                 "turns": list(row.turns), "token_counts": token_counts, "style": style,
                 "external_id": row.external_id or "", "origin": f"import:{path.name}",
-                "reveals_identity": any(identity_mentions(t, words) for t in row.turns),
+                "reveals_identity": answer_reveals_identity(row.turns),
                 "metadata": row.metadata,
             }
             if known:
