@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def mt_bench_verdicts(db):
-    imports = pytest.importorskip("arena.services.imports", reason="the import pipeline is not importable yet")
+    from arena.services import imports
     from arena.services.prompt_sets import prompt_sets_load_bundled
 
     prompt_sets_load_bundled()
