@@ -42,6 +42,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -300,6 +301,25 @@ async def rater_loop(rater: Rater, votes: int, deadline: float,
     return done
 
 
+async def poisson_arrivals(rate: float, seconds: float, rng: random.Random,
+                           job: Callable[[float], Awaitable[None]]) -> float:
+    """Start ``job(scheduled_time)`` at Poisson arrivals of ``rate`` per second for ``seconds``,
+    wait for every job, and return the elapsed seconds."""
+    loop = asyncio.get_running_loop()
+    start = at = loop.time()
+    tasks = []
+    while True:
+        at += rng.expovariate(rate)
+        if at - start > seconds:
+            break
+        delay = at - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(job(at)))
+    await asyncio.gather(*tasks)
+    return loop.time() - start
+
+
 async def open_loop(raters: list[Rater], rate: float, seconds: float,
                     get_ms: list[float], post_ms: list[float], errors: list[str]) -> tuple[int, float]:
     """Vote cycles arriving as a Poisson process at ``rate`` per second for ``seconds``.
@@ -328,19 +348,8 @@ async def open_loop(raters: list[Rater], rate: float, seconds: float,
         finally:
             idle.put_nowait(rater)
 
-    start = loop.time()
-    at = start
-    tasks = []
-    while True:
-        at += rng.expovariate(rate)
-        if at - start > seconds:
-            break
-        delay = at - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(cycle(at)))
-    await asyncio.gather(*tasks)
-    return done, loop.time() - start
+    elapsed = await poisson_arrivals(rate, seconds, rng, cycle)
+    return done, elapsed
 
 
 async def open_loop_bare(base: str, clients: int, rate: float, seconds: float, samples: list[float]) -> None:
@@ -362,17 +371,7 @@ async def open_loop_bare(base: str, clients: int, rate: float, seconds: float, s
         finally:
             idle.put_nowait(client)
 
-    start = at = loop.time()
-    tasks = []
-    while True:
-        at += rng.expovariate(rate)
-        if at - start > seconds:
-            break
-        delay = at - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.create_task(one(at)))
-    await asyncio.gather(*tasks)
+    await poisson_arrivals(rate, seconds, rng, one)
     while not idle.empty():
         await idle.get_nowait().aclose()
 
