@@ -8,7 +8,10 @@ What it does:
    it, and creates N raters (with real server-side sessions), two contenders and enough
    comparisons (realistic markdown answers with code blocks) for every vote.
 2. Starts ``daphne -b 127.0.0.1 -p PORT arena.asgi:application`` as a subprocess with
-   ARENA_BENCH_VIEWS=1 (which routes ``/bench/bare/``) and the rate limit lifted.
+   ARENA_BENCH_VIEWS=1 (which routes ``/bench/bare/``) and the rate limit lifted, configured as
+   deployed: DJANGO_DEBUG=0 behind a TLS-terminating proxy (BEHIND_PROXY=1; the load generator
+   sends ``X-Forwarded-Proto: https``, and ``Origin`` with its POSTs as a browser does), static
+   files collected. ``--debug`` serves the development settings instead, for comparison.
 3. Each rater (an asyncio task with its own httpx client, session cookie and CSRF token) loops:
    ``GET /rate/`` as htmx (lease a comparison, render the panel) then
    ``POST /rate/assignments/<id>/vote/`` (store the vote, render the reveal).
@@ -27,7 +30,7 @@ database, and the load generator itself (all share the same machine). Bounded: a
 ``--votes`` votes per rater and ``--seconds`` per phase; only 127.0.0.1.
 
 Run: ``.venv/bin/python benchmarks/bench_vote.py [--raters 50] [--votes 10] [--seconds 60]
-[--rates 10,20,40] [--open-seconds 15]``.
+[--rates 10,20,40] [--open-seconds 15] [--debug]``.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import asyncio
 import os
 import random
 import re
+import secrets
 import socket
 import statistics
 import subprocess
@@ -49,6 +53,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/arena_bench_vote")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
+# One key for this process (which creates the raters' sessions) and the server (which reads them).
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(48))
 
 GOAL_P95_MS = 50.0
 ANSWER = """Here is how I would approach it.
@@ -139,7 +145,13 @@ def prepare(raters: int, comparisons: int) -> list[str]:
     return keys
 
 
-def start_server(port: int) -> subprocess.Popen[bytes]:
+# What the load generator sends as a TLS-terminating proxy would: the deployed server (DJANGO_DEBUG=0,
+# BEHIND_PROXY=1) then treats the request as HTTPS, so it neither redirects nor withholds cookies.
+PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
+
+
+def server_env(*, debug: bool) -> dict[str, str]:
+    """daphne's environment: as deployed (DJANGO_DEBUG=0 behind a TLS proxy) unless ``debug``."""
     env = {
         **os.environ,
         "ARENA_BENCH_VIEWS": "1",
@@ -149,6 +161,15 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
         # PostgreSQL goes through the psycopg pool (DB_POOL, on by default): no per-thread
         # connections to pile up, so no DB_CONN_MAX_AGE workaround is needed any more.
     }
+    if not debug:
+        env.update(DJANGO_DEBUG="0", ALLOWED_HOSTS="127.0.0.1", BEHIND_PROXY="1")
+    return env
+
+
+def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    if env.get("DJANGO_DEBUG") == "0":  # manifest static files, as deployed
+        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env,
+                       check=True)
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "-v", "0",
          "arena.asgi:application"],
@@ -159,7 +180,7 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/bench/bare/", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/bench/bare/", headers=PROXY_HEADERS, timeout=1).status_code == 200:
                 return server
         except httpx.HTTPError:
             time.sleep(0.2)
@@ -254,16 +275,21 @@ class Rater:
     def __init__(self, base: str, session_key: str) -> None:
         import httpx
 
-        self.client = httpx.AsyncClient(base_url=base, cookies={"sessionid": session_key}, timeout=30)
+        self.client = httpx.AsyncClient(base_url=base, cookies={"sessionid": session_key}, headers=PROXY_HEADERS,
+                                        timeout=30)
         self.headers: dict[str, str] = {}
         self.pending: str | None = None
 
     async def start(self) -> None:
         first = await self.client.get("/rate/")  # a full page once: sets the CSRF cookie
+        for name, value in first.cookies.items():  # marked Secure; the proxy would carry them over TLS
+            self.client.cookies.set(name, value)
         token_match = re.search(r'"X-CSRFToken": "([^"]+)"', first.text)
         if first.status_code != 200 or token_match is None:
             raise RuntimeError(f"first page: {first.status_code}")
-        self.headers = {"X-CSRFToken": token_match.group(1), "HX-Request": "true"}
+        # Origin as a browser sends it with a POST (CSRF checks it against the host on HTTPS).
+        origin = str(self.client.base_url).replace("http://", "https://", 1).rstrip("/")
+        self.headers = {"X-CSRFToken": token_match.group(1), "HX-Request": "true", "Origin": origin}
         pending = VOTE_RE.search(first.text)
         self.pending = pending.group(1) if pending else None
 
@@ -359,7 +385,7 @@ async def open_loop_bare(base: str, clients: int, rate: float, seconds: float, s
 
     idle: asyncio.Queue[httpx.AsyncClient] = asyncio.Queue()
     for _ in range(clients):
-        idle.put_nowait(httpx.AsyncClient(base_url=base, timeout=30))
+        idle.put_nowait(httpx.AsyncClient(base_url=base, headers=PROXY_HEADERS, timeout=30))
     loop = asyncio.get_running_loop()
     rng = random.Random(int(rate * 1000) + 1)
 
@@ -379,7 +405,7 @@ async def open_loop_bare(base: str, clients: int, rate: float, seconds: float, s
 async def bare_loop(base: str, requests: int, deadline: float, samples: list[float]) -> None:
     import httpx
 
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+    async with httpx.AsyncClient(base_url=base, headers=PROXY_HEADERS, timeout=30) as client:
         for _ in range(requests):
             if time.monotonic() >= deadline:
                 return
@@ -418,6 +444,7 @@ async def main_async(args: argparse.Namespace, base: str, keys: list[str], meter
     bare_rps = len(bare_ms) / bare_seconds
     load = os.getloadavg()[0]
     print(f"\nClosed loop: {len(keys)} concurrent raters back to back, daphne (one process) on 127.0.0.1, "
+          f"DJANGO_DEBUG={int(args.debug)}, "
           f"PostgreSQL, {os.cpu_count()} CPUs, load average {load:.1f}")
     print(f"  GET  /rate/ (lease + panel)   {percentiles(get_ms)}")
     print(f"  POST vote (store + reveal)    {percentiles(post_ms)}")
@@ -469,6 +496,8 @@ def main() -> None:
     parser.add_argument("--rates", type=lambda v: [float(x) for x in v.split(",") if x], default=[],
                         help="Open-loop arrival rates to try, in votes per second, e.g. 10,20,40.")
     parser.add_argument("--open-seconds", type=float, default=15.0, help="Duration of each open-loop rate.")
+    parser.add_argument("--debug", action="store_true",
+                        help="Serve with DJANGO_DEBUG=1 (the development default) instead of as deployed.")
     parser.add_argument("--no-bare-control", dest="bare_control", action="store_false",
                         help="Skip the bare view at the same request rate after each open-loop rate.")
     args = parser.parse_args()
@@ -480,7 +509,7 @@ def main() -> None:
     open_votes = int(sum(args.rates) * args.open_seconds * 1.3) + 20 * len(args.rates)
     keys = prepare(args.raters, args.raters * args.votes + args.raters + open_votes)
     port = free_port()
-    server = start_server(port)
+    server = start_server(port, server_env(debug=args.debug))
     try:
         meter = CpuMeter(server.pid, url.rsplit("/", 1)[1].split("?")[0])
         asyncio.run(main_async(args, f"http://127.0.0.1:{port}", keys, meter))
