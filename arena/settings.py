@@ -266,7 +266,7 @@ JUDGE_ESTIMATE_OUTPUT_TOKENS = env_int("JUDGE_ESTIMATE_OUTPUT_TOKENS", 300, mini
 # Without a broker (tasks inline) a run is judged by this many threads of the web/CLI process.
 JUDGE_EAGER_THREADS = env_int("JUDGE_EAGER_THREADS", 8, minimum=0)
 # Judgments per Celery task: loaded, rendered and cache-checked together, sent concurrently.
-JUDGE_TASK_BATCH = env_int("JUDGE_TASK_BATCH", 8, minimum=1)
+JUDGE_TASK_BATCH = env_int("JUDGE_TASK_BATCH", 32, minimum=1)
 JUDGE_GENERATION_CONCURRENCY = env_int("JUDGE_GENERATION_CONCURRENCY", 8, minimum=1)
 # Periodic work for `celery beat` (see the Procfile).
 CELERY_BEAT_SCHEDULE = {

@@ -220,7 +220,7 @@ def batch_size() -> int:
     return max(1, int(getattr(settings, "JUDGE_TASK_BATCH", DEFAULT_BATCH)))
 
 
-DEFAULT_BATCH = 8
+DEFAULT_BATCH = 32
 # What rendering and judging a row reads (the rest of the rows, answers' token counts and style
 # among them, is not loaded).
 BATCH_FIELDS = (

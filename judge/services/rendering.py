@@ -10,6 +10,7 @@ shows answer B there. A verdict for the first position therefore means ``model_a
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -34,11 +35,28 @@ def _template_set_cached(name: str, _mtime: float) -> prompts.TemplateSet:
     return prompts.load_template_set(name)
 
 
+# How often a process looks at a template set's files for changes. Every judgment renders through
+# its set, and scanning the directory each time cost more than rendering (a glob and a stat per
+# file, at 160 judgments a second).
+TEMPLATE_SCAN_SECONDS = 1.0
+_scanned: dict[str, tuple[float, float]] = {}  # name -> (when scanned, newest file mtime)
+
+
 def template_set_get(name: str) -> prompts.TemplateSet:
-    """A template set, reloaded when its directory changes (import_judge_prompts writes one)."""
-    directory = prompts.TEMPLATES_DIR / name
-    mtime = max((p.stat().st_mtime for p in directory.glob("*.txt")), default=0.0) if directory.is_dir() else 0.0
-    return _template_set_cached(name, mtime)
+    """A template set, reloaded within a second when its directory changes (import_judge_prompts
+    writes one, and forgets the set in its own process at once)."""
+    now = time.monotonic()
+    scanned = _scanned.get(name)
+    if scanned is None or now - scanned[0] >= TEMPLATE_SCAN_SECONDS:
+        directory = prompts.TEMPLATES_DIR / name
+        mtime = max((p.stat().st_mtime for p in directory.glob("*.txt")), default=0.0) if directory.is_dir() else 0.0
+        scanned = _scanned[name] = (now, mtime)
+    return _template_set_cached(name, scanned[1])
+
+
+def template_set_forget(name: str) -> None:
+    """Look at the set's files again on its next use (after writing them)."""
+    _scanned.pop(name, None)
 
 
 def judge_base_url(judge: Judge) -> str:

@@ -217,7 +217,7 @@ def _start(run: JudgeRun, *, background: bool, statuses: Sequence[str] = ()) -> 
 def judge_run_dispatch(*, run_id: int, background: bool = True, ids: Sequence[int] | None = None) -> int:
     """Enqueue the run's pending judgments once the current transaction commits.
 
-    With a broker: one Celery task per small batch of judgments (JUDGE_TASK_BATCH, default 8),
+    With a broker: one Celery task per small batch of judgments (JUDGE_TASK_BATCH, default 32),
     whose rows are judged at once on the worker's request threads. Without one (embedded mode) a pool of
     JUDGE_EAGER_THREADS threads in this process judges them, in the background for the web page.
     """

@@ -5,6 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from judge import prompts
+from judge.services.rendering import template_set_forget
 
 
 class Command(BaseCommand):
@@ -22,5 +23,6 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         target = dir or prompts.TEMPLATES_DIR / name
         prompts.write_template_set(template_set, target, comment=f"Imported from {path.name} by import_judge_prompts.")
+        template_set_forget(name)
         self.stdout.write(f"Template set {name}: {len(template_set.modes)} modes written to {target} "
                           f"(fingerprint {template_set.fingerprint[:12]}). Use it with judge_add --template-set {name}.")
