@@ -1,0 +1,47 @@
+"""The Redis cache backend Arena configures when REDIS_URL is set (arena.cache.ArenaRedisCache)."""
+
+from __future__ import annotations
+
+import threading
+
+import redis
+
+from arena.cache import ArenaRedisCache
+
+REDIS_URL = "redis://127.0.0.1:6379/11"
+
+
+def make_cache() -> ArenaRedisCache:
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    return ArenaRedisCache(REDIS_URL, {"KEY_PREFIX": "arena-test"})
+
+
+def test_behaves_as_djangos_redis_cache():
+    cache = make_cache()
+    assert cache.get("missing", "default") == "default"
+    cache.set("answer", {"html": "<p>hi</p>"}, timeout=60)
+    assert cache.get("answer") == {"html": "<p>hi</p>"}
+    assert cache.add("counter", 0, timeout=60) is True
+    assert cache.add("counter", 5, timeout=60) is False
+    assert cache.incr("counter") == 1
+    cache.delete("answer")
+    assert cache.get("answer") is None
+
+
+def test_one_client_per_pool_serves_every_call_and_thread():
+    cache = make_cache()
+    client = cache._cache.get_client()
+    cache.set("shared", 0, timeout=60)
+
+    def bump() -> None:
+        for _ in range(50):
+            cache.incr("shared")
+
+    threads = [threading.Thread(target=bump) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert cache.get("shared") == 200
+    assert cache._cache.get_client() is client
+    assert cache._cache.get_client(write=True) is client  # one server: reads and writes share its pool
