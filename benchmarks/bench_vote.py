@@ -9,7 +9,8 @@ What it does:
    comparisons (realistic markdown answers with code blocks) for every vote.
 2. Starts ``daphne -b 127.0.0.1 -p PORT arena.asgi:application`` as a subprocess with
    ARENA_BENCH_VIEWS=1 (which routes ``/bench/bare/``) and the rate limit lifted, configured as
-   deployed: DJANGO_DEBUG=0 behind a TLS-terminating proxy (BEHIND_PROXY=1; the load generator
+   deployed: DJANGO_DEBUG=0, Redis for the cache and channel layer (db 12, emptied first;
+   ARENA_BENCH_REDIS_URL), behind a TLS-terminating proxy (BEHIND_PROXY=1; the load generator
    sends ``X-Forwarded-Proto: https``, and ``Origin`` with its POSTs as a browser does), static
    files collected. ``--debug`` serves the development settings instead, for comparison.
 3. Each rater (an asyncio task with its own httpx client, session cookie and CSRF token) loops:
@@ -145,6 +146,7 @@ def prepare(raters: int, comparisons: int) -> list[str]:
     return keys
 
 
+BENCH_REDIS_URL = os.environ.get("ARENA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")
 # What the load generator sends as a TLS-terminating proxy would: the deployed server (DJANGO_DEBUG=0,
 # BEHIND_PROXY=1) then treats the request as HTTPS, so it neither redirects nor withholds cookies.
 PROXY_HEADERS = {"X-Forwarded-Proto": "https"}
@@ -162,7 +164,8 @@ def server_env(*, debug: bool) -> dict[str, str]:
         # connections to pile up, so no DB_CONN_MAX_AGE workaround is needed any more.
     }
     if not debug:
-        env.update(DJANGO_DEBUG="0", ALLOWED_HOSTS="127.0.0.1", BEHIND_PROXY="1")
+        # Redis as deployed: the cache (sessions, the vote rate limit) and the channel layer.
+        env.update(DJANGO_DEBUG="0", ALLOWED_HOSTS="127.0.0.1", BEHIND_PROXY="1", REDIS_URL=BENCH_REDIS_URL)
     return env
 
 
@@ -506,6 +509,10 @@ def main() -> None:
     if not url.startswith(("postgres://", "postgresql://")) or "127.0.0.1" not in url:
         raise SystemExit("bench_vote needs a local PostgreSQL DATABASE_URL on 127.0.0.1.")
     recreate_database(url)
+    if not args.debug:  # the cache of an earlier run (sessions, rate counters) must not leak into this one
+        import redis
+
+        redis.Redis.from_url(BENCH_REDIS_URL).flushdb()
     open_votes = int(sum(args.rates) * args.open_seconds * 1.3) + 20 * len(args.rates)
     keys = prepare(args.raters, args.raters * args.votes + args.raters + open_votes)
     port = free_port()
