@@ -217,10 +217,9 @@ class _Item:
 
 def batch_size() -> int:
     """Judgments per Celery task (settings.JUDGE_TASK_BATCH)."""
-    return max(1, int(getattr(settings, "JUDGE_TASK_BATCH", DEFAULT_BATCH)))
+    return max(1, settings.JUDGE_TASK_BATCH)
 
 
-DEFAULT_BATCH = 32
 # What rendering and judging a row reads (the rest of the rows, answers' token counts and style
 # among them, is not loaded).
 BATCH_FIELDS = (
