@@ -45,3 +45,12 @@ def test_one_client_per_pool_serves_every_call_and_thread():
     assert cache.get("shared") == 200
     assert cache._cache.get_client() is client
     assert cache._cache.get_client(write=True) is client  # one server: reads and writes share its pool
+
+
+def test_every_cache_object_of_the_process_shares_the_client():
+    """Under ASGI each request builds its own cache object (Django keeps them context-local); they
+    must not each open a connection pool and a new TCP connection to Redis."""
+    first, second = make_cache(), make_cache()
+    assert first._cache.get_client() is second._cache.get_client()
+    first.set("seen", 1, timeout=60)
+    assert second.get("seen") == 1
