@@ -204,6 +204,10 @@ def main() -> None:
         rate = done / elapsed
         queued = done / max((span["last"] - span["enqueued"]).total_seconds(), 1e-6) if span["last"] else 0.0
         steady = done / max((span["last"] - span["first"]).total_seconds(), 1e-6) if span["first"] else 0.0
+        if log and span["enqueued"]:  # where the time before the steady state goes
+            enqueued = span["enqueued"].timestamp()
+            print(f"start: first request {min(e['start'] for e in log) - enqueued:.2f} s after the rows were stamped "
+                  f"enqueued, first result stored {span['first'].timestamp() - enqueued:.2f} s after")
         print(f"judge throughput: {done}/{total} judgments; enqueued to last stored {queued:.1f}/s "
               f"-> {100 * queued / ceiling:.0f} % of the ceiling {ceiling:.0f}/s; "
               f"operator's command started to last stored {rate:.1f}/s ({100 * rate / ceiling:.0f} %, {elapsed:.2f} s, "

@@ -6,6 +6,9 @@ Two limits, each one Lua script so a check and its update are a single atomic st
   the expiry of their lease; expired members are dropped before counting, so the slot of a worker
   killed with SIGKILL (which never releases) comes back when its lease runs out. Leases are
   measured on the Redis server's clock (``TIME``), so machines with skewed clocks agree.
+  A waiter blocks on a wake-up list (``BLPOP``) that every release pushes to, rather than polling:
+  with several worker processes sharing a judge's slots, polling cost as much CPU as the
+  judging itself. The wait is bounded, so a slot that frees by lease expiry is still found.
 * :class:`RateLimiter` - at most ``limit`` request starts in any sliding window (60 s for
   requests-per-minute), as a log of admission times in a sorted set. Exact for any window, unlike
   a fixed window (which allows 2x at a boundary); memory is one entry per admitted request.
@@ -39,6 +42,17 @@ if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
   local want = math.ceil(lease * 1000) + 1000
   if ttl < want then redis.call('PEXPIRE', KEYS[1], want) end
   return 1
+end
+return 0
+"""
+
+# KEYS[1] holders zset, KEYS[2] wake-up list; ARGV: token, limit. Wakes one waiter if the slot
+# was still held; the list is capped at the limit, so wake-ups nobody took cannot pile up.
+_RELEASE = """
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  redis.call('RPUSH', KEYS[2], 1)
+  redis.call('LTRIM', KEYS[2], -tonumber(ARGV[2]), -1)
+  redis.call('PEXPIRE', KEYS[2], 60000)
 end
 return 0
 """
@@ -135,7 +149,9 @@ class Semaphore:
         self.key = key
         self.limit = limit
         self.lease_seconds = lease_seconds
+        self.wake_key = f"{key}:wake"
         self._acquire = client.register_script(_ACQUIRE)
+        self._release = client.register_script(_RELEASE)
         self._renew = client.register_script(_RENEW)
         self._renew_many = client.register_script(_RENEW_MANY)
 
@@ -146,22 +162,24 @@ class Semaphore:
             return token
         return None
 
-    def acquire(self, *, timeout: float | None, poll: float = 0.02) -> str:
-        """Wait for a slot; raises :class:`SlotTimeout` after ``timeout`` seconds (None = forever)."""
+    def acquire(self, *, timeout: float | None, max_wait: float = 0.25) -> str:
+        """Wait for a slot; raises :class:`SlotTimeout` after ``timeout`` seconds (None = forever).
+
+        Between tries the waiter blocks until a release wakes it, or ``max_wait`` seconds at most
+        (a holder that died frees its slot by lease expiry, which wakes nobody).
+        """
         deadline = None if timeout is None else time.monotonic() + timeout
-        delay = poll / 4
         while True:
             token = self.try_acquire()
             if token is not None:
                 return token
-            if deadline is not None and time.monotonic() >= deadline:
-                raise SlotTimeout(f"no free slot in {self.key} (limit {self.limit}) within {timeout} s")
-            # Jittered polling: waiters that started together should not hit Redis in lockstep.
-            delay = min(poll, delay * 2)
-            sleep = random.uniform(delay / 2, delay)
+            wait = max_wait
             if deadline is not None:
-                sleep = min(sleep, max(0.0, deadline - time.monotonic()))
-            time.sleep(sleep)
+                wait = min(wait, deadline - time.monotonic())
+                if wait <= 0:
+                    raise SlotTimeout(f"no free slot in {self.key} (limit {self.limit}) within {timeout} s")
+            # BLPOP's timeout has millisecond resolution; 0 would mean "forever".
+            self.client.blpop([self.wake_key], timeout=max(wait, 0.001))
 
     def renew(self, token: str) -> bool:
         """Extend a held lease by ``lease_seconds`` from now; False if it had already expired."""
@@ -174,7 +192,7 @@ class Semaphore:
         return int(self._renew_many(keys=[self.key], args=[self.lease_seconds, *tokens]))
 
     def release(self, token: str) -> None:
-        self.client.zrem(self.key, token)
+        self._release(keys=[self.key, self.wake_key], args=[token, self.limit])
 
     def holders(self) -> int:
         """Current unexpired holders (for monitoring and tests)."""

@@ -113,6 +113,32 @@ class TestConcurrency:
         semaphore.release(token)
         assert semaphore.acquire(timeout=0.05)
 
+    def test_a_release_wakes_a_blocked_waiter_without_polling(self, r: redis.Redis) -> None:
+        semaphore = Semaphore(r, "s", 1, lease_seconds=10)
+        token = semaphore.acquire(timeout=1)
+        r.config_resetstat()
+        got: list[float] = []
+
+        def waiter() -> None:
+            semaphore.acquire(timeout=10, max_wait=5)
+            got.append(time.monotonic())
+
+        thread = threading.Thread(target=waiter)
+        thread.start()
+        time.sleep(0.5)
+        released = time.monotonic()
+        semaphore.release(token)
+        thread.join(timeout=5)
+        assert got and got[0] - released < 0.2, "woken by the release, not by its 5 s time limit"
+        tries = int(r.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
+        assert tries <= 3, f"the waiter tried {tries} times in 0.5 s: it polls instead of blocking"
+
+    def test_wake_ups_nobody_took_are_capped_at_the_limit(self, r: redis.Redis) -> None:
+        semaphore = Semaphore(r, "s", 2, lease_seconds=10)
+        for _ in range(5):
+            semaphore.release(semaphore.acquire(timeout=1))
+        assert r.llen(semaphore.wake_key) == 2
+
 
 class TestLeases:
     def test_an_expired_lease_is_reclaimed(self, r: redis.Redis) -> None:
