@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
 # Rating fits solve many small systems; OpenBLAS's thread pool makes each one ~100x slower on
@@ -22,3 +23,12 @@ def _structured_task_logs(sender: Celery, **_: object) -> None:
         from arena.observability import connect_task_logging
 
         connect_task_logging()
+
+
+@worker_init.connect
+def _warm_up_judge_client(**_: object) -> None:
+    """Pay the LLM client's first-request costs at start-up, not at the start of the first run
+    (prefork children inherit the warmed modules)."""
+    from judge.client import sdk_warm_up
+
+    sdk_warm_up()

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import json
 import os
+import ssl
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any, Protocol
 
+import httpx2  # the SDK's HTTP library: its client and transports are what the SDK accepts
 import openai
 import pydantic
 
@@ -105,9 +108,17 @@ def _shared_openai(base_url: str, api_key: str) -> openai.OpenAI:
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
-            client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0)
+            client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0,
+                                   http_client=openai.DefaultHttpxClient(verify=_tls_context()))
             _clients[key] = client
         return client
+
+
+@cache
+def _tls_context() -> ssl.SSLContext:
+    """One TLS context for every endpoint's pool: parsing the CA bundle is most of the 30-50 ms
+    that building an SDK client costs, paid by every thread waiting for a new endpoint's client."""
+    return httpx2.create_ssl_context()
 
 
 def resolve_endpoint(base_url: str | None, api_key: str | None) -> tuple[str, str]:
@@ -126,9 +137,10 @@ def resolve_endpoint(base_url: str | None, api_key: str | None) -> tuple[str, st
 class OpenAIChatClient:
     """:class:`ChatClient` for an OpenAI-compatible ``/v1/chat/completions`` endpoint."""
 
-    def __init__(self, base_url: str | None = None, api_key: str | None = None) -> None:
+    def __init__(self, base_url: str | None = None, api_key: str | None = None, *,
+                 sdk: openai.OpenAI | None = None) -> None:
         self.base_url, api_key = resolve_endpoint(base_url, api_key)
-        self._client = _shared_openai(self.base_url, api_key)
+        self._client = sdk or _shared_openai(self.base_url, api_key)
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAIChatClient(base_url={self.base_url!r})"
@@ -173,6 +185,29 @@ class OpenAIChatClient:
             return sorted(model.id for model in self._client.models.list())
         except Exception as exc:
             raise classify_error(exc) from exc
+
+
+_WARM_UP_REPLY = {
+    "id": "warm-up", "object": "chat.completion", "created": 0, "model": "warm-up",
+    "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "[[C]]"}}],
+    "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+}
+
+
+def sdk_warm_up() -> None:
+    """Send one chat completion through the SDK to an in-memory transport (nothing leaves the process).
+
+    The SDK imports its resource modules and builds its request and response types on a
+    process's first request. In a new worker that first request took about 0.3 s while every
+    request thread of the run's first batches queued behind it; workers call this at start-up.
+    """
+    transport = httpx2.MockTransport(lambda request: httpx2.Response(200, json=_WARM_UP_REPLY))
+    http_client = openai.DefaultHttpxClient(verify=_tls_context(), transport=transport)
+    with openai.OpenAI(base_url="http://warm-up.invalid/v1", api_key=PLACEHOLDER_API_KEY, max_retries=0,
+                       http_client=http_client) as sdk:
+        OpenAIChatClient(base_url="http://warm-up.invalid/v1", sdk=sdk).complete(
+            [{"role": "user", "content": "warm-up"}], model="warm-up", temperature=0.0, max_tokens=1, timeout=5.0,
+        )
 
 
 def classify_error(exc: BaseException) -> LLMError:

@@ -227,3 +227,13 @@ class TestBackoff:
         now = 1_700_000_000.0
         assert retry_after_seconds({"Retry-After": formatdate(now + 30, usegmt=True)}, now=now) == 30.0
         assert retry_after_seconds({"Retry-After": formatdate(now - 30, usegmt=True)}, now=now) == 0.0
+
+
+def test_the_worker_warm_up_runs_the_sdk_path_without_a_server() -> None:
+    """sdk_warm_up (called by every worker at start-up) goes through the SDK's whole request and
+    response path against an in-memory transport: no endpoint, no shared client left behind."""
+    from judge import client as llm
+
+    before = dict(llm._clients)
+    llm.sdk_warm_up()
+    assert llm._clients == before
