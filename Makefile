@@ -42,6 +42,7 @@ worker: venv
 SERVE_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/arena
 SERVE_REDIS_URL ?= redis://127.0.0.1:6379/0
 SERVE_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
+JUDGE_WORKER_PROCESSES ?= $(shell nproc 2>/dev/null || echo 2)
 serve: venv
 	mkdir -p var
 	DATABASE_URL=$${DATABASE_URL:-$(SERVE_DATABASE_URL)} $(BIN)/python manage.py migrate --noinput -v 0
@@ -49,7 +50,7 @@ serve: venv
 	DATABASE_URL=$${DATABASE_URL:-$(SERVE_DATABASE_URL)} \
 	REDIS_URL=$${REDIS_URL:-$(SERVE_REDIS_URL)} \
 	CELERY_BROKER_URL=$${CELERY_BROKER_URL:-$(SERVE_BROKER_URL)} \
-	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile
+	PATH=$(CURDIR)/$(BIN):$$PATH $(BIN)/honcho start -f Procfile -c judge-worker=$(JUDGE_WORKER_PROCESSES)
 
 lint: venv
 	$(BIN)/ruff check .

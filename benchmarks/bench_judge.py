@@ -1,9 +1,11 @@
 """Judge throughput with a real Celery worker, and a kill-and-resume repeat count.
 
 A batch of pairwise judgments runs against the tests' OpenAI-compatible server with 200 ms
-latency, judge concurrency 32, through a real worker (threads pool) on Redis db 5. The ceiling is
-32 / 0.2 s = 160 judgments per second; the goal is 90 % of it. Then a second batch is killed
-(SIGKILL) mid-run, a new worker resumes it, and the requests the server saw twice are counted.
+latency, judge concurrency 32, through real workers on Redis db 5, laid out as deployed (the
+Procfile): one worker process per core (2), each a threads pool of 4 batches of 32 rows. The
+ceiling is 32 / 0.2 s = 160 judgments per second; the goal is 90 % of it. Then a second batch is
+killed (SIGKILL) mid-run, a new worker resumes it, and the requests the server saw twice are
+counted.
 
 Printed: judgments/s from the rows' enqueue stamp to the last stored (the headline), from the
 operator's `manage.py judge_run --resume` start (adds that process's start-up) and first to last
@@ -12,7 +14,7 @@ fake server's threads in this process, of PostgreSQL (the whole cluster) and of 
 tables are VACUUM ANALYZEd first (this PostgreSQL may run without autovacuum). Workers run with
 DJANGO_DEBUG=0 as deployed (--debug for the development default).
 
-Run: `.venv/bin/python benchmarks/bench_judge.py [--judgments 1800] [--threads 48] [--batch 8] [--no-kill]`
+Run: `.venv/bin/python benchmarks/bench_judge.py [--judgments 1800] [--workers 2] [--threads 4] [--batch 32] [--no-kill]`
 (database ``arena_judge_bench`` on the local PostgreSQL, migrated and emptied of judge runs first;
 ARENA_JUDGE_TEST_REDIS_URL overrides redis://127.0.0.1:6379/5).
 """
@@ -131,8 +133,10 @@ def vacuum() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--judgments", type=int, default=1800)
-    parser.add_argument("--threads", type=int, default=48, help="threads per worker (more than the judge's 32 slots)")
-    parser.add_argument("--workers", type=int, default=1, help="worker processes sharing the judge's 32 slots")
+    parser.add_argument("--threads", type=int, default=4,
+                        help="Celery threads per worker: batches judged at once, each fanning its rows out")
+    parser.add_argument("--workers", type=int, default=2,
+                        help="worker processes sharing the judge's 32 slots (as deployed: one per core)")
     parser.add_argument("--batch", type=int, help="judgments per Celery task (JUDGE_TASK_BATCH; default: the app's)")
     parser.add_argument("--no-kill", action="store_true", help="throughput only, without the kill-and-resume part")
     parser.add_argument("--debug", action="store_true",
@@ -156,7 +160,7 @@ def main() -> None:
     Judge.objects.filter(name__startswith="bench-").delete()
     pset = build(args.judgments)
     workers.flush_broker()
-    env = workers.worker_env(DB_URL, JUDGE_SLOT_LEASE_SECONDS="3", DB_POOL_MAX_SIZE=str(args.threads + 4))
+    env = workers.worker_env(DB_URL, JUDGE_SLOT_LEASE_SECONDS="3")
     if args.batch:
         env["JUDGE_TASK_BATCH"] = str(args.batch)
     if not args.debug:  # as deployed: no per-query debug cursor, no query log

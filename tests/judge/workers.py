@@ -46,7 +46,7 @@ def start_worker(env: dict[str, str], *, concurrency: int = 8, name: str = "w1",
     return subprocess.Popen(
         [str(ROOT / ".venv" / "bin" / "celery"), "-A", "arena", "worker", "-Q", "judge,default", "--pool", "threads",
          "--concurrency", str(concurrency), "--hostname", f"{name}@%h", "--without-gossip", "--without-mingle",
-         "--without-heartbeat", "--prefetch-multiplier", "4", "--loglevel", "WARNING"],
+         "--without-heartbeat", "--loglevel", "WARNING"],
         cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
     )
 
