@@ -31,6 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.databases import ensure_database  # noqa: E402 - needs ROOT on the path
+
 DB_URL = os.environ.get("ARENA_JUDGE_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/arena_judge_bench")
 os.environ["DATABASE_URL"] = DB_URL
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
@@ -39,15 +41,6 @@ for name in ("CELERY_BROKER_URL", "REDIS_URL"):
 
 LATENCY = 0.2
 CONCURRENCY = 32
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone():
-            conn.execute(f'create database "{name}"')
 
 
 def build(judgments: int):

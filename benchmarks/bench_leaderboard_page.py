@@ -28,21 +28,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.databases import ensure_database  # noqa: E402 - needs ROOT on the path
+
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/arena_bench_leaderboard")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
 
 SOURCE = "bench-synthetic"
 MODELS = 30
 GOAL_MS = 200.0
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        if not conn.execute("select 1 from pg_database where datname = %s", (name,)).fetchone():
-            conn.execute(f'create database "{name}"')
 
 
 def write_verdicts(n: int) -> float:

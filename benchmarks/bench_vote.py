@@ -52,6 +52,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from benchmarks.databases import ensure_database  # noqa: E402 - needs ROOT on the path
+
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/arena_bench_vote")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
 # One key for this process (which creates the raters' sessions) and the server (which reads them).
@@ -90,15 +92,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def recreate_database(url: str) -> None:
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as conn:
-        conn.execute(f'drop database if exists "{name}" with (force)')
-        conn.execute(f'create database "{name}"')
 
 
 def prepare(raters: int, comparisons: int) -> list[str]:
@@ -508,7 +501,7 @@ def main() -> None:
     url = os.environ["DATABASE_URL"]
     if not url.startswith(("postgres://", "postgresql://")) or "127.0.0.1" not in url:
         raise SystemExit("bench_vote needs a local PostgreSQL DATABASE_URL on 127.0.0.1.")
-    recreate_database(url)
+    ensure_database(url, recreate=True)
     if not args.debug:  # the cache of an earlier run (sessions, rate counters) must not leak into this one
         import redis
 

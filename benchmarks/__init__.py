@@ -1,0 +1,1 @@
+"""Runnable benchmark scripts (``python benchmarks/bench_*.py``) and what they share."""
