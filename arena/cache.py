@@ -25,9 +25,14 @@ _clients_lock = threading.Lock()
 
 
 class _SharedClientRedisCacheClient(RedisCacheClient):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # The options' part of the table key, once per cache object rather than once per call.
+        self._options_key = repr(sorted(self._pool_options.items(), key=lambda item: item[0]))
+
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
         server = self._servers[self._get_connection_pool_index(write)]
-        table_key = (server, repr(sorted(self._pool_options.items(), key=lambda item: item[0])))
+        table_key = (server, self._options_key)
         client = _clients.get(table_key)
         if client is None:
             with _clients_lock:
