@@ -70,6 +70,7 @@ FAULTS = frozenset(
         "empty",  # 200, content ""
         "null",  # 200, content null
         "bad_json",  # 200, body is not JSON
+        "not_completion",  # 200, JSON that is not a chat completion (a proxy's error object)
     }
 )
 
@@ -450,6 +451,9 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if fault == "bad_json":
             self._send(200, b'{"id": "chatcmpl-broken", "choices": [')
+            return
+        if fault == "not_completion":
+            self._send(200, {"object": "error", "message": "upstream unavailable"})
             return
         content: str | None
         if fault == "empty":

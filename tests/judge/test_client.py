@@ -94,6 +94,12 @@ class TestErrors:
             complete(llm)
         assert caught.value.status == 200
 
+    def test_a_200_that_is_not_a_chat_completion_is_transient(self, llm: FakeLLMServer) -> None:
+        llm.configure(script=["not_completion"])
+        with pytest.raises(TransientLLMError, match="not a chat completion") as caught:
+            complete(llm)
+        assert caught.value.status == 200
+
     def test_error_kinds_are_llm_errors(self) -> None:
         assert issubclass(TransientLLMError, client_module.LLMError)
         assert issubclass(PermanentLLMError, client_module.LLMError)
