@@ -24,6 +24,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import redis
 
@@ -93,7 +94,8 @@ return renewed
 """
 
 # KEYS[1] holders zset, KEYS[2] admissions zset; ARGV: max, lease seconds, token, rate limit,
-# window seconds, admission token. Takes a slot and a unit of rate together, or neither: 1 or 0.
+# window seconds, admission token. Takes a slot and a unit of rate together, or neither: 1 if
+# taken, 0 if no slot is free, -1 if a slot is free but the rate is used up.
 _ACQUIRE_BOTH = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
@@ -101,7 +103,7 @@ redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
 local window = tonumber(ARGV[5])
 redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return 0 end
+if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then return -1 end
 local lease = tonumber(ARGV[2])
 redis.call('ZADD', KEYS[1], now + lease, ARGV[3])
 local ttl = redis.call('PTTL', KEYS[1])
@@ -150,10 +152,11 @@ class Semaphore:
         self.limit = limit
         self.lease_seconds = lease_seconds
         self.wake_key = f"{key}:wake"
-        self._acquire = client.register_script(_ACQUIRE)
-        self._release = client.register_script(_RELEASE)
-        self._renew = client.register_script(_RENEW)
-        self._renew_many = client.register_script(_RENEW_MANY)
+        scripts = _scripts(client)
+        self._acquire = scripts[_ACQUIRE]
+        self._release = scripts[_RELEASE]
+        self._renew = scripts[_RENEW]
+        self._renew_many = scripts[_RENEW_MANY]
 
     def try_acquire(self) -> str | None:
         """A token if a slot was free (now held), else None."""
@@ -178,8 +181,12 @@ class Semaphore:
                 wait = min(wait, deadline - time.monotonic())
                 if wait <= 0:
                     raise SlotTimeout(f"no free slot in {self.key} (limit {self.limit}) within {timeout} s")
-            # BLPOP's timeout has millisecond resolution; 0 would mean "forever".
-            self.client.blpop([self.wake_key], timeout=max(wait, 0.001))
+            self.wait_for_release(wait)
+
+    def wait_for_release(self, seconds: float) -> None:
+        """Block until a holder releases (a wake-up on the list) or ``seconds`` pass."""
+        # BLPOP's timeout has millisecond resolution; 0 would mean "forever".
+        self.client.blpop([self.wake_key], timeout=max(seconds, 0.001))
 
     def renew(self, token: str) -> bool:
         """Extend a held lease by ``lease_seconds`` from now; False if it had already expired."""
@@ -210,7 +217,7 @@ class RateLimiter:
         self.key = key
         self.limit = limit
         self.window_seconds = window_seconds
-        self._script = client.register_script(_RATE)
+        self._script = _scripts(client)[_RATE]
 
     def try_acquire(self) -> float:
         """0.0 if admitted now (and counted), else how many seconds to wait before trying again."""
@@ -248,6 +255,7 @@ def judge_slot(
     *,
     timeout: float | None = 600.0,
     window_seconds: float = 60.0,
+    max_wait: float = 0.25,
 ) -> Iterator[str]:
     """Hold one of the judge's in-flight slots and one unit of its request rate for one request.
 
@@ -256,25 +264,70 @@ def judge_slot(
     binding limit, slots are not. Yields the slot's token (for :meth:`Semaphore.renew`).
     """
     inflight_key, rate_key = slot_keys(judge_key)
-    semaphore = Semaphore(client, inflight_key, max_concurrent, lease_seconds=lease_seconds)
-    if rpm > 0:
-        # The common case in one round trip: a slot and the rate budget both free now.
-        token = uuid.uuid4().hex
-        admission = f"{time.time_ns()}-{token[:8]}"
-        if client.register_script(_ACQUIRE_BOTH)(
-            keys=[inflight_key, rate_key], args=[max_concurrent, lease_seconds, token, rpm, window_seconds, admission]
-        ):
-            try:
-                yield token
-            finally:
-                semaphore.release(token)
-            return
+    semaphore = semaphore_for(client, inflight_key, max_concurrent, lease_seconds=lease_seconds)
     started = time.monotonic()
-    token = semaphore.acquire(timeout=timeout)
+    token = _take_slot_and_rate(client, semaphore, rate_key, rpm, started=started, timeout=timeout,
+                                window_seconds=window_seconds, max_wait=max_wait) if rpm > 0 else None
+    if token is None:  # no rate limit, or the rate is the binding limit: slot first, then the rate
+        token = semaphore.acquire(timeout=timeout, max_wait=max_wait)
+        try:
+            if rpm > 0:
+                remaining = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
+                RateLimiter(client, rate_key, rpm, window_seconds=window_seconds).acquire(timeout=remaining)
+        except BaseException:
+            semaphore.release(token)
+            raise
     try:
-        if rpm > 0:
-            remaining = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
-            RateLimiter(client, rate_key, rpm, window_seconds=window_seconds).acquire(timeout=remaining)
         yield token
     finally:
         semaphore.release(token)
+
+
+def _take_slot_and_rate(client: redis.Redis, semaphore: Semaphore, rate_key: str, rpm: int, *, started: float,
+                        timeout: float | None, window_seconds: float, max_wait: float) -> str | None:
+    """A slot and a unit of rate taken together, one round trip per try (the common case when
+    slots are the binding limit: waiters wake on a release and try both at once). None when a
+    slot is free but the rate is used up: the caller then waits for the rate holding a slot."""
+    acquire_both = _scripts(client)[_ACQUIRE_BOTH]
+    while True:
+        token = uuid.uuid4().hex
+        admission = f"{time.time_ns()}-{token[:8]}"
+        taken = int(acquire_both(keys=[semaphore.key, rate_key],
+                                 args=[semaphore.limit, semaphore.lease_seconds, token, rpm, window_seconds, admission]))
+        if taken == 1:
+            return token
+        if taken == -1:
+            return None
+        wait = max_wait
+        if timeout is not None:
+            wait = min(wait, started + timeout - time.monotonic())
+            if wait <= 0:
+                raise SlotTimeout(f"no free slot in {semaphore.key} (limit {semaphore.limit}) within {timeout} s")
+        semaphore.wait_for_release(wait)
+
+
+_ALL_SCRIPTS = (_ACQUIRE, _RELEASE, _RENEW, _RENEW_MANY, _ACQUIRE_BOTH, _RATE)
+_registered: dict[int, tuple[redis.Redis, dict[str, Any]]] = {}
+
+
+def _scripts(client: redis.Redis) -> dict[str, Any]:
+    """This module's Lua scripts registered with ``client``, once per client (a registration
+    hashes the script text; every request used to pay for six of them)."""
+    entry = _registered.get(id(client))
+    if entry is None or entry[0] is not client:
+        entry = _registered[id(client)] = (client, {script: client.register_script(script) for script in _ALL_SCRIPTS})
+    return entry[1]
+
+
+_semaphores: dict[tuple[int, str, int, float], Semaphore] = {}
+
+
+def semaphore_for(client: redis.Redis, key: str, limit: int, *, lease_seconds: float) -> Semaphore:
+    """The :class:`Semaphore` for these settings, built once per client (it holds no state of its own)."""
+    cache_key = (id(client), key, limit, lease_seconds)
+    semaphore = _semaphores.get(cache_key)
+    if semaphore is None or semaphore.client is not client:
+        if len(_semaphores) > 1000:  # judges come and go; settings change
+            _semaphores.clear()
+        semaphore = _semaphores[cache_key] = Semaphore(client, key, limit, lease_seconds=lease_seconds)
+    return semaphore

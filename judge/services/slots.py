@@ -146,11 +146,11 @@ def endpoint_slot(*, key: str, max_concurrent: int, rpm: int, lease_seconds: flo
     may take this long"; in Redis the lease is short and renewed while the request runs.
     """
     if settings.REDIS_URL:
-        from judge.limits import Semaphore, judge_slot, slot_keys
+        from judge.limits import judge_slot, semaphore_for, slot_keys
 
         client = _redis_client(settings.REDIS_URL)
         lease = settings.JUDGE_SLOT_LEASE_SECONDS
-        semaphore = Semaphore(client, slot_keys(key)[0], max(1, max_concurrent), lease_seconds=lease)
+        semaphore = semaphore_for(client, slot_keys(key)[0], max(1, max_concurrent), lease_seconds=lease)
         with judge_slot(client, key, max_concurrent, rpm, lease, timeout=max(lease_seconds, 600.0)) as token:
             _renewer.hold(semaphore, token)
             try:

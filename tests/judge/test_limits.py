@@ -133,6 +133,26 @@ class TestConcurrency:
         tries = int(r.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
         assert tries <= 3, f"the waiter tried {tries} times in 0.5 s: it polls instead of blocking"
 
+    def test_a_rate_limited_waiter_takes_slot_and_rate_together_when_woken(self, r: redis.Redis) -> None:
+        got: list[tuple[float, int]] = []
+        with judge_slot(r, "judge:w", 1, 100, 10):
+            r.config_resetstat()
+
+            def waiter() -> None:
+                with judge_slot(r, "judge:w", 1, 100, 10, max_wait=5):
+                    calls = int(r.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
+                    got.append((time.monotonic(), calls))
+
+            thread = threading.Thread(target=waiter)
+            thread.start()
+            time.sleep(0.5)
+            released = time.monotonic()
+        thread.join(timeout=5)
+        assert got and got[0][0] - released < 0.2, "woken by the release, not by its 5 s time limit"
+        assert got[0][1] <= 3, f"{got[0][1]} script calls: one try, the holder's release, one try"
+        inflight, rate = slot_keys("judge:w")
+        assert r.zcard(rate) == 2 and r.zcard(inflight) == 0
+
     def test_wake_ups_nobody_took_are_capped_at_the_limit(self, r: redis.Redis) -> None:
         semaphore = Semaphore(r, "s", 2, lease_seconds=10)
         for _ in range(5):
