@@ -86,7 +86,8 @@ def process_gate(*, key: str, max_concurrent: int) -> Iterator[None]:
 
 
 @lru_cache(maxsize=4)
-def _redis_client(url: str):  # type: ignore[no-untyped-def]
+def redis_client(url: str):  # type: ignore[no-untyped-def]
+    """The process's raw Redis client for the judge's shared state (limits, progress throttle)."""
     import redis
 
     return redis.Redis.from_url(url)
@@ -148,7 +149,7 @@ def endpoint_slot(*, key: str, max_concurrent: int, rpm: int, lease_seconds: flo
     if settings.REDIS_URL:
         from judge.limits import judge_slot, semaphore_for, slot_keys
 
-        client = _redis_client(settings.REDIS_URL)
+        client = redis_client(settings.REDIS_URL)
         lease = settings.JUDGE_SLOT_LEASE_SECONDS
         semaphore = semaphore_for(client, slot_keys(key)[0], max(1, max_concurrent), lease_seconds=lease)
         with judge_slot(client, key, max_concurrent, rpm, lease, timeout=max(lease_seconds, 600.0)) as token:

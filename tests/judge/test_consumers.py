@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 
 from arena.asgi import application  # noqa: F401 - the routing the server uses
+from judge import progress as progress_module
 from judge.consumers import RunProgressConsumer
 from judge.progress import run_progress_report
 from judge.selectors import RunProgress
+from judge.services.slots import redis_client
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -83,3 +87,16 @@ def test_reports_are_throttled(settings, db, judge, battle_set, start_run):
     assert run_progress_report(run.pk) is not None
     assert run_progress_report(run.pk) is None
     assert run_progress_report(run.pk, force=True) is not None
+
+
+def test_with_redis_the_interval_holds_across_processes(settings, db, judge, battle_set, start_run):
+    redis_url = os.environ.get("ARENA_LIMITS_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
+    settings.REDIS_URL = redis_url
+    settings.JUDGE_PROGRESS_INTERVAL = 60
+    run = start_run(judge=judge, prompt_set=battle_set, mode="pairwise", limit=1, start=False)
+    redis_client(redis_url).delete(f"arena:progress:{run.pk}")
+    assert run_progress_report(run.pk) is not None
+    progress_module._last_sent.clear()  # another worker process: nothing sent from here yet
+    assert run_progress_report(run.pk) is None, "another process reported this run within the interval"
+    assert run_progress_report(run.pk, force=True) is not None
+    redis_client(redis_url).delete(f"arena:progress:{run.pk}")
