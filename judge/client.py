@@ -214,7 +214,7 @@ _WARM_UP_REPLY = {
 def sdk_warm_up() -> None:
     """Send one chat completion through the SDK to an in-memory transport (nothing leaves the process).
 
-    The SDK imports its resource modules and builds its request and response types on a
+    The SDK imports its modules and sets up its request path (and httpx2 its transport) on a
     process's first request. In a new worker that first request took about 0.3 s while every
     request thread of the run's first batches queued behind it; workers call this at start-up.
     """

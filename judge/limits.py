@@ -176,17 +176,21 @@ class Semaphore:
             token = self.try_acquire()
             if token is not None:
                 return token
-            wait = max_wait
-            if deadline is not None:
-                wait = min(wait, deadline - time.monotonic())
-                if wait <= 0:
-                    raise SlotTimeout(f"no free slot in {self.key} (limit {self.limit}) within {timeout} s")
-            self.wait_for_release(wait)
+            self.wait_for_release(deadline=deadline, max_wait=max_wait, timeout=timeout)
 
-    def wait_for_release(self, seconds: float) -> None:
-        """Block until a holder releases (a wake-up on the list) or ``seconds`` pass."""
+    def wait_for_release(self, *, deadline: float | None, max_wait: float, timeout: float | None) -> None:
+        """Block until a holder releases (a wake-up on the list), ``max_wait`` seconds at most.
+
+        Raises :class:`SlotTimeout` once ``deadline`` (``time.monotonic()``; None = never) has
+        passed; ``timeout`` is the caller's, for the message.
+        """
+        wait = max_wait
+        if deadline is not None:
+            wait = min(wait, deadline - time.monotonic())
+            if wait <= 0:
+                raise SlotTimeout(f"no free slot in {self.key} (limit {self.limit}) within {timeout} s")
         # BLPOP's timeout has millisecond resolution; 0 would mean "forever".
-        self.client.blpop([self.wake_key], timeout=max(seconds, 0.001))
+        self.client.blpop([self.wake_key], timeout=max(wait, 0.001))
 
     def renew(self, token: str) -> bool:
         """Extend a held lease by ``lease_seconds`` from now; False if it had already expired."""
@@ -289,6 +293,7 @@ def _take_slot_and_rate(client: redis.Redis, semaphore: Semaphore, rate_key: str
     slots are the binding limit: waiters wake on a release and try both at once). None when a
     slot is free but the rate is used up: the caller then waits for the rate holding a slot."""
     acquire_both = _scripts(client)[_ACQUIRE_BOTH]
+    deadline = None if timeout is None else started + timeout
     while True:
         token = uuid.uuid4().hex
         admission = f"{time.time_ns()}-{token[:8]}"
@@ -298,12 +303,7 @@ def _take_slot_and_rate(client: redis.Redis, semaphore: Semaphore, rate_key: str
             return token
         if taken == -1:
             return None
-        wait = max_wait
-        if timeout is not None:
-            wait = min(wait, started + timeout - time.monotonic())
-            if wait <= 0:
-                raise SlotTimeout(f"no free slot in {semaphore.key} (limit {semaphore.limit}) within {timeout} s")
-        semaphore.wait_for_release(wait)
+        semaphore.wait_for_release(deadline=deadline, max_wait=max_wait, timeout=timeout)
 
 
 _ALL_SCRIPTS = (_ACQUIRE, _RELEASE, _RENEW, _RENEW_MANY, _ACQUIRE_BOTH, _RATE)

@@ -4,8 +4,9 @@ Workers call ``run_progress_report`` after every batch; it sends at most one mes
 every JUDGE_PROGRESS_INTERVAL seconds (always when ``force``), so a run of thousands of judgments
 does not flood the channel layer. With Redis the interval holds across every worker process
 together (one ``SET NX PX`` decides who reports): each report counts the whole run in PostgreSQL,
-and per process, eight workers would run sixteen of those counts a second for one page. The message carries the counts and the rendered
-progress fragment that the run page swaps in (htmx ws extension, out-of-band by id).
+and per process, eight workers would run sixteen of those counts a second for one page. The
+message carries the counts and the rendered progress fragment that the run page swaps in (htmx ws
+extension, out-of-band by id).
 """
 
 from __future__ import annotations
