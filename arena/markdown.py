@@ -13,11 +13,20 @@ opens the page, so each one is rendered as its alt text in brackets. Links get
 ``rel="noopener noreferrer nofollow"``. Bidirectional-override and invisible formatting characters
 are removed, so text cannot visually reorder itself or hide a word from the identity filter.
 Inline styles are dropped too: the Content-Security-Policy would refuse them anyway.
+
+Prompts and answers keep their HTML beside their text (``rendered_turns`` at write time): a rating
+page then shows stored HTML instead of parsing markdown on every request. The stored HTML carries
+the key of the text and renderer it came from (``turns_key``), and ``turns_html`` re-renders
+whenever that key no longer matches, so an edit that bypassed the write path or a change to the
+renderer (bump ``RENDERER_VERSION``) can never show stale HTML.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+from collections.abc import Sequence
 from functools import lru_cache
 from html import escape
 
@@ -35,6 +44,8 @@ ALLOWED_ATTRIBUTES = {
     "span": {"class"},
 }
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
+# Bump whenever the rendering or the allow-list changes: stored HTML from before stops matching.
+RENDERER_VERSION = 1
 # Bidi embeddings/overrides/isolates, zero-width characters, word joiner, BOM.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
@@ -81,3 +92,24 @@ def render_markdown(text: str) -> str:
         return ""
     text = _INVISIBLE.sub("", text)
     return clean_html(_parser().render(text))
+
+
+def turns_key(turns: Sequence[str]) -> str:
+    """What stored HTML must have been rendered from: these texts, by this renderer version."""
+    payload = json.dumps([RENDERER_VERSION, list(turns)], ensure_ascii=False).encode()
+    return hashlib.blake2b(payload, digest_size=16).hexdigest()
+
+
+def rendered_turns(turns: Sequence[str]) -> dict[str, object]:
+    """The value to store beside ``turns``: their sanitised HTML and the key it was made from."""
+    return {"key": turns_key(turns), "html": [render_markdown(text) for text in turns]}
+
+
+def turns_html(turns: Sequence[str], rendered: object) -> list[str]:
+    """``turns`` as sanitised HTML: the stored ``rendered_turns`` value when it was made from
+    exactly these texts by this renderer, else rendered now."""
+    if isinstance(rendered, dict) and rendered.get("key") == turns_key(turns):
+        html = rendered.get("html")
+        if isinstance(html, list) and len(html) == len(turns) and all(isinstance(h, str) for h in html):
+            return html
+    return [render_markdown(text) for text in turns]

@@ -12,6 +12,21 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from arena.markdown import rendered_turns, turns_key
+
+RENDERED_HELP = "The turns as sanitised HTML, keyed by the text and renderer they came from (filled on save)."
+
+
+def _keep_rendered(instance: Prompt | Answer, save_kwargs: dict) -> None:
+    """Before a save: store the HTML of ``instance.turns`` unless what is stored was made from
+    these texts (and save it with them when only some fields are saved)."""
+    stored = instance.rendered
+    if not (isinstance(stored, dict) and stored.get("key") == turns_key(instance.turns)):
+        instance.rendered = rendered_turns(instance.turns)
+    fields = save_kwargs.get("update_fields")
+    if fields is not None and "turns" in fields:
+        save_kwargs["update_fields"] = {*fields, "rendered"}
+
 WINNER_CHOICES = [
     ("model_a", "Model A"),
     ("model_b", "Model B"),
@@ -42,6 +57,7 @@ class Prompt(models.Model):
     category = models.CharField(max_length=100, blank=True, db_index=True)
     turns = models.JSONField(help_text="The user messages, one per turn.")
     references = models.JSONField(default=list, blank=True, help_text="Reference answers, one per turn.")
+    rendered = models.JSONField(default=dict, blank=True, editable=False, help_text=RENDERED_HELP)
     metadata = models.JSONField(default=dict, blank=True)
     position = models.PositiveIntegerField(default=0, help_text="Order within the set.")
 
@@ -53,6 +69,10 @@ class Prompt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prompt_set.slug}/{self.external_id}"
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        _keep_rendered(self, kwargs)
+        super().save(*args, **kwargs)
 
     @property
     def turn_count(self) -> int:
@@ -97,6 +117,7 @@ class Answer(models.Model):
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, related_name="answers")
     contender = models.ForeignKey(Contender, on_delete=models.CASCADE, related_name="answers")
     turns = models.JSONField(help_text="The contender's reply to each turn.")
+    rendered = models.JSONField(default=dict, blank=True, editable=False, help_text=RENDERED_HELP)
     token_counts = models.JSONField(default=list, help_text="Tokens per turn (approximate unless generated).")
     # Per turn: [tokens, headers, list_items, bold] — the covariates of style-controlled ratings.
     style = models.JSONField(default=list)
@@ -116,6 +137,10 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contender.name} on {self.prompt}"
+
+    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        _keep_rendered(self, kwargs)
+        super().save(*args, **kwargs)
 
 
 class Comparison(models.Model):

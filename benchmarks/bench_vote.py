@@ -103,19 +103,22 @@ def prepare(raters: int, comparisons: int) -> list[str]:
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.contrib.sessions.backends.db import SessionStore
 
+    from arena.markdown import rendered_turns
     from arena.models import Answer, Contender, Prompt, PromptSet
     from arena.services.comparisons import comparisons_create
 
     pset = PromptSet.objects.create(slug="bench", name="bench")
+    # Every text distinct (no render cache hits), rendered as the import pipeline stores it.
     prompts = Prompt.objects.bulk_create(
-        Prompt(prompt_set=pset, external_id=f"q{i}", turns=[f"Question {i}: sum the even numbers in a list."],
-               position=i)
+        Prompt(prompt_set=pset, external_id=f"q{i}", turns=turns, rendered=rendered_turns(turns), position=i)
         for i in range(comparisons)
+        for turns in [[f"Question {i}: sum the even numbers in a list."]]
     )
     models = [Contender.objects.create(name=n) for n in ("bench-model-one", "bench-model-two")]
     Answer.objects.bulk_create(
-        Answer(prompt=p, contender=m, turns=[f"{ANSWER}Answer {p.external_id} by candidate {k}."])
+        Answer(prompt=p, contender=m, turns=turns, rendered=rendered_turns(turns))
         for p in prompts for k, m in enumerate(models)
+        for turns in [[f"{ANSWER}Answer {p.external_id} by candidate {k}."]]
     )
     comparisons_create(prompt_set="bench", seed=1)
 

@@ -32,6 +32,7 @@ import time
 from collections import Counter, OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -39,7 +40,7 @@ from django.db import connection
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
-from arena.markdown import render_markdown
+from arena.markdown import turns_html
 from arena.models import Answer, Assignment, Comparison, Contender, Prompt, PromptSet, Vote
 
 _LOCK_ATTEMPTS = 8
@@ -327,20 +328,23 @@ def _display_source_saved(sender: type, **kwargs: object) -> None:
 
 _CO = Contender._meta.db_table
 _DISPLAY_SQL = (
-    f"SELECT c.turn, s.slug, p.category, p.turns, a.turns, b.turns, ca.name, cb.name FROM {_C} c "
+    f"SELECT c.turn, s.slug, p.category, p.turns, p.rendered, a.turns, a.rendered, b.turns, b.rendered, "
+    f"ca.name, cb.name FROM {_C} c "
     f"JOIN {_P} p ON p.id = c.prompt_id JOIN {_PS} s ON s.id = p.prompt_set_id "
     f"JOIN {_AN} a ON a.id = c.answer_a_id JOIN {_AN} b ON b.id = c.answer_b_id "
     f"JOIN {_CO} ca ON ca.id = a.contender_id JOIN {_CO} cb ON cb.id = b.contender_id WHERE c.id = %s"
 )
 
 
-def _json(value: object) -> list[str]:
+def _json(value: object) -> Any:
     """A JSON column as a raw cursor returns it: text (Django leaves decoding to the field)."""
-    return json.loads(value) if isinstance(value, str | bytes) else value  # type: ignore[return-value]
+    return json.loads(value) if isinstance(value, str | bytes) else value
 
 
-def _turn_html(turns: list[str], count: int) -> tuple[str, ...]:
-    return tuple(render_markdown(turns[i] if i < len(turns) else "") for i in range(count))
+def _turn_html(turns: object, rendered: object, count: int) -> tuple[str, ...]:
+    """The first ``count`` turns as HTML (stored HTML where it is current); missing turns empty."""
+    html = turns_html(_json(turns), _json(rendered))
+    return tuple(html[i] if i < len(html) else "" for i in range(count))
 
 
 def comparison_display_get(comparison_id: int) -> _Display:
@@ -352,14 +356,14 @@ def comparison_display_get(comparison_id: int) -> _Display:
             row = cursor.fetchone()
         if row is None:
             raise Comparison.DoesNotExist(f"No comparison {comparison_id}.")
-        turn, slug, category, question, a_turns, b_turns, a_name, b_name = row
+        turn, slug, category, question, question_rendered, a_turns, a_rendered, b_turns, b_rendered, a_name, b_name = row
         display = _Display(
             prompt_set=slug,
             category=category,
             turn=turn,
-            question_html=_turn_html(_json(question), turn),
-            a_html=_turn_html(_json(a_turns), turn),
-            b_html=_turn_html(_json(b_turns), turn),
+            question_html=_turn_html(question, question_rendered, turn),
+            a_html=_turn_html(a_turns, a_rendered, turn),
+            b_html=_turn_html(b_turns, b_rendered, turn),
             a_name=a_name,
             b_name=b_name,
         )

@@ -21,6 +21,7 @@ from django.db import connection, transaction
 from arena.identity import identity_mentions
 from arena.imports import parsers
 from arena.imports.rows import AnswerRow, ImportFormatError, VerdictRow
+from arena.markdown import rendered_turns
 from arena.models import (
     Answer,
     Contender,
@@ -228,7 +229,8 @@ def answers_import(
                 continue  # the identical answer is already stored
             token_counts, style = answer_features(row.turns)
             fields = {
-                "turns": list(row.turns), "token_counts": token_counts, "style": style,
+                "turns": list(row.turns), "rendered": rendered_turns(row.turns),
+                "token_counts": token_counts, "style": style,
                 "external_id": row.external_id or "", "origin": f"import:{path.name}",
                 "reveals_identity": answer_reveals_identity(row.turns),
                 "metadata": row.metadata,

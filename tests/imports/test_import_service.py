@@ -11,6 +11,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from arena.imports.rows import ImportFormatError
+from arena.markdown import render_markdown, turns_key
 from arena.models import Answer, Contender, ImportBatch, ImportedVerdict
 from arena.services.demo import contenders_load
 from arena.services.imports import answers_import, verdicts_import
@@ -40,6 +41,8 @@ def test_mt_bench_answers_import_with_both_turns_and_reimport_is_a_no_op(bundled
     assert len(answer.turns) == 2 and answer.turns[0].startswith("Title: Aloha")
     assert len(answer.token_counts) == 2 and all(n > 50 for n in answer.token_counts)
     assert len(answer.style) == 2 and len(answer.style[0]) == 4
+    assert answer.rendered["key"] == turns_key(answer.turns)  # stored as HTML, for the rating page
+    assert answer.rendered["html"] == [render_markdown(text) for text in answer.turns]
     before = stored()
     again = answers_import(path=path, fmt="fastchat", prompt_set="mt_bench")
     assert again.already_imported and stored() == before
@@ -71,7 +74,9 @@ def test_a_different_answer_for_the_same_model_and_prompt_needs_replace(bundled_
     with pytest.raises(ImportFormatError, match=r"line 3.*already has a different answer"):
         answers_import(path=changed, fmt="fastchat", prompt_set="mt_bench")
     answers_import(path=changed, fmt="fastchat", prompt_set="mt_bench", replace=True)
-    assert Answer.objects.get(contender__name="llama-13b", prompt__external_id="83").turns == ["new", "text"]
+    replaced = Answer.objects.get(contender__name="llama-13b", prompt__external_id="83")
+    assert replaced.turns == ["new", "text"]
+    assert replaced.rendered["html"] == ["<p>new</p>\n", "<p>text</p>\n"]
     assert Answer.objects.filter(contender__name="llama-13b").count() == 80
 
 

@@ -4,7 +4,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from arena.markdown import ALLOWED_TAGS, render_markdown
+from arena import markdown
+from arena.markdown import ALLOWED_TAGS, render_markdown, rendered_turns, turns_html
 
 
 class _Elements(HTMLParser):
@@ -92,3 +93,34 @@ def test_bidi_overrides_and_zero_width_characters_are_removed():
 
 def test_empty_text_renders_nothing():
     assert render_markdown("") == ""
+
+
+class TestStoredHtml:
+    """Prompts and answers keep their HTML; it is used only while it matches text and renderer."""
+
+    def test_stored_html_is_used_when_it_was_made_from_these_texts(self):
+        turns = ["**one**", "two"]
+        stored = rendered_turns(turns)
+        assert stored["html"] == [render_markdown("**one**"), render_markdown("two")]
+        stored["html"] = ["<p>from storage</p>", "<p>also</p>"]  # a marker: not what rendering gives
+        assert turns_html(turns, stored) == ["<p>from storage</p>", "<p>also</p>"]
+
+    def test_html_of_other_texts_is_never_shown(self):
+        stored = rendered_turns(["old text"])
+        assert turns_html(["new <script>x</script>"], stored) == [render_markdown("new <script>x</script>")]
+        assert turns_html(["a", "b"], rendered_turns(["a"])) == [render_markdown("a"), render_markdown("b")]
+
+    def test_a_new_renderer_version_renders_again(self, monkeypatch):
+        stored = rendered_turns(["text"])
+        stored["html"] = ["<p>made by the old renderer</p>"]
+        monkeypatch.setattr(markdown, "RENDERER_VERSION", markdown.RENDERER_VERSION + 1)
+        assert turns_html(["text"], stored) == [render_markdown("text")]
+
+    @pytest.mark.parametrize("stored", [{}, None, "html", {"key": "x"}, {"html": ["<p>x</p>"]}, []])
+    def test_missing_or_malformed_stored_html_renders_from_the_text(self, stored):
+        assert turns_html(["*hi*"], stored) == [render_markdown("*hi*")]
+
+    def test_a_stored_value_with_the_right_key_but_a_wrong_shape_renders_from_the_text(self):
+        stored = rendered_turns(["a", "b"])
+        for broken in (["only one"], ["<p>a</p>", 7], "not a list"):
+            assert turns_html(["a", "b"], {**stored, "html": broken}) == [render_markdown("a"), render_markdown("b")]

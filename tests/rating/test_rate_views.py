@@ -5,8 +5,9 @@ import re
 import pytest
 from django.test import Client
 
+from arena.markdown import render_markdown
 from arena.middleware import CONTENT_SECURITY_POLICY
-from arena.models import Assignment, Contender, Vote
+from arena.models import Answer, Assignment, Contender, Vote
 from tests.rating import builders
 
 pytestmark = pytest.mark.django_db
@@ -55,7 +56,7 @@ class TestRater:
         assert response["Content-Security-Policy"] == CONTENT_SECURITY_POLICY
 
     def test_the_page_names_only_the_assignment_never_answers(self, rater_client, rater):
-        from arena.models import Answer, Comparison
+        from arena.models import Comparison
         p = builders.prompt()
         # Distinctive ids, so finding one in the page cannot be a coincidence.
         a1 = Answer.objects.create(pk=97531001, prompt=p, contender=Contender.objects.create(name="m-left"), turns=["x"])
@@ -175,6 +176,40 @@ class TestMultiTurn:
             assert text in html
         assert 'class="turn turn-judged" data-turn="2"' in html
         assert "judge the whole conversation" in html
+
+
+class TestStoredHtml:
+    """The page shows each text's stored HTML, and never HTML that no longer matches its text."""
+
+    def test_the_page_shows_the_html_stored_with_the_answer(self, rater_client):
+        comparison = builders.comparisons(1)[0]
+        for answer in (comparison.answer_a, comparison.answer_b):
+            assert answer.rendered["html"] == [render_markdown(t) for t in answer.turns]  # filled on save
+            # A marker in place of the stored HTML: the page can only show it by using what is stored.
+            stored = {**answer.rendered, "html": [f"<p>stored html of answer {answer.pk}</p>"]}
+            Answer.objects.filter(pk=answer.pk).update(rendered=stored)
+        html = rater_client.get("/rate/").content.decode()
+        assert f"stored html of answer {comparison.answer_a_id}" in html
+        assert f"stored html of answer {comparison.answer_b_id}" in html
+
+    def test_text_changed_behind_the_models_back_is_shown_as_it_is_now(self, rater_client):
+        comparison = builders.comparisons(1)[0]
+        Answer.objects.filter(pk=comparison.answer_a_id).update(turns=["Rewritten in **the database**."])
+        html = rater_client.get("/rate/").content.decode()
+        assert "Rewritten in <strong>the database</strong>." in html
+
+    def test_saving_new_text_stores_its_html(self):
+        comparison = builders.comparisons(1)[0]
+        answer = comparison.answer_a
+        answer.turns = ["Now *edited*."]
+        answer.save(update_fields=["turns"])
+        answer.refresh_from_db()
+        assert answer.rendered["html"] == ["<p>Now <em>edited</em>.</p>\n"]
+        prompt = comparison.prompt
+        prompt.turns = ["A `new` question?"]
+        prompt.save()
+        prompt.refresh_from_db()
+        assert prompt.rendered["html"] == ["<p>A <code>new</code> question?</p>\n"]
 
 
 class TestStaff:
