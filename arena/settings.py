@@ -93,8 +93,9 @@ DATABASE_URL = env_url(
 )
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
-    # daphne runs every request on a fresh thread, so persistent per-thread connections pile up
-    # until PostgreSQL refuses clients; a process-wide psycopg pool bounds and reuses them.
+    # Every request in progress has a thread of its own (arena.asgi), so persistent per-thread
+    # connections would grow with the busiest moment until PostgreSQL refuses clients; a
+    # process-wide psycopg pool bounds and reuses them.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN_SIZE", 2, minimum=0),

@@ -1,4 +1,5 @@
-"""The ASGI handler daphne serves (arena.asgi): the middleware chain and view run in one thread."""
+"""The ASGI handler daphne serves (arena.asgi): the middleware chain and view run in one thread,
+taken from a pool of idle request threads."""
 
 from __future__ import annotations
 
@@ -13,10 +14,13 @@ from arena.asgi import django_asgi_app
 from arena.middleware import CONTENT_SECURITY_POLICY
 
 threads_seen: list[str] = []
+# The thread objects themselves: kept alive, no two can be mistaken for one (idents are reused).
+thread_objects: list[threading.Thread] = []
 
 
 def where_am_i(request):  # type: ignore[no-untyped-def]
     threads_seen.append(f"view:{threading.get_ident()}")
+    thread_objects.append(threading.current_thread())
     return HttpResponse("here")
 
 
@@ -24,7 +28,20 @@ def broken(request):  # type: ignore[no-untyped-def]
     raise RuntimeError("a bug in a view")
 
 
-urlpatterns = [path("where/", where_am_i), path("broken/", broken)]
+database_visits: list[tuple[str, bool]] = []
+
+
+def uses_the_database(request):  # type: ignore[no-untyped-def]
+    from django.db import connection
+
+    # Whether this thread's connection is still open from an earlier request when this one starts.
+    database_visits.append((threading.current_thread().name, connection.connection is not None))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return HttpResponse("queried")
+
+
+urlpatterns = [path("where/", where_am_i), path("broken/", broken), path("query/", uses_the_database)]
 
 
 async def get(path_: str) -> tuple[int, dict[bytes, bytes], bytes]:
@@ -58,3 +75,35 @@ async def test_an_exception_in_a_view_becomes_a_500_response():
     status, headers, _ = await get("/broken/")
     assert status == 500
     assert b"Content-Security-Policy" in headers
+
+
+@pytest.mark.asyncio
+@pytest.mark.urls("tests.ops.test_asgi")
+async def test_one_request_after_another_reuses_a_thread_instead_of_starting_one():
+    thread_objects.clear()
+    for _ in range(5):
+        assert (await get("/where/"))[0] == 200
+    assert len(set(thread_objects)) == 1
+
+
+@pytest.mark.asyncio
+@pytest.mark.urls("tests.ops.test_asgi")
+async def test_requests_at_the_same_time_run_on_different_threads():
+    import asyncio
+
+    thread_objects.clear()
+    results = await asyncio.gather(*(get("/where/") for _ in range(4)))
+    assert [status for status, _, _ in results] == [200] * 4
+    assert len(set(thread_objects)) == 4
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.urls("tests.ops.test_asgi")
+async def test_each_request_closes_its_database_connection_on_the_reused_thread():
+    database_visits.clear()
+    for _ in range(3):
+        assert (await get("/query/"))[0] == 200
+    assert {name for name, _ in database_visits} == {database_visits[0][0]}
+    assert database_visits[0][0].startswith("arena-request")
+    assert [still_open for _, still_open in database_visits] == [False, False, False]
