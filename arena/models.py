@@ -3,7 +3,8 @@ imported verdicts and rating snapshots. LLM judgments live in ``judge.models``.
 
 Integrity lives in the database (unique and check constraints), not only in forms: one answer
 per (prompt, contender), one vote per (rater, comparison), one comparison per answer pair and
-turn. Models hold fields, constraints and tiny properties; services do the writing.
+turn. Models hold fields, constraints and tiny properties; services do the writing. The one
+thing a save does besides writing: prompts and answers refresh the stored HTML of their text.
 """
 
 from __future__ import annotations

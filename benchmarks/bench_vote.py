@@ -107,18 +107,20 @@ def prepare(raters: int, comparisons: int) -> list[str]:
     from arena.models import Answer, Contender, Prompt, PromptSet
     from arena.services.comparisons import comparisons_create
 
+    def text(turn: str) -> dict[str, object]:
+        """Every text distinct (no render cache hits), stored with its HTML as imports store it."""
+        return {"turns": [turn], "rendered": rendered_turns([turn])}
+
     pset = PromptSet.objects.create(slug="bench", name="bench")
-    # Every text distinct (no render cache hits), rendered as the import pipeline stores it.
     prompts = Prompt.objects.bulk_create(
-        Prompt(prompt_set=pset, external_id=f"q{i}", turns=turns, rendered=rendered_turns(turns), position=i)
+        Prompt(prompt_set=pset, external_id=f"q{i}", position=i,
+               **text(f"Question {i}: sum the even numbers in a list."))
         for i in range(comparisons)
-        for turns in [[f"Question {i}: sum the even numbers in a list."]]
     )
     models = [Contender.objects.create(name=n) for n in ("bench-model-one", "bench-model-two")]
     Answer.objects.bulk_create(
-        Answer(prompt=p, contender=m, turns=turns, rendered=rendered_turns(turns))
+        Answer(prompt=p, contender=m, **text(f"{ANSWER}Answer {p.external_id} by candidate {k}."))
         for p in prompts for k, m in enumerate(models)
-        for turns in [[f"{ANSWER}Answer {p.external_id} by candidate {k}."]]
     )
     comparisons_create(prompt_set="bench", seed=1)
 
