@@ -93,15 +93,17 @@ DATABASE_URL = env_url(
 )
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
-    # Every request in progress has a thread of its own (arena.asgi), so persistent per-thread
-    # connections would grow with the busiest moment until PostgreSQL refuses clients; a
-    # process-wide psycopg pool bounds and reuses them.
+    # A process-wide psycopg pool, shared by the request threads (arena.asgi) and any other
+    # thread of the process (Celery's), bounded by DB_POOL_MAX_SIZE.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN_SIZE", 2, minimum=0),
         "max_size": env_int("DB_POOL_MAX_SIZE", 20, minimum=1),
         "timeout": env_float("DB_POOL_TIMEOUT", 30.0, minimum=1.0),
     }
+# Requests a web process runs at once (arena.asgi); the rest wait their turn. Fewer threads
+# compete less for the GIL; more keep slow pages from holding up quick ones.
+WEB_THREADS = env_int("WEB_THREADS", 8, minimum=1)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The demo database: wait on a locked file instead of failing under the inline worker.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

@@ -41,7 +41,24 @@ def uses_the_database(request):  # type: ignore[no-untyped-def]
     return HttpResponse("queried")
 
 
-urlpatterns = [path("where/", where_am_i), path("broken/", broken), path("query/", uses_the_database)]
+running = {"now": 0, "most": 0}
+running_lock = threading.Lock()
+
+
+def slow(request):  # type: ignore[no-untyped-def]
+    import time
+
+    with running_lock:
+        running["now"] += 1
+        running["most"] = max(running["most"], running["now"])
+    time.sleep(0.1)
+    with running_lock:
+        running["now"] -= 1
+    return HttpResponse("slow")
+
+
+urlpatterns = [path("where/", where_am_i), path("broken/", broken), path("query/", uses_the_database),
+               path("slow/", slow)]
 
 
 async def get(path_: str) -> tuple[int, dict[bytes, bytes], bytes]:
@@ -107,3 +124,15 @@ async def test_each_request_closes_its_database_connection_on_the_reused_thread(
     assert {name for name, _ in database_visits} == {database_visits[0][0]}
     assert database_visits[0][0].startswith("arena-request")
     assert [still_open for _, still_open in database_visits] == [False, False, False]
+
+
+@pytest.mark.asyncio
+@pytest.mark.urls("tests.ops.test_asgi")
+async def test_at_most_web_threads_requests_run_at_once_and_the_rest_wait_their_turn(settings):
+    import asyncio
+
+    settings.WEB_THREADS = 2
+    running.update(now=0, most=0)
+    results = await asyncio.gather(*(get("/slow/") for _ in range(5)))
+    assert [status for status, _, _ in results] == [200] * 5
+    assert running["most"] == 2
