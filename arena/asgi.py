@@ -33,15 +33,16 @@ class SyncChainASGIHandler(ASGIHandler):
         self._middleware_chain = sync_to_async(chain, thread_sensitive=True)
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        """Django's entry point, with the request's thread taken from a pool of idle ones.
+        """Django's entry point, with the request's thread taken from a pool of idle ones, and at
+        most ``WEB_THREADS`` requests running at once (``_request_turns``).
 
-        Stock Django gives every request a thread-sensitive context with a new one-thread executor:
-        a thread started for the request, and another started to join it afterwards: about 1 ms
-        of CPU per request, a quarter of a light page's under daphne (bench_vote's bare view: 3.1-3.8
-        ms before, 2.4-2.7 ms after). The same context is given a pooled executor
-        instead, so everything sync in the request (the request-started and -finished signals,
-        which close its database connection, the middleware and the view) still runs on one
-        thread that serves no other request meanwhile, as before."""
+        Stock Django gives every request a thread-sensitive context with a new one-thread
+        executor: a thread started for the request and another started to join it afterwards,
+        about 1 ms of CPU per request, a quarter of a light page's under daphne (bench_vote's
+        bare view: 3.1-3.8 ms before, 2.4-2.7 ms after). The same context is given a pooled
+        executor instead, so everything sync in the request (the request-started and -finished
+        signals, which close its database connection, the middleware and the view) still runs
+        on one thread that serves no other request meanwhile, as before."""
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         async with _request_turns():
