@@ -51,15 +51,12 @@ class SyncChainASGIHandler(ASGIHandler):
                 async with ThreadSensitiveContext(executor=executor):
                     await self.handle(scope, receive, send)
             finally:
-                if len(_idle_request_threads) < MAX_IDLE_REQUEST_THREADS:
-                    _idle_request_threads.append(executor)
-                else:  # more loops than usual (tests): let the extra thread end
-                    executor.shutdown(wait=False)
+                _idle_request_threads.append(executor)
 
 
-# One-thread executors not serving a request. Only the event loop's thread touches the list.
+# One-thread executors not serving a request: no more than WEB_THREADS, as no more requests of
+# the event loop (daphne runs one) run at once. Only the event loop's thread touches the list.
 _idle_request_threads: list[ThreadPoolExecutor] = []
-MAX_IDLE_REQUEST_THREADS = 64
 _turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 
 

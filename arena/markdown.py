@@ -105,11 +105,17 @@ def rendered_turns(turns: Sequence[str]) -> dict[str, object]:
     return {"key": turns_key(turns), "html": [render_markdown(text) for text in turns]}
 
 
-def turns_html(turns: Sequence[str], rendered: object) -> list[str]:
-    """``turns`` as sanitised HTML: the stored ``rendered_turns`` value when it was made from
-    exactly these texts by this renderer, else rendered now."""
+def stored_html(turns: Sequence[str], rendered: object) -> list[str] | None:
+    """The HTML in a stored ``rendered_turns`` value if it was made from exactly these texts by
+    this renderer (and has one string per turn), else None."""
     if isinstance(rendered, dict) and rendered.get("key") == turns_key(turns):
         html = rendered.get("html")
         if isinstance(html, list) and len(html) == len(turns) and all(isinstance(h, str) for h in html):
             return html
-    return [render_markdown(text) for text in turns]
+    return None
+
+
+def turns_html(turns: Sequence[str], rendered: object) -> list[str]:
+    """``turns`` as sanitised HTML: the stored HTML while it is current, else rendered now."""
+    html = stored_html(turns, rendered)
+    return html if html is not None else [render_markdown(text) for text in turns]

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from arena.markdown import rendered_turns, turns_key
+from arena.markdown import rendered_turns, stored_html
 
 RENDERED_HELP = "The turns as sanitised HTML, keyed by the text and renderer they came from (filled on save)."
 
@@ -21,8 +21,7 @@ RENDERED_HELP = "The turns as sanitised HTML, keyed by the text and renderer the
 def _keep_rendered(instance: Prompt | Answer, save_kwargs: dict) -> None:
     """Before a save: store the HTML of ``instance.turns`` unless what is stored was made from
     these texts (and save it with them when only some fields are saved)."""
-    stored = instance.rendered
-    if not (isinstance(stored, dict) and stored.get("key") == turns_key(instance.turns)):
+    if stored_html(instance.turns, instance.rendered) is None:
         instance.rendered = rendered_turns(instance.turns)
     fields = save_kwargs.get("update_fields")
     if fields is not None and "turns" in fields:
