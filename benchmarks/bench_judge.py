@@ -5,7 +5,10 @@ latency, judge concurrency 32, through real workers on Redis db 5, laid out as d
 Procfile): one worker process per core (2), each a threads pool of 4 batches of 32 rows. The
 ceiling is 32 / 0.2 s = 160 judgments per second; the goal is 90 % of it. Then a second batch is
 killed (SIGKILL) mid-run, a new worker resumes it, and the requests the server saw twice are
-counted.
+counted. Every repeat should be a request in flight at the kill (its result never stored), so
+repeats = in flight at the kill, and no row is stored twice. The server tells apart the in-flight
+requests whose connection the dead worker left before their reply was due from those whose reply
+it had already sent (received, or in the socket, but not yet stored when the worker died).
 
 Printed: judgments/s from the rows' enqueue stamp to the last stored (the headline), from the
 operator's `manage.py judge_run --resume` start (adds that process's start-up) and first to last
@@ -256,9 +259,12 @@ def main() -> None:
         stats = llm.stats()
         rows = Judgment.objects.filter(run=run2)
         repeated = sum(c - 1 for c in stats["by_key"].values())
+        # A request whose reply had been sent, asked again: the worker died between receiving and storing it.
+        answered_twice = sum(c - 1 for c in stats["completed_by_key"].values())
         print(f"kill/resume: {rows.filter(status='done').count()}/{total} judged ({'finished' if ok else 'NOT FINISHED'}); "
-              f"{stored_at_kill} stored before SIGKILL, {sent_before - stored_at_kill} requests in flight at the kill, "
-              f"{repeated} requests repeated after resume; keys asked more than twice: "
+              f"{stored_at_kill} stored before SIGKILL, {sent_before - stored_at_kill} requests in flight at the kill "
+              f"({stats['by_status'].get('client_gone', 0)} left before their reply, {answered_twice} replied to "
+              f"but not yet stored), {repeated} requests repeated after resume; keys asked more than twice: "
               f"{sum(1 for c in stats['by_key'].values() if c > 2)}; rows stored twice: "
               f"{total - rows.values('comparison_id', 'order').distinct().count()}")
 

@@ -14,7 +14,8 @@ Endpoints:
 * ``POST /_control`` - JSON object of behaviour settings to change (see :class:`Behaviour`);
   ``{"initial_429": N}`` prepends N 429 responses to the fault script. Returns the behaviour.
 * ``GET /_stats`` - ``total``, ``by_key`` (requests per key), ``completed_by_key`` (200 replies
-  per key), ``by_status`` (HTTP status, or ``drop``), ``by_fault`` (injected faults, ``ok`` for
+  per key), ``by_status`` (HTTP status, ``drop``, or ``client_gone`` when the client closed its
+  connection before the reply was due, as a killed worker or a timed-out client does), ``by_fault`` (injected faults, ``ok`` for
   none), ``in_flight``, ``in_flight_max``; ``?log=1`` adds every request
   (key, start, end, status, model). A key is :func:`request_key` of the messages, so a test can
   prove "each (comparison, order) was judged exactly once" and that a concurrency limit held.
@@ -39,6 +40,7 @@ import json
 import math
 import random
 import re
+import select
 import signal
 import socket
 import sys
@@ -332,6 +334,15 @@ class _Handler(BaseHTTPRequestHandler):
         error = {"message": message, "type": kind, "param": None, "code": code}
         self._send(status, {"error": error}, headers)
 
+    def _client_gone(self) -> bool:
+        """The client closed its end while its request waited (a killed worker): its reply
+        would reach no one, so it is counted apart from the replies that were delivered."""
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and self.connection.recv(1, socket.MSG_PEEK) == b""
+        except OSError:
+            return True
+
     def _record(self, status: str) -> None:
         if self._pending is not None:
             key, model, started = self._pending
@@ -409,6 +420,10 @@ class _Handler(BaseHTTPRequestHandler):
                     delay += behaviour.hang_seconds
             if delay:
                 time.sleep(delay)
+            if self._client_gone():
+                self._record("client_gone")
+                self.close_connection = True
+                return
             self._reply(fault, payload, messages, model, key, behaviour)
         finally:
             self._record("error")  # only if nothing was sent: the handler failed

@@ -213,6 +213,20 @@ class TestStats:
         assert stats["by_key"] == {request_key(messages): 2}
         assert stats["completed_by_key"] == {request_key(messages): 1}
 
+    def test_a_reply_whose_client_left_is_not_counted_as_delivered(self, llm: FakeLLMServer) -> None:
+        # What a killed worker's requests look like to the server: the connection closes while
+        # the request waits. Its reply reaches no one, so a repeat of it is no repeated answer.
+        llm.configure(latency=0.5)
+        messages = pairwise_messages("a", "b")
+        with pytest.raises(TransientLLMError):
+            ask(client_for(llm), messages, timeout=0.1)
+        deadline = time.monotonic() + 5
+        while llm.stats()["in_flight"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        stats = llm.stats()
+        assert stats["by_status"] == {"client_gone": 1}
+        assert stats["by_key"] == {request_key(messages): 1} and stats["completed_by_key"] == {}
+
 
 class TestConcurrency:
     def test_32_concurrent_requests_with_200ms_latency_overlap(self, llm: FakeLLMServer) -> None:
