@@ -45,6 +45,7 @@ SERVE_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 JUDGE_WORKER_PROCESSES ?= $(shell nproc 2>/dev/null || echo 2)
 serve: venv
 	mkdir -p var
+	DATABASE_URL=$${DATABASE_URL:-$(SERVE_DATABASE_URL)} $(BIN)/python manage.py create_database
 	DATABASE_URL=$${DATABASE_URL:-$(SERVE_DATABASE_URL)} $(BIN)/python manage.py migrate --noinput -v 0
 	DATABASE_URL=$${DATABASE_URL:-$(SERVE_DATABASE_URL)} $(BIN)/python manage.py collectstatic --noinput -v 0
 	DATABASE_URL=$${DATABASE_URL:-$(SERVE_DATABASE_URL)} \

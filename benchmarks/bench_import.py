@@ -16,7 +16,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks.databases import ensure_database  # noqa: E402 - needs ROOT on the path
+from arena.databases import database_ensure  # noqa: E402 - needs ROOT on the path
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/arena_bench")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
@@ -36,7 +36,7 @@ def write_battles(path: Path, n: int) -> None:
 
 
 def main() -> None:
-    ensure_database(os.environ["DATABASE_URL"])
+    database_ensure(os.environ["DATABASE_URL"])
     import django
 
     django.setup()

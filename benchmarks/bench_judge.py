@@ -34,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks.databases import ensure_database  # noqa: E402 - needs ROOT on the path
+from arena.databases import database_ensure  # noqa: E402 - needs ROOT on the path
 
 DB_URL = os.environ.get("ARENA_JUDGE_BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/arena_judge_bench")
 os.environ["DATABASE_URL"] = DB_URL
@@ -139,7 +139,7 @@ def main() -> None:
                         help="workers with DJANGO_DEBUG=1 (the development default; production workers run without)")
     args = parser.parse_args()
 
-    ensure_database(DB_URL)
+    database_ensure(DB_URL)
     import django
 
     django.setup()

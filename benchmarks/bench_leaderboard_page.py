@@ -28,7 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks.databases import ensure_database  # noqa: E402 - needs ROOT on the path
+from arena.databases import database_ensure  # noqa: E402 - needs ROOT on the path
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/arena_bench_leaderboard")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
@@ -107,7 +107,7 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="Reuse the verdicts already in the database.")
     args = parser.parse_args()
 
-    ensure_database(os.environ["DATABASE_URL"])
+    database_ensure(os.environ["DATABASE_URL"])
     import django
 
     django.setup()
