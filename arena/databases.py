@@ -10,6 +10,12 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 POSTGRES_SCHEMES = frozenset({"postgres", "postgresql", "pgsql"})
 
 
+def database_name(url: str) -> str | None:
+    """The database a PostgreSQL URL names; None for any other kind of URL (SQLite needs no server)."""
+    parts = urlsplit(url)
+    return unquote(parts.path.lstrip("/")) if parts.scheme in POSTGRES_SCHEMES else None
+
+
 def database_ensure(url: str, *, recreate: bool = False) -> bool:
     """Create the database ``url`` names if it is missing; True if it was created.
 
@@ -20,12 +26,10 @@ def database_ensure(url: str, *, recreate: bool = False) -> bool:
     import psycopg
     from psycopg import sql
 
-    parts = urlsplit(url)
-    if parts.scheme not in POSTGRES_SCHEMES:
-        raise ValueError(f"not a PostgreSQL URL: {parts.scheme}://…")
-    name = unquote(parts.path.lstrip("/"))
+    name = database_name(url)
     if not name:
-        raise ValueError("the URL names no database")
+        raise ValueError("not a PostgreSQL URL naming a database")
+    parts = urlsplit(url)
     maintenance = urlunsplit(("postgresql", parts.netloc, "/postgres", parts.query, ""))
     with psycopg.connect(maintenance, autocommit=True) as conn:
         if recreate:

@@ -15,8 +15,8 @@ Endpoints:
   ``{"initial_429": N}`` prepends N 429 responses to the fault script. Returns the behaviour.
 * ``GET /_stats`` - ``total``, ``by_key`` (requests per key), ``completed_by_key`` (200 replies
   per key), ``by_status`` (HTTP status, ``drop``, or ``client_gone`` when the client closed its
-  connection before the reply was due, as a killed worker or a timed-out client does), ``by_fault`` (injected faults, ``ok`` for
-  none), ``in_flight``, ``in_flight_max``; ``?log=1`` adds every request
+  connection before the reply was due, as a killed worker or a timed-out client does),
+  ``by_fault`` (injected faults, ``ok`` for none), ``in_flight``, ``in_flight_max``; ``?log=1`` adds every request
   (key, start, end, status, model). A key is :func:`request_key` of the messages, so a test can
   prove "each (comparison, order) was judged exactly once" and that a concurrency limit held.
 * ``POST /_reset`` - clears the statistics (not the behaviour).

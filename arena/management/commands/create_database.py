@@ -1,9 +1,7 @@
-from urllib.parse import urlsplit
-
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from arena.databases import POSTGRES_SCHEMES, database_ensure
+from arena.databases import database_ensure, database_name
 
 
 class Command(BaseCommand):
@@ -12,10 +10,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         url = settings.DATABASE_URL
-        if urlsplit(url).scheme not in POSTGRES_SCHEMES:
+        name = database_name(url)
+        if name is None:
             self.stdout.write("not PostgreSQL: nothing to create")
             return
-        name = urlsplit(url).path.lstrip("/")
         try:
             created = database_ensure(url)
         except Exception as exc:  # psycopg's errors name the server and the reason
