@@ -52,7 +52,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from arena.databases import database_ensure  # noqa: E402 - needs ROOT on the path
+from arena.databases import database_ensure, database_name  # noqa: E402 - needs ROOT on the path
 
 os.environ.setdefault("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/arena_bench_vote")
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
@@ -514,7 +514,7 @@ def main() -> None:
     args = parser.parse_args()
 
     url = os.environ["DATABASE_URL"]
-    if not url.startswith(("postgres://", "postgresql://")) or "127.0.0.1" not in url:
+    if database_name(url) is None or "127.0.0.1" not in url:
         raise SystemExit("bench_vote needs a local PostgreSQL DATABASE_URL on 127.0.0.1.")
     database_ensure(url, recreate=True)
     if not args.debug:  # the cache of an earlier run (sessions, rate counters) must not leak into this one
