@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
-from arena.models import Answer, Contender, ImportBatch, ImportedVerdict, Prompt, VerdictSource
+from arena.models import Answer, Comparison, Contender, ImportBatch, ImportedVerdict, Prompt, VerdictSource
 
 pytestmark = pytest.mark.django_db
 
@@ -45,6 +45,16 @@ def test_demo_loads_every_shipped_file_with_provenance_counts(demo):
     assert verdict_counts("mtbench-gpt4") == {"model_b": 827, "tie": 196 + 108, "model_a": 109}
     assert set(VerdictSource.objects.filter(is_human=True).values_list("name", flat=True)) == {"prd-human", "mtbench-human"}
     assert "Demo login: username 'demo'" in demo
+
+
+def test_demo_has_comparisons_to_rate_in_every_bundled_set(demo):
+    per_set = dict(Comparison.objects.values_list("prompt__prompt_set__slug").annotate(n=Count("id")))
+    assert set(per_set) == {"vicuna80", "mt_bench", "user_oriented_252"}
+    # Two pairs per prompt, less the answers left out as identity-revealing.
+    assert 0.9 * 2 * 80 <= per_set["vicuna80"] <= 2 * 80
+    assert 0.9 * 2 * 80 <= per_set["mt_bench"] <= 2 * 80
+    assert 0.9 * 2 * 252 <= per_set["user_oriented_252"] <= 2 * 252
+    assert set(Comparison.objects.filter(prompt__prompt_set__slug="mt_bench").values_list("turn", flat=True)) == {2}
 
 
 def test_running_the_demo_again_writes_nothing(demo, capsys):

@@ -101,9 +101,10 @@ def demo_load(*, report: Callable[[str], None] = print, demo_dir: Path | None = 
             result = verdicts_import(path=path, fmt=vspec.fmt, source=vspec.source, prompt_set=vspec.prompt_set)
             results.append(result)
             report(result.summary())
-    # Something to rate at /rate/: a few pairs per prompt, MT-Bench on the whole two-turn
-    # conversation, a little gold taken from the imported human verdicts (idempotent).
-    for slug, turn in (("vicuna80", None), ("mt_bench", 2)):
+    # Something to rate at /rate/ in every bundled set: a few pairs per prompt, MT-Bench on the
+    # whole two-turn conversation, a little gold taken from the imported human verdicts (only
+    # Vicuna-80 and MT-Bench have those); idempotent.
+    for slug, turn in (("vicuna80", None), ("mt_bench", 2), ("user_oriented_252", None)):
         made = comparisons_create(prompt_set=slug, pairs_per_prompt=2, turn=turn, gold_rate=0.05, seed=4)
         report(made.summary())
     return results
