@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from arena.models import Assignment, PromptSet, Vote
-from arena.selectors.queue import comparison_view_for
+from arena.selectors.queue import comparison_view_for, prompt_sets_to_rate
 from arena.selectors.raters import rater_progress_get, rater_votes_list
 from arena.services.votes import VoteRejected, assignment_lease, assignment_skip, vote_rate_allow, vote_submit
 
@@ -37,7 +37,7 @@ def _panel(request: HttpRequest, *, prompt_set: str | None, assignment: Assignme
         "progress": rater_progress_get(rater=request.user, prompt_set=prompt_set),
         "prompt_set": prompt_set,
         "hhh_rows": HHH_ROWS,
-        "prompt_sets": PromptSet.objects.filter(prompts__comparisons__isnull=False).distinct().order_by("slug"),
+        "prompt_sets": prompt_sets_to_rate,  # called only by the full page, not the htmx panel
     }
     template = f"{TEMPLATE}#panel" if request.htmx else TEMPLATE
     return render(request, template, context, status=status)
