@@ -30,3 +30,4 @@ urlpatterns = [
 
 if settings.ARENA_BENCH_VIEWS:
     urlpatterns.append(path("bench/bare/", rate.bench_bare, name="bench_bare"))
+    urlpatterns.append(path("bench/signed-in/", rate.bench_signed_in, name="bench_signed_in"))

@@ -16,7 +16,10 @@ What it does:
 3. Each rater (an asyncio task with its own httpx client, session cookie and CSRF token) loops:
    ``GET /rate/`` as htmx (lease a comparison, render the panel) then
    ``POST /rate/assignments/<id>/vote/`` (store the vote, render the reveal).
-4. The same number of concurrent clients then hammer ``GET /bench/bare/`` for comparison.
+4. The same number of concurrent clients then hammer ``GET /bench/bare/`` for comparison, and
+   the raters ``GET /bench/signed-in/`` (their session and user loaded, nothing else): the floor
+   under any request of a signed-in rater, so the gap from the bare view splits into what
+   signing in costs and what the vote path itself does.
 5. Open loop (``--rates``): vote cycles (GET then POST) arrive as a Poisson process at each given
    rate, on the same raters (one cycle per rater at a time; a cycle that finds no idle rater
    waits, and that wait counts in its GET latency, which is measured from the scheduled arrival,
@@ -412,12 +415,12 @@ async def bare_client(base: str):  # type: ignore[no-untyped-def]
     return client
 
 
-async def bare_loop(client, requests: int, deadline: float, samples: list[float]) -> None:  # type: ignore[no-untyped-def]
+async def get_loop(client, path: str, requests: int, deadline: float, samples: list[float]) -> None:  # type: ignore[no-untyped-def]
     for _ in range(requests):
         if time.monotonic() >= deadline:
             return
         started = time.perf_counter()
-        response = await client.get("/bench/bare/")
+        response = await client.get(path)
         samples.append((time.perf_counter() - started) * 1000)
         response.raise_for_status()
 
@@ -445,14 +448,25 @@ async def main_async(args: argparse.Namespace, base: str, keys: list[str], meter
     clients = await asyncio.gather(*(bare_client(base) for _ in keys))
     meter.start()
     started = time.perf_counter()
-    await asyncio.gather(*(bare_loop(client, per_client, deadline, bare_ms) for client in clients))
+    await asyncio.gather(*(get_loop(client, "/bench/bare/", per_client, deadline, bare_ms) for client in clients))
     bare_seconds = time.perf_counter() - started
     bare_cpu = meter.stop()
     await asyncio.gather(*(client.aclose() for client in clients))
 
+    # The raters again, on a view that only loads their session and user: what any request of a
+    # signed-in rater costs before the vote path does any work of its own.
+    signed_ms: list[float] = []
+    deadline = time.monotonic() + args.seconds
+    meter.start()
+    started = time.perf_counter()
+    await asyncio.gather(*(get_loop(r.client, "/bench/signed-in/", per_client, deadline, signed_ms) for r in raters))
+    signed_seconds = time.perf_counter() - started
+    signed_cpu = meter.stop()
+
     vote_requests = len(get_ms) + len(post_ms)
     vote_rps = vote_requests / vote_seconds
     bare_rps = len(bare_ms) / bare_seconds
+    signed_rps = len(signed_ms) / signed_seconds
     load = os.getloadavg()[0]
     print(f"\nClosed loop: {len(keys)} concurrent raters back to back, daphne (one process) on 127.0.0.1, "
           f"DJANGO_DEBUG={int(args.debug)}, "
@@ -461,11 +475,14 @@ async def main_async(args: argparse.Namespace, base: str, keys: list[str], meter
     print(f"  POST vote (store + reveal)    {percentiles(post_ms)}")
     print(f"  vote path, both requests      {percentiles(get_ms + post_ms)}")
     print(f"  GET  /bench/bare/             {percentiles(bare_ms)}")
+    print(f"  GET  /bench/signed-in/        {percentiles(signed_ms)}")
     print(f"  votes stored: {votes} in {vote_seconds:.1f} s = {votes / vote_seconds:.1f} votes/s "
           f"({vote_rps:.0f} requests/s)")
     print(f"  bare view: {bare_rps:.0f} requests/s; vote path / bare = {vote_rps / bare_rps:.2f}")
+    print(f"  signed-in view: {signed_rps:.0f} requests/s; signed-in / bare = {signed_rps / bare_rps:.2f}")
     print(f"  {cpu_line(vote_cpu, votes, 'vote (GET + POST)')}")
     print(f"  {cpu_line(bare_cpu, len(bare_ms), 'bare request')}")
+    print(f"  {cpu_line(signed_cpu, len(signed_ms), 'signed-in request')}")
     if errors:
         print(f"  errors ({len(errors)}): {errors[:5]}")
     p95 = p95_of(get_ms + post_ms)

@@ -107,3 +107,10 @@ def my_votes(request: HttpRequest) -> HttpResponse:
 def bench_bare(request: HttpRequest) -> HttpResponse:
     """The floor for benchmarks/bench_vote.py: the full middleware stack, no work (ARENA_BENCH_VIEWS=1)."""
     return HttpResponse("ok", content_type="text/plain")
+
+
+@login_required
+def bench_signed_in(request: HttpRequest) -> HttpResponse:
+    """The floor of any rating request in benchmarks/bench_vote.py: a signed-in rater's session
+    and user loaded, no other work (ARENA_BENCH_VIEWS=1)."""
+    return HttpResponse(f"ok {request.user.pk}", content_type="text/plain")
