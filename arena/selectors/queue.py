@@ -37,7 +37,6 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Exists, OuterRef
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
@@ -216,21 +215,6 @@ def comparison_next_for_rater(
 
 
 # --- What the rating page shows ---------------------------------------------------------------
-
-
-def prompt_sets_to_rate() -> list[str]:
-    """Slugs of the prompt sets that have comparisons, for the rating page's links.
-
-    Cached for a minute (``POOL_CACHE_SECONDS``), as the sets' sizes are: finding the sets reads
-    every comparison, and a rater opens the full page (htmx swaps only the panel) at least once
-    per sitting."""
-    key = "arena:prompt-sets-to-rate"
-    slugs = cache.get(key)
-    if slugs is None:
-        comparisons = Comparison.objects.filter(prompt__prompt_set=OuterRef("pk"))
-        slugs = list(PromptSet.objects.filter(Exists(comparisons)).order_by("slug").values_list("slug", flat=True))
-        cache.set(key, slugs, POOL_CACHE_SECONDS)
-    return slugs
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from arena.models import Assignment, Comparison, Prompt, PromptSet, Vote
@@ -35,6 +35,14 @@ _IN_SET = (
 )
 
 
+RATING_SETS_CACHE_SECONDS = 60
+_SETS_TO_RATE_KEY = "arena:prompt-sets-to-rate"
+
+
+def _set_size_key(prompt_set: str | None) -> str:
+    return f"arena:comparisons-in-set:{prompt_set or '*'}"
+
+
 def rater_progress_get(*, rater, prompt_set: str | None = None, now: datetime | None = None) -> Progress:  # type: ignore[no-untyped-def]
     """Votes today (server time zone), votes in this set and how many comparisons it has.
 
@@ -52,17 +60,36 @@ def rater_progress_get(*, rater, prompt_set: str | None = None, now: datetime | 
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         today, in_set = cursor.fetchone()
-    total_key = f"arena:comparisons-in-set:{prompt_set or '*'}"
+    total_key = _set_size_key(prompt_set)
     total = cache.get(total_key)
     if total is None:
         comparisons = Comparison.objects.all()
         if prompt_set:
             comparisons = comparisons.filter(prompt__prompt_set__slug=prompt_set)
         total = comparisons.count()
-        cache.set(total_key, total, 60)
+        cache.set(total_key, total, RATING_SETS_CACHE_SECONDS)
     return Progress(
         today=today, daily_target=settings.ARENA_DAILY_TARGET, in_set=in_set, set_total=total, prompt_set=prompt_set,
     )
+
+
+def prompt_sets_to_rate() -> list[str]:
+    """Slugs of the prompt sets that have comparisons, for the rating page's links.
+
+    Cached for a minute, as the sets' sizes are: finding the sets reads every comparison, and a
+    rater opens the full page (htmx swaps only the panel) at least once per sitting."""
+    slugs = cache.get(_SETS_TO_RATE_KEY)
+    if slugs is None:
+        comparisons = Comparison.objects.filter(prompt__prompt_set=OuterRef("pk"))
+        slugs = list(PromptSet.objects.filter(Exists(comparisons)).order_by("slug").values_list("slug", flat=True))
+        cache.set(_SETS_TO_RATE_KEY, slugs, RATING_SETS_CACHE_SECONDS)
+    return slugs
+
+
+def rating_sets_forget(*, prompt_set: str) -> None:
+    """New comparisons in ``prompt_set``: its size, the total and the list of sets to rate are
+    counted again on the next request, not up to a minute later."""
+    cache.delete_many([_SETS_TO_RATE_KEY, _set_size_key(prompt_set), _set_size_key(None)])
 
 
 def rater_votes_list(*, rater, limit: int = 200) -> QuerySet[Vote]:  # type: ignore[no-untyped-def]

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from arena.models import Answer, Comparison, ImportedVerdict, PromptSet
+from arena.selectors.raters import rating_sets_forget
 
 
 class ComparisonsError(ValueError):
@@ -140,6 +141,8 @@ def comparisons_create(
 
     rng.shuffle(new)
     Comparison.objects.bulk_create(new, batch_size=1000)
+    if new:
+        transaction.on_commit(lambda: rating_sets_forget(prompt_set=pset.slug))
     return ComparisonsCreated(pset.slug, len(new), existing, gold, left_out)
 
 

@@ -14,8 +14,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from arena.models import Assignment, PromptSet, Vote
-from arena.selectors.queue import comparison_view_for, prompt_sets_to_rate
-from arena.selectors.raters import rater_progress_get, rater_votes_list
+from arena.selectors.queue import comparison_view_for
+from arena.selectors.raters import prompt_sets_to_rate, rater_progress_get, rater_votes_list
 from arena.services.votes import VoteRejected, assignment_lease, assignment_skip, vote_rate_allow, vote_submit
 
 TEMPLATE = "arena/rate.html"

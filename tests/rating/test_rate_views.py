@@ -8,6 +8,7 @@ from django.test import Client
 from arena.markdown import render_markdown
 from arena.middleware import CONTENT_SECURITY_POLICY
 from arena.models import Answer, Assignment, Contender, Vote
+from arena.services.comparisons import comparisons_create
 from tests.rating import builders
 
 pytestmark = pytest.mark.django_db
@@ -138,6 +139,20 @@ class TestRater:
         html = rater_client.get("/rate/rating-set/").content.decode()
         assert '<strong data-progress="today">1</strong>' in html
         assert '<strong data-progress="in-set">1</strong> of 2' in html
+
+    def test_sees_a_set_given_comparisons_after_the_last_visit_at_once(self, rater_client, rater,
+                                                                        django_capture_on_commit_callbacks):
+        builders.comparisons(1)
+        html = rater_client.get("/rate/").content.decode()
+        assert 'href="/rate/rating-set/"' in html and "/rate/later-set/" not in html
+        later = builders.prompt("later-set")
+        builders.answer(later, "m-one", "One.")
+        builders.answer(later, "m-two", "Two.")
+        with django_capture_on_commit_callbacks(execute=True):
+            comparisons_create(prompt_set="later-set")
+        html = rater_client.get("/rate/later-set/").content.decode()
+        assert 'href="/rate/later-set/"' in html
+        assert '<strong data-progress="in-set">0</strong> of 1 comparisons' in html
 
     def test_is_told_when_nothing_is_left(self, rater_client):
         assert "Nothing to rate right now" in rater_client.get("/rate/").content.decode()
