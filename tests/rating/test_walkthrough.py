@@ -8,17 +8,18 @@ The votes then carry everything the ratings need, and each is a human battle.
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from arena.models import Assignment, Vote
 from arena.selectors.battles import battles_list
 from tests.rating.browser import log_in, watch
+from tests.rating.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PER_SET = 20
 SETS = ("vicuna80", "mt_bench", "user_oriented_252")
-PASSWORD = "a-long-rater-passphrase-42"
 # (choice, grade of A, grade of B) per vote, with the keys that choose them.
 MOUSE = [("A is better", "A", "C"), ("B is better", "B", "A"), ("Tie", "B", "B"), ("Both are bad", "D", "D")]
 KEYS = [("1", "q", "o"), ("2", "w", "u"), ("3", "w", "i"), ("4", "r", "p")]
@@ -103,7 +104,8 @@ def test_a_new_rater_rates_twenty_in_each_bundled_set(page, live_server, setting
             page.wait_for_selector("#vote-form")
         assert page.evaluate("window.__sameDocument") is True
 
-    votes = Vote.objects.filter(rater__username="newcomer")
+    newcomer = get_user_model().objects.get(username="newcomer")
+    votes = Vote.objects.filter(rater=newcomer)
     assert votes.count() == PER_SET * len(SETS)
     for slug in SETS:
         assert votes.filter(comparison__prompt__prompt_set__slug=slug).count() == PER_SET
@@ -114,12 +116,11 @@ def test_a_new_rater_rates_twenty_in_each_bundled_set(page, live_server, setting
         assert vote.grade_a in {"A", "B", "C", "D"} and vote.grade_b in {"A", "B", "C", "D"}
         assert vote.honest == "same" and vote.helpful in {"model_a", "model_b"}
         assert vote.created_at >= vote.assignment.leased_at
-    skipped = Assignment.objects.get(rater__username="newcomer", status=Assignment.Status.SKIPPED)
+    skipped = Assignment.objects.get(rater=newcomer, status=Assignment.Status.SKIPPED)
     assert skipped.skip_reason == "I cannot judge this one"
     assert not votes.filter(comparison_id=skipped.comparison_id).exists()
 
-    raters = {f"user:{vote.rater_id}" for vote in votes[:1]}
-    battles = [b for b in battles_list(source="human") if b.rater in raters]
+    battles = [b for b in battles_list(source="human") if b.rater == f"user:{newcomer.pk}"]
     assert len(battles) == PER_SET * len(SETS)
     assert {b.prompt_set for b in battles} == set(SETS)
     assert seen.dialogs == [] and seen.foreign_requests == []
