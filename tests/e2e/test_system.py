@@ -32,6 +32,7 @@ from arena.models import Answer, Comparison, Contender, Prompt, PromptSet, Vote
 from judge.models import JudgeRun, Judgment
 from tests.judge.workers import database_url, kill, stop, wait_for
 from tests.llm_server import FakeLLMServer
+from tests.services import E2E_VHOST, REDIS_DB_E2E, broker_url, redis_url
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -39,9 +40,8 @@ ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
 # A vhost of its own, so a developer's running `make serve` (same queue names on the default
 # vhost) can neither take this test's tasks nor hand it theirs.
-E2E_VHOST = "arena_e2e"
-BROKER_URL = os.environ.get("ARENA_E2E_BROKER_URL", f"amqp://guest:guest@127.0.0.1:5672/{E2E_VHOST}")
-REDIS_URL = os.environ.get("ARENA_E2E_REDIS_URL", "redis://127.0.0.1:6379/13")
+BROKER_URL = os.environ.get("ARENA_E2E_BROKER_URL", broker_url(E2E_VHOST))
+REDIS_URL = os.environ.get("ARENA_E2E_REDIS_URL", redis_url(REDIS_DB_E2E))
 QUEUES = ("judge", "ratings", "default")
 PROMPTS = 6
 MODELS = {"strong": 9, "middle": 5, "weak": 2}  # the fake judge prefers the higher quality marker

@@ -18,9 +18,10 @@ import redis
 
 from judge.limits import RateLimiter, Semaphore, SlotTimeout, judge_slot, slot_keys
 from tests.llm_server import FakeLLMServer
+from tests.services import REDIS_DB_LIMITS, redis_url
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("ARENA_LIMITS_TEST_REDIS_URL", "redis://127.0.0.1:6379/11")
+REDIS_URL = os.environ.get("ARENA_LIMITS_TEST_REDIS_URL", redis_url(REDIS_DB_LIMITS))
 
 
 @pytest.fixture

@@ -15,8 +15,10 @@ from pathlib import Path
 
 import redis
 
+from tests.services import REDIS_DB_JUDGE_WORKERS, redis_url
+
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("ARENA_JUDGE_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
+REDIS_URL = os.environ.get("ARENA_JUDGE_TEST_REDIS_URL", redis_url(REDIS_DB_JUDGE_WORKERS))
 
 
 def database_url(settings_dict: dict) -> str:

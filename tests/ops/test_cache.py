@@ -7,8 +7,9 @@ import threading
 import redis
 
 from arena.cache import ArenaRedisCache
+from tests.services import REDIS_DB_CACHE, redis_url
 
-REDIS_URL = "redis://127.0.0.1:6379/11"
+REDIS_URL = redis_url(REDIS_DB_CACHE)
 
 
 def make_cache() -> ArenaRedisCache:

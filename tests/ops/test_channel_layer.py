@@ -14,6 +14,7 @@ import pytest
 from django.test import override_settings
 
 from tests.conftest import ROOT
+from tests.services import REDIS_DB_CHANNEL_LAYER, redis_url
 
 
 def channel_layers_from_settings(redis_url: str) -> dict:
@@ -27,7 +28,7 @@ def channel_layers_from_settings(redis_url: str) -> dict:
 async def test_an_idle_receive_outlives_the_redis_socket_timeout():
     from channels.layers import channel_layers, get_channel_layer
 
-    with override_settings(CHANNEL_LAYERS=channel_layers_from_settings("redis://127.0.0.1:6379/12")):
+    with override_settings(CHANNEL_LAYERS=channel_layers_from_settings(redis_url(REDIS_DB_CHANNEL_LAYER))):
         channel_layers.backends.clear()
         try:
             layer = get_channel_layer()
