@@ -12,6 +12,7 @@ Two limits, each one Lua script so a check and its update are a single atomic st
 * :class:`RateLimiter` - at most ``limit`` request starts in any sliding window (60 s for
   requests-per-minute), as a log of admission times in a sorted set. Exact for any window, unlike
   a fixed window (which allows 2x at a boundary); memory is one entry per admitted request.
+  :class:`LocalRateLimiter` is the same log in this process's memory, for runs without Redis.
 
 :func:`judge_slot` combines both around one request. The lease must outlive the request: pass the
 request timeout plus a margin.
@@ -20,9 +21,11 @@ request timeout plus a margin.
 from __future__ import annotations
 
 import random
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -242,6 +245,38 @@ class RateLimiter:
                 )
             # A little jitter so waiters released by the same expiry do not all retry at once.
             time.sleep(wait + random.uniform(0, 0.01))
+
+
+class LocalRateLimiter:
+    """:class:`RateLimiter` for one process: at most ``limit`` admissions in any sliding window of
+    ``window_seconds``, as a log of admission times (``clock``: seconds, monotonic or wall)."""
+
+    def __init__(self, limit: int, *, window_seconds: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be >= 1, got {limit}")
+        self.limit = limit
+        self.window_seconds = window_seconds
+        self._clock = clock
+        self._admitted: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def try_acquire(self) -> float:
+        """0.0 if admitted now (and counted), else how many seconds to wait before trying again."""
+        with self._lock:
+            now = self._clock()
+            while self._admitted and now - self._admitted[0] >= self.window_seconds:
+                self._admitted.popleft()
+            if len(self._admitted) < self.limit:
+                self._admitted.append(now)
+                return 0.0
+            # the oldest admission in the window must leave it before another fits
+            return max(self._admitted[len(self._admitted) - self.limit] + self.window_seconds - now, 0.001)
+
+    def idle(self) -> bool:
+        """Nothing admitted within the window (the limiter can be dropped)."""
+        with self._lock:
+            return not self._admitted or self._clock() - self._admitted[-1] >= self.window_seconds
 
 
 def slot_keys(judge_key: str) -> tuple[str, str]:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 
 from django.conf import settings
+
+from judge.limits import LocalRateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -28,19 +29,10 @@ class LocalJudgeLimiter:
         self.max_concurrent = max(1, max_concurrent)
         self.rpm = max(1, rpm)
         self._semaphore = threading.BoundedSemaphore(self.max_concurrent)
-        self._starts: deque[float] = deque()
-        self._lock = threading.Lock()
+        self._rate = LocalRateLimiter(self.rpm, window_seconds=60.0)
 
     def _wait_for_rate(self) -> None:
-        while True:
-            with self._lock:
-                now = time.monotonic()
-                while self._starts and now - self._starts[0] >= 60.0:
-                    self._starts.popleft()
-                if len(self._starts) < self.rpm:
-                    self._starts.append(now)
-                    return
-                wait = 60.0 - (now - self._starts[0])
+        while (wait := self._rate.try_acquire()) > 0:
             time.sleep(min(max(wait, 0.01), 1.0))
 
     @contextmanager
