@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -11,6 +10,7 @@ from django.views.decorators.http import require_GET, require_POST
 from arena.models import RaterPool
 from arena.selectors.raters import rater_stats_list
 from arena.services.raters import rater_invite_create
+from arena.views.permissions import staff_required
 
 
 def _page(request: HttpRequest, invite_url: str | None = None) -> HttpResponse:
@@ -19,13 +19,13 @@ def _page(request: HttpRequest, invite_url: str | None = None) -> HttpResponse:
     })
 
 
-@staff_member_required
+@staff_required
 @require_GET
 def raters(request: HttpRequest) -> HttpResponse:
     return _page(request)
 
 
-@staff_member_required
+@staff_required
 @require_POST
 def invite(request: HttpRequest) -> HttpResponse:
     pool_id = request.POST.get("pool")
