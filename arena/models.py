@@ -184,6 +184,30 @@ class RaterPool(models.Model):
         return self.name
 
 
+class Invite(models.Model):
+    """A sign-up link for raters: good for ``max_uses`` sign-ups until it expires or is revoked,
+    and only while its creator is active staff (deleting the creator deletes it). The link's token
+    is shown once; only its SHA-256 is stored, so a copy of the database holds no usable link."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    pool = models.ForeignKey(RaterPool, null=True, blank=True, on_delete=models.CASCADE, related_name="invites")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invites")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    max_uses = models.PositiveIntegerField(default=1)
+    uses = models.PositiveIntegerField(default=0)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(uses__lte=F("max_uses")), name="invite_uses_within_max"),
+            models.CheckConstraint(condition=Q(max_uses__gte=1), name="invite_max_uses_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"invite {self.pk} by {self.created_by_id} ({self.uses}/{self.max_uses})"
+
+
 class Assignment(models.Model):
     """A comparison leased to one rater, with the side order they are shown.
 

@@ -22,6 +22,7 @@ urlpatterns = [
     path("rate/<slug:prompt_set>/", rate.rate, name="rate_set"),
     path("staff/raters/", staff.raters, name="staff_raters"),
     path("staff/raters/invite/", staff.invite, name="staff_invite"),
+    path("staff/raters/invites/<int:invite_id>/revoke/", staff.invite_revoke, name="staff_invite_revoke"),
     path("accounts/signup/", accounts.signup, name="signup"),
     path("judge/", include("judge.urls")),
     path("accounts/", include("django.contrib.auth.urls")),

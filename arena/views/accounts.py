@@ -23,7 +23,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     pool = None
     if token:
         try:
-            pool = rater_invite_read(token=token)
+            pool = rater_invite_read(token=token).pool
         except InviteInvalid as invalid:
             return render(request, "registration/signup.html", {"closed": str(invalid)}, status=403)
     elif not settings.ARENA_OPEN_SIGNUP:
@@ -33,9 +33,12 @@ def signup(request: HttpRequest) -> HttpResponse:
         )
     form = SignupForm(request.POST or None, initial={"invite": token})
     if request.method == "POST" and form.is_valid():
-        user = rater_create(
-            username=form.cleaned_data["username"], password=form.cleaned_data["password1"], pool=pool
-        )
+        try:
+            user = rater_create(
+                username=form.cleaned_data["username"], password=form.cleaned_data["password1"], invite_token=token
+            )
+        except InviteInvalid as invalid:  # used up (or withdrawn) while the form was being filled in
+            return render(request, "registration/signup.html", {"closed": str(invalid)}, status=403)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("rate_guidelines")
     return render(request, "registration/signup.html", {"form": form, "pool": pool})
