@@ -208,6 +208,23 @@ class Invite(models.Model):
         return f"invite {self.pk} by {self.created_by_id} ({self.uses}/{self.max_uses})"
 
 
+class LoginFailure(models.Model):
+    """One failed log-in (site or admin), counted against the account name tried and the client
+    address it came from (``arena.services.logins``). Rows older than the throttle's window are
+    deleted as new ones arrive."""
+
+    username = models.CharField(max_length=150)
+    address = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["username", "at"], name="login_failure_username_at"),
+            models.Index(fields=["address", "at"], name="login_failure_address_at"),
+            models.Index(fields=["at"], name="login_failure_at"),
+        ]
+
+
 class Assignment(models.Model):
     """A comparison leased to one rater, with the side order they are shown.
 

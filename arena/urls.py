@@ -24,6 +24,7 @@ urlpatterns = [
     path("staff/raters/invite/", staff.invite, name="staff_invite"),
     path("staff/raters/invites/<int:invite_id>/revoke/", staff.invite_revoke, name="staff_invite_revoke"),
     path("accounts/signup/", accounts.signup, name="signup"),
+    path("accounts/login/", accounts.ThrottledLoginView.as_view(), name="login"),
     path("judge/", include("judge.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path(settings.ADMIN_PATH, admin.site.urls),
