@@ -8,7 +8,12 @@ from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 
-from arena.services.logins import client_address, login_failure_record, login_failures_clear, login_throttle_get
+from arena.services.logins import (
+    client_address,
+    login_failure_record,
+    login_failures_clear,
+    login_throttle_get,
+)
 
 THROTTLED = "throttled"
 

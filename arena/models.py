@@ -224,6 +224,9 @@ class LoginFailure(models.Model):
             models.Index(fields=["at"], name="login_failure_at"),
         ]
 
+    def __str__(self) -> str:
+        return f"failed log-in as {self.username!r} from {self.address} at {self.at:%Y-%m-%d %H:%M:%S}"
+
 
 class Assignment(models.Model):
     """A comparison leased to one rater, with the side order they are shown.
