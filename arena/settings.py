@@ -293,6 +293,10 @@ JUDGE_SLOT_LEASE_SECONDS = env_float("JUDGE_SLOT_LEASE_SECONDS", 10.0, minimum=1
 # judge_runs_resume_stale: pending judgments of a running run untouched this long are re-enqueued.
 JUDGE_STALE_SECONDS = env_int("JUDGE_STALE_SECONDS", 600, minimum=10)
 JUDGE_PROGRESS_INTERVAL = env_float("JUDGE_PROGRESS_INTERVAL", 0.5, minimum=0.0)
+# When the database or Redis goes away mid-run, a worker waits this long for it to come back and
+# then carries on by itself; replies already received are spooled to ARENA_VAR_DIR/judge-spool
+# meanwhile and stored when the database answers again (judge.services.spool).
+JUDGE_OUTAGE_WAIT_SECONDS = env_int("JUDGE_OUTAGE_WAIT_SECONDS", 3600, minimum=0)
 # Output tokens assumed per judgment in the cost estimate shown before a run starts.
 JUDGE_ESTIMATE_OUTPUT_TOKENS = env_int("JUDGE_ESTIMATE_OUTPUT_TOKENS", 300, minimum=0)
 # Without a broker (tasks inline) a run is judged by this many threads of the web/CLI process.

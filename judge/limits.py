@@ -284,6 +284,36 @@ def slot_keys(judge_key: str) -> tuple[str, str]:
     return f"{KEY_PREFIX}:{judge_key}:inflight", f"{KEY_PREFIX}:{judge_key}:rate"
 
 
+def judge_slot_take(
+    client: redis.Redis,
+    judge_key: str,
+    max_concurrent: int,
+    rpm: int,
+    lease_seconds: float,
+    *,
+    timeout: float | None = 600.0,
+    window_seconds: float = 60.0,
+    max_wait: float = 0.25,
+) -> tuple[Semaphore, str]:
+    """Take one of the judge's in-flight slots and one unit of its request rate; the caller
+    releases the slot (``semaphore.release(token)``). See :func:`judge_slot`."""
+    inflight_key, rate_key = slot_keys(judge_key)
+    semaphore = semaphore_for(client, inflight_key, max_concurrent, lease_seconds=lease_seconds)
+    started = time.monotonic()
+    token = _take_slot_and_rate(client, semaphore, rate_key, rpm, started=started, timeout=timeout,
+                                window_seconds=window_seconds, max_wait=max_wait) if rpm > 0 else None
+    if token is None:  # no rate limit, or the rate is the binding limit: slot first, then the rate
+        token = semaphore.acquire(timeout=timeout, max_wait=max_wait)
+        try:
+            if rpm > 0:
+                remaining = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
+                RateLimiter(client, rate_key, rpm, window_seconds=window_seconds).acquire(timeout=remaining)
+        except BaseException:
+            semaphore.release(token)
+            raise
+    return semaphore, token
+
+
 @contextmanager
 def judge_slot(
     client: redis.Redis,
@@ -302,20 +332,8 @@ def judge_slot(
     really sent. Waiting for the rate while holding a slot costs nothing: when the rate is the
     binding limit, slots are not. Yields the slot's token (for :meth:`Semaphore.renew`).
     """
-    inflight_key, rate_key = slot_keys(judge_key)
-    semaphore = semaphore_for(client, inflight_key, max_concurrent, lease_seconds=lease_seconds)
-    started = time.monotonic()
-    token = _take_slot_and_rate(client, semaphore, rate_key, rpm, started=started, timeout=timeout,
-                                window_seconds=window_seconds, max_wait=max_wait) if rpm > 0 else None
-    if token is None:  # no rate limit, or the rate is the binding limit: slot first, then the rate
-        token = semaphore.acquire(timeout=timeout, max_wait=max_wait)
-        try:
-            if rpm > 0:
-                remaining = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
-                RateLimiter(client, rate_key, rpm, window_seconds=window_seconds).acquire(timeout=remaining)
-        except BaseException:
-            semaphore.release(token)
-            raise
+    semaphore, token = judge_slot_take(client, judge_key, max_concurrent, rpm, lease_seconds, timeout=timeout,
+                                       window_seconds=window_seconds, max_wait=max_wait)
     try:
         yield token
     finally:

@@ -151,12 +151,12 @@ def app_env(*, database_url: str, redis_url: str = "", broker_url: str = "", var
     (no TLS proxy in a test): nothing of the test harness's own environment leaks in."""
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("CELERY_", "JUDGE_", "ARENA_", "DJANGO_", "DB_", "REDIS_", "DATABASE_"))}
-    env.update(
-        DATABASE_URL=database_url, REDIS_URL=redis_url, CELERY_BROKER_URL=broker_url,
-        DJANGO_SETTINGS_MODULE="arena.settings", PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING",
-        DJANGO_DEBUG="0", SECRET_KEY="outage-test-" + "x" * 50, ALLOWED_HOSTS="127.0.0.1",
-        SECURE_SSL_REDIRECT="0", ARENA_VAR_DIR=str(var_dir), **extra,
-    )
+    env.update({
+        "DATABASE_URL": database_url, "REDIS_URL": redis_url, "CELERY_BROKER_URL": broker_url,
+        "DJANGO_SETTINGS_MODULE": "arena.settings", "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING",
+        "DJANGO_DEBUG": "0", "SECRET_KEY": "outage-test-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1",
+        "SECURE_SSL_REDIRECT": "0", "ARENA_VAR_DIR": str(var_dir), **extra,
+    })
     return env
 
 
@@ -170,3 +170,30 @@ def manage(env: dict[str, str], *args: str, timeout: float = 300) -> str:
 def shell(env: dict[str, str], code: str, timeout: float = 120) -> str:
     """Run Python in a Django shell of the app's environment (its own database); returns stdout."""
     return manage(env, "shell", "-c", code, timeout=timeout)
+
+
+def broker_vhost(name: str) -> str:
+    """A RabbitMQ vhost of the test's own on the tests' broker, created if missing and emptied of
+    the app's queues; its URL. (Redis stays free to be stopped: it is not the broker here.)"""
+    from kombu import Connection
+
+    from tests.services import broker_url
+
+    url = broker_url(name)
+    if shutil.which("rabbitmqctl"):
+        listed = subprocess.run(["rabbitmqctl", "-q", "list_vhosts"], capture_output=True, text=True, timeout=60)
+        if name not in listed.stdout.split():
+            subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True, capture_output=True, timeout=60)
+        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
+                       check=True, capture_output=True, timeout=60)
+    try:
+        with Connection(url, connect_timeout=5) as conn:
+            channel = conn.channel()
+            for queue in ("judge", "ratings", "default"):
+                try:
+                    channel.queue_purge(queue)
+                except Exception:  # a queue never declared holds nothing
+                    channel = conn.channel()
+    except OSError as error:
+        pytest.skip(f"no RabbitMQ for the test's vhost {name}: {error}")
+    return url
