@@ -315,25 +315,16 @@ def judge_slot_take(
 
 
 @contextmanager
-def judge_slot(
-    client: redis.Redis,
-    judge_key: str,
-    max_concurrent: int,
-    rpm: int,
-    lease_seconds: float,
-    *,
-    timeout: float | None = 600.0,
-    window_seconds: float = 60.0,
-    max_wait: float = 0.25,
-) -> Iterator[str]:
+def judge_slot(client: redis.Redis, judge_key: str, max_concurrent: int, rpm: int, lease_seconds: float,
+               **options: Any) -> Iterator[str]:
     """Hold one of the judge's in-flight slots and one unit of its request rate for one request.
 
     The slot is taken first, then the rate budget, so the rate counts the moment the request is
     really sent. Waiting for the rate while holding a slot costs nothing: when the rate is the
     binding limit, slots are not. Yields the slot's token (for :meth:`Semaphore.renew`).
+    ``options``: those of :func:`judge_slot_take` (timeout, window_seconds, max_wait).
     """
-    semaphore, token = judge_slot_take(client, judge_key, max_concurrent, rpm, lease_seconds, timeout=timeout,
-                                       window_seconds=window_seconds, max_wait=max_wait)
+    semaphore, token = judge_slot_take(client, judge_key, max_concurrent, rpm, lease_seconds, **options)
     try:
         yield token
     finally:
