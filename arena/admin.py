@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from arena import models
+from arena.forms import ThrottledAdminAuthenticationForm
 
 
 class PromptInline(admin.TabularInline):
@@ -73,3 +74,5 @@ class ImportBatchAdmin(admin.ModelAdmin):
 
 
 admin.site.site_header = "Arena administration"
+# The admin's log-in counts failed attempts with the site's (arena.services.logins).
+admin.site.login_form = ThrottledAdminAuthenticationForm

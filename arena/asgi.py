@@ -45,6 +45,13 @@ class SyncChainASGIHandler(ASGIHandler):
         on one thread that serves no other request meanwhile, as before."""
         if scope["type"] != "http":
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
+        if scope.get("path") == HEALTH_PATH:
+            # The load balancer's probe never waits behind busy requests for a turn (under load it
+            # used to queue for over 10 s): answered on the event loop, without a request thread.
+            from arena.views.health import health_asgi
+
+            await health_asgi(scope, receive, send)
+            return
         async with _request_turns():
             executor = _idle_request_threads.pop() if _idle_request_threads else _new_request_thread()
             try:
@@ -53,6 +60,8 @@ class SyncChainASGIHandler(ASGIHandler):
             finally:
                 _idle_request_threads.append(executor)
 
+
+HEALTH_PATH = "/healthz"
 
 # One-thread executors not serving a request: no more than WEB_THREADS, as no more requests of
 # the event loop (daphne runs one) run at once. Only the event loop's thread touches the list.

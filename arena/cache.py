@@ -11,14 +11,23 @@ Here the clients live in a module-level table keyed by the server URL and the po
 every request, thread and cache object of a process shares one pool. ``redis.Redis`` and its
 ``ConnectionPool`` are thread-safe, and the pool resets itself in a forked child (it checks the
 pid), so sharing is safe in daphne's threads and in Celery's prefork children alike.
+
+Redis is only a cache here: when it is down or hangs, reads answer as misses and writes are
+dropped (after ``ARENA_REDIS_TIMEOUT`` at most, then at once while ``arena.redis_clients.breaker``
+is open), so pages keep working from the database. ``add`` answers False: it is used as a lock
+("only the first caller does this optional work"), and without Redis nobody should.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+
+from arena.redis_clients import UNAVAILABLE, breaker
 
 _clients: dict[tuple[str, str], Any] = {}
 _clients_lock = threading.Lock()
@@ -43,7 +52,40 @@ class _SharedClientRedisCacheClient(RedisCacheClient):
         return client
 
 
+def _unless_unavailable(fallback: Callable[[tuple[Any, ...], dict[str, Any]], Any]):  # type: ignore[no-untyped-def]
+    """The cache call, or ``fallback(args, kwargs)`` when Redis is unavailable."""
+
+    def wrap(method):  # type: ignore[no-untyped-def]
+        @functools.wraps(method)
+        def call(self, *args: Any, **kwargs: Any) -> Any:
+            if breaker.is_open():
+                return fallback(args, kwargs)
+            try:
+                return method(self, *args, **kwargs)
+            except UNAVAILABLE as error:
+                breaker.trip(error)
+                return fallback(args, kwargs)
+
+        return call
+
+    return wrap
+
+
+def _default(args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    return args[1] if len(args) > 1 else kwargs.get("default")
+
+
 class ArenaRedisCache(RedisCache):
     def __init__(self, server: str, params: dict[str, Any]) -> None:
         super().__init__(server, params)
         self._class = _SharedClientRedisCacheClient
+
+    get = _unless_unavailable(_default)(RedisCache.get)
+    get_many = _unless_unavailable(lambda args, kwargs: {})(RedisCache.get_many)
+    has_key = _unless_unavailable(lambda args, kwargs: False)(RedisCache.has_key)
+    add = _unless_unavailable(lambda args, kwargs: False)(RedisCache.add)
+    set = _unless_unavailable(lambda args, kwargs: None)(RedisCache.set)
+    set_many = _unless_unavailable(lambda args, kwargs: list(args[0]) if args else [])(RedisCache.set_many)
+    touch = _unless_unavailable(lambda args, kwargs: False)(RedisCache.touch)
+    delete = _unless_unavailable(lambda args, kwargs: False)(RedisCache.delete)
+    delete_many = _unless_unavailable(lambda args, kwargs: None)(RedisCache.delete_many)

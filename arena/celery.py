@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import worker_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
 # Rating fits solve many small systems; OpenBLAS's thread pool makes each one ~100x slower on
@@ -32,3 +32,18 @@ def _warm_up_judge_client(**_: object) -> None:
     from judge.client import sdk_warm_up
 
     sdk_warm_up()
+
+
+@worker_ready.connect
+def _store_spooled_judge_replies(**_: object) -> None:
+    """Judge replies a worker of this machine spooled through a database outage and never stored
+    (it died or gave up waiting) are written before new work starts."""
+    from judge.services.spool import spool_flush, spool_pending
+
+    if spool_pending():
+        try:
+            spool_flush()
+        except Exception:  # never keep a worker from starting; the next batch tries again
+            import logging
+
+            logging.getLogger(__name__).exception("spooled judge replies not stored yet")

@@ -184,6 +184,50 @@ class RaterPool(models.Model):
         return self.name
 
 
+class Invite(models.Model):
+    """A sign-up link for raters: good for ``max_uses`` sign-ups until it expires or is revoked,
+    and only while its creator is active staff (deleting the creator deletes it). The link's token
+    is shown once; only its SHA-256 is stored, so a copy of the database holds no usable link."""
+
+    token_hash = models.CharField(max_length=64, unique=True)
+    pool = models.ForeignKey(RaterPool, null=True, blank=True, on_delete=models.CASCADE, related_name="invites")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invites")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    max_uses = models.PositiveIntegerField(default=1)
+    uses = models.PositiveIntegerField(default=0)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(uses__lte=F("max_uses")), name="invite_uses_within_max"),
+            models.CheckConstraint(condition=Q(max_uses__gte=1), name="invite_max_uses_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"invite {self.pk} by {self.created_by_id} ({self.uses}/{self.max_uses})"
+
+
+class LoginFailure(models.Model):
+    """One failed log-in (site or admin), counted against the account name tried and the client
+    address it came from (``arena.services.logins``). Rows older than the throttle's window are
+    deleted as new ones arrive."""
+
+    username = models.CharField(max_length=150)
+    address = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["username", "at"], name="login_failure_username_at"),
+            models.Index(fields=["address", "at"], name="login_failure_address_at"),
+            models.Index(fields=["at"], name="login_failure_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"failed log-in as {self.username!r} from {self.address} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
 class Assignment(models.Model):
     """A comparison leased to one rater, with the side order they are shown.
 

@@ -96,10 +96,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     # A process-wide psycopg pool, shared by the request threads (arena.asgi) and any other
     # thread of the process (Celery's), bounded by DB_POOL_MAX_SIZE.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    #
+    # After a PostgreSQL restart every pooled connection is dead, and psycopg_pool reconnects with
+    # an exponential backoff (1, 2, 4 … 32 s): pages failed for over 30 s after the server was back.
+    # CONN_HEALTH_CHECKS makes the pool test a connection (one empty statement) as it is handed out
+    # and replace a dead one; a short ``reconnect_timeout`` ends a backoff series early, so the next
+    # request starts a fresh attempt at once instead of waiting for the backoff's next try.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN_SIZE", 2, minimum=0),
         "max_size": env_int("DB_POOL_MAX_SIZE", 20, minimum=1),
         "timeout": env_float("DB_POOL_TIMEOUT", 30.0, minimum=1.0),
+        "reconnect_timeout": env_float("DB_POOL_RECONNECT_TIMEOUT", 1.0, minimum=0.1),
     }
 # Requests a web process runs at once (arena.asgi); the rest wait their turn. Fewer threads
 # compete less for the GIL; more keep slow pages from holding up quick ones.
@@ -112,6 +120,13 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis, Channels, cache --------------------------------------------------------------
 REDIS_URL = env_url("REDIS_URL", "", schemes=("redis", "rediss", "unix"))
+# Seconds a web request waits on Redis before carrying on without it, and how long a process then
+# leaves Redis alone before trying again (arena.redis_clients).
+ARENA_REDIS_TIMEOUT = env_float("ARENA_REDIS_TIMEOUT", 0.5, minimum=0.05)
+ARENA_REDIS_RETRY_SECONDS = env_float("ARENA_REDIS_RETRY_SECONDS", 2.0, minimum=0.0)
+# Sessions live in the database only: with Redis down (or restarted) nobody is logged out, and a
+# logout is never undone by a cached copy of the session that Redis missed the deletion of.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 if REDIS_URL:
     # redis-py 8 reads with a 5 s socket timeout by default, which aborts channels-redis's
     # blocking 5 s BZPOPMIN: every idle WebSocket then dies with 1011 every five seconds
@@ -122,11 +137,9 @@ if REDIS_URL:
             "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30, "socket_connect_timeout": 5}]},
         }
     }
-    CACHES = {"default": {"BACKEND": "arena.cache.ArenaRedisCache", "LOCATION": REDIS_URL}}
-    # Sessions read through the shared cache and written to both it and the database: every
-    # signed-in request loads its session, and a Redis GET costs a fraction of a query. Only with
-    # Redis: an in-process cache would keep serving a session another process has logged out.
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # Short timeouts: a request never waits long on a Redis that is down or hangs (arena.cache).
+    CACHES = {"default": {"BACKEND": "arena.cache.ArenaRedisCache", "LOCATION": REDIS_URL, "OPTIONS": {
+        "socket_connect_timeout": ARENA_REDIS_TIMEOUT, "socket_timeout": ARENA_REDIS_TIMEOUT}}}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     # Room for every rater's rate-limit counter: the default 300 entries would evict them.
@@ -159,6 +172,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "/accounts/login/"
+# Failed log-ins (site and admin; arena.services.logins): an account name or a client address
+# with this many failures within the window is refused until the oldest leaves the window, so
+# nobody is locked out longer than ARENA_LOGIN_WINDOW_SECONDS after the guessing stops.
+ARENA_LOGIN_FAILURES_PER_ACCOUNT = env_int("ARENA_LOGIN_FAILURES_PER_ACCOUNT", 10, minimum=1)
+ARENA_LOGIN_FAILURES_PER_ADDRESS = env_int("ARENA_LOGIN_FAILURES_PER_ADDRESS", 30, minimum=1)
+ARENA_LOGIN_WINDOW_SECONDS = env_int("ARENA_LOGIN_WINDOW_SECONDS", 900, minimum=1)
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
@@ -181,6 +200,10 @@ STORAGES = {
 }
 
 ADMIN_PATH = env_str("ADMIN_PATH", "admin/").strip("/") + "/"
+# Behind a reverse proxy: trust its X-Forwarded-Proto (production) and take the client's address
+# from the last X-Forwarded-For entry, the one the proxy added (login throttling). Off: the
+# headers are the client's own words and are ignored.
+BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
 
 # --- Production hardening (DJANGO_DEBUG=0) ------------------------------------------------
 if not DEBUG:
@@ -193,7 +216,7 @@ if not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
     X_FRAME_OPTIONS = "DENY"
-    if env_bool("BEHIND_PROXY", False):
+    if BEHIND_PROXY:
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # One JSON line per request and per task (with ids) when ARENA_JSON_LOGS=1; see arena/observability.py.
@@ -270,6 +293,10 @@ JUDGE_SLOT_LEASE_SECONDS = env_float("JUDGE_SLOT_LEASE_SECONDS", 10.0, minimum=1
 # judge_runs_resume_stale: pending judgments of a running run untouched this long are re-enqueued.
 JUDGE_STALE_SECONDS = env_int("JUDGE_STALE_SECONDS", 600, minimum=10)
 JUDGE_PROGRESS_INTERVAL = env_float("JUDGE_PROGRESS_INTERVAL", 0.5, minimum=0.0)
+# When the database or Redis goes away mid-run, a worker waits this long for it to come back and
+# then carries on by itself; replies already received are spooled to ARENA_VAR_DIR/judge-spool
+# meanwhile and stored when the database answers again (judge.services.spool).
+JUDGE_OUTAGE_WAIT_SECONDS = env_int("JUDGE_OUTAGE_WAIT_SECONDS", 3600, minimum=0)
 # Output tokens assumed per judgment in the cost estimate shown before a run starts.
 JUDGE_ESTIMATE_OUTPUT_TOKENS = env_int("JUDGE_ESTIMATE_OUTPUT_TOKENS", 300, minimum=0)
 # Without a broker (tasks inline) a run is judged by this many threads of the web/CLI process.

@@ -48,7 +48,22 @@ def judgment_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
                              prompt_set=_prompt_set_of_comparison(instance.comparison_id))
 
 
+def staff_left(sender: type, instance: Any, **kwargs: Any) -> None:
+    """A user who is no longer active staff takes their open invites with them."""
+    fields = kwargs.get("update_fields")
+    if fields is not None and not {"is_staff", "is_active"} & set(fields):
+        return  # e.g. last_login on every log-in
+    if not (instance.is_staff and instance.is_active):
+        from arena.services.raters import rater_invites_revoke_for
+
+        rater_invites_revoke_for(user=instance)
+
+
 def connect() -> None:
+    from django.contrib.auth import get_user_model
+
     from judge.models import Judgment
+
+    post_save.connect(staff_left, sender=get_user_model(), dispatch_uid="arena.staff_left_revokes_invites")
 
     post_save.connect(judgment_saved, sender=Judgment, dispatch_uid="arena.judgment_marks_snapshots_stale")

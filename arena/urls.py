@@ -22,7 +22,9 @@ urlpatterns = [
     path("rate/<slug:prompt_set>/", rate.rate, name="rate_set"),
     path("staff/raters/", staff.raters, name="staff_raters"),
     path("staff/raters/invite/", staff.invite, name="staff_invite"),
+    path("staff/raters/invites/<int:invite_id>/revoke/", staff.invite_revoke, name="staff_invite_revoke"),
     path("accounts/signup/", accounts.signup, name="signup"),
+    path("accounts/login/", accounts.ThrottledLoginView.as_view(), name="login"),
     path("judge/", include("judge.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path(settings.ADMIN_PATH, admin.site.urls),
@@ -31,3 +33,6 @@ urlpatterns = [
 if settings.ARENA_BENCH_VIEWS:
     urlpatterns.append(path("bench/bare/", rate.bench_bare, name="bench_bare"))
     urlpatterns.append(path("bench/signed-in/", rate.bench_signed_in, name="bench_signed_in"))
+
+# 403 and 404 are Django's handlers with the site's templates (templates/403.html, 404.html).
+handler500 = "arena.views.errors.server_error"

@@ -12,6 +12,7 @@ Two limits, each one Lua script so a check and its update are a single atomic st
 * :class:`RateLimiter` - at most ``limit`` request starts in any sliding window (60 s for
   requests-per-minute), as a log of admission times in a sorted set. Exact for any window, unlike
   a fixed window (which allows 2x at a boundary); memory is one entry per admitted request.
+  :class:`LocalRateLimiter` is the same log in this process's memory, for runs without Redis.
 
 :func:`judge_slot` combines both around one request. The lease must outlive the request: pass the
 request timeout plus a margin.
@@ -20,9 +21,11 @@ request timeout plus a margin.
 from __future__ import annotations
 
 import random
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -244,13 +247,44 @@ class RateLimiter:
             time.sleep(wait + random.uniform(0, 0.01))
 
 
+class LocalRateLimiter:
+    """:class:`RateLimiter` for one process: at most ``limit`` admissions in any sliding window of
+    ``window_seconds``, as a log of admission times (``clock``: seconds, monotonic or wall)."""
+
+    def __init__(self, limit: int, *, window_seconds: float = 60.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if limit < 1:
+            raise ValueError(f"limit must be >= 1, got {limit}")
+        self.limit = limit
+        self.window_seconds = window_seconds
+        self._clock = clock
+        self._admitted: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def try_acquire(self) -> float:
+        """0.0 if admitted now (and counted), else how many seconds to wait before trying again."""
+        with self._lock:
+            now = self._clock()
+            while self._admitted and now - self._admitted[0] >= self.window_seconds:
+                self._admitted.popleft()
+            if len(self._admitted) < self.limit:
+                self._admitted.append(now)
+                return 0.0
+            # the oldest admission in the window must leave it before another fits
+            return max(self._admitted[len(self._admitted) - self.limit] + self.window_seconds - now, 0.001)
+
+    def idle(self) -> bool:
+        """Nothing admitted within the window (the limiter can be dropped)."""
+        with self._lock:
+            return not self._admitted or self._clock() - self._admitted[-1] >= self.window_seconds
+
+
 def slot_keys(judge_key: str) -> tuple[str, str]:
     """The Redis keys holding a judge's in-flight set and its admission log."""
     return f"{KEY_PREFIX}:{judge_key}:inflight", f"{KEY_PREFIX}:{judge_key}:rate"
 
 
-@contextmanager
-def judge_slot(
+def judge_slot_take(
     client: redis.Redis,
     judge_key: str,
     max_concurrent: int,
@@ -260,13 +294,9 @@ def judge_slot(
     timeout: float | None = 600.0,
     window_seconds: float = 60.0,
     max_wait: float = 0.25,
-) -> Iterator[str]:
-    """Hold one of the judge's in-flight slots and one unit of its request rate for one request.
-
-    The slot is taken first, then the rate budget, so the rate counts the moment the request is
-    really sent. Waiting for the rate while holding a slot costs nothing: when the rate is the
-    binding limit, slots are not. Yields the slot's token (for :meth:`Semaphore.renew`).
-    """
+) -> tuple[Semaphore, str]:
+    """Take one of the judge's in-flight slots and one unit of its request rate; the caller
+    releases the slot (``semaphore.release(token)``). See :func:`judge_slot`."""
     inflight_key, rate_key = slot_keys(judge_key)
     semaphore = semaphore_for(client, inflight_key, max_concurrent, lease_seconds=lease_seconds)
     started = time.monotonic()
@@ -281,6 +311,20 @@ def judge_slot(
         except BaseException:
             semaphore.release(token)
             raise
+    return semaphore, token
+
+
+@contextmanager
+def judge_slot(client: redis.Redis, judge_key: str, max_concurrent: int, rpm: int, lease_seconds: float,
+               **options: Any) -> Iterator[str]:
+    """Hold one of the judge's in-flight slots and one unit of its request rate for one request.
+
+    The slot is taken first, then the rate budget, so the rate counts the moment the request is
+    really sent. Waiting for the rate while holding a slot costs nothing: when the rate is the
+    binding limit, slots are not. Yields the slot's token (for :meth:`Semaphore.renew`).
+    ``options``: those of :func:`judge_slot_take` (timeout, window_seconds, max_wait).
+    """
+    semaphore, token = judge_slot_take(client, judge_key, max_concurrent, rpm, lease_seconds, **options)
     try:
         yield token
     finally:

@@ -14,7 +14,7 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from arena.models import Assignment, Comparison, Prompt, PromptSet, Vote
+from arena.models import Assignment, Comparison, Invite, Prompt, PromptSet, Vote
 
 
 @dataclass(frozen=True)
@@ -187,3 +187,32 @@ def _skip_counts() -> list[tuple[int, int]]:
         Assignment.objects.filter(status=Assignment.Status.SKIPPED)
         .values("rater_id").annotate(n=Count("id")).values_list("rater_id", "n")
     )
+
+
+@dataclass(frozen=True)
+class InviteRow:
+    invite: Invite
+    status: str  # open | used up | expired | revoked | creator left
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == "open"
+
+
+def rater_invites_list(*, limit: int = 100) -> list[InviteRow]:
+    """The newest invites with what state they are in, for the staff page."""
+    now = timezone.now()
+    rows = []
+    for invite in Invite.objects.select_related("pool", "created_by").order_by("-created_at", "-pk")[:limit]:
+        if invite.revoked_at is not None:
+            status = "revoked"
+        elif not (invite.created_by.is_active and invite.created_by.is_staff):
+            status = "creator left"
+        elif invite.uses >= invite.max_uses:
+            status = "used up"
+        elif invite.expires_at <= now:
+            status = "expired"
+        else:
+            status = "open"
+        rows.append(InviteRow(invite, status))
+    return rows

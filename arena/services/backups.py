@@ -33,8 +33,9 @@ FORMAT = "arena-backup"
 VERSION = 1
 APPS = ("auth", "arena", "judge")
 # Permissions and content types are recreated by migrate with possibly different ids, and
-# sessions are transient; user and group permission links are therefore not carried.
-SKIPPED = {"auth.permission", "auth.group_permissions", "auth.user_user_permissions"}
+# sessions are transient; user and group permission links are therefore not carried. Failed
+# log-ins are transient too (and hold client addresses).
+SKIPPED = {"auth.permission", "auth.group_permissions", "auth.user_user_permissions", "arena.loginfailure"}
 BATCH = 2000
 
 

@@ -12,16 +12,19 @@ from __future__ import annotations
 
 import random
 import secrets
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from arena.models import Assignment, Comparison, Prompt, PromptSet, Vote
+from arena.redis_clients import UNAVAILABLE as REDIS_DOWN
+from arena.redis_clients import RedisUnavailable, breaker, web_redis
 from arena.selectors.queue import comparison_next_for_rater
+from judge.limits import LocalRateLimiter, RateLimiter
 
 CHOICES = {"A", "B", "tie", "both_bad"}
 GRADES = {"", "A", "B", "C", "D"}
@@ -221,14 +224,45 @@ def assignment_skip(*, rater, assignment_id: int, reason: str) -> Assignment:  #
     return assignment
 
 
-def vote_rate_allow(*, rater, now: datetime | None = None) -> bool:  # type: ignore[no-untyped-def]
-    """Count one vote attempt against the rater's per-minute budget (ARENA_VOTE_RATE_LIMIT)."""
-    now = now or timezone.now()
-    key = f"arena:vote-rate:{rater.pk}:{int(now.timestamp()) // 60}"
-    cache.add(key, 0, timeout=120)
+# The vote limit's window: ARENA_VOTE_RATE_LIMIT votes in any VOTE_RATE_WINDOW_SECONDS.
+VOTE_RATE_WINDOW_SECONDS = 60.0
+_local_vote_limits: dict[int, LocalRateLimiter] = {}
+_local_vote_limits_lock = threading.Lock()
+
+
+def vote_rate_allow(*, rater) -> bool:  # type: ignore[no-untyped-def]
+    """Count one vote attempt against the rater's budget: at most ARENA_VOTE_RATE_LIMIT in any
+    sliding window of a minute (a fixed per-minute counter let twice the limit through across a
+    minute boundary). False: too fast.
+
+    With REDIS_URL the log is kept in Redis, one atomic script per attempt, so it holds across
+    every web process; without it, in this process. Fails closed: when Redis is unavailable the
+    vote is refused with a 503 (``VoteRejected``) rather than let through unlimited.
+    """
+    limit = settings.ARENA_VOTE_RATE_LIMIT
+    if not settings.REDIS_URL:
+        return _local_vote_limit(rater.pk, limit).try_acquire() == 0
     try:
-        count = cache.incr(key)
-    except ValueError:  # evicted between add and incr
-        cache.set(key, 1, timeout=120)
-        count = 1
-    return count <= settings.ARENA_VOTE_RATE_LIMIT
+        limiter = RateLimiter(web_redis(), f"arena:vote-rate:{rater.pk}", limit,
+                              window_seconds=VOTE_RATE_WINDOW_SECONDS)
+        return limiter.try_acquire() == 0
+    except (RedisUnavailable, *REDIS_DOWN) as error:
+        if not isinstance(error, RedisUnavailable):
+            breaker.trip(error)
+        raise VoteRejected(
+            "Voting is paused for a moment: the vote limiter cannot be reached. Your vote was not stored; "
+            "submit it again in a minute.", status=503,
+        ) from error
+
+
+def _local_vote_limit(rater_id: int, limit: int) -> LocalRateLimiter:
+    with _local_vote_limits_lock:
+        limiter = _local_vote_limits.get(rater_id)
+        if limiter is None or limiter.limit != limit or limiter.window_seconds != VOTE_RATE_WINDOW_SECONDS:
+            if len(_local_vote_limits) > 10_000:  # raters who stopped voting need no log
+                for idle in [k for k, v in _local_vote_limits.items() if v.idle()]:
+                    del _local_vote_limits[idle]
+            limiter = _local_vote_limits[rater_id] = LocalRateLimiter(
+                limit, window_seconds=VOTE_RATE_WINDOW_SECONDS, clock=lambda: timezone.now().timestamp()
+            )
+        return limiter

@@ -63,10 +63,10 @@ def _set_from_post(request: HttpRequest) -> str | None:
 @login_required
 @require_POST
 def vote(request: HttpRequest, assignment_id: int) -> HttpResponse:
-    if not vote_rate_allow(rater=request.user):
-        return _rejected(request, "You are voting faster than the limit allows; wait a minute and submit again.", 429)
     post = request.POST
     try:
+        if not vote_rate_allow(rater=request.user):
+            return _rejected(request, "You are voting faster than the limit allows; wait a minute and submit again.", 429)
         result = vote_submit(
             rater=request.user, assignment_id=assignment_id, choice=post.get("choice", ""),
             grade_a=post.get("grade_a", ""), grade_b=post.get("grade_b", ""),

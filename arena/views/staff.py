@@ -2,34 +2,47 @@
 
 from __future__ import annotations
 
-from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from arena.models import RaterPool
-from arena.selectors.raters import rater_stats_list
-from arena.services.raters import rater_invite_create
+from arena.selectors.raters import rater_invites_list, rater_stats_list
+from arena.services.raters import INVITE_MAX_USES, rater_invite_create, rater_invite_revoke
+from arena.views.permissions import staff_required
 
 
-def _page(request: HttpRequest, invite_url: str | None = None) -> HttpResponse:
+def _page(request: HttpRequest, *, invite_url: str | None = None, invite_error: str | None = None,
+          status: int = 200) -> HttpResponse:
     return render(request, "arena/staff_raters.html", {
         "stats": rater_stats_list(), "pools": RaterPool.objects.order_by("name"), "invite_url": invite_url,
-    })
+        "invites": rater_invites_list(), "invite_error": invite_error, "max_uses": INVITE_MAX_USES,
+    }, status=status)
 
 
-@staff_member_required
+@staff_required
 @require_GET
 def raters(request: HttpRequest) -> HttpResponse:
     return _page(request)
 
 
-@staff_member_required
+@staff_required
 @require_POST
 def invite(request: HttpRequest) -> HttpResponse:
     pool_id = request.POST.get("pool")
     pool = get_object_or_404(RaterPool, pk=pool_id) if pool_id else None
-    token = rater_invite_create(pool=pool, created_by=request.user)
+    raw_uses = request.POST.get("uses", "").strip() or "1"
+    if not raw_uses.isdigit() or not 1 <= int(raw_uses) <= INVITE_MAX_USES:
+        return _page(request, status=400,
+                     invite_error=f"uses: a whole number from 1 to {INVITE_MAX_USES}, not {raw_uses[:20]!r}.")
+    token = rater_invite_create(pool=pool, created_by=request.user, uses=int(raw_uses))
     url = request.build_absolute_uri(reverse("signup")) + "?invite=" + token
     return _page(request, invite_url=url)
+
+
+@staff_required
+@require_POST
+def invite_revoke(request: HttpRequest, invite_id: int) -> HttpResponse:
+    rater_invite_revoke(invite_id=invite_id)
+    return redirect("staff_raters")

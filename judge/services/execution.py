@@ -15,6 +15,14 @@ Why a retried or re-delivered task never judges twice:
   flight (or about to be sent) — the one case where the answer was never stored and the request
   must be sent again.
 
+Outages: a database or Redis that goes away during a run never costs a reply. Every database
+call of the row path waits for the database to come back (``spool.with_database``) and the claim
+and the store are idempotent for their own worker, so a call retried after an answer that got lost
+does the right thing; a reply the database cannot take yet is spooled to local disk first and
+written when it answers again (``judge.services.spool``). Redis is waited for before a request
+(``slots.endpoint_slot``), never after one. A run therefore carries on by itself as soon as the
+services are back, with no resume.
+
 Throughput: a Celery task carries a small batch of rows of one run (``judgments_execute``). The
 batch is loaded, rendered and looked up in the cache with one query each, and finishes with one
 is-the-run-done check; its rows then run at once on the worker's request threads, each claimed
@@ -24,6 +32,7 @@ arrives. Per row that leaves the claim, the request and the store.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import random
@@ -47,6 +56,7 @@ from judge.cache import cached_judgments_get, judgment_cache_key
 from judge.models import JudgeRun, Judgment
 from judge.services import rendering, slots
 from judge.services.runs import Target, cost_of, judge_run_finish_if_complete
+from judge.services.spool import DATABASE_DOWN, spool_flush, spool_pending, spool_write, with_database
 
 logger = logging.getLogger(__name__)
 
@@ -117,11 +127,13 @@ class _Plus1:
 
 PLUS_1 = _Plus1()
 _PENDING = "status = %s"
-_FREE = "(claimed_until IS NULL OR claimed_until < %s OR claim_token = '')"
+# Free, or already ours: a claim retried after its first answer was lost (an outage) still holds.
+_FREE = "(claimed_until IS NULL OR claimed_until < %s OR claim_token = '' OR claim_token = %s)"
 _update_sql: dict[tuple[str, tuple[str, ...]], str] = {}
 
 
-def _update_row(judgment_id: int, where: str, where_params: Sequence[object], fields: dict[str, object]) -> int:
+def _update_row(judgment_id: int, where: str, where_params: Sequence[object], fields: dict[str, object], *,
+                wait: bool = True) -> int:
     """``UPDATE judge_judgment SET fields WHERE id = judgment_id AND where``; rows changed (0 or 1).
 
     The claim and the store of every judgment, by a statement built once per set of fields: the
@@ -145,9 +157,13 @@ def _update_row(judgment_id: int, where: str, where_params: Sequence[object], fi
         Judgment._meta.get_field(name).get_db_prep_save(value, connection)
         for name, value in fields.items() if value is not PLUS_1
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, judgment_id, *where_params])
-        return cursor.rowcount
+
+    def run() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*params, judgment_id, *where_params])
+            return cursor.rowcount
+
+    return with_database(run, what=f"judgment {judgment_id}") if wait else run()
 
 
 def _claim(judgment_id: int, **fields: object) -> tuple[str | None, Outcome | None]:
@@ -156,9 +172,11 @@ def _claim(judgment_id: int, **fields: object) -> tuple[str | None, Outcome | No
     token = _new_token()
     lease = timedelta(seconds=_lease_seconds())
     fields.update(claim_token=token, claimed_until=now + lease, attempts=PLUS_1)
-    if _update_row(judgment_id, f"{_PENDING} AND {_FREE}", [Judgment.Status.PENDING, now], fields):
+    if _update_row(judgment_id, f"{_PENDING} AND {_FREE}", [Judgment.Status.PENDING, now, token], fields):
         return token, None
-    row = Judgment.objects.filter(pk=judgment_id).values("status", "claim_token", "claimed_until").first()
+    row = with_database(
+        lambda: Judgment.objects.filter(pk=judgment_id).values("status", "claim_token", "claimed_until").first(),
+        what=f"judgment {judgment_id}")
     if row is None or row["status"] != Judgment.Status.PENDING:
         return None, Outcome("skipped")
     if holder_is_dead(row["claim_token"]) and _update_row(
@@ -171,15 +189,51 @@ def _claim(judgment_id: int, **fields: object) -> tuple[str | None, Outcome | No
 
 
 def _release(judgment_id: int, token: str) -> None:
-    Judgment.objects.filter(pk=judgment_id, claim_token=token, status=Judgment.Status.PENDING).update(
-        claim_token="", claimed_until=None
-    )
+    with_database(lambda: Judgment.objects.filter(
+        pk=judgment_id, claim_token=token, status=Judgment.Status.PENDING).update(claim_token="", claimed_until=None),
+        what=f"judgment {judgment_id}")
 
 
-def _store(judgment_id: int, token: str, **fields: object) -> bool:
-    fields.setdefault("completed_at", timezone.now())
+def _store(judgment_id: int, token: str, *, reply: bool = False, **fields: object) -> bool:
+    """Write the result if the row is still ours; True if it was (or had just been) written.
+
+    ``reply``: the result of a paid request. If the database cannot take it at once, it is spooled
+    to local disk before the wait, so not even a worker that dies meanwhile loses it.
+    """
+    completed_at = fields.setdefault("completed_at", timezone.now())
     fields.update(claim_token="", claimed_until=None)
-    return bool(_update_row(judgment_id, f"{_PENDING} AND claim_token = %s", [Judgment.Status.PENDING, token], fields))
+    where, params = f"{_PENDING} AND claim_token = %s", [Judgment.Status.PENDING, token]
+    spooled = None
+    try:
+        written = _update_row(judgment_id, where, params, fields, wait=False)
+    except DATABASE_DOWN:
+        if not reply or connection.in_atomic_block:
+            written = _update_row(judgment_id, where, params, fields)
+        else:
+            spooled = spool_write(judgment_id=judgment_id, fields=fields)
+            logger.warning("judgment %s: database unavailable, reply spooled to %s", judgment_id, spooled)
+            written = _update_row(judgment_id, where, params, fields)
+    if not written:  # written by an earlier try whose answer was lost?
+        written = with_database(lambda: Judgment.objects.filter(
+            pk=judgment_id, completed_at=completed_at).exclude(status=Judgment.Status.PENDING).exists(),
+            what=f"judgment {judgment_id}")
+    if spooled is not None:
+        spooled.unlink(missing_ok=True)
+    return bool(written)
+
+
+def _update_claimed(judgment_id: int, token: str, **fields: object) -> None:
+    """Change fields of a row this worker holds (waiting out a database outage)."""
+    with_database(lambda: Judgment.objects.filter(pk=judgment_id, claim_token=token).update(**fields),
+                  what=f"judgment {judgment_id}")
+
+
+def store_spooled(*, judgment_id: int, fields: dict[str, object]) -> bool:
+    """Write a spooled reply to its row if it is still pending (whoever holds its claim now: the
+    reply is this row's answer, and a request sent again for it would be paid twice)."""
+    fields = {**fields, "claim_token": "", "claimed_until": None}
+    # No wait: while the database is down the error reaches spool_flush, which keeps the file.
+    return bool(_update_row(judgment_id, _PENDING, [Judgment.Status.PENDING], fields, wait=False))
 
 
 def target_for(judgment: Judgment) -> Target:
@@ -249,7 +303,8 @@ def _run_status_get(run_id: int, *, max_age: float) -> str | None:
         cached = _run_status.get(run_id)
     if cached is not None and max_age > 0 and time.monotonic() - cached[0] < max_age:
         return cached[1]
-    status = JudgeRun.objects.filter(pk=run_id).values_list("status", flat=True).first()
+    status = with_database(lambda: JudgeRun.objects.filter(pk=run_id).values_list("status", flat=True).first(),
+                           what=f"run {run_id}")
     _run_status_set(run_id, status)
     return status
 
@@ -291,14 +346,16 @@ def judgments_execute(*, judgment_ids: Sequence[int], sleep=time.sleep, rng: ran
     this thread (inline mode, tests).
     """
     outcomes = {jid: Outcome("skipped") for jid in judgment_ids}
+    if spool_pending():  # replies kept on this machine through an outage go in first
+        spool_flush()
     # By primary key alone (the status is checked here): a status condition lets the planner
     # combine the status index with the key, and that index holds every row of every run.
-    rows = [
+    rows = with_database(lambda: [
         row for row in Judgment.objects.select_related("comparison__prompt", "comparison__answer_a",
                                                        "comparison__answer_b", "answer__prompt")
         .only(*BATCH_FIELDS).filter(pk__in=list(judgment_ids)).order_by("id")
         if row.status == Judgment.Status.PENDING
-    ]
+    ], what="a batch of judgments")
     by_run: dict[int, list[Judgment]] = {}
     for row in rows:
         by_run.setdefault(row.run_id, []).append(row)
@@ -309,7 +366,8 @@ def judgments_execute(*, judgment_ids: Sequence[int], sleep=time.sleep, rng: ran
 
 def _run_batch(run_id: int, rows: list[Judgment], *, sleep, rng: random.Random | None,
                parallel: bool) -> dict[int, Outcome]:
-    run = JudgeRun.objects.select_related("judge", "prompt_set").filter(pk=run_id).first()
+    run = with_database(lambda: JudgeRun.objects.select_related("judge", "prompt_set").filter(pk=run_id).first(),
+                        what=f"run {run_id}")
     if run is None:
         return {row.pk: Outcome("skipped") for row in rows}
     _run_status_set(run_id, run.status)
@@ -332,7 +390,8 @@ def _run_batch(run_id: int, rows: list[Judgment], *, sleep, rng: random.Random |
             messages=rendered.messages, temperature=judge.temperature, max_tokens=judge.max_tokens,
         )
         items.append(_Item(row, rendered, key))
-    hits = cached_judgments_get(cache_keys=[i.key for i in items if i.key], exclude_ids=[r.pk for r in rows])
+    hits = with_database(lambda: cached_judgments_get(cache_keys=[i.key for i in items if i.key],
+                                                      exclude_ids=[r.pk for r in rows]), what=f"run {run_id}")
     for item in items:
         item.hit = hits.get(item.key) if item.key else None
 
@@ -355,7 +414,7 @@ def _run_batch(run_id: int, rows: list[Judgment], *, sleep, rng: random.Random |
     else:
         for item in items:
             outcomes[item.judgment.pk] = one(item)
-    _finished(run, outcomes.values())
+    with_database(lambda: _finished(run, outcomes.values()), what=f"run {run.pk}")
     if error is not None:
         raise error
     return outcomes
@@ -366,7 +425,8 @@ def _in_pool_thread(fn, item: _Item) -> Outcome:  # type: ignore[no-untyped-def]
     try:
         return fn(item)
     finally:
-        connection.close()
+        with contextlib.suppress(Exception):  # a connection the database dropped: the pool replaces it
+            connection.close()
 
 
 def _judge_one(item: _Item, kind: str, *, sleep, rng: random.Random) -> Outcome:
@@ -448,9 +508,8 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
                         outcome = busy
                         return outcome
                 else:
-                    Judgment.objects.filter(pk=judgment.pk, claim_token=token).update(
-                        sends=F("sends") + 1, claimed_until=timezone.now() + timedelta(seconds=_lease_seconds())
-                    )
+                    _update_claimed(judgment.pk, token, sends=F("sends") + 1,
+                                    claimed_until=timezone.now() + timedelta(seconds=_lease_seconds()))
                 _release_pooled_connection()
                 try:
                     client = chat_client_for(base_url=judge.base_url, api_key_env=judge.api_key_env)
@@ -470,7 +529,7 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
                 return outcome
             if failure is not None:
                 last_error = f"attempt {attempt}: {failure}"
-                Judgment.objects.filter(pk=judgment.pk, claim_token=token).update(error=last_error[:2000])
+                _update_claimed(judgment.pk, token, error=last_error[:2000])
                 if attempt == settings.JUDGE_MAX_ATTEMPTS:
                     break
                 delay = backoff.retry_delay(attempt, retry_after=getattr(failure, "retry_after", None),
@@ -480,7 +539,7 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
                 continue
             fields = _verdict_fields(kind, rendered.mode, completion.text or "", judgment.order)
             stored = _store(
-                judgment.pk, token, input_tokens=completion.input_tokens or 0,
+                judgment.pk, token, reply=True, input_tokens=completion.input_tokens or 0,
                 output_tokens=completion.output_tokens or 0,
                 cost=cost_of(judge, completion.input_tokens or 0, completion.output_tokens or 0),
                 latency_s=completion.latency_s, **fields,

@@ -11,12 +11,12 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
 
 from django.conf import settings
+
+from judge.limits import LocalRateLimiter
 
 logger = logging.getLogger(__name__)
 
@@ -28,19 +28,10 @@ class LocalJudgeLimiter:
         self.max_concurrent = max(1, max_concurrent)
         self.rpm = max(1, rpm)
         self._semaphore = threading.BoundedSemaphore(self.max_concurrent)
-        self._starts: deque[float] = deque()
-        self._lock = threading.Lock()
+        self._rate = LocalRateLimiter(self.rpm, window_seconds=60.0)
 
     def _wait_for_rate(self) -> None:
-        while True:
-            with self._lock:
-                now = time.monotonic()
-                while self._starts and now - self._starts[0] >= 60.0:
-                    self._starts.popleft()
-                if len(self._starts) < self.rpm:
-                    self._starts.append(now)
-                    return
-                wait = 60.0 - (now - self._starts[0])
+        while (wait := self._rate.try_acquire()) > 0:
             time.sleep(min(max(wait, 0.01), 1.0))
 
     @contextmanager
@@ -85,12 +76,14 @@ def process_gate(*, key: str, max_concurrent: int) -> Iterator[None]:
         yield
 
 
-@lru_cache(maxsize=4)
 def redis_client(url: str):  # type: ignore[no-untyped-def]
-    """The process's raw Redis client for the judge's shared state (limits, progress throttle)."""
-    import redis
+    """The process's raw Redis client for the judge's shared state (limits, progress throttle).
 
-    return redis.Redis.from_url(url)
+    Reads give up after 5 s (a blocked wait for a slot lasts a quarter second at most), so a Redis
+    that hangs is noticed instead of holding a worker's threads forever."""
+    from arena.redis_clients import redis_client as shared_client
+
+    return shared_client(url, timeout=5.0)
 
 
 def limits_backend() -> str:
@@ -145,19 +138,38 @@ def endpoint_slot(*, key: str, max_concurrent: int, rpm: int, lease_seconds: flo
 
     ``lease_seconds`` bounds a held slot only in the in-process limiter's sense of "the request
     may take this long"; in Redis the lease is short and renewed while the request runs.
+
+    Redis going away never costs a reply: before the request, taking a slot waits for Redis to
+    come back (nothing has been sent yet, so waiting is free; up to JUDGE_OUTAGE_WAIT_SECONDS);
+    after it, a release that cannot reach Redis is left to the lease, which frees the slot within
+    JUDGE_SLOT_LEASE_SECONDS, and the reply is stored all the same.
     """
     if settings.REDIS_URL:
-        from judge.limits import judge_slot, semaphore_for, slot_keys
+        from arena.redis_clients import UNAVAILABLE
+        from judge.limits import judge_slot_take
 
         client = redis_client(settings.REDIS_URL)
         lease = settings.JUDGE_SLOT_LEASE_SECONDS
-        semaphore = semaphore_for(client, slot_keys(key)[0], max(1, max_concurrent), lease_seconds=lease)
-        with judge_slot(client, key, max_concurrent, rpm, lease, timeout=max(lease_seconds, 600.0)) as token:
-            _renewer.hold(semaphore, token)
+        deadline = time.monotonic() + settings.JUDGE_OUTAGE_WAIT_SECONDS
+        while True:
             try:
-                yield
-            finally:
-                _renewer.drop(token)
+                semaphore, token = judge_slot_take(client, key, max(1, max_concurrent), rpm, lease,
+                                                   timeout=max(lease_seconds, 600.0))
+                break
+            except UNAVAILABLE:
+                if time.monotonic() > deadline:
+                    raise
+                logger.warning("Redis unavailable: waiting to take a request slot for %s", key)
+                time.sleep(1.0)
+        _renewer.hold(semaphore, token)
+        try:
+            yield
+        finally:
+            _renewer.drop(token)
+            try:
+                semaphore.release(token)
+            except UNAVAILABLE:
+                logger.warning("Redis unavailable: the slot of %s is freed by its lease instead", key)
         return
     with local_limiter(key, max_concurrent, rpm).slot():
         yield

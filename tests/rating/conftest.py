@@ -13,12 +13,15 @@ PASSWORD = "correct-horse-battery-staple"
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     from arena.selectors.queue import _displays
+    from arena.services.votes import _local_vote_limits
 
     cache.clear()
     _displays.clear()
+    _local_vote_limits.clear()
     yield
     cache.clear()
     _displays.clear()
+    _local_vote_limits.clear()
 
 
 @pytest.fixture(autouse=True)

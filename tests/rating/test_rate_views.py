@@ -39,8 +39,8 @@ class TestStranger:
         assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
     def test_cannot_see_the_staff_page(self, client, rater_client):
-        assert Client().get("/staff/raters/").status_code == 302
-        assert rater_client.get("/staff/raters/").status_code == 302
+        assert Client().get("/staff/raters/")["Location"] == "/accounts/login/?next=/staff/raters/"
+        assert rater_client.get("/staff/raters/").status_code == 403
 
 
 class TestRater:

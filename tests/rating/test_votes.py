@@ -135,3 +135,62 @@ def test_the_rate_limit_stops_a_rater_after_n_votes_a_minute(rater, other_rater,
     settings.ARENA_VOTE_RATE_LIMIT = 3
     assert [vote_rate_allow(rater=rater) for _ in range(4)] == [True, True, True, False]
     assert vote_rate_allow(rater=other_rater)
+
+
+def test_the_rate_limit_is_a_sliding_window_that_holds_across_a_minute_boundary(rater, settings, monkeypatch):
+    """A fixed per-minute counter let 53 votes through in 3.4 s across a minute boundary (limit 30)."""
+    settings.ARENA_VOTE_RATE_LIMIT = 30
+    clock = {"now": timezone.now().replace(second=58, microsecond=0)}
+    monkeypatch.setattr("arena.services.votes.timezone.now", lambda: clock["now"])
+    allowed = 0
+    for _ in range(60):  # 60 attempts in 3 s, straddling the minute boundary
+        allowed += vote_rate_allow(rater=rater)
+        clock["now"] += timedelta(seconds=0.05)
+    assert allowed == 30
+    clock["now"] += timedelta(seconds=55)  # 58 s after the first: still in its window
+    assert not vote_rate_allow(rater=rater)
+    clock["now"] += timedelta(seconds=2.1)  # the first votes have left the window
+    assert vote_rate_allow(rater=rater)
+
+
+class TestRateLimitInRedis:
+    """With REDIS_URL the window lives in Redis, across processes; without Redis it fails closed."""
+
+    @pytest.fixture
+    def redis_settings(self, settings):
+        import redis
+
+        from tests.services import REDIS_DB_LIMITS, redis_url
+
+        url = redis_url(REDIS_DB_LIMITS)
+        try:
+            redis.Redis.from_url(url).ping()
+        except redis.ConnectionError:
+            pytest.skip(f"no Redis at {url}")
+        settings.REDIS_URL = url
+        return settings
+
+    def test_a_sliding_window_in_redis(self, rater, redis_settings, monkeypatch):
+        import time
+
+        import redis
+
+        redis.Redis.from_url(redis_settings.REDIS_URL).delete(f"arena:vote-rate:{rater.pk}")
+        monkeypatch.setattr("arena.services.votes.VOTE_RATE_WINDOW_SECONDS", 1.0)
+        redis_settings.ARENA_VOTE_RATE_LIMIT = 3
+        assert [vote_rate_allow(rater=rater) for _ in range(4)] == [True, True, True, False]
+        time.sleep(1.1)
+        assert vote_rate_allow(rater=rater)
+
+    def test_refuses_votes_with_a_503_when_redis_is_down(self, rater, settings):
+        from arena.redis_clients import breaker
+
+        settings.REDIS_URL = "redis://127.0.0.1:1/0"
+        try:
+            with pytest.raises(VoteRejected) as refused:
+                vote_rate_allow(rater=rater)
+            assert refused.value.status == 503 and "not stored" in refused.value.message
+            with pytest.raises(VoteRejected):  # the breaker answers at once now
+                vote_rate_allow(rater=rater)
+        finally:
+            breaker.reset()
