@@ -371,7 +371,9 @@ def _panel_verdicts(name: str, prompt_set: str | None) -> tuple[list[_Verdict], 
 
 
 def _infer_baseline(verdicts: Sequence[_Verdict], named: Counter[str]) -> str | None:
-    """The runs' own baseline, else the one model in every verdict."""
+    """The runs' own baseline, else the one model in every verdict. With two models only, both
+    are in every verdict: the one a file lists first (AlpacaEval's ``generator_1`` is its
+    reference) is the baseline."""
     if named:
         return named.most_common(1)[0][0]
     if not verdicts:
@@ -381,7 +383,10 @@ def _infer_baseline(verdicts: Sequence[_Verdict], named: Counter[str]) -> str | 
         in_all &= {v.model_a, v.model_b}
         if not in_all:
             return None
-    return sorted(in_all)[0] if len(in_all) == 1 else None
+    if len(in_all) == 1:
+        return next(iter(in_all))
+    first = Counter(v.model_a for v in verdicts).most_common(2)
+    return first[0][0] if len(first) == 1 or first[0][1] > first[1][1] else None
 
 
 def preferences_against(verdicts: Iterable[_Verdict], baseline: str, strong_weight: float) -> list[Preference]:
