@@ -126,11 +126,12 @@ def _judge_names(source: str | None) -> list[str] | None:
 def _judgment_rows(judges: list[str] | None, keys_q: Q) -> list[tuple[Any, ...]]:
     from judge.models import Judgment
 
-    qs = Judgment.objects.filter(comparison__isnull=False, status=Judgment.Status.DONE).filter(keys_q)
+    qs = Judgment.objects.filter(comparison__isnull=False, status=Judgment.Status.DONE).exclude(winner="") \
+        .filter(keys_q)
     if judges is not None:
         qs = qs.filter(run__judge__name__in=judges)
     return list(qs.values_list("comparison__prompt_id", "turn", "comparison__answer_a__contender_id",
-                               "comparison__answer_b__contender_id", "run__judge__name", "order", "winner"))
+                               "comparison__answer_b__contender_id", "run_id", "order", "winner"))
 
 
 def _filter_q(filters: ComparisonFilters, prefix: str, con_a: str, con_b: str, turn: str) -> Q:
@@ -159,9 +160,9 @@ def _candidate_keys(filters: ComparisonFilters) -> dict[Key, dict[str, Any]]:
     if kind in ("judge", "panel") or kind == "all":
         q = _filter_q(filters, "comparison__prompt__", "comparison__answer_a__contender",
                       "comparison__answer_b__contender", "turn")
-        for pid, turn, a, b, judge, order, winner in _judgment_rows(judges, q):
+        for pid, turn, a, b, run_id, order, winner in _judgment_rows(judges, q):
             entry = keys.setdefault(_key(pid, turn, a, b), {"orders": defaultdict(dict), "verdicts": []})
-            entry["orders"][judge][order] = _winner_contender(winner, a, b)
+            entry["orders"][run_id][order] = _winner_contender(winner, a, b)
     if kind in ("human", "all"):
         q = _filter_q(filters, "comparison__prompt__", "comparison__answer_a__contender",
                       "comparison__answer_b__contender", "comparison__turn")
@@ -197,7 +198,8 @@ def _human_verdicts(filters: ComparisonFilters, keys: set[Key]) -> dict[Key, lis
 
 
 def _source_verdict(entry: dict[str, Any]) -> int | str | None:
-    """The source's own verdict on a comparison: its judges' combined orders, by majority."""
+    """The source's own verdict on a comparison: each run's two orders combined (agreeing, else a
+    tie), then the majority over its runs and imported verdicts."""
     verdicts = list(entry["verdicts"])
     for orders in entry["orders"].values():
         if len(orders) == 2:
