@@ -2,7 +2,18 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from arena.views import accounts, api, evaluation_api, evaluations, health, home, leaderboard, rate, reports, staff
+from arena.views import (
+    accounts,
+    api,
+    evaluation_api,
+    evaluations,
+    health,
+    home,
+    leaderboard,
+    rate,
+    reports,
+    staff,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),

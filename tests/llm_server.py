@@ -210,10 +210,7 @@ def second_better_probability(a: str, b: str) -> float:
     """The logprob judge's P(second output better): sigmoid of the quality gap (of the length
     ratio's log when neither answer carries a quality marker)."""
     qa, qb = _quality(a), _quality(b)
-    if qa is None and qb is None:
-        gap = math.log((len(b) + 1) / (len(a) + 1))
-    else:
-        gap = (qb or 0.0) - (qa or 0.0)
+    gap = math.log((len(b) + 1) / (len(a) + 1)) if qa is None and qb is None else (qb or 0.0) - (qa or 0.0)
     return 1.0 / (1.0 + math.exp(-gap))
 
 

@@ -63,7 +63,7 @@ def scores(request: HttpRequest) -> HttpResponse:
                       "low": (r["categories"].get(category) or {}).get("ci_low"),
                       "high": (r["categories"].get(category) or {}).get("ci_high")} for r in rows]
             n = sum((r["categories"].get(category) or {}).get("n") or 0 for r in rows)
-            multiples.append({"category": category, "svg": _svg(svg.bar_chart(
+            multiples.append({"category": category, "n": n, "svg": _svg(svg.bar_chart(
                 items, title=f"{category} (n={n})", value_label="mean score", domain=(0.0, 10.0), width=360, digits=1))})
         context.update(
             turns=turns, table=table, categories=result.get("categories") or [],

@@ -17,7 +17,7 @@ QUALITY = {"strong": 9, "middle": 5, "weak": 2, "verbose": 4}
 CATEGORIES = ("writing", "math", "coding")
 
 
-def make_judge(llm_server, name: str, **fields) -> Judge:  # noqa: F811
+def make_judge(llm_server, name: str, **fields) -> Judge:
     return Judge.objects.create(
         name=name, base_url=llm_server.base_url, model=fields.pop("model", "fake-judge"),
         api_key_env="ARENA_TEST_NO_SUCH_KEY", max_concurrent=4, requests_per_minute=60000,

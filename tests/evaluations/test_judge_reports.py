@@ -11,14 +11,14 @@ import json
 import pytest
 from django.core.management import call_command
 
-from judge.models import Judgment, JudgePanel
+from judge.models import JudgePanel, Judgment
 from tests.evaluations.conftest import make_judge
 
 pytestmark = pytest.mark.django_db
 
 
 def test_every_mode_stores_its_verdict(judged):
-    judge, runs = judged
+    _judge, runs = judged
     single = Judgment.objects.filter(run=runs["single"], status="done")
     assert single.count() == 24 and set(single.values_list("score", flat=True)) == {9.0, 5.0, 2.0, 4.0}
     assert set(Judgment.objects.filter(run=runs["grade"], status="done").values_list("grade", flat=True)) == {
@@ -30,7 +30,7 @@ def test_every_mode_stores_its_verdict(judged):
     logprob = Judgment.objects.filter(run=runs["logprob"], status="done")
     assert logprob.count() == 36
     preferences = list(logprob.values_list("preference", flat=True))
-    assert all(0 < p < 1 for p in preferences) and len(set(round(p, 6) for p in preferences)) > 2
+    assert all(0 < p < 1 for p in preferences) and len({round(p, 6) for p in preferences}) > 2
     assert '"top_logprobs"' in logprob.first().raw_output
     hhh = Judgment.objects.filter(run=runs["hhh"], status="done").first()
     assert set(hhh.hhh) == {"helpful", "honest", "harmless"}

@@ -12,7 +12,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from arena.ratings.grades import grade_agreement, grade_table, hhh_table, majority, rank_correlation, weighted_kappa
+from arena.ratings.grades import (
+    grade_agreement,
+    grade_table,
+    hhh_table,
+    majority,
+    rank_correlation,
+    weighted_kappa,
+)
 from arena.ratings.length_control import FORMULA_MINIMAL, FORMULA_V1, length_controlled_win_rates
 from arena.ratings.scores import ScoreRecord, score_table
 from arena.ratings.winrate import Preference, anchored_bradley_terry, five_level_preference, win_rate
