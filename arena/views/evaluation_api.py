@@ -3,6 +3,7 @@ snapshots as the pages and the commands (see ``arena.views.api``)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -24,22 +25,15 @@ def _csv(params: Any, result: dict[str, Any]) -> HttpResponse:
     return _csv_response(f"{params.kind}.csv", header, rows)
 
 
-@require_GET
-def scores(request: HttpRequest) -> HttpResponse:
-    return _snapshot_endpoint(request, lambda: ScoresParams.from_query(request.GET.dict()), _csv)
+def _endpoint(parse: Callable[[dict[str, Any]], Any]) -> Callable[[HttpRequest], HttpResponse]:
+    @require_GET
+    def view(request: HttpRequest) -> HttpResponse:
+        return _snapshot_endpoint(request, lambda: parse(request.GET.dict()), _csv)
+
+    return view
 
 
-@require_GET
-def winrate(request: HttpRequest) -> HttpResponse:
-    return _snapshot_endpoint(request, lambda: WinRateParams.from_query(request.GET.dict()), _csv)
-
-
-@require_GET
-def grades(request: HttpRequest) -> HttpResponse:
-    return _snapshot_endpoint(request, lambda: GradesParams.from_query(request.GET.dict()), _csv)
-
-
-@require_GET
-def judges(request: HttpRequest) -> HttpResponse:
-    return _snapshot_endpoint(
-        request, lambda: JudgesParams.from_query(request.GET.dict(), default_human=human_reference_default()), _csv)
+scores = _endpoint(ScoresParams.from_query)
+winrate = _endpoint(WinRateParams.from_query)
+grades = _endpoint(GradesParams.from_query)
+judges = _endpoint(lambda query: JudgesParams.from_query(query, default_human=human_reference_default()))
