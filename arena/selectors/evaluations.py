@@ -363,7 +363,8 @@ def _panel_verdicts(name: str, prompt_set: str | None) -> tuple[list[_Verdict], 
         if all(m.continuous for m in members):
             preference = statistics.fmean(m.preference_b for m in members)
         else:
-            preference = majority([m.preference_b for m in members], tie=0.5) or 0.5
+            voted = majority([m.preference_b for m in members], tie=0.5)
+            preference = 0.5 if voted is None else voted
         strong = majority([m.strong for m in members if m.preference_b == preference], tie=False) or False
         out.append(_Verdict(first.model_a, first.model_b, first.prompt, preference, strong,
                             first.length_a, first.length_b, all(m.continuous for m in members)))
@@ -678,8 +679,11 @@ def judges_compute(*, params: JudgesParams) -> dict[str, Any]:
         src_kind, src_name = parse_source(source)
         members = [src_name or ""] if src_kind == "judge" else panel_judges(src_name or "")
         usage = _usage(members, params.prompt_set)
-        if src_kind == "panel" and usage["median_latency_s"] is not None:
-            # Members judge at once: a panel waits for its slowest member.
+        if src_kind == "panel" and usage["judgments"]:
+            # A panel verdict takes one judgment from every member: its tokens and cost are theirs
+            # together; members judge at once, so it waits for its slowest member.
+            for name in ("tokens_per_1000", "cost_per_1000"):
+                usage[name] = usage[name] * len(members) if usage[name] is not None else None
             usage["median_latency_s"] = max(
                 (u["median_latency_s"] for u in (_usage([m], params.prompt_set) for m in members)
                  if u["median_latency_s"] is not None), default=None)

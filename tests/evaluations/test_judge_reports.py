@@ -100,6 +100,16 @@ def test_the_judges_table_and_a_panel_of_three(client, judged, llm, start_run, g
     board = client.get("/api/leaderboard/", {"source": "panel:trio", "bootstrap": 0}).json()
     assert board["rows"][0]["model"] == "strong" and board["battle_total"] > 0
     assert "panel:trio" in client.get("/api/sources/").json()["sources"]
+    # The same bias and agreement reports as any source.
+    bias = client.get("/api/bias/", {"source": "panel:trio"}).json()
+    assert bias["position"]["consistency"]["pairs"] > 0
+    agreement = client.get("/api/agreement/", {"a": "panel:trio", "b": "human"}).json()
+    assert agreement["overall"]["pairs"] > 0
+
+    panel_rate = client.get("/api/winrate/", {"source": "panel:trio", "bootstrap": 0}).json()
+    panel_rows = {r["model"]: r for r in panel_rate["rows"]}
+    # Every member prefers middle over weak: the panel's majority is a loss for weak, never a tie.
+    assert panel_rows["weak"]["win_rate"] == 0.0 and panel_rows["strong"]["win_rate"] == 100.0
 
     table = client.get("/api/judges/", {"human": "human"}).json()
     rows = {r["source"]: r for r in table["rows"]}
@@ -112,6 +122,8 @@ def test_the_judges_table_and_a_panel_of_three(client, judged, llm, start_run, g
     assert me["rank_correlation"] == pytest.approx(1.0) and me["rank_correlation_n"] == 4
     assert rows["panel:trio"]["members"] == ["fake-judge", "juror-2", "juror-3"]
     assert rows["panel:trio"]["agreement"]["pairs"] > 0
+    # A panel verdict costs every member's judgment.
+    assert rows["panel:trio"]["cost_per_1000"] > me["cost_per_1000"]
 
     csv_text = client.get("/api/judges/", {"human": "human", "format": "csv"}).content.decode()
     assert csv_text.splitlines()[0].startswith("source,verdicts,s1,s2,kappa")
