@@ -4,6 +4,8 @@ the comparisons it counts, and a judge's explanation opens from the keyboard."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from tests.rating.browser import chromium, watch  # noqa: F401 - fixtures
@@ -25,7 +27,10 @@ def live_arena(live_server, judged, monkeypatch):
 
     # The live server answers in its own threads: close their connections after each request.
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
-    return live_server
+    yield live_server
+    # Requests still in flight when a page closes finish, and close their connection, before the
+    # test database is dropped.
+    time.sleep(0.5)
 
 
 @pytest.mark.parametrize("width", [1440, 390])
