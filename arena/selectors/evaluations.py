@@ -657,7 +657,7 @@ def _ratings(source: str, prompt_set: str | None) -> dict[str, float]:
 
 
 def judges_compute(*, params: JudgesParams) -> dict[str, Any]:
-    """AlpacaEval's evaluator table, per judge and panel: agreement with people (S1, S2, κ and
+    """AlpacaEval's evaluator table, per judge (with its template set) and panel: agreement with people (S1, S2, κ and
     the pairs they rest on), position consistency, the longer answer's share of wins, unparsed
     and failed shares, tokens and cost per 1,000 judgments, median latency, and Spearman's rho
     between its Bradley–Terry leaderboard and the people's."""
@@ -670,6 +670,9 @@ def judges_compute(*, params: JudgesParams) -> dict[str, Any]:
     else:
         sources = [f"judge:{j}" for j in _judge_names()]
         sources += [f"panel:{p}" for p in JudgePanel.objects.order_by("name").values_list("name", flat=True)]
+    from judge.models import Judge
+
+    templates = dict(Judge.objects.values_list("name", "template_set"))
     human_battles = battles_list(source=params.human, prompt_set=params.prompt_set)
     human_ratings = _ratings(params.human, params.prompt_set)
     rows = []
@@ -698,6 +701,7 @@ def judges_compute(*, params: JudgesParams) -> dict[str, Any]:
         rho, rho_n = rank_correlation(_ratings(source, params.prompt_set), human_ratings)
         rows.append({
             "source": source, "members": members if src_kind == "panel" else [], "verdicts": len(combined),
+            "template_set": templates.get(src_name or "") if src_kind == "judge" else None,
             "agreement": {k: agree[k] for k in ("pairs", "agreement_with_ties", "pairs_without_ties",
                                                 "agreement_without_ties", "kappa")} if agree else None,
             "consistency": consistency, "longer_wins": longer, **usage,
@@ -777,8 +781,8 @@ def _grade_rows(result: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
     return header, rows
 
 
-JUDGE_FIELDS = ("source", "verdicts", "s1", "s2", "kappa", "agreement_pairs", "consistency", "consistency_n",
-                "longer_wins", "longer_wins_n", "judgments", "unparsed_share", "failed_share", "tokens_per_1000",
+JUDGE_FIELDS = ("source", "template_set", "verdicts", "s1", "s2", "kappa", "agreement_pairs", "consistency",
+                "consistency_n", "longer_wins", "longer_wins_ci_low", "longer_wins_ci_high", "longer_wins_n", "judgments", "unparsed_share", "failed_share", "tokens_per_1000",
                 "cost_per_1000", "median_latency_s", "rank_correlation", "rank_correlation_n")
 
 
@@ -789,7 +793,8 @@ def judge_row_flat(r: Mapping[str, Any]) -> dict[str, Any]:
     return {**r, "s1": agree.get("agreement_with_ties"), "s2": agree.get("agreement_without_ties"),
             "kappa": agree.get("kappa"), "agreement_pairs": agree.get("pairs"),
             "consistency": consistency.get("consistency"), "consistency_n": consistency.get("pairs"),
-            "longer_wins": longer.get("share"), "longer_wins_n": longer.get("trials")}
+            "longer_wins": longer.get("share"), "longer_wins_ci_low": longer.get("ci_low"),
+            "longer_wins_ci_high": longer.get("ci_high"), "longer_wins_n": longer.get("trials")}
 
 
 def _judge_rows(result: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:

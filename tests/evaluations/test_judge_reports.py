@@ -126,7 +126,8 @@ def test_the_judges_table_and_a_panel_of_three(client, judged, llm, start_run, g
     assert rows["panel:trio"]["cost_per_1000"] > me["cost_per_1000"]
 
     csv_text = client.get("/api/judges/", {"human": "human", "format": "csv"}).content.decode()
-    assert csv_text.splitlines()[0].startswith("source,verdicts,s1,s2,kappa")
+    assert csv_text.splitlines()[0].startswith("source,template_set,verdicts,s1,s2,kappa")
+    assert me["template_set"] == "arena-v1" and rows["panel:trio"]["template_set"] is None
     page = client.get("/judges/")
     assert page.status_code == 200 and b'data-source="panel:trio"' in page.content
 
