@@ -303,6 +303,7 @@ class ImportBatch(models.Model):
     class Kind(models.TextChoices):
         ANSWERS = "answers"
         VERDICTS = "verdicts"
+        SCORES = "scores"
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     source = models.CharField(max_length=200, help_text="Verdict source name, or the prompt set for answers.")
@@ -366,6 +367,36 @@ class ImportedVerdict(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}: {self.model_a} vs {self.model_b} → {self.winner or 'unparsed'}"
+
+
+class ImportedScore(models.Model):
+    """A single-answer grade (1-10) read from a file, e.g. FastChat's ``*_single.jsonl``.
+
+    ``score`` is None where the source's judge wrote no readable rating (FastChat's -1): kept
+    and counted as unparsed, never averaged. Scores carry the source name ``import:<name>``.
+    """
+
+    source = models.ForeignKey(VerdictSource, on_delete=models.CASCADE, related_name="scores")
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="scores")
+    line = models.PositiveIntegerField()
+    model = models.ForeignKey(Contender, on_delete=models.CASCADE, related_name="+")
+    prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    question_ref = models.CharField(max_length=200, blank=True, help_text="The source's prompt id, linked or not.")
+    turn = models.PositiveSmallIntegerField(default=1)
+    score = models.FloatField(null=True, blank=True, help_text="Empty: the rating could not be parsed.")
+    rater = models.CharField(max_length=200, blank=True)
+    tstamp = models.FloatField(null=True, blank=True)
+    raw_output = models.TextField(blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "line"], name="unique_score_per_batch_line"),
+        ]
+        indexes = [models.Index(fields=["source", "prompt"], name="imported_score_source_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.model} → {self.score}"
 
 
 class RatingSnapshot(models.Model):

@@ -22,7 +22,9 @@ INK = "#1d2330"
 MUTED = "#5b6475"
 LINE = "#dde1e8"
 ACCENT = "#2f5bd3"
-GRADE_COLOURS = {"A": "#1f8a4c", "B": "#8cc084", "C": "#f0b44c", "D": "#b3261e"}
+GRADE_COLOURS = {"A": "#1f8a4c", "B": "#8cc084", "C": "#f0b44c", "D": "#b3261e",
+                 # HHH shares: won, "the same", lost
+                 "won": "#1f8a4c", "same": "#c9ced8", "lost": "#b3261e"}
 
 
 def _num(value: Any) -> float | None:

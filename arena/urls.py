@@ -2,7 +2,18 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from arena.views import accounts, api, health, home, leaderboard, rate, reports, staff
+from arena.views import (
+    accounts,
+    api,
+    evaluation_api,
+    evaluations,
+    health,
+    home,
+    leaderboard,
+    rate,
+    reports,
+    staff,
+)
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -14,6 +25,16 @@ urlpatterns = [
     path("api/bias/", api.bias, name="api-bias"),
     path("api/agreement/", api.agreement, name="api-agreement"),
     path("api/sources/", api.sources, name="api-sources"),
+    # The numbers evaluators publish (MT-Bench, AlpacaEval, Arena-Hard), the judges table, the comparisons.
+    path("scores/", evaluations.scores, name="scores"),
+    path("winrate/", evaluations.winrate, name="winrate"),
+    path("grades/", evaluations.grades, name="grades"),
+    path("judges/", evaluations.judges, name="judges"),
+    path("comparisons/", evaluations.comparisons, name="comparisons"),
+    path("api/scores/", evaluation_api.scores, name="api-scores"),
+    path("api/winrate/", evaluation_api.winrate, name="api-winrate"),
+    path("api/grades/", evaluation_api.grades, name="api-grades"),
+    path("api/judges/", evaluation_api.judges, name="api-judges"),
     path("rate/", rate.rate, name="rate"),
     path("rate/guidelines/", rate.guidelines, name="rate_guidelines"),
     path("rate/mine/", rate.my_votes, name="rate_mine"),

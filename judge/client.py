@@ -50,6 +50,8 @@ class Completion:
     model: str
     finish_reason: str | None
     latency_s: float
+    # With ``logprobs`` asked for: the first output token's alternatives, token -> log-probability.
+    top_logprobs: dict[str, float] | None = None
 
 
 class LLMError(Exception):
@@ -89,6 +91,7 @@ class ChatClient(Protocol):
         temperature: float,
         max_tokens: int,
         timeout: float,
+        logprobs: int | None = None,
     ) -> Completion: ...
 
     def list_models(self) -> list[str]: ...
@@ -153,14 +156,18 @@ class OpenAIChatClient:
         temperature: float,
         max_tokens: int,
         timeout: float,
+        logprobs: int | None = None,
     ) -> Completion:
+        """One chat completion; ``logprobs=k`` also asks for the top-k alternatives of each token."""
         started = time.perf_counter()
-        body = {
+        body: dict[str, Any] = {
             "model": model,
             "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
             "temperature": temperature,
             "max_tokens": max_tokens,
         }
+        if logprobs:
+            body.update(logprobs=True, top_logprobs=logprobs)
         try:
             # The SDK's documented raw call (its "undocumented endpoints" form): the same client,
             # auth, headers, timeouts and status errors as ``chat.completions.create``, without
@@ -199,9 +206,22 @@ def _completion_from(payload: Any, *, model: str, latency: float) -> Completion:
             model=payload.get("model") or model,
             finish_reason=choice.get("finish_reason") if choice else None,
             latency_s=latency,
+            top_logprobs=_first_token_alternatives(choice),
         )
     except (KeyError, IndexError, TypeError, AttributeError, ValueError) as exc:
         raise TransientLLMError(None, 200, f"unreadable response: not a chat completion ({exc!r})") from exc
+
+
+def _first_token_alternatives(choice: Any) -> dict[str, float] | None:
+    """``choices[0].logprobs.content[0].top_logprobs`` as token -> logprob (None when absent)."""
+    content = ((choice or {}).get("logprobs") or {}).get("content") or []
+    if not content:
+        return None
+    first = content[0] or {}
+    alternatives = {str(t["token"]): float(t["logprob"]) for t in first.get("top_logprobs") or []}
+    if "token" in first and "logprob" in first:
+        alternatives.setdefault(str(first["token"]), float(first["logprob"]))
+    return alternatives
 
 
 _WARM_UP_REPLY = {

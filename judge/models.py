@@ -35,12 +35,32 @@ class Judge(models.Model):
         return self.name
 
 
+class JudgePanel(models.Model):
+    """A named panel of judges (Verga et al. 2024): its verdicts are the source ``panel:<name>``,
+    the majority of its judges' verdicts per comparison (the mean for scores)."""
+
+    name = models.SlugField(max_length=100, unique=True)
+    judges = models.ManyToManyField(Judge, related_name="panels")
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class JudgeRun(models.Model):
     class Mode(models.TextChoices):
         PAIRWISE = "pairwise"
         SINGLE = "single"
         GRADE = "grade"
         HHH = "hhh"
+        # Arena-Hard's five levels [[A>>B]] ... [[B>>A]]; strong verdicts are weighted in reports.
+        FIVE_LEVEL = "five_level", "five-level pairwise"
+        # AlpacaEval's weighted annotator: one token, its probability read from the logprobs.
+        LOGPROB = "logprob", "pairwise preference from logprobs"
 
     class Status(models.TextChoices):
         PENDING = "pending"
@@ -59,6 +79,8 @@ class JudgeRun(models.Model):
     contenders = models.ManyToManyField(Contender, related_name="judge_runs", blank=True)
     baseline = models.ForeignKey(Contender, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     inconsistent = models.CharField(max_length=4, choices=Inconsistent.choices, default=Inconsistent.TIE)
+    panel = models.ForeignKey(JudgePanel, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs",
+                              help_text="Started as part of this panel's run.")
     limit = models.PositiveIntegerField(null=True, blank=True, help_text="At most this many prompts.")
     turn = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Judge only this turn; empty: every turn.")
     template_fingerprint = models.CharField(max_length=64, blank=True)
@@ -92,6 +114,10 @@ class Judgment(models.Model):
     score = models.FloatField(null=True, blank=True, help_text="Single-answer grade 1–10.")
     grade = models.CharField(max_length=1, blank=True, help_text="Self-Instruct A–D.")
     hhh = models.JSONField(default=dict, blank=True)
+    # Probability that the comparison's answer B is the better one (logprob mode), in [0, 1].
+    preference = models.FloatField(null=True, blank=True)
+    # A five-level verdict of the strong kind ([[A>>B]] or [[B>>A]]).
+    strong = models.BooleanField(default=False)
     raw_output = models.TextField(blank=True)
     parse_error = models.CharField(max_length=500, blank=True)
     error = models.TextField(blank=True)

@@ -18,6 +18,8 @@ line ``1``/``2``/``3``, :func:`parse_threeclass`).
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,7 +65,32 @@ class Unparsed:
     reason: str
 
 
+@dataclass(frozen=True)
+class FiveLevel:
+    """Arena-Hard's verdict, relative to the presentation order: ``A>>B``, ``A>B``, ``A=B``,
+    ``B>A`` or ``B>>A`` (``>>``: significantly better, a *strong* verdict)."""
+
+    level: str
+
+    @property
+    def verdict(self) -> Verdict:
+        return Verdict.TIE if self.level == "A=B" else Verdict(self.level[0])
+
+    @property
+    def strong(self) -> bool:
+        return ">>" in self.level
+
+
+@dataclass(frozen=True)
+class PositionPreference:
+    """P(the output shown second is better), read from the judge's token probabilities."""
+
+    second: float
+
+
 RATING_MIN, RATING_MAX = 1.0, 10.0
+# AlpacaEval's weighted annotator names the first output ``m`` and the second ``M``.
+LOGPROB_TOKENS = ("m", "M")
 
 # The table. Markers are matched case-insensitively and may carry inner spaces ("[[ A ]]").
 PATTERNS: dict[str, re.Pattern[str]] = {
@@ -98,6 +125,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         r"(?:tuple|output|scores)\b[^\n()]{0,40}\(\s*(\d+(?:\.\d+)?)\s*,\s*(\d+(?:\.\d+)?)\s*\)",
         re.IGNORECASE,
     ),
+    # Arena-Hard: [[A>>B]] [[A>B]] [[A=B]] [[B>A]] [[B>>A]] (also written with inner spaces).
+    "five_level": re.compile(r"\[\[\s*(A\s*>>\s*B|A\s*>\s*B|A\s*=\s*B|B\s*>\s*A|B\s*>>\s*A)\s*\]\]", re.IGNORECASE),
     # PRD / QLoRA threeclass: the last line is exactly 1, 2 or 3.
     "threeclass": re.compile(r"\s*([123])\s*"),
 }
@@ -252,13 +281,62 @@ def parse_threeclass(output: str | None) -> Verdict | Unparsed:
     return {"1": Verdict.A, "2": Verdict.B, "3": Verdict.TIE}[match.group(1)]
 
 
-ParsedOutput = Verdict | float | Grade | HHHVerdict | Unparsed
+def parse_five_level(output: str | None) -> FiveLevel | Unparsed:
+    """Arena-Hard's ``[[A>>B]]`` ... ``[[B>>A]]``: the last marker, if its line is unambiguous."""
+    if (empty := _empty(output)) is not None:
+        return empty
+    assert output is not None
+    value = _last_marker_value(
+        output, PATTERNS["five_level"], lambda v: re.sub(r"\s+", "", v).upper(), "verdict"
+    )
+    if value is None:
+        return Unparsed("no [[A>>B]], [[A>B]], [[A=B]], [[B>A]] or [[B>>A]] verdict in the output")
+    if isinstance(value, Unparsed):
+        return value
+    return FiveLevel(value)
+
+
+def logprob_output(content: str, top_logprobs: dict[str, float] | None) -> str:
+    """What a logprob judgment stores as its raw output: the token and its alternatives, as JSON,
+    so a cached or re-parsed judgment reads the same probabilities."""
+    return json.dumps({"content": content, "top_logprobs": top_logprobs or {}}, ensure_ascii=False, sort_keys=True)
+
+
+def parse_logprobs(output: str | None) -> PositionPreference | Unparsed:
+    """P(second better) = P(M) / (P(m) + P(M)) from the stored top log-probabilities of the
+    judge's one output token (AlpacaEval's ``weighted_alpaca_eval``). Tokens are compared after
+    stripping white space; a reply with neither identifier among its top tokens is Unparsed."""
+    if (empty := _empty(output)) is not None:
+        return empty
+    assert output is not None
+    try:
+        payload = json.loads(output)
+        alternatives = payload["top_logprobs"]
+        if not isinstance(alternatives, dict):
+            raise TypeError("top_logprobs is not an object")
+    except (ValueError, KeyError, TypeError) as exc:
+        return Unparsed(f"not a stored logprob reply: {exc}")
+    mass = dict.fromkeys(LOGPROB_TOKENS, 0.0)
+    for token, logprob in alternatives.items():
+        name = str(token).strip()
+        if name in mass and isinstance(logprob, int | float) and math.isfinite(logprob):
+            mass[name] += math.exp(logprob)
+    total = mass["m"] + mass["M"]
+    if total <= 0:
+        content = str(payload.get("content") or "")[:50]
+        return Unparsed(f"neither 'm' nor 'M' among the top tokens (the judge wrote {content!r})")
+    return PositionPreference(mass["M"] / total)
+
+
+ParsedOutput = Verdict | float | Grade | HHHVerdict | FiveLevel | PositionPreference | Unparsed
 
 PARSERS: dict[str, Callable[[str | None], ParsedOutput]] = {
     "pairwise": parse_pairwise,
     "single": parse_rating,
     "grade": parse_grade,
     "hhh": parse_hhh,
+    "five_level": parse_five_level,
+    "logprob": parse_logprobs,
 }
 
 

@@ -37,7 +37,8 @@ Placeholders (turn numbers are 1-based; "the judged turn" is ``JudgeRequest.turn
 
 Modes: ``pairwise``, ``pairwise-multi-turn``, ``pairwise-reference``, ``pairwise-reference-multi-turn``,
 ``single``, ``single-multi-turn``, ``single-reference``, ``single-reference-multi-turn``, ``grade``,
-``hhh`` (see :func:`choose_mode`). Pairwise against a single baseline is the ``pairwise`` family with
+``hhh``, ``five-level`` (Arena-Hard's ``[[A>>B]]`` scale), ``logprob`` (one token whose probability is
+read; see :func:`choose_mode`). Pairwise against a single baseline is the ``pairwise`` family with
 the baseline's answer as one side; it needs no template of its own.
 """
 
@@ -54,7 +55,7 @@ from typing import Literal, TypedDict
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 
-JudgeKind = Literal["pairwise", "single", "grade", "hhh"]
+JudgeKind = Literal["pairwise", "single", "grade", "hhh", "five_level", "logprob"]
 
 MODES: tuple[str, ...] = (
     "pairwise",
@@ -67,7 +68,11 @@ MODES: tuple[str, ...] = (
     "single-reference-multi-turn",
     "grade",
     "hhh",
+    "five-level",
+    "logprob",
 )
+# Kinds with one template for every turn (the template decides what of the conversation it shows).
+_ONE_MODE_KINDS: Mapping[JudgeKind, str] = {"grade": "grade", "hhh": "hhh", "five_level": "five-level", "logprob": "logprob"}
 
 _SECTION_HEADERS = {"[system]": "system", "[user]": "user"}
 _TURN_PLACEHOLDER = re.compile(r"(question|answer_a|answer_b|answer|reference)_([1-9][0-9]*)")
@@ -329,8 +334,8 @@ def choose_mode(kind: JudgeKind, *, turn: int, has_reference: bool) -> str:
     """
     if turn < 1:
         raise ValueError(f"turn must be >= 1, got {turn}")
-    if kind in ("grade", "hhh"):
-        return kind
+    if kind in _ONE_MODE_KINDS:
+        return _ONE_MODE_KINDS[kind]
     if kind not in ("pairwise", "single"):
         raise ValueError(f"unknown judge kind {kind!r}")
     mode: str = kind
@@ -345,9 +350,13 @@ def output_kind(mode: str) -> JudgeKind:
     """Which verdict format a mode's judge writes (which parser reads it)."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r}")
-    for kind in ("pairwise", "single", "grade", "hhh"):
-        if mode.startswith(kind):
+    for kind, one_mode in _ONE_MODE_KINDS.items():
+        if mode == one_mode:
             return kind
+    if mode.startswith("pairwise"):
+        return "pairwise"
+    if mode.startswith("single"):
+        return "single"
     raise AssertionError(mode)  # pragma: no cover - every mode starts with a kind
 
 
@@ -413,7 +422,7 @@ def render(template_set: TemplateSet, mode: str, request: JudgeRequest) -> list[
     """The chat messages to send to the judge for ``request`` in ``mode``."""
     template = template_set.template(mode)
     kind = output_kind(mode)
-    if kind in ("pairwise", "hhh") and request.answer_b_turns is None:
+    if kind in ("pairwise", "hhh", "five_level", "logprob") and request.answer_b_turns is None:
         raise RenderError(f"mode {mode!r} compares two answers; the request has no answer B")
     if "reference" in mode and request.reference_turns is None:
         raise RenderError(f"mode {mode!r} needs a reference answer")

@@ -23,8 +23,12 @@ Endpoints:
 
 The fake judge recognises what it is asked from the prompt's own wording (``[[A]]``/``[[B]]`` for
 pairwise, ``[[rating]]`` / ``Rating: [[`` for single, ``[[grade:`` and ``[[helpful:`` for our grade
-and hhh templates, in both our arena-v1 and MT-Bench's wording) and decides from the answers: the
-higher ``quality:N`` marker wins, else the longer answer, else a stable hash. With
+and hhh templates, in both our arena-v1 and MT-Bench's wording; ``[[A>>B]]`` for the five-level
+template, ``m or M`` for the logprob one) and decides from the answers: the higher ``quality:N``
+marker wins, else the longer answer, else a stable hash. A five-level verdict is strong (``>>``)
+when the quality gap is 3 or more. The logprob judge answers the token of the better output and,
+when the request asks for ``logprobs``, its top alternatives: P(second better) =
+sigmoid(quality gap), so preferences are graded, not 0/1. With
 ``first_position_bias`` p it answers ``[[A]]`` for a pairwise prompt with probability p whatever
 the answers say (drawn from a hash of the request, so a retry gets the same answer). Any other
 prompt is a contender being asked a question: it answers with deterministic text that carries
@@ -129,6 +133,7 @@ _QUALITY = re.compile(r"quality:\s*(\d+(?:\.\d+)?)", re.IGNORECASE)
 _BLOCKS = {
     # (arena-v1 single turn, arena-v1 conversation, MT-Bench single turn, MT-Bench conversation)
     "A": [
+        (r"<output_m>\n(.*?)\n</output_m>", None),
         (r"<assistant_a_reply>\n(.*?)\n</assistant_a_reply>", None),
         (r"<assistant_a_conversation>\n(.*?)\n</assistant_a_conversation>", r"--- turn \d+, assistant ---\n"),
         (r"\[The Start of Assistant A's Answer\]\n(.*?)\n\[The End of Assistant A's Answer\]", None),
@@ -138,6 +143,7 @@ _BLOCKS = {
         ),
     ],
     "B": [
+        (r"<output_M>\n(.*?)\n</output_M>", None),
         (r"<assistant_b_reply>\n(.*?)\n</assistant_b_reply>", None),
         (r"<assistant_b_conversation>\n(.*?)\n</assistant_b_conversation>", r"--- turn \d+, assistant ---\n"),
         (r"\[The Start of Assistant B's Answer\]\n(.*?)\n\[The End of Assistant B's Answer\]", None),
@@ -167,6 +173,10 @@ def _answer(prompt: str, side: str) -> str | None:
 
 
 def detect_kind(prompt: str) -> str:
+    if "[[A>>B]]" in prompt:
+        return "five_level"
+    if "m or M." in prompt:
+        return "logprob"
     if "[[helpful:" in prompt:
         return "hhh"
     if "[[grade:" in prompt:
@@ -196,9 +206,34 @@ def prefer(a: str, b: str, *, marker: re.Pattern[str] = _QUALITY) -> str:
     return "ABC"[int(_unit(a, b) * 3)]
 
 
+def second_better_probability(a: str, b: str) -> float:
+    """The logprob judge's P(second output better): sigmoid of the quality gap (of the length
+    ratio's log when neither answer carries a quality marker)."""
+    qa, qb = _quality(a), _quality(b)
+    gap = math.log((len(b) + 1) / (len(a) + 1)) if qa is None and qb is None else (qb or 0.0) - (qa or 0.0)
+    return 1.0 / (1.0 + math.exp(-gap))
+
+
+def logprob_alternatives(messages: list[dict[str, Any]]) -> dict[str, float]:
+    prompt = "\n".join(str(m.get("content") or "") for m in messages if m.get("role") in ("system", "user"))
+    p_second = min(max(second_better_probability(_answer(prompt, "A") or "", _answer(prompt, "B") or ""), 1e-6),
+                   1 - 1e-6)
+    # A little mass on a stray token, as real endpoints show: the identifiers' shares stay the same.
+    return {"M": math.log(0.98 * p_second), "m": math.log(0.98 * (1 - p_second)), "The": math.log(0.02)}
+
+
 def judge_text(messages: list[dict[str, Any]], *, model: str, behaviour: Behaviour, key: str) -> str:
     prompt = "\n".join(str(m.get("content") or "") for m in messages if m.get("role") in ("system", "user"))
     kind = detect_kind(prompt)
+    if kind == "five_level":
+        a, b = _answer(prompt, "A") or "", _answer(prompt, "B") or ""
+        verdict = prefer(a, b)
+        gap = abs((_quality(a) or 0.0) - (_quality(b) or 0.0))
+        level = {"A": "A>>B" if gap >= 3 else "A>B", "B": "B>>A" if gap >= 3 else "B>A", "C": "A=B"}[verdict]
+        return f"Compared the last replies of both conversations.\n\nMy final verdict is [[{level}]]"
+    if kind == "logprob":
+        alternatives = logprob_alternatives(messages)
+        return "M" if alternatives["M"] > alternatives["m"] else "m"
     if kind == "pairwise":
         if _unit(key, "first-position") < behaviour.first_position_bias:
             return "Assistant A's reply reads as the stronger one.\n\n[[A]]"
@@ -485,6 +520,14 @@ class _Handler(BaseHTTPRequestHandler):
             content, finish_reason = content[: max_tokens * 4], "length"
         prompt_tokens = sum(approx_tokens(str(m.get("content") or "")) + 4 for m in messages)
         completion_tokens = approx_tokens(content or "")
+        logprobs = None
+        if payload.get("logprobs") and content and fault == "ok":
+            alternatives = logprob_alternatives(messages) if content in ("m", "M") else {content: 0.0}
+            top = sorted(alternatives.items(), key=lambda kv: -kv[1])[: int(payload.get("top_logprobs") or 1)]
+            logprobs = {"content": [{
+                "token": content, "logprob": alternatives.get(content, 0.0), "bytes": list(content.encode()),
+                "top_logprobs": [{"token": t, "logprob": lp, "bytes": list(t.encode())} for t, lp in top],
+            }]}
         self._send(
             200,
             {
@@ -497,7 +540,7 @@ class _Handler(BaseHTTPRequestHandler):
                         "index": 0,
                         "message": {"role": "assistant", "content": content},
                         "finish_reason": finish_reason,
-                        "logprobs": None,
+                        "logprobs": logprobs,
                     }
                 ],
                 "usage": {

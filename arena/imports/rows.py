@@ -77,3 +77,23 @@ class VerdictRow:
     judged_order: int | None = None
     raw_output: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class ScoreRow:
+    """One single-answer grade as the source recorded it (FastChat's ``*_single.jsonl``).
+
+    ``score`` is None when the judge's rating could not be parsed (FastChat writes -1): kept,
+    counted as unparsed, never a number. ``rater`` is the judge model, ``metadata`` the prompt
+    name it used.
+    """
+
+    line: int
+    model: str
+    prompt: str
+    turn: int
+    score: float | None
+    rater: str | None = None
+    tstamp: float | None = None
+    raw_output: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)

@@ -200,3 +200,13 @@ def rank_by_intervals(ci_low: NDArray[np.float64], ci_high: NDArray[np.float64])
     """
     above = ci_low[None, :] > ci_high[:, None]
     return np.asarray(1 + above.sum(axis=1), dtype=np.int64)
+
+
+def prompt_resamples(rng: np.random.Generator, n_prompts: int, rounds: int) -> NDArray[np.float64]:
+    """(rounds, n_prompts): how often each prompt is drawn when the prompts are resampled with
+    replacement. Reports whose unit is the prompt (scores, win rates against a baseline) take
+    weighted sums with it, so every round costs one matrix product."""
+    draws = rng.integers(0, n_prompts, size=(rounds, n_prompts))
+    counts = np.zeros((rounds, n_prompts), dtype=np.float64)
+    np.add.at(counts, (np.arange(rounds)[:, None], draws), 1.0)
+    return counts

@@ -18,6 +18,7 @@ from arena.ratings.types import Battle, Position, StyleFeatures, Winner
 HUMAN = "human"
 JUDGE_PREFIX = "judge:"
 IMPORT_PREFIX = "import:"
+PANEL_PREFIX = "panel:"  # a judge panel's majority verdicts (arena.selectors.panels)
 
 
 @dataclass(frozen=True)
@@ -39,10 +40,10 @@ def parse_source(source: str) -> tuple[str, str | None]:
     """Split ``judge:gpt-4`` into (``judge``, ``gpt-4``); validate the form."""
     if source in ("all", HUMAN):
         return source, None
-    for prefix in (JUDGE_PREFIX, IMPORT_PREFIX):
+    for prefix in (JUDGE_PREFIX, IMPORT_PREFIX, PANEL_PREFIX):
         if source.startswith(prefix) and len(source) > len(prefix):
             return prefix[:-1], source[len(prefix):]
-    raise UnknownSource(f"Unknown source {source!r}: use human, judge:NAME, import:NAME or all.")
+    raise UnknownSource(f"Unknown source {source!r}: use human, judge:NAME, import:NAME, panel:NAME or all.")
 
 
 def comparison_key(prompt_set: str | None, prompt: str | None, turn: int, model_1: str, model_2: str) -> str | None:
@@ -208,6 +209,11 @@ def battles_iter(flt: BattleFilter) -> Iterator[Battle]:
         yield from _judge_battles(flt, look, name)
     if kind in ("all", "import"):
         yield from _import_battles(flt, look, name)
+    if kind == "panel":  # not in "all": its verdicts are its judges', already counted there
+        from arena.selectors.panels import panel_battles
+
+        assert name is not None
+        yield from panel_battles(flt, name)
 
 
 def battles_list(

@@ -100,6 +100,11 @@ def source_checked(data: Mapping[str, Any], name: str = "source", default: str |
         raise ParamError(name, f"No judge named {source_name!r}.")
     if kind == "import" and not VerdictSource.objects.filter(name=source_name).exists():
         raise ParamError(name, f"No imported verdict source named {source_name!r}.")
+    if kind == "panel":
+        from judge.models import JudgePanel
+
+        if not JudgePanel.objects.filter(name=source_name).exists():
+            raise ParamError(name, f"No judge panel named {source_name!r}.")
     return value
 
 
@@ -288,6 +293,9 @@ def sources_available() -> list[str]:
         Exists(ImportedVerdict.objects.filter(source=OuterRef("pk")))
     ).order_by("name").values_list("name", flat=True)
     names += [f"import:{n}" for n in imported]
+    from arena.selectors.panels import panels_with_verdicts
+
+    names += [f"panel:{n}" for n in panels_with_verdicts()]
     cache.set(SOURCES_CACHE_KEY, names, settings.ARENA_SOURCES_CACHE_SECONDS)
     return names
 
@@ -307,6 +315,10 @@ def verdicts_count(*, source: str, prompt_set: str | None = None) -> int:
     from judge.models import Judgment
 
     kind, name = parse_source(source)
+    if kind == "panel":
+        from arena.selectors.panels import panel_judges
+
+        return sum(verdicts_count(source=f"judge:{j}", prompt_set=prompt_set) for j in panel_judges(name or ""))
     total = 0
     if kind in ("all", "human"):
         votes = Vote.objects.all()

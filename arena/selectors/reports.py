@@ -85,10 +85,11 @@ class AgreementParams:
 
 def params_from_key(key: str) -> Any:
     """The parameters a snapshot key stands for (validated again: sources may be gone)."""
+    from arena.selectors.evaluations import EVALUATION_PARAMS
     from arena.selectors.leaderboards import LeaderboardParams, key_split
 
     kind, data = key_split(key)
-    classes = {c.kind: c for c in (LeaderboardParams, BiasParams, AgreementParams)}
+    classes = {c.kind: c for c in (LeaderboardParams, BiasParams, AgreementParams, *EVALUATION_PARAMS)}
     if kind not in classes:
         raise ParamError("key", f"Unknown snapshot kind {kind!r}.")
     return classes[kind].from_query(data)

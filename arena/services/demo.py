@@ -17,7 +17,7 @@ from django.db import transaction
 
 from arena.models import Contender, ContenderAlias
 from arena.services.comparisons import comparisons_create
-from arena.services.imports import ImportResult, answers_import, verdicts_import
+from arena.services.imports import ImportResult, answers_import, scores_import, verdicts_import
 from arena.services.prompt_sets import prompt_sets_load_bundled
 
 DEMO_USERNAME = "demo"
@@ -37,7 +37,7 @@ class VerdictFiles:
     pattern: str
     fmt: str
     source: str
-    prompt_set: str
+    prompt_set: str | None  # None: verdicts not linked to prompts (AlpacaEval names models only)
 
 
 def _guanaco(stem: str) -> str:
@@ -59,7 +59,13 @@ VERDICTS = (
     VerdictFiles("qlora/ratings-gpt4/*.jsonl", "threeclass", "qlora-gpt4", "vicuna80"),
     VerdictFiles("mt_bench/human/*.jsonl", "mtbench_human", "mtbench-human", "mt_bench"),
     VerdictFiles("mt_bench/gpt4/*.jsonl", "fastchat", "mtbench-gpt4", "mt_bench"),
+    # AlpacaEval 2 (weighted GPT-4 Turbo annotator, continuous preferences) and AlpacaEval 1.
+    VerdictFiles("alpaca_eval/alpaca-7b/weighted_alpaca_eval_gpt4_turbo/annotations.json", "alpaca_eval",
+                 "alpaca-eval-2", None),
+    VerdictFiles("alpaca_eval/alpaca-7b/alpaca_eval_gpt4/annotations.json", "alpaca_eval", "alpaca-eval-1", None),
 )
+# Single-answer grades in FastChat's format: (pattern, source, prompt set).
+SCORES = (("mt_bench/judgments/gpt-4_single.jsonl", "mtbench-public-single", "mt_bench"),)
 
 
 @transaction.atomic
@@ -99,6 +105,11 @@ def demo_load(*, report: Callable[[str], None] = print, demo_dir: Path | None = 
     for vspec in VERDICTS:
         for path in sorted(folder.glob(vspec.pattern)):
             result = verdicts_import(path=path, fmt=vspec.fmt, source=vspec.source, prompt_set=vspec.prompt_set)
+            results.append(result)
+            report(result.summary())
+    for pattern, source, slug in SCORES:
+        for path in sorted(folder.glob(pattern)):
+            result = scores_import(path=path, fmt="fastchat_single", source=source, prompt_set=slug)
             results.append(result)
             report(result.summary())
     # Something to rate at /rate/ in every bundled set: a few pairs per prompt, MT-Bench on the

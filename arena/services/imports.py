@@ -360,3 +360,48 @@ def verdicts_import(
         # bulk writes send no signals: tell open leaderboards about the new verdicts once.
         transaction.on_commit(lambda: snapshots_mark_stale(source=f"import:{source}", prompt_set=prompt_set))
     return ImportResult(file, "verdicts", rows, len(values), unparsed, created_contenders=tuple(names.new_names))
+
+
+def scores_import(
+    *, path: Path, fmt: str, source: str, prompt_set: str | None = None, progress: Progress | None = None,
+) -> ImportResult:
+    """Import one file of single-answer grades (``fastchat_single``) as source ``import:<source>``.
+
+    With ``prompt_set`` every row must name a known prompt of it (and a turn it has); models the
+    file names are matched against contenders and their aliases, and new ones are created (a
+    grade needs no stored answer). All or nothing, and a file already imported is a no-op.
+    """
+    from arena.imports.rows import ScoreRow
+    from arena.models import ImportedScore
+
+    file = str(path)
+    sha = file_sha256(path)
+    if ImportBatch.objects.filter(kind=ImportBatch.Kind.SCORES, source=source, sha256=sha).exists():
+        return ImportResult(file, "scores", 0, 0, already_imported=True)
+    pset = _get_prompt_set(prompt_set) if prompt_set else None
+    prompts = _PromptIndex(pset) if pset else None
+    names = _ContenderNames()
+    planned: list[tuple[ScoreRow, int | None, int | str]] = []
+    rows = unparsed = 0
+    for row in _counted(parsers.parse("scores", fmt, path), progress):
+        rows += 1
+        assert isinstance(row, ScoreRow)
+        pid = prompts.resolve(file, row.line, row.prompt, None) if prompts else None
+        if prompts and pid is not None and row.turn > prompts.turns[pid]:
+            raise ImportFormatError(file, row.line, f"turn {row.turn} but the prompt has {prompts.turns[pid]}", "turn")
+        unparsed += row.score is None
+        planned.append((row, pid, names.get_or_plan(row.model)))
+    with transaction.atomic():
+        created_ids = names.create_planned()
+        verdict_source, _ = VerdictSource.objects.get_or_create(name=source, defaults={"is_human": False})
+        batch = ImportBatch.objects.create(kind=ImportBatch.Kind.SCORES, source=source, file_name=path.name,
+                                           sha256=sha, format=fmt, prompt_set=pset, rows=rows)
+        ImportedScore.objects.bulk_create([
+            ImportedScore(source=verdict_source, batch=batch, line=row.line,
+                          model_id=cid if isinstance(cid, int) else created_ids[cid], prompt_id=pid,
+                          question_ref=row.prompt, turn=row.turn, score=row.score, rater=row.rater or "",
+                          tstamp=row.tstamp, raw_output=row.raw_output or "", metadata=row.metadata)
+            for row, pid, cid in planned
+        ], batch_size=BULK_BATCH)
+        transaction.on_commit(lambda: snapshots_mark_stale(source=f"import:{source}", prompt_set=prompt_set))
+    return ImportResult(file, "scores", rows, len(planned), unparsed, created_contenders=tuple(names.new_names))

@@ -52,6 +52,10 @@ Params = LeaderboardParams | BiasParams | AgreementParams
 
 
 def _compute(params: Params) -> dict[str, Any]:
+    from arena.selectors.evaluations import EVALUATION_PARAMS, evaluation_compute
+
+    if isinstance(params, EVALUATION_PARAMS):  # scores, win rates, grades, the judges table
+        return evaluation_compute(params=params)
     if isinstance(params, LeaderboardParams):
         return leaderboard_compute(params=params)
     if isinstance(params, BiasParams):

@@ -1,6 +1,7 @@
 """Writes of the judge app: judges, runs, judgments and generated answers (HackSoft-style services)."""
 
 from judge.services.judges import judge_create
+from judge.services.panels import judge_panel_create, judge_panel_run_create
 from judge.services.runs import (
     RunError,
     judge_run_cancel,
@@ -16,6 +17,8 @@ from judge.services.runs import (
 __all__ = [
     "RunError",
     "judge_create",
+    "judge_panel_create",
+    "judge_panel_run_create",
     "judge_run_cancel",
     "judge_run_create",
     "judge_run_dispatch",

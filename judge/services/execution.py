@@ -50,7 +50,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
-from judge import backoff
+from judge import backoff, parsing
 from judge import client as llm
 from judge.cache import cached_judgments_get, judgment_cache_key
 from judge.models import JudgeRun, Judgment
@@ -251,7 +251,8 @@ def _verdict_fields(kind: str, mode: str, text: str, order: int) -> dict[str, ob
         return {"status": Judgment.Status.UNPARSED, "parse_error": verdict.error, "raw_output": text}
     return {
         "status": Judgment.Status.DONE, "winner": verdict.winner, "score": verdict.score, "grade": verdict.grade,
-        "hhh": verdict.hhh, "raw_output": text, "parse_error": "", "error": "",
+        "hhh": verdict.hhh, "preference": verdict.preference, "strong": verdict.strong, "raw_output": text,
+        "parse_error": "", "error": "",
     }
 
 
@@ -472,9 +473,19 @@ def _leaderboards_mark_stale(run: JudgeRun) -> None:
     Cheap at 160/s: ``snapshots_mark_stale`` scans the snapshots at most once per source and
     prompt set per debounce window.
     """
+    from arena.selectors.panels import panels_of_judge
     from arena.services.snapshots import snapshots_mark_stale
 
     snapshots_mark_stale(source=f"judge:{run.judge.name}", prompt_set=run.prompt_set.slug)
+    for panel in panels_of_judge(run.judge.name):  # a panel's verdicts are its judges'
+        snapshots_mark_stale(source=f"panel:{panel}", prompt_set=run.prompt_set.slug)
+
+
+def _request_options(kind: str, max_tokens: int) -> dict[str, int | None]:
+    """A logprob judge writes one token and is asked for its alternatives; the others write freely."""
+    if kind == "logprob":
+        return {"max_tokens": rendering.LOGPROB_MAX_TOKENS, "logprobs": rendering.LOGPROB_ALTERNATIVES}
+    return {"max_tokens": max_tokens, "logprobs": None}
 
 
 def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind: str, key: str, *, sleep,
@@ -518,7 +529,7 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
                                              lease_seconds=settings.JUDGE_REQUEST_TIMEOUT + 30):
                         completion = client.complete(
                             rendered.messages, model=judge.model, temperature=judge.temperature,
-                            max_tokens=judge.max_tokens, timeout=settings.JUDGE_REQUEST_TIMEOUT,
+                            timeout=settings.JUDGE_REQUEST_TIMEOUT, **_request_options(kind, judge.max_tokens),
                         )
                 except (llm.TransientLLMError, TimeoutError, llm.PermanentLLMError) as exc:
                     # TimeoutError: no request slot of the judge came free in time (judge.limits.SlotTimeout).
@@ -537,7 +548,10 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
                 _release_pooled_connection()
                 sleep(delay)  # outside the gate: the process's slots serve other rows meanwhile
                 continue
-            fields = _verdict_fields(kind, rendered.mode, completion.text or "", judgment.order)
+            text = completion.text or ""
+            if kind == "logprob":  # the probabilities are the verdict: keep them with the token
+                text = parsing.logprob_output(text, completion.top_logprobs)
+            fields = _verdict_fields(kind, rendered.mode, text, judgment.order)
             stored = _store(
                 judgment.pk, token, reply=True, input_tokens=completion.input_tokens or 0,
                 output_tokens=completion.output_tokens or 0,

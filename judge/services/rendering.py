@@ -26,8 +26,13 @@ KIND_BY_RUN_MODE: dict[str, prompts.JudgeKind] = {
     JudgeRun.Mode.SINGLE: "single",
     JudgeRun.Mode.GRADE: "grade",
     JudgeRun.Mode.HHH: "hhh",
+    JudgeRun.Mode.FIVE_LEVEL: "five_level",
+    JudgeRun.Mode.LOGPROB: "logprob",
 }
-PAIRWISE_KINDS = ("pairwise", "hhh")
+PAIRWISE_KINDS = ("pairwise", "hhh", "five_level", "logprob")
+# Top alternatives asked for, and the one token a logprob judge may write (AlpacaEval: 5 and 1).
+LOGPROB_ALTERNATIVES = 5
+LOGPROB_MAX_TOKENS = 1
 
 
 @lru_cache(maxsize=32)
@@ -109,6 +114,8 @@ class Verdict:
     score: float | None = None
     grade: str = ""
     hhh: dict[str, str] = field(default_factory=dict)
+    preference: float | None = None  # P(the comparison's answer B is better)
+    strong: bool = False
     error: str = ""
 
     @property
@@ -141,6 +148,19 @@ def parse_output(*, kind: prompts.JudgeKind, mode: str, text: str, order: int) -
         if (reason := _unparsed_reason(result)) is not None:
             return Verdict(error=reason)
         return Verdict(winner=_position_to_winner(_pairwise_position(result), order))
+    if kind == "five_level":
+        level = parsing.parse_five_level(text)
+        if isinstance(level, parsing.Unparsed):
+            return Verdict(error=level.reason[:500])
+        return Verdict(winner=_position_to_winner(level.verdict.value, order), strong=level.strong)
+    if kind == "logprob":
+        found = parsing.parse_logprobs(text)
+        if isinstance(found, parsing.Unparsed):
+            return Verdict(error=found.reason[:500])
+        # Order 1 shows answer A first, so "second better" is answer B; order 2 the reverse.
+        preference = found.second if order == 1 else 1.0 - found.second
+        winner = "model_b" if preference > 0.5 else "model_a" if preference < 0.5 else "tie"
+        return Verdict(winner=winner, preference=preference)
     if kind == "single":
         result = parsing.parse_rating(text)
         if (reason := _unparsed_reason(result)) is not None:

@@ -171,8 +171,8 @@ def judge_run_create(
     """Create a run, its comparisons and every pending judgment; start it after commit."""
     if mode not in JudgeRun.Mode.values:
         raise RunError(f"Unknown mode {mode!r}; use one of {', '.join(JudgeRun.Mode.values)}.")
-    if baseline is not None and mode not in (JudgeRun.Mode.PAIRWISE, JudgeRun.Mode.HHH):
-        raise RunError("A baseline only makes sense for pairwise or hhh runs.")
+    if baseline is not None and rendering.KIND_BY_RUN_MODE.get(mode) not in rendering.PAIRWISE_KINDS:
+        raise RunError("A baseline only makes sense for runs that compare two answers (pairwise, five_level, logprob, hhh).")
     if turn is not None and turn < 1:
         raise RunError("The turn is 1 or more.")
     rendering.template_set_get(judge.template_set)  # fail now, not in every task, on a missing set
@@ -330,8 +330,8 @@ def judge_run_retry(*, run: JudgeRun, statuses: Sequence[str] = (Judgment.Status
     """Send the unparsed (and optionally failed) judgments again; their old output is discarded."""
     run = JudgeRun.objects.select_for_update().get(pk=run.pk)
     count = Judgment.objects.filter(run=run, status__in=list(statuses)).update(
-        status=Judgment.Status.PENDING, winner="", score=None, grade="", hhh={}, parse_error="", error="",
-        raw_output="", completed_at=None, claim_token="", claimed_until=None,
+        status=Judgment.Status.PENDING, winner="", score=None, grade="", hhh={}, preference=None, strong=False,
+        parse_error="", error="", raw_output="", completed_at=None, claim_token="", claimed_until=None,
     )
     _start(run, background=background)
     return count

@@ -57,7 +57,7 @@ class TestBundledSets:
         assert arena.modes == MODES
 
     def test_mt_bench_has_the_eight_original_modes(self, mt_bench: TemplateSet) -> None:
-        assert set(mt_bench.modes) == set(MODES) - {"grade", "hhh"}
+        assert set(mt_bench.modes) == set(MODES) - {"grade", "hhh", "five-level", "logprob"}
 
     @pytest.mark.parametrize("mode", MODES)
     def test_every_arena_mode_renders_its_inputs(self, arena: TemplateSet, mode: str) -> None:
@@ -67,7 +67,7 @@ class TestBundledSets:
         text = "\n".join(m["content"] for m in messages)
         judged_answer = "12." if turn == 2 else "It is 4."
         assert judged_answer in text
-        if output_kind(mode) in ("pairwise", "hhh"):
+        if output_kind(mode) in ("pairwise", "hhh", "five_level", "logprob"):
             assert ("15." if turn == 2 else "Five.") in text
         else:
             assert "Five." not in text and "15." not in text, "a single-answer prompt leaked answer B"
@@ -83,6 +83,8 @@ class TestBundledSets:
             ("grade", "[[grade: X]]"),
             ("hhh", "[[helpful: X]]"),
             ("hhh", "[[harmless: X]]"),
+            ("five-level", "[[A>>B]]"),
+            ("five-level", "[[B>>A]]"),
         ],
     )
     def test_arena_templates_ask_for_the_format_the_parser_reads(

@@ -23,6 +23,7 @@ from arena.imports.parsers.fastchat import (
     parse_fastchat_answers,
     parse_fastchat_battles,
     parse_fastchat_review,
+    parse_fastchat_single_judgments,
     parse_mt_bench,
     parse_mtbench_human,
     parse_mtbench_pair,
@@ -38,9 +39,9 @@ from arena.imports.parsers.generic import (
 )
 from arena.imports.parsers.prd_qlora import parse_prd_human, parse_qlora_answers, parse_threeclass
 from arena.imports.parsers.self_instruct import parse_self_instruct_answers, parse_user_oriented_252
-from arena.imports.rows import AnswerRow, ImportFormatError, PromptRow, VerdictRow
+from arena.imports.rows import AnswerRow, ImportFormatError, PromptRow, ScoreRow, VerdictRow
 
-Row = PromptRow | AnswerRow | VerdictRow
+Row = PromptRow | AnswerRow | VerdictRow | ScoreRow
 Parser = Callable[..., Iterator[Any]]
 
 PROMPT_FORMATS: dict[str, Parser] = {
@@ -70,10 +71,15 @@ VERDICT_FORMATS: dict[str, Parser] = {
     "csv": parse_csv_verdicts,
 }
 
+SCORE_FORMATS: dict[str, Parser] = {
+    "fastchat_single": parse_fastchat_single_judgments,
+}
+
 FORMATS: dict[str, dict[str, Parser]] = {
     "prompts": PROMPT_FORMATS,
     "answers": ANSWER_FORMATS,
     "verdicts": VERDICT_FORMATS,
+    "scores": SCORE_FORMATS,
 }
 
 
@@ -87,7 +93,7 @@ def parser_options(parser: Parser) -> tuple[str, ...]:
 
 
 def parse(kind: str, fmt: str, path: str | os.PathLike[str], **opts: Any) -> Iterator[Row]:
-    """Parse ``path`` as format ``fmt`` of ``kind`` (``prompts`` | ``answers`` | ``verdicts``).
+    """Parse ``path`` as format ``fmt`` of ``kind`` (``prompts`` | ``answers`` | ``verdicts`` | ``scores``).
 
     An unknown kind, format or option raises ``ImportFormatError`` (line ``None``) listing the
     known ones. An option given as ``None`` counts as not given, so a caller can pass e.g.
@@ -119,6 +125,7 @@ __all__ = [
     "ANSWER_FORMATS",
     "FORMATS",
     "PROMPT_FORMATS",
+    "SCORE_FORMATS",
     "VERDICT_FORMATS",
     "Parser",
     "Row",

@@ -77,7 +77,9 @@ def preference_winner(value: Any, file: str, line: int) -> str | None:
 def parse_alpaca_eval_annotations(path: PathLike) -> Iterator[VerdictRow]:
     """``results/<model>/<annotator>/annotations.json``: ``generator_1`` vs ``generator_2``.
 
-    ``preference`` as in ``preference_winner``; the raw value stays in ``metadata``.
+    ``preference`` as in ``preference_winner``; ``metadata`` keeps the raw value and the two
+    outputs' lengths in characters (``length_a``/``length_b``, what AlpacaEval's length-controlled
+    win rate reads) when the file carries the outputs.
     AlpacaEval shows the two outputs in a random order and maps the preference back to the
     stored columns without storing the switch, so ``position_known`` is false.
     ``rater`` is ``annotator``; ``prompt_text`` the instruction.
@@ -94,6 +96,10 @@ def parse_alpaca_eval_annotations(path: PathLike) -> Iterator[VerdictRow]:
         annotator = opt_str(obj, "annotator", file, line)
         dataset = opt_str(obj, "dataset", file, line)
         metadata: dict[str, Any] = {"preference": preference}
+        for side, key in (("length_a", "output_1"), ("length_b", "output_2")):
+            output = opt_str(obj, key, file, line)
+            if output is not None:
+                metadata[side] = len(output)
         if dataset is not None:
             metadata["dataset"] = dataset
         yield VerdictRow(

@@ -10,6 +10,7 @@ Covers what lm-sys/FastChat writes and what the MT-Bench / Vicuna-80 releases sh
 * Chatbot Arena battles and MT-Bench human judgments (``model_a``/``model_b``/``winner``).
 * ``gen_judgment.py`` pairwise output (``g1_winner``/``g2_winner``): two verdicts per line.
 * 2023 GPT-4 reviews (``answer1_id``/``answer2_id``/``score``).
+* ``gen_judgment.py`` single-answer grades (``model_judgment/<judge>_single.jsonl``).
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from arena.imports.parsers._base import (
     wrong_type,
 )
 from arena.imports.parsers.filenames import model_from_run_name
-from arena.imports.rows import AnswerRow, ImportFormatError, PromptRow, VerdictRow
+from arena.imports.rows import AnswerRow, ImportFormatError, PromptRow, ScoreRow, VerdictRow
 
 # --------------------------------------------------------------------------- prompts
 
@@ -322,15 +323,7 @@ def parse_mtbench_pair(path: PathLike) -> Iterator[VerdictRow]:
         model_2 = req_str(obj, "model_2", file, line, empty=False)
         winner_1 = _pair_winner(obj, "g1_winner", _PAIR_ORDER_1, file, line)
         winner_2 = _pair_winner(obj, "g2_winner", _PAIR_ORDER_2, file, line)
-        judge = obj.get("judge")
-        if judge is None:
-            raise missing(file, line, "judge")
-        if type(judge) is str:
-            rater, prompt_name = judge, None
-        elif type(judge) is list and judge and all(type(j) is str for j in judge):
-            rater, prompt_name = judge[0], (judge[1] if len(judge) > 1 else None)
-        else:
-            raise wrong_type(file, line, "judge", "[judge_model, prompt_name]", judge)
+        rater, prompt_name = _judge_field(obj, file, line)
         judgment_1 = req_str(obj, "g1_judgment", file, line)
         judgment_2 = req_str(obj, "g2_judgment", file, line)
         turn = opt_turn(obj, "turn", file, line)
@@ -353,6 +346,56 @@ def parse_mtbench_pair(path: PathLike) -> Iterator[VerdictRow]:
                 raw_output=output,
                 metadata=dict(metadata),
             )
+
+
+def _judge_field(obj: dict[str, Any], file: str, line: int) -> tuple[str, str | None]:
+    """FastChat's ``judge``: ``[judge_model, prompt_name]`` (or a bare model name)."""
+    judge = obj.get("judge")
+    if judge is None:
+        raise missing(file, line, "judge")
+    if type(judge) is str:
+        return judge, None
+    if type(judge) is list and judge and all(type(j) is str for j in judge):
+        return judge[0], (judge[1] if len(judge) > 1 else None)
+    raise wrong_type(file, line, "judge", "[judge_model, prompt_name]", judge)
+
+
+def parse_fastchat_single_judgments(path: PathLike) -> Iterator[ScoreRow]:
+    """FastChat ``gen_judgment.py --mode single`` output (``model_judgment/gpt-4_single.jsonl``).
+
+    Fields ``question_id, model, judge, score, turn`` (plus ``judgment``, ``tstamp``). A score of
+    -1 is FastChat's "no rating found": yielded as ``score=None`` (unparsed, left out of the
+    means as ``show_result.py`` does). Other scores must lie in 1-10.
+    """
+    file = os.fspath(path)
+    seen: dict[tuple[str, str, int], int] = {}
+    for line, obj in iter_jsonl(path):
+        qid = req_id(obj, "question_id", file, line)
+        model = req_str(obj, "model", file, line, empty=False)
+        rater, prompt_name = _judge_field(obj, file, line)
+        turn = opt_turn(obj, "turn", file, line)
+        score = opt_number(obj, "score", file, line)
+        if score is None:
+            raise missing(file, line, "score")
+        if score == -1:
+            value: float | None = None
+        elif 1.0 <= score <= 10.0:
+            value = score
+        else:
+            raise ImportFormatError(file, line, f"{score:g} is not -1 (unparsed) or a rating in 1-10", "score")
+        key = (qid, model, turn)
+        if key in seen:
+            raise ImportFormatError(
+                file, line, f"a second score for {model!r} on question {qid} turn {turn} (first on line {seen[key]})",
+                "question_id",
+            )
+        seen[key] = line
+        judgment = opt_str(obj, "judgment", file, line)
+        yield ScoreRow(
+            line=line, model=model, prompt=qid, turn=turn, score=value, rater=rater,
+            tstamp=opt_number(obj, "tstamp", file, line), raw_output=judgment,
+            metadata={"judge_prompt": prompt_name} if prompt_name else {},
+        )
 
 
 # --------------------------------------------------------------------------- 2023 reviews

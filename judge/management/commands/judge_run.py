@@ -11,19 +11,27 @@ from tqdm import tqdm
 
 from arena.models import Contender, PromptSet
 from judge import selectors
-from judge.models import Judge, JudgeRun, Judgment
-from judge.services import RunError, judge_run_create, judge_run_resume, judge_run_retry
+from judge.models import Judge, JudgePanel, JudgeRun, Judgment
+from judge.services import (
+    RunError,
+    judge_panel_run_create,
+    judge_run_create,
+    judge_run_resume,
+    judge_run_retry,
+)
 from judge.services.runs import inline_run_wait
 
 
 class Command(BaseCommand):
     help = (
         "Judge a prompt set's answers: judge_run --judge NAME --prompt-set SLUG --mode pairwise [--wait]; "
+        "judge_run --panel NAME ... (one run per judge of the panel, started together); "
         "judge_run --resume RUN_ID; judge_run --retry-unparsed RUN_ID."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--judge")
+        parser.add_argument("--panel", help="Instead of --judge: run every judge of this panel at once.")
         parser.add_argument("--prompt-set")
         parser.add_argument("--contenders", default="", help="Comma-separated names (default: every contender with answers).")
         parser.add_argument("--baseline", help="Pairwise against this contender only.")
@@ -45,26 +53,29 @@ class Command(BaseCommand):
                 run = self._run(int(o["resume"]))  # type: ignore[call-overload]
                 count = judge_run_resume(run=run, background=True)
                 self.stdout.write(f"Run {run.pk}: {count} pending judgments enqueued.")
+                runs = [run]
             elif o["retry_unparsed"]:
                 run = self._run(int(o["retry_unparsed"]))  # type: ignore[call-overload]
                 statuses = [Judgment.Status.UNPARSED] + ([Judgment.Status.FAILED] if o["retry_failed"] else [])
                 count = judge_run_retry(run=run, statuses=statuses, background=True)
                 self.stdout.write(f"Run {run.pk}: {count} judgments sent again.")
+                runs = [run]
             else:
-                run = self._create(o)
+                runs = self._create(o)
         except RunError as exc:
             raise CommandError(str(exc)) from exc
-        if o["wait"] or eager:
-            # Without a broker the judging happens in this process: leaving would stop it.
-            self._wait(run, show=not o["no_progress"])
-            if eager:
-                inline_run_wait(run.pk)
-        progress = selectors.judge_run_progress_get(run_id=run.pk)
-        self.stdout.write(
-            f"Run {run.pk} {progress.status}: {progress.done} done, {progress.unparsed} unparsed, "
-            f"{progress.failed} failed, {progress.pending} pending; {progress.from_cache} from cache; "
-            f"tokens {progress.input_tokens} in / {progress.output_tokens} out; cost ${progress.cost:.4f}"
-        )
+        for run in runs:
+            if o["wait"] or eager:
+                # Without a broker the judging happens in this process: leaving would stop it.
+                self._wait(run, show=not o["no_progress"])
+                if eager:
+                    inline_run_wait(run.pk)
+            progress = selectors.judge_run_progress_get(run_id=run.pk)
+            self.stdout.write(
+                f"Run {run.pk} {progress.status}: {progress.done} done, {progress.unparsed} unparsed, "
+                f"{progress.failed} failed, {progress.pending} pending; {progress.from_cache} from cache; "
+                f"tokens {progress.input_tokens} in / {progress.output_tokens} out; cost ${progress.cost:.4f}"
+            )
 
     def _run(self, run_id: int) -> JudgeRun:
         try:
@@ -72,13 +83,21 @@ class Command(BaseCommand):
         except JudgeRun.DoesNotExist:
             raise CommandError(f"No run {run_id}.") from None
 
-    def _create(self, o: dict[str, object]) -> JudgeRun:
-        if not o["judge"] or not o["prompt_set"]:
-            raise CommandError("--judge and --prompt-set are required to start a run.")
-        try:
-            judge = Judge.objects.get(name=o["judge"])
-        except Judge.DoesNotExist:
-            raise CommandError(f"No judge {o['judge']!r}; add one with judge_add.") from None
+    def _create(self, o: dict[str, object]) -> list[JudgeRun]:
+        if not (o["judge"] or o["panel"]) or not o["prompt_set"]:
+            raise CommandError("--judge (or --panel) and --prompt-set are required to start a run.")
+        if o["judge"] and o["panel"]:
+            raise CommandError("Give --judge or --panel, not both.")
+        judge = panel = None
+        if o["panel"]:
+            panel = JudgePanel.objects.filter(name=o["panel"]).first()
+            if panel is None:
+                raise CommandError(f"No panel {o['panel']!r}; add one with panel_add.")
+        else:
+            try:
+                judge = Judge.objects.get(name=o["judge"])
+            except Judge.DoesNotExist:
+                raise CommandError(f"No judge {o['judge']!r}; add one with judge_add.") from None
         try:
             prompt_set = PromptSet.objects.get(slug=o["prompt_set"])
         except PromptSet.DoesNotExist:
@@ -92,13 +111,18 @@ class Command(BaseCommand):
             baseline = Contender.objects.filter(name=o["baseline"]).first()
             if baseline is None:
                 raise CommandError(f"Unknown baseline {o['baseline']!r}")
-        run = judge_run_create(
-            judge=judge, prompt_set=prompt_set, mode=str(o["mode"]), contenders=contenders or None, baseline=baseline,
-            limit=o["limit"], turn=o["turn"], inconsistent=str(o["inconsistent"]), background=True,  # type: ignore[arg-type]
-        )
-        total = run.judgments.count()
-        self.stdout.write(f"Run {run.pk}: {total} judgments, estimated cost ${run.estimated_cost:.4f}")
-        return run
+        options = {"prompt_set": prompt_set, "mode": str(o["mode"]), "contenders": contenders or None,
+                   "baseline": baseline, "limit": o["limit"], "turn": o["turn"], "inconsistent": str(o["inconsistent"]),
+                   "background": True}
+        if panel is not None:
+            runs = judge_panel_run_create(panel=panel, **options)  # type: ignore[arg-type]
+        else:
+            runs = [judge_run_create(judge=judge, **options)]  # type: ignore[arg-type]
+        for run in runs:
+            total = run.judgments.count()
+            self.stdout.write(f"Run {run.pk} ({run.judge.name}): {total} judgments, "
+                              f"estimated cost ${run.estimated_cost:.4f}")
+        return runs
 
     def _wait(self, run: JudgeRun, *, show: bool) -> None:
         progress = selectors.judge_run_progress_get(run_id=run.pk)

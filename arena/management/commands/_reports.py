@@ -1,0 +1,56 @@
+"""What the evaluation report commands share: parse the options like the page and the API do,
+compute the report, and print it as a table, JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+
+from arena.selectors.evaluations import evaluation_compute, flat_rows
+from arena.selectors.leaderboards import ParamError
+
+
+def add_format(parser: Any) -> None:
+    parser.add_argument("--format", choices=["table", "json", "csv"], default="table", dest="fmt")
+
+
+def run_report(command: BaseCommand, parse: Callable[[Mapping[str, Any]], Any], query: Mapping[str, Any],
+               fmt: str) -> dict[str, Any]:
+    """Validate ``query`` with the report's parameter class, compute it and print it."""
+    try:
+        params = parse({k: v for k, v in query.items() if v is not None})
+    except ParamError as exc:
+        raise CommandError(f"--{exc.field.replace('_', '-')}: {exc.message}") from exc
+    result = evaluation_compute(params=params)
+    out = command.stdout
+    if fmt == "json":
+        json.dump(result, out, indent=2)
+        out.write("")
+        return result
+    header, rows = flat_rows(result)
+    if fmt == "csv":
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        return result
+    out.write(f"{params.kind} report, {result.get('battle_total', 0)} records read ({params.key})")
+    if result.get("error"):
+        out.write(result["error"])
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h) for i, h in enumerate(header)]
+    out.write("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    for row in cells:
+        out.write("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+    return result
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)

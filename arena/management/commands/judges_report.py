@@ -1,0 +1,21 @@
+from django.core.management.base import BaseCommand
+
+from arena.management.commands._reports import add_format, run_report
+from arena.selectors.evaluations import JudgesParams, human_reference_default
+
+
+class Command(BaseCommand):
+    help = ("The table comparing judges and panels: agreement with people (S1, S2, kappa, n), position consistency, "
+            "longer-answer share, unparsed and failed shares, tokens and cost per 1,000 judgments, median latency, "
+            "rank correlation with the people's leaderboard.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--source", default="all", help="all, judge:NAME or panel:NAME.")
+        parser.add_argument("--human", help="The people's verdicts: human or import:NAME (default: human when there "
+                                            "are votes, else an imported human source).")
+        parser.add_argument("--prompt-set")
+        add_format(parser)
+
+    def handle(self, *args, fmt, **o):
+        run_report(self, lambda q: JudgesParams.from_query(q, default_human=human_reference_default()),
+                   {k: o.get(k) for k in ("source", "human", "prompt_set")}, fmt)

@@ -1,0 +1,39 @@
+"""The published numbers as read-only JSON and CSV: the same parameters, validation and
+snapshots as the pages and the commands (see ``arena.views.api``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from arena.selectors.evaluations import (
+    GradesParams,
+    JudgesParams,
+    ScoresParams,
+    WinRateParams,
+    flat_rows,
+    human_reference_default,
+)
+from arena.views.api import _csv_response, _snapshot_endpoint
+
+
+def _csv(params: Any, result: dict[str, Any]) -> HttpResponse:
+    header, rows = flat_rows(result)
+    return _csv_response(f"{params.kind}.csv", header, rows)
+
+
+def _endpoint(parse: Callable[[dict[str, Any]], Any]) -> Callable[[HttpRequest], HttpResponse]:
+    @require_GET
+    def view(request: HttpRequest) -> HttpResponse:
+        return _snapshot_endpoint(request, lambda: parse(request.GET.dict()), _csv)
+
+    return view
+
+
+scores = _endpoint(ScoresParams.from_query)
+winrate = _endpoint(WinRateParams.from_query)
+grades = _endpoint(GradesParams.from_query)
+judges = _endpoint(lambda query: JudgesParams.from_query(query, default_human=human_reference_default()))
