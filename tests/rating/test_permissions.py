@@ -13,6 +13,8 @@ from tests.rating.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 SECRET_ADMIN = "desk-5f8e2b/"
+# The report pages every visitor may read, in the nav's order.
+REPORTS = ["Leaderboard", "Bias", "Agreement", "Scores", "Win rate", "Grades", "Judges", "Comparisons"]
 
 
 @pytest.fixture
@@ -76,16 +78,16 @@ def nav_links(html: str) -> list[str]:
 class TestTheNavShowsWhatTheUserMayOpen:
     def test_a_stranger_sees_public_pages_and_log_in(self, client):
         html = client.get("/").content.decode()
-        assert nav_links(html) == ["Leaderboard", "Bias", "Agreement"]
+        assert nav_links(html) == REPORTS
         assert ">Log in</a>" in html
 
     def test_a_rater_sees_rate_but_no_staff_pages(self, rater_client):
-        assert nav_links(rater_client.get("/").content.decode()) == ["Rate", "Leaderboard", "Bias", "Agreement"]
+        assert nav_links(rater_client.get("/").content.decode()) == ["Rate", *REPORTS]
 
     def test_staff_see_the_staff_pages(self, client, staff):
         client.force_login(staff)
         assert nav_links(client.get("/").content.decode()) == [
-            "Rate", "Leaderboard", "Bias", "Agreement", "Judge runs", "Raters", "Admin"]
+            "Rate", *REPORTS, "Judge runs", "Raters", "Admin"]
 
     def test_every_link_in_a_raters_nav_opens(self, rater_client):
         html = rater_client.get("/").content.decode()

@@ -6,6 +6,7 @@ import pytest
 
 from tests.rating.browser import log_in
 from tests.rating.conftest import PASSWORD
+from tests.rating.test_permissions import REPORTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 WIDTHS = [(1440, 900), (390, 844)]
@@ -34,15 +35,15 @@ def assert_styled_card(page, width: int, heading: str) -> None:  # type: ignore[
 def test_each_role_sees_only_the_pages_it_may_open(page, live_server, rater, staff, width, height):
     page.set_viewport_size({"width": width, "height": height})
     page.goto(f"{live_server.url}/leaderboard/")
-    assert nav(page) == ["Leaderboard", "Bias", "Agreement"]
+    assert nav(page) == REPORTS
     assert page.get_by_role("link", name="Log in").is_visible()
 
     log_in(page, live_server, "rita", PASSWORD)
-    assert nav(page) == ["Rate", "Leaderboard", "Bias", "Agreement"]
+    assert nav(page) == ["Rate", *REPORTS]
     page.get_by_role("button", name="Log out").click()
 
     log_in(page, live_server, "stella", PASSWORD, next_url="/leaderboard/")
-    assert nav(page) == ["Rate", "Leaderboard", "Bias", "Agreement", "Judge runs", "Raters", "Admin"]
+    assert nav(page) == ["Rate", *REPORTS, "Judge runs", "Raters", "Admin"]
     page.get_by_role("link", name="Raters").click()
     page.wait_for_url(f"{live_server.url}/staff/raters/")
     assert page.locator("h1").inner_text() == "Raters"
@@ -60,7 +61,7 @@ def test_a_stranger_goes_to_the_site_login_and_a_rater_gets_a_styled_403(page, l
     page.wait_for_url(f"{live_server.url}/staff/raters/")
     assert_styled_card(page, width, "You cannot open this page")
     assert "for the study's staff" in page.locator(".error-page").inner_text()
-    assert nav(page) == ["Rate", "Leaderboard", "Bias", "Agreement"]
+    assert nav(page) == ["Rate", *REPORTS]
     response = page.goto(f"{live_server.url}/judge/runs/")
     assert response is not None and response.status == 403
     assert_styled_card(page, width, "You cannot open this page")
