@@ -7,29 +7,66 @@ The Django side turns votes, judgments and imports into ``Battle`` records (or b
   records, win-rate and battle-count matrices, optional style control;
 - ``position_bias``, ``length_bias``: bias checks on verdicts;
 - ``agreement``, ``inter_rater_agreement``: agreement between sources and among raters.
+
+The names are loaded on first use (PEP 562): every process touches ``arena.ratings.types``
+at start-up (the battles selector names its types), and importing the whole package there
+would load SciPy's statistics (half a second) into commands that never compute a rating.
 """
 
-from arena.ratings.agreement import (
-    Agreement,
-    InterRaterAgreement,
-    agreement,
-    cohen_kappa,
-    fleiss_kappa,
-    inter_rater_agreement,
-)
-from arena.ratings.arrays import BattleArrays
-from arena.ratings.bias import (
-    BinomialShare,
-    LengthBias,
-    LengthBucket,
-    PositionBias,
-    PositionConsistency,
-    length_bias,
-    position_bias,
-)
-from arena.ratings.leaderboard import Leaderboard, RatingRow, StyleCoefficient, compute_leaderboard
-from arena.ratings.style import markdown_style_features
-from arena.ratings.types import WINNERS, Battle, Position, StyleFeatures, Winner
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from arena.ratings.agreement import (
+        Agreement,
+        InterRaterAgreement,
+        agreement,
+        cohen_kappa,
+        fleiss_kappa,
+        inter_rater_agreement,
+    )
+    from arena.ratings.arrays import BattleArrays
+    from arena.ratings.bias import (
+        BinomialShare,
+        LengthBias,
+        LengthBucket,
+        PositionBias,
+        PositionConsistency,
+        length_bias,
+        position_bias,
+    )
+    from arena.ratings.leaderboard import Leaderboard, RatingRow, StyleCoefficient, compute_leaderboard
+    from arena.ratings.style import markdown_style_features
+    from arena.ratings.types import WINNERS, Battle, Position, StyleFeatures, Winner
+
+_MODULE_OF = {
+    "Agreement": "agreement",
+    "InterRaterAgreement": "agreement",
+    "agreement": "agreement",
+    "cohen_kappa": "agreement",
+    "fleiss_kappa": "agreement",
+    "inter_rater_agreement": "agreement",
+    "BattleArrays": "arrays",
+    "BinomialShare": "bias",
+    "LengthBias": "bias",
+    "LengthBucket": "bias",
+    "PositionBias": "bias",
+    "PositionConsistency": "bias",
+    "length_bias": "bias",
+    "position_bias": "bias",
+    "Leaderboard": "leaderboard",
+    "RatingRow": "leaderboard",
+    "StyleCoefficient": "leaderboard",
+    "compute_leaderboard": "leaderboard",
+    "markdown_style_features": "style",
+    "WINNERS": "types",
+    "Battle": "types",
+    "Position": "types",
+    "StyleFeatures": "types",
+    "Winner": "types",
+}
 
 __all__ = [
     "WINNERS",
@@ -57,3 +94,16 @@ __all__ = [
     "markdown_style_features",
     "position_bias",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_MODULE_OF})
