@@ -69,3 +69,13 @@ def test_the_rating_package_loads_a_module_only_when_one_of_its_names_is_used():
     assert not loaded["arena.ratings.bias"] and not loaded["scipy"]
     loaded = modules_after("import arena.ratings; arena.ratings.position_bias")
     assert loaded["arena.ratings.bias"] and loaded["scipy.stats"]
+
+
+def test_a_name_shared_by_a_function_and_its_module_is_the_function_whichever_loads_first():
+    script = (
+        "import arena.ratings.agreement, arena.ratings\n"
+        "from arena.ratings import agreement\n"
+        "print(callable(agreement), callable(arena.ratings.agreement))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+    assert result.stdout.split() == ["True", "True"]

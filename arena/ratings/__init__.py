@@ -15,7 +15,9 @@ would load SciPy's statistics (half a second) into commands that never compute a
 
 from __future__ import annotations
 
+import sys
 from importlib import import_module
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
         fleiss_kappa,
         inter_rater_agreement,
     )
-    from arena.ratings.arrays import BattleArrays
+    from arena.ratings.arrays import BattleArrays, BattleCounts
     from arena.ratings.bias import (
         BinomialShare,
         LengthBias,
@@ -49,6 +51,7 @@ _MODULE_OF = {
     "fleiss_kappa": "agreement",
     "inter_rater_agreement": "agreement",
     "BattleArrays": "arrays",
+    "BattleCounts": "arrays",
     "BinomialShare": "bias",
     "LengthBias": "bias",
     "LengthBucket": "bias",
@@ -73,6 +76,7 @@ __all__ = [
     "Agreement",
     "Battle",
     "BattleArrays",
+    "BattleCounts",
     "BinomialShare",
     "InterRaterAgreement",
     "Leaderboard",
@@ -107,3 +111,16 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted({*globals(), *_MODULE_OF})
+
+
+class _Package(ModuleType):
+    """The import system binds each submodule on its package as it loads it; where a name is
+    both (``agreement``), the function must win, as it did when this file imported it eagerly."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, ModuleType) and _MODULE_OF.get(name) == name:
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

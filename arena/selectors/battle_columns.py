@@ -1,0 +1,470 @@
+"""Verdicts read from the database straight into columns: the one reader behind every battle.
+
+Human votes, judge verdicts and imported verdicts are read with ``values_list`` (winners
+mapped to outcome codes in SQL) into NumPy columns; judges' two presentation orders are
+paired, names, prompts, raters and comparison keys looked up and style features attached with
+array operations, never one Python object per battle. ``battle_arrays`` hands the columns to
+the rating package as ``BattleArrays``, ``battle_counts`` reads only the counts per pair and
+outcome that Bradley-Terry needs (an aggregate query where the source allows it), and
+``battles_list`` in ``battles`` makes ``Battle`` records from the same columns for the code
+that needs rows.
+
+Battles come oldest first within each source, sources in the order human, judges, imports.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from numpy.typing import NDArray
+
+from arena.models import Answer, Contender, ImportedVerdict, Prompt, Vote
+from arena.ratings.arrays import (
+    A_WINS,
+    B_WINS,
+    BOTH_BAD,
+    TIE,
+    BattleArrays,
+    BattleCounts,
+    BattleLabels,
+    group_codes,
+)
+from arena.ratings.types import Battle, StyleFeatures
+from arena.selectors.battles import (
+    HUMAN,
+    IMPORT_PREFIX,
+    JUDGE_PREFIX,
+    BattleFilter,
+    comparison_key,
+    filter_prompts,
+    parse_source,
+)
+
+_OUTCOME = Case(
+    When(winner="model_a", then=Value(A_WINS)), When(winner="model_b", then=Value(B_WINS)),
+    When(winner="tie", then=Value(TIE)), When(winner="both_bad", then=Value(BOTH_BAD)),
+    default=Value(-1), output_field=IntegerField(),
+)
+WINNER_NAMES = ("model_a", "model_b", "tie", "both_bad")  # by outcome code
+
+
+def _column(rows: list[tuple[Any, ...]], index: int, dtype: Any) -> NDArray[Any]:
+    return np.fromiter((row[index] for row in rows), dtype=dtype, count=len(rows))
+
+
+def _factorise(values: Any, table: dict[Any, int]) -> NDArray[np.intp]:
+    """Codes of ``values`` in ``table`` (extended with new ones); None is -1."""
+    return np.fromiter((-1 if v is None else table.setdefault(v, len(table)) for v in values), dtype=np.intp)
+
+
+def _epoch(moments: Any) -> NDArray[np.float64]:
+    return np.fromiter((np.nan if m is None else m.timestamp() for m in moments), dtype=np.float64)
+
+
+@dataclass
+class BattleColumns:
+    """Battles as columns, with the tables their codes index.
+
+    ``contender_a``/``contender_b`` are contender ids; ``outcome`` the codes of
+    ``arena.ratings.arrays``; ``prompt`` indexes ``prompts`` ((prompt set slug, prompt id,
+    category), the slug and category None for a source's own unlinked prompt id; -1: none);
+    ``source`` indexes ``sources``, ``rater`` ``raters`` (-1: none); ``answer_a``/``answer_b``
+    are answer ids (-1: unknown).
+    """
+
+    contender_a: list[NDArray[np.int64]] = field(default_factory=list)
+    contender_b: list[NDArray[np.int64]] = field(default_factory=list)
+    outcome: list[NDArray[np.int8]] = field(default_factory=list)
+    first_known: list[NDArray[np.bool_]] = field(default_factory=list)
+    first_a: list[NDArray[np.bool_]] = field(default_factory=list)
+    tstamp: list[NDArray[np.float64]] = field(default_factory=list)
+    turn: list[NDArray[np.int64]] = field(default_factory=list)
+    prompt: list[NDArray[np.intp]] = field(default_factory=list)
+    source: list[NDArray[np.intp]] = field(default_factory=list)
+    rater: list[NDArray[np.intp]] = field(default_factory=list)
+    answer_a: list[NDArray[np.int64]] = field(default_factory=list)
+    answer_b: list[NDArray[np.int64]] = field(default_factory=list)
+    prompts: dict[tuple[str | None, str | None, str | None], int] = field(default_factory=dict)
+    sources: dict[str, int] = field(default_factory=dict)
+    raters: dict[str, int] = field(default_factory=dict)
+
+    def add(self, **columns: NDArray[Any]) -> None:
+        for name, values in columns.items():
+            getattr(self, name).append(values)
+
+    def joined(self, name: str, dtype: Any) -> NDArray[Any]:
+        parts = getattr(self, name)
+        return np.concatenate(parts).astype(dtype, copy=False) if parts else np.empty(0, dtype=dtype)
+
+    def __len__(self) -> int:
+        return sum(part.shape[0] for part in self.outcome)
+
+
+class _Reader:
+    """Reads the sources of one filter into one ``BattleColumns``."""
+
+    def __init__(self, flt: BattleFilter, *, labels: bool, style: bool) -> None:
+        self.flt = flt
+        self.labels = labels
+        self.style = style
+        self.answers = AnswerStyles()
+        self.out = BattleColumns()
+        self._prompt_ids: NDArray[np.int64] | None = None
+        self._prompt_codes: NDArray[np.intp] | None = None
+
+    def prompt_codes(self, prompt_ids: NDArray[np.int64]) -> NDArray[np.intp]:
+        """Codes in ``out.prompts`` of linked prompts (-1 where ``prompt_ids`` is -1)."""
+        if self._prompt_ids is None:
+            info = sorted(Prompt.objects.values_list("id", "prompt_set__slug", "external_id", "category"))
+            self._prompt_ids = np.array([row[0] for row in info], dtype=np.int64)
+            self._prompt_codes = np.array([self.out.prompts.setdefault(tuple(row[1:]), len(self.out.prompts))
+                                           for row in info], dtype=np.intp)
+        assert self._prompt_codes is not None
+        where = np.searchsorted(self._prompt_ids, prompt_ids).clip(0, max(self._prompt_ids.size - 1, 0))
+        found = (prompt_ids >= 0) & (self._prompt_ids.size > 0)
+        return np.where(found, self._prompt_codes[where] if self._prompt_ids.size else -1, -1).astype(np.intp)
+
+    def human(self) -> None:
+        qs = filter_prompts(Vote.objects.all(), self.flt, "comparison__prompt")
+        if self.flt.turn:
+            qs = qs.filter(comparison__turn=self.flt.turn)
+        rows = list(qs.order_by("created_at", "id").annotate(outcome_code=_OUTCOME).values_list(
+            "comparison__answer_a__contender_id", "comparison__answer_b__contender_id", "outcome_code",
+            "a_shown_first", "comparison__turn", "comparison__prompt_id", "rater_id", "created_at",
+            "comparison__answer_a_id", "comparison__answer_b_id",
+        ))
+        n = len(rows)
+        self.out.add(
+            contender_a=_column(rows, 0, np.int64), contender_b=_column(rows, 1, np.int64),
+            outcome=_column(rows, 2, np.int8), first_known=np.ones(n, dtype=np.bool_),
+            first_a=_column(rows, 3, np.bool_), turn=_column(rows, 4, np.int64),
+            prompt=self.prompt_codes(_column(rows, 5, np.int64)),
+            source=np.full(n, self.out.sources.setdefault(HUMAN, len(self.out.sources)), dtype=np.intp),
+            rater=_factorise((f"user:{row[6]}" for row in rows), self.out.raters) if self.labels else np.full(n, -1, np.intp),
+            tstamp=_epoch(row[7] for row in rows),
+            answer_a=_column(rows, 8, np.int64), answer_b=_column(rows, 9, np.int64),
+        )
+
+    def judges(self, judge_name: str | None) -> None:
+        from judge.models import Judgment  # judge depends on arena, not the other way round
+
+        qs = Judgment.objects.filter(status=Judgment.Status.DONE, comparison__isnull=False).exclude(winner="")
+        if judge_name:
+            qs = qs.filter(run__judge__name=judge_name)
+        qs = filter_prompts(qs, self.flt, "comparison__prompt")
+        if self.flt.turn:
+            qs = qs.filter(turn=self.flt.turn)
+        rows = list(qs.order_by("completed_at", "id").annotate(outcome_code=_OUTCOME).values_list(
+            "comparison__answer_a__contender_id", "comparison__answer_b__contender_id", "outcome_code",
+            "order", "turn", "comparison__prompt_id", "run__judge__name", "completed_at",
+            "comparison__answer_a_id", "comparison__answer_b_id", "run_id", "comparison_id", "run__inconsistent",
+        ))
+        outcome = _column(rows, 2, np.int8)
+        turn = _column(rows, 4, np.int64)
+        judge = _factorise((row[6] for row in rows), {})
+        judge_names = list(dict.fromkeys(row[6] for row in rows))
+        if self.flt.per_order:
+            keep = np.arange(len(rows))
+            first_known = np.ones(len(rows), dtype=np.bool_)
+            first_a = _column(rows, 3, np.int64) == 1
+        else:
+            # The two orders of one judgment (run, comparison, turn) make one battle, at the
+            # second; orders that disagree count as a tie or yield nothing, as the run was told.
+            key = group_codes(_column(rows, 10, np.int64), _column(rows, 11, np.int64), turn)
+            by_key = np.argsort(key, kind="stable")
+            sorted_key = key[by_key]
+            odd = np.flatnonzero((np.arange(key.size) - np.searchsorted(sorted_key, sorted_key, side="left")) % 2 == 1)
+            second, first = by_key[odd], by_key[odd - 1]
+            in_time = np.argsort(second)
+            second, first = second[in_time], first[in_time]
+            tie_policy = np.fromiter((row[12] == "tie" for row in rows), dtype=np.bool_, count=len(rows))
+            agreed = outcome[second] == outcome[first]
+            outcome[second] = np.where(agreed, outcome[second], TIE)
+            keep = second[agreed | tie_policy[second]]
+            first_known = np.zeros(keep.size, dtype=np.bool_)
+            first_a = np.zeros(keep.size, dtype=np.bool_)
+        source_code = np.array([self.out.sources.setdefault(f"{JUDGE_PREFIX}{name}", len(self.out.sources))
+                                for name in judge_names], dtype=np.intp)
+        rater_code = (np.array([self.out.raters.setdefault(name, len(self.out.raters)) for name in judge_names],
+                               dtype=np.intp) if self.labels else np.full(len(judge_names), -1, dtype=np.intp))
+        self.out.add(
+            contender_a=_column(rows, 0, np.int64)[keep], contender_b=_column(rows, 1, np.int64)[keep],
+            outcome=outcome[keep], first_known=first_known, first_a=first_a, turn=turn[keep],
+            prompt=self.prompt_codes(_column(rows, 5, np.int64)[keep]),
+            source=source_code[judge[keep]] if keep.size else np.empty(0, np.intp),
+            rater=rater_code[judge[keep]] if keep.size else np.empty(0, np.intp),
+            tstamp=_epoch(rows[i][7] for i in keep.tolist()),
+            answer_a=_column(rows, 8, np.int64)[keep], answer_b=_column(rows, 9, np.int64)[keep],
+        )
+
+    def imports(self, source_name: str | None) -> None:
+        qs = ImportedVerdict.objects.exclude(winner="")
+        if source_name:
+            qs = qs.filter(source__name=source_name)
+        if self.flt.prompt_set or self.flt.category:
+            qs = filter_prompts(qs, self.flt, "prompt")
+        if self.flt.turn:
+            qs = qs.filter(turn=self.flt.turn)
+        fields = ["model_a_id", "model_b_id", "outcome_code", "position_known", "turn", "prompt_id", "source__name",
+                  "tstamp"]
+        if self.labels:
+            fields += ["question_ref", "rater"]
+        rows = list(qs.order_by("batch_id", "line", "judged_order").annotate(outcome_code=_OUTCOME)
+                    .values_list(*fields))
+        n = len(rows)
+        prompt_id = np.fromiter((-1 if row[5] is None else row[5] for row in rows), dtype=np.int64, count=n)
+        prompt = self.prompt_codes(prompt_id)
+        if self.labels:
+            # An unlinked verdict keeps the source's own prompt id.
+            unlinked = np.flatnonzero(prompt_id < 0)
+            prompt[unlinked] = _factorise(((None, rows[i][8], None) if rows[i][8] else None for i in unlinked.tolist()),
+                                          self.out.prompts)
+        names = _factorise((row[6] for row in rows), {})
+        source_code = np.array([self.out.sources.setdefault(f"{IMPORT_PREFIX}{name}", len(self.out.sources))
+                                for name in dict.fromkeys(row[6] for row in rows)], dtype=np.intp)
+        self.out.add(
+            contender_a=_column(rows, 0, np.int64), contender_b=_column(rows, 1, np.int64),
+            outcome=_column(rows, 2, np.int8), first_known=_column(rows, 3, np.bool_),
+            first_a=_column(rows, 3, np.bool_), turn=_column(rows, 4, np.int64), prompt=prompt,
+            source=source_code[names] if n else np.empty(0, np.intp),
+            rater=_factorise(((row[9] or None) for row in rows), self.out.raters) if self.labels else np.full(n, -1, np.intp),
+            tstamp=np.fromiter((np.nan if row[7] is None else row[7] for row in rows), dtype=np.float64, count=n),
+            # Imported verdicts name contenders; their answers are found by prompt and contender.
+            answer_a=self.answers.find(prompt_id, _column(rows, 0, np.int64)) if self.style else np.full(n, -1, np.int64),
+            answer_b=self.answers.find(prompt_id, _column(rows, 1, np.int64)) if self.style else np.full(n, -1, np.int64),
+        )
+
+
+def battle_columns(flt: BattleFilter, *, labels: bool = True, style: bool = True) -> tuple[BattleColumns, AnswerStyles]:
+    """Every battle matching ``flt`` as columns, and the answers' style features.
+
+    Without ``labels`` raters and the prompt ids of unlinked imports are not read (the
+    reports need them, the leaderboards do not); without ``style`` imported verdicts are not
+    matched to answers.
+    """
+    kind, name = parse_source(flt.source)
+    reader = _Reader(flt, labels=labels, style=style)
+    if kind in ("all", "human"):
+        reader.human()
+    if kind in ("all", "judge"):
+        reader.judges(name)
+    if kind in ("all", "import"):
+        reader.imports(name)
+    return reader.out, reader.answers
+
+
+class AnswerStyles:
+    """Every answer's style features per turn, loaded on first use, looked up by arrays."""
+
+    def __init__(self) -> None:
+        self._ids: NDArray[np.int64] | None = None
+
+    def _load(self) -> None:
+        rows = sorted(Answer.objects.values_list("id", "prompt_id", "contender_id", "style"))
+        self._ids = np.array([row[0] for row in rows], dtype=np.int64)
+        turns = max((len(row[3] or []) for row in rows), default=0)
+        # (answers, turns, 4) features, NaN where an answer has none for a turn.
+        self._features = np.full((len(rows), max(turns, 1), 4), np.nan)
+        for i, row in enumerate(rows):
+            for t, features in enumerate(row[3] or []):
+                self._features[i, t] = features
+        prompt = np.array([row[1] for row in rows], dtype=np.int64)
+        contender = np.array([row[2] for row in rows], dtype=np.int64)
+        self._width = int(contender.max()) + 1 if contender.size else 1
+        pair = prompt * self._width + contender
+        self._pair_order = np.argsort(pair, kind="stable")
+        self._pairs = pair[self._pair_order]
+
+    def find(self, prompt_id: NDArray[np.int64], contender_id: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The answer of each (prompt, contender), -1 where there is none (or no prompt)."""
+        if self._ids is None:
+            self._load()
+        assert self._ids is not None
+        pair = prompt_id * self._width + contender_id
+        where = np.searchsorted(self._pairs, pair).clip(0, max(self._pairs.size - 1, 0))
+        found = (prompt_id >= 0) & (contender_id < self._width) & (self._pairs.size > 0)
+        found &= self._pairs[where] == pair if self._pairs.size else False
+        # The last answer of a (prompt, contender) wins, as a dict built in id order would.
+        last = np.searchsorted(self._pairs, pair, side="right") - 1
+        return np.where(found, self._ids[self._pair_order[last.clip(0)]] if self._pairs.size else -1, -1).astype(np.int64)
+
+    def features(self, answer_id: NDArray[np.int64], turn: NDArray[np.int64]) -> NDArray[np.float64]:
+        """(n, 4) style features of each answer at its turn, NaN where unknown."""
+        if self._ids is None:
+            self._load()
+        assert self._ids is not None
+        out = np.full((answer_id.shape[0], 4), np.nan)
+        if not self._ids.size:
+            return out
+        where = np.searchsorted(self._ids, answer_id).clip(0, self._ids.size - 1)
+        known = (answer_id >= 0) & (self._ids[where] == answer_id) & (turn >= 1) & (turn <= self._features.shape[1])
+        out[known] = self._features[where[known], turn[known] - 1]
+        return out
+
+
+@dataclass(frozen=True)
+class ReadBattles:
+    """What one read gives a computation: the arrays, and how many verdicts it read.
+
+    ``total`` counts every battle read, a model against itself included (the arrays leave
+    those out unless read for a report).
+    """
+
+    arrays: BattleArrays
+    total: int
+
+
+def _model_index(columns: BattleColumns) -> tuple[tuple[str, ...], NDArray[np.intp], NDArray[np.intp]]:
+    """Model names sorted, and each battle's two models as indices into them."""
+    contender_a, contender_b = columns.joined("contender_a", np.int64), columns.joined("contender_b", np.int64)
+    present = np.unique(np.concatenate([contender_a, contender_b]))
+    names = dict(Contender.objects.filter(id__in=present.tolist()).values_list("id", "name"))
+    models = tuple(sorted(names[i] for i in present.tolist()))
+    position = {name: i for i, name in enumerate(models)}
+    index_of_present = np.array([position[names[i]] for i in present.tolist()], dtype=np.intp)
+    return (models, index_of_present[np.searchsorted(present, contender_a)],
+            index_of_present[np.searchsorted(present, contender_b)])
+
+
+def _comparisons(columns: BattleColumns, models: tuple[str, ...], model_a: NDArray[np.intp],
+                 model_b: NDArray[np.intp]) -> tuple[tuple[str, ...], NDArray[np.intp]]:
+    """The comparison key of each battle (``battles.comparison_key``), made once per distinct key."""
+    prompt, turn = columns.joined("prompt", np.intp), columns.joined("turn", np.int64)
+    prompts = list(columns.prompts)
+    has_key = np.array([info[1] is not None for info in prompts] + [False], dtype=np.bool_)[prompt]
+    code = group_codes(prompt, turn, np.minimum(model_a, model_b), np.maximum(model_a, model_b))
+    rows = np.flatnonzero(has_key)
+    uniques, first, inverse = np.unique(code[rows], return_index=True, return_inverse=True)
+    keys = []
+    for r in rows[first].tolist():
+        slug, ext, _category = prompts[prompt[r]]
+        keys.append(comparison_key(slug, ext, int(turn[r]), models[model_a[r]], models[model_b[r]]))
+    comparison = np.full(prompt.shape[0], -1, dtype=np.intp)
+    comparison[rows] = inverse.reshape(-1)
+    del uniques
+    return tuple(str(k) for k in keys), comparison
+
+
+def battle_arrays(flt: BattleFilter, *, labels: bool = False, style: bool = False) -> ReadBattles:
+    """The battles matching ``flt`` as ``BattleArrays`` (models sorted by name).
+
+    ``labels``: with source, rater, comparison and turn labels, every verdict kept (the bias
+    and agreement reports); otherwise a model's battles against itself are left out (ratings).
+    ``style``: with the answers' style features (style control, length bias).
+    """
+    columns, answers = battle_columns(flt, labels=labels, style=style)
+    total = len(columns)
+    models, model_a, model_b = _model_index(columns)
+    first_known = columns.joined("first_known", np.bool_)
+    first_a = columns.joined("first_a", np.bool_)
+    tstamp = columns.joined("tstamp", np.float64)
+    outcome = columns.joined("outcome", np.int8)
+    if (outcome < 0).any():
+        raise ValueError("Unknown winner in battles: expected model_a, model_b, tie or both_bad")
+    style_a = style_b = None
+    if style and total:
+        turn = columns.joined("turn", np.int64)
+        style_a = answers.features(columns.joined("answer_a", np.int64), turn)
+        style_b = answers.features(columns.joined("answer_b", np.int64), turn)
+        if not (~np.isnan(style_a[:, 0]) & ~np.isnan(style_b[:, 0])).any():
+            style_a = style_b = None
+    battle_labels = None
+    if labels:
+        comparisons, comparison = _comparisons(columns, models, model_a, model_b)
+        battle_labels = BattleLabels(
+            tuple(columns.sources), columns.joined("source", np.intp), tuple(columns.raters),
+            columns.joined("rater", np.intp), comparisons, comparison, columns.joined("turn", np.int64),
+        )
+    arrays = BattleArrays.from_arrays(
+        models, model_a, model_b, outcome,
+        first_shown_a=first_a if first_known.any() else None,
+        first_shown_known=first_known if first_known.any() else None,
+        style_a=style_a, style_b=style_b,
+        tstamp=tstamp if (~np.isnan(tstamp)).any() else None,
+        labels=battle_labels, keep_self_battles=labels,
+    )
+    return ReadBattles(arrays, total)
+
+
+def _aggregate(qs: QuerySet[Any], model_a: str, model_b: str) -> list[tuple[int, int, int, int]]:
+    return list(qs.annotate(outcome_code=_OUTCOME).values_list(model_a, model_b, "outcome_code")
+                .annotate(battles=Count("pk")).order_by())
+
+
+def battle_counts(flt: BattleFilter) -> BattleCounts:
+    """Battles counted per (model_a, model_b, outcome), all Bradley-Terry needs.
+
+    Votes and imported verdicts are counted by the database (one aggregate query: the cost
+    hardly grows with the number of battles); judges' two orders must be paired first, so
+    their battles are read as arrays and counted here.
+    """
+    kind, name = parse_source(flt.source)
+    cells: list[tuple[int, int, int, int]] = []
+    reader = _Reader(flt, labels=False, style=False)
+    if kind in ("all", "human"):
+        qs = filter_prompts(Vote.objects.all(), flt, "comparison__prompt")
+        if flt.turn:
+            qs = qs.filter(comparison__turn=flt.turn)
+        cells += _aggregate(qs, "comparison__answer_a__contender_id", "comparison__answer_b__contender_id")
+    if kind in ("all", "judge"):
+        reader.judges(name)
+        judged = reader.out
+        cells += list(zip(judged.joined("contender_a", np.int64).tolist(), judged.joined("contender_b", np.int64).tolist(),
+                          judged.joined("outcome", np.int8).tolist(), [1] * len(judged), strict=True))
+    if kind in ("all", "import"):
+        qs = ImportedVerdict.objects.exclude(winner="")
+        if name:
+            qs = qs.filter(source__name=name)
+        if flt.prompt_set or flt.category:
+            qs = filter_prompts(qs, flt, "prompt")
+        if flt.turn:
+            qs = qs.filter(turn=flt.turn)
+        cells += _aggregate(qs, "model_a_id", "model_b_id")
+    table = np.array(cells, dtype=np.int64).reshape(-1, 4)
+    if (table[:, 2] < 0).any():
+        raise ValueError("Unknown winner in battles: expected model_a, model_b, tie or both_bad")
+    present = np.unique(table[:, :2])
+    names = dict(Contender.objects.filter(id__in=present.tolist()).values_list("id", "name"))
+    models = tuple(sorted(names[i] for i in present.tolist()))
+    position = {n: i for i, n in enumerate(models)}
+    index = np.array([position[names[i]] for i in present.tolist()], dtype=np.intp)
+    a, b = index[np.searchsorted(present, table[:, 0])], index[np.searchsorted(present, table[:, 1])]
+    n = len(models)
+    counts = np.zeros(n * n * 4, dtype=np.int64)
+    np.add.at(counts, (a * n + b) * 4 + table[:, 2], table[:, 3])
+    counts = counts.reshape(n, n, 4)
+    counts[np.arange(n), np.arange(n)] = 0  # a model against itself says nothing of its rating
+    return BattleCounts(models, counts, int(table[:, 3].sum()))
+
+
+def battle_records(flt: BattleFilter) -> Iterator[Battle]:
+    """The same battles as ``Battle`` records, for the code that needs rows (exports, tests)."""
+    columns, answers = battle_columns(flt)
+    contender_a, contender_b = columns.joined("contender_a", np.int64), columns.joined("contender_b", np.int64)
+    names = dict(Contender.objects.filter(id__in=np.unique(np.r_[contender_a, contender_b]).tolist())
+                 .values_list("id", "name"))
+    turn = columns.joined("turn", np.int64)
+    styles = [answers.features(columns.joined(side, np.int64), turn) if len(columns) else np.empty((0, 4))
+              for side in ("answer_a", "answer_b")]
+    prompts, sources, raters = list(columns.prompts), list(columns.sources), list(columns.raters)
+    no_prompt = (None, None, None)
+    for i, (con_a, con_b, outcome, known, first_a, at, t, prompt, source, rater) in enumerate(zip(
+        contender_a.tolist(), contender_b.tolist(), columns.joined("outcome", np.int8).tolist(),
+        columns.joined("first_known", np.bool_).tolist(), columns.joined("first_a", np.bool_).tolist(),
+        columns.joined("tstamp", np.float64).tolist(), turn.tolist(), columns.joined("prompt", np.intp).tolist(),
+        columns.joined("source", np.intp).tolist(), columns.joined("rater", np.intp).tolist(), strict=True,
+    )):
+        slug, ext, category = prompts[prompt] if prompt >= 0 else no_prompt
+        name_a, name_b = names[con_a], names[con_b]
+        style_a, style_b = (None if np.isnan(style[i, 0]) else StyleFeatures(*(int(x) for x in style[i])) for style in styles)
+        yield Battle(
+            source=sources[source], model_a=name_a, model_b=name_b, winner=WINNER_NAMES[outcome],
+            prompt_set=slug, prompt=ext, category=category, turn=t,
+            first_shown=("model_a" if first_a else "model_b") if known else None,
+            comparison=comparison_key(slug, ext, t, name_a, name_b), rater=raters[rater] if rater >= 0 else None,
+            style_a=style_a, style_b=style_b, tstamp=None if np.isnan(at) else at,
+        )
