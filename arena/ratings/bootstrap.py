@@ -23,7 +23,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from arena.ratings.arrays import A_WINS, B_WINS, BOTH_BAD, TIE
-from arena.ratings.bradley_terry import BOOTSTRAP_NEWTON_TOLERANCE, fit_bradley_terry, mle_exists
+from arena.ratings.bradley_terry import (
+    BOOTSTRAP_NEWTON_TOLERANCE,
+    fit_bradley_terry,
+    mle_exists,
+    mle_exists_each,
+)
 
 ROUNDS_PER_CHUNK = 100
 
@@ -174,9 +179,8 @@ def bootstrap_bradley_terry(
         # Only a resample that lost an edge of the win/tie graph can lose connectivity.
         lost_edge = ((wins == 0) & (full_wins > 0)).any(axis=(1, 2))
         degenerate = np.full(size, not full_exists)
-        if full_exists:
-            for r in np.flatnonzero(lost_edge):
-                degenerate[r] = not mle_exists(wins[r])
+        if full_exists and lost_edge.any():
+            degenerate[lost_edge] = ~mle_exists_each(wins[lost_edge])
         return fit_bradley_terry(
             wins, prior_precision=prior_precision, theta_start=theta_full, degenerate=degenerate, tolerance=BOOTSTRAP_NEWTON_TOLERANCE
         ).theta

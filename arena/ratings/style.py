@@ -36,11 +36,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import csr_matrix
 
 from arena.ratings.arrays import A_WINS, B_WINS, BOTH_BAD, TIE, BattleArrays
 from arena.ratings.bootstrap import resample_cells, resample_occupied, run_in_chunks
@@ -53,6 +52,9 @@ from arena.ratings.bradley_terry import (
     win_probability,
 )
 from arena.ratings.types import StyleFeatures
+
+if TYPE_CHECKING:  # SciPy's sparse matrices load with the first style fit, not with the package
+    from scipy.sparse import csr_matrix
 
 # One chunk of bootstrap rounds keeps its (rounds x unique rows) work arrays near this size.
 CHUNK_ELEMENTS = 2_000_000
@@ -122,6 +124,8 @@ class StyleDesign:
 
         ``weights @ model_by_feature`` is the model-by-covariate block of the Hessian.
         """
+        from scipy.sparse import csr_matrix
+
         rows, q = self.first.size, self.n_features
         row_index = np.repeat(np.arange(rows), 2 * q)
         feature = np.tile(np.arange(q), 2 * rows)
@@ -349,6 +353,8 @@ def bootstrap_style_bradley_terry(
 
 def _cell_rows(design: StyleDesign, occupied: NDArray[np.intp]) -> csr_matrix:
     """Sparse (occupied cells, n + q): row x_i of each cell 3 i + o (+1 first model, -1 second, z_i)."""
+    from scipy.sparse import csr_matrix
+
     n, q = design.n_models, design.n_features
     row = occupied // 3
     columns = np.column_stack([design.first[row], design.second[row], np.broadcast_to(n + np.arange(q), (row.size, q))])
