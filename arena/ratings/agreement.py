@@ -19,7 +19,6 @@ from arena.ratings.types import Battle
 
 FIRST_WINS, SECOND_WINS, TIE_CLASS = 0, 1, 2
 CLASS_NAMES = ("first_wins", "second_wins", "tie")
-ComparisonKey = tuple[str, int]
 
 
 def canonical_classes(arrays: BattleArrays) -> NDArray[np.int64]:
@@ -75,16 +74,29 @@ class Agreement:
         }
 
 
-def _class_counts(arrays: BattleArrays) -> dict[ComparisonKey, NDArray[np.int64]]:
-    """Verdicts per class (3 counts) for each (comparison, turn) with a comparison key."""
+def _comparison_codes(first: BattleArrays, second: BattleArrays) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Both sides' comparison codes in one code space: as they are when one read made both
+    (one ``comparisons`` table), else the second side's mapped onto the first's by name."""
+    labels_a, labels_b = first.labels, second.labels
+    assert labels_a is not None and labels_b is not None
+    if labels_a.comparisons is labels_b.comparisons:
+        return labels_a.comparison, labels_b.comparison
+    code_of = {name: code for code, name in enumerate(labels_a.comparisons)}
+    used = np.unique(labels_b.comparison[labels_b.comparison >= 0])
+    remap = np.full(len(labels_b.comparisons) + 1, -1, dtype=np.intp)  # the last entry maps -1 to -1
+    for code in used.tolist():
+        remap[code] = code_of.setdefault(labels_b.comparisons[code], len(code_of))
+    return labels_a.comparison, remap[labels_b.comparison]
+
+
+def _class_counts(arrays: BattleArrays, comparison: NDArray[np.intp], turns: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(sorted keys comparison * turns + turn, verdicts per class for each key: (keys, 3))."""
     labels = arrays.labels
     assert labels is not None
-    rows = np.flatnonzero(labels.comparison >= 0)
-    comparison, turn = labels.comparison[rows], labels.turn[rows]
-    _, first_row, inverse = np.unique(group_codes(comparison, turn), return_index=True, return_inverse=True)
-    counts = np.bincount(inverse.reshape(-1) * 3 + canonical_classes(arrays)[rows], minlength=first_row.size * 3)
-    counts = counts.reshape(-1, 3).astype(np.int64)
-    return {(labels.comparisons[comparison[r]], int(turn[r])): counts[g] for g, r in enumerate(first_row.tolist())}
+    rows = np.flatnonzero(comparison >= 0)
+    keys, inverse = np.unique(comparison[rows].astype(np.int64) * turns + labels.turn[rows], return_inverse=True)
+    counts = np.bincount(inverse.reshape(-1) * 3 + canonical_classes(arrays)[rows], minlength=keys.size * 3)
+    return keys, counts.reshape(-1, 3).astype(np.int64)
 
 
 def _agreement_of(confusion: NDArray[np.int64], comparisons: int) -> Agreement:
@@ -122,16 +134,20 @@ def agreement(
     majority class per comparison, and comparisons where a source's top classes tie are left
     out. Reported overall and per turn.
     """
-    side_a, side_b = _class_counts(labelled(battles_a)), _class_counts(labelled(battles_b))
-    shared = sorted(side_a.keys() & side_b.keys())
-    counts_a = np.array([side_a[key] for key in shared], dtype=np.int64).reshape(-1, 3)
-    counts_b = np.array([side_b[key] for key in shared], dtype=np.int64).reshape(-1, 3)
+    first, second = labelled(battles_a), labelled(battles_b)
+    assert first.labels is not None and second.labels is not None
+    code_a, code_b = _comparison_codes(first, second)
+    turns = int(max(first.labels.turn.max(initial=0), second.labels.turn.max(initial=0))) + 1
+    keys_a, counts_a = _class_counts(first, code_a, turns)
+    keys_b, counts_b = _class_counts(second, code_b, turns)
+    shared, in_a, in_b = np.intersect1d(keys_a, keys_b, assume_unique=True, return_indices=True)
+    counts_a, counts_b = counts_a[in_a], counts_b[in_b]
     if mode == "majority":
         counts_a, counts_b = _majority(counts_a), _majority(counts_b)
     # Every verdict of one side paired with every verdict of the other, per comparison.
     paired = counts_a[:, :, None] * counts_b[:, None, :]
     compared = paired.sum(axis=(1, 2)) > 0
-    turn_of = np.array([turn for _, turn in shared], dtype=np.int64)
+    turn_of = shared % turns
 
     def report(rows: NDArray[np.bool_]) -> Agreement:
         return _agreement_of(paired[rows].sum(axis=0).reshape(3, 3), int(compared[rows].sum()))

@@ -33,18 +33,20 @@ class BattleLabels:
 
     ``source``, ``rater`` and ``comparison`` index into ``sources``, ``raters`` and
     ``comparisons`` (the ``Battle`` fields of those names); -1 stands for None. Codes are
-    local to one set of arrays: match two sets by the names, not the codes.
+    local to the arrays that share a ``comparisons`` table (one read): match others by the
+    names.
     """
 
     sources: tuple[str, ...]
     source: NDArray[np.intp]
     raters: tuple[str, ...]
     rater: NDArray[np.intp]
-    comparisons: tuple[str, ...]
+    comparisons: Sequence[str]
     comparison: NDArray[np.intp]
     turn: NDArray[np.int64]
 
     def take(self, rows: NDArray[np.bool_] | NDArray[np.intp]) -> BattleLabels:
+        """The labels of ``rows`` (a mask or indices), the tables shared."""
         return BattleLabels(self.sources, self.source[rows], self.raters, self.rater[rows], self.comparisons,
                             self.comparison[rows], self.turn[rows])
 
@@ -204,16 +206,19 @@ class BattleArrays:
     def without_self_battles(self) -> BattleArrays:
         """These battles less those of a model against itself (kept only for the reports)."""
         other = self.model_a != self.model_b
-        if other.all():
-            return self
+        return self if other.all() else self.take(other)
+
+    def take(self, rows: NDArray[np.bool_] | NDArray[np.intp]) -> BattleArrays:
+        """The battles ``rows`` selects (a mask or indices), models and label tables shared."""
+
         def kept(column: NDArray[Any] | None) -> Any:
-            return None if column is None else column[other]
+            return None if column is None else column[rows]
 
         return replace(
-            self, model_a=self.model_a[other], model_b=self.model_b[other], outcome=self.outcome[other],
+            self, model_a=self.model_a[rows], model_b=self.model_b[rows], outcome=self.outcome[rows],
             first_shown_a=kept(self.first_shown_a), first_shown_known=kept(self.first_shown_known),
             style_a=kept(self.style_a), style_b=kept(self.style_b), tstamp=kept(self.tstamp),
-            labels=None if self.labels is None else self.labels.take(other),
+            labels=None if self.labels is None else self.labels.take(rows),
         )
 
 

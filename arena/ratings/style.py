@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from arena.ratings.arrays import A_WINS, B_WINS, BOTH_BAD, TIE, BattleArrays
+from arena.ratings.arrays import A_WINS, B_WINS, BOTH_BAD, TIE, BattleArrays, group_codes
 from arena.ratings.bootstrap import resample_cells, resample_occupied, run_in_chunks
 from arena.ratings.bradley_terry import (
     BOOTSTRAP_NEWTON_TOLERANCE,
@@ -142,6 +142,20 @@ class StyleDesign:
         return d
 
 
+def unique_rows_of(key: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
+    """``np.unique(key, axis=0, return_inverse=True)``: the same rows in the same order.
+
+    NumPy sorts the rows as records, about five times slower at a million rows than
+    factorising each column (a 1-D sort) and sorting one combined integer code, whose order is
+    the rows' lexicographic order.
+    """
+    if key.shape[0] == 0:
+        return key.copy(), np.empty(0, dtype=np.intp)
+    codes = [np.unique(column, return_inverse=True)[1].reshape(-1) for column in key.T]
+    _, first, inverse = np.unique(group_codes(*codes), return_index=True, return_inverse=True)
+    return key[first], inverse.reshape(-1).astype(np.intp)
+
+
 def style_design(arrays: BattleArrays, *, both_bad_as_tie: bool = True) -> StyleDesign:
     """Aggregate battles with known style into the unique-row design of the style-controlled fit."""
     if arrays.style_a is None or arrays.style_b is None:
@@ -165,8 +179,7 @@ def style_design(arrays: BattleArrays, *, both_bad_as_tie: bool = True) -> Style
     relative[((outcome == B_WINS) & ~swap) | ((outcome == A_WINS) & swap)] = 1
     relative[(outcome == TIE) | (outcome == BOTH_BAD)] = 2
     key = np.column_stack([first.astype(np.float64), second.astype(np.float64), z])
-    unique_rows, row_of_battle = np.unique(key, axis=0, return_inverse=True)
-    row_of_battle = row_of_battle.reshape(-1)
+    unique_rows, row_of_battle = unique_rows_of(key)
     cells = np.bincount(row_of_battle * 3 + relative, minlength=unique_rows.shape[0] * 3).reshape(-1, 3)
     u_first = unique_rows[:, 0].astype(np.intp)
     u_second = unique_rows[:, 1].astype(np.intp)

@@ -14,15 +14,16 @@ Battles come oldest first within each source, sources in the order human, judges
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import gc
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from django.db.models import Case, Count, IntegerField, QuerySet, Value, When
+from django.db.models import Count, QuerySet
 from numpy.typing import NDArray
 
-from arena.models import Answer, Contender, ImportedVerdict, Prompt, Vote
+from arena.models import Answer, Contender, ImportedVerdict, Prompt, VerdictSource, Vote
 from arena.ratings.arrays import (
     A_WINS,
     B_WINS,
@@ -44,25 +45,59 @@ from arena.selectors.battles import (
     parse_source,
 )
 
-_OUTCOME = Case(
-    When(winner="model_a", then=Value(A_WINS)), When(winner="model_b", then=Value(B_WINS)),
-    When(winner="tie", then=Value(TIE)), When(winner="both_bad", then=Value(BOTH_BAD)),
-    default=Value(-1), output_field=IntegerField(),
-)
-WINNER_NAMES = ("model_a", "model_b", "tie", "both_bad")  # by outcome code
+OUTCOME_OF_WINNER = {name: code for code, name in enumerate(("model_a", "model_b", "tie", "both_bad"))}
+WINNER_NAMES = tuple(OUTCOME_OF_WINNER)  # by outcome code (A_WINS, B_WINS, TIE, BOTH_BAD)
+assert (OUTCOME_OF_WINNER["model_a"], OUTCOME_OF_WINNER["model_b"], OUTCOME_OF_WINNER["tie"],
+        OUTCOME_OF_WINNER["both_bad"]) == (A_WINS, B_WINS, TIE, BOTH_BAD)
 
 
-def _column(rows: list[tuple[Any, ...]], index: int, dtype: Any) -> NDArray[Any]:
-    return np.fromiter((row[index] for row in rows), dtype=dtype, count=len(rows))
+class _Rows:
+    """A query's rows as columns (tuples), read with the cyclic garbage collector paused.
+
+    A million result tuples are a million new container objects: the collector would walk
+    them again and again while they pile up (twice the CPU of the read itself), and none of
+    them can be part of a cycle.
+    """
+
+    def __init__(self, qs: QuerySet[Any], fields: list[str]) -> None:
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            rows = list(qs.values_list(*fields))
+            self.n = len(rows)
+            self._columns = dict(zip(fields, zip(*rows, strict=True), strict=True)) if rows else dict.fromkeys(fields, ())
+            del rows
+        finally:
+            if enabled:
+                gc.enable()
+
+    def __getitem__(self, field: str) -> tuple[Any, ...]:
+        return self._columns[field]
+
+    def ints(self, field: str, dtype: Any = np.int64, *, none: int = -1) -> NDArray[Any]:
+        values = self._columns[field]
+        try:
+            return np.array(values, dtype=dtype).reshape(self.n)
+        except TypeError:  # a NULL among them
+            return np.array([none if v is None else v for v in values], dtype=dtype).reshape(self.n)
+
+    def floats(self, field: str) -> NDArray[np.float64]:
+        return np.array([np.nan if v is None else v for v in self._columns[field]], dtype=np.float64).reshape(self.n)
+
+    def outcomes(self, field: str = "winner") -> NDArray[np.int8]:
+        try:
+            return np.fromiter(map(OUTCOME_OF_WINNER.__getitem__, self._columns[field]), dtype=np.int8, count=self.n)
+        except KeyError as unknown:
+            raise ValueError(f"Unknown winner {unknown} in battles: expected model_a, model_b, tie or both_bad") from None
+
+    def epochs(self, field: str) -> NDArray[np.float64]:
+        return np.fromiter((np.nan if m is None else m.timestamp() for m in self._columns[field]), dtype=np.float64,
+                           count=self.n)
 
 
 def _factorise(values: Any, table: dict[Any, int]) -> NDArray[np.intp]:
     """Codes of ``values`` in ``table`` (extended with new ones); None is -1."""
     return np.fromiter((-1 if v is None else table.setdefault(v, len(table)) for v in values), dtype=np.intp)
-
-
-def _epoch(moments: Any) -> NDArray[np.float64]:
-    return np.fromiter((np.nan if m is None else m.timestamp() for m in moments), dtype=np.float64)
 
 
 @dataclass
@@ -132,21 +167,22 @@ class _Reader:
         qs = filter_prompts(Vote.objects.all(), self.flt, "comparison__prompt")
         if self.flt.turn:
             qs = qs.filter(comparison__turn=self.flt.turn)
-        rows = list(qs.order_by("created_at", "id").annotate(outcome_code=_OUTCOME).values_list(
-            "comparison__answer_a__contender_id", "comparison__answer_b__contender_id", "outcome_code",
-            "a_shown_first", "comparison__turn", "comparison__prompt_id", "rater_id", "created_at",
-            "comparison__answer_a_id", "comparison__answer_b_id",
-        ))
-        n = len(rows)
+        rows = _Rows(qs.order_by("created_at", "id"), [
+            "comparison__answer_a__contender_id", "comparison__answer_b__contender_id", "winner", "a_shown_first",
+            "comparison__turn", "comparison__prompt_id", "rater_id", "created_at", "comparison__answer_a_id",
+            "comparison__answer_b_id",
+        ])
+        n = rows.n
         self.out.add(
-            contender_a=_column(rows, 0, np.int64), contender_b=_column(rows, 1, np.int64),
-            outcome=_column(rows, 2, np.int8), first_known=np.ones(n, dtype=np.bool_),
-            first_a=_column(rows, 3, np.bool_), turn=_column(rows, 4, np.int64),
-            prompt=self.prompt_codes(_column(rows, 5, np.int64)),
+            contender_a=rows.ints("comparison__answer_a__contender_id"),
+            contender_b=rows.ints("comparison__answer_b__contender_id"),
+            outcome=rows.outcomes(), first_known=np.ones(n, dtype=np.bool_), first_a=rows.ints("a_shown_first", np.bool_),
+            turn=rows.ints("comparison__turn"), prompt=self.prompt_codes(rows.ints("comparison__prompt_id")),
             source=np.full(n, self.out.sources.setdefault(HUMAN, len(self.out.sources)), dtype=np.intp),
-            rater=_factorise((f"user:{row[6]}" for row in rows), self.out.raters) if self.labels else np.full(n, -1, np.intp),
-            tstamp=_epoch(row[7] for row in rows),
-            answer_a=_column(rows, 8, np.int64), answer_b=_column(rows, 9, np.int64),
+            rater=(_factorise((f"user:{r}" for r in rows["rater_id"]), self.out.raters) if self.labels
+                   else np.full(n, -1, np.intp)),
+            tstamp=rows.epochs("created_at"),
+            answer_a=rows.ints("comparison__answer_a_id"), answer_b=rows.ints("comparison__answer_b_id"),
         )
 
     def judges(self, judge_name: str | None) -> None:
@@ -158,47 +194,45 @@ class _Reader:
         qs = filter_prompts(qs, self.flt, "comparison__prompt")
         if self.flt.turn:
             qs = qs.filter(turn=self.flt.turn)
-        rows = list(qs.order_by("completed_at", "id").annotate(outcome_code=_OUTCOME).values_list(
-            "comparison__answer_a__contender_id", "comparison__answer_b__contender_id", "outcome_code",
-            "order", "turn", "comparison__prompt_id", "run__judge__name", "completed_at",
-            "comparison__answer_a_id", "comparison__answer_b_id", "run_id", "comparison_id", "run__inconsistent",
-        ))
-        outcome = _column(rows, 2, np.int8)
-        turn = _column(rows, 4, np.int64)
-        judge = _factorise((row[6] for row in rows), {})
-        judge_names = list(dict.fromkeys(row[6] for row in rows))
+        rows = _Rows(qs.order_by("completed_at", "id"), [
+            "comparison__answer_a__contender_id", "comparison__answer_b__contender_id", "winner", "order", "turn",
+            "comparison__prompt_id", "run__judge__name", "completed_at", "comparison__answer_a_id",
+            "comparison__answer_b_id", "run_id", "comparison_id", "run__inconsistent",
+        ])
+        outcome, turn = rows.outcomes(), rows.ints("turn")
+        judge_names: dict[str, int] = {}
+        judge = _factorise(rows["run__judge__name"], judge_names)
         if self.flt.per_order:
-            keep = np.arange(len(rows))
-            first_known = np.ones(len(rows), dtype=np.bool_)
-            first_a = _column(rows, 3, np.int64) == 1
+            keep = np.arange(rows.n)
+            first_known = np.ones(rows.n, dtype=np.bool_)
+            first_a = rows.ints("order") == 1
         else:
             # The two orders of one judgment (run, comparison, turn) make one battle, at the
             # second; orders that disagree count as a tie or yield nothing, as the run was told.
-            key = group_codes(_column(rows, 10, np.int64), _column(rows, 11, np.int64), turn)
+            key = group_codes(rows.ints("run_id"), rows.ints("comparison_id"), turn)
             by_key = np.argsort(key, kind="stable")
             sorted_key = key[by_key]
             odd = np.flatnonzero((np.arange(key.size) - np.searchsorted(sorted_key, sorted_key, side="left")) % 2 == 1)
             second, first = by_key[odd], by_key[odd - 1]
             in_time = np.argsort(second)
             second, first = second[in_time], first[in_time]
-            tie_policy = np.fromiter((row[12] == "tie" for row in rows), dtype=np.bool_, count=len(rows))
+            tie_policy = np.array([policy == "tie" for policy in rows["run__inconsistent"]], dtype=np.bool_)
             agreed = outcome[second] == outcome[first]
             outcome[second] = np.where(agreed, outcome[second], TIE)
             keep = second[agreed | tie_policy[second]]
             first_known = np.zeros(keep.size, dtype=np.bool_)
             first_a = np.zeros(keep.size, dtype=np.bool_)
         source_code = np.array([self.out.sources.setdefault(f"{JUDGE_PREFIX}{name}", len(self.out.sources))
-                                for name in judge_names], dtype=np.intp)
-        rater_code = (np.array([self.out.raters.setdefault(name, len(self.out.raters)) for name in judge_names],
-                               dtype=np.intp) if self.labels else np.full(len(judge_names), -1, dtype=np.intp))
+                                for name in judge_names] or [-1], dtype=np.intp)
+        rater_code = np.array([self.out.raters.setdefault(name, len(self.out.raters)) if self.labels else -1
+                               for name in judge_names] or [-1], dtype=np.intp)
         self.out.add(
-            contender_a=_column(rows, 0, np.int64)[keep], contender_b=_column(rows, 1, np.int64)[keep],
+            contender_a=rows.ints("comparison__answer_a__contender_id")[keep],
+            contender_b=rows.ints("comparison__answer_b__contender_id")[keep],
             outcome=outcome[keep], first_known=first_known, first_a=first_a, turn=turn[keep],
-            prompt=self.prompt_codes(_column(rows, 5, np.int64)[keep]),
-            source=source_code[judge[keep]] if keep.size else np.empty(0, np.intp),
-            rater=rater_code[judge[keep]] if keep.size else np.empty(0, np.intp),
-            tstamp=_epoch(rows[i][7] for i in keep.tolist()),
-            answer_a=_column(rows, 8, np.int64)[keep], answer_b=_column(rows, 9, np.int64)[keep],
+            prompt=self.prompt_codes(rows.ints("comparison__prompt_id")[keep]),
+            source=source_code[judge[keep]], rater=rater_code[judge[keep]], tstamp=rows.epochs("completed_at")[keep],
+            answer_a=rows.ints("comparison__answer_a_id")[keep], answer_b=rows.ints("comparison__answer_b_id")[keep],
         )
 
     def imports(self, source_name: str | None) -> None:
@@ -209,52 +243,67 @@ class _Reader:
             qs = filter_prompts(qs, self.flt, "prompt")
         if self.flt.turn:
             qs = qs.filter(turn=self.flt.turn)
-        fields = ["model_a_id", "model_b_id", "outcome_code", "position_known", "turn", "prompt_id", "source__name",
-                  "tstamp"]
+        fields = ["model_a_id", "model_b_id", "winner", "position_known", "turn", "prompt_id", "source_id", "tstamp",
+                  "batch_id", "line", "judged_order"]
         if self.labels:
             fields += ["question_ref", "rater"]
-        rows = list(qs.order_by("batch_id", "line", "judged_order").annotate(outcome_code=_OUTCOME)
-                    .values_list(*fields))
-        n = len(rows)
-        prompt_id = np.fromiter((-1 if row[5] is None else row[5] for row in rows), dtype=np.int64, count=n)
+        # Sorted here rather than by the database: at a million verdicts PostgreSQL's sort
+        # spills to disk (1.6 s), NumPy's takes a tenth of that.
+        rows = _Rows(qs.order_by(), fields)
+        n = rows.n
+        order = np.lexsort((rows.ints("judged_order"), rows.ints("line"), rows.ints("batch_id")))
+        prompt_id = rows.ints("prompt_id")[order]
         prompt = self.prompt_codes(prompt_id)
         if self.labels:
             # An unlinked verdict keeps the source's own prompt id.
             unlinked = np.flatnonzero(prompt_id < 0)
-            prompt[unlinked] = _factorise(((None, rows[i][8], None) if rows[i][8] else None for i in unlinked.tolist()),
+            refs = rows["question_ref"]
+            prompt[unlinked] = _factorise(((None, refs[i], None) if refs[i] else None for i in order[unlinked].tolist()),
                                           self.out.prompts)
-        names = _factorise((row[6] for row in rows), {})
-        source_code = np.array([self.out.sources.setdefault(f"{IMPORT_PREFIX}{name}", len(self.out.sources))
-                                for name in dict.fromkeys(row[6] for row in rows)], dtype=np.intp)
+        source_ids: dict[int, int] = {}
+        source = _factorise(rows["source_id"], source_ids)[order]
+        names = dict(VerdictSource.objects.filter(id__in=list(source_ids)).values_list("id", "name"))
+        source_code = np.array([self.out.sources.setdefault(f"{IMPORT_PREFIX}{names[i]}", len(self.out.sources))
+                                for i in source_ids] or [-1], dtype=np.intp)
+        contender_a, contender_b = rows.ints("model_a_id")[order], rows.ints("model_b_id")[order]
+        known = rows.ints("position_known", np.bool_)[order]
+        no_answers = np.full(n, -1, np.int64)
         self.out.add(
-            contender_a=_column(rows, 0, np.int64), contender_b=_column(rows, 1, np.int64),
-            outcome=_column(rows, 2, np.int8), first_known=_column(rows, 3, np.bool_),
-            first_a=_column(rows, 3, np.bool_), turn=_column(rows, 4, np.int64), prompt=prompt,
-            source=source_code[names] if n else np.empty(0, np.intp),
-            rater=_factorise(((row[9] or None) for row in rows), self.out.raters) if self.labels else np.full(n, -1, np.intp),
-            tstamp=np.fromiter((np.nan if row[7] is None else row[7] for row in rows), dtype=np.float64, count=n),
+            contender_a=contender_a, contender_b=contender_b, outcome=rows.outcomes()[order],
+            first_known=known, first_a=known, turn=rows.ints("turn")[order], prompt=prompt,
+            source=source_code[source],
+            rater=(_factorise(((rows["rater"][i] or None) for i in order.tolist()), self.out.raters) if self.labels
+                   else np.full(n, -1, np.intp)),
+            tstamp=rows.floats("tstamp")[order],
             # Imported verdicts name contenders; their answers are found by prompt and contender.
-            answer_a=self.answers.find(prompt_id, _column(rows, 0, np.int64)) if self.style else np.full(n, -1, np.int64),
-            answer_b=self.answers.find(prompt_id, _column(rows, 1, np.int64)) if self.style else np.full(n, -1, np.int64),
+            answer_a=self.answers.find(prompt_id, contender_a) if self.style else no_answers,
+            answer_b=self.answers.find(prompt_id, contender_b) if self.style else no_answers,
         )
 
 
-def battle_columns(flt: BattleFilter, *, labels: bool = True, style: bool = True) -> tuple[BattleColumns, AnswerStyles]:
-    """Every battle matching ``flt`` as columns, and the answers' style features.
+def battle_columns(
+    *filters: BattleFilter, labels: bool = True, style: bool = True
+) -> tuple[BattleColumns, AnswerStyles, list[int]]:
+    """Every battle matching each filter as columns (one after the other, sharing their tables),
+    the answers' style features, and where each filter's battles end.
 
     Without ``labels`` raters and the prompt ids of unlinked imports are not read (the
     reports need them, the leaderboards do not); without ``style`` imported verdicts are not
     matched to answers.
     """
-    kind, name = parse_source(flt.source)
-    reader = _Reader(flt, labels=labels, style=style)
-    if kind in ("all", "human"):
-        reader.human()
-    if kind in ("all", "judge"):
-        reader.judges(name)
-    if kind in ("all", "import"):
-        reader.imports(name)
-    return reader.out, reader.answers
+    reader = _Reader(filters[0], labels=labels, style=style)
+    ends = []
+    for flt in filters:
+        kind, name = parse_source(flt.source)
+        reader.flt = flt
+        if kind in ("all", "human"):
+            reader.human()
+        if kind in ("all", "judge"):
+            reader.judges(name)
+        if kind in ("all", "import"):
+            reader.imports(name)
+        ends.append(len(reader.out))
+    return reader.out, reader.answers, ends
 
 
 class AnswerStyles:
@@ -330,23 +379,41 @@ def _model_index(columns: BattleColumns) -> tuple[tuple[str, ...], NDArray[np.in
             index_of_present[np.searchsorted(present, contender_b)])
 
 
+class ComparisonNames(Sequence[str]):
+    """The comparison keys (``battles.comparison_key``) of a read, made only when asked for.
+
+    Grouping needs only the integer codes; the names are for matching against battles read
+    elsewhere, and formatting one per distinct comparison costs a second at a million.
+    """
+
+    def __init__(self, prompts: list[tuple[str | None, str | None, str | None]], prompt: NDArray[np.intp],
+                 turn: NDArray[np.int64], low: NDArray[np.intp], high: NDArray[np.intp], models: tuple[str, ...]):
+        self._prompts, self._prompt, self._turn, self._low, self._high, self._models = prompts, prompt, turn, low, high, models
+
+    def __len__(self) -> int:
+        return int(self._prompt.shape[0])
+
+    def __getitem__(self, index: int) -> str:  # type: ignore[override]
+        slug, ext, _category = self._prompts[self._prompt[index]]
+        key = comparison_key(slug, ext, int(self._turn[index]), self._models[self._low[index]], self._models[self._high[index]])
+        assert key is not None
+        return key
+
+
 def _comparisons(columns: BattleColumns, models: tuple[str, ...], model_a: NDArray[np.intp],
-                 model_b: NDArray[np.intp]) -> tuple[tuple[str, ...], NDArray[np.intp]]:
-    """The comparison key of each battle (``battles.comparison_key``), made once per distinct key."""
+                 model_b: NDArray[np.intp]) -> tuple[ComparisonNames, NDArray[np.intp]]:
+    """A code per distinct comparison key (-1: none) and the keys' names."""
     prompt, turn = columns.joined("prompt", np.intp), columns.joined("turn", np.int64)
     prompts = list(columns.prompts)
     has_key = np.array([info[1] is not None for info in prompts] + [False], dtype=np.bool_)[prompt]
-    code = group_codes(prompt, turn, np.minimum(model_a, model_b), np.maximum(model_a, model_b))
+    low, high = np.minimum(model_a, model_b), np.maximum(model_a, model_b)
     rows = np.flatnonzero(has_key)
-    uniques, first, inverse = np.unique(code[rows], return_index=True, return_inverse=True)
-    keys = []
-    for r in rows[first].tolist():
-        slug, ext, _category = prompts[prompt[r]]
-        keys.append(comparison_key(slug, ext, int(turn[r]), models[model_a[r]], models[model_b[r]]))
+    _, first, inverse = np.unique(group_codes(prompt[rows], turn[rows], low[rows], high[rows]), return_index=True,
+                                  return_inverse=True)
     comparison = np.full(prompt.shape[0], -1, dtype=np.intp)
     comparison[rows] = inverse.reshape(-1)
-    del uniques
-    return tuple(str(k) for k in keys), comparison
+    at = rows[first]
+    return ComparisonNames(prompts, prompt[at], turn[at], low[at], high[at], models), comparison
 
 
 def battle_arrays(flt: BattleFilter, *, labels: bool = False, style: bool = False) -> ReadBattles:
@@ -356,17 +423,26 @@ def battle_arrays(flt: BattleFilter, *, labels: bool = False, style: bool = Fals
     and agreement reports); otherwise a model's battles against itself are left out (ratings).
     ``style``: with the answers' style features (style control, length bias).
     """
-    columns, answers = battle_columns(flt, labels=labels, style=style)
-    total = len(columns)
+    columns, answers, _ = battle_columns(flt, labels=labels, style=style)
+    return ReadBattles(_arrays(columns, answers, labels=labels, style=style), len(columns))
+
+
+def battle_arrays_together(*filters: BattleFilter) -> list[ReadBattles]:
+    """Labelled arrays for each filter, read together so that they share their tables (models,
+    comparison codes): agreement between sources joins them on codes, not names."""
+    columns, answers, ends = battle_columns(*filters, labels=True, style=False)
+    arrays = _arrays(columns, answers, labels=True, style=False)
+    starts = [0, *ends[:-1]]
+    return [ReadBattles(arrays.take(np.arange(start, end)), end - start) for start, end in zip(starts, ends, strict=True)]
+
+
+def _arrays(columns: BattleColumns, answers: AnswerStyles, *, labels: bool, style: bool) -> BattleArrays:
     models, model_a, model_b = _model_index(columns)
     first_known = columns.joined("first_known", np.bool_)
     first_a = columns.joined("first_a", np.bool_)
     tstamp = columns.joined("tstamp", np.float64)
-    outcome = columns.joined("outcome", np.int8)
-    if (outcome < 0).any():
-        raise ValueError("Unknown winner in battles: expected model_a, model_b, tie or both_bad")
     style_a = style_b = None
-    if style and total:
+    if style and len(columns):
         turn = columns.joined("turn", np.int64)
         style_a = answers.features(columns.joined("answer_a", np.int64), turn)
         style_b = answers.features(columns.joined("answer_b", np.int64), turn)
@@ -379,20 +455,22 @@ def battle_arrays(flt: BattleFilter, *, labels: bool = False, style: bool = Fals
             tuple(columns.sources), columns.joined("source", np.intp), tuple(columns.raters),
             columns.joined("rater", np.intp), comparisons, comparison, columns.joined("turn", np.int64),
         )
-    arrays = BattleArrays.from_arrays(
-        models, model_a, model_b, outcome,
+    return BattleArrays.from_arrays(
+        models, model_a, model_b, columns.joined("outcome", np.int8),
         first_shown_a=first_a if first_known.any() else None,
         first_shown_known=first_known if first_known.any() else None,
         style_a=style_a, style_b=style_b,
         tstamp=tstamp if (~np.isnan(tstamp)).any() else None,
         labels=battle_labels, keep_self_battles=labels,
     )
-    return ReadBattles(arrays, total)
 
 
 def _aggregate(qs: QuerySet[Any], model_a: str, model_b: str) -> list[tuple[int, int, int, int]]:
-    return list(qs.annotate(outcome_code=_OUTCOME).values_list(model_a, model_b, "outcome_code")
-                .annotate(battles=Count("pk")).order_by())
+    cells = qs.values_list(model_a, model_b, "winner").annotate(battles=Count("pk")).order_by()
+    try:
+        return [(a, b, OUTCOME_OF_WINNER[winner], n) for a, b, winner, n in cells]
+    except KeyError as unknown:
+        raise ValueError(f"Unknown winner {unknown} in battles: expected model_a, model_b, tie or both_bad") from None
 
 
 def battle_counts(flt: BattleFilter) -> BattleCounts:
@@ -425,8 +503,6 @@ def battle_counts(flt: BattleFilter) -> BattleCounts:
             qs = qs.filter(turn=flt.turn)
         cells += _aggregate(qs, "model_a_id", "model_b_id")
     table = np.array(cells, dtype=np.int64).reshape(-1, 4)
-    if (table[:, 2] < 0).any():
-        raise ValueError("Unknown winner in battles: expected model_a, model_b, tie or both_bad")
     present = np.unique(table[:, :2])
     names = dict(Contender.objects.filter(id__in=present.tolist()).values_list("id", "name"))
     models = tuple(sorted(names[i] for i in present.tolist()))
@@ -443,7 +519,7 @@ def battle_counts(flt: BattleFilter) -> BattleCounts:
 
 def battle_records(flt: BattleFilter) -> Iterator[Battle]:
     """The same battles as ``Battle`` records, for the code that needs rows (exports, tests)."""
-    columns, answers = battle_columns(flt)
+    columns, answers, _ = battle_columns(flt)
     contender_a, contender_b = columns.joined("contender_a", np.int64), columns.joined("contender_b", np.int64)
     names = dict(Contender.objects.filter(id__in=np.unique(np.r_[contender_a, contender_b]).tolist())
                  .values_list("id", "name"))

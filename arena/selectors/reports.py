@@ -200,10 +200,10 @@ def agreement_compute(*, params: AgreementParams) -> dict[str, Any]:
     (``agreement_with_ties``), S2 (``agreement_without_ties``) and Cohen's kappa, with every
     verdict of one source paired with every verdict of the other; overall and per turn."""
     from arena.ratings import agreement
-    from arena.selectors.battle_columns import battle_arrays
+    from arena.selectors.battle_columns import battle_arrays_together
 
-    read_a = battle_arrays(BattleFilter(params.a, params.prompt_set), labels=True)
-    read_b = battle_arrays(BattleFilter(params.b, params.prompt_set), labels=True)
+    read_a, read_b = battle_arrays_together(BattleFilter(params.a, params.prompt_set),
+                                            BattleFilter(params.b, params.prompt_set))
     report = agreement(read_a.arrays, read_b.arrays).to_dict()
     per_turn = [{"turn": int(turn), **{k: v for k, v in turn_report.items() if k != "by_turn"}}
                 for turn, turn_report in sorted(report.pop("by_turn").items(), key=lambda item: int(item[0]))]
