@@ -171,7 +171,9 @@ def position_bias(battles: Sequence[Battle] | BattleArrays) -> PositionBias:
     labels = arrays.labels
     assert labels is not None
     overall = _position_bias_of(arrays, np.ones(len(arrays), dtype=np.bool_))
-    present = set(np.unique(labels.source).tolist())
+    present = np.unique(labels.source).tolist()
+    if len(present) == 1:  # one source: its report is the overall one
+        return PositionBias(overall.first_shown_wins, overall.consistency, {labels.sources[present[0]]: overall})
     by_source = {name: _position_bias_of(arrays, labels.source == code)
                  for code, name in sorted(enumerate(labels.sources), key=lambda item: item[1]) if code in present}
     return PositionBias(overall.first_shown_wins, overall.consistency, by_source)

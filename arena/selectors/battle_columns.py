@@ -95,6 +95,32 @@ class _Rows:
                            count=self.n)
 
 
+class _IdMap:
+    """Database ids (non-negative integers) to values, looked up for a million battles at once:
+    a dense table indexed by id while the ids stay below ``DENSE_LIMIT`` (a binary search per
+    battle costs ten times more), a sorted search above it."""
+
+    DENSE_LIMIT = 2**24
+
+    def __init__(self, keys: NDArray[np.int64], values: NDArray[np.int64]) -> None:
+        keys, values = np.asarray(keys, dtype=np.int64), np.asarray(values, dtype=np.int64)
+        self._dense: NDArray[np.int64] | None = None
+        if keys.size == 0 or int(keys.max()) < self.DENSE_LIMIT:
+            self._dense = np.full(int(keys.max(initial=-1)) + 2, -1, dtype=np.int64)  # the last slot: not found
+            self._dense[keys] = values
+        else:
+            order = np.argsort(keys, kind="stable")
+            self._keys, self._values = keys[order], values[order]
+
+    def get(self, ids: NDArray[np.int64]) -> NDArray[np.int64]:
+        """The value of each id; -1 where it has none (negative ids included)."""
+        if self._dense is not None:
+            outside = self._dense.shape[0] - 1
+            return self._dense[np.where((ids >= 0) & (ids < outside), ids, outside)]
+        where = np.searchsorted(self._keys, ids).clip(0, self._keys.size - 1)
+        return np.where(self._keys[where] == ids, self._values[where], -1)
+
+
 def _factorise(values: Any, table: dict[Any, int]) -> NDArray[np.intp]:
     """Codes of ``values`` in ``table`` (extended with new ones); None is -1."""
     return np.fromiter((-1 if v is None else table.setdefault(v, len(table)) for v in values), dtype=np.intp)
@@ -145,23 +171,19 @@ class _Reader:
     def __init__(self, flt: BattleFilter, *, labels: bool, style: bool) -> None:
         self.flt = flt
         self.labels = labels
+        self.raters = labels
         self.style = style
         self.answers = AnswerStyles()
         self.out = BattleColumns()
-        self._prompt_ids: NDArray[np.int64] | None = None
-        self._prompt_codes: NDArray[np.intp] | None = None
+        self._prompt_codes: _IdMap | None = None
 
     def prompt_codes(self, prompt_ids: NDArray[np.int64]) -> NDArray[np.intp]:
         """Codes in ``out.prompts`` of linked prompts (-1 where ``prompt_ids`` is -1)."""
-        if self._prompt_ids is None:
+        if self._prompt_codes is None:
             info = sorted(Prompt.objects.values_list("id", "prompt_set__slug", "external_id", "category"))
-            self._prompt_ids = np.array([row[0] for row in info], dtype=np.int64)
-            self._prompt_codes = np.array([self.out.prompts.setdefault(tuple(row[1:]), len(self.out.prompts))
-                                           for row in info], dtype=np.intp)
-        assert self._prompt_codes is not None
-        where = np.searchsorted(self._prompt_ids, prompt_ids).clip(0, max(self._prompt_ids.size - 1, 0))
-        found = (prompt_ids >= 0) & (self._prompt_ids.size > 0)
-        return np.where(found, self._prompt_codes[where] if self._prompt_ids.size else -1, -1).astype(np.intp)
+            self._prompt_codes = _IdMap(np.array([row[0] for row in info], dtype=np.int64), np.array(
+                [self.out.prompts.setdefault(tuple(row[1:]), len(self.out.prompts)) for row in info], dtype=np.int64))
+        return self._prompt_codes.get(prompt_ids).astype(np.intp)
 
     def human(self) -> None:
         qs = filter_prompts(Vote.objects.all(), self.flt, "comparison__prompt")
@@ -179,7 +201,7 @@ class _Reader:
             outcome=rows.outcomes(), first_known=np.ones(n, dtype=np.bool_), first_a=rows.ints("a_shown_first", np.bool_),
             turn=rows.ints("comparison__turn"), prompt=self.prompt_codes(rows.ints("comparison__prompt_id")),
             source=np.full(n, self.out.sources.setdefault(HUMAN, len(self.out.sources)), dtype=np.intp),
-            rater=(_factorise((f"user:{r}" for r in rows["rater_id"]), self.out.raters) if self.labels
+            rater=(_factorise((f"user:{r}" for r in rows["rater_id"]), self.out.raters) if self.raters
                    else np.full(n, -1, np.intp)),
             tstamp=rows.epochs("created_at"),
             answer_a=rows.ints("comparison__answer_a_id"), answer_b=rows.ints("comparison__answer_b_id"),
@@ -224,7 +246,7 @@ class _Reader:
             first_a = np.zeros(keep.size, dtype=np.bool_)
         source_code = np.array([self.out.sources.setdefault(f"{JUDGE_PREFIX}{name}", len(self.out.sources))
                                 for name in judge_names] or [-1], dtype=np.intp)
-        rater_code = np.array([self.out.raters.setdefault(name, len(self.out.raters)) if self.labels else -1
+        rater_code = np.array([self.out.raters.setdefault(name, len(self.out.raters)) if self.raters else -1
                                for name in judge_names] or [-1], dtype=np.intp)
         self.out.add(
             contender_a=rows.ints("comparison__answer_a__contender_id")[keep],
@@ -246,7 +268,9 @@ class _Reader:
         fields = ["model_a_id", "model_b_id", "winner", "position_known", "turn", "prompt_id", "source_id", "tstamp",
                   "batch_id", "line", "judged_order"]
         if self.labels:
-            fields += ["question_ref", "rater"]
+            fields += ["question_ref"]
+        if self.raters:
+            fields += ["rater"]
         # Sorted here rather than by the database: at a million verdicts PostgreSQL's sort
         # spills to disk (1.6 s), NumPy's takes a tenth of that.
         rows = _Rows(qs.order_by(), fields)
@@ -260,19 +284,18 @@ class _Reader:
             refs = rows["question_ref"]
             prompt[unlinked] = _factorise(((None, refs[i], None) if refs[i] else None for i in order[unlinked].tolist()),
                                           self.out.prompts)
-        source_ids: dict[int, int] = {}
-        source = _factorise(rows["source_id"], source_ids)[order]
-        names = dict(VerdictSource.objects.filter(id__in=list(source_ids)).values_list("id", "name"))
+        source_ids, source = np.unique(rows.ints("source_id")[order], return_inverse=True)
+        names = dict(VerdictSource.objects.filter(id__in=source_ids.tolist()).values_list("id", "name"))
         source_code = np.array([self.out.sources.setdefault(f"{IMPORT_PREFIX}{names[i]}", len(self.out.sources))
-                                for i in source_ids] or [-1], dtype=np.intp)
+                                for i in source_ids.tolist()] or [-1], dtype=np.intp)
         contender_a, contender_b = rows.ints("model_a_id")[order], rows.ints("model_b_id")[order]
         known = rows.ints("position_known", np.bool_)[order]
         no_answers = np.full(n, -1, np.int64)
         self.out.add(
             contender_a=contender_a, contender_b=contender_b, outcome=rows.outcomes()[order],
             first_known=known, first_a=known, turn=rows.ints("turn")[order], prompt=prompt,
-            source=source_code[source],
-            rater=(_factorise(((rows["rater"][i] or None) for i in order.tolist()), self.out.raters) if self.labels
+            source=source_code[source.reshape(-1)],
+            rater=(_factorise(((rater or None) for rater in rows["rater"]), self.out.raters)[order] if self.raters
                    else np.full(n, -1, np.intp)),
             tstamp=rows.floats("tstamp")[order],
             # Imported verdicts name contenders; their answers are found by prompt and contender.
@@ -282,16 +305,18 @@ class _Reader:
 
 
 def battle_columns(
-    *filters: BattleFilter, labels: bool = True, style: bool = True
+    *filters: BattleFilter, labels: bool = True, raters: bool = True, style: bool = True
 ) -> tuple[BattleColumns, AnswerStyles, list[int]]:
     """Every battle matching each filter as columns (one after the other, sharing their tables),
     the answers' style features, and where each filter's battles end.
 
     Without ``labels`` raters and the prompt ids of unlinked imports are not read (the
-    reports need them, the leaderboards do not); without ``style`` imported verdicts are not
+    reports need them, the leaderboards do not), without ``raters`` raters are not (agreement
+    between sources does not group by rater); without ``style`` imported verdicts are not
     matched to answers.
     """
     reader = _Reader(filters[0], labels=labels, style=style)
+    reader.raters = labels and raters
     ends = []
     for flt in filters:
         kind, name = parse_source(flt.source)
@@ -324,22 +349,16 @@ class AnswerStyles:
         prompt = np.array([row[1] for row in rows], dtype=np.int64)
         contender = np.array([row[2] for row in rows], dtype=np.int64)
         self._width = int(contender.max()) + 1 if contender.size else 1
-        pair = prompt * self._width + contender
-        self._pair_order = np.argsort(pair, kind="stable")
-        self._pairs = pair[self._pair_order]
+        # One answer per (prompt, contender): the database enforces it.
+        self._answer_of_pair = _IdMap(prompt * self._width + contender, self._ids)
+        self._row_of_answer = _IdMap(self._ids, np.arange(self._ids.size))
 
     def find(self, prompt_id: NDArray[np.int64], contender_id: NDArray[np.int64]) -> NDArray[np.int64]:
         """The answer of each (prompt, contender), -1 where there is none (or no prompt)."""
         if self._ids is None:
             self._load()
-        assert self._ids is not None
-        pair = prompt_id * self._width + contender_id
-        where = np.searchsorted(self._pairs, pair).clip(0, max(self._pairs.size - 1, 0))
-        found = (prompt_id >= 0) & (contender_id < self._width) & (self._pairs.size > 0)
-        found &= self._pairs[where] == pair if self._pairs.size else False
-        # The last answer of a (prompt, contender) wins, as a dict built in id order would.
-        last = np.searchsorted(self._pairs, pair, side="right") - 1
-        return np.where(found, self._ids[self._pair_order[last.clip(0)]] if self._pairs.size else -1, -1).astype(np.int64)
+        known = (prompt_id >= 0) & (contender_id < self._width)
+        return np.where(known, self._answer_of_pair.get(np.where(known, prompt_id * self._width + contender_id, -1)), -1)
 
     def features(self, answer_id: NDArray[np.int64], turn: NDArray[np.int64]) -> NDArray[np.float64]:
         """(n, 4) style features of each answer at its turn, NaN where unknown."""
@@ -347,11 +366,9 @@ class AnswerStyles:
             self._load()
         assert self._ids is not None
         out = np.full((answer_id.shape[0], 4), np.nan)
-        if not self._ids.size:
-            return out
-        where = np.searchsorted(self._ids, answer_id).clip(0, self._ids.size - 1)
-        known = (answer_id >= 0) & (self._ids[where] == answer_id) & (turn >= 1) & (turn <= self._features.shape[1])
-        out[known] = self._features[where[known], turn[known] - 1]
+        row = self._row_of_answer.get(answer_id)
+        known = (row >= 0) & (turn >= 1) & (turn <= self._features.shape[1])
+        out[known] = self._features[row[known], turn[known] - 1]
         return out
 
 
@@ -374,9 +391,8 @@ def _model_index(columns: BattleColumns) -> tuple[tuple[str, ...], NDArray[np.in
     names = dict(Contender.objects.filter(id__in=present.tolist()).values_list("id", "name"))
     models = tuple(sorted(names[i] for i in present.tolist()))
     position = {name: i for i, name in enumerate(models)}
-    index_of_present = np.array([position[names[i]] for i in present.tolist()], dtype=np.intp)
-    return (models, index_of_present[np.searchsorted(present, contender_a)],
-            index_of_present[np.searchsorted(present, contender_b)])
+    index = _IdMap(present, np.array([position[names[i]] for i in present.tolist()], dtype=np.int64))
+    return models, index.get(contender_a).astype(np.intp), index.get(contender_b).astype(np.intp)
 
 
 class ComparisonNames(Sequence[str]):
@@ -430,7 +446,7 @@ def battle_arrays(flt: BattleFilter, *, labels: bool = False, style: bool = Fals
 def battle_arrays_together(*filters: BattleFilter) -> list[ReadBattles]:
     """Labelled arrays for each filter, read together so that they share their tables (models,
     comparison codes): agreement between sources joins them on codes, not names."""
-    columns, answers, ends = battle_columns(*filters, labels=True, style=False)
+    columns, answers, ends = battle_columns(*filters, labels=True, raters=False, style=False)
     arrays = _arrays(columns, answers, labels=True, style=False)
     starts = [0, *ends[:-1]]
     return [ReadBattles(arrays.take(np.arange(start, end)), end - start) for start, end in zip(starts, ends, strict=True)]
@@ -507,8 +523,8 @@ def battle_counts(flt: BattleFilter) -> BattleCounts:
     names = dict(Contender.objects.filter(id__in=present.tolist()).values_list("id", "name"))
     models = tuple(sorted(names[i] for i in present.tolist()))
     position = {n: i for i, n in enumerate(models)}
-    index = np.array([position[names[i]] for i in present.tolist()], dtype=np.intp)
-    a, b = index[np.searchsorted(present, table[:, 0])], index[np.searchsorted(present, table[:, 1])]
+    index = _IdMap(present, np.array([position[names[i]] for i in present.tolist()], dtype=np.int64))
+    a, b = index.get(table[:, 0]), index.get(table[:, 1])
     n = len(models)
     counts = np.zeros(n * n * 4, dtype=np.int64)
     np.add.at(counts, (a * n + b) * 4 + table[:, 2], table[:, 3])
