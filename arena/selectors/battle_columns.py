@@ -1,7 +1,7 @@
 """Verdicts read from the database straight into columns: the one reader behind every battle.
 
-Human votes, judge verdicts and imported verdicts are read with ``values_list`` (winners
-mapped to outcome codes in SQL) into NumPy columns; judges' two presentation orders are
+Human votes, judge verdicts and imported verdicts are read with ``values_list`` into NumPy
+columns (winners mapped to outcome codes, imports sorted in NumPy); judges' two presentation orders are
 paired, names, prompts, raters and comparison keys looked up and style features attached with
 array operations, never one Python object per battle. ``battle_arrays`` hands the columns to
 the rating package as ``BattleArrays``, ``battle_counts`` reads only the counts per pair and
