@@ -23,6 +23,8 @@ from arena.ratings.arrays import A_WINS, B_WINS, BOTH_BAD, BattleArrays
 # Bootstrap resamples are drawn in blocks so a block's (rounds, battles) index matrix stays near
 # this size; the block size is part of the seeded stream, so it must not change.
 ORDER_BLOCK_ELEMENTS = 12_500_000
+# Random orders are shuffled and played in blocks of about this many battles (two 8 MB buffers).
+PLAY_BLOCK_ELEMENTS = 1_000_000
 
 
 def elo_scores(arrays: BattleArrays, *, both_bad_as_tie: bool = True) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
@@ -169,7 +171,7 @@ def elo_over_random_orders(
     how much the order alone moves a rating. The orders are ``random_orders(n, permutations,
     seed)`` over the battles used.
     """
-    from arena.ratings._elo_kernels import play
+    from arena.ratings._elo_kernels import play_rows
 
     used, score = elo_scores(arrays, both_bad_as_tie=both_bad_as_tie)
     kept = np.flatnonzero(used)
@@ -177,16 +179,21 @@ def elo_over_random_orders(
     units = _Scale(k=k, init=init, scale=scale, base=base)
     ratings = units.ratings(permutations, arrays.n_models)
     orders = _NumpyOrders(battles, seed)
-    # Two buffers, two threads (both loops release the GIL): order p+1 is shuffled while
-    # order p is played. The shuffle is one sequential random stream, so it cannot be split.
-    buffers = (np.empty_like(battles), np.empty_like(battles))
+    # Two threads (both loops release the GIL): one block of orders is shuffled while the one
+    # before is played. The shuffle is one sequential random stream, so it cannot be split;
+    # blocks keep the hand-overs few (a thread's wake-up can take milliseconds on a busy machine).
+    block = max(1, min(permutations, PLAY_BLOCK_ELEMENTS // max(kept.size, 1)))
+    buffers = (np.empty((block, kept.size), dtype=np.int64), np.empty((block, kept.size), dtype=np.int64))
     with ThreadPoolExecutor(max_workers=1) as player:
         playing = None
-        for p in range(permutations):
-            order = orders.next_into(buffers[p % 2])
+        for number, start in enumerate(range(0, permutations, block)):
+            size = min(block, permutations - start)
+            shuffled = buffers[number % 2][:size]
+            for order in shuffled:
+                orders.next_into(order)
             if playing is not None:
                 playing.result()
-            playing = player.submit(play, order, ratings[p], units.step)
+            playing = player.submit(play_rows, shuffled, ratings[start : start + size], units.step)
         if playing is not None:
             playing.result()
     return units.to_elo(ratings)
