@@ -107,14 +107,27 @@ class Row(NamedTuple):
     reference: Seconds | None
     reference_name: str
     goal: str
-    met: bool | None
+    met: str  # "" (no goal) or "wall yes/NO, CPU yes/NO"
 
 
 ROWS: list[Row] = []
 
 
+def verdict(arena: Seconds, *, under: float | None = None, ratio_of: Seconds | None = None, at_least: float = 0.0) -> str:
+    """Whether a goal is met by the wall clock and by CPU time. On a busy machine the wall clock
+    counts other people's work: the CPU verdict is what an idle machine would show for a
+    single-threaded task (for a threaded one CPU time is the sum over threads, so stricter)."""
+
+    def met(value: float, reference: float) -> str:
+        ok = value < under if under is not None else reference / value >= at_least
+        return "yes" if ok else "NO"
+
+    reference = ratio_of or Seconds(0.0, 0.0)
+    return f"wall {met(arena.wall, reference.wall)}, CPU {met(arena.cpu, reference.cpu)}"
+
+
 def record(task: str, arena: Seconds, reference: Seconds | None, reference_name: str, goal: str = "",
-           met: bool | None = None) -> None:
+           met: str = "") -> None:
     ROWS.append(Row(task, arena, reference, reference_name, goal, met))
     ratio = f"  ratio {reference.wall / arena.wall:,.1f}x wall / {reference.cpu / arena.cpu:,.1f}x CPU" if reference else ""
     print(f"  {task}: Arena {arena}" + (f", {reference_name} {reference}" if reference else "") + ratio, flush=True)
@@ -317,7 +330,7 @@ def startup_rows(repeat: int) -> None:
     check = median_of(repeat, lambda: run_process([PYTHON, "manage.py", "check"]))
     floor_name = "floor (empty project)"
     record("django.setup()", setup, floor, floor_name)
-    record("manage.py check", check, floor, floor_name, "< 0.5 s", check.wall < 0.5)
+    record("manage.py check", check, floor, floor_name, "< 0.5 s", verdict(check, under=0.5))
 
 
 def leaderboard_rows(large: int, repeat: int, quick: bool) -> None:
@@ -333,7 +346,7 @@ def leaderboard_rows(large: int, repeat: int, quick: bool) -> None:
             limit = 1.0 if n == SMALL else 3.0
             record(f"leaderboard BT, {n:,} battles, bootstrap {rounds}", arena, reference,
                    "FastChat plainly" + (f" ({rounds_timed} rounds x {rounds // rounds_timed})" if rounds else ""),
-                   goal, (arena.wall < limit) if goal and not (quick and n != SMALL) else None)
+                   goal, verdict(arena, under=limit) if goal and not (quick and n != SMALL) else "")
 
 
 def elo_rows(large: int, quick: bool) -> None:
@@ -352,7 +365,7 @@ def elo_rows(large: int, quick: bool) -> None:
         reference, theirs = timed(lambda m=matchups, s=score: fastchat_compute_elo(m, s, 64))
         assert np.abs(ours - theirs).max() < 1e-9, "online Elo differs from FastChat's loop"
         record(f"online Elo, one pass, {n:,} battles", arena, reference, "FastChat compute_elo", ">= 5x",
-               reference.wall / arena.wall >= 5 and reference.cpu / arena.cpu >= 5)
+               verdict(arena, ratio_of=reference, at_least=5.0))
         arena, ours = timed(lambda arr=arrays, p=orders: elo_over_random_orders(arr, permutations=p, seed=0))
         # The same orders as random_orders(n, orders, seed=0), a block at a time to bound memory.
         assert np.array_equal(random_orders(n, 2, seed=0), np.random.default_rng(0).permuted(
@@ -370,7 +383,7 @@ def elo_rows(large: int, quick: bool) -> None:
         goal = "< 2 s" if n == SMALL and orders == 1000 else ""
         record(f"Elo mean over {orders:,} orders of {n:,}", arena, Seconds(wall, cpu),
                f"FastChat vectorised (same orders; max diff {difference:.1e})", goal,
-               arena.wall < 2 if goal else None)
+               verdict(arena, under=2.0) if goal else "")
 
 
 def snapshot_rows(large: int, quick: bool) -> None:
@@ -411,8 +424,8 @@ def snapshot_rows(large: int, quick: bool) -> None:
         total_arena = Seconds(total_arena.wall + arena.wall, total_arena.cpu + arena.cpu)
         total_old = Seconds(total_old.wall + reference.wall, total_old.cpu + reference.cpu)
         record(f"snapshot: {label}", arena, reference, "previous per-row path")
-    record(f"snapshots together, {large:,} battles", total_arena, total_old, "previous per-row path", "< 5 s CPU",
-           total_arena.cpu < 5 if not quick else None)
+    record(f"snapshots together, {large:,} battles", total_arena, total_old, "previous per-row path", "< 5 s",
+           verdict(total_arena, under=5.0) if not quick else "")
 
 
 def main() -> None:
@@ -447,13 +460,13 @@ def main() -> None:
 
     print()
     print(f"{'task':<52} {'Arena wall / CPU':>20}  {'reference wall / CPU':>20}  {'ratio wall / CPU':>17}  "
-          f"{'goal':<10} met   reference")
+          f"{'goal':<7} {'met':<20} reference")
     for row in ROWS:
         reference = str(row.reference) if row.reference else ""
         ratio = (f"{row.reference.wall / row.arena.wall:,.1f}x / {row.reference.cpu / row.arena.cpu:,.1f}x"
                  if row.reference else "")
-        met = "" if row.met is None else ("yes" if row.met else "NO")
-        print(f"{row.task:<52} {row.arena!s:>20}  {reference:>20}  {ratio:>17}  {row.goal:<10} {met:<5} {row.reference_name}")
+        print(f"{row.task:<52} {row.arena!s:>20}  {reference:>20}  {ratio:>17}  {row.goal:<7} {row.met:<20} "
+              f"{row.reference_name}")
     print(f"{started_load} at the start, {load()} at the end")
     if options.quick:
         print("(--quick: the large rows use 200,000 battles and fewer orders; the absolute goals are for the full run)")
