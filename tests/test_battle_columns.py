@@ -136,3 +136,30 @@ def test_leaderboards_bias_and_agreement_are_unchanged(verdicts):
     report = agreement_compute(params=AgreementParams(a="import:crowd", b="judge:judge-tie"))
     assert report["overall"]["confusion"] == agreement_of(old(source="import:crowd"), old(source="judge:judge-tie")).confusion
     assert report["overall"]["pairs"] > 0
+
+
+def test_no_computation_makes_a_python_object_per_battle(verdicts, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from arena.ratings import types
+
+    made = []
+    original = types.Battle.__init__
+
+    def counting(self, *args, **kwargs):
+        made.append(1)
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(types.Battle, "__init__", counting)
+    with CaptureQueriesContext(connection) as queries:
+        leaderboard_compute(params=LeaderboardParams(source="import:crowd", bootstrap=10))
+    assert any("GROUP BY" in q["sql"] for q in queries.captured_queries)  # counted by the database
+    assert not any('"arena_importedverdict"."line"' in q["sql"] for q in queries.captured_queries)  # no rows
+    leaderboard_compute(params=LeaderboardParams(method="elo", permutations=5, bootstrap=5))
+    leaderboard_compute(params=LeaderboardParams(style_control=True, bootstrap=5))
+    bias_compute(params=BiasParams(source="all"))
+    agreement_compute(params=AgreementParams(a="human", b="judge:judge-drop"))
+    assert made == []
+    battles_list(source="human")  # the records are still there for the code that needs rows
+    assert made
