@@ -79,3 +79,22 @@ def test_a_name_shared_by_a_function_and_its_module_is_the_function_whichever_lo
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
     assert result.stdout.split() == ["True", "True"]
+
+
+def test_the_report_commands_load_no_views():
+    # Run as from the command line (call_command skips system checks): the checks would load the
+    # URL conf and every view, which these commands do not use.
+    script = (
+        "import os, sys, django; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'arena.settings')\n"
+        "from django.core.management import execute_from_command_line\n"
+        "for argv in (['leaderboard', '--source=nope'], ['bias_report', '--source=nope'], ['agreement', '--a=nope', '--b=x']):\n"
+        "    try:\n"
+        "        execute_from_command_line(['manage.py', *argv])\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('arena.views', 'judge.views', 'arena.urls'))))"
+    )
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=dict(os.environ), capture_output=True,
+                            text=True, timeout=120, check=True)
+    assert "Unknown source 'nope'" in result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
