@@ -37,7 +37,9 @@ if not DEBUG and not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    "daphne",
+    # daphne's ``runserver`` (ASGI and WebSockets in development), without daphne's own
+    # AppConfig, which loads its Twisted server into every process at start-up.
+    "arena.apps.DaphneRunserverConfig",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

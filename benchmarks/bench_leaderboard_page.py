@@ -7,7 +7,7 @@ What it does:
 1. Writes 1,000,000 synthetic imported verdicts (30 models, Bradley-Terry-distributed
    outcomes) into PostgreSQL with ``COPY`` under the source ``import:bench-synthetic``.
 2. Builds the snapshot through the real path: ``arena.tasks.snapshot_refresh(key)`` ->
-   ``battles_list`` -> the rating package -> ``RatingSnapshot`` (timed and printed).
+   ``battle_counts`` (one aggregate query) -> the rating package -> ``RatingSnapshot`` (timed and printed).
 3. Measures p50/p95/max of 200 requests to each URL with Django's test client (in process,
    full middleware stack, PostgreSQL queries included).
 

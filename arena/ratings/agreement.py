@@ -7,28 +7,28 @@ that lists the pair as (b, a) therefore compares correctly with one that lists i
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from itertools import combinations, product
 from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
+from arena.ratings.arrays import A_WINS, B_WINS, BattleArrays, group_codes, labelled, model_name_rank
 from arena.ratings.types import Battle
 
 FIRST_WINS, SECOND_WINS, TIE_CLASS = 0, 1, 2
 CLASS_NAMES = ("first_wins", "second_wins", "tie")
-ComparisonKey = tuple[str, int]
 
 
-def canonical_class(battle: Battle) -> int:
-    """0 if the alphabetically first model of the pair won, 1 if the other, 2 for a tie/both bad."""
-    if battle.winner not in ("model_a", "model_b"):
-        return TIE_CLASS
-    winner = battle.model_a if battle.winner == "model_a" else battle.model_b
-    return FIRST_WINS if winner == min(battle.model_a, battle.model_b) else SECOND_WINS
+def canonical_classes(arrays: BattleArrays) -> NDArray[np.int64]:
+    """Per battle: 0 if the alphabetically first model of the pair won, 1 if the other, 2 for a
+    tie or both bad."""
+    rank = model_name_rank(arrays.models)
+    rank_a, rank_b = rank[arrays.model_a], rank[arrays.model_b]
+    winner = np.where(arrays.outcome == A_WINS, rank_a, rank_b)
+    classes = np.where(winner == np.minimum(rank_a, rank_b), FIRST_WINS, SECOND_WINS)
+    return np.where(arrays.outcome <= B_WINS, classes, TIE_CLASS).astype(np.int64)
 
 
 def cohen_kappa(confusion: NDArray[np.float64]) -> float | None:
@@ -74,32 +74,37 @@ class Agreement:
         }
 
 
-def _group(battles: Iterable[Battle]) -> dict[ComparisonKey, list[int]]:
-    grouped: dict[ComparisonKey, list[int]] = defaultdict(list)
-    for battle in battles:
-        if battle.comparison is not None:
-            grouped[(battle.comparison, battle.turn)].append(canonical_class(battle))
-    return grouped
+def _comparison_codes(first: BattleArrays, second: BattleArrays) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """Both sides' comparison codes in one code space: as they are when one read made both
+    (one ``comparisons`` table), else the second side's mapped onto the first's by name."""
+    labels_a, labels_b = first.labels, second.labels
+    assert labels_a is not None and labels_b is not None
+    if labels_a.comparisons is labels_b.comparisons:
+        return labels_a.comparison, labels_b.comparison
+    code_of = {name: code for code, name in enumerate(labels_a.comparisons)}
+    used = np.unique(labels_b.comparison[labels_b.comparison >= 0])
+    remap = np.full(len(labels_b.comparisons) + 1, -1, dtype=np.intp)  # the last entry maps -1 to -1
+    for code in used.tolist():
+        remap[code] = code_of.setdefault(labels_b.comparisons[code], len(code_of))
+    return labels_a.comparison, remap[labels_b.comparison]
 
 
-def _majority(classes: list[int]) -> int | None:
-    """The most common class, or None when two classes share the top count."""
-    top = Counter(classes).most_common(2)
-    if len(top) > 1 and top[0][1] == top[1][1]:
-        return None
-    return top[0][0]
+def _class_counts(arrays: BattleArrays, comparison: NDArray[np.intp], turns: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """(sorted keys comparison * turns + turn, verdicts per class for each key: (keys, 3))."""
+    labels = arrays.labels
+    assert labels is not None
+    rows = np.flatnonzero(comparison >= 0)
+    keys, inverse = np.unique(comparison[rows].astype(np.int64) * turns + labels.turn[rows], return_inverse=True)
+    counts = np.bincount(inverse.reshape(-1) * 3 + canonical_classes(arrays)[rows], minlength=keys.size * 3)
+    return keys, counts.reshape(-1, 3).astype(np.int64)
 
 
-def _agreement_of(pairs_by_comparison: dict[ComparisonKey, list[tuple[int, int]]]) -> Agreement:
-    confusion = np.zeros((3, 3), dtype=np.int64)
-    for pairs in pairs_by_comparison.values():
-        for first, second in pairs:
-            confusion[first, second] += 1
+def _agreement_of(confusion: NDArray[np.int64], comparisons: int) -> Agreement:
     total = int(confusion.sum())
     agreeing = int(np.trace(confusion))
     decisive = confusion[:2, :2]
     return Agreement(
-        comparisons=sum(1 for pairs in pairs_by_comparison.values() if pairs),
+        comparisons=comparisons,
         pairs=total,
         agreeing=agreeing,
         agreement_with_ties=agreeing / total if total else None,
@@ -109,6 +114,13 @@ def _agreement_of(pairs_by_comparison: dict[ComparisonKey, list[tuple[int, int]]
         kappa=cohen_kappa(confusion.astype(np.float64)),
         confusion=confusion.tolist(),
     )
+
+
+def _majority(counts: NDArray[np.int64]) -> NDArray[np.int64]:
+    """One-hot rows of each row's most common class; all zero where two classes share the top."""
+    top = counts.max(axis=1, keepdims=True)
+    unique_top = (counts == top).sum(axis=1) == 1
+    return np.asarray((counts == top) & unique_top[:, None], dtype=np.int64)
 
 
 def agreement(
@@ -122,17 +134,26 @@ def agreement(
     majority class per comparison, and comparisons where a source's top classes tie are left
     out. Reported overall and per turn.
     """
-    side_a, side_b = _group(battles_a), _group(battles_b)
-    pairs: dict[ComparisonKey, list[tuple[int, int]]] = {}
-    for key in sorted(side_a.keys() & side_b.keys()):
-        if mode == "majority":
-            first, second = _majority(side_a[key]), _majority(side_b[key])
-            pairs[key] = [] if first is None or second is None else [(first, second)]
-        else:
-            pairs[key] = list(product(side_a[key], side_b[key]))
-    overall = _agreement_of(pairs)
-    turns = sorted({turn for _, turn in pairs})
-    by_turn = {turn: _agreement_of({key: p for key, p in pairs.items() if key[1] == turn}) for turn in turns}
+    first, second = labelled(battles_a), labelled(battles_b)
+    assert first.labels is not None and second.labels is not None
+    code_a, code_b = _comparison_codes(first, second)
+    turns = int(max(first.labels.turn.max(initial=0), second.labels.turn.max(initial=0))) + 1
+    keys_a, counts_a = _class_counts(first, code_a, turns)
+    keys_b, counts_b = _class_counts(second, code_b, turns)
+    shared, in_a, in_b = np.intersect1d(keys_a, keys_b, assume_unique=True, return_indices=True)
+    counts_a, counts_b = counts_a[in_a], counts_b[in_b]
+    if mode == "majority":
+        counts_a, counts_b = _majority(counts_a), _majority(counts_b)
+    # Every verdict of one side paired with every verdict of the other, per comparison.
+    paired = counts_a[:, :, None] * counts_b[:, None, :]
+    compared = paired.sum(axis=(1, 2)) > 0
+    turn_of = shared % turns
+
+    def report(rows: NDArray[np.bool_]) -> Agreement:
+        return _agreement_of(paired[rows].sum(axis=0).reshape(3, 3), int(compared[rows].sum()))
+
+    overall = report(np.ones(len(shared), dtype=np.bool_))
+    by_turn = {int(turn): report(turn_of == turn) for turn in np.unique(turn_of).tolist()}
     return Agreement(**{**overall.__dict__, "by_turn": by_turn})
 
 
@@ -170,7 +191,7 @@ def fleiss_kappa(class_counts: NDArray[np.float64]) -> float | None:
     return float((per_item.mean() - chance) / (1.0 - chance))
 
 
-def inter_rater_agreement(battles: Sequence[Battle]) -> InterRaterAgreement:
+def inter_rater_agreement(battles: Sequence[Battle] | BattleArrays) -> InterRaterAgreement:
     """Pairwise agreement and Fleiss' kappa among raters judging the same comparison.
 
     Comparisons are grouped per (source, comparison, turn). Each rater counts once per
@@ -178,24 +199,28 @@ def inter_rater_agreement(battles: Sequence[Battle]) -> InterRaterAgreement:
     are one rater; pass one order, or compare them with ``position_bias``); battles without a
     rater each count as a separate anonymous rater.
     """
-    latest: dict[tuple[str, str, int], dict[object, int]] = defaultdict(dict)
-    for index, battle in enumerate(battles):
-        if battle.comparison is None:
-            continue
-        rater: object = battle.rater if battle.rater is not None else ("anonymous", index)
-        latest[(battle.source, battle.comparison, battle.turn)][rater] = canonical_class(battle)
-    rows = [list(verdicts.values()) for verdicts in latest.values() if len(verdicts) >= 2]
-    counts = np.array([np.bincount(row, minlength=3) for row in rows], dtype=np.float64).reshape(-1, 3)
-    pairs = agreeing = 0
-    for row in rows:
-        for first, second in combinations(row, 2):
-            pairs += 1
-            agreeing += first == second
+    arrays = labelled(battles)
+    labels = arrays.labels
+    assert labels is not None
+    rows = np.flatnonzero(labels.comparison >= 0)
+    anonymous = len(labels.raters) + rows  # a rater of its own for each battle without one
+    rater = np.where(labels.rater[rows] >= 0, labels.rater[rows], anonymous)
+    group = group_codes(labels.source[rows], labels.comparison[rows], labels.turn[rows])
+    # The latest verdict of each rater on each comparison: the first seen from the end.
+    _, from_end = np.unique(group_codes(group, rater)[::-1], return_index=True)
+    latest = rows.size - 1 - from_end
+    groups, per_group = np.unique(group[latest], return_inverse=True)
+    counts = np.bincount(per_group.reshape(-1) * 3 + canonical_classes(arrays)[rows][latest],
+                         minlength=groups.size * 3).reshape(-1, 3)
+    counts = counts[counts.sum(axis=1) >= 2]
+    raters = counts.sum(axis=1)
+    pairs = int((raters * (raters - 1) // 2).sum())
+    agreeing = int((counts * (counts - 1) // 2).sum())
     return InterRaterAgreement(
-        comparisons=len(rows),
+        comparisons=int(counts.shape[0]),
         ratings=int(counts.sum()),
         rater_pairs=pairs,
         agreeing_pairs=agreeing,
         pairwise_agreement=agreeing / pairs if pairs else None,
-        fleiss_kappa=fleiss_kappa(counts),
+        fleiss_kappa=fleiss_kappa(counts.astype(np.float64)),
     )

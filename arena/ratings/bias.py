@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 from scipy.stats import binomtest
 
-from arena.ratings.arrays import BattleArrays
+from arena.ratings.arrays import A_WINS, B_WINS, BattleArrays, group_codes, labelled
 from arena.ratings.bootstrap import percentile_interval
 from arena.ratings.bradley_terry import degenerate_prior_precision
 from arena.ratings.style import (
@@ -22,7 +22,6 @@ from arena.ratings.style import (
 )
 from arena.ratings.types import Battle
 
-DECISIVE = ("model_a", "model_b")
 # (longer - shorter) / longer, in these half-open buckets; the last includes 1.
 LENGTH_BUCKETS: tuple[tuple[float, float], ...] = ((0.0, 0.1), (0.1, 0.25), (0.25, 0.5), (0.5, 1.0))
 
@@ -100,48 +99,50 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def _verdict_model(battle: Battle) -> str | None:
-    """The model a verdict picks, or None for a tie / both bad."""
-    if battle.winner == "model_a":
-        return battle.model_a
-    if battle.winner == "model_b":
-        return battle.model_b
-    return None
+def _first_shown_wins(arrays: BattleArrays, rows: NDArray[np.bool_]) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+    """(decisive verdicts with a known position, those won by the answer shown first)."""
+    if arrays.first_shown_known is None or arrays.first_shown_a is None:
+        none = np.zeros(len(arrays), dtype=np.bool_)
+        return none, none
+    decisive = rows & arrays.first_shown_known & (arrays.outcome <= B_WINS)
+    return decisive, decisive & ((arrays.outcome == A_WINS) == arrays.first_shown_a)
 
 
-def _first_position_lean(battle: Battle) -> int:
-    """+1 if the verdict picks the answer shown first, -1 the second, 0 a tie."""
-    if battle.winner not in DECISIVE:
-        return 0
-    return 1 if battle.winner == battle.first_shown else -1
-
-
-def position_consistency(battles: Sequence[Battle]) -> PositionConsistency:
+def position_consistency(battles: Sequence[Battle] | BattleArrays, rows: NDArray[np.bool_] | None = None) -> PositionConsistency:
     """Pair each judge's verdicts on one comparison in the two orders and count agreement.
 
     Pairs are formed per (source, rater, comparison, turn) from verdicts that showed different
-    models first (the earliest of each when there are more). The order is keyed by the *name* of
-    the model shown first, not by the model_a/model_b label: an imported file that lists each
-    order as its own row names the first-shown model ``model_a`` in both.
+    models first (the earliest of each when there are more). The order is keyed by the *model
+    shown first*, not by the model_a/model_b label: an imported file that lists each order as
+    its own row names the first-shown model ``model_a`` in both. ``rows`` limits it to some
+    battles.
     """
-    orders: dict[tuple[str, str | None, str, int], dict[str, Battle]] = defaultdict(dict)
-    for battle in battles:
-        if battle.comparison is None or battle.first_shown is None:
-            continue
-        first_model = battle.model_a if battle.first_shown == "model_a" else battle.model_b
-        orders[(battle.source, battle.rater, battle.comparison, battle.turn)].setdefault(first_model, battle)
-    pairs = consistent = favour_first = favour_second = 0
-    for seen in orders.values():
-        if len(seen) < 2:
-            continue
-        one, other = list(seen.values())[:2]
-        pairs += 1
-        if _verdict_model(one) == _verdict_model(other):
-            consistent += 1
-        elif _first_position_lean(one) + _first_position_lean(other) > 0:
-            favour_first += 1
-        else:
-            favour_second += 1
+    arrays = labelled(battles)
+    labels = arrays.labels
+    assert labels is not None
+    usable = np.ones(len(arrays), dtype=np.bool_) if rows is None else rows.copy()
+    if arrays.first_shown_known is None or arrays.first_shown_a is None:
+        usable[:] = False
+    else:
+        usable &= arrays.first_shown_known & (labels.comparison >= 0)
+    index = np.flatnonzero(usable)
+    first_a = arrays.first_shown_a[index] if arrays.first_shown_a is not None else np.zeros(0, dtype=np.bool_)
+    a, b, outcome = arrays.model_a[index], arrays.model_b[index], arrays.outcome[index]
+    group = group_codes(labels.source[index], labels.rater[index], labels.comparison[index], labels.turn[index])
+    # The earliest verdict per (group, model shown first), then the first two such per group.
+    _, earliest = np.unique(group_codes(group, np.where(first_a, a, b)), return_index=True)
+    order = np.lexsort((earliest, group[earliest]))
+    earliest = earliest[order]
+    owner = group[earliest]
+    place = np.arange(earliest.size) - np.searchsorted(owner, owner, side="left")
+    second_of = np.flatnonzero(place == 1)
+    one, other = earliest[second_of - 1], earliest[second_of]
+    picked = np.where(outcome == A_WINS, a, np.where(outcome == B_WINS, b, -1))
+    lean = np.where(outcome <= B_WINS, np.where((outcome == A_WINS) == first_a, 1, -1), 0)
+    agree = picked[one] == picked[other]
+    pairs, consistent = int(one.size), int(agree.sum())
+    favour_first = int((~agree & (lean[one] + lean[other] > 0)).sum())
+    favour_second = pairs - consistent - favour_first
     inconsistent = pairs - consistent
     return PositionConsistency(
         pairs=pairs, consistent=consistent, favour_first=favour_first, favour_second=favour_second,
@@ -152,26 +153,29 @@ def position_consistency(battles: Sequence[Battle]) -> PositionConsistency:
     )
 
 
-def _position_bias_of(battles: Sequence[Battle]) -> PositionBias:
-    decisive = [b for b in battles if b.first_shown is not None and b.winner in DECISIVE]
-    first_wins = sum(1 for b in decisive if b.winner == b.first_shown)
-    return PositionBias(binomial_share(first_wins, len(decisive)), position_consistency(battles), {})
+def _position_bias_of(arrays: BattleArrays, rows: NDArray[np.bool_]) -> PositionBias:
+    decisive, first_wins = _first_shown_wins(arrays, rows)
+    return PositionBias(binomial_share(int(first_wins.sum()), int(decisive.sum())), position_consistency(arrays, rows), {})
 
 
-def position_bias(battles: Sequence[Battle]) -> PositionBias:
+def position_bias(battles: Sequence[Battle] | BattleArrays) -> PositionBias:
     """Position bias of verdicts, overall and per source.
 
     ``first_shown_wins``: of the decisive verdicts whose presentation order is known, the share
     won by the answer shown first, with an exact two-sided binomial test against 1/2 (no bias)
     and its 95 % interval; this is the check for human raters. ``consistency``: for judges
     that saw a comparison in both orders, MT-Bench's consistency and first/second-position
-    preference among the inconsistent pairs.
+    preference among the inconsistent pairs. Takes ``Battle`` records or labelled arrays.
     """
-    sources: dict[str, list[Battle]] = defaultdict(list)
-    for battle in battles:
-        sources[battle.source].append(battle)
-    overall = _position_bias_of(battles)
-    by_source = {name: _position_bias_of(group) for name, group in sorted(sources.items())}
+    arrays = labelled(battles)
+    labels = arrays.labels
+    assert labels is not None
+    overall = _position_bias_of(arrays, np.ones(len(arrays), dtype=np.bool_))
+    present = np.unique(labels.source).tolist()
+    if len(present) == 1:  # one source: its report is the overall one
+        return PositionBias(overall.first_shown_wins, overall.consistency, {labels.sources[present[0]]: overall})
+    by_source = {name: _position_bias_of(arrays, labels.source == code)
+                 for code, name in sorted(enumerate(labels.sources), key=lambda item: item[1]) if code in present}
     return PositionBias(overall.first_shown_wins, overall.consistency, by_source)
 
 
@@ -235,7 +239,7 @@ def length_bias(
     """
     if style_bootstrap not in STYLE_BOOTSTRAP_METHODS:
         raise ValueError(f"style_bootstrap must be one of {', '.join(STYLE_BOOTSTRAP_METHODS)}")
-    arrays = battles if isinstance(battles, BattleArrays) else BattleArrays.from_battles(battles)
+    arrays = (battles if isinstance(battles, BattleArrays) else BattleArrays.from_battles(battles)).without_self_battles()
     empty = LengthBias(binomial_share(0, 0), [LengthBucket(lo, hi, 0, 0, None) for lo, hi in LENGTH_BUCKETS], 0, None, None, None)
     if arrays.style_a is None or arrays.style_b is None:
         return empty

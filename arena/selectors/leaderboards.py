@@ -20,7 +20,7 @@ from django.core.cache import cache
 from django.db.models import Exists, OuterRef
 
 from arena.models import ImportedVerdict, Prompt, PromptSet, RatingSnapshot, VerdictSource, Vote
-from arena.selectors.battles import UnknownSource, battles_list, parse_source
+from arena.selectors.battles import BattleFilter, UnknownSource, parse_source
 
 METHODS = ("elo", "bt")
 SOURCES_CACHE_KEY = "arena:sources"
@@ -207,12 +207,19 @@ def leaderboard_compute(*, params: LeaderboardParams) -> dict[str, Any]:
     ci_high, rank, battles, wins, losses, ties``), ``models``, the ``win_rate`` and
     ``battle_count`` matrices and ``style_coefficients``.
     """
-    from arena.ratings import compute_leaderboard
+    from arena.ratings import BattleArrays, BattleCounts, compute_leaderboard
+    from arena.selectors.battle_columns import battle_arrays, battle_counts
 
-    battles = battles_list(source=params.source, prompt_set=params.prompt_set,
-                           category=params.category, turn=params.turn)
-    result: dict[str, Any] = {"kind": params.kind, "params": asdict(params), "battle_total": len(battles)}
-    if not battles:
+    flt = BattleFilter(params.source, params.prompt_set, params.category, params.turn)
+    battles: BattleArrays | BattleCounts
+    if params.method == "bt" and not params.style_control:
+        battles = battle_counts(flt)  # all plain Bradley-Terry needs, counted by the database
+        total = battles.total
+    else:
+        read = battle_arrays(flt, style=params.style_control)
+        battles, total = read.arrays, read.total
+    result: dict[str, Any] = {"kind": params.kind, "params": asdict(params), "battle_total": total}
+    if not total:
         result.update(rows=[], models=[], win_rate=[], battle_count=[], style_coefficients=None, notes=[])
         return result
     try:

@@ -1,7 +1,7 @@
 """Reading the trust reports: position and length bias, agreement between sources, agreement
 among human raters, A-D grade distributions and HHH per-criterion leaderboards.
 
-Verdicts come from ``battles_list`` like every rating; the grade and HHH tables read the
+Verdicts are read as labelled arrays (``battle_columns.battle_arrays``) like every rating; the grade and HHH tables read the
 optional fields of human ``Vote`` rows, which are not battles. Results are JSON-ready dicts,
 stored as ``RatingSnapshot`` rows under ``BiasParams.key`` / ``AgreementParams.key``.
 """
@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from arena.models import Vote
-from arena.ratings.types import Battle
-from arena.selectors.battles import battles_list, parse_source
+from arena.selectors.battles import BattleFilter, parse_source
 from arena.selectors.leaderboards import (
     ParamError,
     SnapshotView,
@@ -25,6 +24,9 @@ from arena.selectors.leaderboards import (
     snapshot_get,
     source_checked,
 )
+
+if TYPE_CHECKING:
+    from arena.ratings import BattleArrays
 
 GRADES = ("A", "B", "C", "D")
 HHH_CRITERIA = ("helpful", "honest", "harmless")
@@ -153,7 +155,7 @@ def hhh_leaderboards(*, prompt_set: str | None = None) -> dict[str, list[dict[st
     return boards
 
 
-def _section(compute: Callable[[Sequence[Battle]], Any], battles: Sequence[Battle]) -> dict[str, Any] | None:
+def _section(compute: Callable[[BattleArrays], Any], battles: BattleArrays) -> dict[str, Any] | None:
     """One report section, or why it could not be computed (a singular fit on tiny data)."""
     if not battles:
         return None
@@ -168,15 +170,18 @@ def bias_compute(*, params: BiasParams) -> dict[str, Any]:
     answer wins, with a binomial test), length bias, agreement among raters of the same
     comparison, and for human votes the A-D grades and HHH tables."""
     from arena.ratings import inter_rater_agreement, length_bias, position_bias
+    from arena.selectors.battle_columns import battle_arrays
 
-    per_order = battles_list(source=params.source, prompt_set=params.prompt_set, per_order=True)
-    combined = battles_list(source=params.source, prompt_set=params.prompt_set)
     kind, _ = parse_source(params.source)
+    per_order = battle_arrays(BattleFilter(params.source, params.prompt_set, per_order=True), labels=True, style=True)
+    # Only judges' verdicts differ between one battle per order and the orders combined.
+    combined = per_order if kind in ("human", "import") else battle_arrays(
+        BattleFilter(params.source, params.prompt_set), labels=True, style=True)
     result: dict[str, Any] = {
-        "kind": params.kind, "params": asdict(params), "battle_total": len(per_order),
-        "position": _section(position_bias, per_order),
-        "length": _section(length_bias, combined),
-        "inter_rater": _section(inter_rater_agreement, combined),
+        "kind": params.kind, "params": asdict(params), "battle_total": per_order.total,
+        "position": _section(position_bias, per_order.arrays),
+        "length": _section(length_bias, combined.arrays),
+        "inter_rater": _section(inter_rater_agreement, combined.arrays),
         "grades": [], "hhh": {},
     }
     if kind in ("human", "all"):
@@ -196,15 +201,16 @@ def agreement_compute(*, params: AgreementParams) -> dict[str, Any]:
     (``agreement_with_ties``), S2 (``agreement_without_ties``) and Cohen's kappa, with every
     verdict of one source paired with every verdict of the other; overall and per turn."""
     from arena.ratings import agreement
+    from arena.selectors.battle_columns import battle_arrays_together
 
-    battles_a = battles_list(source=params.a, prompt_set=params.prompt_set)
-    battles_b = battles_list(source=params.b, prompt_set=params.prompt_set)
-    report = agreement(battles_a, battles_b).to_dict()
+    read_a, read_b = battle_arrays_together(BattleFilter(params.a, params.prompt_set),
+                                            BattleFilter(params.b, params.prompt_set))
+    report = agreement(read_a.arrays, read_b.arrays).to_dict()
     per_turn = [{"turn": int(turn), **{k: v for k, v in turn_report.items() if k != "by_turn"}}
                 for turn, turn_report in sorted(report.pop("by_turn").items(), key=lambda item: int(item[0]))]
     return jsonable({
-        "kind": params.kind, "params": asdict(params), "battle_total": len(battles_a) + len(battles_b),
-        "battles_a": len(battles_a), "battles_b": len(battles_b), "overall": report, "per_turn": per_turn,
+        "kind": params.kind, "params": asdict(params), "battle_total": read_a.total + read_b.total,
+        "battles_a": read_a.total, "battles_b": read_b.total, "overall": report, "per_turn": per_turn,
     })
 
 

@@ -117,3 +117,15 @@ def test_style_bootstrap_is_reproducible() -> None:
     one = compute_leaderboard(arrays, style_control=True, bootstrap_rounds=60, seed=3).to_dict()
     assert one == compute_leaderboard(arrays, style_control=True, bootstrap_rounds=60, seed=3).to_dict()
     assert one != compute_leaderboard(arrays, style_control=True, bootstrap_rounds=60, seed=4).to_dict()
+
+
+def test_unique_rows_are_numpys_unique_rows_in_numpys_order():
+    from arena.ratings.style import unique_rows_of
+
+    rng = np.random.default_rng(3)
+    key = np.column_stack([rng.integers(0, 5, 3000), rng.integers(0, 5, 3000), rng.normal(size=(3000, 2)).round(1),
+                           rng.choice([0.0, -0.0, 1.5], 3000)]).astype(float)
+    expected, expected_inverse = np.unique(key, axis=0, return_inverse=True)
+    rows, inverse = unique_rows_of(key)
+    assert np.array_equal(rows, expected) and np.array_equal(inverse, expected_inverse.reshape(-1))
+    assert unique_rows_of(key[:0])[0].shape == (0, 5)

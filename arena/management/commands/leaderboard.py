@@ -8,6 +8,9 @@ from arena.selectors.leaderboards import ROW_FIELDS, LeaderboardParams, ParamErr
 
 class Command(BaseCommand):
     help = "Compute a leaderboard from the stored verdicts and print it (table, JSON or CSV)."
+    # Django's system checks load the URL conf and with it every view (a quarter of a second at
+    # start); this command reads the database and prints, so it skips them as `shell` does.
+    requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
         parser.add_argument("--source", default="all", help="human, judge:NAME, import:NAME or all.")
