@@ -14,8 +14,13 @@ from django.db import models
 from django.db.models import F, Q
 
 from arena.markdown import rendered_turns, stored_html
+from arena.validators import validate_api_key_env, validate_endpoint_host
 
 RENDERED_HELP = "The turns as sanitised HTML, keyed by the text and renderer they came from (filled on save)."
+KEY_ENV_HELP = (
+    "NAME of the environment variable holding the API key: ARENA_KEY_… (the ARENA_KEY_PREFIX setting) "
+    "or OPENAI_API_KEY. Empty: OPENAI_API_KEY if it is set, else no key (local servers need none)."
+)
 
 
 def _keep_rendered(instance: Prompt | Answer, save_kwargs: dict) -> None:
@@ -85,11 +90,9 @@ class Contender(models.Model):
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
     # Generation through an OpenAI-compatible endpoint (optional; see judge.generation).
-    base_url = models.URLField(blank=True)
+    base_url = models.URLField(blank=True, validators=[validate_endpoint_host])
     api_model = models.CharField(max_length=200, blank=True, help_text="Model name sent to the endpoint.")
-    api_key_env = models.CharField(
-        max_length=100, blank=True, help_text="Name of the environment variable holding the API key."
-    )
+    api_key_env = models.CharField(max_length=100, blank=True, validators=[validate_api_key_env], help_text=KEY_ENV_HELP)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -7,6 +7,7 @@ A value that cannot be parsed stops start-up with a message naming the variable.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -267,6 +268,15 @@ ARENA_SOURCES_CACHE_SECONDS = env_int("ARENA_SOURCES_CACHE_SECONDS", 30, minimum
 # --- LLM judges (judge app) ---------------------------------------------------------------
 # Defaults for judges and contenders whose base_url / api_key_env are empty.
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "")
+# A judge's or contender's key variable must start with this prefix (or be OPENAI_API_KEY), so no
+# other variable of a worker (SECRET_KEY, DATABASE_URL, ...) can be sent to an endpoint; see
+# arena.keys. A namespace of its own: capital letters, digits and _, ending in _.
+ARENA_KEY_PREFIX = env_str("ARENA_KEY_PREFIX", "ARENA_KEY_")
+if not re.fullmatch(r"[A-Z][A-Z0-9_]*_", ARENA_KEY_PREFIX):
+    raise SettingsError(f"ARENA_KEY_PREFIX={ARENA_KEY_PREFIX!r} must be capital letters, digits and _, ending in _.")
+# Hosts judges and contenders may be sent requests (and keys) to; empty: any host. A leading dot
+# allows subdomains too (.example.org), as in ALLOWED_HOSTS.
+ARENA_JUDGE_HOSTS = env_list("ARENA_JUDGE_HOSTS", [])
 # Transient failures (429, 5xx, timeouts, resets) are retried this many times, then recorded as failed.
 JUDGE_MAX_ATTEMPTS = env_int("JUDGE_MAX_ATTEMPTS", 6, minimum=1)
 JUDGE_REQUEST_TIMEOUT = env_float("JUDGE_REQUEST_TIMEOUT", 120.0, minimum=1.0)

@@ -3,8 +3,9 @@
 ``backup_export`` writes one ``<app>.<model>.jsonl`` per table (rows as their column values,
 primary keys kept, M2M link tables as tables of their own) and ``manifest.json`` with row
 counts and SHA-256 checksums. ``backup_import`` restores into an empty database in one
-transaction — all or nothing — after checking the manifest. Judge configurations carry only the
-*name* of their API-key variable, never a key.
+transaction — all or nothing — after checking the manifest. Judge and contender configurations
+carry only the *name* of their API-key variable, never a key (a value that is not a variable name,
+a key pasted by mistake, is written as empty).
 
 A backup is not trusted on the way back in: a manifest may only name files inside the backup
 folder (no ``../``, no absolute paths, no symlinks leading out), and the HTML stored beside every
@@ -35,6 +36,7 @@ from django.db import connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
+from arena.keys import is_variable_name
 from arena.markdown import rendered_turns
 from arena.models import ImportedVerdict
 
@@ -113,6 +115,8 @@ def _rows(model: type[models.Model], pseudonymise_salt: str | None) -> Iterable[
             )
         if is_verdict and pseudonymise_salt is not None and row["rater"]:
             row["rater"] = _pseudonym(pseudonymise_salt, row["rater"])
+        if row.get("api_key_env") and not is_variable_name(row["api_key_env"]):
+            row["api_key_env"] = ""  # a key pasted where a variable's name belongs never leaves
         yield {k: _encode(v) for k, v in row.items()}
 
 
