@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from arena.identity import reveals_identity
 from arena.markdown import rendered_turns, stored_html
 from arena.validators import validate_api_key_env, validate_endpoint_host
 
@@ -23,14 +24,17 @@ KEY_ENV_HELP = (
 )
 
 
-def _keep_rendered(instance: Prompt | Answer, save_kwargs: dict) -> None:
+def _keep_rendered(instance: Prompt | Answer, save_kwargs: dict) -> bool:
     """Before a save: store the HTML of ``instance.turns`` unless what is stored was made from
-    these texts (and save it with them when only some fields are saved)."""
-    if stored_html(instance.turns, instance.rendered) is None:
+    these texts (and save it with them when only some fields are saved). True when the text is
+    new or changed."""
+    changed = stored_html(instance.turns, instance.rendered) is None
+    if changed:
         instance.rendered = rendered_turns(instance.turns)
     fields = save_kwargs.get("update_fields")
     if fields is not None and "turns" in fields:
-        save_kwargs["update_fields"] = {*fields, "rendered"}
+        save_kwargs["update_fields"] = {*fields, "rendered", *(["reveals_identity"] if isinstance(instance, Answer) else [])}
+    return changed
 
 WINNER_CHOICES = [
     ("model_a", "Model A"),
@@ -142,7 +146,10 @@ class Answer(models.Model):
         return f"{self.contender.name} on {self.prompt}"
 
     def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        _keep_rendered(self, kwargs)
+        # An edited text is checked for model names again (a new row keeps the flag it is given:
+        # imports and generation set it, and staff may clear a false positive without editing).
+        if _keep_rendered(self, kwargs) and self.pk is not None:
+            self.reveals_identity = reveals_identity(self.turns, settings.ARENA_IDENTITY_WORDS)
         super().save(*args, **kwargs)
 
 

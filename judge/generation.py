@@ -20,7 +20,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, transaction
 
-from arena.identity import identity_mentions
 from arena.models import Answer, Contender, Prompt, PromptSet
 from arena.validators import endpoint_problems
 from judge import backoff
@@ -93,7 +92,7 @@ def answer_generate(*, contender: Contender, prompt: Prompt, max_tokens: int = 1
         inputs.append(completion.input_tokens)
         latency += completion.latency_s
         model_reported = completion.model
-    from arena.services.imports import answer_features
+    from arena.services.imports import answer_features, answer_reveals_identity
 
     _approx, style = answer_features(replies)
     try:
@@ -101,7 +100,7 @@ def answer_generate(*, contender: Contender, prompt: Prompt, max_tokens: int = 1
             answer = Answer.objects.create(
                 prompt=prompt, contender=contender, turns=replies, token_counts=outputs, style=style,
                 origin="generated",
-                reveals_identity=any(identity_mentions(t, settings.ARENA_IDENTITY_WORDS) for t in replies),
+                reveals_identity=answer_reveals_identity(replies),
                 metadata={"input_tokens": inputs, "output_tokens": outputs,
                                               "latency_s": round(latency, 3), "model": model_reported},
             )

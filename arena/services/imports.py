@@ -19,7 +19,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.db import connection, transaction
 
-from arena.identity import identity_mentions
+from arena.identity import reveals_identity
 from arena.imports import parsers
 from arena.imports.rows import AnswerRow, ImportFormatError, VerdictRow
 from arena.markdown import rendered_turns
@@ -204,10 +204,9 @@ def answer_features(turns: Iterable[str]) -> tuple[list[int], list[list[int]]]:
 
 
 def answer_reveals_identity(turns: Iterable[str]) -> bool:
-    """Does any turn name a model or vendor (ARENA_IDENTITY_WORDS)? Such answers stay out of
-    human comparisons by default."""
-    words = settings.ARENA_IDENTITY_WORDS
-    return any(identity_mentions(text, words) for text in turns)
+    """Does any turn name a model or vendor (ARENA_IDENTITY_WORDS) as a rater would read it? Such
+    answers stay out of human comparisons by default."""
+    return reveals_identity(turns, settings.ARENA_IDENTITY_WORDS)
 
 
 def answers_import(
