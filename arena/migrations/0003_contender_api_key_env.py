@@ -3,19 +3,13 @@
 from django.db import migrations, models
 
 import arena.validators
-from arena.keys import is_variable_name
+from arena.validators import pasted_keys_remove
 
 
 def blank_pasted_keys(apps, schema_editor):
-    """A contender whose api_key_env holds a key rather than a variable's name (hf_..., sk-...) never
-    had its own key: the variable did not exist, so OPENAI_API_KEY or no key was used. Blank is
-    exactly that, and the key leaves the database (and every later backup)."""
-    Contender = apps.get_model("arena", "Contender")
-    pasted = [pk for pk, value in Contender.objects.exclude(api_key_env="").values_list("pk", "api_key_env")
-              if not is_variable_name(value)]
-    Contender.objects.filter(pk__in=pasted).update(api_key_env="")
-    if pasted:
-        print(f"\n  {len(pasted)} contender(s) held an API key in api_key_env: removed. Rotate those keys.")
+    """A contender whose api_key_env holds a key rather than a variable's name (hf_..., sk-...) loses
+    it: see arena.validators.pasted_keys_remove."""
+    pasted_keys_remove(apps.get_model("arena", "Contender"))
 
 
 class Migration(migrations.Migration):

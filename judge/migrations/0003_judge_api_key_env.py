@@ -3,19 +3,15 @@
 from django.db import migrations, models
 
 import arena.validators
-from arena.keys import is_variable_name, redact
+from arena.keys import redact
+from arena.validators import pasted_keys_remove
 
 
 def remove_stored_keys(apps, schema_editor):
     """Judges' api_key_env values that are keys, not variable names, are blanked (the variable never
     existed, so OPENAI_API_KEY or no key was used: blank keeps that), and error texts stored from
     endpoints are redacted (a 401 could echo the key)."""
-    Judge = apps.get_model("judge", "Judge")
-    pasted = [pk for pk, value in Judge.objects.exclude(api_key_env="").values_list("pk", "api_key_env")
-              if not is_variable_name(value)]
-    Judge.objects.filter(pk__in=pasted).update(api_key_env="")
-    if pasted:
-        print(f"\n  {len(pasted)} judge(s) held an API key in api_key_env: removed. Rotate those keys.")
+    pasted_keys_remove(apps.get_model("judge", "Judge"))
     for name in ("JudgeRun", "Judgment"):
         model = apps.get_model("judge", name)
         rows = model.objects.exclude(error="").values_list("pk", "error").iterator(2000)
