@@ -26,6 +26,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("ARENA_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
+# How Arena was started (DJANGO_DEBUG=0): unlike DEBUG, which test runners switch off, this stays
+# what the operator chose. Commands that must behave differently in production read it.
+PRODUCTION = not DEBUG
 
 _DEV_SECRET_KEY = "arena-development-key-not-for-production"  # noqa: S105 - only used when DEBUG
 SECRET_KEY = env_str("SECRET_KEY", "" if not DEBUG else _DEV_SECRET_KEY)

@@ -10,7 +10,9 @@ import sys
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
 
+from arena.models import Prompt
 from arena.services.demo import DEMO_PASSWORD, DEMO_USERNAME, demo_user_ensure
 from tests.conftest import ROOT
 from tests.ops.test_production import production_env
@@ -49,6 +51,14 @@ def test_a_fresh_production_start_with_demo_data_has_no_published_password(tmp_p
 
     again = manage("load_demo", "--quiet", "--allow-in-production")
     assert again.returncode == 0 and password not in again.stdout and "keeps its password" in again.stdout
+
+
+@pytest.mark.django_db
+def test_in_production_load_demo_refuses_before_writing_anything(settings):
+    settings.PRODUCTION = True
+    with pytest.raises(CommandError, match="--allow-in-production"):
+        call_command("load_demo", "--quiet")
+    assert not get_user_model().objects.exists() and not Prompt.objects.exists()
 
 
 @pytest.mark.django_db

@@ -18,7 +18,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, quiet, allow_in_production, **options):
-        production = not settings.DEBUG
+        production = settings.PRODUCTION
         if production and not allow_in_production:
             raise CommandError(
                 "load_demo creates a superuser and refuses to run in production mode (DJANGO_DEBUG=0). "
