@@ -14,16 +14,28 @@ class SettingsError(Exception):
     """An environment variable holds a value Arena cannot use."""
 
 
+# Every variable the settings read (SECRET_KEY, DATABASE_URL, REDIS_URL, ...): none of them may
+# ever be named as an endpoint's API-key variable (see arena.keys).
+SETTINGS_VARIABLES: set[str] = set()
+
+
+def _read(name: str, default: str | None = None) -> str | None:
+    SETTINGS_VARIABLES.add(name)
+    return os.environ.get(name, default)
+
+
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off", ""}
 
 
 def env_str(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    value = _read(name, default)
+    assert value is not None
+    return value
 
 
 def env_bool(name: str, default: bool) -> bool:
-    raw = os.environ.get(name)
+    raw = _read(name)
     if raw is None:
         return default
     value = raw.strip().lower()
@@ -35,7 +47,7 @@ def env_bool(name: str, default: bool) -> bool:
 
 
 def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
-    raw = os.environ.get(name)
+    raw = _read(name)
     if raw is None or raw.strip() == "":
         return default
     try:
@@ -48,7 +60,7 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
 
 
 def env_float(name: str, default: float, *, minimum: float | None = None) -> float:
-    raw = os.environ.get(name)
+    raw = _read(name)
     if raw is None or raw.strip() == "":
         return default
     try:
@@ -61,14 +73,14 @@ def env_float(name: str, default: float, *, minimum: float | None = None) -> flo
 
 
 def env_list(name: str, default: list[str]) -> list[str]:
-    raw = os.environ.get(name)
+    raw = _read(name)
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
 
 
 def env_url(name: str, default: str, *, schemes: tuple[str, ...]) -> str:
-    raw = os.environ.get(name, default)
+    raw = _read(name, default)
     if raw and not raw.startswith(tuple(f"{s}://" for s in schemes)):
         allowed = ", ".join(f"{s}://" for s in schemes)
         raise SettingsError(f"{name}={raw!r} must start with one of: {allowed}")

@@ -10,8 +10,10 @@ Pure: no Django. Two layers, because either alone has been bypassed in the wild:
 
 Images are never loaded: an image in model text could beacon to a remote host the moment a rater
 opens the page, so each one is rendered as its alt text in brackets. Links get
-``rel="noopener noreferrer nofollow"``. Bidirectional-override and invisible formatting characters
-are removed, so text cannot visually reorder itself or hide a word from the identity filter.
+``rel="noopener noreferrer nofollow"``. Bidirectional overrides and zero-width characters are
+removed, so text cannot visually reorder itself. This does not by itself keep a word from the
+identity filter (a soft hyphen, an entity, emphasis or a look-alike letter would still split or
+disguise it): ``arena.identity`` reads the text of this HTML, then folds those away itself.
 Inline styles are dropped too: the Content-Security-Policy would refuse them anyway.
 
 Prompts and answers keep their HTML beside their text (``rendered_turns`` at write time): a rating

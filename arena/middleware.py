@@ -2,6 +2,9 @@
 
 Model text is untrusted HTML: besides sanitising it, the browser is told to run only our own
 scripts and load images only from us, so a payload that slipped through still cannot execute.
+Scripts may connect (fetch, WebSocket) only to this site: CSP Level 3 lets ``'self'`` match the
+same host's ``ws:``/``wss:`` URLs, which is all the live pages (``/ws/leaderboard/``,
+``/ws/judge/runs/<id>/``) open, so no bare ``ws:``/``wss:`` that would allow any host.
 """
 
 from collections.abc import Callable
@@ -14,7 +17,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "script-src 'self'",
         "style-src 'self'",
         "img-src 'self' data:",
-        "connect-src 'self' ws: wss:",
+        "connect-src 'self'",
         "font-src 'self'",
         "object-src 'none'",
         "base-uri 'none'",

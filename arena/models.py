@@ -13,19 +13,28 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
+from arena.identity import reveals_identity
 from arena.markdown import rendered_turns, stored_html
+from arena.validators import validate_api_key_env, validate_endpoint_host
 
 RENDERED_HELP = "The turns as sanitised HTML, keyed by the text and renderer they came from (filled on save)."
+KEY_ENV_HELP = (
+    "NAME of the environment variable holding the API key: ARENA_KEY_… (the ARENA_KEY_PREFIX setting) "
+    "or OPENAI_API_KEY. Empty: OPENAI_API_KEY if it is set, else no key (local servers need none)."
+)
 
 
-def _keep_rendered(instance: Prompt | Answer, save_kwargs: dict) -> None:
+def _keep_rendered(instance: Prompt | Answer, save_kwargs: dict) -> bool:
     """Before a save: store the HTML of ``instance.turns`` unless what is stored was made from
-    these texts (and save it with them when only some fields are saved)."""
-    if stored_html(instance.turns, instance.rendered) is None:
+    these texts (and save it with them when only some fields are saved). True when the text is
+    new or changed."""
+    changed = stored_html(instance.turns, instance.rendered) is None
+    if changed:
         instance.rendered = rendered_turns(instance.turns)
     fields = save_kwargs.get("update_fields")
     if fields is not None and "turns" in fields:
-        save_kwargs["update_fields"] = {*fields, "rendered"}
+        save_kwargs["update_fields"] = {*fields, "rendered", *(["reveals_identity"] if isinstance(instance, Answer) else [])}
+    return changed
 
 WINNER_CHOICES = [
     ("model_a", "Model A"),
@@ -85,11 +94,9 @@ class Contender(models.Model):
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
     # Generation through an OpenAI-compatible endpoint (optional; see judge.generation).
-    base_url = models.URLField(blank=True)
+    base_url = models.URLField(blank=True, validators=[validate_endpoint_host])
     api_model = models.CharField(max_length=200, blank=True, help_text="Model name sent to the endpoint.")
-    api_key_env = models.CharField(
-        max_length=100, blank=True, help_text="Name of the environment variable holding the API key."
-    )
+    api_key_env = models.CharField(max_length=100, blank=True, validators=[validate_api_key_env], help_text=KEY_ENV_HELP)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -139,7 +146,10 @@ class Answer(models.Model):
         return f"{self.contender.name} on {self.prompt}"
 
     def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
-        _keep_rendered(self, kwargs)
+        # An edited text is checked for model names again (a new row keeps the flag it is given:
+        # imports and generation set it, and staff may clear a false positive without editing).
+        if _keep_rendered(self, kwargs) and self.pk is not None:
+            self.reveals_identity = reveals_identity(self.turns, settings.ARENA_IDENTITY_WORDS)
         super().save(*args, **kwargs)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -32,14 +33,26 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str)
 
 
+# An X-Request-ID from a proxy is kept only when it is a short token (a UUID, nginx's 32 hex
+# digits, ...): anything else would be echoed into every response and log line.
+_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,63}")
+
+
+def request_id_from(header: str | None) -> str:
+    """The request's id: the proxy's X-Request-ID when it is a safe token, else a new one."""
+    if header and _REQUEST_ID.fullmatch(header):
+        return header
+    return uuid.uuid4().hex
+
+
 class RequestLogMiddleware:
-    """Gives every request an id (honouring X-Request-ID from a proxy) and logs it once."""
+    """Gives every request an id (honouring a safe X-Request-ID from a proxy) and logs it once."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+        request_id = request_id_from(request.headers.get("X-Request-ID"))
         request.request_id = request_id  # type: ignore[attr-defined]
         started = time.perf_counter()
         response = self.get_response(request)

@@ -7,6 +7,7 @@ A value that cannot be parsed stops start-up with a message naming the variable.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -25,6 +26,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("ARENA_VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
+# How Arena was started (DJANGO_DEBUG=0): unlike DEBUG, which test runners switch off, this stays
+# what the operator chose. Commands that must behave differently in production read it.
+PRODUCTION = not DEBUG
 
 _DEV_SECRET_KEY = "arena-development-key-not-for-production"  # noqa: S105 - only used when DEBUG
 SECRET_KEY = env_str("SECRET_KEY", "" if not DEBUG else _DEV_SECRET_KEY)
@@ -183,6 +187,16 @@ ARENA_LOGIN_WINDOW_SECONDS = env_int("ARENA_LOGIN_WINDOW_SECONDS", 900, minimum=
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
 
+# --- E-mail: only for password-reset links. Without EMAIL_HOST there is no way to send one, so
+# /accounts/password_reset/ and the reset links are switched off (404) rather than pretending.
+EMAIL_HOST = env_str("EMAIL_HOST", "")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "arena@localhost")
+ARENA_PASSWORD_RESET = bool(EMAIL_HOST)
+
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
@@ -282,6 +296,15 @@ ARENA_SOURCES_CACHE_SECONDS = env_int("ARENA_SOURCES_CACHE_SECONDS", 30, minimum
 # --- LLM judges (judge app) ---------------------------------------------------------------
 # Defaults for judges and contenders whose base_url / api_key_env are empty.
 OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "")
+# A judge's or contender's key variable must start with this prefix (or be OPENAI_API_KEY), so no
+# other variable of a worker (SECRET_KEY, DATABASE_URL, ...) can be sent to an endpoint; see
+# arena.keys. A namespace of its own: capital letters, digits and _, ending in _.
+ARENA_KEY_PREFIX = env_str("ARENA_KEY_PREFIX", "ARENA_KEY_")
+if not re.fullmatch(r"[A-Z][A-Z0-9_]*_", ARENA_KEY_PREFIX):
+    raise SettingsError(f"ARENA_KEY_PREFIX={ARENA_KEY_PREFIX!r} must be capital letters, digits and _, ending in _.")
+# Hosts judges and contenders may be sent requests (and keys) to; empty: any host. A leading dot
+# allows subdomains too (.example.org), as in ALLOWED_HOSTS.
+ARENA_JUDGE_HOSTS = env_list("ARENA_JUDGE_HOSTS", [])
 # Transient failures (429, 5xx, timeouts, resets) are retried this many times, then recorded as failed.
 JUDGE_MAX_ATTEMPTS = env_int("JUDGE_MAX_ATTEMPTS", 6, minimum=1)
 JUDGE_REQUEST_TIMEOUT = env_float("JUDGE_REQUEST_TIMEOUT", 120.0, minimum=1.0)

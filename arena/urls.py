@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import urls as auth_urls
 from django.urls import include, path
 
 from arena.views import (
@@ -14,6 +15,13 @@ from arena.views import (
     reports,
     staff,
 )
+
+# Password reset needs e-mail: without EMAIL_HOST its pages are not served at all (404).
+PASSWORD_RESET_VIEWS = {"password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete"}
+account_urls = [
+    pattern for pattern in auth_urls.urlpatterns
+    if settings.ARENA_PASSWORD_RESET or pattern.name not in PASSWORD_RESET_VIEWS
+]
 
 urlpatterns = [
     path("", home.home, name="home"),
@@ -47,7 +55,7 @@ urlpatterns = [
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/login/", accounts.ThrottledLoginView.as_view(), name="login"),
     path("judge/", include("judge.urls")),
-    path("accounts/", include("django.contrib.auth.urls")),
+    path("accounts/", include(account_urls)),
     path(settings.ADMIN_PATH, admin.site.urls),
 ]
 

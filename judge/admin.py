@@ -5,7 +5,7 @@ from judge import models
 
 @admin.register(models.Judge)
 class JudgeAdmin(admin.ModelAdmin):
-    list_display = ("name", "model", "base_url", "api_key_env", "max_concurrent", "requests_per_minute")
+    list_display = ("name", "model", "base_url", "key_variable", "max_concurrent", "requests_per_minute")
 
 
 @admin.register(models.JudgeRun)

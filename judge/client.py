@@ -6,6 +6,10 @@ simple: :class:`TransientLLMError` (retry later, honouring ``retry_after``) and
 :class:`PermanentLLMError` (retrying the same request cannot help). The SDK's own retries are off
 (``max_retries=0``): retries belong to the caller, which also holds the cross-worker rate limits
 (``judge.limits``) and must count every attempt against them.
+
+Error texts come from the endpoint and may echo the key it was sent (a 401 that repeats
+``Bearer sk-…``): every message is passed through ``arena.keys.redact`` with the client's own key
+before it leaves this module, so what callers store, show and log carries no key.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import httpx2  # the SDK's HTTP library: its client and transports are what the 
 import openai
 import pydantic
 
+from arena.keys import redact
 from judge.backoff import retry_after_seconds
 from judge.prompts import ChatMessage
 
@@ -124,10 +129,19 @@ def _tls_context() -> ssl.SSLContext:
     return httpx2.create_ssl_context()
 
 
+def endpoint_url(base_url: str | None) -> str:
+    """The endpoint requests go to: ``base_url``, else ``OPENAI_BASE_URL``, else the OpenAI API."""
+    return (base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_DEFAULT_BASE_URL).rstrip("/")
+
+
 def resolve_endpoint(base_url: str | None, api_key: str | None) -> tuple[str, str]:
-    """The (base_url, api_key) to use, with ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` as fallbacks."""
-    url = (base_url or os.environ.get("OPENAI_BASE_URL") or OPENAI_DEFAULT_BASE_URL).rstrip("/")
-    key = api_key or os.environ.get("OPENAI_API_KEY")
+    """The (base_url, api_key) to use, with ``OPENAI_BASE_URL`` / ``OPENAI_API_KEY`` as fallbacks.
+
+    ``api_key=None`` means "no key of its own": OPENAI_API_KEY is used. An empty string means the
+    endpoint's own key variable is empty or unset: no key is sent, never OPENAI_API_KEY instead.
+    """
+    url = endpoint_url(base_url)
+    key = os.environ.get("OPENAI_API_KEY") if api_key is None else api_key
     if not key:
         if url == OPENAI_DEFAULT_BASE_URL:
             raise PermanentLLMError(
@@ -144,6 +158,7 @@ class OpenAIChatClient:
                  sdk: openai.OpenAI | None = None) -> None:
         self.base_url, api_key = resolve_endpoint(base_url, api_key)
         self._client = sdk or _shared_openai(self.base_url, api_key)
+        self._key = api_key
 
     def __repr__(self) -> str:  # never show the key
         return f"OpenAIChatClient(base_url={self.base_url!r})"
@@ -178,14 +193,14 @@ class OpenAIChatClient:
             )
             payload = response.json()
         except Exception as exc:
-            raise classify_error(exc) from exc
+            raise classify_error(exc, secrets=(self._key,)) from exc
         return _completion_from(payload, model=model, latency=time.perf_counter() - started)
 
     def list_models(self) -> list[str]:
         try:
             return sorted(model.id for model in self._client.models.list())
         except Exception as exc:
-            raise classify_error(exc) from exc
+            raise classify_error(exc, secrets=(self._key,)) from exc
 
 
 def _completion_from(payload: Any, *, model: str, latency: float) -> Completion:
@@ -247,11 +262,25 @@ def sdk_warm_up() -> None:
         )
 
 
-def classify_error(exc: BaseException) -> LLMError:
+def classify_error(exc: BaseException, *, secrets: Sequence[str | None] = ()) -> LLMError:
     """Map an SDK / transport exception to Transient or Permanent (exceptions we do not know
-    stay as they are: a bug should surface, not be retried)."""
+    stay as they are: a bug should surface, not be retried). The message is redacted: ``secrets``
+    and anything key-like never appear in it."""
     if isinstance(exc, LLMError):
         return exc
+    error = _classified(exc)
+    return _redacted(error, secrets)
+
+
+def _redacted(error: LLMError, secrets: Sequence[str | None]) -> LLMError:
+    message = redact(error.message, secrets=secrets)
+    if message != error.message:
+        error.message = message
+        error.args = (f"{error.status or 'no status'}: {message}",)
+    return error
+
+
+def _classified(exc: BaseException) -> LLMError:
     if isinstance(exc, openai.APITimeoutError):
         return TransientLLMError(None, None, "request timed out")
     if isinstance(exc, openai.APIConnectionError):

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, transaction
 
-from arena.identity import identity_mentions
 from arena.models import Answer, Contender, Prompt, PromptSet
+from arena.validators import endpoint_problems
 from judge import backoff
 from judge import client as llm
 from judge.services import slots
@@ -92,7 +92,7 @@ def answer_generate(*, contender: Contender, prompt: Prompt, max_tokens: int = 1
         inputs.append(completion.input_tokens)
         latency += completion.latency_s
         model_reported = completion.model
-    from arena.services.imports import answer_features
+    from arena.services.imports import answer_features, answer_reveals_identity
 
     _approx, style = answer_features(replies)
     try:
@@ -100,7 +100,7 @@ def answer_generate(*, contender: Contender, prompt: Prompt, max_tokens: int = 1
             answer = Answer.objects.create(
                 prompt=prompt, contender=contender, turns=replies, token_counts=outputs, style=style,
                 origin="generated",
-                reveals_identity=any(identity_mentions(t, settings.ARENA_IDENTITY_WORDS) for t in replies),
+                reveals_identity=answer_reveals_identity(replies),
                 metadata={"input_tokens": inputs, "output_tokens": outputs,
                                               "latency_s": round(latency, 3), "model": model_reported},
             )
@@ -114,7 +114,13 @@ def answer_generate(*, contender: Contender, prompt: Prompt, max_tokens: int = 1
 def answers_generate(*, contender: Contender, prompt_set: PromptSet, limit: int | None = None,
                      max_tokens: int = 1024, temperature: float = 0.7, concurrency: int | None = None,
                      on_progress: Callable[[int], None] | None = None) -> GenerationResult:
-    """Generate every missing answer of ``contender`` on ``prompt_set`` (resumable: skips answered prompts)."""
+    """Generate every missing answer of ``contender`` on ``prompt_set`` (resumable: skips answered prompts).
+
+    A contender whose key variable or host is not allowed (``arena.validators``) is refused with a
+    permanent ``config`` error before any request."""
+    problems = endpoint_problems(url=llm.endpoint_url(contender.base_url or None), api_key_env=contender.api_key_env)
+    if problems:
+        raise llm.PermanentLLMError(None, f"contender {contender.name}: {' '.join(problems)}", "config")
     if not contender.api_model and not contender.base_url:
         logger.info("contender %s has no base_url/api_model: using OPENAI_BASE_URL and its name", contender.name)
     qs = Prompt.objects.filter(prompt_set=prompt_set).order_by("position", "id")

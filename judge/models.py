@@ -3,7 +3,7 @@
 A judgment is one request to a judge: for pairwise modes one row per presentation order of a
 comparison (order 1 shows the comparison's answer A first, order 2 shows answer B first), so
 position bias can be read from the stored per-order verdicts. The API key is never stored:
-``api_key_env`` names the environment variable that holds it.
+``api_key_env`` names the environment variable that holds it (rules in ``arena.keys``).
 """
 
 from __future__ import annotations
@@ -11,14 +11,18 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 
-from arena.models import Answer, Comparison, Contender, PromptSet
+from arena.keys import DEFAULT_KEY_VARIABLE, is_variable_name
+from arena.models import KEY_ENV_HELP, Answer, Comparison, Contender, PromptSet
+from arena.validators import validate_api_key_env, validate_endpoint_host
 
 
 class Judge(models.Model):
     name = models.SlugField(max_length=100, unique=True)
-    base_url = models.URLField(blank=True, help_text="Empty: OPENAI_BASE_URL, else the OpenAI API.")
+    base_url = models.URLField(blank=True, validators=[validate_endpoint_host],
+                               help_text="Empty: OPENAI_BASE_URL, else the OpenAI API.")
     model = models.CharField(max_length=200)
-    api_key_env = models.CharField(max_length=100, default="OPENAI_API_KEY")
+    api_key_env = models.CharField(max_length=100, default=DEFAULT_KEY_VARIABLE, blank=True,
+                                   validators=[validate_api_key_env], help_text=KEY_ENV_HELP)
     temperature = models.FloatField(default=0.0)
     max_tokens = models.PositiveIntegerField(default=1024)
     max_concurrent = models.PositiveIntegerField(default=8, help_text="Requests in flight across all workers.")
@@ -33,6 +37,13 @@ class Judge(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def key_variable(self) -> str:
+        """The key variable as pages show it: a value that is no variable name (a pasted key) never."""
+        if not self.api_key_env:
+            return f"{DEFAULT_KEY_VARIABLE} (default)"
+        return self.api_key_env if is_variable_name(self.api_key_env) else "(not a variable name)"
 
 
 class JudgePanel(models.Model):

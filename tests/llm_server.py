@@ -13,7 +13,8 @@ Endpoints:
 * ``GET /v1/models`` - the configured model ids.
 * ``POST /_control`` - JSON object of behaviour settings to change (see :class:`Behaviour`);
   ``{"initial_429": N}`` prepends N 429 responses to the fault script. Returns the behaviour.
-* ``GET /_stats`` - ``total``, ``by_key`` (requests per key), ``completed_by_key`` (200 replies
+* ``GET /_stats`` - ``total``, ``authorizations`` (chat requests per Authorization header value,
+  so a test can see which key reached the server), ``by_key`` (requests per key), ``completed_by_key`` (200 replies
   per key), ``by_status`` (HTTP status, ``drop``, or ``client_gone`` when the client closed its
   connection before the reply was due, as a killed worker or a timed-out client does),
   ``by_fault`` (injected faults, ``ok`` for none), ``in_flight``, ``in_flight_max``; ``?log=1`` adds every request
@@ -66,6 +67,7 @@ FAULTS = frozenset(
         "503",
         "400",
         "401",
+        "401_echo",  # 401 whose message repeats the Authorization header, as some proxies do
         "403",
         "404",
         "422",
@@ -280,6 +282,7 @@ class _State:
     def reset(self) -> None:
         with self.lock:
             self.by_key: Counter[str] = Counter()
+            self.authorizations: Counter[str] = Counter()
             self.completed_by_key: Counter[str] = Counter()
             self.by_status: Counter[str] = Counter()
             self.by_fault: Counter[str] = Counter()
@@ -288,11 +291,12 @@ class _State:
             self.in_flight = 0
             self.in_flight_max = 0
 
-    def begin(self, key: str) -> str:
+    def begin(self, key: str, authorization: str) -> str:
         """Count the request and pick its fault (script first, then the random rates)."""
         with self.lock:
             self.total += 1
             self.by_key[key] += 1
+            self.authorizations[authorization] += 1
             self.in_flight += 1
             self.in_flight_max = max(self.in_flight_max, self.in_flight)
             behaviour = self.behaviour
@@ -321,6 +325,7 @@ class _State:
         with self.lock:
             stats: dict[str, Any] = {
                 "total": self.total,
+                "authorizations": dict(self.authorizations),
                 "by_key": dict(self.by_key),
                 "completed_by_key": dict(self.completed_by_key),
                 "by_status": dict(self.by_status),
@@ -443,7 +448,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         key = request_key(messages)
         started = time.time()
-        fault = state.begin(key)
+        fault = state.begin(key, self.headers.get("Authorization") or "")
         self._pending = (key, model, started)
         try:
             with state.lock:
@@ -486,6 +491,10 @@ class _Handler(BaseHTTPRequestHandler):
                 headers["retry-after-ms"] = f"{behaviour.retry_after_ms:g}"
             kind = "rate_limit_exceeded" if fault == "429" else "server_error"
             self._error(int(fault), f"fault script: {fault}", kind=kind, **headers)
+            return
+        if fault == "401_echo":
+            self._error(401, f"Incorrect API key provided: {self.headers.get('Authorization')}.",
+                        kind="invalid_request_error", code="invalid_api_key")
             return
         if fault == "context_length":
             self._error(

@@ -3,9 +3,16 @@
 ``backup_export`` writes one ``<app>.<model>.jsonl`` per table (rows as their column values,
 primary keys kept, M2M link tables as tables of their own) and ``manifest.json`` with row
 counts and SHA-256 checksums. ``backup_import`` restores into an empty database in one
-transaction — all or nothing — after checking the manifest. Judge configurations carry only the
-*name* of their API-key variable, never a key. With ``pseudonymise`` rater identities become
-stable pseudonyms and passwords are dropped.
+transaction — all or nothing — after checking the manifest. Judge and contender configurations
+carry only the *name* of their API-key variable, never a key (a value that is not a variable name,
+a key pasted by mistake, is written as empty).
+
+A backup is not trusted on the way back in: a manifest may only name files inside the backup
+folder (no ``../``, no absolute paths, no symlinks leading out), and the HTML stored beside every
+prompt and answer is thrown away and rendered again from the text by ``arena.markdown``, so a
+crafted backup cannot put markup of its own onto a rating page. With ``pseudonymise`` rater identities (user
+accounts and the rater names of imported verdicts) become stable pseudonyms, the same name
+always the same pseudonym, and passwords are dropped.
 """
 
 from __future__ import annotations
@@ -28,6 +35,10 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
+
+from arena.keys import is_variable_name
+from arena.markdown import rendered_turns
+from arena.models import ImportedVerdict
 
 FORMAT = "arena-backup"
 VERSION = 1
@@ -96,12 +107,17 @@ def _pseudonym(salt: str, username: str) -> str:
 def _rows(model: type[models.Model], pseudonymise_salt: str | None) -> Iterable[dict[str, Any]]:
     fields = [f.attname for f in model._meta.concrete_fields]
     is_user = model is get_user_model()
+    is_verdict = model is ImportedVerdict
     for row in model.objects.order_by("pk").values(*fields).iterator(BATCH):
         if is_user and pseudonymise_salt is not None:
             row.update(
                 username=_pseudonym(pseudonymise_salt, row["username"]), email="", first_name="", last_name="",
                 password="!" + secrets.token_urlsafe(16),  # unusable: "!" prefix, as set_unusable_password
             )
+        if is_verdict and pseudonymise_salt is not None and row["rater"]:
+            row["rater"] = _pseudonym(pseudonymise_salt, row["rater"])
+        if row.get("api_key_env") and not is_variable_name(row["api_key_env"]):
+            row["api_key_env"] = ""  # a key pasted where a variable's name belongs never leaves
         yield {k: _encode(v) for k, v in row.items()}
 
 
@@ -142,6 +158,16 @@ def backup_export(*, directory: Path, pseudonymise: bool = False) -> BackupSumma
     return BackupSummary(directory, counts)
 
 
+def _rerendered(model: type[models.Model], values: dict[str, Any]) -> None:
+    """Prompts and answers: the stored HTML is replaced by HTML rendered here from the text."""
+    if "rendered" not in values or "turns" not in values:
+        return
+    turns = values["turns"]
+    if not isinstance(turns, list) or not all(isinstance(t, str) for t in turns):
+        raise ValueError(f"column 'turns' must be a list of strings, not {type(turns).__name__}")
+    values["rendered"] = rendered_turns(turns)
+
+
 def _decode(model: type[models.Model], row: dict[str, Any]) -> models.Model:
     values = {}
     for field in model._meta.concrete_fields:
@@ -155,6 +181,7 @@ def _decode(model: type[models.Model], row: dict[str, Any]) -> models.Model:
         ):
             value = field.to_python(value)
         values[field.attname] = value
+    _rerendered(model, values)
     return model(**values)
 
 
@@ -172,21 +199,44 @@ def _stored_timestamps(model: type[models.Model]) -> Iterator[None]:
             f.auto_now, f.auto_now_add = auto_now, auto_now_add  # type: ignore[attr-defined]
 
 
+def _inside(directory: Path, name: object) -> Path:
+    """``directory / name`` for a plain file name whose file (symlinks followed) is inside ``directory``."""
+    if not isinstance(name, str) or not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+        raise BackupError(f"manifest: {name!r} is not a file name inside the backup folder")
+    path = directory / name
+    if not path.resolve().is_relative_to(directory.resolve()):
+        raise BackupError(f"manifest: {name!r} leads outside the backup folder")
+    return path
+
+
+def _manifest_tables(manifest_path: Path) -> list[dict[str, Any]]:
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise BackupError(f"{manifest_path}: unreadable manifest ({exc})") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+        raise BackupError(f"{manifest_path}: not an {FORMAT} version {VERSION} manifest")
+    tables = manifest.get("tables")
+    keys = {"model": str, "file": str, "rows": int, "sha256": str}
+    if not isinstance(tables, list) or not all(
+        isinstance(t, dict) and all(isinstance(t.get(k), kind) for k, kind in keys.items()) for t in tables
+    ):
+        raise BackupError(f"{manifest_path}: 'tables' must list objects with {', '.join(keys)}")
+    return tables
+
+
 def backup_import(*, directory: Path) -> BackupSummary:
-    manifest_path = directory / "manifest.json"
+    manifest_path = _inside(directory, "manifest.json")
     if not manifest_path.exists():
         raise BackupError(f"{manifest_path}: no manifest; is this an Arena backup directory?")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    if manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
-        raise BackupError(f"{manifest_path}: not an {FORMAT} version {VERSION} manifest")
+    tables = _manifest_tables(manifest_path)
     by_label = {_label(m): m for m in backup_models()}
-    tables = manifest["tables"]
     unknown = [t["model"] for t in tables if t["model"] not in by_label]
     if unknown:
         raise BackupError(f"the backup has tables this Arena does not know: {', '.join(unknown)}")
     for table in tables:
-        path = directory / table["file"]
-        if not path.exists() or _sha256(path) != table["sha256"]:
+        path = _inside(directory, table["file"])
+        if not path.is_file() or _sha256(path) != table["sha256"]:
             raise BackupError(f"{path}: missing or its checksum does not match the manifest")
     non_empty = [label for label, m in by_label.items() if m.objects.exists()]
     if non_empty:
@@ -198,7 +248,7 @@ def backup_import(*, directory: Path) -> BackupSummary:
             model = by_label[table["model"]]
             batch: list[models.Model] = []
             n = 0
-            with _stored_timestamps(model), (directory / table["file"]).open(encoding="utf-8") as fh:
+            with _stored_timestamps(model), _inside(directory, table["file"]).open(encoding="utf-8") as fh:
                 for line_number, line in enumerate(fh, 1):
                     try:
                         batch.append(_decode(model, json.loads(line)))

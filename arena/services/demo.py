@@ -7,6 +7,7 @@ second run finds every file already imported and writes nothing.
 from __future__ import annotations
 
 import json
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +22,8 @@ from arena.services.imports import ImportResult, answers_import, scores_import, 
 from arena.services.prompt_sets import prompt_sets_load_bundled
 
 DEMO_USERNAME = "demo"
+# Published in the README: only ever set in debug mode (make demo). In production the demo
+# superuser gets a random password instead (see demo_user_ensure).
 DEMO_PASSWORD = "arena-demo"  # noqa: S105 - printed to the person running the demo on purpose
 
 
@@ -79,15 +82,33 @@ def contenders_load(path: Path) -> int:
     return len(spec)
 
 
-def demo_user_ensure() -> tuple[str, str]:
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    # The password to print, or None when the account existed and keeps the password it has
+    # (in production that one was printed once, when it was made).
+    password: str | None
+
+
+def demo_user_ensure(*, production: bool) -> DemoLogin:
+    """The demo superuser. In debug mode its password is the published DEMO_PASSWORD. In
+    production it gets a random password, returned (to be printed) only when it is set: when the
+    account is new, or still has the published password from an earlier debug-mode run."""
     user_model = get_user_model()
     user, created = user_model.objects.get_or_create(
         username=DEMO_USERNAME, defaults={"is_staff": True, "is_superuser": True}
     )
-    if created:
-        user.set_password(DEMO_PASSWORD)
+    if not production:
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save()
+        return DemoLogin(DEMO_USERNAME, DEMO_PASSWORD)
+    if created or user.check_password(DEMO_PASSWORD):
+        password = secrets.token_urlsafe(18)
+        user.set_password(password)
         user.save()
-    return DEMO_USERNAME, DEMO_PASSWORD
+        return DemoLogin(DEMO_USERNAME, password)
+    return DemoLogin(DEMO_USERNAME, None)
 
 
 def demo_load(*, report: Callable[[str], None] = print, demo_dir: Path | None = None) -> list[ImportResult]:

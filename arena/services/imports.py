@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import TypeVar
 from django.conf import settings
 from django.db import connection, transaction
 
-from arena.identity import identity_mentions
+from arena.identity import reveals_identity
 from arena.imports import parsers
 from arena.imports.rows import AnswerRow, ImportFormatError, VerdictRow
 from arena.markdown import rendered_turns
@@ -143,8 +144,49 @@ class _PromptIndex:
         raise ImportFormatError(file, line, "a prompt id is required when --prompt-set is given", "question_id")
 
 
+def _max_length(model: type, field: str) -> int:
+    return model._meta.get_field(field).max_length
+
+
+def _check_text(file: str, line: int | None, field: str, value: str | None, max_length: int) -> None:
+    """A name or id bound for a column of ``max_length`` characters: refused with its line and
+    field when the database could not store it (too long, or holding a NUL character)."""
+    if value is None:
+        return
+    if "\x00" in value:
+        raise ImportFormatError(file, line, "contains a NUL character, which text cannot hold", field)
+    if len(value) > max_length:
+        raise ImportFormatError(file, line, f"is {len(value):,} characters long; at most {max_length} are stored", field)
+
+
+def _check_answer_row(file: str, row: AnswerRow) -> None:
+    _check_text(file, row.line, "model", row.contender, _max_length(Contender, "name"))
+    _check_text(file, row.line, "answer_id", row.external_id, _max_length(Answer, "external_id"))
+
+
+def _check_verdict_row(file: str, row: VerdictRow) -> None:
+    name_length = _max_length(Contender, "name")
+    _check_text(file, row.line, "model_a", row.model_a, name_length)
+    _check_text(file, row.line, "model_b", row.model_b, name_length)
+    _check_text(file, row.line, "question_id", row.prompt, _max_length(ImportedVerdict, "question_ref"))
+    _check_text(file, row.line, "rater", row.rater, _max_length(ImportedVerdict, "rater"))
+
+
+def _check_source(file: str, source: str) -> None:
+    """``--source`` names a VerdictSource (a slug) and the battles' source ``import:<source>``."""
+    _check_text(file, None, "--source", source, _max_length(VerdictSource, "name"))
+    if not _SOURCE_NAME.fullmatch(source):
+        raise ImportFormatError(file, None, f"{source[:60]!r} is not a source name: use letters, digits, - and _",
+                                "--source")
+
+
+_SOURCE_NAME = re.compile(r"[-a-zA-Z0-9_]+")
+
+
 def _get_prompt_set(slug: str) -> PromptSet:
     try:
+        if "\x00" in slug:
+            raise PromptSet.DoesNotExist
         return PromptSet.objects.get(slug=slug)
     except PromptSet.DoesNotExist:
         known = ", ".join(PromptSet.objects.values_list("slug", flat=True)) or "none — run load_prompt_sets"
@@ -162,10 +204,9 @@ def answer_features(turns: Iterable[str]) -> tuple[list[int], list[list[int]]]:
 
 
 def answer_reveals_identity(turns: Iterable[str]) -> bool:
-    """Does any turn name a model or vendor (ARENA_IDENTITY_WORDS)? Such answers stay out of
-    human comparisons by default."""
-    words = settings.ARENA_IDENTITY_WORDS
-    return any(identity_mentions(text, words) for text in turns)
+    """Does any turn name a model or vendor (ARENA_IDENTITY_WORDS) as a rater would read it? Such
+    answers stay out of human comparisons by default."""
+    return reveals_identity(turns, settings.ARENA_IDENTITY_WORDS)
 
 
 def answers_import(
@@ -193,6 +234,7 @@ def answers_import(
     for row in _counted(parsers.parse("answers", fmt, path, contender=contender), progress):
         rows += 1
         assert isinstance(row, AnswerRow)
+        _check_answer_row(file, row)
         pid = prompts.resolve(file, row.line, row.prompt, row.prompt_text)
         if len(row.turns) > prompts.turns[pid]:
             raise ImportFormatError(
@@ -284,6 +326,7 @@ def verdicts_import(
     still work from model names alone).
     """
     file = str(path)
+    _check_source(file, source)
     sha = file_sha256(path)
     if ImportBatch.objects.filter(kind=ImportBatch.Kind.VERDICTS, source=source, sha256=sha).exists():
         return ImportResult(file, "verdicts", 0, 0, already_imported=True)
@@ -327,6 +370,7 @@ def verdicts_import(
     for row in _counted(parsers.parse("verdicts", fmt, path), progress):
         rows += 1
         assert isinstance(row, VerdictRow)
+        _check_verdict_row(file, row)
         pid = prompts.resolve(file, row.line, row.prompt, row.prompt_text) if prompts else None
         if prompts and pid is not None and row.turn > prompts.turns[pid]:
             raise ImportFormatError(file, row.line, f"turn {row.turn} but the prompt has {prompts.turns[pid]}", "turn")

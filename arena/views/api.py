@@ -7,7 +7,6 @@ a worker builds a snapshot that did not exist yet.
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
+from arena.csvcells import csv_write
 from arena.selectors.leaderboards import ROW_FIELDS, LeaderboardParams, ParamError, sources_available
 from arena.selectors.reports import AGREEMENT_FIELDS, AgreementParams, BiasParams
 from arena.services.snapshots import snapshot_get_or_schedule
@@ -35,9 +35,7 @@ def _format(request: HttpRequest) -> str:
 
 def _csv_response(filename: str, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> HttpResponse:
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    csv_write(buffer, header, rows)
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

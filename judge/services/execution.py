@@ -50,6 +50,7 @@ from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 
+from arena.validators import endpoint_problems
 from judge import backoff, parsing
 from judge import client as llm
 from judge.cache import cached_judgments_get, judgment_cache_key
@@ -74,10 +75,18 @@ class Outcome:
 def chat_client_for(*, base_url: str, api_key_env: str) -> llm.ChatClient:
     """The endpoint's client; the key is read from the named environment variable at call time.
 
-    ``judge.client`` falls back to OPENAI_BASE_URL / OPENAI_API_KEY and keeps one connection pool
-    per endpoint and key per process.
+    Checked here, right before any request, whatever the row in the database says: the key
+    variable must be one that may hold a key and the host must be allowed (``arena.validators``),
+    else a permanent ``config`` error and nothing is sent. An empty ``api_key_env`` means
+    OPENAI_API_KEY; a named variable that is unset means no key, never OPENAI_API_KEY instead.
+    ``judge.client`` falls back to OPENAI_BASE_URL and keeps one connection pool per endpoint and
+    key per process.
     """
-    return llm.OpenAIChatClient(base_url=base_url or None, api_key=os.environ.get(api_key_env or "OPENAI_API_KEY"))
+    problems = endpoint_problems(url=llm.endpoint_url(base_url or None), api_key_env=api_key_env)
+    if problems:
+        raise llm.PermanentLLMError(None, " ".join(problems), "config")
+    api_key = os.environ.get(api_key_env, "") if api_key_env else None
+    return llm.OpenAIChatClient(base_url=base_url or None, api_key=api_key)
 
 
 def _release_pooled_connection() -> None:

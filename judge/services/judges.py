@@ -18,9 +18,8 @@ def judge_create(
     price_input_per_million: Decimal | float = 0, price_output_per_million: Decimal | float = 0,
     template_set: str = "arena-v1", update: bool = False,
 ) -> Judge:
-    """Create (or with ``update`` change) a judge; the template set must load."""
-    if api_key_env.startswith(("sk-", "sk_")) or len(api_key_env) > 64:
-        raise ValidationError("api_key_env names an environment variable (OPENAI_API_KEY), it is not the key.")
+    """Create (or with ``update`` change) a judge; the template set must load, and the key variable
+    and host must pass ``arena.validators`` (through ``full_clean``)."""
     try:
         rendering.template_set_get(template_set)
     except ValueError as exc:

@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from arena.models import Answer, Comparison, Contender, Prompt, PromptSet
+from arena.validators import endpoint_problems
 from judge import cache
 from judge.models import Judge, JudgeRun, Judgment
 from judge.services import rendering
@@ -176,6 +177,9 @@ def judge_run_create(
     if turn is not None and turn < 1:
         raise RunError("The turn is 1 or more.")
     rendering.template_set_get(judge.template_set)  # fail now, not in every task, on a missing set
+    problems = endpoint_problems(url=rendering.judge_base_url(judge), api_key_env=judge.api_key_env)
+    if problems:
+        raise RunError(f"Judge {judge.name}: {' '.join(problems)} Edit the judge first.")
     targets = judge_run_plan(prompt_set=prompt_set, mode=mode, contenders=contenders, baseline=baseline,
                              limit=limit, turn=turn)
     if not targets:

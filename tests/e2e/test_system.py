@@ -238,7 +238,7 @@ def test_a_judge_batch_and_human_votes_survive_a_killed_worker_and_reach_the_liv
 ):
     base = system.base_url
     system.manage("judge_add", "e2e-judge", "--model", "fake-judge", "--base-url", llm.base_url,
-                  "--api-key-env", "ARENA_E2E_NO_KEY", "--max-concurrent", "4", "--rpm", "6000",
+                  "--api-key-env", "ARENA_KEY_E2E_NONE", "--max-concurrent", "4", "--rpm", "6000",
                   "--price-input", "2.5", "--price-output", "10")
     # Open pages: snapshots exist for both sources, and a socket listens for their updates.
     assert leaderboard(base, "human")["battle_total"] == 0

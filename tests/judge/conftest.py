@@ -40,7 +40,7 @@ def llm() -> Iterator[FakeLLMServer]:
 @pytest.fixture
 def judge(db, llm) -> Judge:
     return Judge.objects.create(
-        name="fake-judge", base_url=llm.base_url, model="fake-judge", api_key_env="ARENA_TEST_NO_SUCH_KEY",
+        name="fake-judge", base_url=llm.base_url, model="fake-judge", api_key_env="ARENA_KEY_TEST_NO_SUCH",
         max_concurrent=4, requests_per_minute=6000, price_input_per_million=Decimal("2.5"),
         price_output_per_million=Decimal("10"), max_tokens=512,
     )

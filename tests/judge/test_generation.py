@@ -25,7 +25,7 @@ def two_turn_set(db):
 
 def test_generate_answers_holds_one_conversation_and_resumes(two_turn_set, llm):
     contender = Contender.objects.create(name="gen-model", base_url=llm.base_url, api_model="fake-contender-quality-7",
-                                         api_key_env="GEN_MODEL_KEY")
+                                         api_key_env="ARENA_KEY_GEN_MODEL")
     out = StringIO()
     call_command("generate_answers", contender="gen-model", prompt_set="two-turn", limit=2, no_progress=True, stdout=out)
     answers = list(Answer.objects.filter(contender=contender).order_by("prompt__position"))
@@ -59,12 +59,12 @@ def test_generation_retries_transient_errors_and_reports_failures(two_turn_set, 
 
 def test_judge_add_stores_the_name_of_the_key_variable_never_the_key(db):
     call_command("judge_add", "gpt4o", "--base-url", "http://127.0.0.1:9/v1", "--model", "gpt-4o",
-                 "--api-key-env", "MY_JUDGE_KEY", "--max-concurrent", "16", "--rpm", "500", "--price-input", "2.5",
+                 "--api-key-env", "ARENA_KEY_MY_JUDGE", "--max-concurrent", "16", "--rpm", "500", "--price-input", "2.5",
                  "--price-output", "10", stdout=StringIO())
     judge = Judge.objects.get(name="gpt4o")
-    assert (judge.api_key_env, judge.max_concurrent, judge.requests_per_minute) == ("MY_JUDGE_KEY", 16, 500)
+    assert (judge.api_key_env, judge.max_concurrent, judge.requests_per_minute) == ("ARENA_KEY_MY_JUDGE", 16, 500)
     assert str(judge.price_output_per_million) == "10.0000"
-    with pytest.raises(CommandError, match="not the key"):
+    with pytest.raises(CommandError, match="looks like an API key itself"):
         call_command("judge_add", "oops", "--model", "m", "--api-key-env", "sk-abcdef", stdout=StringIO())
     with pytest.raises(CommandError, match="no template set"):
         call_command("judge_add", "oops", "--model", "m", "--template-set", "nope", stdout=StringIO())

@@ -319,8 +319,8 @@ def test_nothing_to_judge_is_refused(judge, db, start_run):
 def test_the_api_key_comes_from_the_named_variable(judge, battle_set, llm, start_run, monkeypatch):
     from judge.services.execution import chat_client_for
 
-    monkeypatch.setenv("ARENA_TEST_JUDGE_KEY", "sk-test-123")
-    client = chat_client_for(base_url=llm.base_url, api_key_env="ARENA_TEST_JUDGE_KEY")
+    monkeypatch.setenv("ARENA_KEY_TEST_JUDGE", "sk-test-123")
+    client = chat_client_for(base_url=llm.base_url, api_key_env="ARENA_KEY_TEST_JUDGE")
     assert client._client.api_key == "sk-test-123"
     assert "sk-test" not in repr(client)
     assert not any(f.name == "api_key" for f in judge._meta.fields)

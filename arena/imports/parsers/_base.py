@@ -22,6 +22,11 @@ PathLike = str | os.PathLike[str]
 
 _decoder = json.JSONDecoder()
 _JSON_WS = " \t\n\r"
+# Limits of what a record may hold, so that every file is either imported or refused with its
+# line and field (never a traceback from the JSON decoder, the csv module or the database):
+# JSON nested deeper than this is no record any format writes; a turn number is a small integer.
+MAX_NESTING = 64
+MAX_TURN = 32767
 # Only used on the error path, to say which field a cut-off line was in the middle of.
 _KEY_BEFORE = re.compile(r'"((?:[^"\\]|\\.)*)"\s*:')
 
@@ -100,6 +105,50 @@ def _bad_utf8(file: str, line: int, raw: bytes, err: UnicodeDecodeError) -> Impo
     )
 
 
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """Where (``a.b[2]``) a NUL character sits in a decoded JSON value, or None."""
+    stack: list[tuple[str, Any]] = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return where
+        elif isinstance(item, dict):
+            for key in item:
+                if "\x00" in key:
+                    return where or key
+            # Reversed onto the stack, so the first field holding one is the one named.
+            stack.extend((f"{where}.{key}" if where else key, child) for key, child in reversed(item.items()))
+        elif isinstance(item, list):
+            stack.extend((f"{where}[{i}]", child) for i, child in reversed(list(enumerate(item))))
+    return None
+
+
+def _depth(value: Any) -> int:
+    depth, level = 0, [value]
+    while level:
+        depth += 1
+        level = [c for item in level if isinstance(item, dict | list)
+                 for c in (item.values() if isinstance(item, dict) else item)]
+    return depth - 1
+
+
+def _check_record(file: str, line: int, text: str, obj: Any) -> None:
+    """Refuse a decoded record holding a NUL character or nested too deeply (both are cheap to
+    rule out from the text first: almost no line holds a NUL escape or 64 brackets)."""
+    if "\\u0000" in text:
+        where = _nul_path(obj)
+        if where is not None:
+            field = where.split(".", 1)[0].split("[", 1)[0] or None
+            raise ImportFormatError(file, line, "contains a NUL character (\\u0000), which text cannot hold", field)
+    if text.count("[") + text.count("{") > MAX_NESTING and _depth(obj) > MAX_NESTING:
+        raise _too_deep(file, line)
+
+
+def _too_deep(file: str, line: int) -> ImportFormatError:
+    return ImportFormatError(file, line, f"JSON nested more than {MAX_NESTING} levels deep")
+
+
 def empty_file(file: str) -> ImportFormatError:
     return ImportFormatError(file, 1, "the file is empty: expected at least one record")
 
@@ -129,8 +178,11 @@ def iter_jsonl(path: PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
                 obj = loads(text)
             except json.JSONDecodeError as err:
                 raise _bad_json(file, line, text, err) from None
+            except RecursionError:
+                raise _too_deep(file, line) from None
             if type(obj) is not dict:
                 raise ImportFormatError(file, line, f"expected a JSON object, got {_type_name(obj)}")
+            _check_record(file, line, text, obj)
             seen = True
             yield line, obj
     if not seen:
@@ -189,8 +241,11 @@ def iter_json_array(path: PathLike) -> Iterator[tuple[int, dict[str, Any]]]:
             if cut:
                 message += "; the file looks cut off (truncated?)"
             raise ImportFormatError(file, err_line, message, keys[-1] if keys else None) from None
+        except RecursionError:
+            raise _too_deep(file, line) from None
         if type(obj) is not dict:
             raise ImportFormatError(file, line, f"expected a JSON object, got {_type_name(obj)}")
+        _check_record(file, line, text[pos:end], obj)
         yield line, obj
         pos = _skip_ws(text, end)
         if pos >= n:
@@ -241,6 +296,7 @@ def iter_csv(path: PathLike) -> Iterator[tuple[int, dict[str, str]]]:
     file = os.fspath(path)
     record_text: list[str] = []  # physical lines of the record being read, for error reports
     bad_utf8: list[tuple[int, str]] = []
+    nul_lines: list[int] = []  # the first physical line holding a NUL character
 
     def lines() -> Iterator[str]:
         with open(path, "rb") as fp:
@@ -259,6 +315,8 @@ def iter_csv(path: PathLike) -> Iterator[tuple[int, dict[str, str]]]:
                     )
                 if number == 1 and text.startswith("\ufeff"):
                     text = text[1:]
+                if "\x00" in text and not nul_lines:
+                    nul_lines.append(number)
                 record_text.append(text)
                 yield text
 
@@ -266,9 +324,11 @@ def iter_csv(path: PathLike) -> Iterator[tuple[int, dict[str, str]]]:
     try:
         header = next(reader, None)
     except csv.Error as err:
-        raise ImportFormatError(file, 1, f"invalid CSV header ({err})") from None
+        raise ImportFormatError(file, 1, f"invalid CSV header ({_csv_error(err)})") from None
     if bad_utf8:
         raise ImportFormatError(file, bad_utf8[0][0], bad_utf8[0][1])
+    if nul_lines:
+        raise ImportFormatError(file, 1, "the header contains a NUL character, which text cannot hold")
     if not header or not any(h.strip() for h in header):
         raise empty_file(file)
     names = [h.strip() for h in header]
@@ -285,16 +345,15 @@ def iter_csv(path: PathLike) -> Iterator[tuple[int, dict[str, str]]]:
         except StopIteration:
             break
         except csv.Error as err:
-            # Close the open quote and split what was read to say which cell broke.
-            partial = next(csv.reader(io.StringIO("".join(record_text) + '"')), [])
-            column = names[len(partial) - 1] if 0 < len(partial) <= width else None
-            cut = " (file cut off inside a quoted cell?)" if "end of data" in str(err) else ""
-            raise ImportFormatError(file, start, f"invalid CSV ({err}){cut}", column) from None
+            raise ImportFormatError(file, start, *_csv_record_error(err, "".join(record_text), names)) from None
         line, start = start, reader.line_num + 1
         if bad_utf8:
             number, message = bad_utf8[0]
             column = next((n for n, c in zip(names, cells, strict=False) if _has_surrogate(c)), None)
             raise ImportFormatError(file, number, message, column)
+        if nul_lines:
+            column = next((n for n, c in zip(names, cells, strict=False) if "\x00" in c), None)
+            raise ImportFormatError(file, nul_lines[0], "contains a NUL character, which text cannot hold", column)
         if not cells or (len(cells) == 1 and not cells[0].strip()):
             continue
         if len(cells) != width:
@@ -311,6 +370,26 @@ def iter_csv(path: PathLike) -> Iterator[tuple[int, dict[str, str]]]:
         raise ImportFormatError(file, 1, "the CSV file has a header but no records")
 
 
+def _csv_error(err: csv.Error) -> str:
+    text = str(err)
+    if "field larger than field limit" in text:
+        return f"a cell is longer than {csv.field_size_limit():,} characters"
+    return text
+
+
+def _csv_record_error(err: csv.Error, text: str, names: list[str]) -> tuple[str, str | None]:
+    """The message and, when it can be told, the column of a record the csv module refused."""
+    message = _csv_error(err)
+    try:
+        # Close the open quote and split what was read to say which cell broke.
+        partial = next(csv.reader(io.StringIO(text + '"')), [])
+    except csv.Error:  # the same oversized cell again: no column to name
+        return f"invalid CSV ({message})", None
+    column = names[len(partial) - 1] if 0 < len(partial) <= len(names) else None
+    cut = " (file cut off inside a quoted cell?)" if "end of data" in message else ""
+    return f"invalid CSV ({message}){cut}", column
+
+
 def csv_header(path: PathLike) -> list[str]:
     """The stripped column names of a CSV file, for checks that must happen before line 2."""
     file = os.fspath(path)
@@ -322,7 +401,10 @@ def csv_header(path: PathLike) -> list[str]:
         raise ImportFormatError(file, 1, f"not valid UTF-8 (byte 0x{raw[err.start]:02x})") from None
     if not text.strip():
         raise empty_file(file)
-    return [h.strip() for h in next(csv.reader([text]))]
+    try:
+        return [h.strip() for h in next(csv.reader([text]))]
+    except csv.Error as err:
+        raise ImportFormatError(file, 1, f"invalid CSV header ({_csv_error(err)})") from None
 
 
 # --------------------------------------------------------------------------- fields
@@ -376,8 +458,8 @@ def opt_turn(obj: dict[str, Any], key: str, file: str, line: int) -> int:
         return 1
     if type(value) is not int:
         raise wrong_type(file, line, key, "a positive integer", value)
-    if value < 1:
-        raise ImportFormatError(file, line, f"must be 1 or more, got {value}", key)
+    if not 1 <= value <= MAX_TURN:
+        raise ImportFormatError(file, line, f"must be between 1 and {MAX_TURN}, got {value}", key)
     return value
 
 

@@ -3,13 +3,13 @@ compute the report, and print it as a table, JSON or CSV."""
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from arena.csvcells import csv_write
 from arena.selectors.evaluations import evaluation_compute, flat_rows
 from arena.selectors.leaderboards import ParamError
 
@@ -33,9 +33,7 @@ def run_report(command: BaseCommand, parse: Callable[[Mapping[str, Any]], Any], 
         return result
     header, rows = flat_rows(result)
     if fmt == "csv":
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+        csv_write(out, header, rows)
         return result
     out.write(f"{params.kind} report, {result.get('battle_total', 0)} records read ({params.key})")
     if result.get("error"):

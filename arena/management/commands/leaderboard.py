@@ -1,8 +1,8 @@
-import csv
 import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from arena.csvcells import csv_write
 from arena.selectors.leaderboards import ROW_FIELDS, LeaderboardParams, ParamError, leaderboard_compute
 
 
@@ -41,9 +41,7 @@ class Command(BaseCommand):
             json.dump(rows, self.stdout, indent=2)
             self.stdout.write("")
         elif fmt == "csv":
-            writer = csv.DictWriter(self.stdout, fieldnames=ROW_FIELDS, lineterminator="\n")
-            writer.writeheader()
-            writer.writerows(rows)
+            csv_write(self.stdout, ROW_FIELDS, ([row.get(f) for f in ROW_FIELDS] for row in rows))
         else:
             self._table(rows, result["battle_total"], params)
 

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from arena.models import Contender, Prompt, PromptSet
+from judge.client import LLMError
 from judge.generation import answers_generate
 
 
@@ -36,10 +37,13 @@ class Command(BaseCommand):
             total = min(total, int(o["limit"]))  # type: ignore[call-overload]
         with tqdm(total=total, desc=contender.name, unit=" prompts", file=sys.stderr,
                   disable=bool(o["no_progress"])) as bar:
-            result = answers_generate(
-                contender=contender, prompt_set=pset, limit=o["limit"], max_tokens=int(o["max_tokens"]),  # type: ignore[arg-type,call-overload]
-                temperature=float(o["temperature"]), concurrency=o["concurrency"], on_progress=bar.update,  # type: ignore[arg-type]
-            )
+            try:
+                result = answers_generate(
+                    contender=contender, prompt_set=pset, limit=o["limit"], max_tokens=int(o["max_tokens"]),  # type: ignore[arg-type,call-overload]
+                    temperature=float(o["temperature"]), concurrency=o["concurrency"], on_progress=bar.update,  # type: ignore[arg-type]
+                )
+            except LLMError as exc:
+                raise CommandError(exc.message) from exc
             bar.update(result.skipped)
         self.stdout.write(
             f"{contender.name} on {pset.slug}: {result.generated} generated, {result.skipped} already present, "

@@ -15,7 +15,8 @@ class Command(BaseCommand):
         parser.add_argument("name")
         parser.add_argument("--model", required=True, help="Model name sent to the endpoint.")
         parser.add_argument("--base-url", default="", help="OpenAI-compatible base URL (…/v1). Empty: OPENAI_BASE_URL.")
-        parser.add_argument("--api-key-env", default="OPENAI_API_KEY", help="NAME of the variable holding the key.")
+        parser.add_argument("--api-key-env", default="OPENAI_API_KEY",
+                            help="NAME of the variable holding the key: ARENA_KEY_… or OPENAI_API_KEY; '' for none.")
         parser.add_argument("--temperature", type=float, default=0.0)
         parser.add_argument("--max-tokens", type=int, default=1024)
         parser.add_argument("--max-concurrent", type=int, default=8, help="Requests in flight across all workers.")
@@ -37,4 +38,4 @@ class Command(BaseCommand):
             )
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
-        self.stdout.write(f"Judge {judge.name}: {judge.model} at {judge.base_url or 'OPENAI_BASE_URL'}, key from ${judge.api_key_env}")
+        self.stdout.write(f"Judge {judge.name}: {judge.model} at {judge.base_url or 'OPENAI_BASE_URL'}, key from ${judge.key_variable}")
