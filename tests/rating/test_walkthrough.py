@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PER_SET = 20
 SETS = ("vicuna80", "mt_bench", "user_oriented_252")
+SET_NAMES = {"vicuna80": "Vicuna-80", "mt_bench": "MT-Bench", "user_oriented_252": "Self-Instruct User-Oriented-252"}
 # (choice, grade of A, grade of B) per vote, with the keys that choose them.
 MOUSE = [("A is better", "A", "C"), ("B is better", "B", "A"), ("Tie", "B", "B"), ("Both are bad", "D", "D")]
 KEYS = [("1", "q", "o"), ("2", "w", "u"), ("3", "w", "i"), ("4", "r", "p")]
@@ -34,7 +35,7 @@ def progress(page) -> tuple[int, int]:  # type: ignore[no-untyped-def]
 
 def vote_with_mouse(page, number: int) -> str:  # type: ignore[no-untyped-def]
     choice, grade_a, grade_b = MOUSE[number % len(MOUSE)]
-    page.get_by_text(choice, exact=True).click()
+    page.locator("#vote-form").get_by_text(choice, exact=True).click()
     page.locator(f"label[for=grade_a-{grade_a}]").click()
     page.locator(f"label[for=grade_b-{grade_b}]").click()
     page.locator("#helpful-A").check()
@@ -74,7 +75,7 @@ def test_a_new_rater_rates_twenty_in_each_bundled_set(page, live_server, setting
 
     done_today = 0
     for set_number, slug in enumerate(SETS):
-        page.get_by_role("navigation", name="Prompt sets").get_by_role("link", name=slug, exact=True).click()
+        page.get_by_role("navigation", name="Prompt sets").get_by_role("link", name=SET_NAMES[slug], exact=True).click()
         page.wait_for_url(f"{live_server.url}/rate/{slug}/")
         page.evaluate("window.__sameDocument = true")  # survives only while Next does not reload
         if slug == "user_oriented_252":
