@@ -126,3 +126,33 @@ def test_a_new_rater_rates_twenty_in_each_bundled_set(page, live_server, setting
     assert {b.prompt_set for b in battles} == set(SETS)
     assert seen.dialogs == [] and seen.foreign_requests == []
     assert failed == []
+
+
+def test_a_new_rater_walks_through_the_demo_at_both_widths(chromium, live_server, settings):
+    """Issue 17's "done when" (tests/rating/walkthrough.py, also run by hand against `make demo`):
+    a dozen leaderboard pages first, then 50 votes across the three sets at 1440 and 390 px by
+    mouse, keyboard and one click, a skip per width and a changed vote — no sideways scroll, no
+    console error, no failed request."""
+    from arena.models import VoteRevision
+    from arena.services.demo import DEMO_PASSWORD, DEMO_USERNAME
+    from tests.rating.walkthrough import walk
+
+    call_command("load_demo", verbosity=0)
+    settings.ARENA_VOTE_RATE_LIMIT = 1000  # the script does not wait as a person would
+    settings.ARENA_BOOTSTRAP_ROUNDS = 100
+    report = walk(base=live_server.url, staff=(DEMO_USERNAME, DEMO_PASSWORD), username="walker", password=PASSWORD,
+                  votes=50, pace=0, browser=chromium,
+                  ignore_console=("/ws/leaderboard/",))  # the live server speaks HTTP only, no WebSocket
+    print(report.summary())
+    assert report.problems == []
+    assert sum(report.votes.values()) == 50 and report.skips == 2 and report.changed == 2
+    assert {width for width, _, _ in report.votes} == {"1440", "390"}
+    assert {mode for _, _, mode in report.votes} == {"mouse", "keyboard", "one-click mouse", "one-click keyboard"}
+    walker = get_user_model().objects.get(username="walker")
+    votes = Vote.objects.filter(rater=walker)
+    assert votes.count() == 50
+    assert {v.comparison.prompt.prompt_set.slug for v in votes} == set(SETS)
+    assert len([b for b in battles_list(source="human") if b.rater == f"user:{walker.pk}"]) == 50
+    assert votes.filter(winner="tie", version__gt=1).count() >= 1  # the vote changed on My votes
+    assert VoteRevision.objects.filter(vote__rater=walker).count() >= 2
+    assert Assignment.objects.filter(rater=walker, status=Assignment.Status.SKIPPED).count() == 2
