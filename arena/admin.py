@@ -55,11 +55,32 @@ class RaterPoolAdmin(admin.ModelAdmin):
     filter_horizontal = ("members", "prompt_sets")
 
 
+class VoteRevisionInline(admin.TabularInline):
+    """The versions a rater's changes replaced: history, never edited."""
+
+    model = models.VoteRevision
+    fields = ("version", "winner", "grade_a", "grade_b", "helpful", "honest", "harmless", "comment",
+              "recorded_at", "replaced_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
 @admin.register(models.Vote)
 class VoteAdmin(admin.ModelAdmin):
-    list_display = ("id", "rater", "comparison", "winner", "a_shown_first", "created_at")
+    list_display = ("id", "rater", "comparison", "winner", "a_shown_first", "version", "created_at")
     list_filter = ("winner", "comparison__prompt__prompt_set")
     raw_id_fields = ("comparison", "assignment")
+    inlines = [VoteRevisionInline]
+
+
+@admin.register(models.RaterPreference)
+class RaterPreferenceAdmin(admin.ModelAdmin):
+    list_display = ("rater", "one_click")
+    raw_id_fields = ("rater",)
 
 
 @admin.register(models.VerdictSource)

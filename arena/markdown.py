@@ -8,6 +8,11 @@ Pure: no Django. Two layers, because either alone has been bypassed in the wild:
 2. nh3 (ammonia) then keeps only an allow-list of tags and attributes and only http(s)/mailto
    links, so whatever markdown-it lets through (now or after an upgrade) is still cleaned.
 
+Emphasis with ``*`` never starts or ends inside a word (CommonMark already holds ``_`` to this):
+model answers are full of arithmetic such as ``A = pi*r^2 ... pi*(sqrt(5))^2``, which plain
+CommonMark turns into italics with the asterisks gone — raters would read other text than the
+judge did. ``*word*`` and ``**bold**`` between spaces or punctuation work as before.
+
 Images are never loaded: an image in model text could beacon to a remote host the moment a rater
 opens the page, so each one is rendered as its alt text in brackets. Links get
 ``rel="noopener noreferrer nofollow"``. Bidirectional overrides and zero-width characters are
@@ -34,6 +39,7 @@ from html import escape
 
 import nh3
 from markdown_it import MarkdownIt
+from markdown_it.rules_inline.state_inline import Delimiter, StateInline
 
 ALLOWED_TAGS = frozenset({
     "p", "br", "hr", "blockquote", "pre", "code", "em", "strong", "del", "s",
@@ -47,7 +53,8 @@ ALLOWED_ATTRIBUTES = {
 }
 URL_SCHEMES = frozenset({"http", "https", "mailto"})
 # Bump whenever the rendering or the allow-list changes: stored HTML from before stops matching.
-RENDERER_VERSION = 1
+# 2: "*" no longer opens or closes emphasis inside a word.
+RENDERER_VERSION = 2
 # Bidi embeddings/overrides/isolates, zero-width characters, word joiner, BOM.
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
@@ -57,11 +64,28 @@ def _render_image(renderer, tokens, idx, options, env) -> str:  # type: ignore[n
     return f'<span class="md-image">[image: {escape(alt or "no description")}]</span>'
 
 
+def _emphasis_between_words(state: StateInline, silent: bool) -> bool:
+    """markdown-it's emphasis tokenizer, with ``*`` held to ``_``'s rule: a run of markers with
+    a letter or digit on both sides (``pi*r``) can neither open nor close emphasis."""
+    marker = state.src[state.pos]
+    if silent or marker not in ("_", "*"):
+        return False
+    scanned = state.scanDelims(state.pos, False)  # False: markers may not split a word
+    for _ in range(scanned.length):
+        token = state.push("text", "", 0)
+        token.content = marker
+        state.delimiters.append(Delimiter(marker=ord(marker), length=scanned.length, token=len(state.tokens) - 1,
+                                          end=-1, open=scanned.can_open, close=scanned.can_close))
+    state.pos += scanned.length
+    return True
+
+
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
     # "breaks": model output uses single newlines as line breaks, not as soft wraps.
     md = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False})
     md.enable(["table", "strikethrough"])
+    md.inline.ruler.at("emphasis", _emphasis_between_words)
     md.add_render_rule("image", _render_image)
     return md
 

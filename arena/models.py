@@ -276,7 +276,23 @@ GRADE_CHOICES = [
 HHH_CHOICES = [("model_a", "A is better"), ("model_b", "B is better"), ("same", "The same")]
 
 
-class Vote(models.Model):
+class Verdict(models.Model):
+    """What a human rater says about a comparison, in the comparison's terms (``model_a`` =
+    ``comparison.answer_a``): a vote, and each earlier version of one."""
+
+    winner = models.CharField(max_length=10, choices=WINNER_CHOICES)
+    grade_a = models.CharField(max_length=1, choices=GRADE_CHOICES, blank=True)
+    grade_b = models.CharField(max_length=1, choices=GRADE_CHOICES, blank=True)
+    helpful = models.CharField(max_length=10, choices=HHH_CHOICES, blank=True)
+    honest = models.CharField(max_length=10, choices=HHH_CHOICES, blank=True)
+    harmless = models.CharField(max_length=10, choices=HHH_CHOICES, blank=True)
+    comment = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Vote(Verdict):
     """A human rater's verdict on one comparison. ``winner`` names the comparison's answers
     (``model_a`` = ``comparison.answer_a``), never the screen side; the side order is kept in
     ``a_shown_first``."""
@@ -285,15 +301,10 @@ class Vote(models.Model):
     comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, related_name="votes")
     assignment = models.OneToOneField(Assignment, on_delete=models.PROTECT, related_name="vote", null=True)
     a_shown_first = models.BooleanField()
-    winner = models.CharField(max_length=10, choices=WINNER_CHOICES)
-    grade_a = models.CharField(max_length=1, choices=GRADE_CHOICES, blank=True)
-    grade_b = models.CharField(max_length=1, choices=GRADE_CHOICES, blank=True)
-    helpful = models.CharField(max_length=10, choices=HHH_CHOICES, blank=True)
-    honest = models.CharField(max_length=10, choices=HHH_CHOICES, blank=True)
-    harmless = models.CharField(max_length=10, choices=HHH_CHOICES, blank=True)
-    comment = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     seconds_spent = models.FloatField(null=True, blank=True, help_text="From lease to vote.")
+    version = models.PositiveIntegerField(default=1, help_text="1 when cast; one more each time the rater changes it.")
+    changed_at = models.DateTimeField(null=True, blank=True, help_text="When the rater last changed it.")
 
     class Meta:
         constraints = [
@@ -305,6 +316,41 @@ class Vote(models.Model):
 
     def __str__(self) -> str:
         return f"Vote {self.pk}: {self.rater} on {self.comparison_id}: {self.winner}"
+
+
+class VoteRevision(Verdict):
+    """An earlier version of a vote, kept when its rater changed it.
+
+    The ``Vote`` row always holds the latest version — so "one vote per rater and comparison"
+    stays a database constraint and every rating reads the latest verdict — and each change
+    first copies the version it replaces here, so none is ever lost.
+    """
+
+    vote = models.ForeignKey(Vote, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField()
+    recorded_at = models.DateTimeField(help_text="When this version was stored.")
+    replaced_at = models.DateTimeField(help_text="When the next version replaced it.")
+
+    class Meta:
+        ordering = ["vote", "version"]
+        constraints = [
+            models.UniqueConstraint(fields=["vote", "version"], name="unique_vote_revision_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Vote {self.vote_id} version {self.version}: {self.winner}"
+
+
+class RaterPreference(models.Model):
+    """How one rater likes the rating page; a missing row or ``None`` means the site default."""
+
+    rater = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rating_preference")
+    one_click = models.BooleanField(
+        null=True, blank=True, help_text="The verdict buttons submit at once (None: ARENA_ONE_CLICK_VOTING decides)."
+    )
+
+    def __str__(self) -> str:
+        return f"{self.rater} preferences"
 
 
 class ImportBatch(models.Model):

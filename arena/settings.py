@@ -292,6 +292,16 @@ ARENA_MAX_BOOTSTRAP_ROUNDS = env_int("ARENA_MAX_BOOTSTRAP_ROUNDS", 5000, minimum
 # verdicts; above it the page says "computing…" and a worker builds the snapshot.
 ARENA_SNAPSHOT_SYNC_MAX_BATTLES = env_int("ARENA_SNAPSHOT_SYNC_MAX_BATTLES", 20000, minimum=0)
 ARENA_SOURCES_CACHE_SECONDS = env_int("ARENA_SOURCES_CACHE_SECONDS", 30, minimum=0)
+# --- The rating page (issue #17): one-click voting, changing a vote, training reveals -------
+# "optional": each rater chooses (two-step until they switch); "default": one-click until a rater
+# switches; "off": the two-step form for everyone (studies that want grades with every vote).
+ARENA_ONE_CLICK_VOTING = env_str("ARENA_ONE_CLICK_VOTING", "optional")
+if ARENA_ONE_CLICK_VOTING not in ("optional", "default", "off"):
+    raise SettingsError(f"ARENA_ONE_CLICK_VOTING={ARENA_ONE_CLICK_VOTING!r} must be optional, default or off.")
+# How long after casting a vote its rater may still change it (every earlier version is kept).
+ARENA_VOTE_EDIT_SECONDS = env_int("ARENA_VOTE_EDIT_SECONDS", 600, minimum=0)
+# After the reveal, show the reference answer and the imported verdicts on the same pair (training).
+ARENA_REVEAL_TRAINING = env_bool("ARENA_REVEAL_TRAINING", False)
 
 # --- LLM judges (judge app) ---------------------------------------------------------------
 # Defaults for judges and contenders whose base_url / api_key_env are empty.

@@ -226,6 +226,10 @@ class TurnView:
     judged: bool
 
 
+# A verdict in screen terms, as the rating page words it.
+CHOICE_LABELS = {"A": "A is better", "B": "B is better", "tie": "Tie", "both_bad": "Both are bad"}
+
+
 @dataclass(frozen=True)
 class Reveal:
     """Shown only after the vote: the model names and the rater's own verdict, by screen side."""
@@ -239,6 +243,32 @@ class Reveal:
     honest: str
     harmless: str
     comment: str
+    vote_id: int
+    version: int  # the vote's version this shows (a revision shows its own)
+
+    @property
+    def choice_label(self) -> str:
+        return CHOICE_LABELS.get(self.choice, self.choice)
+
+
+def vote_reveal(verdict: Any, *, a_shown_first: bool, a_name: str, b_name: str, vote_id: int,
+                version: int) -> Reveal:
+    """A stored verdict (a ``Vote`` or one of its ``VoteRevision``s, in comparison terms) as its
+    rater saw it: A is the answer that was on the left."""
+    first = a_shown_first
+    return Reveal(
+        left_name=a_name if first else b_name,
+        right_name=b_name if first else a_name,
+        choice=_to_screen(verdict.winner, first),
+        grade_left=verdict.grade_a if first else verdict.grade_b,
+        grade_right=verdict.grade_b if first else verdict.grade_a,
+        helpful=_to_screen(verdict.helpful, first),
+        honest=_to_screen(verdict.honest, first),
+        harmless=_to_screen(verdict.harmless, first),
+        comment=verdict.comment,
+        vote_id=vote_id,
+        version=version,
+    )
 
 
 @dataclass(frozen=True)
@@ -382,6 +412,12 @@ def comparison_view_get(*, assignment_id: int, vote: Vote | None = None) -> Comp
     return comparison_view_for(assignment=Assignment.objects.get(pk=assignment_id), vote=vote)
 
 
+def vote_seen_as(vote: Vote) -> Assignment:
+    """The assignment ``vote`` was cast on, as ``comparison_view_for`` reads it (its id, comparison
+    and side order), without a query; also for votes without one (e.g. entered in the admin)."""
+    return Assignment(pk=vote.assignment_id, comparison_id=vote.comparison_id, a_shown_first=vote.a_shown_first)
+
+
 def comparison_view_for(*, assignment: Assignment, vote: Vote | None = None) -> ComparisonView:
     """``comparison_view_get`` for an assignment already in hand (only its id, comparison id and
     side order are read)."""
@@ -400,17 +436,8 @@ def comparison_view_for(*, assignment: Assignment, vote: Vote | None = None) -> 
     ]
     reveal = None
     if vote is not None:
-        reveal = Reveal(
-            left_name=display.a_name if first else display.b_name,
-            right_name=display.b_name if first else display.a_name,
-            choice=_to_screen(vote.winner, first),
-            grade_left=vote.grade_a if first else vote.grade_b,
-            grade_right=vote.grade_b if first else vote.grade_a,
-            helpful=_to_screen(vote.helpful, first),
-            honest=_to_screen(vote.honest, first),
-            harmless=_to_screen(vote.harmless, first),
-            comment=vote.comment,
-        )
+        reveal = vote_reveal(vote, a_shown_first=first, a_name=display.a_name, b_name=display.b_name,
+                             vote_id=vote.pk, version=vote.version)
     return ComparisonView(
         assignment_id=assignment.pk,
         prompt_set=display.prompt_set,

@@ -5,16 +5,26 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
-from arena.models import Assignment, Comparison, Invite, Prompt, PromptSet, Vote
+from arena.models import (
+    Assignment,
+    Comparison,
+    Invite,
+    Prompt,
+    PromptSet,
+    RaterPreference,
+    Vote,
+    VoteRevision,
+)
+from arena.selectors.queue import Reveal, vote_reveal
 
 
 @dataclass(frozen=True)
@@ -36,7 +46,7 @@ _IN_SET = (
 
 
 RATING_SETS_CACHE_SECONDS = 60
-_SETS_TO_RATE_KEY = "arena:prompt-sets-to-rate"
+_SETS_TO_RATE_KEY = "arena:prompt-sets-to-rate:v2"  # v2: (slug, name) pairs
 
 
 def _set_size_key(prompt_set: str | None) -> str:
@@ -73,17 +83,17 @@ def rater_progress_get(*, rater, prompt_set: str | None = None, now: datetime | 
     )
 
 
-def prompt_sets_to_rate() -> list[str]:
-    """Slugs of the prompt sets that have comparisons, for the rating page's links.
+def prompt_sets_to_rate() -> list[tuple[str, str]]:
+    """(slug, name) of the prompt sets that have comparisons, for the rating page's links.
 
     Cached for a minute, as the sets' sizes are: finding the sets reads every comparison, and a
     rater opens the full page (htmx swaps only the panel) at least once per sitting."""
-    slugs = cache.get(_SETS_TO_RATE_KEY)
-    if slugs is None:
+    sets = cache.get(_SETS_TO_RATE_KEY)
+    if sets is None:
         comparisons = Comparison.objects.filter(prompt__prompt_set=OuterRef("pk"))
-        slugs = list(PromptSet.objects.filter(Exists(comparisons)).order_by("slug").values_list("slug", flat=True))
-        cache.set(_SETS_TO_RATE_KEY, slugs, RATING_SETS_CACHE_SECONDS)
-    return slugs
+        sets = list(PromptSet.objects.filter(Exists(comparisons)).order_by("slug").values_list("slug", "name"))
+        cache.set(_SETS_TO_RATE_KEY, sets, RATING_SETS_CACHE_SECONDS)
+    return [(slug, name or slug) for slug, name in sets]
 
 
 def rating_sets_forget(*, prompt_set: str) -> None:
@@ -92,13 +102,108 @@ def rating_sets_forget(*, prompt_set: str) -> None:
     cache.delete_many([_SETS_TO_RATE_KEY, _set_size_key(prompt_set), _set_size_key(None)])
 
 
-def rater_votes_list(*, rater, limit: int = 200) -> QuerySet[Vote]:  # type: ignore[no-untyped-def]
-    """The rater's own votes, newest first — never anyone else's."""
+ONE_CLICK_CACHE_SECONDS = 300
+
+
+def _one_click_key(rater) -> str:  # type: ignore[no-untyped-def]
+    return f"arena:one-click:{rater.pk}"
+
+
+def rater_one_click_get(*, rater) -> bool:  # type: ignore[no-untyped-def]
+    """Whether the rater's verdict buttons submit at once: never with ARENA_ONE_CLICK_VOTING=off,
+    else the rater's own choice, else the site default. Cached: it is read on every rating page."""
+    mode = settings.ARENA_ONE_CLICK_VOTING
+    if mode == "off":
+        return False
+    key = _one_click_key(rater)
+    chosen = cache.get(key)
+    if chosen is None:
+        stored = RaterPreference.objects.filter(rater=rater).values_list("one_click", flat=True).first()
+        chosen = "" if stored is None else "on" if stored else "off"  # "" (no choice) is cacheable, None is not
+        cache.set(key, chosen, ONE_CLICK_CACHE_SECONDS)
+    return mode == "default" if chosen == "" else chosen == "on"
+
+
+def rater_one_click_forget(*, rater) -> None:  # type: ignore[no-untyped-def]
+    cache.delete(_one_click_key(rater))
+
+
+def vote_edit_deadline(cast_at: datetime) -> datetime:
+    """Until when a vote cast at ``cast_at`` may be changed by its rater."""
+    return cast_at + timedelta(seconds=settings.ARENA_VOTE_EDIT_SECONDS)
+
+
+@dataclass(frozen=True)
+class MyVote:
+    """One of a rater's votes as they saw it: A is the answer that was on the left."""
+
+    cast_at: datetime
+    changed_at: datetime | None
+    prompt_set: str
+    prompt_set_name: str
+    prompt: str  # the prompt's id in its set
+    turn: int
+    question: str  # the user's message on the judged turn, as plain text
+    latest: Reveal
+    earlier: list[tuple[datetime, Reveal]]  # (stored at, version), newest first
+    editable_until: datetime | None  # None once the window has passed
+
+    @property
+    def vote_id(self) -> int:
+        return self.latest.vote_id
+
+
+_VOTE_FIELDS = ("id", "rater_id", "comparison_id", "assignment_id", "a_shown_first", "winner", "grade_a", "grade_b",
+                "helpful", "honest", "harmless", "comment", "created_at", "version", "changed_at")
+
+
+def _own_votes(rater) -> QuerySet[Vote]:  # type: ignore[no-untyped-def]
+    """The rater's votes with what ``MyVote`` shows of them, and nothing more of the answers."""
     return (
         Vote.objects.filter(rater=rater)
         .select_related("comparison__prompt__prompt_set", "comparison__answer_a__contender",
                         "comparison__answer_b__contender")
-        .order_by("-created_at")[:limit]
+        .only(*_VOTE_FIELDS, "comparison__turn", "comparison__prompt__external_id", "comparison__prompt__turns",
+              "comparison__prompt__prompt_set__slug", "comparison__prompt__prompt_set__name",
+              "comparison__answer_a__contender__name", "comparison__answer_b__contender__name")
+        .prefetch_related(Prefetch("revisions", queryset=VoteRevision.objects.order_by("-version")))
+    )
+
+
+def rater_votes_list(*, rater, limit: int = 200, now: datetime | None = None) -> list[MyVote]:  # type: ignore[no-untyped-def]
+    """The rater's own votes, newest first — never anyone else's — each with its earlier versions."""
+    now = now or timezone.now()
+    return [_my_vote(vote, now=now) for vote in _own_votes(rater).order_by("-created_at", "-id")[:limit]]
+
+
+def rater_vote_get(*, rater, vote_id: int, now: datetime | None = None) -> MyVote | None:  # type: ignore[no-untyped-def]
+    """One of the rater's own votes; None if there is no such vote or it is someone else's."""
+    vote = _own_votes(rater).filter(pk=vote_id).first()
+    return _my_vote(vote, now=now or timezone.now()) if vote else None
+
+
+def _my_vote(vote: Vote, *, now: datetime) -> MyVote:
+    comparison = vote.comparison
+    prompt = comparison.prompt
+    names = {"a_name": comparison.answer_a.contender.name, "b_name": comparison.answer_b.contender.name}
+    turns = prompt.turns if isinstance(prompt.turns, list) else []
+    deadline = vote_edit_deadline(vote.created_at)
+    return MyVote(
+        cast_at=vote.created_at,
+        changed_at=vote.changed_at,
+        prompt_set=prompt.prompt_set.slug,
+        prompt_set_name=prompt.prompt_set.name,
+        prompt=prompt.external_id,
+        turn=comparison.turn,
+        question=str(turns[comparison.turn - 1]) if len(turns) >= comparison.turn else "",
+        latest=vote_reveal(vote, a_shown_first=vote.a_shown_first, vote_id=vote.pk, version=vote.version, **names),
+        earlier=[
+            (revision.recorded_at,
+             vote_reveal(revision, a_shown_first=vote.a_shown_first, vote_id=vote.pk, version=revision.version,
+                         **names))
+            for revision in vote.revisions.all()
+        ],
+        editable_until=deadline if now <= deadline else None,
     )
 
 

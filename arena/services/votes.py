@@ -5,7 +5,10 @@ stored in *comparison* terms (``model_a`` = ``comparison.answer_a``) using the a
 ``a_shown_first``; this module is the only place that translation happens.
 
 A vote is idempotent per assignment: the assignment row is locked, so a double click, a retried
-request or a second tab waits for the first submission and then gets the same stored vote back.
+request or a second tab waits for the first submission and then gets the same stored vote back
+(``created=False``; the page tells the rater what was stored). A rater changes a vote only
+through ``vote_change``, within ``ARENA_VOTE_EDIT_SECONDS``: the ``Vote`` row keeps the latest
+version and each version it replaces is kept as a ``VoteRevision``.
 """
 
 from __future__ import annotations
@@ -20,10 +23,11 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from arena.models import Assignment, Comparison, Prompt, PromptSet, Vote
+from arena.models import Assignment, Comparison, Prompt, PromptSet, RaterPreference, Vote, VoteRevision
 from arena.redis_clients import UNAVAILABLE as REDIS_DOWN
 from arena.redis_clients import RedisUnavailable, breaker, web_redis
 from arena.selectors.queue import comparison_next_for_rater
+from arena.selectors.raters import rater_one_click_forget, vote_edit_deadline
 from judge.limits import LocalRateLimiter, RateLimiter
 
 CHOICES = {"A", "B", "tie", "both_bad"}
@@ -108,6 +112,25 @@ def _side(value: str, a_shown_first: bool) -> str:
     return value
 
 
+# What a vote says, in comparison terms: the fields a change may replace and a revision keeps.
+VERDICT_FIELDS = ("winner", "grade_a", "grade_b", "helpful", "honest", "harmless", "comment")
+
+
+def _stored_verdict(a_shown_first: bool, *, choice: str, grade_left: str, grade_right: str,
+                    hhh: tuple[str, str, str], comment: str) -> dict[str, str]:
+    """A verdict given in screen terms, as the vote's fields store it (``VERDICT_FIELDS``)."""
+    helpful, honest, harmless = (_side(value, a_shown_first) for value in hhh)
+    return {
+        "winner": _side(choice, a_shown_first),
+        "grade_a": grade_left if a_shown_first else grade_right,
+        "grade_b": grade_right if a_shown_first else grade_left,
+        "helpful": helpful,
+        "honest": honest,
+        "harmless": harmless,
+        "comment": comment.strip()[:5000],
+    }
+
+
 _LOCKED = "SELECT {columns} FROM {assignment} a WHERE a.id = %s{lock}"
 _COUNT_VOTE = "UPDATE {comparison} SET vote_count = vote_count + 1 WHERE id = %s"
 _SET_STATUS = "UPDATE {assignment} SET status = %s WHERE id = %s"
@@ -143,6 +166,15 @@ def _lease_still_good(assignment: Assignment, *, now: datetime) -> bool:
     return comparison.vote_count + others < target
 
 
+def _check_verdict(*, choice: str, grades: tuple[str, str], hhh: tuple[str, str, str]) -> None:
+    if choice not in CHOICES:
+        raise VoteRejected("Choose one of: A is better, B is better, Tie, Both are bad.", status=400)
+    if not set(grades) <= GRADES:
+        raise VoteRejected("Grades are A, B, C or D.", status=400)
+    if not set(hhh) <= HHH:
+        raise VoteRejected("Helpful, honest and harmless take A, B or the same.", status=400)
+
+
 @transaction.atomic
 def vote_submit(
     *,
@@ -162,12 +194,7 @@ def vote_submit(
     Submitting again returns the stored vote unchanged (``created=False``).
     """
     now = now or timezone.now()
-    if choice not in CHOICES:
-        raise VoteRejected("Choose one of: A is better, B is better, Tie, Both are bad.", status=400)
-    if grade_a not in GRADES or grade_b not in GRADES:
-        raise VoteRejected("Grades are A, B, C or D.", status=400)
-    if not {helpful, honest, harmless} <= HHH:
-        raise VoteRejected("Helpful, honest and harmless take A, B or the same.", status=400)
+    _check_verdict(choice=choice, grades=(grade_a, grade_b), hhh=(helpful, honest, harmless))
     assignment = _locked_assignment(rater=rater, assignment_id=assignment_id)
     if assignment.status == Assignment.Status.VOTED:
         return VoteResult(Vote.objects.get(assignment=assignment), assignment, created=False)
@@ -186,14 +213,9 @@ def vote_submit(
                 comparison_id=assignment.comparison_id,
                 assignment=assignment,
                 a_shown_first=first,
-                winner=_side(choice, first),
-                grade_a=grade_a if first else grade_b,
-                grade_b=grade_b if first else grade_a,
-                helpful=_side(helpful, first),
-                honest=_side(honest, first),
-                harmless=_side(harmless, first),
-                comment=comment.strip()[:5000],
                 seconds_spent=max((now - assignment.leased_at).total_seconds(), 0.0),
+                **_stored_verdict(first, choice=choice, grade_left=grade_a, grade_right=grade_b,
+                                  hhh=(helpful, honest, harmless), comment=comment),
             )
     except IntegrityError:
         # A vote on this comparison by this rater exists without this assignment (e.g. entered
@@ -206,6 +228,62 @@ def vote_submit(
                        (Assignment.Status.VOTED.value, assignment.pk))
     assignment.status = Assignment.Status.VOTED
     return VoteResult(vote, assignment, created=True)
+
+
+@transaction.atomic
+def vote_change(
+    *,
+    rater,  # type: ignore[no-untyped-def]
+    vote_id: int,
+    version: int,
+    choice: str,
+    grade_a: str = "",
+    grade_b: str = "",
+    helpful: str = "",
+    honest: str = "",
+    harmless: str = "",
+    comment: str = "",
+    now: datetime | None = None,
+) -> Vote:
+    """Replace the rater's own vote with a new version, in screen terms (A = left), within
+    ``ARENA_VOTE_EDIT_SECONDS`` of casting it. The version replaced is kept as a
+    ``VoteRevision``; ratings read the ``Vote`` row, i.e. the latest version.
+
+    ``version`` is the version the rater was looking at: if the vote changed since (another tab),
+    the change is refused rather than silently overwriting it. Unchanged fields store nothing.
+    """
+    now = now or timezone.now()
+    _check_verdict(choice=choice, grades=(grade_a, grade_b), hhh=(helpful, honest, harmless))
+    vote = Vote.objects.select_for_update().filter(pk=vote_id, rater=rater).first()
+    if vote is None:
+        raise VoteRejected("This is not one of your votes.", status=404)
+    if now > vote_edit_deadline(vote.created_at):
+        minutes = settings.ARENA_VOTE_EDIT_SECONDS // 60
+        raise VoteRejected(f"A vote can be changed for {minutes} minutes after it is cast; this one no longer can.",
+                           status=409)
+    if version != vote.version:
+        raise VoteRejected("This vote was changed in another tab or window since you opened it; "
+                           "reload to see what is stored, then change it again.", status=409)
+    new = _stored_verdict(vote.a_shown_first, choice=choice, grade_left=grade_a, grade_right=grade_b,
+                          hhh=(helpful, honest, harmless), comment=comment)
+    if all(getattr(vote, name) == value for name, value in new.items()):
+        return vote
+    VoteRevision.objects.create(
+        vote=vote, version=vote.version, recorded_at=vote.changed_at or vote.created_at, replaced_at=now,
+        **{name: getattr(vote, name) for name in VERDICT_FIELDS},
+    )
+    for name, value in new.items():
+        setattr(vote, name, value)
+    vote.version += 1
+    vote.changed_at = now
+    vote.save(update_fields=[*VERDICT_FIELDS, "version", "changed_at"])  # post_save refreshes the ratings
+    return vote
+
+
+def rater_one_click_set(*, rater, one_click: bool) -> None:  # type: ignore[no-untyped-def]
+    """Remember whether this rater's verdict buttons submit at once."""
+    RaterPreference.objects.update_or_create(rater=rater, defaults={"one_click": one_click})
+    rater_one_click_forget(rater=rater)
 
 
 @transaction.atomic

@@ -1,4 +1,6 @@
-"""Playwright driving Debian's Chromium against pytest-django's live server."""
+"""Playwright driving Debian's Chromium against pytest-django's live server, and the checks every
+page must pass as a person uses it: no console error, no failed request, no sideways scroll and
+no serious accessibility problem (axe-core), at 1440 and 390 px."""
 
 from __future__ import annotations
 
@@ -11,14 +13,22 @@ import pytest
 
 CHROMIUM = "/usr/bin/chromium"
 LOCAL_HOSTS = {"localhost", "127.0.0.1", "[::1]", "::1"}
+DESKTOP = {"width": 1440, "height": 900}
+PHONE = {"width": 390, "height": 844}
+AXE_URL = "/static/vendor/axe-core/axe.min.js"
+# Every WCAG 2.0–2.2 A/AA rule (2.2 AA brings target-size: 24 px touch targets) and axe's best practices.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
 
 
 @dataclass
 class Watch:
-    """What a page did that it should not: dialogs opened, requests to other hosts."""
+    """What a page did that it should not: dialogs opened, requests to other hosts, errors in
+    the console (a refused inline style, a script error), responses of 400 or more."""
 
     dialogs: list[str] = field(default_factory=list)
     foreign_requests: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+    failed_responses: list[str] = field(default_factory=list)
 
 
 def watch(page) -> Watch:  # type: ignore[no-untyped-def]
@@ -35,7 +45,31 @@ def watch(page) -> Watch:  # type: ignore[no-untyped-def]
 
     page.on("dialog", on_dialog)
     page.on("request", on_request)
+    page.on("console", lambda message: message.type == "error" and seen.console_errors.append(message.text))
+    page.on("pageerror", lambda error: seen.console_errors.append(str(error)))
+    page.on("response", lambda response: response.status >= 400
+            and seen.failed_responses.append(f"{response.status} {response.request.method} {response.url}"))
     return seen
+
+
+def sideways_overflow(page) -> int:  # type: ignore[no-untyped-def]
+    """How many pixels the page is wider than the window (0: nothing scrolls sideways)."""
+    return page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+
+
+def axe_problems(page, *, impacts: tuple[str, ...] = ("serious", "critical")) -> list[str]:  # type: ignore[no-untyped-def]
+    """axe-core's violations of ``impacts`` on the page as it is now, one line per rule with the
+    first elements. axe is injected from our own origin (the CSP allows nothing else); no page
+    of the product loads it."""
+    origin = "{0.scheme}://{0.netloc}".format(urlparse(page.url))
+    if not page.evaluate("typeof window.axe !== 'undefined'"):
+        page.add_script_tag(url=origin + AXE_URL)
+    violations = page.evaluate(
+        "async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}})).violations"
+        ".map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))",
+        AXE_TAGS,
+    )
+    return [f"{v['id']} ({v['impact']}): {v['help']} — {v['nodes']}" for v in violations if v["impact"] in impacts]
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +99,16 @@ def chromium() -> Iterator[object]:
 @pytest.fixture
 def page(chromium):  # type: ignore[no-untyped-def]
     context = chromium.new_context()
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    yield page
+    context.close()
+
+
+@pytest.fixture(params=[DESKTOP, PHONE], ids=["1440px", "390px"])
+def sized_page(chromium, request):  # type: ignore[no-untyped-def]
+    """A page at 1440×900 and, as a second run of the test, at 390×844 (a phone's width)."""
+    context = chromium.new_context(viewport=request.param)
     page = context.new_page()
     page.set_default_timeout(10_000)
     yield page

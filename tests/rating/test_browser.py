@@ -25,7 +25,7 @@ def test_a_new_rater_votes_with_mouse_then_keyboard(page, live_server, rater):
     assert page.locator(".answer").count() == 2
 
     # Mouse: verdict, grades, HHH, comment, submit.
-    page.get_by_text("A is better", exact=True).click()
+    page.locator("#vote-form").get_by_text("A is better", exact=True).click()
     page.locator("label[for=grade_a-A]").click()
     page.locator("label[for=grade_b-C]").click()
     page.locator("#helpful-A").check()
@@ -33,7 +33,7 @@ def test_a_new_rater_votes_with_mouse_then_keyboard(page, live_server, rater):
     page.get_by_role("button", name="Submit vote").click()
     page.wait_for_selector("#reveal")
     reveal = page.locator("#reveal").inner_text()
-    assert "Your vote is in" in reveal and "A is better" in reveal and "A: A · B: C" in reveal
+    assert "Your vote is in" in reveal and "A is better" in reveal and "answer A: grade A · answer B: grade C" in reveal
     assert sum(name in reveal for name in NAMES) == 2
     first = Vote.objects.get()
     assert first.comment == "A explains its steps."
@@ -69,7 +69,7 @@ def test_a_new_rater_votes_with_mouse_then_keyboard(page, live_server, rater):
 def test_a_double_click_on_submit_stores_one_vote(page, live_server, rater):
     builders.comparisons(1)
     log_in(page, live_server, "rita", PASSWORD)
-    page.get_by_text("Tie", exact=True).click()
+    page.locator("#vote-form").get_by_text("Tie", exact=True).click()
     page.get_by_role("button", name="Submit vote").dblclick()
     page.wait_for_selector("#reveal")
     assert Vote.objects.count() == 1

@@ -124,3 +124,38 @@ class TestStoredHtml:
         stored = rendered_turns(["a", "b"])
         for broken in (["only one"], ["<p>a</p>", 7], "not a list"):
             assert turns_html(["a", "b"], {**stored, "html": broken}) == [render_markdown("a"), render_markdown("b")]
+
+
+class TestEmphasisInsideExpressions:
+    """claude-v1 on MT-Bench 111 wrote ``A = pi*r^2 ... A = pi*(sqrt(5))^2``: plain CommonMark made
+    "r^2 ... pi" italic and ate both asterisks, so raters read other text than the judge."""
+
+    CLAUDE = "A = pi*r^2. So the area is: A = pi*(sqrt(5))^2"
+
+    def test_asterisks_inside_an_expression_stay_literal(self):
+        html = render_markdown(self.CLAUDE)
+        assert "<em>" not in html and "<strong>" not in html
+        assert "A = pi*r^2. So the area is: A = pi*(sqrt(5))^2" in html
+
+    @pytest.mark.parametrize("text", ["2*3*4 = 24", "x**2**y", "a*b + c*d", "f(x)*g(x)*h"])
+    def test_no_emphasis_between_letters_or_digits(self, text):
+        html = render_markdown(text)
+        assert "<em>" not in html and "<strong>" not in html
+        assert text in html
+
+    @pytest.mark.parametrize("text, expected", [
+        ("*one* and **two**", "<em>one</em> and <strong>two</strong>"),
+        ("**Step 1**: add", "<strong>Step 1</strong>: add"),
+        ("(*aside*)", "(<em>aside</em>)"),
+        ("The answer is **42**.", "The answer is <strong>42</strong>."),
+        ("_under_ and __score__", "<em>under</em> and <strong>score</strong>"),
+    ])
+    def test_emphasis_between_spaces_and_punctuation_still_works(self, text, expected):
+        assert expected in render_markdown(text)
+
+    def test_html_stored_by_the_renderer_before_the_fix_is_made_again(self, monkeypatch):
+        monkeypatch.setattr(markdown, "RENDERER_VERSION", 1)  # what the old renderer stored
+        stale = {"key": markdown.turns_key([self.CLAUDE]),
+                 "html": ["<p>A = pi<em>r^2. So the area is: A = pi</em>(sqrt(5))^2</p>"]}
+        monkeypatch.undo()
+        assert turns_html([self.CLAUDE], stale) == [render_markdown(self.CLAUDE)]

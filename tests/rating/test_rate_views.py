@@ -78,7 +78,8 @@ class TestRater:
                                      {"choice": "A", "grade_a": "B", "grade_b": "C", "helpful": "A"}, **HTMX)
         html = response.content.decode()
         assert response.status_code == 200
-        assert "Your vote is in" in html and "A is better" in html and "A: B · B: C" in html
+        assert "Your vote is in" in html and "A is better" in html
+        assert "answer A: grade B · answer B: grade C" in html
         left, right = (assignment.comparison.answer_a, assignment.comparison.answer_b)
         if not assignment.a_shown_first:
             left, right = right, left
@@ -96,7 +97,12 @@ class TestRater:
         first = rater_client.post(url, {"choice": "tie"}, **HTMX)
         second = rater_client.post(url, {"choice": "A"}, **HTMX)
         assert first.status_code == second.status_code == 200
-        assert first.content == second.content
+        assert "already voted" not in first.content.decode()
+        # The second says the comparison was voted already, what is stored and that its own
+        # choice was not: a second tab never silently shows a vote the rater did not cast there.
+        notice = second.content.decode().split('id="already-voted">')[1].split("</p>")[0]
+        assert "already voted" in notice and "<strong>Tie</strong>" in notice
+        assert "<strong>A is better</strong>, was not stored" in notice
         assert Vote.objects.get().winner == "tie"
 
     def test_cannot_vote_on_another_raters_comparison(self, rater_client, other_rater):
@@ -256,3 +262,28 @@ class TestStaff:
             vote_submit(rater=rater, assignment_id=a.pk, choice="both_bad")
         [stats] = rater_stats_list()
         assert stats.flagged and stats.gold_accuracy == 0
+
+
+class TestOneClickPreference:
+    def test_a_rater_switches_it_and_goes_back_where_they_were(self, rater_client, rater):
+        from arena.models import RaterPreference
+
+        response = rater_client.post("/rate/preferences/", {"one_click": "1", "next": "/rate/rating-set/"})
+        assert response.status_code == 302 and response["Location"] == "/rate/rating-set/"
+        assert RaterPreference.objects.get(rater=rater).one_click is True
+        rater_client.post("/rate/preferences/", {"one_click": "0", "next": "https://evil.example/"})
+        assert RaterPreference.objects.get(rater=rater).one_click is False
+
+    def test_a_bad_value_names_what_is_allowed(self, rater_client, rater):
+        from arena.models import RaterPreference
+
+        response = rater_client.post("/rate/preferences/", {"one_click": "yes"})
+        assert response.status_code == 400 and "one_click: 1" in response.content.decode()
+        assert not RaterPreference.objects.exists()
+
+    def test_a_study_that_turns_it_off_keeps_it_off(self, rater_client, rater, settings):
+        settings.ARENA_ONE_CLICK_VOTING = "off"
+        builders.comparisons(1)
+        rater_client.post("/rate/preferences/", {"one_click": "1"})
+        html = rater_client.get("/rate/").content.decode()
+        assert 'name="grade_a"' in html and "one-click-toggle" not in html

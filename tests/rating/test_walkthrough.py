@@ -20,6 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PER_SET = 20
 SETS = ("vicuna80", "mt_bench", "user_oriented_252")
+SET_NAMES = {"vicuna80": "Vicuna-80", "mt_bench": "MT-Bench", "user_oriented_252": "Self-Instruct User-Oriented-252"}
 # (choice, grade of A, grade of B) per vote, with the keys that choose them.
 MOUSE = [("A is better", "A", "C"), ("B is better", "B", "A"), ("Tie", "B", "B"), ("Both are bad", "D", "D")]
 KEYS = [("1", "q", "o"), ("2", "w", "u"), ("3", "w", "i"), ("4", "r", "p")]
@@ -34,7 +35,7 @@ def progress(page) -> tuple[int, int]:  # type: ignore[no-untyped-def]
 
 def vote_with_mouse(page, number: int) -> str:  # type: ignore[no-untyped-def]
     choice, grade_a, grade_b = MOUSE[number % len(MOUSE)]
-    page.get_by_text(choice, exact=True).click()
+    page.locator("#vote-form").get_by_text(choice, exact=True).click()
     page.locator(f"label[for=grade_a-{grade_a}]").click()
     page.locator(f"label[for=grade_b-{grade_b}]").click()
     page.locator("#helpful-A").check()
@@ -74,7 +75,7 @@ def test_a_new_rater_rates_twenty_in_each_bundled_set(page, live_server, setting
 
     done_today = 0
     for set_number, slug in enumerate(SETS):
-        page.get_by_role("navigation", name="Prompt sets").get_by_role("link", name=slug, exact=True).click()
+        page.get_by_role("navigation", name="Prompt sets").get_by_role("link", name=SET_NAMES[slug], exact=True).click()
         page.wait_for_url(f"{live_server.url}/rate/{slug}/")
         page.evaluate("window.__sameDocument = true")  # survives only while Next does not reload
         if slug == "user_oriented_252":
@@ -125,3 +126,33 @@ def test_a_new_rater_rates_twenty_in_each_bundled_set(page, live_server, setting
     assert {b.prompt_set for b in battles} == set(SETS)
     assert seen.dialogs == [] and seen.foreign_requests == []
     assert failed == []
+
+
+def test_a_new_rater_walks_through_the_demo_at_both_widths(chromium, live_server, settings):
+    """Issue 17's "done when" (tests/rating/walkthrough.py, also run by hand against `make demo`):
+    a dozen leaderboard pages first, then 50 votes across the three sets at 1440 and 390 px by
+    mouse, keyboard and one click, a skip per width and a changed vote — no sideways scroll, no
+    console error, no failed request."""
+    from arena.models import VoteRevision
+    from arena.services.demo import DEMO_PASSWORD, DEMO_USERNAME
+    from tests.rating.walkthrough import walk
+
+    call_command("load_demo", verbosity=0)
+    settings.ARENA_VOTE_RATE_LIMIT = 1000  # the script does not wait as a person would
+    settings.ARENA_BOOTSTRAP_ROUNDS = 100
+    report = walk(base=live_server.url, staff=(DEMO_USERNAME, DEMO_PASSWORD), username="walker", password=PASSWORD,
+                  votes=50, pace=0, browser=chromium,
+                  ignore_console=("/ws/leaderboard/",))  # the live server speaks HTTP only, no WebSocket
+    print(report.summary())
+    assert report.problems == []
+    assert sum(report.votes.values()) == 50 and report.skips == 2 and report.changed == 2
+    assert {width for width, _, _ in report.votes} == {"1440", "390"}
+    assert {mode for _, _, mode in report.votes} == {"mouse", "keyboard", "one-click mouse", "one-click keyboard"}
+    walker = get_user_model().objects.get(username="walker")
+    votes = Vote.objects.filter(rater=walker)
+    assert votes.count() == 50
+    assert {v.comparison.prompt.prompt_set.slug for v in votes} == set(SETS)
+    assert len([b for b in battles_list(source="human") if b.rater == f"user:{walker.pk}"]) == 50
+    assert votes.filter(winner="tie", version__gt=1).count() >= 1  # the vote changed on My votes
+    assert VoteRevision.objects.filter(vote__rater=walker).count() >= 2
+    assert Assignment.objects.filter(rater=walker, status=Assignment.Status.SKIPPED).count() == 2
