@@ -14,7 +14,9 @@ and Cyrillic look-alikes, all of which a rater reads as "ChatGPT". So the text i
 3. NFKC-normalised (fullwidth and mathematical letters, ligatures, superscripts);
 4. stripped of every format character (Unicode category Cf: soft hyphen, zero-width joiners,
    bidi controls, …);
-5. folded to ASCII look-alikes with Unicode's confusables table (UTS #39, as shipped by the
+5. rid of emphasis markers left literal inside a word (``Chat**GPT**`` renders as written, and
+   still reads as "ChatGPT");
+6. folded to ASCII look-alikes with Unicode's confusables table (UTS #39, as shipped by the
    ``confusable-homoglyphs`` package): Cyrillic Es (U+0421), Greek omicron (U+03BF) and Cherokee
    Tli (U+13DF) become ``C``, ``o`` and ``C``.
 
@@ -86,9 +88,14 @@ def normalised(text: str) -> str:
     )
 
 
+# Emphasis markers the renderer leaves literal inside a word (``Chat**GPT**`` is not emphasis:
+# ``pi*r^2`` must read as written), which the eye skips over when reading the word.
+_MARKERS_IN_WORD = re.compile(r"(?<=\w)[*_~]+(?=\w)")
+
+
 def seen_text(markdown: str) -> str:
     """What a rater reads of ``markdown`` on the rating page, normalised for matching words."""
-    return normalised(html_text(render_markdown(markdown)))
+    return _MARKERS_IN_WORD.sub("", normalised(html_text(render_markdown(markdown))))
 
 
 @lru_cache(maxsize=16)

@@ -39,9 +39,13 @@ if TYPE_CHECKING:
         length_bias,
         position_bias,
     )
+    from arena.ratings.grades import grade_agreement, grade_table, hhh_table, majority, rank_correlation
     from arena.ratings.leaderboard import Leaderboard, RatingRow, StyleCoefficient, compute_leaderboard
+    from arena.ratings.length_control import length_controlled_win_rates
+    from arena.ratings.scores import ScoreRecord, score_table
     from arena.ratings.style import markdown_style_features
     from arena.ratings.types import WINNERS, Battle, Position, StyleFeatures, Winner
+    from arena.ratings.winrate import Preference, anchored_bradley_terry, win_rate
 
 _MODULE_OF = {
     "Agreement": "agreement",
@@ -69,6 +73,17 @@ _MODULE_OF = {
     "Position": "types",
     "StyleFeatures": "types",
     "Winner": "types",
+    "grade_agreement": "grades",
+    "grade_table": "grades",
+    "hhh_table": "grades",
+    "majority": "grades",
+    "rank_correlation": "grades",
+    "length_controlled_win_rates": "length_control",
+    "ScoreRecord": "scores",
+    "score_table": "scores",
+    "Preference": "winrate",
+    "anchored_bradley_terry": "winrate",
+    "win_rate": "winrate",
 }
 
 __all__ = [
@@ -85,18 +100,29 @@ __all__ = [
     "Position",
     "PositionBias",
     "PositionConsistency",
+    "Preference",
     "RatingRow",
+    "ScoreRecord",
     "StyleCoefficient",
     "StyleFeatures",
     "Winner",
     "agreement",
+    "anchored_bradley_terry",
     "cohen_kappa",
     "compute_leaderboard",
     "fleiss_kappa",
+    "grade_agreement",
+    "grade_table",
+    "hhh_table",
     "inter_rater_agreement",
     "length_bias",
+    "length_controlled_win_rates",
+    "majority",
     "markdown_style_features",
     "position_bias",
+    "rank_correlation",
+    "score_table",
+    "win_rate",
 ]
 
 

@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 
 from django.db.models import Q
 
+from arena import ratings  # names load on first use: URL conf and start-up stay free of NumPy
 from arena.models import Answer, Comparison, Contender, ImportedVerdict, Prompt, Vote
-from arena.ratings.grades import majority
 from arena.selectors.battles import parse_source
 from arena.selectors.leaderboards import ParamError, _int, _text, prompt_set_checked, source_checked
 from arena.selectors.panels import panel_judges
@@ -206,7 +206,7 @@ def _source_verdict(entry: dict[str, Any]) -> int | str | None:
             verdicts.append(orders[1] if orders[1] == orders[2] else "tie")
         elif orders:
             verdicts.append(next(iter(orders.values())))
-    return majority(verdicts, tie="tie")
+    return ratings.majority(verdicts, tie="tie")
 
 
 def comparisons_page(*, filters: ComparisonFilters) -> ComparisonsPage:
@@ -217,7 +217,7 @@ def comparisons_page(*, filters: ComparisonFilters) -> ComparisonsPage:
     elif filters.disagreement == "human":
         humans = _human_verdicts(filters, set(keys))
         keys = {k: e for k, e in keys.items()
-                if humans.get(k) and _source_verdict(e) not in (None, majority(humans[k], tie="tie"))}
+                if humans.get(k) and _source_verdict(e) not in (None, ratings.majority(humans[k], tie="tie"))}
     ordered = sorted(keys)
     total = len(ordered)
     pages = max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)

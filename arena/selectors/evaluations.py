@@ -14,15 +14,12 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.conf import settings
 
+from arena import ratings  # names load on first use: URL conf and start-up stay free of NumPy
 from arena.models import Answer, Contender, ImportedScore, ImportedVerdict, VerdictSource, Vote
-from arena.ratings.grades import grade_agreement, grade_table, hhh_table, majority, rank_correlation
-from arena.ratings.length_control import length_controlled_win_rates
-from arena.ratings.scores import ScoreRecord, score_table
-from arena.ratings.winrate import Preference, anchored_bradley_terry, win_rate
 from arena.selectors.battles import battles_list, parse_source
 from arena.selectors.leaderboards import (
     ParamError,
@@ -36,6 +33,10 @@ from arena.selectors.leaderboards import (
 )
 from arena.selectors.panels import panel_judges
 from arena.selectors.reports import _no_unknown
+
+if TYPE_CHECKING:
+    from arena.ratings.scores import ScoreRecord
+    from arena.ratings.winrate import Preference
 
 DEFAULT_STRONG_WEIGHT = 3.0  # Arena-Hard counts a [[A>>B]] verdict three times
 
@@ -115,7 +116,7 @@ def _judge_score_records(judge: str, prompt_set: str | None) -> list[ScoreRecord
         "answer_id", "turn", "score", "answer__contender__name", "answer__prompt__prompt_set__slug",
         "answer__prompt__external_id", "answer__prompt__category",
     ).iterator(5000):
-        latest[(answer_id, turn)] = ScoreRecord(model, _prompt_name(slug, ext), turn, score, category or None)
+        latest[(answer_id, turn)] = ratings.ScoreRecord(model, _prompt_name(slug, ext), turn, score, category or None)
     return list(latest.values())
 
 
@@ -133,14 +134,14 @@ def score_records(*, source: str, prompt_set: str | None = None) -> list[ScoreRe
         records = []
         for members in by_target.values():
             parsed = [r.score for r in members if r.score is not None]
-            records.append(ScoreRecord(members[0].model, members[0].prompt, members[0].turn,
+            records.append(ratings.ScoreRecord(members[0].model, members[0].prompt, members[0].turn,
                                        statistics.fmean(parsed) if parsed else None, members[0].category))
         return records
     qs = ImportedScore.objects.filter(source__name=name)
     if prompt_set:
         qs = qs.filter(prompt__prompt_set__slug=prompt_set)
     return [
-        ScoreRecord(model, _prompt_name(slug, ext) if ext else f"-/{ref}", turn, score, category or None)
+        ratings.ScoreRecord(model, _prompt_name(slug, ext) if ext else f"-/{ref}", turn, score, category or None)
         for model, slug, ext, ref, category, turn, score in qs.order_by("batch_id", "line").values_list(
             "model__name", "prompt__prompt_set__slug", "prompt__external_id", "question_ref", "prompt__category",
             "turn", "score",
@@ -150,7 +151,7 @@ def score_records(*, source: str, prompt_set: str | None = None) -> list[ScoreRe
 
 def scores_compute(*, params: ScoresParams) -> dict[str, Any]:
     records = score_records(source=params.source, prompt_set=params.prompt_set)
-    table = score_table(records, bootstrap_rounds=params.bootstrap, seed=params.seed)
+    table = ratings.score_table(records, bootstrap_rounds=params.bootstrap, seed=params.seed)
     result = {"kind": params.kind, "params": asdict(params), "battle_total": len(records), **table.to_dict()}
     if not records:
         result["error"] = f"{params.source} has no single-answer scores{' on ' + params.prompt_set if params.prompt_set else ''}."
@@ -363,9 +364,9 @@ def _panel_verdicts(name: str, prompt_set: str | None) -> tuple[list[_Verdict], 
         if all(m.continuous for m in members):
             preference = statistics.fmean(m.preference_b for m in members)
         else:
-            voted = majority([m.preference_b for m in members], tie=0.5)
+            voted = ratings.majority([m.preference_b for m in members], tie=0.5)
             preference = 0.5 if voted is None else voted
-        strong = majority([m.strong for m in members if m.preference_b == preference], tie=False) or False
+        strong = ratings.majority([m.strong for m in members if m.preference_b == preference], tie=False) or False
         out.append(_Verdict(first.model_a, first.model_b, first.prompt, preference, strong,
                             first.length_a, first.length_b, all(m.continuous for m in members)))
     return out, baselines
@@ -397,7 +398,7 @@ def preferences_against(verdicts: Iterable[_Verdict], baseline: str, strong_weig
         if baseline not in (v.model_a, v.model_b) or v.model_a == v.model_b:
             continue
         model_is_b = v.model_a == baseline
-        out.append(Preference(
+        out.append(ratings.Preference(
             model=v.model_b if model_is_b else v.model_a, prompt=v.prompt,
             preference=v.preference_b if model_is_b else 1.0 - v.preference_b,
             weight=strong_weight if v.strong else 1.0,
@@ -425,10 +426,10 @@ def winrate_compute(*, params: WinRateParams) -> dict[str, Any]:
     by_model: dict[str, list[Preference]] = defaultdict(list)
     for r in records:
         by_model[r.model].append(r)
-    controlled = length_controlled_win_rates(records, bootstrap_rounds=min(params.bootstrap, 200), seed=params.seed)
+    controlled = ratings.length_controlled_win_rates(records, bootstrap_rounds=min(params.bootstrap, 200), seed=params.seed)
     rows = []
     for model, prefs in by_model.items():
-        summary = win_rate([p.preference for p in prefs], weights=[p.weight for p in prefs],
+        summary = ratings.win_rate([p.preference for p in prefs], weights=[p.weight for p in prefs],
                            prompts=[p.prompt for p in prefs], bootstrap_rounds=params.bootstrap, seed=params.seed)
         lc = controlled.get(model)
         rows.append({
@@ -439,7 +440,7 @@ def winrate_compute(*, params: WinRateParams) -> dict[str, Any]:
             if any(p.length_model is not None for p in prefs) else None,
         })
     rows.sort(key=lambda r: (-(r["win_rate"] or 0.0), r["model"]))
-    bt = anchored_bradley_terry(records, baseline=baseline, bootstrap_rounds=params.bootstrap, seed=params.seed)
+    bt = ratings.anchored_bradley_terry(records, baseline=baseline, bootstrap_rounds=params.bootstrap, seed=params.seed)
     result.update(rows=rows, bradley_terry=[r.to_dict() for r in bt], comparisons=len(records))
     return jsonable(result)
 
@@ -503,7 +504,7 @@ def grades_of(source: str, prompt_set: str | None) -> list[tuple[int, str, str]]
                 per_answer[item[0]].append(item)
         out = []
         for answer_id, items in per_answer.items():
-            grade = majority([g for _, _, g in items])
+            grade = ratings.majority([g for _, _, g in items])
             if grade is None:  # no majority: the middle grade of the members' (the lower of two middles)
                 grades = sorted(g for _, _, g in items)
                 grade = grades[len(grades) // 2]
@@ -555,7 +556,7 @@ def hhh_of(source: str, prompt_set: str | None) -> list[tuple[dict[str, str], st
         for judge in panel_judges(name or ""):
             for item in _judge_hhh(judge, prompt_set):
                 groups[item[3]].append(item)
-        return [({c: majority([m[0].get(c, "") for m in members], tie="same") or "same"
+        return [({c: ratings.majority([m[0].get(c, "") for m in members], tie="same") or "same"
                   for c in ("helpful", "honest", "harmless")}, members[0][1], members[0][2])
                 for members in groups.values()]
     return []
@@ -568,7 +569,7 @@ def grades_compute(*, params: GradesParams) -> dict[str, Any]:
     hhh = hhh_of(params.source, params.prompt_set)
     result: dict[str, Any] = {
         "kind": params.kind, "params": asdict(params), "battle_total": len(grades) + len(hhh),
-        "grades": grade_table((m, g) for _, m, g in grades), "hhh": hhh_table(hhh),
+        "grades": ratings.grade_table((m, g) for _, m, g in grades), "hhh": ratings.hhh_table(hhh),
         "grades_n": len(grades), "hhh_n": len(hhh),
         "human": None, "grade_agreement": None,
     }
@@ -576,11 +577,11 @@ def grades_compute(*, params: GradesParams) -> dict[str, Any]:
         human_grades = _human_grades(params.prompt_set)
         human_hhh = _human_hhh(params.prompt_set)
         if human_grades or human_hhh:
-            result["human"] = {"grades": grade_table((m, g) for _, m, g in human_grades), "hhh": hhh_table(human_hhh),
+            result["human"] = {"grades": ratings.grade_table((m, g) for _, m, g in human_grades), "hhh": ratings.hhh_table(human_hhh),
                                "grades_n": len(human_grades), "hhh_n": len(human_hhh)}
         judged = {answer: grade for answer, _, grade in grades}
         pairs = [(judged[a], g) for a, _, g in human_grades if a in judged]
-        result["grade_agreement"] = grade_agreement(pairs).to_dict()
+        result["grade_agreement"] = ratings.grade_agreement(pairs).to_dict()
     return jsonable(result)
 
 
@@ -698,7 +699,7 @@ def judges_compute(*, params: JudgesParams) -> dict[str, Any]:
                 longer = length_bias(combined).to_dict().get("longer_wins")
             except ValueError:
                 longer = None
-        rho, rho_n = rank_correlation(_ratings(source, params.prompt_set), human_ratings)
+        rho, rho_n = ratings.rank_correlation(_ratings(source, params.prompt_set), human_ratings)
         rows.append({
             "source": source, "members": members if src_kind == "panel" else [], "verdicts": len(combined),
             "template_set": templates.get(src_name or "") if src_kind == "judge" else None,

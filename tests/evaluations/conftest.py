@@ -20,7 +20,7 @@ CATEGORIES = ("writing", "math", "coding")
 def make_judge(llm_server, name: str, **fields) -> Judge:
     return Judge.objects.create(
         name=name, base_url=llm_server.base_url, model=fields.pop("model", "fake-judge"),
-        api_key_env="ARENA_TEST_NO_SUCH_KEY", max_concurrent=4, requests_per_minute=60000,
+        api_key_env="ARENA_KEY_TEST_NO_SUCH_KEY", max_concurrent=4, requests_per_minute=60000,
         price_input_per_million=Decimal("2.5"), price_output_per_million=Decimal("10"), max_tokens=512, **fields,
     )
 

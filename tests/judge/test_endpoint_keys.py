@@ -237,8 +237,8 @@ def test_the_migration_removes_keys_already_stored(judge, db):
     Contender.objects.create(name="c", api_key_env=PASTED[2])
     Contender.objects.create(name="d", api_key_env="MY_OLD_NAME")  # a name, refused at send time, kept
     run = JudgeRun.objects.create(judge=judge, prompt_set_id=_a_prompt_set().pk, error="401: Bearer sk-abcdefgh12345678")
-    importlib.import_module("judge.migrations.0003_judge_api_key_env").remove_stored_keys(apps, None)
-    importlib.import_module("arena.migrations.0003_contender_api_key_env").blank_pasted_keys(apps, None)
+    importlib.import_module("judge.migrations.0004_judge_api_key_env").remove_stored_keys(apps, None)
+    importlib.import_module("arena.migrations.0006_contender_api_key_env").blank_pasted_keys(apps, None)
     assert dict(Judge.objects.values_list("name", "api_key_env")) == {"fake-judge": "", "fine": "ARENA_KEY_FINE"}
     assert dict(Contender.objects.values_list("name", "api_key_env")) == {"c": "", "d": "MY_OLD_NAME"}
     run.refresh_from_db()

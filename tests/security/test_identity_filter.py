@@ -58,7 +58,10 @@ def test_ordinary_text_is_not_flagged(text):
 
 
 def test_the_filter_reads_what_the_page_shows():
-    assert identity.seen_text("As Chat**GPT**, see [the docs](https://x.org).").strip() == "As ChatGPT, see the docs."
+    assert identity.seen_text("As **ChatGPT**, see [the docs](https://x.org).").strip() == "As ChatGPT, see the docs."
+    # Inside a word the renderer leaves the asterisks as written (pi*r^2 must not turn italic);
+    # the reader still reads the word, and so does the filter.
+    assert "ChatGPT" in identity.seen_text("As Chat**GPT**, I think so.")
 
 
 @pytest.mark.django_db
