@@ -249,10 +249,20 @@ ARENA_SNAPSHOT_DEBOUNCE_SECONDS = env_float("ARENA_SNAPSHOT_DEBOUNCE_SECONDS", 5
 # Leaderboards: bootstrap rounds unless a request asks otherwise, and the most a request may ask.
 ARENA_BOOTSTRAP_ROUNDS = env_int("ARENA_BOOTSTRAP_ROUNDS", 1000, minimum=0)
 ARENA_MAX_BOOTSTRAP_ROUNDS = env_int("ARENA_MAX_BOOTSTRAP_ROUNDS", 5000, minimum=0)
+if ARENA_BOOTSTRAP_ROUNDS > ARENA_MAX_BOOTSTRAP_ROUNDS:
+    raise SettingsError(f"ARENA_BOOTSTRAP_ROUNDS={ARENA_BOOTSTRAP_ROUNDS} is more than ARENA_MAX_BOOTSTRAP_ROUNDS="
+                        f"{ARENA_MAX_BOOTSTRAP_ROUNDS}: the default would be refused.")
 # A page asking for a leaderboard never computed is computed in the request up to this many
 # verdicts; above it the page says "computing…" and a worker builds the snapshot.
 ARENA_SNAPSHOT_SYNC_MAX_BATTLES = env_int("ARENA_SNAPSHOT_SYNC_MAX_BATTLES", 20000, minimum=0)
 ARENA_SOURCES_CACHE_SECONDS = env_int("ARENA_SOURCES_CACHE_SECONDS", 30, minimum=0)
+# Every stored snapshot is recomputed after new verdicts, so their number is bounded: at most
+# this many (the least recently read are deleted first), and one unread this long is deleted.
+ARENA_SNAPSHOT_MAX = env_int("ARENA_SNAPSHOT_MAX", 200, minimum=1)
+ARENA_SNAPSHOT_UNREAD_SECONDS = env_int("ARENA_SNAPSHOT_UNREAD_SECONDS", 7 * 24 * 3600, minimum=60)
+# Without a broker, snapshots are refreshed on a background thread after the response; 1 runs
+# the refresh inline right after the writing transaction commits (tests that read it at once).
+ARENA_SNAPSHOT_REFRESH_INLINE = env_bool("ARENA_SNAPSHOT_REFRESH_INLINE", False)
 
 # --- LLM judges (judge app) ---------------------------------------------------------------
 # Defaults for judges and contenders whose base_url / api_key_env are empty.

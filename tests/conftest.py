@@ -28,6 +28,14 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+@pytest.fixture(autouse=True)
+def _snapshot_refresh_inline(settings):
+    """Without a broker, snapshot refreshes run on a background thread with its own database
+    connection, which cannot see a test's uncommitted rows: tests refresh inline, right after
+    the commit, unless they test the background thread itself."""
+    settings.ARENA_SNAPSHOT_REFRESH_INLINE = True
+
+
 @pytest.fixture
 def shared_datasets() -> Path:
     if not SHARED_DATASETS.is_dir():

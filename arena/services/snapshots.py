@@ -2,23 +2,38 @@
 
 Pages and the API only read ``RatingSnapshot`` rows, so a page over a million battles costs one
 indexed read. New verdicts make snapshots stale: whoever writes a vote, judgment or imported
-verdict calls ``snapshots_mark_stale``, which enqueues one refresh per affected snapshot per
-debounce window (``ARENA_SNAPSHOT_DEBOUNCE_SECONDS``), using the cache as the lock.
+verdict calls ``snapshots_mark_stale``, which schedules one refresh per affected snapshot per
+debounce window (``ARENA_SNAPSHOT_DEBOUNCE_SECONDS``), using the cache as the lock. The refresh
+never runs inside the request that wrote the verdict: with a broker it is a Celery task with a
+countdown, without one it runs on a background thread of the process (``arena.background``).
+
+Snapshots are bounded, because each one is recomputed after new verdicts:
+
+* only parameters that validate get one;
+* visitors who are not staff may only read stored snapshots or create those of the canonical
+  set (``snapshot_is_canonical``: what each page shows before a filter beyond source, prompt
+  set and method is touched); anything else answers ``SnapshotNotAvailable``;
+* at most ``ARENA_SNAPSHOT_MAX`` are stored (the least recently read are deleted first) and one
+  unread for ``ARENA_SNAPSHOT_UNREAD_SECONDS`` is deleted, not refreshed.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import asdict
+from datetime import timedelta
 from time import perf_counter, time_ns
 from typing import Any
+from urllib.parse import urlencode
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
 
+from arena.background import DelayedKeys
 from arena.models import RatingSnapshot
 from arena.selectors.leaderboards import (
     SOURCES_CACHE_KEY,
@@ -26,6 +41,7 @@ from arena.selectors.leaderboards import (
     SnapshotView,
     leaderboard_compute,
     snapshot_get,
+    sources_available,
     verdicts_count,
 )
 from arena.selectors.reports import (
@@ -33,6 +49,7 @@ from arena.selectors.reports import (
     BiasParams,
     agreement_compute,
     bias_compute,
+    default_sources,
     params_from_key,
 )
 
@@ -59,19 +76,31 @@ def _compute(params: Params) -> dict[str, Any]:
     return agreement_compute(params=params)
 
 
-def snapshot_refresh(*, key: str) -> RatingSnapshot:
-    """Recompute the snapshot stored under ``key`` and announce it to open pages."""
+def snapshot_refresh(*, key: str, create: bool = True) -> RatingSnapshot | None:
+    """Recompute the snapshot stored under ``key`` and announce it to open pages.
+
+    ``create=False`` (a refresh after new verdicts) only updates a stored row: a snapshot evicted
+    while its refresh waited stays evicted. Returns None when there was nothing to update.
+    """
     params = params_from_key(key)
+    if not create and not RatingSnapshot.objects.filter(key=key).exists():
+        cache.delete(_PENDING_LOCK + key)
+        return None
     started = perf_counter()
     result = _compute(params)
     seconds = perf_counter() - started
-    snapshot, created = RatingSnapshot.objects.update_or_create(
-        key=key,
-        defaults={"params": asdict(params), "result": result,
-                  "battle_count": result.get("battle_total", 0), "seconds": seconds},
-    )
+    values = {"params": asdict(params), "result": result, "battle_count": result.get("battle_total", 0),
+              "seconds": seconds}
+    if create:
+        snapshot, created = RatingSnapshot.objects.update_or_create(key=key, defaults=values)
+    else:
+        updated = RatingSnapshot.objects.filter(key=key).update(computed_at=timezone.now(), **values)
+        snapshot, created = RatingSnapshot.objects.filter(key=key).first() if updated else None, False
     cache.delete(_PENDING_LOCK + key)
-    if created:  # open the scan gates: the next verdict must find this snapshot
+    if snapshot is None:
+        return None
+    if created:  # keep within the bound, and open the scan gates: the next verdict must find this snapshot
+        snapshots_evict(keep=key)
         transaction.on_commit(lambda: cache.set(_SCAN_VERSION, time_ns(), timeout=None))
     transaction.on_commit(lambda: snapshot_announce(key=key))
     logger.info("snapshot %s refreshed: %s battles in %.2fs", key, snapshot.battle_count, seconds)
@@ -89,26 +118,119 @@ def snapshot_announce(*, key: str) -> None:
         logger.exception("could not announce snapshot %s", key)
 
 
-def _enqueue(key: str, *, countdown: float = 0) -> None:
+def snapshots_evict(*, keep: str | None = None) -> int:
+    """Delete the snapshots unread for ``ARENA_SNAPSHOT_UNREAD_SECONDS`` and, beyond
+    ``ARENA_SNAPSHOT_MAX``, the least recently read ones (never ``keep``). Returns how many."""
+    rows = RatingSnapshot.objects.exclude(key=keep) if keep else RatingSnapshot.objects.all()
+    deleted, _ = rows.filter(last_read_at__lt=_unread_since()).delete()
+    over = RatingSnapshot.objects.count() - settings.ARENA_SNAPSHOT_MAX
+    if over > 0:
+        oldest = list(rows.order_by("last_read_at", "id").values_list("id", flat=True)[:over])
+        deleted += RatingSnapshot.objects.filter(id__in=oldest).delete()[0]
+    if deleted:
+        logger.info("%s snapshot(s) evicted", deleted)
+    return deleted
+
+
+def _unread_since() -> Any:
+    return timezone.now() - timedelta(seconds=settings.ARENA_SNAPSHOT_UNREAD_SECONDS)
+
+
+# --- Refreshing after the response ------------------------------------------------------------
+
+def _refresh_in_background(key: str) -> None:
+    """The job of the background thread (no broker): its own connection, closed after each job."""
+    create = key.startswith(_CREATE_PREFIX)
+    try:
+        snapshot_refresh(key=key.removeprefix(_CREATE_PREFIX), create=create)
+    finally:
+        close_old_connections()
+        connection.close()
+
+
+# Keys of snapshots to create (a first request) rather than refresh, in the background queue.
+_CREATE_PREFIX = "create:"
+background_refreshes = DelayedKeys(_refresh_in_background, name="snapshot-refresh")
+
+
+def _enqueue(key: str, *, countdown: float = 0, create: bool = False) -> None:
+    """Refresh (or create) ``key`` after the current transaction commits, never in this request:
+    a Celery task with a countdown when there is a broker, else the process's background thread
+    (``ARENA_SNAPSHOT_REFRESH_INLINE=1``: the inline task, as tests that read the result at once need)."""
     from arena.tasks import snapshot_refresh as snapshot_refresh_task
 
-    transaction.on_commit(lambda: snapshot_refresh_task.apply_async(args=(key,), countdown=countdown))
+    if settings.CELERY_TASK_ALWAYS_EAGER and not settings.ARENA_SNAPSHOT_REFRESH_INLINE:
+        job = _CREATE_PREFIX + key if create else key
+        transaction.on_commit(lambda: background_refreshes.schedule(job, countdown))
+        return
+    args = (key, True) if create else (key,)
+    transaction.on_commit(lambda: snapshot_refresh_task.apply_async(args=args, countdown=countdown))
 
 
-def snapshot_get_or_schedule(*, params: Params) -> SnapshotView:
-    """The stored snapshot; else compute it now when the data are small (or tasks run inline),
-    else enqueue one refresh and return a view whose ``computing`` is true."""
+# --- Reading for a page or the API -------------------------------------------------------------
+
+class SnapshotNotAvailable(Exception):
+    """Numbers nobody has computed, outside the canonical set, asked for by someone who may not
+    start a computation (anonymous requests never create work). ``suggestion`` is the canonical
+    query for the same source and prompt set."""
+
+    def __init__(self, params: Params):
+        super().__init__(f"{params.key} has not been computed")
+        self.params = params
+        self.suggestion = canonical_query(params)
+
+
+def snapshot_is_canonical(params: Params) -> bool:
+    """The canonical set, which anyone may have computed: for every source (and ``all``) and
+    prompt set (and every set), the leaderboard by Bradley-Terry and by Elo with every other
+    parameter at its default; the bias report; and the agreement page's default pair."""
+    if isinstance(params, LeaderboardParams):
+        return params.is_default_view()
+    if isinstance(params, BiasParams):
+        return True
+    return (params.a, params.b) == default_sources(sources_available())
+
+
+def canonical_query(params: Params) -> str:
+    """The query string of the canonical view closest to ``params`` (same source and prompt set)."""
+    chosen: dict[str, str | None] = {}
+    if isinstance(params, LeaderboardParams | BiasParams):
+        chosen["source"] = params.source
+    chosen["prompt_set"] = params.prompt_set
+    if isinstance(params, LeaderboardParams):
+        chosen["method"] = params.method
+    return urlencode({name: value for name, value in chosen.items() if value})
+
+
+_READ_TOUCH_SECONDS = 60  # last_read_at is this precise: a read costs no write most of the time
+
+
+def snapshot_read(*, params: Params, may_create: bool) -> SnapshotView:
+    """The snapshot a page or the API shows, noting that it was read.
+
+    Missing (or expired) and creatable (``may_create``: staff; or a canonical view): computed now
+    when the data are small, else by a worker (or the background thread without a broker) while
+    the view says ``computing``. Missing and not creatable: ``SnapshotNotAvailable``.
+    """
     view = snapshot_get(key=params.key)
+    now = timezone.now()
+    if view is not None and view.last_read_at is not None and view.last_read_at < _unread_since():
+        RatingSnapshot.objects.filter(key=params.key).delete()  # numbers nobody kept up to date
+        view = None
     if view is not None:
+        if view.last_read_at is None or (now - view.last_read_at).total_seconds() > _READ_TOUCH_SECONDS:
+            RatingSnapshot.objects.filter(key=params.key).update(last_read_at=now)
         return view
+    if not (may_create or snapshot_is_canonical(params)):
+        raise SnapshotNotAvailable(params)
     sources = [params.a, params.b] if isinstance(params, AgreementParams) else [params.source]
     small = sum(verdicts_count(source=s, prompt_set=params.prompt_set) for s in sources) \
         <= settings.ARENA_SNAPSHOT_SYNC_MAX_BATTLES
-    if small or settings.CELERY_TASK_ALWAYS_EAGER:
+    if small:
         snapshot_refresh(key=params.key)
         return snapshot_get(key=params.key)  # type: ignore[return-value]
     if cache.add(_PENDING_LOCK + params.key, 1, timeout=_PENDING_SECONDS):
-        _enqueue(params.key)
+        _enqueue(params.key, create=True)
     return SnapshotView(key=params.key, result=None)
 
 
@@ -124,8 +246,10 @@ def snapshots_mark_stale(*, source: str, prompt_set: str | None = None) -> list[
     ``prompt_set`` (None: any): schedule a refresh of every stored snapshot that reads them.
 
     Debounced: within ``ARENA_SNAPSHOT_DEBOUNCE_SECONDS`` of the first call for a snapshot,
-    further calls do nothing; the refresh runs at the end of the window (after commit), so it
-    sees every verdict written during it. Returns the keys it scheduled.
+    further calls do nothing; the refresh runs at the end of the window (after commit, after the
+    response), so it sees every verdict written during it. Snapshots unread for
+    ``ARENA_SNAPSHOT_UNREAD_SECONDS`` are passed over (they are deleted, not refreshed). Returns
+    the keys it scheduled.
 
     On the vote path this runs for every vote, so the scan of the snapshot rows itself is gated:
     the first call for a (source, prompt set) in a window scans and schedules; later ones in the
@@ -139,7 +263,8 @@ def snapshots_mark_stale(*, source: str, prompt_set: str | None = None) -> list[
             return []
     cache.delete(SOURCES_CACHE_KEY)
     scheduled = []
-    for key, params in RatingSnapshot.objects.values_list("key", "params").iterator():
+    rows = RatingSnapshot.objects.filter(last_read_at__gte=_unread_since()).values_list("key", "params")
+    for key, params in rows.iterator():
         if not _affected(params or {}, source, prompt_set):
             continue
         if debounce > 0 and not cache.add(_STALE_LOCK + key, 1, timeout=debounce):
@@ -150,8 +275,10 @@ def snapshots_mark_stale(*, source: str, prompt_set: str | None = None) -> list[
 
 
 def snapshots_refresh_all() -> list[str]:
-    """Recompute every stored snapshot now (the ``refresh_snapshots`` command)."""
+    """Delete expired snapshots (and any beyond the bound), recompute the rest now (the
+    ``refresh_snapshots`` command and beat)."""
+    snapshots_evict()
     keys = list(RatingSnapshot.objects.order_by("key").values_list("key", flat=True))
     for key in keys:
-        snapshot_refresh(key=key)
+        snapshot_refresh(key=key, create=False)
     return keys

@@ -134,6 +134,13 @@ def imported_verdicts(arena: Arena, source_name: str = "paper-gpt4", *, is_human
 
 
 @pytest.fixture
+def staff_client(client, db):
+    """Staff may have any valid combination of filters computed; visitors only the canonical set."""
+    client.force_login(get_user_model().objects.create_user("stella-staff", is_staff=True))
+    return client
+
+
+@pytest.fixture
 def arena(db) -> Arena:
     return build_arena()
 
