@@ -282,6 +282,9 @@ JUDGE_STALE_SECONDS = env_int("JUDGE_STALE_SECONDS", 600, minimum=10)
 JUDGE_PROGRESS_INTERVAL = env_float("JUDGE_PROGRESS_INTERVAL", 0.5, minimum=0.0)
 # Output tokens assumed per judgment in the cost estimate shown before a run starts.
 JUDGE_ESTIMATE_OUTPUT_TOKENS = env_int("JUDGE_ESTIMATE_OUTPUT_TOKENS", 300, minimum=0)
+# /judge/runs/new/ asks to confirm a run above either of these (judgments sent, estimated US$).
+JUDGE_CONFIRM_JUDGMENTS = env_int("JUDGE_CONFIRM_JUDGMENTS", 10000, minimum=0)
+JUDGE_CONFIRM_COST = env_float("JUDGE_CONFIRM_COST", 10.0, minimum=0.0)
 # Without a broker (tasks inline) a run is judged by this many threads of the web/CLI process.
 JUDGE_EAGER_THREADS = env_int("JUDGE_EAGER_THREADS", 8, minimum=0)
 # Judgments per Celery task: loaded, rendered and cache-checked together, sent concurrently.

@@ -68,8 +68,9 @@ def snapshot_keys() -> list[str]:
     return keys
 
 
-def prepare(env: dict[str, str], raters: int) -> list[str]:
-    """The demo database, 20 snapshots, and one session per rater."""
+def demo_database(env: dict[str, str]) -> None:
+    """``make demo``'s database (migrate, load_demo) in ``env``'s ARENA_VAR_DIR, and Django set up
+    on it in this process."""
     for command in (["migrate", "--noinput", "-v", "0"], ["load_demo", "--quiet"]):
         subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True,
                        stdout=subprocess.DEVNULL)
@@ -79,6 +80,11 @@ def prepare(env: dict[str, str], raters: int) -> list[str]:
     import django
 
     django.setup()
+
+
+def prepare(env: dict[str, str], raters: int) -> list[str]:
+    """The demo database, 20 snapshots, and one session per rater."""
+    demo_database(env)
     from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
     from django.contrib.sessions.backends.db import SessionStore
     from django.db import connections
@@ -92,7 +98,7 @@ def prepare(env: dict[str, str], raters: int) -> list[str]:
     print(f"{len(keys)} snapshots stored in {time.perf_counter() - started:.1f} s")
     sessions = []
     for i in range(raters):
-        user = get_user_model().objects.create_user(f"bench-rater-{i}", password="bench-password-not-used")
+        user = get_user_model().objects.create_user(f"bench-rater-{i}")  # signed in by session, no password
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
         session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"

@@ -40,7 +40,7 @@ class JudgeRun(models.Model):
         PAIRWISE = "pairwise"
         SINGLE = "single"
         GRADE = "grade"
-        HHH = "hhh"
+        HHH = "hhh", "HHH"
 
     class Status(models.TextChoices):
         PENDING = "pending"

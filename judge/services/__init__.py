@@ -2,6 +2,7 @@
 
 from judge.services.judges import judge_create
 from judge.services.runs import (
+    CostEstimate,
     RunError,
     judge_run_cancel,
     judge_run_create,
@@ -14,6 +15,7 @@ from judge.services.runs import (
 )
 
 __all__ = [
+    "CostEstimate",
     "RunError",
     "judge_create",
     "judge_run_cancel",
