@@ -13,6 +13,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.cache import patch_vary_headers
 
 from arena.params import ParamError, QueryReader
 from arena.selectors.leaderboards import ReportParams
@@ -21,6 +22,15 @@ from arena.services.snapshots import SnapshotNotAvailable, snapshot_read
 
 def snapshot_page(request: HttpRequest, template: str, context: dict[str, Any], params_class: type[ReportParams],
                   decorate: Callable[[dict[str, Any], dict[str, Any]], None], **defaults: Any) -> HttpResponse:
+    response = _snapshot_page(request, template, context, params_class, decorate, **defaults)
+    # The same URL answers a whole page or, for htmx, its results: a browser's cache must keep
+    # them apart, or Back from another page shows the bare results (django-htmx's advice).
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _snapshot_page(request: HttpRequest, template: str, context: dict[str, Any], params_class: type[ReportParams],
+                   decorate: Callable[[dict[str, Any], dict[str, Any]], None], **defaults: Any) -> HttpResponse:
     reader = QueryReader(request.GET, allowed=params_class.names())
     # With bad values replaced by their defaults: the form shows what can be kept.
     params = context["params"] = params_class.read(reader, **defaults)
