@@ -34,7 +34,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from benchmarks.bench_vote import free_port, p95_of, percentiles  # noqa: E402 - needs ROOT on the path
+from benchmarks.bench_vote import free_port, p95_of, percentiles, signed_in_session  # noqa: E402 - needs ROOT on the path
 
 GOAL_P95_MS = 150.0
 VOTE_RE = re.compile(r"/rate/assignments/(\d+)/vote/")
@@ -85,8 +85,7 @@ def demo_database(env: dict[str, str]) -> None:
 def prepare(env: dict[str, str], raters: int) -> list[str]:
     """The demo database, 20 snapshots, and one session per rater."""
     demo_database(env)
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.auth import get_user_model
     from django.db import connections
 
     from arena.services.snapshots import snapshot_refresh
@@ -96,15 +95,8 @@ def prepare(env: dict[str, str], raters: int) -> list[str]:
     for key in keys:
         snapshot_refresh(key=key)
     print(f"{len(keys)} snapshots stored in {time.perf_counter() - started:.1f} s")
-    sessions = []
-    for i in range(raters):
-        user = get_user_model().objects.create_user(f"bench-rater-{i}")  # signed in by session, no password
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.create()
-        sessions.append(session.session_key)
+    sessions = [signed_in_session(get_user_model().objects.create_user(f"bench-rater-{i}"))  # no password needed
+                for i in range(raters)]
     connections.close_all()
     return sessions
 
