@@ -105,8 +105,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
 # compete less for the GIL; more keep slow pages from holding up quick ones.
 WEB_THREADS = env_int("WEB_THREADS", 8, minimum=1)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The demo database: wait on a locked file instead of failing under the inline worker.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The demo database: wait on a locked file instead of failing under the inline worker. A
+    # transaction takes the write lock when it starts (a deferred one that reads, then writes,
+    # fails at once with "database is locked" instead of waiting when two raters vote at the same
+    # time), and WAL lets pages read while the background refresh or a vote writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;")
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -124,7 +124,8 @@ def vote_loop(base: str, session_key: str, votes: int, get_ms: list[float], post
         first = client.get("/rate/")
         token = re.search(r'"X-CSRFToken": "([^"]+)"', first.text)
         if first.status_code != 200 or token is None:
-            raise SystemExit(f"/rate/ answered {first.status_code}")
+            detail = re.search(r"exception_value\">([^<]*)", first.text)
+            raise RuntimeError(f"/rate/ answered {first.status_code} {detail.group(1) if detail else ''}")
         headers = {"X-CSRFToken": token.group(1), "HX-Request": "true"}
         done = 0
         for _ in range(votes):
@@ -138,7 +139,8 @@ def vote_loop(base: str, session_key: str, votes: int, get_ms: list[float], post
             reveal = client.post(f"/rate/assignments/{found.group(1)}/vote/", data={"choice": "A"}, headers=headers)
             post_ms.append((time.perf_counter() - started) * 1000)
             if reveal.status_code != 200 or "Your vote is in" not in reveal.text:
-                raise SystemExit(f"vote: {reveal.status_code} {reveal.text[:200]}")
+                detail = re.search(r"exception_value\">([^<]*)", reveal.text)
+                raise RuntimeError(f"vote: {reveal.status_code} {detail.group(1) if detail else reveal.text[:200]}")
             done += 1
     return done
 
@@ -181,9 +183,13 @@ def main() -> None:
             get_ms: list[float] = []
             post_ms: list[float] = []
             counts = [0] * len(sessions)
+            errors: list[str] = []
 
             def rater(i: int) -> None:
-                counts[i] = vote_loop(f"http://127.0.0.1:{port}", sessions[i], args.votes, get_ms, post_ms)
+                try:
+                    counts[i] = vote_loop(f"http://127.0.0.1:{port}", sessions[i], args.votes, get_ms, post_ms)
+                except Exception as error:  # reported with the figures
+                    errors.append(f"rater {i}: {error}")
 
             started = time.perf_counter()
             threads = [threading.Thread(target=rater, args=(i,)) for i in range(len(sessions))]
@@ -206,6 +212,8 @@ def main() -> None:
     print(f"  POST vote (store + reveal)    {percentiles(post_ms)}")
     print(f"  GET  /rate/ (lease + panel)   {percentiles(get_ms)}")
     print(f"  {votes} votes in {seconds:.1f} s")
+    if errors:
+        print(f"  errors ({len(errors)}): {errors}")
     print(f"  snapshots caught up with every vote: {'yes' if caught_up else 'NO'} ({waited:.1f} s after the last vote)")
     print(f"  goal p95 < {GOAL_P95_MS:.0f} ms for the vote: {'met' if p95 < GOAL_P95_MS else 'NOT met'} ({p95:.1f} ms)")
 
