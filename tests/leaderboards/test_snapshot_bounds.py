@@ -69,6 +69,7 @@ def test_the_page_explains_and_links_to_the_default_view(client, voted_arena):
     assert "These numbers have not been computed yet." in text
     assert 'href="?source=human&prompt_set=demo-set&method=bt"' in text
     assert "logging in" in text
+    assert "No battles match" not in text and "Export:" not in text  # no numbers, not even empty ones
     assert not RatingSnapshot.objects.exists()
     htmx = client.get("/leaderboard/", {"source": "human", "category": "coding"}, HTTP_HX_REQUEST="true")
     assert htmx.status_code == 403 and htmx.content.decode().lstrip().startswith('<section id="results"')
