@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from arena.identity import reveals_identity
 from arena.markdown import rendered_turns, stored_html
@@ -458,12 +459,15 @@ class ImportedScore(models.Model):
 class RatingSnapshot(models.Model):
     """A computed leaderboard (or report) for one set of filters, served without recomputing."""
 
-    key = models.CharField(max_length=400, unique=True, help_text="Canonical form of the filters.")
+    key = models.CharField(max_length=1000, unique=True, help_text="Canonical form of the filters.")
     params = models.JSONField(default=dict)
     result = models.JSONField(default=dict)
     battle_count = models.PositiveIntegerField(default=0)
     computed_at = models.DateTimeField(auto_now=True)
     seconds = models.FloatField(default=0.0, help_text="How long the computation took.")
+    # Bounds the stored snapshots: the least recently read go first (ARENA_SNAPSHOT_MAX), and
+    # one unread for ARENA_SNAPSHOT_UNREAD_SECONDS is deleted instead of being refreshed.
+    last_read_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     def __str__(self) -> str:
         return self.key

@@ -119,8 +119,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
 # compete less for the GIL; more keep slow pages from holding up quick ones.
 WEB_THREADS = env_int("WEB_THREADS", 8, minimum=1)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # The demo database: wait on a locked file instead of failing under the inline worker.
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # The demo database: wait on a locked file instead of failing under the inline worker. A
+    # transaction takes the write lock when it starts (a deferred one that reads, then writes,
+    # fails at once with "database is locked" instead of waiting when two raters vote at the same
+    # time), and WAL lets pages read while the background refresh or a vote writes.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;")
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -288,6 +292,9 @@ ARENA_SNAPSHOT_DEBOUNCE_SECONDS = env_float("ARENA_SNAPSHOT_DEBOUNCE_SECONDS", 5
 # Leaderboards: bootstrap rounds unless a request asks otherwise, and the most a request may ask.
 ARENA_BOOTSTRAP_ROUNDS = env_int("ARENA_BOOTSTRAP_ROUNDS", 1000, minimum=0)
 ARENA_MAX_BOOTSTRAP_ROUNDS = env_int("ARENA_MAX_BOOTSTRAP_ROUNDS", 5000, minimum=0)
+if ARENA_BOOTSTRAP_ROUNDS > ARENA_MAX_BOOTSTRAP_ROUNDS:
+    raise SettingsError(f"ARENA_BOOTSTRAP_ROUNDS={ARENA_BOOTSTRAP_ROUNDS} is more than ARENA_MAX_BOOTSTRAP_ROUNDS="
+                        f"{ARENA_MAX_BOOTSTRAP_ROUNDS}: the default would be refused.")
 # A page asking for a leaderboard never computed is computed in the request up to this many
 # verdicts; above it the page says "computing…" and a worker builds the snapshot.
 ARENA_SNAPSHOT_SYNC_MAX_BATTLES = env_int("ARENA_SNAPSHOT_SYNC_MAX_BATTLES", 20000, minimum=0)
@@ -302,6 +309,13 @@ if ARENA_ONE_CLICK_VOTING not in ("optional", "default", "off"):
 ARENA_VOTE_EDIT_SECONDS = env_int("ARENA_VOTE_EDIT_SECONDS", 600, minimum=0)
 # After the reveal, show the reference answer and the imported verdicts on the same pair (training).
 ARENA_REVEAL_TRAINING = env_bool("ARENA_REVEAL_TRAINING", False)
+# Every stored snapshot is recomputed after new verdicts, so their number is bounded: at most
+# this many (the least recently read are deleted first), and one unread this long is deleted.
+ARENA_SNAPSHOT_MAX = env_int("ARENA_SNAPSHOT_MAX", 200, minimum=1)
+ARENA_SNAPSHOT_UNREAD_SECONDS = env_int("ARENA_SNAPSHOT_UNREAD_SECONDS", 7 * 24 * 3600, minimum=60)
+# Without a broker, snapshots are refreshed on a background thread after the response; 1 runs
+# the refresh inline right after the writing transaction commits (tests that read it at once).
+ARENA_SNAPSHOT_REFRESH_INLINE = env_bool("ARENA_SNAPSHOT_REFRESH_INLINE", False)
 
 # --- LLM judges (judge app) ---------------------------------------------------------------
 # Defaults for judges and contenders whose base_url / api_key_env are empty.
@@ -334,6 +348,9 @@ JUDGE_PROGRESS_INTERVAL = env_float("JUDGE_PROGRESS_INTERVAL", 0.5, minimum=0.0)
 JUDGE_OUTAGE_WAIT_SECONDS = env_int("JUDGE_OUTAGE_WAIT_SECONDS", 3600, minimum=0)
 # Output tokens assumed per judgment in the cost estimate shown before a run starts.
 JUDGE_ESTIMATE_OUTPUT_TOKENS = env_int("JUDGE_ESTIMATE_OUTPUT_TOKENS", 300, minimum=0)
+# /judge/runs/new/ asks to confirm a run above either of these (judgments sent, estimated US$).
+JUDGE_CONFIRM_JUDGMENTS = env_int("JUDGE_CONFIRM_JUDGMENTS", 10000, minimum=0)
+JUDGE_CONFIRM_COST = env_float("JUDGE_CONFIRM_COST", 10.0, minimum=0.0)
 # Without a broker (tasks inline) a run is judged by this many threads of the web/CLI process.
 JUDGE_EAGER_THREADS = env_int("JUDGE_EAGER_THREADS", 8, minimum=0)
 # Judgments per Celery task: loaded, rendered and cache-checked together, sent concurrently.

@@ -39,13 +39,14 @@ def vote_changed(sender: type[Vote], instance: Vote, **kwargs: Any) -> None:
 
 
 def judgment_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
-    if instance.status != "done" or instance.comparison_id is None or not instance.winner:
+    """A finished judgment: a pairwise verdict, a score (an unparsed score counts as unparsed), a
+    grade or HHH choices; the snapshots of its judge (and its panels) read it."""
+    if instance.status not in ("done", "unparsed"):
         return
-    judge_name = (type(instance).objects.filter(pk=instance.pk)
-                  .values_list("run__judge__name", flat=True).first())
+    judge_name, prompt_set = (type(instance).objects.filter(pk=instance.pk).values_list(
+        "run__judge__name", "run__prompt_set__slug").first() or (None, None))
     if judge_name:
-        snapshots_mark_stale(source=f"judge:{judge_name}",
-                             prompt_set=_prompt_set_of_comparison(instance.comparison_id))
+        snapshots_mark_stale(source=f"judge:{judge_name}", prompt_set=prompt_set)
 
 
 def staff_left(sender: type, instance: Any, **kwargs: Any) -> None:

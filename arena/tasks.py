@@ -6,9 +6,10 @@ from arena.services import snapshots
 
 
 @shared_task(name="arena.tasks.snapshot_refresh")
-def snapshot_refresh(key: str) -> None:
-    """Recompute the rating snapshot stored under ``key`` and tell open pages."""
-    snapshots.snapshot_refresh(key=key)
+def snapshot_refresh(key: str, create: bool = False) -> None:
+    """Recompute the rating snapshot stored under ``key`` (create it only when asked: a stale
+    snapshot evicted meanwhile stays evicted) and tell open pages."""
+    snapshots.snapshot_refresh(key=key, create=create)
 
 
 @shared_task(name="arena.tasks.leases_expire")

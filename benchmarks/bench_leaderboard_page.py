@@ -6,7 +6,7 @@ Goal (issue 6): ``/leaderboard/`` and ``/api/leaderboard/`` answer in under 200 
 What it does:
 1. Writes 1,000,000 synthetic imported verdicts (30 models, Bradley-Terry-distributed
    outcomes) into PostgreSQL with ``COPY`` under the source ``import:bench-synthetic``.
-2. Builds the snapshot through the real path: ``arena.tasks.snapshot_refresh(key)`` ->
+2. Builds the snapshot through the real path: ``arena.tasks.snapshot_refresh(key, create=True)`` ->
    ``battle_counts`` (one aggregate query) -> the rating package -> ``RatingSnapshot`` (timed and printed).
 3. Measures p50/p95/max of 200 requests to each URL with Django's test client (in process,
    full middleware stack, PostgreSQL queries included).
@@ -132,7 +132,7 @@ def main() -> None:
     params = LeaderboardParams.from_query({"source": f"import:{SOURCE}", "bootstrap": args.bootstrap})
     RatingSnapshot.objects.filter(key=params.key).delete()
     started = time.perf_counter()
-    snapshot_refresh.apply(args=(params.key,))  # the Celery task, run in this process
+    snapshot_refresh.apply(args=(params.key, True))  # the Celery task (create it), run in this process
     snapshot = RatingSnapshot.objects.get(key=params.key)
     print(f"snapshot {params.key}: {snapshot.battle_count:,} battles, {len(snapshot.result['rows'])} models, "
           f"computed in {snapshot.seconds:.1f} s ({time.perf_counter() - started:.1f} s with storing)")

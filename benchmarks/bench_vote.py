@@ -103,8 +103,7 @@ def prepare(raters: int, comparisons: int) -> list[str]:
     import django
 
     django.setup()
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-    from django.contrib.sessions.backends.db import SessionStore
+    from django.contrib.auth import get_user_model
 
     from arena.markdown import rendered_turns
     from arena.models import Answer, Contender, Prompt, PromptSet
@@ -133,18 +132,24 @@ def prepare(raters: int, comparisons: int) -> list[str]:
     users = user_model.objects.bulk_create(
         user_model(username=f"bench-rater-{i}", password=template.password) for i in range(raters)
     )
-    keys = []
-    for user in users:
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.create()
-        keys.append(session.session_key)
+    keys = [signed_in_session(user) for user in users]
     from django.db import connections
 
     connections.close_all()
     return keys
+
+
+def signed_in_session(user) -> str:  # type: ignore[no-untyped-def]
+    """A server-side session of ``user``, signed in as a login would leave it; its key."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return str(session.session_key)
 
 
 BENCH_REDIS_URL = os.environ.get("ARENA_BENCH_REDIS_URL", "redis://127.0.0.1:6379/12")

@@ -60,16 +60,3 @@ def cached_judgments_get(*, cache_keys: Iterable[str], exclude_ids: Iterable[int
     for judgment in qs:
         found.setdefault(judgment.cache_key, judgment)
     return found
-
-
-def cached_keys(keys: Iterable[str]) -> set[str]:
-    """Which of ``keys`` the cache already answers (for the cost estimate)."""
-    keys = list(set(keys))
-    found: set[str] = set()
-    for start in range(0, len(keys), 2000):
-        chunk = keys[start:start + 2000]
-        found.update(
-            Judgment.objects.filter(cache_key__in=chunk, status=Judgment.Status.DONE)
-            .values_list("cache_key", flat=True).distinct()
-        )
-    return found

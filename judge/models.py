@@ -67,7 +67,7 @@ class JudgeRun(models.Model):
         PAIRWISE = "pairwise"
         SINGLE = "single"
         GRADE = "grade"
-        HHH = "hhh"
+        HHH = "hhh", "HHH"
         # Arena-Hard's five levels [[A>>B]] ... [[B>>A]]; strong verdicts are weighted in reports.
         FIVE_LEVEL = "five_level", "five-level pairwise"
         # AlpacaEval's weighted annotator: one token, its probability read from the logprobs.

@@ -33,11 +33,56 @@ class RunProgress:
 
     @property
     def finished(self) -> int:
+        """Judgments answered one way or another (judged, unparsed or failed)."""
         return self.done + self.failed + self.unparsed
 
     @property
     def percent(self) -> int:
         return int(100 * self.finished / self.total) if self.total else 100
+
+    @property
+    def problems(self) -> int:
+        return self.unparsed + self.failed
+
+    @property
+    def active(self) -> bool:
+        return self.status in ("pending", "running")
+
+    @property
+    def status_text(self) -> str:
+        """What the run page says about the run: never "done" for a run that judged nothing."""
+        problems = ", ".join(f"{n:,} {label}" for n, label in ((self.unparsed, "unparsed"), (self.failed, "failed")) if n)
+        if self.active:
+            started = "Waiting to start" if self.status == "pending" else "Running"
+            text = f"{started} · {self.finished:,} of {self.total:,} answered ({self.percent} %)"
+            return f"{text}; {problems}" if problems else text
+        if self.status == "cancelled":
+            return f"Cancelled · {self.done:,} of {self.total:,} judged, {self.pending:,} not sent" + (
+                f"; {problems}" if problems else "")
+        if self.done == 0 and self.problems:
+            return f"Failed · none of the {self.total:,} judgments succeeded ({problems})"
+        if self.status == "failed":
+            return f"Failed · {self.done:,} of {self.total:,} judged" + (f"; {problems}" if problems else "")
+        if problems:
+            return f"Finished with problems · {self.done:,} of {self.total:,} judged; {problems}"
+        return f"Done · all {self.total:,} judged"
+
+    # What the page offers, as the state allows (the buttons follow the live progress).
+    @property
+    def can_cancel(self) -> bool:
+        return self.active
+
+    @property
+    def can_resume(self) -> bool:
+        return not self.active and self.pending > 0
+
+    @property
+    def can_retry_unparsed(self) -> bool:
+        return not self.active and self.unparsed > 0
+
+    @property
+    def can_retry_failed(self) -> bool:
+        return not self.active and self.failed > 0
 
     def as_dict(self) -> dict[str, object]:
         data = asdict(self)
@@ -105,7 +150,10 @@ def judges_with_totals() -> QuerySet[Judge]:
     ).order_by("name")
 
 
-def judge_run_problems(*, run_id: int, limit: int = 50) -> QuerySet[Judgment]:
+PROBLEMS_SHOWN = 500
+
+
+def judge_run_problems(*, run_id: int, limit: int = PROBLEMS_SHOWN) -> QuerySet[Judgment]:
     """Unparsed and failed judgments, newest first, with their raw output and error."""
     return (
         Judgment.objects.filter(run_id=run_id, status__in=[Judgment.Status.UNPARSED, Judgment.Status.FAILED])

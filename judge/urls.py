@@ -9,6 +9,7 @@ urlpatterns = [
     path("runs/new/", views.run_new, name="run-new"),
     path("runs/estimate/", views.run_estimate, name="run-estimate"),
     path("runs/<int:run_id>/", views.run_detail, name="run-detail"),
+    path("runs/<int:run_id>/problems/", views.run_problems, name="run-problems"),
     path("runs/<int:run_id>/cancel/", views.run_cancel, name="run-cancel"),
     path("runs/<int:run_id>/resume/", views.run_resume, name="run-resume"),
     path("runs/<int:run_id>/retry/", views.run_retry, name="run-retry"),

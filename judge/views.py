@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -10,7 +11,7 @@ from django.views.decorators.http import require_POST
 from arena.views.permissions import staff_required
 from judge import selectors, services
 from judge.forms import RunForm
-from judge.models import JudgeRun, Judgment
+from judge.models import Judge, JudgeRun, Judgment
 
 
 @staff_required
@@ -20,17 +21,38 @@ def run_list(request: HttpRequest) -> HttpResponse:
     })
 
 
+def _estimate(options: dict[str, object]) -> services.CostEstimate:
+    return services.judge_run_estimate(
+        judge=options["judge"], prompt_set=options["prompt_set"], mode=options["mode"],  # type: ignore[arg-type]
+        contenders=options["contenders"], baseline=options["baseline"], limit=options["limit"],  # type: ignore[arg-type]
+        turn=options["turn"],  # type: ignore[arg-type]
+    )
+
+
 @staff_required
 def run_new(request: HttpRequest) -> HttpResponse:
+    if not Judge.objects.exists():  # nothing to choose: say how to add one instead of an empty form
+        return render(request, "judge/run_new.html", {"no_judge": True})
     form = RunForm(request.POST or None)
+    estimate = None
     if request.method == "POST" and form.is_valid():
-        try:
-            run = services.judge_run_create(**form.run_options())
-        except services.RunError as exc:
-            form.add_error(None, str(exc))
+        options = form.run_options()
+        estimate = _estimate(options)
+        if estimate.needs_confirmation and request.POST.get("confirm") != "1":
+            form.add_error(None, f"This run makes {estimate.judgments:,} judgments (estimated cost "
+                                 f"${estimate.cost:,.2f}): tick the confirmation below the estimate to start it.")
         else:
-            return redirect("judge:run-detail", run_id=run.pk)
-    return render(request, "judge/run_new.html", {"form": form})
+            try:
+                run = services.judge_run_create(**options)  # type: ignore[arg-type]
+            except services.RunError as exc:
+                form.add_error(None, str(exc))
+            else:
+                return redirect("judge:run-detail", run_id=run.pk)
+    return render(request, "judge/run_new.html", {"form": form, "estimate": estimate, **_thresholds()})
+
+
+def _thresholds() -> dict[str, object]:
+    return {"confirm_judgments": settings.JUDGE_CONFIRM_JUDGMENTS, "confirm_cost": settings.JUDGE_CONFIRM_COST}
 
 
 @staff_required
@@ -39,43 +61,54 @@ def run_estimate(request: HttpRequest) -> HttpResponse:
     form = RunForm(request.POST)
     estimate = error = None
     if form.is_valid():
-        options = form.run_options()
-        targets = services.judge_run_plan(
-            prompt_set=options["prompt_set"], mode=options["mode"], contenders=options["contenders"],
-            baseline=options["baseline"], limit=options["limit"], turn=options["turn"],
-        )
-        estimate = services.judge_run_estimate(judge=options["judge"], targets=targets, mode=options["mode"])
+        estimate = _estimate(form.run_options())
     else:
         error = "Choose a judge, a prompt set and a mode to see the estimate."
-    return render(request, "judge/run_new.html#estimate", {"estimate": estimate, "estimate_error": error})
+    return render(request, "judge/run_new.html#estimate", {"estimate": estimate, "estimate_error": error,
+                                                           **_thresholds()})
+
+
+def _detail_context(run: JudgeRun) -> dict[str, object]:
+    return {"run": run, "progress": selectors.judge_run_progress_get(run_id=run.pk),
+            "problems": selectors.judge_run_problems(run_id=run.pk)}
 
 
 @staff_required
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(JudgeRun.objects.select_related("judge", "prompt_set", "baseline"), pk=run_id)
-    context = {
-        "run": run, "progress": selectors.judge_run_progress_get(run_id=run.pk),
-        "problems": selectors.judge_run_problems(run_id=run.pk),
-    }
+    template = "judge/run_detail.html#progress" if request.htmx else "judge/run_detail.html"
+    return render(request, template, _detail_context(run))
+
+
+@staff_required
+def run_problems(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The list of unparsed and failed judgments, re-fetched by the page when their count changes."""
+    run = get_object_or_404(JudgeRun, pk=run_id)
+    return render(request, "judge/run_detail.html#problems", _detail_context(run))
+
+
+def _acted(request: HttpRequest, run_id: int, notice: str) -> HttpResponse:
+    """After a button: from the page (htmx), the fresh progress (buttons included) and the notice;
+    without JavaScript, back to the page with the notice as a message."""
     if request.htmx:
-        return render(request, "judge/run_detail.html#progress", context)
-    return render(request, "judge/run_detail.html", context)
+        run = get_object_or_404(JudgeRun, pk=run_id)
+        return render(request, "judge/run_detail.html#acted", {**_detail_context(run), "notice": notice})
+    messages.info(request, notice)
+    return redirect("judge:run-detail", run_id=run_id)
 
 
 @staff_required
 @require_POST
 def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
     run = services.judge_run_cancel(run=get_object_or_404(JudgeRun, pk=run_id))
-    messages.info(request, f"Run {run.pk} cancelled; pending judgments stay pending and can be resumed.")
-    return redirect("judge:run-detail", run_id=run.pk)
+    return _acted(request, run.pk, f"Run {run.pk} cancelled; pending judgments stay pending and can be resumed.")
 
 
 @staff_required
 @require_POST
 def run_resume(request: HttpRequest, run_id: int) -> HttpResponse:
     count = services.judge_run_resume(run=get_object_or_404(JudgeRun, pk=run_id))
-    messages.info(request, f"Resumed: {count} pending judgments enqueued.")
-    return redirect("judge:run-detail", run_id=run_id)
+    return _acted(request, run_id, f"Resumed: {count} pending judgments enqueued.")
 
 
 @staff_required
@@ -85,5 +118,4 @@ def run_retry(request: HttpRequest, run_id: int) -> HttpResponse:
     if request.POST.get("failed"):
         statuses.append(Judgment.Status.FAILED)
     count = services.judge_run_retry(run=get_object_or_404(JudgeRun, pk=run_id), statuses=statuses)
-    messages.info(request, f"{count} judgments sent to the judge again.")
-    return redirect("judge:run-detail", run_id=run_id)
+    return _acted(request, run_id, f"{count} judgments sent to the judge again.")

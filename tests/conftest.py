@@ -28,6 +28,23 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+@pytest.fixture(autouse=True)
+def _snapshot_refresh_inline(settings):
+    """Without a broker, snapshot refreshes run on a background thread with its own database
+    connection, which cannot see a test's uncommitted rows: tests refresh inline, right after
+    the commit, unless they test the background thread itself."""
+    settings.ARENA_SNAPSHOT_REFRESH_INLINE = True
+
+
+@pytest.fixture
+def staff_client(client, db):
+    """Staff may have any valid combination of filters computed; visitors only the canonical set."""
+    from django.contrib.auth import get_user_model
+
+    client.force_login(get_user_model().objects.create_user("stella-staff", is_staff=True))
+    return client
+
+
 @pytest.fixture
 def shared_datasets() -> Path:
     if not SHARED_DATASETS.is_dir():

@@ -96,5 +96,5 @@ def test_the_report_commands_load_no_views():
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=dict(os.environ), capture_output=True,
                             text=True, timeout=120, check=True)
-    assert "Unknown source 'nope'" in result.stderr
+    assert "--source: 'nope' is not a source." in result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,8 +19,10 @@ from django.db.models import Q
 
 from arena import ratings  # names load on first use: URL conf and start-up stay free of NumPy
 from arena.models import Answer, Comparison, Contender, ImportedVerdict, Prompt, Vote
+from arena.params import CONFLICT, NOT_CHOICE, NOT_FOUND, QueryReader, shown
 from arena.selectors.battles import parse_source
-from arena.selectors.leaderboards import ParamError, _int, _text, prompt_set_checked, source_checked
+from arena.selectors.evaluations import CONTENDER_NAME_MAX_LENGTH
+from arena.selectors.leaderboards import read_category, read_prompt_set, read_source
 from arena.selectors.panels import panel_judges
 
 PAGE_SIZE = 20
@@ -42,30 +44,35 @@ class ComparisonFilters:
 
     @classmethod
     def from_query(cls, data: Mapping[str, Any]) -> ComparisonFilters:
-        known = {"source", "a", "b", "prompt_set", "category", "turn", "disagreement", "human", "page"}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ParamError(unknown[0], f"Unknown parameter {unknown[0]!r}.")
-        source = source_checked(data, default="all") if _text(data, "source") else None
+        """Validate the page's query through the one parameter layer; ``ParamError`` names every
+        bad parameter."""
+        reader = QueryReader(data, allowed=[f.name for f in fields(cls)])
+        source = read_source(reader, default="all") if reader.given("source") else None
+        models = {}
+        allowed = "a contender's name, or nothing for any model"
         for name in ("a", "b"):
-            model = _text(data, name)
+            model = models[name] = reader.text(name, max_length=CONTENDER_NAME_MAX_LENGTH, allowed=allowed)
             if model and not Contender.objects.filter(name=model).exists():
-                raise ParamError(name, f"No contender named {model!r}.")
-        disagreement = _text(data, "disagreement")
-        if disagreement and disagreement not in DISAGREEMENTS:
-            raise ParamError("disagreement", f"disagreement is one of {', '.join(DISAGREEMENTS)}, not {disagreement!r}.")
-        if disagreement and (source is None or parse_source(source)[0] not in ("judge", "panel", "import")):
-            raise ParamError("disagreement", "A disagreement filter needs a judge, panel or imported source.")
-        if disagreement == "orders" and source and parse_source(source)[0] == "import":
-            raise ParamError("disagreement", "Imported verdicts carry no per-order verdicts here: use a judge.")
-        human = source_checked(data, "human", default="human")
-        if parse_source(human)[0] not in ("human", "import"):
-            raise ParamError("human", "human is human or import:NAME.")
-        return cls(
-            source=source, a=_text(data, "a"), b=_text(data, "b"), prompt_set=prompt_set_checked(data),
-            category=_text(data, "category"), turn=_int(data, "turn", None, minimum=1, maximum=100),
-            disagreement=disagreement, human=human, page=_int(data, "page", 1, minimum=1, maximum=100000) or 1,
+                reader.fail(name, NOT_FOUND, f"No contender named {shown(model)}.", allowed)
+        disagreement = reader.choice("disagreement", "", DISAGREEMENTS) or None
+        source_kind = parse_source(source)[0] if source and not reader.failed("source") else None
+        if disagreement and source_kind not in ("judge", "panel", "import") and not reader.failed("source"):
+            reader.fail("disagreement", CONFLICT, "A disagreement filter needs a judge, panel or imported source.",
+                        "human or orders, with source=judge:NAME, panel:NAME or import:NAME")
+        elif disagreement == "orders" and source_kind == "import":
+            reader.fail("disagreement", CONFLICT, "Imported verdicts carry no per-order verdicts here.",
+                        "orders with source=judge:NAME or panel:NAME")
+        human = read_source(reader, "human", default="human")
+        if not reader.failed("human") and parse_source(human)[0] not in ("human", "import"):
+            reader.fail("human", NOT_CHOICE, f"{shown(human)}: the reference is the people's verdicts.",
+                        "human or import:NAME")
+        filters = cls(
+            source=source, a=models["a"], b=models["b"], prompt_set=read_prompt_set(reader),
+            category=read_category(reader), turn=reader.optional_integer("turn", minimum=1, maximum=100),
+            disagreement=disagreement, human=human, page=reader.integer("page", 1, minimum=1, maximum=100000),
         )
+        reader.finish()
+        return filters
 
     @property
     def base_query(self) -> str:

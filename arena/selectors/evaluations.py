@@ -2,8 +2,9 @@
 a baseline (raw, weighted, length-controlled, Arena-Hard's five levels and anchored
 Bradley–Terry), grades and HHH per source, and the table comparing judges.
 
-Each report has a parameter class (``*Params``: ``from_query`` validates page, API and command
-input the same way; ``key`` is the snapshot key) and a ``compute`` that reads the database and
+Each report has a parameter class (``*Params``, a ``ReportParams``: ``read`` validates page, API
+and command input through the one parameter layer, ``arena.params``; ``key`` is the snapshot
+key; ``is_canonical`` says whether anyone may have it computed) and a ``compute`` that reads the database and
 calls the pure maths in ``arena.ratings``. Pages and the API serve the stored snapshot
 (``arena.services.snapshots``), never a computation inside the request.
 """
@@ -14,25 +15,22 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from django.conf import settings
+from django.db.models import QuerySet
 
 from arena import ratings  # names load on first use: URL conf and start-up stay free of NumPy
 from arena.models import Answer, Contender, ImportedScore, ImportedVerdict, VerdictSource, Vote
+from arena.params import NOT_CHOICE, NOT_FOUND, QueryReader, shown
 from arena.selectors.battles import battles_list, parse_source
 from arena.selectors.leaderboards import (
-    ParamError,
-    _float,
-    _int,
-    _text,
-    canonical_key,
+    ReportParams,
     jsonable,
-    prompt_set_checked,
-    source_checked,
+    read_prompt_set,
+    read_source,
 )
 from arena.selectors.panels import panel_judges
-from arena.selectors.reports import _no_unknown
 
 if TYPE_CHECKING:
     from arena.ratings.scores import ScoreRecord
@@ -41,26 +39,26 @@ if TYPE_CHECKING:
 DEFAULT_STRONG_WEIGHT = 3.0  # Arena-Hard counts a [[A>>B]] verdict three times
 
 
-class _Params:
-    """What the report parameter classes share: the snapshot key and the query string."""
-
-    kind: ClassVar[str]
-
-    @property
-    def key(self) -> str:
-        return canonical_key(self.kind, asdict(self))  # type: ignore[call-overload]
-
-    def query(self, **overrides: Any) -> str:
-        return canonical_key(self.kind, {**asdict(self), **overrides}).partition("?")[2]  # type: ignore[call-overload]
+CONTENDER_NAME_MAX_LENGTH = Contender._meta.get_field("name").max_length
 
 
-def _bootstrap(data: Mapping[str, Any]) -> int:
-    return _int(data, "bootstrap", settings.ARENA_BOOTSTRAP_ROUNDS, minimum=0,
-                maximum=settings.ARENA_MAX_BOOTSTRAP_ROUNDS) or 0
+def _bootstrap(reader: QueryReader) -> int:
+    return reader.integer("bootstrap", settings.ARENA_BOOTSTRAP_ROUNDS, minimum=0,
+                          maximum=settings.ARENA_MAX_BOOTSTRAP_ROUNDS)
 
 
-def _seed(data: Mapping[str, Any]) -> int:
-    return _int(data, "seed", 0, minimum=0, maximum=2**32 - 1) or 0
+def _seed(reader: QueryReader) -> int:
+    return reader.integer("seed", 0, minimum=0, maximum=2**32 - 1)
+
+
+def _read_source_of(reader: QueryReader, kinds: tuple[str, ...], why: str, allowed: str, *, name: str = "source",
+                    default: str | None = None) -> str:
+    """A source that exists (``read_source``) and is of one of ``kinds``: the others cannot give
+    this report's numbers (``why``)."""
+    source = read_source(reader, name, default=default)
+    if not reader.failed(name) and parse_source(source)[0] not in kinds:
+        reader.fail(name, NOT_CHOICE, f"{shown(source)}: {why}", allowed)
+    return source
 
 
 def _prompt_name(slug: str | None, external_id: str | None) -> str:
@@ -75,7 +73,9 @@ def _prompt_key(slug: str | None, external_id: str | None, turn: int) -> str:
 # --- MT-Bench single-answer scores ------------------------------------------------------------
 
 @dataclass(frozen=True)
-class ScoresParams(_Params):
+class ScoresParams(ReportParams):
+    """The canonical set: each source and prompt set, the bootstrap and seed at their defaults."""
+
     source: str
     prompt_set: str | None = None
     bootstrap: int = 1000
@@ -84,12 +84,14 @@ class ScoresParams(_Params):
     kind: ClassVar[str] = "scores"
 
     @classmethod
-    def from_query(cls, data: Mapping[str, Any], *, default_source: str | None = None) -> ScoresParams:
-        _no_unknown(data, {"source", "prompt_set", "bootstrap", "seed"})
-        source = source_checked(data, default=default_source)
-        if parse_source(source)[0] not in ("judge", "import", "panel"):
-            raise ParamError("source", "Scores come from a judge, a panel or an import: judge:NAME, panel:NAME, import:NAME.")
-        return cls(source=source, prompt_set=prompt_set_checked(data), bootstrap=_bootstrap(data), seed=_seed(data))
+    def read(cls, reader: QueryReader, *, default_source: str | None = None) -> Self:
+        source = _read_source_of(reader, ("judge", "import", "panel"), "scores come from a judge, a panel or an import.",
+                                 "judge:NAME, panel:NAME or import:NAME", default=default_source)
+        return cls(source=source, prompt_set=read_prompt_set(reader), bootstrap=_bootstrap(reader), seed=_seed(reader))
+
+    def size(self) -> int:
+        """Scores are not battles: how many single-answer scores the computation reads, at most."""
+        return score_records_count(source=self.source, prompt_set=self.prompt_set)
 
 
 def score_sources() -> list[str]:
@@ -104,13 +106,34 @@ def score_sources() -> list[str]:
     return [f"judge:{n}" for n in judges] + [f"panel:{n}" for n in panels] + [f"import:{n}" for n in imports]
 
 
-def _judge_score_records(judge: str, prompt_set: str | None) -> list[ScoreRecord]:
+def _judge_scores(judges: Sequence[str], prompt_set: str | None) -> QuerySet[Any]:
     from judge.models import Judgment
 
-    qs = Judgment.objects.filter(run__judge__name=judge, run__mode="single", answer__isnull=False,
+    qs = Judgment.objects.filter(run__judge__name__in=judges, run__mode="single", answer__isnull=False,
                                  status__in=[Judgment.Status.DONE, Judgment.Status.UNPARSED])
     if prompt_set:
         qs = qs.filter(answer__prompt__prompt_set__slug=prompt_set)
+    return qs
+
+
+def _imported_scores(name: str, prompt_set: str | None) -> QuerySet[Any]:
+    qs = ImportedScore.objects.filter(source__name=name)
+    if prompt_set:
+        qs = qs.filter(prompt__prompt_set__slug=prompt_set)
+    return qs
+
+
+def score_records_count(*, source: str, prompt_set: str | None = None) -> int:
+    """How many single-answer scores of ``source`` there are (one query; before latest-run rules)."""
+    kind, name = parse_source(source)
+    if kind == "import":
+        return _imported_scores(name or "", prompt_set).count()
+    judges = panel_judges(name or "") if kind == "panel" else [name or ""]
+    return _judge_scores(judges, prompt_set).count()
+
+
+def _judge_score_records(judge: str, prompt_set: str | None) -> list[ScoreRecord]:
+    qs = _judge_scores([judge], prompt_set)
     latest: dict[tuple[int, int], ScoreRecord] = {}  # a later run of the same judge replaces an earlier one
     for answer_id, turn, score, model, slug, ext, category in qs.order_by("run_id", "id").values_list(
         "answer_id", "turn", "score", "answer__contender__name", "answer__prompt__prompt_set__slug",
@@ -137,9 +160,7 @@ def score_records(*, source: str, prompt_set: str | None = None) -> list[ScoreRe
             records.append(ratings.ScoreRecord(members[0].model, members[0].prompt, members[0].turn,
                                        statistics.fmean(parsed) if parsed else None, members[0].category))
         return records
-    qs = ImportedScore.objects.filter(source__name=name)
-    if prompt_set:
-        qs = qs.filter(prompt__prompt_set__slug=prompt_set)
+    qs = _imported_scores(name, prompt_set)
     return [
         ratings.ScoreRecord(model, _prompt_name(slug, ext) if ext else f"-/{ref}", turn, score, category or None)
         for model, slug, ext, ref, category, turn, score in qs.order_by("batch_id", "line").values_list(
@@ -161,7 +182,10 @@ def scores_compute(*, params: ScoresParams) -> dict[str, Any]:
 # --- Win rate against a baseline ----------------------------------------------------------------
 
 @dataclass(frozen=True)
-class WinRateParams(_Params):
+class WinRateParams(ReportParams):
+    """The canonical set: each source and prompt set, with the baseline the runs named (or the
+    model every verdict involves), the strong weight, bootstrap and seed at their defaults."""
+
     source: str
     baseline: str | None = None
     prompt_set: str | None = None
@@ -172,16 +196,16 @@ class WinRateParams(_Params):
     kind: ClassVar[str] = "winrate"
 
     @classmethod
-    def from_query(cls, data: Mapping[str, Any], *, default_source: str | None = None) -> WinRateParams:
-        _no_unknown(data, {"source", "baseline", "prompt_set", "strong_weight", "bootstrap", "seed"})
-        baseline = _text(data, "baseline")
+    def read(cls, reader: QueryReader, *, default_source: str | None = None) -> Self:
+        allowed = "a contender's name, or nothing for the baseline the runs named"
+        baseline = reader.text("baseline", max_length=CONTENDER_NAME_MAX_LENGTH, allowed=allowed)
         if baseline and not Contender.objects.filter(name=baseline).exists():
-            raise ParamError("baseline", f"No contender named {baseline!r}.")
+            reader.fail("baseline", NOT_FOUND, f"No contender named {shown(baseline)}.", allowed)
         return cls(
-            source=source_checked(data, default=default_source or "all"), baseline=baseline,
-            prompt_set=prompt_set_checked(data),
-            strong_weight=_float(data, "strong_weight", DEFAULT_STRONG_WEIGHT, minimum=1.0, maximum=100.0),
-            bootstrap=_bootstrap(data), seed=_seed(data),
+            source=read_source(reader, default=default_source or "all"), baseline=baseline,
+            prompt_set=read_prompt_set(reader),
+            strong_weight=reader.number("strong_weight", DEFAULT_STRONG_WEIGHT, minimum=1.0, maximum=100.0),
+            bootstrap=_bootstrap(reader), seed=_seed(reader),
         )
 
 
@@ -448,19 +472,25 @@ def winrate_compute(*, params: WinRateParams) -> dict[str, Any]:
 # --- Grades and HHH per source ---------------------------------------------------------------
 
 @dataclass(frozen=True)
-class GradesParams(_Params):
+class GradesParams(ReportParams):
+    """Canonical for every source and prompt set (it has no other parameter)."""
+
     source: str = "human"
     prompt_set: str | None = None
 
     kind: ClassVar[str] = "grades"
 
     @classmethod
-    def from_query(cls, data: Mapping[str, Any], *, default_source: str = "human") -> GradesParams:
-        _no_unknown(data, {"source", "prompt_set"})
-        source = source_checked(data, default=default_source)
-        if parse_source(source)[0] not in ("human", "judge", "panel"):
-            raise ParamError("source", "Grades and HHH come from people or judges: human, judge:NAME or panel:NAME.")
-        return cls(source=source, prompt_set=prompt_set_checked(data))
+    def read(cls, reader: QueryReader, *, default_source: str = "human") -> Self:
+        source = _read_source_of(reader, ("human", "judge", "panel"), "grades and HHH come from people or judges.",
+                                 "human, judge:NAME or panel:NAME", default=default_source)
+        return cls(source=source, prompt_set=read_prompt_set(reader))
+
+    @classmethod
+    def sources_in(cls, data: Mapping[str, Any]) -> list[str]:
+        """A judge's grades are shown beside the people's: it reads both."""
+        sources = super().sources_in(data)
+        return sources if sources == ["human"] else [*sources, "human"]
 
 
 def _human_grades(prompt_set: str | None) -> list[tuple[int, str, str]]:
@@ -588,25 +618,30 @@ def grades_compute(*, params: GradesParams) -> dict[str, Any]:
 # --- The table comparing judges ---------------------------------------------------------------
 
 @dataclass(frozen=True)
-class JudgesParams(_Params):
-    """``source``: which judges (``all``: every judge and panel); ``human``: the people's source."""
+class JudgesParams(ReportParams):
+    """``source``: which judges (``all``: every judge and panel); ``human``: the people's source.
+
+    The canonical set: each source and prompt set against the default people's source
+    (``human_reference_default``)."""
 
     source: str = "all"
     human: str = "human"
     prompt_set: str | None = None
 
     kind: ClassVar[str] = "judges"
+    source_fields: ClassVar[tuple[str, ...]] = ("source", "human")
 
     @classmethod
-    def from_query(cls, data: Mapping[str, Any], *, default_human: str = "human") -> JudgesParams:
-        _no_unknown(data, {"source", "human", "prompt_set"})
-        source = source_checked(data, default="all")
-        if parse_source(source)[0] not in ("all", "judge", "panel"):
-            raise ParamError("source", "source is all, judge:NAME or panel:NAME.")
-        human = source_checked(data, "human", default=default_human)
-        if parse_source(human)[0] not in ("human", "import"):
-            raise ParamError("human", "human is the people's verdicts: human or import:NAME.")
-        return cls(source=source, human=human, prompt_set=prompt_set_checked(data))
+    def read(cls, reader: QueryReader, *, default_human: str | None = None) -> Self:
+        source = _read_source_of(reader, ("all", "judge", "panel"), "the table compares judges and panels.",
+                                 "all, judge:NAME or panel:NAME", default="all")
+        human = _read_source_of(reader, ("human", "import"), "the reference is the people's verdicts.",
+                                "human or import:NAME", name="human",
+                                default=default_human or human_reference_default())
+        return cls(source=source, human=human, prompt_set=read_prompt_set(reader))
+
+    def defaults(self) -> dict[str, Any]:
+        return {**super().defaults(), "human": human_reference_default()}
 
 
 def human_reference_default() -> str:
@@ -714,7 +749,7 @@ def judges_compute(*, params: JudgesParams) -> dict[str, Any]:
 
 # --- Registry used by the snapshot service ---------------------------------------------------
 
-EVALUATION_PARAMS: tuple[type, ...] = (ScoresParams, WinRateParams, GradesParams, JudgesParams)
+EVALUATION_PARAMS: tuple[type[ReportParams], ...] = (ScoresParams, WinRateParams, GradesParams, JudgesParams)
 
 
 def evaluation_compute(*, params: Any) -> dict[str, Any]:

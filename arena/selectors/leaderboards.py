@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
-from typing import Any, ClassVar
+from dataclasses import MISSING, asdict, dataclass, fields, replace
+from typing import Any, ClassVar, Self
 from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
@@ -20,99 +20,68 @@ from django.core.cache import cache
 from django.db.models import Exists, OuterRef
 
 from arena.models import ImportedVerdict, Prompt, PromptSet, RatingSnapshot, VerdictSource, Vote
+from arena.params import CONFLICT, NOT_CHOICE, NOT_FOUND, REQUIRED, QueryReader, shown
 from arena.selectors.battles import BattleFilter, UnknownSource, parse_source
 
 METHODS = ("elo", "bt")
 SOURCES_CACHE_KEY = "arena:sources"
 
 
-class ParamError(ValueError):
-    """A request parameter Arena cannot use; ``field`` names it for a 400 answer."""
-
-    def __init__(self, field: str, message: str):
-        super().__init__(message)
-        self.field = field
-        self.message = message
-
-
 # --- Parsing helpers shared by every report's parameters ------------------------------------
 
-def _int(data: Mapping[str, Any], name: str, default: int | None, *, minimum: int, maximum: int) -> int | None:
-    raw = data.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise ParamError(name, f"{name} must be a whole number, not {raw!r}.") from None
-    if not minimum <= value <= maximum:
-        raise ParamError(name, f"{name} must be between {minimum} and {maximum}.")
-    return value
+SOURCE_MAX_LENGTH = 210  # "import:" + a 200-character name, with room to spare
+CATEGORY_MAX_LENGTH = Prompt._meta.get_field("category").max_length
+PROMPT_SET_MAX_LENGTH = PromptSet._meta.get_field("slug").max_length
+SOURCE_FORMS = "all, human, judge:NAME, panel:NAME or import:NAME"
 
 
-def _float(data: Mapping[str, Any], name: str, default: float, *, minimum: float, maximum: float) -> float:
-    raw = data.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = float(raw)
-    except (TypeError, ValueError):
-        raise ParamError(name, f"{name} must be a number, not {raw!r}.") from None
-    if not math.isfinite(value) or not minimum <= value <= maximum:
-        raise ParamError(name, f"{name} must be between {minimum:g} and {maximum:g}.")
-    return value
+def _sources_allowed() -> str:
+    known = sources_available()
+    listed = ", ".join(known[:8]) + (", …" if len(known) > 8 else "")
+    return SOURCE_FORMS + (f" (with verdicts: {listed})" if known else "")
 
 
-def _bool(data: Mapping[str, Any], name: str) -> bool:
-    raw = data.get(name)
-    if raw is None or raw == "" or raw is False:
-        return False
-    if raw is True:
-        return True
-    value = str(raw).strip().lower()
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise ParamError(name, f"{name} must be 1/0, true/false, yes/no or on/off, not {raw!r}.")
+def read_source(reader: QueryReader, name: str = "source", default: str | None = "all") -> str:
+    """A source that exists: ``all``, ``human``, ``judge:NAME``, ``panel:NAME`` or ``import:NAME``."""
+    from judge.models import Judge, JudgePanel
 
-
-def _text(data: Mapping[str, Any], name: str) -> str | None:
-    raw = data.get(name)
-    if raw is None:
-        return None
-    value = str(raw).strip()
-    return value or None
-
-
-def source_checked(data: Mapping[str, Any], name: str = "source", default: str | None = "all") -> str:
-    """A source name that exists: ``all``, ``human``, ``judge:NAME`` or ``import:NAME``."""
-    from judge.models import Judge
-
-    value = _text(data, name) or default
+    value = reader.text(name, max_length=SOURCE_MAX_LENGTH, allowed=SOURCE_FORMS)
+    if reader.failed(name):
+        return default or "all"
+    value = value or default
     if value is None:
-        raise ParamError(name, f"{name} is required: human, judge:NAME, import:NAME or all.")
+        reader.fail(name, REQUIRED, "Missing.", _sources_allowed())
+        return "all"
     try:
         kind, source_name = parse_source(value)
-    except UnknownSource as exc:
-        raise ParamError(name, str(exc)) from None
+    except UnknownSource:  # the form is wrong: say the forms (no database read on this path)
+        reader.fail(name, NOT_CHOICE, f"{shown(value)} is not a source.", SOURCE_FORMS)
+        return default or "all"
     if kind == "judge" and not Judge.objects.filter(name=source_name).exists():
-        raise ParamError(name, f"No judge named {source_name!r}.")
-    if kind == "import" and not VerdictSource.objects.filter(name=source_name).exists():
-        raise ParamError(name, f"No imported verdict source named {source_name!r}.")
-    if kind == "panel":
-        from judge.models import JudgePanel
-
-        if not JudgePanel.objects.filter(name=source_name).exists():
-            raise ParamError(name, f"No judge panel named {source_name!r}.")
+        reader.fail(name, NOT_FOUND, f"No judge named {shown(source_name)}.", _sources_allowed())
+    elif kind == "import" and not VerdictSource.objects.filter(name=source_name).exists():
+        reader.fail(name, NOT_FOUND, f"No imported verdict source named {shown(source_name)}.",
+                    _sources_allowed())
+    elif kind == "panel" and not JudgePanel.objects.filter(name=source_name).exists():
+        reader.fail(name, NOT_FOUND, f"No judge panel named {shown(source_name)}.", _sources_allowed())
     return value
 
 
-def prompt_set_checked(data: Mapping[str, Any]) -> str | None:
-    slug = _text(data, "prompt_set")
+def read_prompt_set(reader: QueryReader) -> str | None:
+    slug = reader.text("prompt_set", max_length=PROMPT_SET_MAX_LENGTH)
     if slug and not PromptSet.objects.filter(slug=slug).exists():
-        raise ParamError("prompt_set", f"No prompt set {slug!r}.")
+        slugs = ", ".join(PromptSet.objects.order_by("slug").values_list("slug", flat=True))
+        reader.fail("prompt_set", NOT_FOUND, f"No prompt set {shown(slug)}.",
+                    f"a prompt set ({slugs or 'none loaded yet'}) or nothing for every set")
     return slug
+
+
+def read_category(reader: QueryReader) -> str | None:
+    allowed = f"a category of the prompts (at most {CATEGORY_MAX_LENGTH} characters) or nothing for every category"
+    category = reader.text("category", max_length=CATEGORY_MAX_LENGTH, allowed=allowed)
+    if category and not Prompt.objects.filter(category=category).exists():
+        reader.fail("category", NOT_FOUND, f"No prompt has the category {shown(category)}.", allowed)
+    return category
 
 
 def canonical_key(kind: str, params: Mapping[str, Any]) -> str:
@@ -145,10 +114,88 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+class ReportParams:
+    """What the parameters of every snapshot (leaderboard, bias, agreement and the evaluation
+    reports) share: one way to read them (``read`` from a ``QueryReader``), their canonical key
+    and query string, which verdicts they read, and whether they are in the canonical set.
+
+    The canonical set is what anyone may have computed (``arena.services.snapshots``): the
+    parameters named in ``chosen`` may take any valid value (each source and prompt set), every
+    other one is at its default (``defaults``).
+    """
+
+    kind: ClassVar[str]
+    # The parameters a visitor picks freely in the canonical set; the rest keep their defaults.
+    chosen: ClassVar[tuple[str, ...]] = ("source", "prompt_set")
+    # The parameters that name a source of verdicts (stale marking: which verdicts it reads).
+    source_fields: ClassVar[tuple[str, ...]] = ("source",)
+
+    @classmethod
+    def names(cls) -> list[str]:
+        return [f.name for f in fields(cls)]  # type: ignore[arg-type]  # subclasses are dataclasses
+
+    @classmethod
+    def read(cls, reader: QueryReader, **defaults: Any) -> Self:
+        raise NotImplementedError
+
+    @classmethod
+    def from_query(cls, data: Mapping[str, Any], **defaults: Any) -> Self:
+        """Validate request or command-line input; raises ``ParamError`` naming every bad field."""
+        reader = QueryReader(data, allowed=cls.names())
+        result = cls.read(reader, **defaults)
+        reader.finish()
+        return result
+
+    @property
+    def key(self) -> str:
+        return canonical_key(self.kind, asdict(self))  # type: ignore[call-overload]
+
+    def query(self, **overrides: Any) -> str:
+        """The parameters as a URL query string (export links, the API)."""
+        return canonical_key(self.kind, {**asdict(self), **overrides}).partition("?")[2]  # type: ignore[call-overload]
+
+    @property
+    def form_state(self) -> str:
+        """Every parameter, empty ones too, as a query string: the filter form re-syncs its
+        controls to it after Back (``leaderboard.js``)."""
+        values = asdict(self)  # type: ignore[call-overload]
+        return urlencode({name: "" if value is None or value is False else
+                          (1 if value is True else value) for name, value in values.items()})
+
+    # --- The canonical set ---------------------------------------------------------------------
+
+    def defaults(self) -> dict[str, Any]:
+        """The value of each parameter outside ``chosen`` in the canonical set."""
+        values = {f.name: f.default for f in fields(self)  # type: ignore[arg-type]
+                  if f.name not in self.chosen and f.default is not MISSING}
+        if "bootstrap" in values:
+            values["bootstrap"] = settings.ARENA_BOOTSTRAP_ROUNDS  # the dataclass default is only a fallback
+        return values
+
+    def is_canonical(self) -> bool:
+        return self == replace(self, **self.defaults())  # type: ignore[type-var]
+
+    def canonical_query(self) -> str:
+        """The query string of the canonical view closest to these parameters."""
+        return urlencode({name: getattr(self, name) for name in self.chosen if getattr(self, name)})
+
+    # --- Which verdicts it reads -----------------------------------------------------------------
+
+    @classmethod
+    def sources_in(cls, data: Mapping[str, Any]) -> list[str]:
+        """The sources a snapshot with the stored parameters ``data`` reads (``all``: every one)."""
+        return [data[name] for name in cls.source_fields if data.get(name)]
+
+    def size(self) -> int:
+        """How many verdicts the computation reads, at most: small ones are computed at once."""
+        sources = self.sources_in(asdict(self))  # type: ignore[call-overload]
+        return sum(verdicts_count(source=s, prompt_set=getattr(self, "prompt_set", None)) for s in sources)
+
+
 # --- Leaderboard parameters -----------------------------------------------------------------
 
 @dataclass(frozen=True)
-class LeaderboardParams:
+class LeaderboardParams(ReportParams):
     source: str = "all"
     prompt_set: str | None = None
     category: str | None = None
@@ -162,42 +209,32 @@ class LeaderboardParams:
     permutations: int = 0
 
     kind: ClassVar[str] = "leaderboard"
+    # The canonical set: each source, prompt set and method, everything else at its default.
+    chosen: ClassVar[tuple[str, ...]] = ("source", "prompt_set", "method")
 
     @classmethod
-    def from_query(cls, data: Mapping[str, Any]) -> LeaderboardParams:
-        """Validate request or command-line input; raises ``ParamError`` naming the bad field."""
-        unknown = set(data) - {f.name for f in fields(cls)} - {"format"}
-        if unknown:
-            name = sorted(unknown)[0]
-            raise ParamError(name, f"Unknown parameter {name!r}.")
-        method = _text(data, "method") or "bt"
-        if method not in METHODS:
-            raise ParamError("method", f"method must be elo or bt, not {method!r}.")
-        style_control = _bool(data, "style_control")
-        if style_control and method != "bt":
-            raise ParamError("style_control", "Style control needs method=bt (it is a Bradley-Terry regression).")
+    def read(cls, reader: QueryReader, **defaults: Any) -> Self:
+        """The parameters from ``reader`` (problems are recorded in it, defaults used meanwhile)."""
+        method = reader.choice("method", "bt", METHODS)
+        style_control = reader.boolean("style_control")
+        if style_control and method != "bt" and not reader.failed("method"):
+            reader.fail("style_control", CONFLICT, "Style control needs method=bt.",
+                        "1 with method=bt (it is a Bradley-Terry regression), else 0")
+        most_rounds = settings.ARENA_MAX_BOOTSTRAP_ROUNDS
         return cls(
-            source=source_checked(data),
-            prompt_set=prompt_set_checked(data),
-            category=_text(data, "category"),
-            turn=_int(data, "turn", None, minimum=1, maximum=100),
+            source=read_source(reader),
+            prompt_set=read_prompt_set(reader),
+            category=read_category(reader),
+            turn=reader.optional_integer("turn", minimum=1, maximum=100),
             method=method,
-            bootstrap=_int(data, "bootstrap", settings.ARENA_BOOTSTRAP_ROUNDS, minimum=0,
-                           maximum=settings.ARENA_MAX_BOOTSTRAP_ROUNDS) or 0,
-            seed=_int(data, "seed", 0, minimum=0, maximum=2**32 - 1) or 0,
+            bootstrap=reader.integer("bootstrap", settings.ARENA_BOOTSTRAP_ROUNDS, minimum=0, maximum=most_rounds),
+            seed=reader.integer("seed", cls.seed, minimum=0, maximum=2**32 - 1),
             style_control=style_control,
-            k=_float(data, "k", 4.0, minimum=0.0, maximum=1000.0),
-            init=_float(data, "init", 1000.0, minimum=-1e6, maximum=1e6),
-            permutations=_int(data, "permutations", 0, minimum=0, maximum=settings.ARENA_MAX_BOOTSTRAP_ROUNDS) or 0,
+            k=reader.number("k", cls.k, minimum=0.0, maximum=1000.0),
+            init=reader.number("init", cls.init, minimum=-1e6, maximum=1e6),
+            permutations=reader.integer("permutations", cls.permutations, minimum=0, maximum=most_rounds),
         )
 
-    @property
-    def key(self) -> str:
-        return canonical_key(self.kind, asdict(self))
-
-    def query(self, **overrides: Any) -> str:
-        """The parameters as a URL query string (export links, the API)."""
-        return canonical_key(self.kind, {**asdict(self), **overrides}).partition("?")[2]
 
 
 def leaderboard_compute(*, params: LeaderboardParams) -> dict[str, Any]:
@@ -257,6 +294,7 @@ class SnapshotView:
     battle_count: int = 0
     computed_at: Any = None
     seconds: float = 0.0
+    last_read_at: Any = None
 
     @property
     def computing(self) -> bool:
@@ -265,7 +303,7 @@ class SnapshotView:
 
 def snapshot_get(*, key: str) -> SnapshotView | None:
     row = (RatingSnapshot.objects.filter(key=key)
-           .values("key", "result", "battle_count", "computed_at", "seconds").first())
+           .values("key", "result", "battle_count", "computed_at", "seconds", "last_read_at").first())
     if row is None:
         return None
     return SnapshotView(**row)

@@ -9,20 +9,21 @@ stored as ``RatingSnapshot`` rows under ``BiasParams.key`` / ``AgreementParams.k
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from arena.models import Vote
+from arena.params import CONFLICT, NOT_CHOICE, ParamError, QueryReader, shown
 from arena.selectors.battles import BattleFilter, parse_source
 from arena.selectors.leaderboards import (
-    ParamError,
+    ReportParams,
     SnapshotView,
-    canonical_key,
     jsonable,
-    prompt_set_checked,
+    read_prompt_set,
+    read_source,
     snapshot_get,
-    source_checked,
+    sources_available,
 )
 
 if TYPE_CHECKING:
@@ -32,68 +33,59 @@ GRADES = ("A", "B", "C", "D")
 HHH_CRITERIA = ("helpful", "honest", "harmless")
 
 
-def _no_unknown(data: Mapping[str, Any], allowed: set[str]) -> None:
-    unknown = set(data) - allowed - {"format"}
-    if unknown:
-        name = sorted(unknown)[0]
-        raise ParamError(name, f"Unknown parameter {name!r}.")
-
-
 @dataclass(frozen=True)
-class BiasParams:
+class BiasParams(ReportParams):
     source: str = "human"
     prompt_set: str | None = None
 
-    kind: ClassVar[str] = "bias"
+    kind: ClassVar[str] = "bias"  # canonical for every source and prompt set (it has no other parameter)
 
     @classmethod
-    def from_query(cls, data: Mapping[str, Any], *, default_source: str = "human") -> BiasParams:
-        _no_unknown(data, {"source", "prompt_set"})
-        return cls(source=source_checked(data, default=default_source), prompt_set=prompt_set_checked(data))
-
-    @property
-    def key(self) -> str:
-        return canonical_key(self.kind, asdict(self))
-
-    def query(self, **overrides: Any) -> str:
-        return canonical_key(self.kind, {**asdict(self), **overrides}).partition("?")[2]
+    def read(cls, reader: QueryReader, *, default_source: str = "human") -> BiasParams:
+        return cls(source=read_source(reader, default=default_source), prompt_set=read_prompt_set(reader))
 
 
 @dataclass(frozen=True)
-class AgreementParams:
+class AgreementParams(ReportParams):
     a: str
     b: str
     prompt_set: str | None = None
 
     kind: ClassVar[str] = "agreement"
+    # The canonical set: the page's default pair of sources, on each prompt set.
+    chosen: ClassVar[tuple[str, ...]] = ("prompt_set",)
+    source_fields: ClassVar[tuple[str, ...]] = ("a", "b")
 
     @classmethod
-    def from_query(cls, data: Mapping[str, Any], *, default_a: str | None = None,
-                   default_b: str | None = None) -> AgreementParams:
-        _no_unknown(data, {"a", "b", "prompt_set"})
-        a = source_checked(data, "a", default=default_a)
-        b = source_checked(data, "b", default=default_b)
-        if a == b:
-            raise ParamError("b", "Choose two different sources to compare.")
-        return cls(a=a, b=b, prompt_set=prompt_set_checked(data))
+    def read(cls, reader: QueryReader, *, default_a: str | None = None,
+             default_b: str | None = None) -> AgreementParams:
+        a = read_source(reader, "a", default=default_a)
+        b = read_source(reader, "b", default=default_b)
+        if a == b and not reader.failed("a") and not reader.failed("b"):
+            reader.fail("b", CONFLICT, f"The same source as a ({shown(a)}).", "a source other than a")
+        return cls(a=a, b=b, prompt_set=read_prompt_set(reader))
 
-    @property
-    def key(self) -> str:
-        return canonical_key(self.kind, asdict(self))
+    def is_canonical(self) -> bool:
+        return (self.a, self.b) == default_sources(sources_available())
 
-    def query(self, **overrides: Any) -> str:
-        return canonical_key(self.kind, {**asdict(self), **overrides}).partition("?")[2]
+
+def report_classes() -> dict[str, type[ReportParams]]:
+    """Every kind of snapshot and its parameter class."""
+    from arena.selectors.evaluations import EVALUATION_PARAMS
+    from arena.selectors.leaderboards import LeaderboardParams
+
+    return {c.kind: c for c in (LeaderboardParams, BiasParams, AgreementParams, *EVALUATION_PARAMS)}
 
 
 def params_from_key(key: str) -> Any:
     """The parameters a snapshot key stands for (validated again: sources may be gone)."""
-    from arena.selectors.evaluations import EVALUATION_PARAMS
-    from arena.selectors.leaderboards import LeaderboardParams, key_split
+    from arena.selectors.leaderboards import key_split
 
     kind, data = key_split(key)
-    classes = {c.kind: c for c in (LeaderboardParams, BiasParams, AgreementParams, *EVALUATION_PARAMS)}
+    classes = report_classes()
     if kind not in classes:
-        raise ParamError("key", f"Unknown snapshot kind {kind!r}.")
+        raise ParamError.one("key", NOT_CHOICE, f"Unknown snapshot kind {shown(kind)}.",
+                             ", ".join(sorted(classes)))
     return classes[kind].from_query(data)
 
 

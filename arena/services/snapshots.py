@@ -2,14 +2,26 @@
 
 Pages and the API only read ``RatingSnapshot`` rows, so a page over a million battles costs one
 indexed read. New verdicts make snapshots stale: whoever writes a vote, judgment or imported
-verdict calls ``snapshots_mark_stale``, which enqueues one refresh per affected snapshot per
-debounce window (``ARENA_SNAPSHOT_DEBOUNCE_SECONDS``), using the cache as the lock.
+verdict calls ``snapshots_mark_stale``, which schedules one refresh per affected snapshot per
+debounce window (``ARENA_SNAPSHOT_DEBOUNCE_SECONDS``), using the cache as the lock. The refresh
+never runs inside the request that wrote the verdict: with a broker it is a Celery task with a
+countdown, without one it runs on a background thread of the process (``arena.background``).
+
+Snapshots are bounded, because each one is recomputed after new verdicts:
+
+* only parameters that validate get one;
+* visitors who are not staff may only read stored snapshots or create those of the canonical
+  set (``ReportParams.is_canonical``: what each page shows before a filter beyond source, prompt
+  set and method is touched); anything else answers ``SnapshotNotAvailable``;
+* at most ``ARENA_SNAPSHOT_MAX`` are stored (the least recently read are deleted first) and one
+  unread for ``ARENA_SNAPSHOT_UNREAD_SECONDS`` is deleted, not refreshed.
 """
 
 from __future__ import annotations
 
 import logging
 from dataclasses import asdict
+from datetime import timedelta
 from time import perf_counter, time_ns
 from typing import Any
 
@@ -17,23 +29,27 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import close_old_connections, connection, transaction
+from django.utils import timezone
 
+from arena.background import DelayedKeys
 from arena.models import RatingSnapshot
+from arena.selectors.battles import parse_source
 from arena.selectors.leaderboards import (
     SOURCES_CACHE_KEY,
     LeaderboardParams,
+    ReportParams,
     SnapshotView,
     leaderboard_compute,
     snapshot_get,
-    verdicts_count,
 )
+from arena.selectors.panels import panels_of_judge
 from arena.selectors.reports import (
-    AgreementParams,
     BiasParams,
     agreement_compute,
     bias_compute,
     params_from_key,
+    report_classes,
 )
 
 logger = logging.getLogger(__name__)
@@ -48,10 +64,7 @@ _PENDING_LOCK = "arena:snapshot-pending:"
 # A refresh that never ran (worker lost) stops blocking new ones after this long.
 _PENDING_SECONDS = 600
 
-Params = LeaderboardParams | BiasParams | AgreementParams
-
-
-def _compute(params: Params) -> dict[str, Any]:
+def _compute(params: ReportParams) -> dict[str, Any]:
     from arena.selectors.evaluations import EVALUATION_PARAMS, evaluation_compute
 
     if isinstance(params, EVALUATION_PARAMS):  # scores, win rates, grades, the judges table
@@ -60,22 +73,34 @@ def _compute(params: Params) -> dict[str, Any]:
         return leaderboard_compute(params=params)
     if isinstance(params, BiasParams):
         return bias_compute(params=params)
-    return agreement_compute(params=params)
+    return agreement_compute(params=params)  # type: ignore[arg-type]  # the last kind
 
 
-def snapshot_refresh(*, key: str) -> RatingSnapshot:
-    """Recompute the snapshot stored under ``key`` and announce it to open pages."""
+def snapshot_refresh(*, key: str, create: bool = True) -> RatingSnapshot | None:
+    """Recompute the snapshot stored under ``key`` and announce it to open pages.
+
+    ``create=False`` (a refresh after new verdicts) only updates a stored row: a snapshot evicted
+    while its refresh waited stays evicted. Returns None when there was nothing to update.
+    """
     params = params_from_key(key)
+    if not create and not RatingSnapshot.objects.filter(key=key).exists():
+        cache.delete(_PENDING_LOCK + key)
+        return None
     started = perf_counter()
     result = _compute(params)
     seconds = perf_counter() - started
-    snapshot, created = RatingSnapshot.objects.update_or_create(
-        key=key,
-        defaults={"params": asdict(params), "result": result,
-                  "battle_count": result.get("battle_total", 0), "seconds": seconds},
-    )
+    values = {"params": asdict(params), "result": result, "battle_count": result.get("battle_total", 0),
+              "seconds": seconds}
+    if create:
+        snapshot, created = RatingSnapshot.objects.update_or_create(key=key, defaults=values)
+    else:
+        updated = RatingSnapshot.objects.filter(key=key).update(computed_at=timezone.now(), **values)
+        snapshot, created = RatingSnapshot.objects.filter(key=key).first() if updated else None, False
     cache.delete(_PENDING_LOCK + key)
-    if created:  # open the scan gates: the next verdict must find this snapshot
+    if snapshot is None:
+        return None
+    if created:  # keep within the bound, and open the scan gates: the next verdict must find this snapshot
+        snapshots_evict(keep=key)
         transaction.on_commit(lambda: cache.set(_SCAN_VERSION, time_ns(), timeout=None))
     transaction.on_commit(lambda: snapshot_announce(key=key))
     logger.info("snapshot %s refreshed: %s battles in %.2fs", key, snapshot.battle_count, seconds)
@@ -93,43 +118,130 @@ def snapshot_announce(*, key: str) -> None:
         logger.exception("could not announce snapshot %s", key)
 
 
-def _enqueue(key: str, *, countdown: float = 0) -> None:
+def snapshots_evict(*, keep: str | None = None) -> int:
+    """Delete the snapshots unread for ``ARENA_SNAPSHOT_UNREAD_SECONDS`` and, beyond
+    ``ARENA_SNAPSHOT_MAX``, the least recently read ones (never ``keep``). Returns how many."""
+    rows = RatingSnapshot.objects.exclude(key=keep) if keep else RatingSnapshot.objects.all()
+    deleted, _ = rows.filter(last_read_at__lt=_unread_since()).delete()
+    over = RatingSnapshot.objects.count() - settings.ARENA_SNAPSHOT_MAX
+    if over > 0:
+        oldest = list(rows.order_by("last_read_at", "id").values_list("id", flat=True)[:over])
+        deleted += RatingSnapshot.objects.filter(id__in=oldest).delete()[0]
+    if deleted:
+        logger.info("%s snapshot(s) evicted", deleted)
+    return deleted
+
+
+def _unread_since() -> Any:
+    return timezone.now() - timedelta(seconds=settings.ARENA_SNAPSHOT_UNREAD_SECONDS)
+
+
+# --- Refreshing after the response ------------------------------------------------------------
+
+def _refresh_in_background(key: str) -> None:
+    """The job of the background thread (no broker): its own connection, closed after each job."""
+    create = key.startswith(_CREATE_PREFIX)
+    try:
+        snapshot_refresh(key=key.removeprefix(_CREATE_PREFIX), create=create)
+    finally:
+        close_old_connections()
+        connection.close()
+
+
+# Keys of snapshots to create (a first request) rather than refresh, in the background queue.
+_CREATE_PREFIX = "create:"
+background_refreshes = DelayedKeys(_refresh_in_background, name="snapshot-refresh")
+
+
+def _enqueue(key: str, *, countdown: float = 0, create: bool = False) -> None:
+    """Refresh (or create) ``key`` after the current transaction commits, never in this request:
+    a Celery task with a countdown when there is a broker, else the process's background thread
+    (``ARENA_SNAPSHOT_REFRESH_INLINE=1``: the inline task, as tests that read the result at once need)."""
     from arena.tasks import snapshot_refresh as snapshot_refresh_task
 
-    transaction.on_commit(lambda: snapshot_refresh_task.apply_async(args=(key,), countdown=countdown))
+    if settings.CELERY_TASK_ALWAYS_EAGER and not settings.ARENA_SNAPSHOT_REFRESH_INLINE:
+        job = _CREATE_PREFIX + key if create else key
+        transaction.on_commit(lambda: background_refreshes.schedule(job, countdown))
+        return
+    args = (key, True) if create else (key,)
+    transaction.on_commit(lambda: snapshot_refresh_task.apply_async(args=args, countdown=countdown))
 
 
-def snapshot_get_or_schedule(*, params: Params) -> SnapshotView:
-    """The stored snapshot; else compute it now when the data are small (or tasks run inline),
-    else enqueue one refresh and return a view whose ``computing`` is true."""
+# --- Reading for a page or the API -------------------------------------------------------------
+
+class SnapshotNotAvailable(Exception):
+    """Numbers nobody has computed, outside the canonical set, asked for by someone who may not
+    start a computation (anonymous requests never create work). ``suggestion`` is the canonical
+    query for the same source and prompt set."""
+
+    def __init__(self, params: ReportParams):
+        super().__init__(f"{params.key} has not been computed")
+        self.params = params
+        self.suggestion = params.canonical_query()
+
+
+def snapshot_is_canonical(params: ReportParams) -> bool:
+    """The canonical set, which anyone may have computed: for every source (and ``all``) and
+    prompt set (and every set), the leaderboard by Bradley-Terry and by Elo with every other
+    parameter at its default; the bias report; the agreement page's default pair; the scores,
+    win rate (against the runs' baseline), grades and judges (against the default people's
+    source) reports with every other parameter at its default. Each parameter class says
+    (``ReportParams.is_canonical``)."""
+    return params.is_canonical()
+
+
+_READ_TOUCH_SECONDS = 60  # last_read_at is this precise: a read costs no write most of the time
+
+
+def snapshot_read(*, params: ReportParams, may_create: bool) -> SnapshotView:
+    """The snapshot a page or the API shows, noting that it was read.
+
+    Missing (or expired) and creatable (``may_create``: staff; or a canonical view): computed now
+    when the data are small, else by a worker (or the background thread without a broker) while
+    the view says ``computing``. Missing and not creatable: ``SnapshotNotAvailable``.
+    """
     view = snapshot_get(key=params.key)
+    now = timezone.now()
+    if view is not None and view.last_read_at is not None and view.last_read_at < _unread_since():
+        RatingSnapshot.objects.filter(key=params.key).delete()  # numbers nobody kept up to date
+        view = None
     if view is not None:
+        if view.last_read_at is None or (now - view.last_read_at).total_seconds() > _READ_TOUCH_SECONDS:
+            RatingSnapshot.objects.filter(key=params.key).update(last_read_at=now)
         return view
-    sources = [params.a, params.b] if isinstance(params, AgreementParams) else [params.source]
-    small = sum(verdicts_count(source=s, prompt_set=params.prompt_set) for s in sources) \
-        <= settings.ARENA_SNAPSHOT_SYNC_MAX_BATTLES
-    if small or settings.CELERY_TASK_ALWAYS_EAGER:
+    if not (may_create or snapshot_is_canonical(params)):
+        raise SnapshotNotAvailable(params)
+    if params.size() <= settings.ARENA_SNAPSHOT_SYNC_MAX_BATTLES:  # small: computed at once
         snapshot_refresh(key=params.key)
         return snapshot_get(key=params.key)  # type: ignore[return-value]
     if cache.add(_PENDING_LOCK + params.key, 1, timeout=_PENDING_SECONDS):
-        _enqueue(params.key)
+        _enqueue(params.key, create=True)
     return SnapshotView(key=params.key, result=None)
 
 
-def _affected(params: dict[str, Any], source: str, prompt_set: str | None) -> bool:
-    used = [params.get(name) for name in ("source", "a", "b") if params.get(name)]
-    if source != "all" and not any(s in (source, "all") for s in used):
+def _affected(key: str, params: dict[str, Any], sources: set[str], prompt_set: str | None) -> bool:
+    """Whether the snapshot stored under ``key`` with ``params`` reads verdicts of ``sources``
+    (``all`` among them: every snapshot) on ``prompt_set``."""
+    params_class = report_classes().get(key.partition("?")[0])
+    if params_class is None:
+        return False  # a kind this version does not know: it is never refreshed, only evicted
+    used = params_class.sources_in(params)
+    if "all" not in sources and not any(s in sources or s == "all" for s in used):
         return False
     return not (prompt_set and params.get("prompt_set") and params["prompt_set"] != prompt_set)
 
 
 def snapshots_mark_stale(*, source: str, prompt_set: str | None = None) -> list[str]:
     """New verdicts from ``source`` (``human``, ``judge:NAME``, ``import:NAME``) on
-    ``prompt_set`` (None: any): schedule a refresh of every stored snapshot that reads them.
+    ``prompt_set`` (None: any): schedule a refresh of every stored snapshot that reads them. A
+    judge's verdicts are its panels' too: snapshots of ``panel:NAME`` for every panel the judge
+    sits on are refreshed with its own.
 
     Debounced: within ``ARENA_SNAPSHOT_DEBOUNCE_SECONDS`` of the first call for a snapshot,
-    further calls do nothing; the refresh runs at the end of the window (after commit), so it
-    sees every verdict written during it. Returns the keys it scheduled.
+    further calls do nothing; the refresh runs at the end of the window (after commit, after the
+    response), so it sees every verdict written during it. Snapshots unread for
+    ``ARENA_SNAPSHOT_UNREAD_SECONDS`` are passed over (they are deleted, not refreshed). Returns
+    the keys it scheduled.
 
     On the vote path this runs for every vote, so the scan of the snapshot rows itself is gated:
     the first call for a (source, prompt set) in a window scans and schedules; later ones in the
@@ -142,9 +254,14 @@ def snapshots_mark_stale(*, source: str, prompt_set: str | None = None) -> list[
         if not cache.add(gate, 1, timeout=debounce):
             return []
     cache.delete(SOURCES_CACHE_KEY)
+    sources = {source}
+    kind, name = parse_source(source)
+    if kind == "judge":
+        sources |= {f"panel:{panel}" for panel in panels_of_judge(name or "")}
     scheduled = []
-    for key, params in RatingSnapshot.objects.values_list("key", "params").iterator():
-        if not _affected(params or {}, source, prompt_set):
+    rows = RatingSnapshot.objects.filter(last_read_at__gte=_unread_since()).values_list("key", "params")
+    for key, params in rows.iterator():
+        if not _affected(key, params or {}, sources, prompt_set):
             continue
         if debounce > 0 and not cache.add(_STALE_LOCK + key, 1, timeout=debounce):
             continue
@@ -154,8 +271,10 @@ def snapshots_mark_stale(*, source: str, prompt_set: str | None = None) -> list[
 
 
 def snapshots_refresh_all() -> list[str]:
-    """Recompute every stored snapshot now (the ``refresh_snapshots`` command)."""
+    """Delete expired snapshots (and any beyond the bound), recompute the rest now (the
+    ``refresh_snapshots`` command and beat)."""
+    snapshots_evict()
     keys = list(RatingSnapshot.objects.order_by("key").values_list("key", flat=True))
     for key in keys:
-        snapshot_refresh(key=key)
+        snapshot_refresh(key=key, create=False)
     return keys

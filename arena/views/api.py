@@ -1,8 +1,14 @@
 """Read-only JSON (and CSV) API: the same numbers the pages and commands show.
 
-Every endpoint parses its query through the same parameter classes as the commands, answers
-400 with ``{"error", "field"}`` for a bad parameter, and 202 ``{"status": "computing"}`` while
-a worker builds a snapshot that did not exist yet.
+Every endpoint reads its query through the one parameter layer (``arena.params``) with the same
+parameter classes as the pages and commands, and answers
+
+* 400 ``{"error", "field", "errors": {parameter: {"code", "message", "allowed"}}}`` naming every
+  bad parameter;
+* 403 ``{"error", "code": "snapshot_not_available", "canonical"}`` for numbers nobody has
+  computed that this client may not have computed (anonymous requests never create work;
+  ``canonical`` is the nearest query that anyone may ask for);
+* 202 ``{"status": "computing"}`` while a worker builds a snapshot that did not exist yet.
 """
 
 from __future__ import annotations
@@ -12,25 +18,21 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import reverse
 from django.views.decorators.http import require_GET
 
 from arena.csvcells import csv_write
-from arena.selectors.leaderboards import ROW_FIELDS, LeaderboardParams, ParamError, sources_available
+from arena.params import ParamError, QueryReader
+from arena.selectors.leaderboards import ROW_FIELDS, LeaderboardParams, ReportParams, sources_available
 from arena.selectors.reports import AGREEMENT_FIELDS, AgreementParams, BiasParams
-from arena.services.snapshots import snapshot_get_or_schedule
+from arena.services.snapshots import SnapshotNotAvailable, snapshot_read
 
 FORMATS = ("json", "csv")
+NOT_AVAILABLE = "snapshot_not_available"
 
 
 def _bad_request(exc: ParamError) -> JsonResponse:
-    return JsonResponse({"error": exc.message, "field": exc.field}, status=400)
-
-
-def _format(request: HttpRequest) -> str:
-    fmt = request.GET.get("format") or "json"
-    if fmt not in FORMATS:
-        raise ParamError("format", f"format must be json or csv, not {fmt!r}.")
-    return fmt
+    return JsonResponse(exc.as_json(), status=400)
 
 
 def _csv_response(filename: str, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> HttpResponse:
@@ -41,14 +43,23 @@ def _csv_response(filename: str, header: Iterable[str], rows: Iterable[Iterable[
     return response
 
 
-def _snapshot_endpoint(request: HttpRequest, parse: Callable[[], Any],
-                       to_csv: Callable[[Any, dict[str, Any]], HttpResponse]) -> HttpResponse:
+def _snapshot_endpoint(request: HttpRequest, params_class: type[ReportParams],
+                       to_csv: Callable[[Any, dict[str, Any]], HttpResponse], api_name: str) -> HttpResponse:
+    reader = QueryReader(request.GET, allowed=[*params_class.names(), "format"])
+    fmt = reader.choice("format", "json", FORMATS)
+    params = params_class.read(reader)
     try:
-        fmt = _format(request)
-        params = parse()
+        reader.finish()
     except ParamError as exc:
         return _bad_request(exc)
-    snapshot = snapshot_get_or_schedule(params=params)
+    try:
+        snapshot = snapshot_read(params=params, may_create=request.user.is_staff)
+    except SnapshotNotAvailable as exc:
+        return JsonResponse({
+            "error": "These numbers have not been computed, and only staff may start a computation outside the "
+                     "default views of each source and prompt set.",
+            "code": NOT_AVAILABLE, "canonical": f"{reverse(api_name)}?{exc.suggestion}",
+        }, status=403)
     if snapshot.computing:
         return JsonResponse({"status": "computing", "key": snapshot.key}, status=202)
     result = snapshot.result or {}
@@ -91,19 +102,28 @@ def _agreement_csv(params: AgreementParams, result: dict[str, Any]) -> HttpRespo
 
 @require_GET
 def leaderboard(request: HttpRequest) -> HttpResponse:
-    return _snapshot_endpoint(request, lambda: LeaderboardParams.from_query(request.GET.dict()), _leaderboard_csv)
+    return _snapshot_endpoint(request, LeaderboardParams, _leaderboard_csv, "api-leaderboard")
 
 
 @require_GET
 def bias(request: HttpRequest) -> HttpResponse:
-    return _snapshot_endpoint(request, lambda: BiasParams.from_query(request.GET.dict()), _bias_csv)
+    return _snapshot_endpoint(request, BiasParams, _bias_csv, "api-bias")
 
 
 @require_GET
 def agreement(request: HttpRequest) -> HttpResponse:
-    return _snapshot_endpoint(request, lambda: AgreementParams.from_query(request.GET.dict()), _agreement_csv)
+    return _snapshot_endpoint(request, AgreementParams, _agreement_csv, "api-agreement")
 
 
 @require_GET
 def sources(request: HttpRequest) -> HttpResponse:
-    return JsonResponse({"sources": ["all", *sources_available()]})
+    reader = QueryReader(request.GET, allowed=["format"])
+    fmt = reader.choice("format", "json", FORMATS)
+    try:
+        reader.finish()
+    except ParamError as exc:
+        return _bad_request(exc)
+    names = ["all", *sources_available()]
+    if fmt == "csv":
+        return _csv_response("sources.csv", ["source"], ([name] for name in names))
+    return JsonResponse({"sources": names})

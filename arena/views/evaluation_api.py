@@ -9,14 +9,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from arena.selectors.evaluations import (
-    GradesParams,
-    JudgesParams,
-    ScoresParams,
-    WinRateParams,
-    flat_rows,
-    human_reference_default,
-)
+from arena.selectors.evaluations import GradesParams, JudgesParams, ScoresParams, WinRateParams, flat_rows
+from arena.selectors.leaderboards import ReportParams
 from arena.views.api import _csv_response, _snapshot_endpoint
 
 
@@ -25,15 +19,15 @@ def _csv(params: Any, result: dict[str, Any]) -> HttpResponse:
     return _csv_response(f"{params.kind}.csv", header, rows)
 
 
-def _endpoint(parse: Callable[[dict[str, Any]], Any]) -> Callable[[HttpRequest], HttpResponse]:
+def _endpoint(params_class: type[ReportParams]) -> Callable[[HttpRequest], HttpResponse]:
     @require_GET
     def view(request: HttpRequest) -> HttpResponse:
-        return _snapshot_endpoint(request, lambda: parse(request.GET.dict()), _csv)
+        return _snapshot_endpoint(request, params_class, _csv, f"api-{params_class.kind}")
 
     return view
 
 
-scores = _endpoint(ScoresParams.from_query)
-winrate = _endpoint(WinRateParams.from_query)
-grades = _endpoint(GradesParams.from_query)
-judges = _endpoint(lambda query: JudgesParams.from_query(query, default_human=human_reference_default()))
+scores = _endpoint(ScoresParams)
+winrate = _endpoint(WinRateParams)
+grades = _endpoint(GradesParams)
+judges = _endpoint(JudgesParams)

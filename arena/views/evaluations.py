@@ -1,6 +1,8 @@
 """The published numbers' pages: MT-Bench scores, win rate against a baseline, grades and HHH,
-the table comparing judges, and the comparisons behind them. Thin: parse the filters with the
-report's parameter class, read its snapshot, turn the stored result into plots and rows."""
+the table comparing judges, and the comparisons behind them. Thin: read the filters with the
+report's parameter class and its snapshot (``snapshot_page``, as the leaderboard does: 400 naming
+every bad parameter, 403 for numbers this visitor may not have computed), turn the stored result
+into plots and rows."""
 
 from __future__ import annotations
 
@@ -12,26 +14,22 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
 from arena import svg
+from arena.params import REQUIRED, ParamError
 from arena.selectors import comparisons as browse
 from arena.selectors.evaluations import (
     GradesParams,
     JudgesParams,
     ScoresParams,
     WinRateParams,
-    human_reference_default,
     judge_row_flat,
     score_sources,
 )
-from arena.selectors.leaderboards import ParamError, filter_choices
-from arena.views.reports import _page
+from arena.selectors.leaderboards import filter_choices
+from arena.views.snapshot_page import snapshot_page
 
 
 def _svg(markup: str) -> str:
     return mark_safe(markup)  # noqa: S308 - every text in it is escaped by arena.svg
-
-
-def _query(request: HttpRequest, fields: tuple[str, ...]) -> dict[str, str]:
-    return {k: v for k, v in request.GET.items() if k in fields}
 
 
 def comparisons_link(**filters: Any) -> str:
@@ -40,12 +38,12 @@ def comparisons_link(**filters: Any) -> str:
 
 
 def scores(request: HttpRequest) -> HttpResponse:
-    query = _query(request, ("source", "prompt_set", "bootstrap", "seed"))
     sources = score_sources()
-    context: dict[str, Any] = {"choices": {**filter_choices(), "sources": sources}, "query": query}
-    if not sources and "source" not in query:
-        context["error"] = ParamError("source", "No single-answer scores yet: run a judge in single mode or "
-                                                "import FastChat's *_single.jsonl (import_scores).")
+    context: dict[str, Any] = {"choices": {**filter_choices(), "sources": sources}}
+    if not sources and "source" not in request.GET:
+        context["error"] = ParamError.one("source", REQUIRED, "No single-answer scores yet.",
+                                          "a judge run in single mode, or FastChat's *_single.jsonl imported "
+                                          "(import_scores)")
         return render(request, "arena/scores.html", context)
 
     def decorate(result: dict[str, Any], context: dict[str, Any]) -> None:
@@ -72,15 +70,14 @@ def scores(request: HttpRequest) -> HttpResponse:
             multiples=multiples,
         )
 
-    return _page(request, "arena/scores.html", context,
-                 lambda: ScoresParams.from_query(query, default_source=(sources or [None])[0]), decorate)
+    return snapshot_page(request, "arena/scores.html", context, ScoresParams, decorate,
+                         default_source=(sources or [None])[0])
 
 
 def winrate(request: HttpRequest) -> HttpResponse:
-    query = _query(request, ("source", "baseline", "prompt_set", "strong_weight", "bootstrap", "seed"))
     choices = filter_choices()
     contenders = browse.contender_names()
-    context: dict[str, Any] = {"choices": {**choices, "contenders": contenders}, "query": query}
+    context: dict[str, Any] = {"choices": {**choices, "contenders": contenders}}
     default = next((s for s in choices["sources"] if s.startswith(("judge:", "import:"))), "all")
 
     def decorate(result: dict[str, Any], context: dict[str, Any]) -> None:
@@ -106,15 +103,13 @@ def winrate(request: HttpRequest) -> HttpResponse:
                                           title=f"Bradley–Terry ratings, {baseline} anchored at 1000")),
         )
 
-    return _page(request, "arena/winrate.html", context,
-                 lambda: WinRateParams.from_query(query, default_source=default), decorate)
+    return snapshot_page(request, "arena/winrate.html", context, WinRateParams, decorate, default_source=default)
 
 
 def grades(request: HttpRequest) -> HttpResponse:
-    query = _query(request, ("source", "prompt_set"))
     choices = filter_choices()
     sources = [s for s in choices["sources"] if s == "human" or s.startswith(("judge:", "panel:"))] or ["human"]
-    context: dict[str, Any] = {"choices": {**choices, "sources": sources}, "query": query}
+    context: dict[str, Any] = {"choices": {**choices, "sources": sources}}
 
     def decorate(result: dict[str, Any], context: dict[str, Any]) -> None:
         human = result.get("human") or {}
@@ -133,15 +128,13 @@ def grades(request: HttpRequest) -> HttpResponse:
                 for criterion, board in (result.get("hhh") or {}).items() if board],
         )
 
-    return _page(request, "arena/grades.html", context,
-                 lambda: GradesParams.from_query(query, default_source=sources[0]), decorate)
+    return snapshot_page(request, "arena/grades.html", context, GradesParams, decorate, default_source=sources[0])
 
 
 def judges(request: HttpRequest) -> HttpResponse:
-    query = _query(request, ("source", "human", "prompt_set"))
     choices = filter_choices()
     human_sources = [s for s in choices["sources"] if s == "human" or s.startswith("import:")]
-    context: dict[str, Any] = {"choices": {**choices, "human_sources": human_sources}, "query": query}
+    context: dict[str, Any] = {"choices": {**choices, "human_sources": human_sources}}
 
     def decorate(result: dict[str, Any], context: dict[str, Any]) -> None:
         rows = [judge_row_flat(r) for r in result.get("rows") or []]
@@ -156,8 +149,7 @@ def judges(request: HttpRequest) -> HttpResponse:
                 value_label=f"share of verdict pairs agreeing with {params.human}", domain=(0.0, 1.0))),
         )
 
-    return _page(request, "arena/judges.html", context,
-                 lambda: JudgesParams.from_query(query, default_human=human_reference_default()), decorate)
+    return snapshot_page(request, "arena/judges.html", context, JudgesParams, decorate)
 
 
 def comparisons(request: HttpRequest) -> HttpResponse:
@@ -167,7 +159,7 @@ def comparisons(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {"choices": {**choices, "contenders": browse.contender_names(),
                                            "disagreements": browse.DISAGREEMENTS}}
     try:
-        filters = browse.ComparisonFilters.from_query(request.GET.dict())
+        filters = browse.ComparisonFilters.from_query(request.GET)
     except ParamError as exc:
         context["error"] = exc
         context["filters"] = None

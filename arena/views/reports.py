@@ -9,9 +9,10 @@ from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
 from arena import svg
-from arena.selectors.leaderboards import ParamError, filter_choices
+from arena.params import REQUIRED, ParamError
+from arena.selectors.leaderboards import filter_choices
 from arena.selectors.reports import AgreementParams, BiasParams, default_sources
-from arena.services.snapshots import snapshot_get_or_schedule
+from arena.views.snapshot_page import snapshot_page
 
 
 def _shown(value: Any) -> str:
@@ -46,23 +47,9 @@ def _scalars_and_tables(section: Any, prefix: str = "") -> tuple[list[tuple[str,
     return scalars, tables
 
 
-def _page(request: HttpRequest, template: str, context: dict[str, Any], parse: Any, decorate: Any) -> HttpResponse:
-    try:
-        params = parse()
-    except ParamError as exc:
-        context["error"] = exc
-        return render(request, template, context, status=400)
-    snapshot = snapshot_get_or_schedule(params=params)
-    context.update(params=params, snapshot=snapshot)
-    if not snapshot.computing:
-        decorate(snapshot.result or {}, context)
-    return render(request, f"{template}#results" if request.htmx else template, context)
-
-
 def bias(request: HttpRequest) -> HttpResponse:
     choices = filter_choices()
     sources = choices["sources"][1:]
-    query = {k: v for k, v in request.GET.items() if k in ("source", "prompt_set")}
 
     def decorate(result: dict[str, Any], context: dict[str, Any]) -> None:
         sections = []
@@ -80,14 +67,12 @@ def bias(request: HttpRequest) -> HttpResponse:
             hhh=result.get("hhh") or {},
         )
 
-    context = {"choices": choices, "query": query}
-    return _page(request, "arena/bias.html", context,
-                 lambda: BiasParams.from_query(query, default_source=(sources or ["human"])[0]), decorate)
+    return snapshot_page(request, "arena/bias.html", {"choices": choices}, BiasParams, decorate,
+                         default_source=(sources or ["human"])[0])
 
 
 def agreement(request: HttpRequest) -> HttpResponse:
     choices = filter_choices()
-    query = {k: v for k, v in request.GET.items() if k in ("a", "b", "prompt_set")}
     default_a, default_b = default_sources(choices["sources"][1:])
 
     def decorate(result: dict[str, Any], context: dict[str, Any]) -> None:
@@ -100,9 +85,10 @@ def agreement(request: HttpRequest) -> HttpResponse:
             agreement_svg=mark_safe(svg.agreement_chart(overall, per_turn)),  # noqa: S308 - escaped in arena.svg
         )
 
-    context = {"choices": choices, "query": query}
+    context: dict[str, Any] = {"choices": choices}
     if default_a is None or default_b is None:
-        context["error"] = ParamError("a", "Agreement needs verdicts from two sources; there are not two yet.")
+        context["error"] = ParamError.one("a", REQUIRED, "Agreement needs verdicts from two sources; there are not two yet.",
+                                          "two sources with verdicts")
         return render(request, "arena/agreement.html", context)
-    return _page(request, "arena/agreement.html", context,
-                 lambda: AgreementParams.from_query(query, default_a=default_a, default_b=default_b), decorate)
+    return snapshot_page(request, "arena/agreement.html", context, AgreementParams, decorate,
+                         default_a=default_a, default_b=default_b)

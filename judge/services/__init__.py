@@ -3,6 +3,7 @@
 from judge.services.judges import judge_create
 from judge.services.panels import judge_panel_create, judge_panel_run_create
 from judge.services.runs import (
+    CostEstimate,
     RunError,
     judge_run_cancel,
     judge_run_create,
@@ -15,6 +16,7 @@ from judge.services.runs import (
 )
 
 __all__ = [
+    "CostEstimate",
     "RunError",
     "judge_create",
     "judge_panel_create",

@@ -482,12 +482,10 @@ def _leaderboards_mark_stale(run: JudgeRun) -> None:
     Cheap at 160/s: ``snapshots_mark_stale`` scans the snapshots at most once per source and
     prompt set per debounce window.
     """
-    from arena.selectors.panels import panels_of_judge
     from arena.services.snapshots import snapshots_mark_stale
 
+    # The judge's panels too: snapshots_mark_stale refreshes panel:NAME with its members.
     snapshots_mark_stale(source=f"judge:{run.judge.name}", prompt_set=run.prompt_set.slug)
-    for panel in panels_of_judge(run.judge.name):  # a panel's verdicts are its judges'
-        snapshots_mark_stale(source=f"panel:{panel}", prompt_set=run.prompt_set.slug)
 
 
 def _request_options(kind: str, max_tokens: int) -> dict[str, int | None]:

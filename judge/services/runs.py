@@ -55,46 +55,61 @@ class Target:
         )
 
 
-def judge_run_plan(
-    *, prompt_set: PromptSet, mode: str, contenders: Sequence[Contender] | None = None,
-    baseline: Contender | None = None, limit: int | None = None, turn: int | None = None,
-) -> list[Target]:
-    """Every request a run with these options makes, in a stable order."""
-    kind = rendering.KIND_BY_RUN_MODE[mode]
-    prompt_qs = Prompt.objects.filter(prompt_set=prompt_set).order_by("position", "id")
+def _answers_by_prompt(
+    *, prompt_set: PromptSet, contenders: Sequence[Contender] | None, baseline: Contender | None,
+    limit: int | None,
+) -> tuple[list[Prompt], dict[int, dict[int, Answer]]]:
+    """The run's prompts in a stable order and, per prompt, its answers by contender id."""
+    # The stored HTML and style features are not needed to judge: not loaded (most of the bytes).
+    prompt_qs = Prompt.objects.filter(prompt_set=prompt_set).defer("rendered").order_by("position", "id")
     prompt_list = list(prompt_qs[:limit] if limit else prompt_qs)
-    answers = Answer.objects.filter(prompt__in=prompt_list).select_related("contender")
+    answers = (Answer.objects.filter(prompt__in=prompt_list).select_related("contender")
+               .defer("rendered", "token_counts", "style", "metadata").order_by())
     if contenders:
         wanted = {c.pk for c in contenders} | ({baseline.pk} if baseline else set())
         answers = answers.filter(contender_id__in=wanted)
     by_prompt: dict[int, dict[int, Answer]] = {}
     for answer in answers:
         by_prompt.setdefault(answer.prompt_id, {})[answer.contender_id] = answer
+    return prompt_list, by_prompt
 
+
+def _turns(prompt: Prompt, *, kind: str, turn: int | None) -> list[int]:
+    turns = [turn] if turn else list(range(1, len(prompt.turns) + 1))
+    if kind == "grade":
+        turns = [t for t in turns if t == 1]  # Self-Instruct grades one instruction and its reply
+    return [t for t in turns if len(prompt.turns) >= t]
+
+
+def _pairs(present: dict[int, Answer], baseline: Contender | None, turn: int) -> list[tuple[Answer, Answer]]:
+    """The answer pairs judged on ``turn``, each (first, second) in canonical order (by id)."""
+    if baseline is not None:
+        base = present.get(baseline.pk)
+        pairs = [(base, a) for cid, a in sorted(present.items()) if base and cid != baseline.pk]
+    else:
+        pairs = list(itertools.combinations([present[c] for c in sorted(present)], 2))
+    return [tuple(sorted((left, right), key=lambda a: a.pk)) for left, right in pairs  # type: ignore[misc]
+            if left is not None and len(left.turns) >= turn and len(right.turns) >= turn]
+
+
+def judge_run_plan(
+    *, prompt_set: PromptSet, mode: str, contenders: Sequence[Contender] | None = None,
+    baseline: Contender | None = None, limit: int | None = None, turn: int | None = None,
+) -> list[Target]:
+    """Every request a run with these options makes, in a stable order."""
+    kind = rendering.KIND_BY_RUN_MODE[mode]
+    prompt_list, by_prompt = _answers_by_prompt(prompt_set=prompt_set, contenders=contenders, baseline=baseline,
+                                                limit=limit)
     targets: list[Target] = []
     for prompt in prompt_list:
         present = by_prompt.get(prompt.pk, {})
-        turns = [turn] if turn else list(range(1, len(prompt.turns) + 1))
-        if kind == "grade":
-            turns = [t for t in turns if t == 1]  # Self-Instruct grades one instruction and its reply
-        if kind in rendering.PAIRWISE_KINDS:
-            if baseline is not None:
-                base = present.get(baseline.pk)
-                pairs = [(base, a) for cid, a in sorted(present.items()) if base and cid != baseline.pk]
-            else:
-                pairs = list(itertools.combinations([present[c] for c in sorted(present)], 2))
-            for left, right in pairs:
-                assert left is not None
-                first, second = sorted((left, right), key=lambda a: a.pk)
-                for t in turns:
-                    if len(first.turns) < t or len(second.turns) < t or len(prompt.turns) < t:
-                        continue
+        for t in _turns(prompt, kind=kind, turn=turn):
+            if kind in rendering.PAIRWISE_KINDS:
+                for first, second in _pairs(present, baseline, t):
                     targets += [Target(prompt, t, first, second, 1), Target(prompt, t, first, second, 2)]
-        else:
-            for _cid, answer in sorted(present.items()):
-                for t in turns:
-                    if len(answer.turns) >= t and len(prompt.turns) >= t:
-                        targets.append(Target(prompt, t, answer, None, 1))
+            else:
+                targets += [Target(prompt, t, answer, None, 1) for _cid, answer in sorted(present.items())
+                            if len(answer.turns) >= t]
     return targets
 
 
@@ -106,10 +121,50 @@ class CostEstimate:
     output_tokens: int
     cost: Decimal
 
+    @property
+    def needs_confirmation(self) -> bool:
+        """Large or costly runs are started only when the operator confirms (the run page)."""
+        return (self.judgments > settings.JUDGE_CONFIRM_JUDGMENTS
+                or self.cost > Decimal(str(settings.JUDGE_CONFIRM_COST)))
 
-def approx_tokens(text: str) -> int:
-    """About four characters per token for English text (the usual rule of thumb)."""
-    return max(1, len(text) // 4)
+
+def cost_of(judge: Judge, input_tokens: int, output_tokens: int) -> Decimal:
+    cost = (Decimal(input_tokens) * judge.price_input_per_million
+            + Decimal(output_tokens) * judge.price_output_per_million) / Decimal(1_000_000)
+    return cost.quantize(Decimal("0.000001"))
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """How long one (prompt, turn)'s rendered request is: ``base`` characters of template,
+    question and reference, plus each answer turn's length times how often the template quotes
+    it in position A (``slot_a``) and B (``slot_b``). Rendering is linear in the answers' text."""
+
+    base: int
+    messages: int
+    slot_a: tuple[int, ...]
+    slot_b: tuple[int, ...]
+
+    def quoted(self, answer: Answer) -> tuple[int, int]:
+        """Characters ``answer`` adds to the request in position A, and in position B."""
+        lengths = [len(str(text)) for text in answer.turns]
+        return (sum(n * size for n, size in zip(self.slot_a, lengths, strict=False)),
+                sum(n * size for n, size in zip(self.slot_b, lengths, strict=False)))
+
+
+def _shape(*, template_set: str, kind: str, prompt: Prompt, turn: int) -> _Shape:
+    """Render the request once with marker answers and measure where the answers go."""
+    marks_a = [f"\x00a{i}\x00" for i in range(turn)]
+    marks_b = [f"\x00b{i}\x00" for i in range(turn)]
+    second = Answer(turns=marks_b) if kind in rendering.PAIRWISE_KINDS else None
+    rendered = rendering.render_request(template_set=template_set, kind=kind,  # type: ignore[arg-type]
+                                        prompt=prompt, turn=turn, first=Answer(turns=marks_a), second=second)
+    text = "".join(m["content"] for m in rendered.messages)
+    slot_a = tuple(text.count(m) for m in marks_a)
+    slot_b = tuple(text.count(m) for m in marks_b)
+    markers = sum(n * len(m) for n, m in zip(slot_a, marks_a, strict=True)) + \
+        sum(n * len(m) for n, m in zip(slot_b, marks_b, strict=True))
+    return _Shape(base=len(text) - markers, messages=len(rendered.messages), slot_a=slot_a, slot_b=slot_b)
 
 
 def _request_key(judge: Judge, rendered: rendering.Rendered) -> str:
@@ -119,28 +174,100 @@ def _request_key(judge: Judge, rendered: rendering.Rendered) -> str:
     )
 
 
-def cost_of(judge: Judge, input_tokens: int, output_tokens: int) -> Decimal:
-    cost = (Decimal(input_tokens) * judge.price_input_per_million
-            + Decimal(output_tokens) * judge.price_output_per_million) / Decimal(1_000_000)
-    return cost.quantize(Decimal("0.000001"))
-
-
-def judge_run_estimate(*, judge: Judge, targets: Sequence[Target], mode: str) -> CostEstimate:
-    """Approximate tokens of the rendered prompts times the judge's prices; cached requests cost nothing."""
-    kind = rendering.KIND_BY_RUN_MODE[mode]
-    keyed: list[tuple[str, int]] = []
-    for target in targets:
-        rendered = target.rendered(template_set=judge.template_set, kind=kind)
-        tokens = sum(approx_tokens(m["content"]) + 4 for m in rendered.messages)
-        keyed.append((_request_key(judge, rendered), tokens))
-    hits = cache.cached_keys(k for k, _ in keyed)
-    uncached = [tokens for key, tokens in keyed if key not in hits]
-    input_tokens = sum(uncached)
-    output_tokens = len(uncached) * min(judge.max_tokens, settings.JUDGE_ESTIMATE_OUTPUT_TOKENS)
-    return CostEstimate(
-        judgments=len(keyed), cached=len(keyed) - len(uncached), input_tokens=input_tokens,
-        output_tokens=output_tokens, cost=cost_of(judge, input_tokens, output_tokens),
+def _judged_before(judge: Judge, *, pairwise: bool) -> dict[tuple[int, int], set[tuple[int, ...]]]:
+    """Requests that may be in the judgment cache, per (prompt, turn): the same answers (and
+    order) judged before with the same templates, by any judge; ``_cache_hit_share`` checks."""
+    done = Judgment.objects.filter(
+        status=Judgment.Status.DONE,
+        run__template_fingerprint=rendering.template_set_get(judge.template_set).fingerprint,
     )
+    rows = (done.filter(comparison__isnull=False).values_list(
+        "comparison__prompt_id", "turn", "comparison__answer_a_id", "comparison__answer_b_id", "order")
+        if pairwise else done.filter(answer__isnull=False).values_list("answer__prompt_id", "turn", "answer_id"))
+    found: dict[tuple[int, int], set[tuple[int, ...]]] = {}
+    for prompt_id, turn, *request in rows.iterator(5000):
+        found.setdefault((prompt_id, turn), set()).add(tuple(request))
+    return found
+
+
+# Candidates for the cache are checked by their real cache key; beyond this many, a sample is.
+CACHE_CHECK_SAMPLE = 400
+
+
+def _cache_hit_share(judge: Judge, kind: str, candidates: Sequence[Target]) -> float:
+    """The share of ``candidates`` the judgment cache answers for this judge (same model,
+    endpoint, sampling parameters, templates and text), from their keys: all of them, or an even
+    sample of ``CACHE_CHECK_SAMPLE`` (a judge's cache is all or nothing in practice)."""
+    if not candidates:
+        return 0.0
+    step = max(1, len(candidates) // CACHE_CHECK_SAMPLE)
+    checked = candidates[::step]
+    keys = [_request_key(judge, t.rendered(template_set=judge.template_set, kind=kind)) for t in checked]
+    hits: set[str] = set()
+    for start in range(0, len(keys), 1000):
+        hits.update(Judgment.objects.filter(cache_key__in=keys[start:start + 1000], status=Judgment.Status.DONE)
+                    .values_list("cache_key", flat=True))
+    return sum(key in hits for key in keys) / len(keys)
+
+
+def judge_run_estimate(
+    *, judge: Judge, prompt_set: PromptSet, mode: str, contenders: Sequence[Contender] | None = None,
+    baseline: Contender | None = None, limit: int | None = None, turn: int | None = None,
+) -> CostEstimate:
+    """What a run with these options would send and cost, without building it: the requests of
+    ``judge_run_plan``, measured from one rendering per prompt and turn (``_Shape``) and summed
+    per answer rather than per request, at about four characters per token, times the judge's
+    prices. Requests the cache answers cost nothing. MT-Bench with every demo contender
+    (158,596 requests) takes well under a second (benchmarks/bench_run_estimate.py)."""
+    kind = rendering.KIND_BY_RUN_MODE[mode]
+    pairwise = kind in rendering.PAIRWISE_KINDS
+    prompt_list, by_prompt = _answers_by_prompt(prompt_set=prompt_set, contenders=contenders, baseline=baseline,
+                                                limit=limit)
+    judged_before = _judged_before(judge, pairwise=pairwise)
+    judgments = chars = tokens_per_message = 0
+    candidates: list[Target] = []  # requests the cache may answer, with their size
+    candidate_chars: list[int] = []
+    for prompt in prompt_list:
+        present = by_prompt.get(prompt.pk, {})
+        for t in _turns(prompt, kind=kind, turn=turn):
+            shape = _shape(template_set=judge.template_set, kind=kind, prompt=prompt, turn=t)
+            valid = {a.pk: a for _cid, a in sorted(present.items()) if len(a.turns) >= t}
+            quoted = {pk: shape.quoted(a) for pk, a in valid.items()}
+            before = judgments
+            if pairwise:
+                base = present.get(baseline.pk) if baseline is not None else None
+                if baseline is None:
+                    n = len(valid)
+                    pairs = n * (n - 1) // 2
+                    chars += 2 * pairs * shape.base + (n - 1) * sum(qa + qb for qa, qb in quoted.values())
+                elif base is not None and base.pk in valid:
+                    others = [pk for pk in valid if pk != base.pk]
+                    pairs = len(others)
+                    chars += pairs * (2 * shape.base + sum(quoted[base.pk])) + sum(sum(quoted[pk]) for pk in others)
+                else:
+                    pairs = 0
+                judgments += 2 * pairs
+                for first, second, order in sorted(judged_before.get((prompt.pk, t), ())):
+                    if first in valid and second in valid and first < second and (
+                            base is None or base.pk in (first, second)):
+                        shown_a, shown_b = (first, second) if order == 1 else (second, first)  # order 1: A first
+                        candidates.append(Target(prompt, t, valid[first], valid[second], order))
+                        candidate_chars.append(shape.base + quoted[shown_a][0] + quoted[shown_b][1])
+            else:
+                judgments += len(valid)
+                chars += sum(shape.base + qa for qa, _qb in quoted.values())
+                for (answer_id,) in sorted(judged_before.get((prompt.pk, t), ())):
+                    if answer_id in valid:
+                        candidates.append(Target(prompt, t, valid[answer_id], None, 1))
+                        candidate_chars.append(shape.base + quoted[answer_id][0])
+            tokens_per_message += 4 * shape.messages * (judgments - before)
+    share = _cache_hit_share(judge, kind, candidates)
+    cached = round(share * len(candidates))
+    input_tokens = round((chars - share * sum(candidate_chars)) / 4
+                         + tokens_per_message * (1 - cached / judgments if judgments else 1))
+    output_tokens = (judgments - cached) * min(judge.max_tokens, settings.JUDGE_ESTIMATE_OUTPUT_TOKENS)
+    return CostEstimate(judgments=judgments, cached=cached, input_tokens=input_tokens, output_tokens=output_tokens,
+                        cost=cost_of(judge, input_tokens, output_tokens))
 
 
 def _comparisons_for(targets: Iterable[Target]) -> dict[tuple[int, int, int], Comparison]:
@@ -184,7 +311,8 @@ def judge_run_create(
                              limit=limit, turn=turn)
     if not targets:
         raise RunError("Nothing to judge: no contender has answers to these prompts (two are needed for pairwise).")
-    estimate = judge_run_estimate(judge=judge, targets=targets, mode=mode)
+    estimate = judge_run_estimate(judge=judge, prompt_set=prompt_set, mode=mode, contenders=contenders,
+                                  baseline=baseline, limit=limit, turn=turn)
     run = JudgeRun.objects.create(
         judge=judge, prompt_set=prompt_set, mode=mode, baseline=baseline, limit=limit, turn=turn,
         inconsistent=inconsistent, template_fingerprint=rendering.template_set_get(judge.template_set).fingerprint,
@@ -292,11 +420,15 @@ def inline_run_wait(run_id: int, timeout: float | None = None) -> None:
 
 
 def judge_run_finish_if_complete(*, run_id: int) -> bool:
-    """Mark a running run done once nothing is pending; True when this call finished it."""
+    """Mark a running run done (failed when not one judgment succeeded) once nothing is pending;
+    True when this call finished it."""
     if Judgment.objects.filter(run_id=run_id, status=Judgment.Status.PENDING).exists():
         return False
+    # A run that got no verdict at all (every request failed or was unreadable) failed: it is not "done".
+    judged = Judgment.objects.filter(run_id=run_id, status=Judgment.Status.DONE).exists()
+    empty = not Judgment.objects.filter(run_id=run_id).exists()
     finished = JudgeRun.objects.filter(pk=run_id, status=JudgeRun.Status.RUNNING).update(
-        status=JudgeRun.Status.DONE, finished_at=timezone.now()
+        status=JudgeRun.Status.DONE if judged or empty else JudgeRun.Status.FAILED, finished_at=timezone.now()
     )
     if finished:
         from judge.progress import run_progress_report

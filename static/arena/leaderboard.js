@@ -32,5 +32,40 @@
     });
   }
 
+  // The filter form shows what the results below it were computed for. After the browser's Back
+  // button (htmx restores an older snapshot of the page, whose <select>s carry the attributes of
+  // the first render) or a return from the back/forward cache, the controls would otherwise show
+  // stale choices; the results section says which ones it shows (data-form-state).
+  function syncForm() {
+    var results = document.getElementById("results");
+    var form = document.querySelector("form.filters");
+    if (!results || !form || !results.hasAttribute("data-form-state")) { return; }
+    var state = new URLSearchParams(results.getAttribute("data-form-state"));
+    state.forEach(function (value, name) {
+      var control = form.elements.namedItem(name);
+      if (!control) { return; }
+      if (control.type === "checkbox") {
+        control.checked = value !== "";
+      } else if (control.tagName === "SELECT") {
+        control.value = value;
+        if (control.value !== value && control.options.length) { control.selectedIndex = 0; }
+      }
+    });
+  }
+
+  document.addEventListener("htmx:historyRestore", syncForm);
+  document.addEventListener("htmx:afterSettle", syncForm);
+  window.addEventListener("pageshow", syncForm);
+
+  // A bad filter (400) and numbers this visitor may not have computed (403) come back as a
+  // results partial that says why: show it instead of ignoring the answer, as htmx does by default.
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if (status === 400 || status === 403) {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
   if (document.querySelector("[data-snapshot-key], #results")) { connect(); }
 })();

@@ -36,7 +36,8 @@ def test_every_mode_stores_its_verdict(judged):
     assert set(hhh.hhh) == {"helpful", "honest", "harmless"}
 
 
-def test_scores_report(client, judged):
+def test_scores_report(staff_client, judged):
+    client = staff_client  # a bootstrap count of its own: staff may have it computed
     data = client.get("/api/scores/", {"source": "judge:fake-judge", "bootstrap": 100}).json()
     rows = {r["model"]: r for r in data["rows"]}
     assert [r["model"] for r in data["rows"]][:2] == ["strong", "middle"]
@@ -48,7 +49,8 @@ def test_scores_report(client, judged):
     assert page.status_code == 200 and b'data-model="strong"' in page.content and b"<svg" in page.content
 
 
-def test_win_rate_report_reads_five_level_and_logprob_verdicts(client, judged):
+def test_win_rate_report_reads_five_level_and_logprob_verdicts(staff_client, judged):
+    client = staff_client
     data = client.get("/api/winrate/", {"source": "judge:fake-judge", "bootstrap": 100}).json()
     assert data["baseline"] == "middle"
     rows = {r["model"]: r for r in data["rows"]}
@@ -86,7 +88,8 @@ def test_grades_and_hhh_beside_people(client, judged):
     assert page.status_code == 200 and b'id="grade-agreement"' in page.content and b'data-who="human"' in page.content
 
 
-def test_the_judges_table_and_a_panel_of_three(client, judged, llm, start_run, graded_set):
+def test_the_judges_table_and_a_panel_of_three(staff_client, judged, llm, start_run, graded_set):
+    client = staff_client
     from arena.models import Contender
 
     others = [make_judge(llm, f"juror-{i}", model=f"fake-judge-{i}") for i in (2, 3)]

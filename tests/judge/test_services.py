@@ -15,7 +15,6 @@ from judge.services import (
     RunError,
     judge_run_cancel,
     judge_run_estimate,
-    judge_run_plan,
     judge_run_resume,
     judge_run_retry,
     judge_runs_resume_stale,
@@ -105,7 +104,7 @@ def test_a_permanent_error_is_recorded_once_and_not_retried(judge, battle_set, l
     assert [j.sends for j in failed] == [1, 1]
     assert "bad_request" in failed[0].error and "context_length" in failed[1].error
     assert llm.stats()["total"] == 2
-    assert run.status == "done"  # finished, with two failures to look at
+    assert run.status == "failed"  # not one verdict came back: the run failed, it is not "done"
     assert battles_list(source=f"judge:{judge.name}") == []
 
 
@@ -142,8 +141,7 @@ def test_a_rerun_is_answered_from_the_cache_without_a_single_request(judge, batt
     assert llm.stats()["total"] == 12
     llm.reset()
 
-    estimate = judge_run_estimate(judge=judge, targets=judge_run_plan(prompt_set=battle_set, mode="pairwise"),
-                                  mode="pairwise")
+    estimate = judge_run_estimate(judge=judge, prompt_set=battle_set, mode="pairwise")
     assert (estimate.judgments, estimate.cached, estimate.cost) == (12, 12, Decimal(0))
     second = start_run(judge=judge, prompt_set=battle_set, mode="pairwise")
 
@@ -176,8 +174,7 @@ def test_tokens_and_cost_are_recorded_per_judgment_run_and_judge(judge, battle_s
 
 def test_the_estimate_is_close_to_what_the_run_costs(judge, battle_set, start_run, settings):
     settings.JUDGE_ESTIMATE_OUTPUT_TOKENS = 12
-    targets = judge_run_plan(prompt_set=battle_set, mode="pairwise")
-    estimate = judge_run_estimate(judge=judge, targets=targets, mode="pairwise")
+    estimate = judge_run_estimate(judge=judge, prompt_set=battle_set, mode="pairwise")
     run = start_run(judge=judge, prompt_set=battle_set, mode="pairwise")
     actual = sum(j.input_tokens for j in run.judgments.all())
     assert estimate.judgments == 12 and estimate.cached == 0

@@ -63,3 +63,41 @@ def test_a_visitor_sees_the_plot_and_table_and_filters_without_reload(live_serve
     assert "source=import%3Apaper-gpt4" in page.url or "source=import:paper-gpt4" in page.url
     assert not [p for p in problems if "Content Security Policy" in p]
 
+
+
+def test_the_filters_show_what_the_url_names_after_the_back_button(live_server, page, monkeypatch):
+    from django.db import connections
+
+    from tests.leaderboards.conftest import build_arena, human_votes, imported_verdicts
+
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+    arena = build_arena()
+    human_votes(arena)
+    imported_verdicts(arena)
+    page.set_viewport_size({"width": 1440, "height": 900})
+
+    def chosen() -> tuple[str, str]:
+        return (page.locator("select[name=source]").input_value(), page.locator("select[name=method]").input_value())
+
+    page.goto(f"{live_server.url}/leaderboard/?source=human")
+    page.select_option("select[name=source]", "import:paper-gpt4")
+    page.wait_for_selector("#results .meta:has-text('import:paper-gpt4')")
+    page.select_option("select[name=method]", "elo")
+    page.wait_for_selector("#results .meta:has-text('online Elo')")
+
+    page.go_back()  # htmx restores the page it kept for the previous URL
+    page.wait_for_selector("#results .meta:has-text('Bradley')")
+    assert chosen() == ("import:paper-gpt4", "bt")
+    page.go_back()
+    page.wait_for_selector("#results .meta:has-text('from human')")
+    assert chosen() == ("human", "bt")
+
+    page.go_forward()
+    page.go_forward()
+    page.wait_for_selector("#results .meta:has-text('online Elo')")
+    assert chosen() == ("import:paper-gpt4", "elo")
+    page.click("nav a[href='/bias/']")  # leave for another page, then come back
+    page.wait_for_url("**/bias/")
+    page.go_back()
+    page.wait_for_selector("#results .meta:has-text('online Elo')")
+    assert chosen() == ("import:paper-gpt4", "elo")

@@ -68,12 +68,12 @@ def test_csv_and_table_show_the_same_rows(voted_arena):
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (["--source", "judges:gpt"], "Unknown source"),
+    (["--source", "judges:gpt"], "is not a source"),
     (["--source", "judge:nobody"], "No judge named"),
     (["--source", "import:nothing"], "No imported verdict source"),
     (["--prompt-set", "missing"], "No prompt set"),
     (["--method", "elo", "--style-control"], "Style control needs method=bt"),
-    (["--bootstrap", "-1"], "between"),
+    (["--bootstrap", "-1"], "out of range. Allowed: a whole number from 0 to"),
 ])
 def test_bad_options_are_refused_with_a_reason(voted_arena, args, message):
     with pytest.raises(CommandError, match=message):
@@ -96,5 +96,5 @@ def test_bias_and_agreement_commands_report_json(voted_arena):
     assert [t["turn"] for t in agreement["per_turn"]] == [1]
     assert agreement["overall"]["pairs"] == 18 * 3
 
-    with pytest.raises(CommandError, match="two different sources"):
+    with pytest.raises(CommandError, match="--b: The same source as a"):
         call_command("agreement", "--a", "human", "--b", "human", stdout=io.StringIO())

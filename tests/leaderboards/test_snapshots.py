@@ -37,7 +37,8 @@ def test_a_new_vote_refreshes_the_leaderboard_snapshot(client, voted_arena, djan
     assert client.get("/api/leaderboard/", {"source": "import:paper-gpt4"}).json()["computed_at"] == judge_only["computed_at"]
 
 
-def test_reports_of_the_source_are_refreshed_too(client, voted_arena, django_capture_on_commit_callbacks):
+def test_reports_of_the_source_are_refreshed_too(staff_client, voted_arena, django_capture_on_commit_callbacks):
+    client = staff_client
     bias = client.get("/api/bias/", {"source": "human"}).json()
     agreement = client.get("/api/agreement/", {"a": "import:paper-gpt4", "b": "human"}).json()
 

@@ -1,30 +1,38 @@
-"""What the evaluation report commands share: parse the options like the page and the API do,
-compute the report, and print it as a table, JSON or CSV."""
+"""What the evaluation report commands share: read the options through the one parameter layer
+like the page and the API do (the same checks, the same sentences), compute the report, and print
+it as a table, JSON or CSV."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
 from arena.csvcells import csv_write
+from arena.params import ParamError
 from arena.selectors.evaluations import evaluation_compute, flat_rows
-from arena.selectors.leaderboards import ParamError
+from arena.selectors.leaderboards import ReportParams
+
+
+class ReportCommand(BaseCommand):
+    # Django's system checks load the URL conf and with it every view (a quarter of a second at
+    # start); a report command reads the database and prints, so it skips them as `shell` does.
+    requires_system_checks: list[str] = []
 
 
 def add_format(parser: Any) -> None:
     parser.add_argument("--format", choices=["table", "json", "csv"], default="table", dest="fmt")
 
 
-def run_report(command: BaseCommand, parse: Callable[[Mapping[str, Any]], Any], query: Mapping[str, Any],
+def run_report(command: BaseCommand, params_class: type[ReportParams], query: Mapping[str, Any],
                fmt: str) -> dict[str, Any]:
     """Validate ``query`` with the report's parameter class, compute it and print it."""
     try:
-        params = parse({k: v for k, v in query.items() if v is not None})
+        params = params_class.from_query({k: v for k, v in query.items() if v is not None})
     except ParamError as exc:
-        raise CommandError(f"--{exc.field.replace('_', '-')}: {exc.message}") from exc
+        raise CommandError(exc.command_message()) from exc
     result = evaluation_compute(params=params)
     out = command.stdout
     if fmt == "json":

@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from arena.selectors.leaderboards import ParamError
+from arena.params import ParamError
 from arena.selectors.reports import AgreementParams, agreement_compute
 
 
@@ -22,7 +22,7 @@ class Command(BaseCommand):
         try:
             params = AgreementParams.from_query({"a": a, "b": b, "prompt_set": prompt_set})
         except ParamError as exc:
-            raise CommandError(f"--{exc.field.replace('_', '-')}: {exc.message}") from exc
+            raise CommandError(exc.command_message()) from exc
         report = agreement_compute(params=params)
         if fmt == "json":
             json.dump(report, self.stdout, indent=2)

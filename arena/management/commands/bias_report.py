@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from arena.selectors.leaderboards import ParamError
+from arena.params import ParamError
 from arena.selectors.reports import BiasParams, bias_compute
 
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         try:
             params = BiasParams.from_query({"source": source, "prompt_set": prompt_set})
         except ParamError as exc:
-            raise CommandError(f"--{exc.field.replace('_', '-')}: {exc.message}") from exc
+            raise CommandError(exc.command_message()) from exc
         report = bias_compute(params=params)
         if fmt == "json":
             json.dump(report, self.stdout, indent=2)

@@ -1,10 +1,8 @@
-from django.core.management.base import BaseCommand
-
-from arena.management.commands._reports import add_format, run_report
+from arena.management.commands._reports import ReportCommand, add_format, run_report
 from arena.selectors.evaluations import GradesParams
 
 
-class Command(BaseCommand):
+class Command(ReportCommand):
     help = ("Self-Instruct A-D grades per model and HHH preference shares per criterion for one source, beside the "
             "human ones, with the judge-vs-human grade agreement (exact, within one, weighted kappa) in --format json.")
 
@@ -14,4 +12,4 @@ class Command(BaseCommand):
         add_format(parser)
 
     def handle(self, *args, fmt, **o):
-        run_report(self, GradesParams.from_query, {k: o.get(k) for k in ("source", "prompt_set")}, fmt)
+        run_report(self, GradesParams, {k: o.get(k) for k in ("source", "prompt_set")}, fmt)

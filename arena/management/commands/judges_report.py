@@ -1,10 +1,8 @@
-from django.core.management.base import BaseCommand
-
-from arena.management.commands._reports import add_format, run_report
-from arena.selectors.evaluations import JudgesParams, human_reference_default
+from arena.management.commands._reports import ReportCommand, add_format, run_report
+from arena.selectors.evaluations import JudgesParams
 
 
-class Command(BaseCommand):
+class Command(ReportCommand):
     help = ("The table comparing judges and panels: agreement with people (S1, S2, kappa, n), position consistency, "
             "longer-answer share, unparsed and failed shares, tokens and cost per 1,000 judgments, median latency, "
             "rank correlation with the people's leaderboard.")
@@ -17,5 +15,4 @@ class Command(BaseCommand):
         add_format(parser)
 
     def handle(self, *args, fmt, **o):
-        run_report(self, lambda q: JudgesParams.from_query(q, default_human=human_reference_default()),
-                   {k: o.get(k) for k in ("source", "human", "prompt_set")}, fmt)
+        run_report(self, JudgesParams, {k: o.get(k) for k in ("source", "human", "prompt_set")}, fmt)

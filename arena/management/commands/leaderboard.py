@@ -3,7 +3,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from arena.csvcells import csv_write
-from arena.selectors.leaderboards import ROW_FIELDS, LeaderboardParams, ParamError, leaderboard_compute
+from arena.params import ParamError
+from arena.selectors.leaderboards import ROW_FIELDS, LeaderboardParams, leaderboard_compute
 
 
 class Command(BaseCommand):
@@ -13,17 +14,19 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
-        parser.add_argument("--source", default="all", help="human, judge:NAME, import:NAME or all.")
+        # Values are read by the same parameter layer as the page and the API (same checks, same
+        # messages), so argparse takes them as text.
+        parser.add_argument("--source", default="all", help="human, judge:NAME, panel:NAME, import:NAME or all.")
         parser.add_argument("--prompt-set")
         parser.add_argument("--category")
-        parser.add_argument("--turn", type=int)
-        parser.add_argument("--method", choices=["elo", "bt"], default="bt")
-        parser.add_argument("--bootstrap", type=int, help="Bootstrap rounds for the intervals (0: none).")
-        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--turn")
+        parser.add_argument("--method", default="bt", help="bt (Bradley-Terry) or elo.")
+        parser.add_argument("--bootstrap", help="Bootstrap rounds for the intervals (0: none).")
+        parser.add_argument("--seed", help="Random seed (default 0).")
         parser.add_argument("--style-control", action="store_true", help="Bradley-Terry with style covariates.")
-        parser.add_argument("--k", type=float, default=4.0, help="Elo K factor.")
-        parser.add_argument("--init", type=float, default=1000.0, help="Initial / anchor rating.")
-        parser.add_argument("--permutations", type=int, default=0, help="Elo: average over this many shuffled orders.")
+        parser.add_argument("--k", help="Elo K factor (default 4).")
+        parser.add_argument("--init", help="Initial / anchor rating (default 1000).")
+        parser.add_argument("--permutations", help="Elo: average over this many shuffled orders.")
         parser.add_argument("--format", choices=["table", "json", "csv"], default="table", dest="fmt")
 
     def handle(self, *args, fmt, **options):
@@ -34,7 +37,7 @@ class Command(BaseCommand):
         try:
             params = LeaderboardParams.from_query(query)
         except ParamError as exc:
-            raise CommandError(f"--{exc.field.replace('_', '-')}: {exc.message}") from exc
+            raise CommandError(exc.command_message()) from exc
         result = leaderboard_compute(params=params)
         rows = result["rows"]
         if fmt == "json":

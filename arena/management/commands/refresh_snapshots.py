@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from arena.selectors.leaderboards import ParamError
+from arena.params import ParamError
 from arena.services.snapshots import snapshot_refresh, snapshots_refresh_all
 
 
@@ -14,7 +14,7 @@ class Command(BaseCommand):
         try:
             done = [snapshot_refresh(key=k).key for k in keys] if keys else snapshots_refresh_all()
         except ParamError as exc:
-            raise CommandError(exc.message) from exc
+            raise CommandError(exc.command_message()) from exc
         for key in done:
             self.stdout.write(f"refreshed {key}")
         self.stdout.write(self.style.SUCCESS(f"{len(done)} snapshot(s) refreshed"))

@@ -1,19 +1,17 @@
-from django.core.management.base import BaseCommand
-
-from arena.management.commands._reports import add_format, run_report
+from arena.management.commands._reports import ReportCommand, add_format, run_report
 from arena.selectors.evaluations import ScoresParams
 
 
-class Command(BaseCommand):
+class Command(ReportCommand):
     help = ("MT-Bench single-answer scores: mean 1-10 score per model for turn 1, turn 2 and overall (FastChat's "
             "show_result.py rules) and per category, with bootstrap intervals over prompts.")
 
     def add_arguments(self, parser):
         parser.add_argument("--source", required=True, help="judge:NAME, panel:NAME or import:NAME.")
         parser.add_argument("--prompt-set")
-        parser.add_argument("--bootstrap", type=int, help="Bootstrap rounds (0: none).")
-        parser.add_argument("--seed", type=int)
+        parser.add_argument("--bootstrap", help="Bootstrap rounds (0: none).")
+        parser.add_argument("--seed")
         add_format(parser)
 
     def handle(self, *args, fmt, **o):
-        run_report(self, ScoresParams.from_query, {k: o.get(k) for k in ("source", "prompt_set", "bootstrap", "seed")}, fmt)
+        run_report(self, ScoresParams, {k: o.get(k) for k in ("source", "prompt_set", "bootstrap", "seed")}, fmt)

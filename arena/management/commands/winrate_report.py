@@ -1,10 +1,8 @@
-from django.core.management.base import BaseCommand
-
-from arena.management.commands._reports import add_format, run_report
+from arena.management.commands._reports import ReportCommand, add_format, run_report
 from arena.selectors.evaluations import WinRateParams
 
 
-class Command(BaseCommand):
+class Command(ReportCommand):
     help = ("Win rate of each model against a baseline (AlpacaEval and Arena-Hard): weighted and discrete win rate, "
             "standard error, bootstrap interval, length-controlled win rate, Bradley-Terry anchored on the baseline.")
 
@@ -13,12 +11,12 @@ class Command(BaseCommand):
         parser.add_argument("--baseline", help="The baseline contender (default: the runs' baseline, or the model in "
                                                "every verdict).")
         parser.add_argument("--prompt-set")
-        parser.add_argument("--strong-weight", type=float, help="How many verdicts a strong five-level verdict counts "
-                                                                "as (Arena-Hard: 3).")
-        parser.add_argument("--bootstrap", type=int, help="Bootstrap rounds (0: none).")
-        parser.add_argument("--seed", type=int)
+        parser.add_argument("--strong-weight", help="How many verdicts a strong five-level verdict counts as "
+                                                    "(Arena-Hard: 3).")
+        parser.add_argument("--bootstrap", help="Bootstrap rounds (0: none).")
+        parser.add_argument("--seed")
         add_format(parser)
 
     def handle(self, *args, fmt, **o):
         keys = ("source", "baseline", "prompt_set", "strong_weight", "bootstrap", "seed")
-        run_report(self, WinRateParams.from_query, {k: o.get(k) for k in keys}, fmt)
+        run_report(self, WinRateParams, {k: o.get(k) for k in keys}, fmt)
