@@ -19,9 +19,9 @@ from django.db.models import Q
 
 from arena import ratings  # names load on first use: URL conf and start-up stay free of NumPy
 from arena.models import Answer, Comparison, Contender, ImportedVerdict, Prompt, Vote
-from arena.params import CONFLICT, NOT_CHOICE, NOT_FOUND, QueryReader, shown
+from arena.params import CONFLICT, NOT_FOUND, QueryReader, shown
 from arena.selectors.battles import parse_source
-from arena.selectors.evaluations import CONTENDER_NAME_MAX_LENGTH
+from arena.selectors.evaluations import CONTENDER_NAME_MAX_LENGTH, read_source_of
 from arena.selectors.leaderboards import read_category, read_prompt_set, read_source
 from arena.selectors.panels import panel_judges
 
@@ -62,10 +62,8 @@ class ComparisonFilters:
         elif disagreement == "orders" and source_kind == "import":
             reader.fail("disagreement", CONFLICT, "Imported verdicts carry no per-order verdicts here.",
                         "orders with source=judge:NAME or panel:NAME")
-        human = read_source(reader, "human", default="human")
-        if not reader.failed("human") and parse_source(human)[0] not in ("human", "import"):
-            reader.fail("human", NOT_CHOICE, f"{shown(human)}: the reference is the people's verdicts.",
-                        "human or import:NAME")
+        human = read_source_of(reader, ("human", "import"), "the reference is the people's verdicts.",
+                               "human or import:NAME", name="human", default="human")
         filters = cls(
             source=source, a=models["a"], b=models["b"], prompt_set=read_prompt_set(reader),
             category=read_category(reader), turn=reader.optional_integer("turn", minimum=1, maximum=100),

@@ -29,6 +29,7 @@ from arena.selectors.leaderboards import (
     jsonable,
     read_prompt_set,
     read_source,
+    verdicts_count,
 )
 from arena.selectors.panels import panel_judges
 
@@ -51,7 +52,25 @@ def _seed(reader: QueryReader) -> int:
     return reader.integer("seed", 0, minimum=0, maximum=2**32 - 1)
 
 
-def _read_source_of(reader: QueryReader, kinds: tuple[str, ...], why: str, allowed: str, *, name: str = "source",
+def judgments_count(*, source: str, prompt_set: str | None = None, modes: Sequence[str] = ()) -> int:
+    """How many finished judgments (of ``modes``; empty: any) the judges of ``source`` stored:
+    a judge's, a panel's members', every judge's for ``all``; none for people or imports."""
+    from judge.models import Judgment
+
+    kind, name = parse_source(source)
+    if kind not in ("judge", "panel", "all"):
+        return 0
+    qs = Judgment.objects.exclude(status=Judgment.Status.PENDING)
+    if kind != "all":
+        qs = qs.filter(run__judge__name__in=panel_judges(name or "") if kind == "panel" else [name])
+    if modes:
+        qs = qs.filter(run__mode__in=modes)
+    if prompt_set:
+        qs = qs.filter(run__prompt_set__slug=prompt_set)
+    return qs.count()
+
+
+def read_source_of(reader: QueryReader, kinds: tuple[str, ...], why: str, allowed: str, *, name: str = "source",
                     default: str | None = None) -> str:
     """A source that exists (``read_source``) and is of one of ``kinds``: the others cannot give
     this report's numbers (``why``)."""
@@ -85,7 +104,7 @@ class ScoresParams(ReportParams):
 
     @classmethod
     def read(cls, reader: QueryReader, *, default_source: str | None = None) -> Self:
-        source = _read_source_of(reader, ("judge", "import", "panel"), "scores come from a judge, a panel or an import.",
+        source = read_source_of(reader, ("judge", "import", "panel"), "scores come from a judge, a panel or an import.",
                                  "judge:NAME, panel:NAME or import:NAME", default=default_source)
         return cls(source=source, prompt_set=read_prompt_set(reader), bootstrap=_bootstrap(reader), seed=_seed(reader))
 
@@ -482,7 +501,7 @@ class GradesParams(ReportParams):
 
     @classmethod
     def read(cls, reader: QueryReader, *, default_source: str = "human") -> Self:
-        source = _read_source_of(reader, ("human", "judge", "panel"), "grades and HHH come from people or judges.",
+        source = read_source_of(reader, ("human", "judge", "panel"), "grades and HHH come from people or judges.",
                                  "human, judge:NAME or panel:NAME", default=default_source)
         return cls(source=source, prompt_set=read_prompt_set(reader))
 
@@ -491,6 +510,12 @@ class GradesParams(ReportParams):
         """A judge's grades are shown beside the people's: it reads both."""
         sources = super().sources_in(data)
         return sources if sources == ["human"] else [*sources, "human"]
+
+    def size(self) -> int:
+        """Grades and HHH choices are not battles: people's votes and the judges' grade and HHH
+        judgments, at most."""
+        return (verdicts_count(source="human", prompt_set=self.prompt_set)
+                + judgments_count(source=self.source, prompt_set=self.prompt_set, modes=("grade", "hhh")))
 
 
 def _human_grades(prompt_set: str | None) -> list[tuple[int, str, str]]:
@@ -633,15 +658,19 @@ class JudgesParams(ReportParams):
 
     @classmethod
     def read(cls, reader: QueryReader, *, default_human: str | None = None) -> Self:
-        source = _read_source_of(reader, ("all", "judge", "panel"), "the table compares judges and panels.",
+        source = read_source_of(reader, ("all", "judge", "panel"), "the table compares judges and panels.",
                                  "all, judge:NAME or panel:NAME", default="all")
-        human = _read_source_of(reader, ("human", "import"), "the reference is the people's verdicts.",
+        human = read_source_of(reader, ("human", "import"), "the reference is the people's verdicts.",
                                 "human or import:NAME", name="human",
                                 default=default_human or human_reference_default())
         return cls(source=source, human=human, prompt_set=read_prompt_set(reader))
 
     def defaults(self) -> dict[str, Any]:
         return {**super().defaults(), "human": human_reference_default()}
+
+    def size(self) -> int:
+        """Each judge's verdicts and the people's, and every judgment of the judges (their usage)."""
+        return super().size() + judgments_count(source=self.source, prompt_set=self.prompt_set)
 
 
 def human_reference_default() -> str:

@@ -164,22 +164,28 @@ def test_the_canonical_set_of_each_report(reported, settings):
             == "source=all&prompt_set=eval-test")
 
 
+@pytest.mark.parametrize(("kind", "page_marker", "most"), [("scores", b"scores-table", 20), ("grades", b'id="grades"', 50)])
 def test_a_large_canonical_report_is_not_computed_inside_a_visitors_request(
-        client, reported, settings, monkeypatch, django_capture_on_commit_callbacks):
-    """Scores are not battles: their size counts the scores read (24 per judge here), so a
-    source of many scores goes to a worker like a large leaderboard does."""
-    settings.ARENA_SNAPSHOT_SYNC_MAX_BATTLES = 20
-    Judgment.objects.filter(run__judge__name="j1", comparison__isnull=False).delete()  # only its 24 scores
+        client, reported, settings, monkeypatch, django_capture_on_commit_callbacks, kind, page_marker, most):
+    """Scores and grades are not battles: a report's size counts what it reads (j1's 24 scores;
+    its 24 grades beside the people's 36 votes), so a source with more than
+    ARENA_SNAPSHOT_SYNC_MAX_BATTLES of them goes to a worker like a large leaderboard does."""
+    settings.ARENA_SNAPSHOT_SYNC_MAX_BATTLES = most
+    Judgment.objects.filter(run__judge__name="j1", comparison__isnull=False).delete()  # no pairwise verdicts
+    if kind == "grades":
+        run = JudgeRun.objects.create(judge=Judge.objects.get(name="j1"), prompt_set=Answer.objects.first().prompt.prompt_set,
+                                      mode="grade", status="done")
+        Judgment.objects.bulk_create(Judgment(run=run, answer=a, status="done", grade="B") for a in Answer.objects.all())
     queued = []
     monkeypatch.setattr("arena.tasks.snapshot_refresh.apply_async",
                         lambda args, countdown=0, **kw: queued.append(args))
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.get("/api/scores/", {"source": "judge:j1"})
+        response = client.get(f"/api/{kind}/", {"source": "judge:j1"})
     assert response.status_code == 202 and response.json()["status"] == "computing"
-    assert queued == [(ScoresParams.from_query({"source": "judge:j1"}).key, True)]
+    assert [args[1] for args in queued] == [True] and queued[0][0].startswith(f"{kind}?")
     assert not RatingSnapshot.objects.exists()
-    page = client.get("/scores/", {"source": "judge:j1"})
-    assert page.status_code == 200 and b"Computing" in page.content and b"scores-table" not in page.content
+    page = client.get(f"/{kind}/", {"source": "judge:j1"})
+    assert page.status_code == 200 and b"Computing" in page.content and page_marker not in page.content
 
 
 def test_new_verdicts_mark_the_evaluation_snapshots_that_read_them_stale(
