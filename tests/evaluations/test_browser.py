@@ -1,6 +1,7 @@
 """In Chromium at 1440 and 390 px: every evaluation page shows its plots and tables inside the
-window (no sideways scroll), filters swap results through htmx, a figure's "browse" link leads to
-the comparisons it counts, and a judge's explanation opens from the keyboard."""
+window (no sideways scroll), filters swap results through htmx (a visitor is told which views it
+may not have computed, staff get them), a figure's "browse" link leads to the comparisons it
+counts, and a judge's explanation opens from the keyboard."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import time
 
 import pytest
 
-from tests.rating.browser import chromium, watch  # noqa: F401 - fixtures
+from tests.rating.browser import chromium, log_in, watch  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -59,16 +60,30 @@ def test_each_page_fits_the_window_and_shows_its_numbers(chromium, live_arena, w
 
 
 def test_a_person_filters_follows_a_figure_and_reads_an_explanation(chromium, live_arena):  # noqa: F811
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.create_user("eva-staff", password="pw-for-tests-only", is_staff=True)
     context = chromium.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
     try:
         page.goto(f"{live_arena.url}/winrate/?source=judge:fake-judge")
         assert page.locator("#baseline").text_content() == "middle"
+        # A visitor may read the default view but not have another weight computed: the results
+        # say so, link to the default view and show no numbers.
+        page.fill("input[name=strong_weight]", "1")
+        page.keyboard.press("Enter")
+        page.wait_for_url("**strong_weight=1**")
+        page.locator("[data-error=not-computed]").wait_for()
+        assert page.locator("#winrate-table").count() == 0
+
+        log_in(page, live_arena, "eva-staff", "pw-for-tests-only", next_url="/judges/")
+        page.goto(f"{live_arena.url}/winrate/?source=judge:fake-judge")
         page.evaluate("window.__same_document = true")
         page.fill("input[name=strong_weight]", "1")
         page.keyboard.press("Enter")
         page.wait_for_url("**strong_weight=1**")
+        page.locator("#winrate-table").wait_for()  # staff may have any valid weight computed
         assert page.evaluate("window.__same_document") is True  # htmx swapped the results only
         page.locator("#winrate-table tr[data-model=strong] a", has_text="browse").click()
         page.wait_for_url("**/comparisons/**")
