@@ -27,7 +27,7 @@ from typing import Any
 
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
 
-from arena.redis_clients import UNAVAILABLE, breaker
+from arena.redis_clients import breaker, unavailable_errors
 
 _clients: dict[tuple[str, str], Any] = {}
 _clients_lock = threading.Lock()
@@ -62,7 +62,7 @@ def _unless_unavailable(fallback: Callable[[tuple[Any, ...], dict[str, Any]], An
                 return fallback(args, kwargs)
             try:
                 return method(self, *args, **kwargs)
-            except UNAVAILABLE as error:
+            except unavailable_errors() as error:
                 breaker.trip(error)
                 return fallback(args, kwargs)
 

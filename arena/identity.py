@@ -32,8 +32,6 @@ from collections.abc import Iterable
 from functools import cache, lru_cache
 from html.parser import HTMLParser
 
-from confusable_homoglyphs import confusables
-
 from arena.markdown import render_markdown
 
 # Elements that start a new line on the page: their text never runs into the next one's.
@@ -71,6 +69,9 @@ def html_text(html: str) -> str:
 @cache
 def _ascii_look_alike(char: str) -> str:
     """An ASCII character ``char`` is confusable with (Unicode's table), else ``char`` itself."""
+    # Imported here: loading the table costs about 50 ms, which every command would pay at start.
+    from confusable_homoglyphs import confusables
+
     found = confusables.is_confusable(char, greedy=True, preferred_aliases=[])
     for entry in found or ():
         for homoglyph in entry["homoglyphs"]:

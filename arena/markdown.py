@@ -36,10 +36,13 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 from html import escape
+from typing import TYPE_CHECKING
 
 import nh3
-from markdown_it import MarkdownIt
-from markdown_it.rules_inline.state_inline import Delimiter, StateInline
+
+if TYPE_CHECKING:  # markdown-it loads with the first rendering, not at every command's start
+    from markdown_it import MarkdownIt
+    from markdown_it.rules_inline.state_inline import StateInline
 
 ALLOWED_TAGS = frozenset({
     "p", "br", "hr", "blockquote", "pre", "code", "em", "strong", "del", "s",
@@ -67,6 +70,8 @@ def _render_image(renderer, tokens, idx, options, env) -> str:  # type: ignore[n
 def _emphasis_between_words(state: StateInline, silent: bool) -> bool:
     """markdown-it's emphasis tokenizer, with ``*`` held to ``_``'s rule: a run of markers with
     a letter or digit on both sides (``pi*r``) can neither open nor close emphasis."""
+    from markdown_it.rules_inline.state_inline import Delimiter
+
     marker = state.src[state.pos]
     if silent or marker not in ("_", "*"):
         return False
@@ -82,6 +87,8 @@ def _emphasis_between_words(state: StateInline, silent: bool) -> bool:
 
 @lru_cache(maxsize=1)
 def _parser() -> MarkdownIt:
+    from markdown_it import MarkdownIt
+
     # "breaks": model output uses single newlines as line breaks, not as soft wraps.
     md = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False})
     md.enable(["table", "strikethrough"])

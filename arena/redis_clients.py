@@ -14,15 +14,25 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from functools import lru_cache
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING
 
-import redis
 from django.conf import settings
+
+if TYPE_CHECKING:
+    import redis
 
 logger = logging.getLogger(__name__)
 
-# Errors that mean "Redis is not there (or not answering)"; anything else is a bug and propagates.
-UNAVAILABLE = (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
+
+@cache
+def unavailable_errors() -> tuple[type[Exception], ...]:
+    """Errors that mean "Redis is not there (or not answering)"; anything else is a bug and
+    propagates. A function, not a constant: redis-py is imported on first use, so commands and the
+    URL conf do not pay its 40-odd ms at start-up (tests/test_startup.py)."""
+    import redis
+
+    return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)
 
 
 class RedisUnavailable(Exception):
@@ -32,6 +42,8 @@ class RedisUnavailable(Exception):
 @lru_cache(maxsize=16)
 def redis_client(url: str, *, timeout: float) -> redis.Redis:
     """The process's client for ``url`` whose connects and reads give up after ``timeout`` s."""
+    import redis
+
     return redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
 
 

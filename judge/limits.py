@@ -27,9 +27,10 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import redis
+if TYPE_CHECKING:  # annotations only: the caller brings the client, start-up stays free of redis-py
+    import redis
 
 KEY_PREFIX = "arena:limits"
 

@@ -18,7 +18,8 @@ from tests.conftest import ROOT
 # Heavy modules no command needs merely to start: SciPy and NumPy come with the first rating
 # computation, daphne's server and Twisted with the processes that serve.
 HEAVY = ("numpy", "scipy", "scipy.stats", "daphne.server", "twisted", "autobahn", "arena.ratings.bias",
-         "arena.ratings.leaderboard", "numba")
+         "arena.ratings.leaderboard", "numba", "confusable_homoglyphs.confusables", "redis",
+         "markdown_it")
 
 
 def modules_after(code: str) -> dict[str, bool]:

@@ -24,8 +24,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from arena.models import Assignment, Comparison, Prompt, PromptSet, RaterPreference, Vote, VoteRevision
-from arena.redis_clients import UNAVAILABLE as REDIS_DOWN
-from arena.redis_clients import RedisUnavailable, breaker, web_redis
+from arena.redis_clients import RedisUnavailable, breaker, unavailable_errors, web_redis
 from arena.selectors.queue import comparison_next_for_rater
 from arena.selectors.raters import rater_one_click_forget, vote_edit_deadline
 from judge.limits import LocalRateLimiter, RateLimiter
@@ -324,7 +323,7 @@ def vote_rate_allow(*, rater) -> bool:  # type: ignore[no-untyped-def]
         limiter = RateLimiter(web_redis(), f"arena:vote-rate:{rater.pk}", limit,
                               window_seconds=VOTE_RATE_WINDOW_SECONDS)
         return limiter.try_acquire() == 0
-    except (RedisUnavailable, *REDIS_DOWN) as error:
+    except (RedisUnavailable, *unavailable_errors()) as error:
         if not isinstance(error, RedisUnavailable):
             breaker.trip(error)
         raise VoteRejected(

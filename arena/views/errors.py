@@ -15,10 +15,9 @@ from django.http import HttpRequest, HttpResponse
 from django.template import loader
 from django.views.decorators.csrf import requires_csrf_token
 
-from arena.redis_clients import UNAVAILABLE as REDIS_DOWN
-from arena.redis_clients import RedisUnavailable
+from arena.redis_clients import RedisUnavailable, unavailable_errors
 
-OUTAGES = (OperationalError, InterfaceError, RedisUnavailable, *REDIS_DOWN)
+OUTAGES = (OperationalError, InterfaceError, RedisUnavailable)
 RETRY_AFTER_SECONDS = 30
 
 
@@ -26,7 +25,7 @@ def is_outage(error: BaseException | None) -> bool:
     """The database or Redis could not be reached (the error or any error it came from)."""
     seen = 0
     while error is not None and seen < 10:
-        if isinstance(error, OUTAGES):
+        if isinstance(error, (*OUTAGES, *unavailable_errors())):
             return True
         error = error.__cause__ or error.__context__
         seen += 1

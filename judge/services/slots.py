@@ -145,7 +145,7 @@ def endpoint_slot(*, key: str, max_concurrent: int, rpm: int, lease_seconds: flo
     JUDGE_SLOT_LEASE_SECONDS, and the reply is stored all the same.
     """
     if settings.REDIS_URL:
-        from arena.redis_clients import UNAVAILABLE
+        from arena.redis_clients import unavailable_errors
         from judge.limits import judge_slot_take
 
         client = redis_client(settings.REDIS_URL)
@@ -156,7 +156,7 @@ def endpoint_slot(*, key: str, max_concurrent: int, rpm: int, lease_seconds: flo
                 semaphore, token = judge_slot_take(client, key, max(1, max_concurrent), rpm, lease,
                                                    timeout=max(lease_seconds, 600.0))
                 break
-            except UNAVAILABLE:
+            except unavailable_errors():
                 if time.monotonic() > deadline:
                     raise
                 logger.warning("Redis unavailable: waiting to take a request slot for %s", key)
@@ -168,7 +168,7 @@ def endpoint_slot(*, key: str, max_concurrent: int, rpm: int, lease_seconds: flo
             _renewer.drop(token)
             try:
                 semaphore.release(token)
-            except UNAVAILABLE:
+            except unavailable_errors():
                 logger.warning("Redis unavailable: the slot of %s is freed by its lease instead", key)
         return
     with local_limiter(key, max_concurrent, rpm).slot():
