@@ -114,19 +114,33 @@ def _names(model: type, field_name: str) -> str:
 def _contender(options: EvaluationOptions) -> tuple[Contender, bool]:
     found = Contender.objects.filter(name=options.contender).first()
     if found is not None:
+        # Endpoint options given for an existing contender update it (saved when the run starts).
+        given = {"base_url": options.base_url, "api_model": options.model, "api_key_env": options.api_key_env}
+        changes = {k: v for k, v in given.items() if v and getattr(found, k) != v}
+        if changes:
+            for name, value in changes.items():
+                setattr(found, name, value)
+            _validate(found, options.contender)
+            found._evaluate_changed = True  # type: ignore[attr-defined]
         return found, False
     if not options.base_url and not options.model:
         raise EvaluationError(f"No contender {options.contender!r}: give --base-url and --model (and --api-key-env "
                               f"if the endpoint needs a key) to create it.")
     contender = Contender(name=options.contender, base_url=options.base_url, api_model=options.model,
                           api_key_env=options.api_key_env)
-    try:
-        contender.full_clean()
-    except ValidationError as exc:
-        problems = "; ".join(f"{'--' + k.replace('_', '-') if k != '__all__' else ''} {' '.join(v)}".strip()
-                             for k, v in exc.message_dict.items())
-        raise EvaluationError(f"Cannot create contender {options.contender!r}: {problems}") from None
+    _validate(contender, options.contender)
     return contender, True
+
+
+_OPTION_OF_FIELD = {"base_url": "--base-url", "api_model": "--model", "api_key_env": "--api-key-env", "name": "--contender"}
+
+
+def _validate(contender: Contender, name: str) -> None:
+    try:
+        contender.full_clean(validate_unique=contender.pk is None)
+    except ValidationError as exc:
+        problems = "; ".join(f"{_OPTION_OF_FIELD.get(k, '')} {' '.join(v)}".strip() for k, v in exc.message_dict.items())
+        raise EvaluationError(f"Cannot use contender {name!r}: {problems}") from None
 
 
 def evaluation_plan(options: EvaluationOptions) -> EvaluationPlan:
@@ -250,6 +264,8 @@ def evaluation_run(
                               f"nothing was sent.")
     result = EvaluationResult(plan=plan)
     contender = plan.contender
+    if getattr(contender, "_evaluate_changed", False):
+        contender.save(update_fields=["base_url", "api_model", "api_key_env"])
     if plan.answers_missing:
         _check_endpoint(contender)
         if plan.contender_created:

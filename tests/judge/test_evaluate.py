@@ -170,7 +170,7 @@ def test_clear_errors_for_unknown_set_judge_model_and_refused_key(custom_set, ju
     with pytest.raises(CommandError, match="does not serve model 'no-such-model'"):
         evaluate("--contender", "new", "--prompt-set", custom_set, "--judge", judge.name, llm=llm,
                  model="no-such-model")
-    with pytest.raises(CommandError, match="--api-key-env"):
+    with pytest.raises(CommandError, match="--api-key-env"):  # a variable that may not hold a key
         call_command("evaluate", "--contender", "new", "--prompt-set", custom_set, "--judge", judge.name,
                      "--base-url", llm.base_url, "--model", "new-quality-7", "--api-key-env", "HOME",
                      stdout=io.StringIO())
@@ -181,3 +181,11 @@ def test_clear_errors_for_unknown_set_judge_model_and_refused_key(custom_set, ju
                  model="new-quality-7")
     with pytest.raises(CommandError, match="use --mode pairwise"):
         evaluate("--contender", "new", "--prompt-set", custom_set, "--judge", judge.name, "--baseline", "x")
+
+
+def test_endpoint_options_update_an_existing_contender(custom_set, judge, llm):
+    Contender.objects.create(name="new", base_url="http://127.0.0.1:9/v1", api_model="new-quality-7")
+    out = evaluate("--contender", "new", "--prompt-set", custom_set, "--judge", judge.name, "--base-url",
+                   llm.base_url)
+    assert "Answers: 20 generated" in out
+    assert Contender.objects.get(name="new").base_url == llm.base_url
