@@ -26,6 +26,7 @@ from django.db import transaction
 
 from arena.imports import parsers
 from arena.imports.rows import ImportFormatError, PromptRow
+from arena.markdown import rendered_turns
 from arena.models import Prompt, PromptSet, PromptSetVersion
 
 
@@ -239,24 +240,29 @@ def prompt_set_import(
                                                 format=fmt, sha256=digest, prompts=len(rows))
                 return PromptSetImported(slug, pset.version, len(rows), 0, 0, already_imported=True)
             version = pset.version + 1
-        created = closed = 0
         seen = set()
+        new: list[Prompt] = []
+        moved: list[Prompt] = []
+        close: list[int] = []
         for position, row in enumerate(rows):
             seen.add(row.external_id)
             old = current.get(row.external_id)
             values = _content(row)
             if old is not None and all(getattr(old, k) == v for k, v in values.items()):
                 if old.position != position:
-                    Prompt.objects.filter(pk=old.pk).update(position=position)
+                    old.position = position
+                    moved.append(old)
                 continue
             if old is not None:
-                Prompt.objects.filter(pk=old.pk).update(last_version=version - 1)
-                closed += 1
-            Prompt.objects.create(prompt_set=pset, external_id=row.external_id, position=position,
-                                  first_version=version, **values)
-            created += 1
-        gone = [p.pk for ext, p in current.items() if ext not in seen]
-        closed += Prompt.objects.filter(pk__in=gone).update(last_version=version - 1)
+                close.append(old.pk)
+            # Written in bulk (save() is bypassed), so the HTML save() would store is made here.
+            new.append(Prompt(prompt_set=pset, external_id=row.external_id, position=position, first_version=version,
+                              rendered=rendered_turns(values["turns"]), **values))
+        close += [p.pk for ext, p in current.items() if ext not in seen]
+        closed = Prompt.objects.filter(pk__in=close).update(last_version=version - 1) if close else 0
+        Prompt.objects.bulk_update(moved, ["position"], batch_size=1000)
+        Prompt.objects.bulk_create(new, batch_size=1000)
+        created = len(new)
         pset.version = version
         fields = ["version"]
         if name and name != pset.name:

@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
+from arena.markdown import stored_html
 from arena.models import Prompt, PromptSet, PromptSetVersion, Vote
 from arena.params import ParamError
 from arena.selectors.leaderboards import LeaderboardParams, leaderboard_compute
@@ -101,6 +102,7 @@ def test_changed_file_makes_version_2_and_old_votes_keep_version_1(tmp_path):
     assert Vote.objects.get().comparison.prompt_id == old_a.pk
     assert [p[0] for p in shape("s")] == ["a", "b", "d"]
     assert Prompt.objects.current().get(prompt_set=pset, external_id="a").turns == ["New A"]
+    assert all(stored_html(p.turns, p.rendered) for p in Prompt.objects.all())  # written in bulk, HTML included
     assert sorted(Prompt.objects.in_version(1).filter(prompt_set=pset).values_list("turns", flat=True)) == \
         [["Dropped C"], ["Old A"], ["Same B"]]
 
