@@ -105,6 +105,7 @@ class EvaluationResult:
     from_cache: int = 0
     cost: Decimal = Decimal(0)
     stopped: str = ""  # why it stopped before the end (--max-cost), else empty
+    notes: list[str] = field(default_factory=list)
 
 
 def _names(model: type, field_name: str) -> str:
@@ -288,6 +289,12 @@ def evaluation_run(
     runs = []
     for opponent in plan.opponents or [None]:
         run = _existing_run(plan, opponent, options.turn)
+        latest = plan.prompt_set.versions.order_by("-number").first()
+        if run is not None and latest is not None and run.created_at < latest.created_at:
+            result.notes.append(
+                f"Run {run.pk} was made before version {latest.number} of {plan.prompt_set.slug}: it is resumed as "
+                f"it was (a second run would count its unchanged prompts twice), so prompts new in version "
+                f"{latest.number} are not judged by it.")
         if run is None:
             try:
                 run = judge_run_create(judge=plan.judge, prompt_set=plan.prompt_set, mode=plan.mode,

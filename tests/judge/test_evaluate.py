@@ -189,3 +189,13 @@ def test_endpoint_options_update_an_existing_contender(custom_set, judge, llm):
                    llm.base_url)
     assert "Answers: 20 generated" in out
     assert Contender.objects.get(name="new").base_url == llm.base_url
+
+
+def test_a_run_made_before_a_new_version_is_resumed_and_says_so(custom_set, judge, llm, tmp_path):
+    evaluate("--contender", "new", "--prompt-set", custom_set, "--judge", judge.name, llm=llm, model="new-quality-7")
+    path = tmp_path / "v2.jsonl"
+    path.write_text(json.dumps({"prompt_id": "q0", "category": "math", "turns": ["Changed question?"]}) + "\n")
+    call_command("import_prompt_set", str(path), "--slug", custom_set, "--format", "jsonl", stdout=io.StringIO())
+    out = evaluate("--contender", "new", "--prompt-set", custom_set, "--judge", judge.name)
+    assert "Answers: 1 generated" in out  # the changed prompt's answer: the only request for answers
+    assert "was made before version 2 of mine" in out and JudgeRun.objects.count() == 1

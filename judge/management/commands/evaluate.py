@@ -79,6 +79,8 @@ class Command(BaseCommand):
                               f"requests, {gen.input_tokens} input / {gen.output_tokens} output tokens.")
         self.stdout.write(f"Judgments: {result.judged} judged now in runs "
                           f"{', '.join(str(r.pk) for r in result.runs)}; cost ${result.cost:.4f}.")
+        for note in result.notes:
+            self.stdout.write(f"Note: {note}")
         if result.stopped:
             raise CommandError(result.stopped)
         self._result(options, plan)
