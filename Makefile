@@ -11,7 +11,7 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/arena
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 
-.PHONY: venv demo test worker serve lint bench clean
+.PHONY: venv demo evaluate-demo test worker serve lint bench clean
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,28 @@ test: venv
 	ARENA_TEST_REDIS_URL=$${ARENA_TEST_REDIS_URL:-$(TEST_REDIS_URL)} \
 	ARENA_TEST_BROKER_URL=$${ARENA_TEST_BROKER_URL:-$(TEST_BROKER_URL)} \
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The third workflow on the demo database: a custom prompt set and a new model, judged end to
+# end, with the test LLM server (tests/llm_server.py) standing in for the endpoints.
+evaluate-demo: venv
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput -v 0
+	@rm -f var/llm_server.url; set -e; \
+	$(BIN)/python -m tests.llm_server --port 0 --models my-model-quality-7,baseline-quality-5 > var/llm_server.url & \
+	server=$$!; trap "kill $$server" EXIT; \
+	for i in 1 2 3 4 5 6 7 8 9 10; do test -s var/llm_server.url && break; sleep 0.5; done; \
+	url=$$(head -1 var/llm_server.url); echo "Test LLM server at $$url"; \
+	$(BIN)/python manage.py import_prompt_set arena/data/demo/my_prompts.jsonl --slug my-prompts --name "My prompts" --format jsonl; \
+	$(BIN)/python manage.py judge_add local-judge --model fake-judge --base-url $$url --api-key-env ARENA_KEY_EVALUATE_DEMO \
+	    --price-input 2.5 --price-output 10 --update; \
+	$(BIN)/python manage.py evaluate --contender baseline --base-url $$url --model baseline-quality-5 --api-key-env ARENA_KEY_EVALUATE_DEMO \
+	    --prompt-set my-prompts --judge local-judge --mode single; \
+	$(BIN)/python manage.py evaluate --contender my-model --base-url $$url --model my-model-quality-7 --api-key-env ARENA_KEY_EVALUATE_DEMO \
+	    --prompt-set my-prompts --judge local-judge --dry-run; \
+	$(BIN)/python manage.py evaluate --contender my-model --base-url $$url --model my-model-quality-7 --api-key-env ARENA_KEY_EVALUATE_DEMO \
+	    --prompt-set my-prompts --judge local-judge --mode single; \
+	$(BIN)/python manage.py evaluate --contender my-model --prompt-set my-prompts --judge local-judge \
+	    --mode pairwise --baseline baseline
 
 worker: venv
 	$(BIN)/celery -A arena worker --loglevel INFO --queues default,judge,ratings

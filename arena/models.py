@@ -52,6 +52,9 @@ class PromptSet(models.Model):
     source = models.TextField(blank=True, help_text="Where the prompts come from.")
     license = models.CharField(max_length=200, blank=True)
     bundled = models.BooleanField(default=False, help_text="Shipped with Arena and loaded by load_prompt_sets.")
+    version = models.PositiveIntegerField(
+        default=1, help_text="The latest version: one more each time import_prompt_set reads a changed file."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -59,6 +62,47 @@ class PromptSet(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+
+class PromptSetVersion(models.Model):
+    """One imported version of a prompt set: the file it came from and a digest of its prompts,
+    so that the same content imported again is a no-op and a changed one makes the next version."""
+
+    prompt_set = models.ForeignKey(PromptSet, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    file_name = models.CharField(max_length=500)
+    format = models.CharField(max_length=50)
+    sha256 = models.CharField(max_length=64, help_text="Digest of the prompts as parsed (not of the file's bytes).")
+    prompts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["prompt_set", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["prompt_set", "number"], name="unique_prompt_set_version"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.prompt_set.slug} v{self.number}"
+
+
+class PromptQuerySet(models.QuerySet["Prompt"]):
+    def current(self) -> PromptQuerySet:
+        """The prompts of each set's latest version."""
+        return self.filter(last_version__isnull=True)
+
+    def in_version(self, version: int) -> PromptQuerySet:
+        return self.filter(Q(first_version__lte=version) & (Q(last_version__isnull=True) | Q(last_version__gte=version)))
+
+
+def in_version_q(prefix: str, version: int | None) -> Q:
+    """Prompts (reached through ``prefix``, e.g. ``comparison__prompt``) of one version of their
+    set; ``None``: the latest."""
+    if version is None:
+        return Q(**{f"{prefix}__last_version__isnull": True})
+    return Q(**{f"{prefix}__first_version__lte": version}) & (
+        Q(**{f"{prefix}__last_version__isnull": True}) | Q(**{f"{prefix}__last_version__gte": version})
+    )
 
 
 class Prompt(models.Model):
@@ -70,12 +114,22 @@ class Prompt(models.Model):
     rendered = models.JSONField(default=dict, blank=True, editable=False, help_text=RENDERED_HELP)
     metadata = models.JSONField(default=dict, blank=True)
     position = models.PositiveIntegerField(default=0, help_text="Order within the set.")
+    # The versions of the set this prompt belongs to: a prompt changed by a new version is not
+    # edited (votes and judgments keep the text they saw) but closed, and a new row made.
+    first_version = models.PositiveIntegerField(default=1)
+    last_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Empty: still in the latest version."
+    )
+
+    objects = PromptQuerySet.as_manager()
 
     class Meta:
         ordering = ["prompt_set", "position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["prompt_set", "external_id"], name="unique_prompt_external_id"),
+            models.UniqueConstraint(fields=["prompt_set", "external_id", "first_version"],
+                                    name="unique_prompt_external_id_version"),
         ]
+        indexes = [models.Index(fields=["prompt_set", "last_version"], name="prompt_set_current_idx")]
 
     def __str__(self) -> str:
         return f"{self.prompt_set.slug}/{self.external_id}"

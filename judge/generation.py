@@ -123,7 +123,7 @@ def answers_generate(*, contender: Contender, prompt_set: PromptSet, limit: int 
         raise llm.PermanentLLMError(None, f"contender {contender.name}: {' '.join(problems)}", "config")
     if not contender.api_model and not contender.base_url:
         logger.info("contender %s has no base_url/api_model: using OPENAI_BASE_URL and its name", contender.name)
-    qs = Prompt.objects.filter(prompt_set=prompt_set).order_by("position", "id")
+    qs = Prompt.objects.current().filter(prompt_set=prompt_set).order_by("position", "id")
     prompts = list(qs[:limit] if limit else qs)
     answered = set(Answer.objects.filter(contender=contender, prompt__in=prompts).values_list("prompt_id", flat=True))
     result = GenerationResult(skipped=len(answered), errors=[])

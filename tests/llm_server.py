@@ -670,6 +670,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--script", default="", help="comma-separated faults, one per request")
     parser.add_argument("--rate", action="append", default=[], metavar="FAULT=P", help="e.g. --rate 500=0.1")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--models", default="", help="comma-separated model ids /v1/models lists (added to the defaults)")
     args = parser.parse_args(argv)
     rates = {}
     for item in args.rate:
@@ -686,6 +687,7 @@ def main(argv: list[str] | None = None) -> None:
         script=[s for s in args.script.split(",") if s],
         rates=rates,
         seed=args.seed,
+        **({"models": Behaviour().models + [m for m in args.models.split(",") if m]} if args.models else {}),
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

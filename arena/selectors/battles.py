@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
+from arena.models import in_version_q
 from arena.ratings.types import Battle
 
 HUMAN = "human"
@@ -30,6 +31,8 @@ class BattleFilter:
     # Judges: one battle per presentation order (bias reports) or one per comparison with the
     # two orders combined (leaderboards; disagreeing orders follow the run's tie/drop option).
     per_order: bool = False
+    # The version of ``prompt_set`` (None: its latest; without a prompt set every prompt counts).
+    version: int | None = None
 
 
 class UnknownSource(ValueError):
@@ -56,7 +59,7 @@ def comparison_key(prompt_set: str | None, prompt: str | None, turn: int, model_
 
 def filter_prompts(qs: QuerySet, flt: BattleFilter, prompt_field: str) -> QuerySet:
     if flt.prompt_set:
-        qs = qs.filter(**{f"{prompt_field}__prompt_set__slug": flt.prompt_set})
+        qs = qs.filter(Q(**{f"{prompt_field}__prompt_set__slug": flt.prompt_set}) & in_version_q(prompt_field, flt.version))
     if flt.category:
         qs = qs.filter(**{f"{prompt_field}__category": flt.category})
     return qs

@@ -76,6 +76,22 @@ def read_prompt_set(reader: QueryReader) -> str | None:
     return slug
 
 
+def read_version(reader: QueryReader, prompt_set: str | None) -> int | None:
+    """The version of ``prompt_set`` to read (None: its latest); only with a prompt set."""
+    version = reader.optional_integer("version", minimum=1, maximum=1_000_000)
+    if version is None or reader.failed("prompt_set"):
+        return version
+    if not prompt_set:
+        reader.fail("version", CONFLICT, "A version needs a prompt set.",
+                    "a version number together with prompt_set, or nothing for the latest")
+        return None
+    latest = PromptSet.objects.filter(slug=prompt_set).values_list("version", flat=True).first() or 1
+    if version > latest:
+        reader.fail("version", NOT_FOUND, f"{shown(prompt_set)} has no version {version}.",
+                    f"1 to {latest}, or nothing for the latest")
+    return None if version == latest else version
+
+
 def read_category(reader: QueryReader) -> str | None:
     allowed = f"a category of the prompts (at most {CATEGORY_MAX_LENGTH} characters) or nothing for every category"
     category = reader.text("category", max_length=CATEGORY_MAX_LENGTH, allowed=allowed)
@@ -198,6 +214,7 @@ class ReportParams:
 class LeaderboardParams(ReportParams):
     source: str = "all"
     prompt_set: str | None = None
+    version: int | None = None  # of the prompt set; None: its latest
     category: str | None = None
     turn: int | None = None
     method: str = "bt"
@@ -210,7 +227,7 @@ class LeaderboardParams(ReportParams):
 
     kind: ClassVar[str] = "leaderboard"
     # The canonical set: each source, prompt set and method, everything else at its default.
-    chosen: ClassVar[tuple[str, ...]] = ("source", "prompt_set", "method")
+    chosen: ClassVar[tuple[str, ...]] = ("source", "prompt_set", "version", "method")
 
     @classmethod
     def read(cls, reader: QueryReader, **defaults: Any) -> Self:
@@ -221,9 +238,11 @@ class LeaderboardParams(ReportParams):
             reader.fail("style_control", CONFLICT, "Style control needs method=bt.",
                         "1 with method=bt (it is a Bradley-Terry regression), else 0")
         most_rounds = settings.ARENA_MAX_BOOTSTRAP_ROUNDS
+        prompt_set = read_prompt_set(reader)
         return cls(
             source=read_source(reader),
-            prompt_set=read_prompt_set(reader),
+            prompt_set=prompt_set,
+            version=read_version(reader, prompt_set),
             category=read_category(reader),
             turn=reader.optional_integer("turn", minimum=1, maximum=100),
             method=method,
@@ -247,7 +266,7 @@ def leaderboard_compute(*, params: LeaderboardParams) -> dict[str, Any]:
     from arena.ratings import BattleArrays, BattleCounts, compute_leaderboard
     from arena.selectors.battle_columns import battle_arrays, battle_counts
 
-    flt = BattleFilter(params.source, params.prompt_set, params.category, params.turn)
+    flt = BattleFilter(params.source, params.prompt_set, params.category, params.turn, version=params.version)
     battles: BattleArrays | BattleCounts
     if params.method == "bt" and not params.style_control:
         battles = battle_counts(flt)  # all plain Bradley-Terry needs, counted by the database

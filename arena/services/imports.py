@@ -120,7 +120,8 @@ class _PromptIndex:
         self.by_external_id: dict[str, int] = {}
         self.by_text: dict[str, int] = {}
         self.turns: dict[int, int] = {}
-        for pid, ext, turns in Prompt.objects.filter(prompt_set=prompt_set).values_list("id", "external_id", "turns"):
+        for pid, ext, turns in Prompt.objects.current().filter(prompt_set=prompt_set).values_list(
+                "id", "external_id", "turns"):
             self.by_external_id[ext] = pid
             self.turns[pid] = len(turns)
             if turns:

@@ -61,7 +61,7 @@ def _answers_by_prompt(
 ) -> tuple[list[Prompt], dict[int, dict[int, Answer]]]:
     """The run's prompts in a stable order and, per prompt, its answers by contender id."""
     # The stored HTML and style features are not needed to judge: not loaded (most of the bytes).
-    prompt_qs = Prompt.objects.filter(prompt_set=prompt_set).defer("rendered").order_by("position", "id")
+    prompt_qs = Prompt.objects.current().filter(prompt_set=prompt_set).defer("rendered").order_by("position", "id")
     prompt_list = list(prompt_qs[:limit] if limit else prompt_qs)
     answers = (Answer.objects.filter(prompt__in=prompt_list).select_related("contender")
                .defer("rendered", "token_counts", "style", "metadata").order_by())

@@ -14,7 +14,7 @@ from tests.rating.conftest import PASSWORD
 pytestmark = pytest.mark.django_db
 SECRET_ADMIN = "desk-5f8e2b/"
 # The report pages every visitor may read, in the nav's order.
-REPORTS = ["Leaderboard", "Bias", "Agreement", "Scores", "Win rate", "Grades", "Judges", "Comparisons"]
+REPORTS = ["Leaderboard", "Bias", "Agreement", "Scores", "Win rate", "Grades", "Judges", "Comparisons", "Prompt sets"]
 
 
 @pytest.fixture

@@ -38,6 +38,13 @@ from arena.imports.parsers.generic import (
     parse_jsonl_verdicts,
 )
 from arena.imports.parsers.prd_qlora import parse_prd_human, parse_qlora_answers, parse_threeclass
+from arena.imports.parsers.prompt_sets import (
+    parse_alpaca_eval_prompts,
+    parse_arena_hard_prompts,
+    parse_csv_prompts,
+    parse_fastchat_prompts,
+    parse_jsonl_prompts,
+)
 from arena.imports.parsers.self_instruct import parse_self_instruct_answers, parse_user_oriented_252
 from arena.imports.rows import AnswerRow, ImportFormatError, PromptRow, ScoreRow, VerdictRow
 
@@ -48,6 +55,16 @@ PROMPT_FORMATS: dict[str, Parser] = {
     "vicuna80": parse_vicuna80,
     "mt_bench": parse_mt_bench,
     "user_oriented_252": parse_user_oriented_252,
+}
+
+# The formats ``import_prompt_set`` reads (custom sets; the bundled ones above are read by
+# ``load_prompt_sets``).
+CUSTOM_PROMPT_FORMATS: dict[str, Parser] = {
+    "fastchat": parse_fastchat_prompts,
+    "arena_hard": parse_arena_hard_prompts,
+    "alpaca_eval": parse_alpaca_eval_prompts,
+    "jsonl": parse_jsonl_prompts,
+    "csv": parse_csv_prompts,
 }
 
 ANSWER_FORMATS: dict[str, Parser] = {
@@ -80,6 +97,7 @@ FORMATS: dict[str, dict[str, Parser]] = {
     "answers": ANSWER_FORMATS,
     "verdicts": VERDICT_FORMATS,
     "scores": SCORE_FORMATS,
+    "prompt_sets": CUSTOM_PROMPT_FORMATS,
 }
 
 
@@ -123,6 +141,7 @@ def parse(kind: str, fmt: str, path: str | os.PathLike[str], **opts: Any) -> Ite
 
 __all__ = [
     "ANSWER_FORMATS",
+    "CUSTOM_PROMPT_FORMATS",
     "FORMATS",
     "PROMPT_FORMATS",
     "SCORE_FORMATS",

@@ -18,6 +18,8 @@ class Command(BaseCommand):
         # messages), so argparse takes them as text.
         parser.add_argument("--source", default="all", help="human, judge:NAME, panel:NAME, import:NAME or all.")
         parser.add_argument("--prompt-set")
+        parser.add_argument("--prompt-set-version", dest="version",
+                            help="Version of the prompt set (default: its latest).")
         parser.add_argument("--category")
         parser.add_argument("--turn")
         parser.add_argument("--method", default="bt", help="bt (Bradley-Terry) or elo.")
@@ -31,7 +33,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, fmt, **options):
         query = {name: options[name] for name in (
-            "source", "prompt_set", "category", "turn", "method", "bootstrap", "seed", "style_control", "k", "init",
+            "source", "prompt_set", "version", "category", "turn", "method", "bootstrap", "seed", "style_control", "k", "init",
             "permutations",
         )}
         try:
