@@ -302,7 +302,7 @@ def stream_words(messages: list[dict[str, Any]], *, model: str, key: str, count:
               f"The question began with {' '.join(question.split()[:6])!r} and is answered ").split(" ")
     body = [w + " " for w in filler if w]
     words = head + body
-    tail = [f"[{key[:8]}]"] + ([f" quality:{level.group(1)}"] if level else [])
+    tail = [f"[{key[:8]}-{int(_unit(model) * 1e6):06d}]"] + ([f" quality:{level.group(1)}"] if level else [])
     while len(words) + len(tail) < count:
         words.append(f"w{len(words)} ")
     return (words[: max(count - len(tail), 0)] + tail)[:count] if count > 0 else []
