@@ -71,8 +71,8 @@ def rater(db):
     return get_user_model().objects.create_user("rhea", password=PASSWORD)
 
 
-def open_battle(chromium, web: str, viewport: dict[str, int]):  # type: ignore[no-untyped-def]
-    context = chromium.new_context(viewport=viewport)
+def open_battle(browser, web: str, viewport: dict[str, int]):  # type: ignore[no-untyped-def]
+    context = browser.new_context(viewport=viewport)
     tab = context.new_page()
     tab.set_default_timeout(15_000)
     frames: list[str] = []
