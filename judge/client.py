@@ -374,6 +374,30 @@ class AsyncStreamingClient:
         )
 
 
+@dataclass(frozen=True)
+class Moderation:
+    flagged: bool
+    categories: list[str]  # the flagged categories
+
+
+async def moderate(text: str, *, base_url: str, api_key: str | None, model: str, timeout: float = 10.0) -> Moderation:
+    """Ask an OpenAI-compatible ``/moderations`` endpoint about ``text`` (errors as ``LLMError``)."""
+    url, key = resolve_endpoint(base_url, api_key)
+    client = _shared_async_openai(url, key)
+    try:
+        response = await client.post("/moderations", body={"input": text, "model": model},
+                                     options={"timeout": timeout}, cast_to=httpx2.Response)
+        result = response.json()["results"][0]
+        categories = sorted(name for name, on in (result.get("categories") or {}).items() if on)
+        return Moderation(bool(result.get("flagged")), categories)
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise TransientLLMError(None, 200, f"unreadable moderation reply: {exc!r}") from exc
+    except LLMError:
+        raise
+    except Exception as exc:
+        raise classify_error(exc, secrets=(key,)) from exc
+
+
 def _stream_error(payload: Any) -> str:
     error = payload.get("error") if isinstance(payload, dict) else None
     if isinstance(error, dict) and error.get("message"):

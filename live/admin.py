@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from live.models import LiveBattle, LiveContender, LivePromptReview
+from live.models import LiveBattle, LiveContender, LivePromptReview, LiveRefusal
 
 
 @admin.register(LiveContender)
@@ -32,3 +32,9 @@ class LiveBattleAdmin(admin.ModelAdmin):
 class LivePromptReviewAdmin(admin.ModelAdmin):
     list_display = ("text", "keep", "reviewed_by", "reviewed_at")
     list_filter = ("keep",)
+
+
+@admin.register(LiveRefusal)
+class LiveRefusalAdmin(admin.ModelAdmin):
+    list_display = ("created_at", "user", "address", "categories", "prompt")
+    readonly_fields = ("user", "address", "battle", "prompt", "categories", "created_at")

@@ -28,7 +28,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
-from judge.client import LLMError
+from judge.client import LLMError, moderate
 from live import services
 from live.engine import SideFailed, SideResult, stream_pair
 from live.models import LiveBattle
@@ -115,6 +115,7 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
             problem = services.prompt_problem(text)
             if problem:
                 raise services.LiveRefused(problem)
+            await self._moderate(text)
             if self.battle_id is None:
                 battle = await database_sync_to_async(services.battle_start)(
                     user_id=self.user_id, address=self.address, prompt=text)
@@ -130,6 +131,24 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
             await self._end(f"configuration: {exc}")
             return
         self.task = asyncio.create_task(self._stream(battle.pk, battle.turns + 1, text, requests))
+
+    async def _moderate(self, text: str) -> None:
+        """The optional moderation step: a flagged prompt is refused (and stored), never sent."""
+        endpoint = await database_sync_to_async(services.moderation_endpoint)()
+        if endpoint is None:
+            return
+        try:
+            verdict = await moderate(text, base_url=endpoint[0], api_key=endpoint[1],
+                                     model=settings.ARENA_LIVE_MODERATION_MODEL)
+        except LLMError as exc:
+            log.warning("moderation endpoint failed: %s", exc)
+            raise services.LiveRefused(services.MODERATION_DOWN) from None
+        if verdict.flagged:
+            await database_sync_to_async(services.refusal_store)(
+                user_id=self.user_id, address=self.address, battle_id=self.battle_id, prompt=text,
+                categories=verdict.categories)
+            raise services.LiveRefused(services.MODERATION_REFUSAL.format(
+                categories=", ".join(verdict.categories) or "flagged"))
 
     def _shown(self, side: str) -> str:
         return "left" if (side == "a") == self.left_is_a else "right"

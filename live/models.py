@@ -47,7 +47,6 @@ class LiveBattle(models.Model):
         VOTED = "voted", "Voted"
         ABANDONED = "abandoned", "Abandoned"
         ERROR = "error", "Ended by an error"
-        REFUSED = "refused", "Prompt refused by moderation"
 
     ACTIVE = (Status.STREAMING, Status.ANSWERED)
 
@@ -70,7 +69,6 @@ class LiveBattle(models.Model):
     reveals_identity = models.BooleanField(default=False, help_text=(
         "An answer named a model or vendor as shown: the vote is kept but the battle is void for ratings."))
     error = models.TextField(blank=True, help_text="What ended the battle (staff only; the rater saw a neutral message).")
-    moderation = models.JSONField(default=dict, blank=True, help_text="The moderation endpoint's refusal.")
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     heartbeat_at = models.DateTimeField(default=timezone.now)
     voted_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -98,6 +96,21 @@ class LiveBattle(models.Model):
     @property
     def tokens(self) -> int:
         return self.input_tokens_a + self.output_tokens_a + self.input_tokens_b + self.output_tokens_b
+
+
+class LiveRefusal(models.Model):
+    """A prompt the moderation endpoint refused: never sent to a contender, kept for staff."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    address = models.CharField(max_length=64)
+    battle = models.ForeignKey(LiveBattle, on_delete=models.CASCADE, null=True, blank=True, related_name="refusals",
+                               help_text="Set for a refused follow-up.")
+    prompt = models.TextField()
+    categories = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"refused ({', '.join(self.categories) or 'flagged'}): {self.prompt[:60]}"
 
 
 class LivePromptReview(models.Model):

@@ -74,6 +74,31 @@ def limits_problem(*, user_id: int | None, address: str) -> str | None:
     return None
 
 
+MODERATION_REFUSAL = "This prompt was not sent: the moderation check flagged it ({categories}). Try another prompt."
+MODERATION_DOWN = "The moderation check is not answering, so no prompt can be sent now; try again in a moment."
+
+
+def moderation_endpoint() -> tuple[str, str | None] | None:
+    """(url, key) of the moderation endpoint, None when moderation is off; the key variable is
+    checked as judges' are. Raises ``LiveRefused`` when it is not allowed."""
+    url = settings.ARENA_LIVE_MODERATION_URL
+    if not url:
+        return None
+    key_env = settings.ARENA_LIVE_MODERATION_KEY_ENV
+    problems = endpoint_problems(url=url, api_key_env=key_env)
+    if problems:
+        raise LiveRefused(MODERATION_DOWN)
+    return url, (os.environ.get(key_env, "") if key_env else None)
+
+
+def refusal_store(*, user_id: int | None, address: str, battle_id: int | None, prompt: str,
+                  categories: list[str]) -> None:
+    from live.models import LiveRefusal
+
+    LiveRefusal.objects.create(user_id=user_id, address=address, battle_id=battle_id, prompt=prompt,
+                               categories=categories)
+
+
 def prompt_problem(text: str) -> str | None:
     if not text.strip():
         return "Type a prompt first."
@@ -238,12 +263,94 @@ def battle_vote(battle_id: int, *, user_id: int | None, verdict: str) -> Reveal:
         battle.status = LiveBattle.Status.VOTED
         battle.voted_at = battle.ended_at = timezone.now()
         battle.save(update_fields=["winner", "status", "voted_at", "ended_at"])
+        if not battle.reveals_identity:
+            transaction.on_commit(_ratings_stale)
     left, right = (battle.contender_a, battle.contender_b) if left_is_a else (battle.contender_b, battle.contender_a)
     return Reveal(left.name, right.name, verdict, battle.reveals_identity,
                   VOID_MESSAGE if battle.reveals_identity else "Your vote counts in the live ratings.")
+
+
+def _ratings_stale() -> None:
+    """A counted live vote: the snapshots reading ``live`` (and ``human`` when folded) refresh."""
+    from arena.services.snapshots import snapshots_mark_stale
+
+    snapshots_mark_stale(source="live")
+    if settings.ARENA_LIVE_AS_HUMAN:
+        snapshots_mark_stale(source="human")
 
 
 def prompt_hash(text: str) -> str:
     """The key deduplicating live prompts: NFKC, case-folded, whitespace collapsed."""
     normal = " ".join(unicodedata.normalize("NFKC", text).casefold().split())
     return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+
+
+# --- staff: live prompts into a custom prompt set ---------------------------------------------
+
+@dataclass(frozen=True)
+class LivePrompt:
+    text_hash: str
+    text: str
+    battles: int
+    keep: bool | None  # None: not reviewed yet
+
+
+def live_prompts(*, reviewed: bool | None = False, limit: int = 200) -> list[LivePrompt]:
+    """The distinct first prompts of live battles (deduplicated by ``prompt_hash``), most asked
+    first; ``reviewed``: False only those not reviewed yet, True only reviewed ones, None all."""
+    from collections import Counter
+
+    from live.models import LivePromptReview
+
+    texts: dict[str, str] = {}
+    counts: Counter[str] = Counter()
+    for text in LiveBattle.objects.filter(turns__gte=1).values_list("conversation__0__prompt", flat=True).iterator():
+        if not isinstance(text, str) or not text.strip():
+            continue
+        key = prompt_hash(text)
+        texts.setdefault(key, text)
+        counts[key] += 1
+    decisions = dict(LivePromptReview.objects.filter(text_hash__in=list(texts)).values_list("text_hash", "keep"))
+    out = [LivePrompt(key, texts[key], n, decisions.get(key)) for key, n in counts.most_common()]
+    if reviewed is not None:
+        out = [p for p in out if (p.keep is not None) == reviewed]
+    return out[:limit]
+
+
+def prompt_review(*, text: str, keep: bool, user_id: int | None) -> None:
+    from live.models import LivePromptReview
+
+    LivePromptReview.objects.update_or_create(text_hash=prompt_hash(text), defaults={
+        "text": text, "keep": keep, "reviewed_by_id": user_id})
+
+
+@dataclass(frozen=True)
+class PromptSetResult:
+    slug: str
+    added: int
+    already: int
+
+
+def prompt_set_from_reviews(*, slug: str, name: str) -> PromptSetResult:
+    """Every kept live prompt into the custom prompt set ``slug`` (created if needed), once each:
+    a prompt already in the set (same normalised text) is not added again."""
+    from arena.models import Prompt, PromptSet
+    from live.models import LivePromptReview
+
+    with transaction.atomic():
+        prompt_set, _ = PromptSet.objects.get_or_create(slug=slug, defaults={
+            "name": name or slug, "source": "Prompts typed by raters in live battles, kept by staff."})
+        present = {prompt_hash(turns[0]) for turns in prompt_set.prompts.values_list("turns", flat=True)
+                   if isinstance(turns, list) and turns}
+        position = prompt_set.prompts.count()
+        added = already = 0
+        for review in LivePromptReview.objects.filter(keep=True).order_by("reviewed_at", "id"):
+            if review.text_hash in present:
+                already += 1
+                continue
+            Prompt.objects.create(prompt_set=prompt_set, external_id=f"live-{review.text_hash[:16]}",
+                                  category="live", turns=[review.text], position=position)
+            present.add(review.text_hash)
+            position += 1
+            added += 1
+    return PromptSetResult(slug, added, already)

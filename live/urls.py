@@ -4,4 +4,5 @@ from live import views
 
 urlpatterns = [
     path("battle/", views.battle, name="battle"),
+    path("staff/live-prompts/", views.live_prompts, name="live_prompts"),
 ]

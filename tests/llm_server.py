@@ -19,6 +19,8 @@ Endpoints:
   is (for identity-filter tests); other streamed answers never name their model. A client that
   closes its connection mid-stream is counted as ``client_gone`` with the moment it was noticed.
 * ``GET /v1/models`` - the configured model ids.
+* ``POST /v1/moderations`` - OpenAI's moderation shape: flagged (category ``harassment``) when the
+  input contains one of ``moderation_words``.
 * ``POST /_control`` - JSON object of behaviour settings to change (see :class:`Behaviour`);
   ``{"initial_429": N}`` prepends N 429 responses to the fault script. Returns the behaviour.
 * ``GET /_stats`` - ``total``, ``authorizations`` (chat requests per Authorization header value,
@@ -110,6 +112,7 @@ class Behaviour:
     stream_words: int = 40
     stream_first_delay: float = 0.0
     stream_error_after: int = 3  # chunks sent before a stream_error / stream_drop fault
+    moderation_words: list[str] = field(default_factory=lambda: ["forbidden-topic"])
     # per model id: faults for that model's requests only (used before the global script/rates)
     model_script: dict[str, list[str]] = field(default_factory=dict)
 
@@ -471,11 +474,25 @@ class _Handler(BaseHTTPRequestHandler):
                 self._error(400, str(exc), kind="invalid_request_error")
                 return
             self._send(200, current)
+        elif path == "/v1/moderations":
+            self._moderate(payload)
         elif path == "/_reset":
             state.reset()
             self._send(200, {"reset": True})
         else:
             self._error(404, f"no route POST {path}", kind="not_found")
+
+    def _moderate(self, payload: dict[str, Any]) -> None:
+        raw = payload.get("input")
+        texts = [raw] if isinstance(raw, str) else [str(t) for t in raw or []]
+        with self.server.state.lock:
+            words = list(self.server.state.behaviour.moderation_words)
+        results = []
+        for text in texts:
+            flagged = any(w.lower() in text.lower() for w in words)
+            results.append({"flagged": flagged, "categories": {"harassment": flagged},
+                            "category_scores": {"harassment": 0.97 if flagged else 0.01}})
+        self._send(200, {"id": "modr-test", "model": str(payload.get("model") or ""), "results": results})
 
     def _chat(self, payload: dict[str, Any]) -> None:
         state = self.server.state

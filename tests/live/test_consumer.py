@@ -207,3 +207,26 @@ def test_a_battle_left_streaming_by_a_restart_is_marked_abandoned(pair, settings
     assert stale_abandon() == 1
     assert LiveBattle.objects.get(pk=old.pk).status == "abandoned"
     assert LiveBattle.objects.get(pk=fresh.pk).status == "streaming"
+
+
+@pytest.mark.asyncio
+async def test_moderation_refuses_a_flagged_prompt_stores_the_refusal_and_sends_nothing(pair, llm, settings):
+    from live.models import LiveRefusal
+
+    settings.ALLOWED_HOSTS = ["localhost"]
+    settings.ARENA_LIVE_MODERATION_URL = llm.base_url
+    comm, _ = await connect()
+    await comm.send_json_to({"type": "prompt", "text": "Tell me about the forbidden-topic"})
+    refused = (await until(comm, {"refused"}))[-1]
+    assert "moderation check flagged it (harassment)" in refused["message"]
+    assert llm.stats()["total"] == 0  # no contender was asked
+    assert await sync_to_async(LiveBattle.objects.count)() == 0
+    refusal = await sync_to_async(LiveRefusal.objects.get)()
+    assert refusal.categories == ["harassment"] and "forbidden-topic" in refusal.prompt
+    await comm.send_json_to({"type": "prompt", "text": "A fine question"})
+    assert (await until(comm, {"answered"}))[-1]["turn"] == 1
+    # A moderation endpoint that does not answer: nothing is sent (fail closed).
+    settings.ARENA_LIVE_MODERATION_URL = "http://127.0.0.1:9/v1"
+    await comm.send_json_to({"type": "prompt", "text": "A follow-up"})
+    assert "not answering" in (await until(comm, {"refused"}))[-1]["message"]
+    await comm.disconnect()
