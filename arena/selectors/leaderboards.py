@@ -326,7 +326,6 @@ def sources_available() -> list[str]:
     if cached is not None:
         return cached
     from judge.models import Judge, Judgment
-
     from live.models import LiveBattle
 
     names: list[str] = []
