@@ -386,6 +386,8 @@ ARENA_LIVE_MAX_TURNS = env_int("ARENA_LIVE_MAX_TURNS", 5, minimum=1)
 ARENA_LIVE_MAX_PROMPT_CHARS = env_int("ARENA_LIVE_MAX_PROMPT_CHARS", 4000, minimum=1)
 # Seconds an upstream answer may take in all (a slower one ends the battle for both sides).
 ARENA_LIVE_TIMEOUT = env_float("ARENA_LIVE_TIMEOUT", 120.0, minimum=1.0)
+# Text pieces after each side's first are sent to the page at most this often, several to a frame.
+ARENA_LIVE_FLUSH_MS = env_int("ARENA_LIVE_FLUSH_MS", 100, minimum=0)
 # A battle whose socket stopped beating this long ago (server restart) is marked abandoned.
 ARENA_LIVE_STALE_SECONDS = env_int("ARENA_LIVE_STALE_SECONDS", 90, minimum=5)
 # Optional moderation before a prompt is sent (an OpenAI-compatible /v1/moderations; off when empty).

@@ -321,39 +321,42 @@ class AsyncStreamingClient:
         first: float | None = None
         finish: str | None = None
         usage: dict[str, Any] | None = None
+        response: httpx2.Response | None = None
         try:
-            async with client.with_options(timeout=timeout).chat.completions.with_streaming_response.create(
-                **body) as response:
-                event = ""
-                async for line in response.iter_lines():
-                    if not line:
-                        event = ""
-                        continue
-                    if line.startswith("event:"):
-                        event = line[6:].strip()
-                        continue
-                    if not line.startswith("data:"):
-                        continue
-                    data = line[5:].strip()
-                    if data == "[DONE]":
-                        break
-                    payload = json.loads(data)
-                    if event == "error" or (isinstance(payload, dict) and payload.get("error")):
-                        raise TransientLLMError(None, 200, f"error mid-stream: {_stream_error(payload)}")
-                    if payload.get("usage"):
-                        usage = payload["usage"]
-                    for choice in payload.get("choices") or ():
-                        piece = (choice.get("delta") or {}).get("content")
-                        if piece:
-                            if first is None:
-                                first = time.perf_counter() - started
-                            parts.append(piece)
-                            chunks += 1
-                            yield piece
-                        if choice.get("finish_reason"):
-                            finish = choice["finish_reason"]
-                else:
-                    raise TransientLLMError(None, 200, "the stream ended before [DONE]")
+            # The SDK's raw call, as ``complete`` makes it: the same auth, headers, timeout and
+            # status errors, the body left unread (``stream=True``) for us to read line by line.
+            response = await client.post("/chat/completions", body=body, options={"timeout": timeout},
+                                         cast_to=httpx2.Response, stream=True)
+            event = ""
+            async for line in response.aiter_lines():
+                if not line:
+                    event = ""
+                    continue
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                    continue
+                if not line.startswith("data:"):
+                    continue
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    break
+                payload = json.loads(data)
+                if event == "error" or (isinstance(payload, dict) and payload.get("error")):
+                    raise TransientLLMError(None, 200, f"error mid-stream: {_stream_error(payload)}")
+                if payload.get("usage"):
+                    usage = payload["usage"]
+                for choice in payload.get("choices") or ():
+                    piece = (choice.get("delta") or {}).get("content")
+                    if piece:
+                        if first is None:
+                            first = time.perf_counter() - started
+                        parts.append(piece)
+                        chunks += 1
+                        yield piece
+                    if choice.get("finish_reason"):
+                        finish = choice["finish_reason"]
+            else:
+                raise TransientLLMError(None, 200, "the stream ended before [DONE]")
         except LLMError as exc:
             raise _redacted(exc, (self._key,)) from None
         except (ValueError, AttributeError, TypeError) as exc:
@@ -363,6 +366,9 @@ class AsyncStreamingClient:
                             (self._key,)) from exc
         except Exception as exc:
             raise classify_error(exc, secrets=(self._key,)) from exc
+        finally:
+            if response is not None:  # closes the upstream connection when the reader stops early
+                await response.aclose()
         yield StreamEnd(
             text="".join(parts),
             input_tokens=int((usage or {}).get("prompt_tokens") or 0),
@@ -426,6 +432,24 @@ def sdk_warm_up() -> None:
         OpenAIChatClient(base_url="http://warm-up.invalid/v1", sdk=sdk).complete(
             [{"role": "user", "content": "warm-up"}], model="warm-up", temperature=0.0, max_tokens=1, timeout=5.0,
         )
+
+
+async def async_sdk_warm_up() -> None:
+    """:func:`sdk_warm_up` for the async client: one streamed completion from an in-memory
+    transport, so a process's first live battle does not pay the SDK's set-up."""
+    chunk = {"id": "w", "object": "chat.completion.chunk", "created": 0, "model": "warm-up",
+             "choices": [{"index": 0, "delta": {"content": "ok"}, "finish_reason": "stop"}]}
+    body = f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n".encode()
+
+    async def reply(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, content=body, headers={"content-type": "text/event-stream"})
+
+    http_client = openai.DefaultAsyncHttpxClient(verify=_tls_context(), transport=httpx2.MockTransport(reply))
+    async with openai.AsyncOpenAI(base_url="http://warm-up.invalid/v1", api_key=PLACEHOLDER_API_KEY, max_retries=0,
+                                  http_client=http_client) as sdk:
+        async for _ in AsyncStreamingClient("http://warm-up.invalid/v1", sdk=sdk).stream(
+                [{"role": "user", "content": "warm-up"}], model="warm-up", temperature=0.0, max_tokens=1, timeout=5.0):
+            pass
 
 
 def classify_error(exc: BaseException, *, secrets: Sequence[str | None] = ()) -> LLMError:

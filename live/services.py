@@ -125,6 +125,22 @@ def battle_start(*, user_id: int | None, address: str, prompt: str, rng: random.
                                      contender_b_id=second.key, a_shown_first=rng.random() < 0.5)
 
 
+def turn_open(*, battle_id: int | None, user_id: int | None, address: str,
+              prompt: str) -> tuple[LiveBattle, dict[str, SideRequest]]:
+    """Everything a turn needs before it streams, in one call (one trip to a worker thread):
+    a new battle (``battle_id`` None) or a follow-up, and both sides' requests."""
+    if battle_id is None:
+        battle = battle_start(user_id=user_id, address=address, prompt=prompt)
+    else:
+        battle = turn_begin(battle_id)
+    battle = battle_load(battle.pk)
+    try:
+        return battle, side_requests(battle, prompt)
+    except llm.LLMError:
+        battle_fail(battle.pk, "configuration: a contender's endpoint or key variable is not allowed")
+        raise
+
+
 def messages_for(battle: LiveBattle, side: str, prompt: str) -> list[ChatMessage]:
     """The whole conversation of one side so far, then the new prompt."""
     messages: list[ChatMessage] = []

@@ -28,7 +28,7 @@ Endpoints:
   per key), ``by_status`` (HTTP status, ``drop``, or ``client_gone`` when the client closed its
   connection before the reply was due, as a killed worker or a timed-out client does),
   ``by_fault`` (injected faults, ``ok`` for none), ``in_flight``, ``in_flight_max``; ``?log=1`` adds every request
-  (key, start, end, status, model). A key is :func:`request_key` of the messages, so a test can
+  (key, start, end, status, model, first_chunk: when a stream's first text chunk left). A key is :func:`request_key` of the messages, so a test can
   prove "each (comparison, order) was judged exactly once" and that a concurrency limit held.
 * ``POST /_reset`` - clears the statistics (not the behaviour).
 
@@ -355,14 +355,15 @@ class _State:
             self.by_fault[fault] += 1
             return fault
 
-    def end(self, key: str, status: str, model: str, started: float) -> None:
+    def end(self, key: str, status: str, model: str, started: float, first: float | None = None) -> None:
         with self.lock:
             self.in_flight -= 1
             self.by_status[status] += 1
             if status == "200":
                 self.completed_by_key[key] += 1
             self.log.append(
-                {"key": key, "start": started, "end": time.time(), "status": status, "model": model}
+                {"key": key, "start": started, "end": time.time(), "status": status, "model": model,
+                 "first_chunk": first}
             )
 
     def snapshot(self, *, with_log: bool) -> dict[str, Any]:
@@ -388,6 +389,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     # (key, model, start) of a chat request whose outcome is not recorded yet
     _pending: tuple[str, str, float] | None = None
+    _first_chunk: float | None = None  # when a stream's first text chunk was written
 
     def log_message(self, format: str, *args: Any) -> None:  # the tests' output stays clean
         pass
@@ -431,7 +433,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self._pending is not None:
             key, model, started = self._pending
             self._pending = None
-            self.server.state.end(key, status, model, started)
+            self.server.state.end(key, status, model, started, self._first_chunk)
 
     # -- routes --
 
@@ -568,6 +570,8 @@ class _Handler(BaseHTTPRequestHandler):
                     time.sleep(wait)
                 self.wfile.write(chunk({"content": word}))
                 self.wfile.flush()
+                if i == 0:
+                    self._first_chunk = time.time()
             if fault == "stream_error":
                 error = {"error": {"message": "fault script: stream_error", "type": "server_error", "code": None}}
                 self.wfile.write(b"event: error\ndata: " + json.dumps(error).encode() + b"\n\n")

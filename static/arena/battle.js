@@ -105,8 +105,14 @@
       showNewRound(true);
       newRound.focus();
     },
-    cleared: function () { reset(); }
+    cleared: function () { reset(); },
+    batch: function (m) { m.frames.forEach(dispatch); }
   };
+
+  function dispatch(message) {
+    var handle = handlers[message.type];
+    if (handle) handle(message);
+  }
 
   function showNewRound(on) { show(newRound, on); show(newRoundKey, on); }
 
@@ -128,11 +134,7 @@
     var scheme = location.protocol === "https:" ? "wss://" : "ws://";
     socket = new WebSocket(scheme + location.host + root.dataset.ws);
     socket.onopen = function () { setStatus("Ready: type a prompt."); send.disabled = false; };
-    socket.onmessage = function (event) {
-      var message = JSON.parse(event.data);
-      var handle = handlers[message.type];
-      if (handle) handle(message);
-    };
+    socket.onmessage = function (event) { dispatch(JSON.parse(event.data)); };
     socket.onclose = function () {
       busy = false; send.disabled = true;
       setStatus("The connection to the server was lost; reload the page to start a new battle.");

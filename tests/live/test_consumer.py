@@ -33,12 +33,14 @@ async def connect(username: str = "rita") -> tuple[WebsocketCommunicator, Any]:
 
 
 async def until(comm: WebsocketCommunicator, kinds: set[str], timeout: float = 10) -> list[dict[str, Any]]:
+    """Frames up to the first of ``kinds``, batches unpacked."""
     frames = []
     while True:
-        frame = json.loads(await comm.receive_from(timeout=timeout))
-        frames.append(frame)
-        if frame["type"] in kinds:
-            return frames
+        message = json.loads(await comm.receive_from(timeout=timeout))
+        for frame in message["frames"] if message["type"] == "batch" else [message]:
+            frames.append(frame)
+            if frame["type"] in kinds:
+                return frames
 
 
 def text_of(frames: list[dict[str, Any]], side: str) -> str:
