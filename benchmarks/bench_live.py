@@ -105,6 +105,7 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DJANGO_DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1", "REDIS_URL": BENCH_REDIS_URL,
            "LOG_LEVEL": "WARNING", "ARENA_LIVE_BATTLES_PER_HOUR": "0", "ARENA_LIVE_TOKENS_PER_DAY": "0"}
     subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    LOG.parent.mkdir(parents=True, exist_ok=True)
     log = open(LOG, "wb")  # noqa: SIM115 - the server's, open while it runs (a pipe nobody reads would fill)
     server = subprocess.Popen([str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
                                "-v", "0", "arena.asgi:application"], cwd=ROOT, env=env,
