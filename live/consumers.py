@@ -256,7 +256,12 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
             return
         finally:
             outbox.cancel()
-        battle = await db(services.turn_store)(battle_id, prompt, results)
+        try:
+            battle = await db(services.turn_store)(battle_id, prompt, results)
+        except Exception as exc:  # the database failed us: the battle ends, the socket stays
+            log.exception("live battle %s: storing the turn failed", battle_id)
+            await self._end(f"storing the turn failed: {exc!r}")
+            return
         if battle.status != LiveBattle.Status.ANSWERED:
             return
         await self.send_json({"type": "answered", "turn": battle.turns,

@@ -182,8 +182,11 @@ def identity_words(battle: LiveBattle) -> list[str]:
 
 def turn_store(battle_id: int, prompt: str, results: dict[str, SideResult]) -> LiveBattle:
     """Both sides finished a turn: append it, count tokens and cost, check identity."""
+    # ``of=("self",)``: lock the battle's row only, never the contenders every battle joins
+    # (locking those too deadlocked concurrent battles in bench_live).
     with transaction.atomic():
-        battle = LiveBattle.objects.select_for_update().select_related("contender_a", "contender_b").get(pk=battle_id)
+        battle = LiveBattle.objects.select_for_update(of=("self",)).select_related("contender_a", "contender_b").get(
+            pk=battle_id)
         if battle.status != LiveBattle.Status.STREAMING:
             return battle
         a, b = results["a"], results["b"]
@@ -215,7 +218,8 @@ def turn_store(battle_id: int, prompt: str, results: dict[str, SideResult]) -> L
 def turn_begin(battle_id: int) -> LiveBattle:
     """A follow-up: the battle streams again (only from answered, within the turn limit)."""
     with transaction.atomic():
-        battle = LiveBattle.objects.select_for_update().select_related("contender_a", "contender_b").get(pk=battle_id)
+        battle = LiveBattle.objects.select_for_update(of=("self",)).select_related(
+            "contender_a", "contender_b").get(pk=battle_id)
         if battle.status != LiveBattle.Status.ANSWERED:
             raise LiveRefused("This battle cannot take another prompt now.")
         if battle.turns >= settings.ARENA_LIVE_MAX_TURNS:
@@ -267,7 +271,8 @@ def battle_vote(battle_id: int, *, user_id: int | None, verdict: str) -> Reveal:
     if verdict not in SHOWN_VERDICTS:
         raise LiveRefused("A verdict is one of: left, right, tie, both_bad.")
     with transaction.atomic():
-        battle = LiveBattle.objects.select_for_update().select_related("contender_a", "contender_b").get(pk=battle_id)
+        battle = LiveBattle.objects.select_for_update(of=("self",)).select_related(
+            "contender_a", "contender_b").get(pk=battle_id)
         if battle.user_id != user_id:
             raise LiveRefused("This is not your battle.")
         if battle.status != LiveBattle.Status.ANSWERED:

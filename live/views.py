@@ -15,7 +15,10 @@ from live import services
 
 @login_required
 def battle(request: HttpRequest) -> HttpResponse:
+    from live.demo import stand_ins_enabled
+
     return render(request, "live/battle.html", {
+        "stand_ins": stand_ins_enabled(),
         "max_turns": settings.ARENA_LIVE_MAX_TURNS,
         "max_chars": settings.ARENA_LIVE_MAX_PROMPT_CHARS,
         "verdicts": [("left", "Left is better", "1"), ("right", "Right is better", "2"),

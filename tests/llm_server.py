@@ -798,6 +798,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--script", default="", help="comma-separated faults, one per request")
     parser.add_argument("--rate", action="append", default=[], metavar="FAULT=P", help="e.g. --rate 500=0.1")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--stream-rate", type=float, default=20.0, help="streamed chunks a second")
+    parser.add_argument("--stream-words", type=int, default=40, help="chunks per streamed answer")
     args = parser.parse_args(argv)
     rates = {}
     for item in args.rate:
@@ -814,6 +816,8 @@ def main(argv: list[str] | None = None) -> None:
         script=[s for s in args.script.split(",") if s],
         rates=rates,
         seed=args.seed,
+        stream_rate=args.stream_rate,
+        stream_words=args.stream_words,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
