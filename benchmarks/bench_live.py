@@ -224,7 +224,7 @@ def main() -> None:
         by_key.setdefault(entry["key"], []).append(entry)
     errors = [r for r in results if "error" in r]
     complete = [r for r in results if "error" not in r]
-    added, ttft, missing = [], [], 0
+    added, ttft, missing, to_upstream, relay = [], [], 0, [], []
     from tests.llm_server import stream_words
 
     for r in complete:
@@ -234,7 +234,10 @@ def main() -> None:
                                          count=args.words)) for m in ("bench-left-7b", "bench-right-13b")}
         if {r["left"], r["right"]} != expected:
             missing += 1
-        upstream = min((e["first_chunk"] - e["start"]) for e in entries if e.get("first_chunk"))
+        streamed = [e for e in entries if e.get("first_chunk")]
+        upstream = min(e["first_chunk"] - e["start"] for e in streamed)
+        to_upstream.append((max(e["start"] for e in streamed) - r["sent"]) * 1000)
+        relay.append((r["first"] - min(e["first_chunk"] for e in streamed)) * 1000)
         ttft.append((r["first"] - r["sent"]) * 1000)
         added.append((r["first"] - r["sent"] - upstream) * 1000)
     tokens = len(complete) * 2 * args.words  # checked: every answer arrived whole (missing == 0)
@@ -255,6 +258,9 @@ def main() -> None:
               f"p95 {pct(added, 0.95):.1f} ms, max {max(added):.1f} ms "
               f"(goal p95 < {GOAL_P95_MS:g} ms: {'met' if pct(added, 0.95) < GOAL_P95_MS else 'MISSED'})")
         print(f"time to first token seen by the rater: p50 {statistics.median(ttft):.1f} ms, p95 {pct(ttft, 0.95):.1f} ms")
+        print(f"  of which prompt sent -> both upstream requests arrived: p50 {statistics.median(to_upstream):.1f} ms, "
+              f"p95 {pct(to_upstream, 0.95):.1f} ms; first upstream chunk -> first text at the client: "
+              f"p50 {statistics.median(relay):.1f} ms, p95 {pct(relay, 0.95):.1f} ms")
     print(f"daphne CPU: {cpu:.2f} s over {wall:.1f} s wall ({cpu / wall * 100:.0f}% of a core), "
           f"{cpu / max(tokens, 1) * 1e6:.0f} µs per streamed token")
     print(f"load average (1, 5, 15 min): before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
