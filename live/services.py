@@ -121,19 +121,21 @@ def battle_start(*, user_id: int | None, address: str, prompt: str, rng: random.
                                    new_days=settings.ARENA_LIVE_NEW_DAYS)
     except NoPair as exc:
         raise LiveRefused(str(exc)) from None
-    return LiveBattle.objects.create(user_id=user_id, address=address, contender_a_id=first.key,
-                                     contender_b_id=second.key, a_shown_first=rng.random() < 0.5)
+    rows = {candidate.key: row for candidate, row in pool}
+    battle = LiveBattle.objects.create(user_id=user_id, address=address, contender_a=rows[first.key].contender,
+                                       contender_b=rows[second.key].contender, a_shown_first=rng.random() < 0.5)
+    battle._live_rows = {"a": rows[first.key], "b": rows[second.key]}  # type: ignore[attr-defined]
+    return battle
 
 
 def turn_open(*, battle_id: int | None, user_id: int | None, address: str,
               prompt: str) -> tuple[LiveBattle, dict[str, SideRequest]]:
     """Everything a turn needs before it streams, in one call (one trip to a worker thread):
     a new battle (``battle_id`` None) or a follow-up, and both sides' requests."""
-    if battle_id is None:
+    if battle_id is None:  # the contenders and their live rows come with it: no query more
         battle = battle_start(user_id=user_id, address=address, prompt=prompt)
     else:
         battle = turn_begin(battle_id)
-    battle = battle_load(battle.pk)
     try:
         return battle, side_requests(battle, prompt)
     except llm.LLMError:
@@ -156,9 +158,12 @@ def side_requests(battle: LiveBattle, prompt: str) -> dict[str, SideRequest]:
     judges' keys are), model and the conversation. Raises ``PermanentLLMError`` (config) when a
     contender's endpoint or key variable is not allowed."""
     requests = {}
+    rows = getattr(battle, "_live_rows", None) or {
+        side: LiveContender.objects.filter(contender_id=contender_id).first()
+        for side, contender_id in (("a", battle.contender_a_id), ("b", battle.contender_b_id))}
     for side in SIDES:
         contender = battle.contender_a if side == "a" else battle.contender_b
-        live = LiveContender.objects.filter(contender=contender).first() or LiveContender(contender=contender)
+        live = rows[side] or LiveContender(contender=contender)
         problems = endpoint_problems(url=llm.endpoint_url(contender.base_url or None), api_key_env=contender.api_key_env)
         if problems:
             raise llm.PermanentLLMError(None, " ".join(problems), "config")
@@ -167,10 +172,6 @@ def side_requests(battle: LiveBattle, prompt: str) -> dict[str, SideRequest]:
             client=llm.AsyncStreamingClient(contender.base_url or None, api_key), model=contender.api_model,
             messages=messages_for(battle, side, prompt), temperature=live.temperature, max_tokens=live.max_tokens)
     return requests
-
-
-def battle_load(battle_id: int) -> LiveBattle:
-    return LiveBattle.objects.select_related("contender_a", "contender_b").get(pk=battle_id)
 
 
 def identity_words(battle: LiveBattle) -> list[str]:
