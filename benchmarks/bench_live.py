@@ -224,7 +224,7 @@ def main() -> None:
         by_key.setdefault(entry["key"], []).append(entry)
     errors = [r for r in results if "error" in r]
     complete = [r for r in results if "error" not in r]
-    added, ttft, missing, to_upstream, relay = [], [], 0, [], []
+    added, ttft, missing, to_upstream, relay, client_s, upstream_s = [], [], 0, [], [], [], []
     from tests.llm_server import stream_words
 
     for r in complete:
@@ -238,6 +238,8 @@ def main() -> None:
         upstream = min(e["first_chunk"] - e["start"] for e in streamed)
         to_upstream.append((max(e["start"] for e in streamed) - r["sent"]) * 1000)
         relay.append((r["first"] - min(e["first_chunk"] for e in streamed)) * 1000)
+        client_s.append(r["done"] - r["first"])
+        upstream_s.extend(e["end"] - e["first_chunk"] for e in streamed)
         ttft.append((r["first"] - r["sent"]) * 1000)
         added.append((r["first"] - r["sent"] - upstream) * 1000)
     tokens = len(complete) * 2 * args.words  # checked: every answer arrived whole (missing == 0)
@@ -261,6 +263,11 @@ def main() -> None:
         print(f"  of which prompt sent -> both upstream requests arrived: p50 {statistics.median(to_upstream):.1f} ms, "
               f"p95 {pct(to_upstream, 0.95):.1f} ms; first upstream chunk -> first text at the client: "
               f"p50 {statistics.median(relay):.1f} ms, p95 {pct(relay, 0.95):.1f} ms")
+    if client_s:
+        nominal = (args.words - 1) / args.rate if args.rate > 0 else 0.0
+        print(f"answer streaming time (first to last token; {nominal:.1f} s at the nominal rate): at the client "
+              f"p50 {statistics.median(client_s):.1f} s, p95 {pct(client_s, 0.95):.1f} s; as the LLM server sent it "
+              f"p50 {statistics.median(upstream_s):.1f} s, p95 {pct(upstream_s, 0.95):.1f} s")
     print(f"daphne CPU: {cpu:.2f} s over {wall:.1f} s wall ({cpu / wall * 100:.0f}% of a core), "
           f"{cpu / max(tokens, 1) * 1e6:.0f} µs per streamed token")
     print(f"load average (1, 5, 15 min): before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
