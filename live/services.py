@@ -20,7 +20,6 @@ from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from arena.identity import identity_mentions
 from arena.validators import endpoint_problems
 from judge import client as llm
 from judge.prompts import ChatMessage
@@ -207,6 +206,8 @@ def turn_store(battle_id: int, prompt: str, results: dict[str, SideResult]) -> L
             if live:
                 setattr(battle, f"cost_{side}",
                         getattr(battle, f"cost_{side}") + live.cost(result.input_tokens, result.output_tokens))
+        from arena.identity import identity_mentions
+
         words = identity_words(battle)
         if not battle.reveals_identity:
             battle.reveals_identity = any(identity_mentions(r.text, words) for r in results.values())

@@ -10,7 +10,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from arena.views.permissions import staff_required
-from live import services
 
 
 @login_required
@@ -32,6 +31,8 @@ PROMPT_SET_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,64}")
 @staff_required
 def live_prompts(request: HttpRequest) -> HttpResponse:
     """Staff review the prompts raters typed: keep or drop each, then make a prompt set of the kept."""
+    from live import services  # the markdown and identity machinery loads with the first request
+
     message = ""
     status = 200
     if request.method == "POST":
