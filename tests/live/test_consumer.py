@@ -82,8 +82,12 @@ async def test_a_battle_streams_both_sides_follows_up_votes_and_reveals(pair, ll
     assert battle.output_tokens_a == 48 and battle.input_tokens_a > 0 and battle.cost_a > 0
     assert all(battle.conversation[0]["timing"][s]["first_token_ms"] > 0 for s in "ab")
     # The second turn carried the whole conversation to each side.
-    log = [json.loads(json.dumps(e)) for e in llm.stats(log=True)["log"]]
+    log = sorted(llm.stats(log=True)["log"], key=lambda e: e["start"])
     assert len(log) == 4
+    for first, second in (log[:2], log[2:]):  # each turn: both requests leave together
+        assert abs(first["start"] - second["start"]) < 0.05 and first["model"] != second["model"]
+    assert log[0]["key"] == log[1]["key"]  # the same first prompt...
+    assert log[2]["key"] != log[3]["key"]  # ...then each side's own conversation
 
 
 @pytest.mark.asyncio
