@@ -170,6 +170,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "judge.tasks.*": {"queue": "judge"},
     "arena.tasks.*": {"queue": "ratings"},
+    "live.tasks.*": {"queue": "ratings"},
 }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -366,6 +367,10 @@ CELERY_BEAT_SCHEDULE = {
     "arena-expire-leases": {
         "task": "arena.tasks.leases_expire",
         "schedule": float(env_int("ARENA_LEASE_SWEEP_SECONDS", 60, minimum=5)),
+    },
+    "live-abandon-stale-battles": {
+        "task": "live.tasks.battles_abandon_stale",
+        "schedule": float(env_int("ARENA_LIVE_SWEEP_SECONDS", 60, minimum=5)),
     },
     "arena-refresh-snapshots": {
         "task": "arena.tasks.snapshots_refresh_all",
