@@ -7,6 +7,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The stand-in LLM server (tests/llm_server.py) that answers live battles in the demo.
+LLM_PORT ?= 8001
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/arena
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
@@ -24,8 +26,11 @@ venv: $(BIN)/.installed
 demo: venv
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput -v 0
-	$(BIN)/python manage.py load_demo --quiet
-	@echo "Serving Arena at http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
+	$(BIN)/python manage.py load_demo --quiet --stand-in-url http://$(HOST):$(LLM_PORT)/v1
+	@echo "Stand-in LLM server for live battles (canned text, not real models): http://$(HOST):$(LLM_PORT)/v1"
+	@echo "Serving Arena at http://$(HOST):$(PORT)/ (live battles: http://$(HOST):$(PORT)/battle/; Ctrl-C to stop)"
+	$(BIN)/python -m tests.llm_server --host $(HOST) --port $(LLM_PORT) --stream-rate 20 --stream-words 60 \
+		> var/stand-in-llm.log & LLM=$$!; trap 'kill $$LLM 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: venv

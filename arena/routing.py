@@ -10,3 +10,7 @@ websocket_urlpatterns.append(path("ws/leaderboard/", LeaderboardConsumer.as_asgi
 from judge.consumers import RunProgressConsumer  # noqa: E402
 
 websocket_urlpatterns.append(path("ws/judge/runs/<int:run_id>/", RunProgressConsumer.as_asgi()))
+
+from live.consumers import LiveBattleConsumer  # noqa: E402
+
+websocket_urlpatterns.append(path("ws/battle/", LiveBattleConsumer.as_asgi()))

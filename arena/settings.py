@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "template_partials",
     "arena",
     "judge",
+    "live",
 ]
 
 MIDDLEWARE = [
@@ -169,6 +170,7 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "judge.tasks.*": {"queue": "judge"},
     "arena.tasks.*": {"queue": "ratings"},
+    "live.tasks.*": {"queue": "ratings"},
 }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -366,8 +368,34 @@ CELERY_BEAT_SCHEDULE = {
         "task": "arena.tasks.leases_expire",
         "schedule": float(env_int("ARENA_LEASE_SWEEP_SECONDS", 60, minimum=5)),
     },
+    "live-abandon-stale-battles": {
+        "task": "live.tasks.battles_abandon_stale",
+        "schedule": float(env_int("ARENA_LIVE_SWEEP_SECONDS", 60, minimum=5)),
+    },
     "arena-refresh-snapshots": {
         "task": "arena.tasks.snapshots_refresh_all",
         "schedule": float(env_int("ARENA_SNAPSHOT_REFRESH_SECONDS", 3600, minimum=60)),
     },
 }
+
+# --- Live battles (issue #21): /battle/, streamed side by side over a WebSocket -------------------
+# Live votes are battles of source "live"; on, they are also read as "human" battles.
+ARENA_LIVE_AS_HUMAN = env_bool("ARENA_LIVE_AS_HUMAN", False)
+# Pairing: a contender added less than ARENA_LIVE_NEW_DAYS ago has its weight multiplied by this.
+ARENA_LIVE_NEW_BOOST = env_float("ARENA_LIVE_NEW_BOOST", 2.0, minimum=1.0)
+ARENA_LIVE_NEW_DAYS = env_int("ARENA_LIVE_NEW_DAYS", 7, minimum=0)
+# Limits per user and per address (0: no limit), the conversation's length and a prompt's length.
+ARENA_LIVE_BATTLES_PER_HOUR = env_int("ARENA_LIVE_BATTLES_PER_HOUR", 30, minimum=0)
+ARENA_LIVE_TOKENS_PER_DAY = env_int("ARENA_LIVE_TOKENS_PER_DAY", 200000, minimum=0)
+ARENA_LIVE_MAX_TURNS = env_int("ARENA_LIVE_MAX_TURNS", 5, minimum=1)
+ARENA_LIVE_MAX_PROMPT_CHARS = env_int("ARENA_LIVE_MAX_PROMPT_CHARS", 4000, minimum=1)
+# Seconds an upstream answer may take in all (a slower one ends the battle for both sides).
+ARENA_LIVE_TIMEOUT = env_float("ARENA_LIVE_TIMEOUT", 120.0, minimum=1.0)
+# Text pieces after each side's first are sent to the page at most this often, several to a frame.
+ARENA_LIVE_FLUSH_MS = env_int("ARENA_LIVE_FLUSH_MS", 100, minimum=0)
+# A battle whose socket stopped beating this long ago (server restart) is marked abandoned.
+ARENA_LIVE_STALE_SECONDS = env_int("ARENA_LIVE_STALE_SECONDS", 90, minimum=5)
+# Optional moderation before a prompt is sent (an OpenAI-compatible /v1/moderations; off when empty).
+ARENA_LIVE_MODERATION_URL = env_url("ARENA_LIVE_MODERATION_URL", "", schemes=("http", "https"))
+ARENA_LIVE_MODERATION_MODEL = env_str("ARENA_LIVE_MODERATION_MODEL", "omni-moderation-latest")
+ARENA_LIVE_MODERATION_KEY_ENV = env_str("ARENA_LIVE_MODERATION_KEY_ENV", "")

@@ -61,6 +61,7 @@ urlpatterns = [
     path("accounts/signup/", accounts.signup, name="signup"),
     path("accounts/login/", accounts.ThrottledLoginView.as_view(), name="login"),
     path("judge/", include("judge.urls")),
+    path("", include("live.urls")),
     path("accounts/", include(account_urls)),
     path(settings.ADMIN_PATH, admin.site.urls),
 ]

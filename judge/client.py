@@ -7,6 +7,11 @@ simple: :class:`TransientLLMError` (retry later, honouring ``retry_after``) and
 (``max_retries=0``): retries belong to the caller, which also holds the cross-worker rate limits
 (``judge.limits``) and must count every attempt against them.
 
+Streaming (the live battles) goes through the SDK's async client: :class:`AsyncStreamingClient`
+yields the answer's text as the endpoint sends it, then one :class:`StreamEnd` with the tokens and
+timings; closing the generator (a cancelled task, a browser gone) closes the upstream connection,
+so the endpoint stops generating for nobody.
+
 Error texts come from the endpoint and may echo the key it was sent (a 401 that repeats
 ``Bearer sk-…``): every message is passed through ``arena.keys.redact`` with the client's own key
 before it leaves this module, so what callers store, show and log carries no key.
@@ -14,12 +19,13 @@ before it leaves this module, so what callers store, show and log carries no key
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import ssl
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Protocol
@@ -239,6 +245,172 @@ def _first_token_alternatives(choice: Any) -> dict[str, float] | None:
     return alternatives
 
 
+# --- streaming (async) ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StreamEnd:
+    """The end of a streamed answer: its whole text, tokens (the endpoint's usage when it sends
+    one, else one per chunk of text), finish reason and timings from the request's start."""
+
+    text: str
+    input_tokens: int
+    output_tokens: int
+    finish_reason: str | None
+    first_token_s: float | None
+    total_s: float
+    usage_reported: bool
+
+
+_async_clients: dict[tuple[int, int, str, str], openai.AsyncOpenAI] = {}
+
+
+def _shared_async_openai(base_url: str, api_key: str) -> openai.AsyncOpenAI:
+    """One async SDK client (one connection pool) per event loop, endpoint and key: a pool's
+    connections belong to the loop that opened them."""
+    loop = asyncio.get_running_loop()
+    key = (os.getpid(), id(loop), base_url, api_key)
+    client = _async_clients.get(key)
+    if client is None:
+        http_client = openai.DefaultAsyncHttpxClient(
+            verify=_tls_context(), limits=httpx2.Limits(max_connections=None, max_keepalive_connections=100))
+        client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=0, http_client=http_client)
+        _async_clients[key] = client
+    return client
+
+
+class AsyncStreamingClient:
+    """Streams chat completions from an OpenAI-compatible endpoint (``"stream": true``)."""
+
+    def __init__(self, base_url: str | None = None, api_key: str | None = None, *,
+                 sdk: openai.AsyncOpenAI | None = None) -> None:
+        self.base_url, api_key = resolve_endpoint(base_url, api_key)
+        self._sdk = sdk
+        self._key = api_key
+
+    def __repr__(self) -> str:  # never show the key
+        return f"AsyncStreamingClient(base_url={self.base_url!r})"
+
+    async def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        model: str,
+        temperature: float,
+        max_tokens: int,
+        timeout: float,
+    ) -> AsyncIterator[str | StreamEnd]:
+        """The answer's text pieces as they arrive, then one :class:`StreamEnd`.
+
+        Errors (before or during the stream) come out as :class:`TransientLLMError` or
+        :class:`PermanentLLMError`, redacted. The SSE lines are read raw (the SDK's streaming
+        response, without a typed model per chunk): a chunk costs a ``json.loads``.
+        """
+        client = self._sdk or _shared_async_openai(self.base_url, self._key)
+        started = time.perf_counter()
+        body: dict[str, Any] = {
+            "model": model,
+            "messages": [{"role": m["role"], "content": m["content"]} for m in messages],
+            "temperature": temperature,
+            "max_tokens": max_tokens,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        parts: list[str] = []
+        chunks = 0
+        first: float | None = None
+        finish: str | None = None
+        usage: dict[str, Any] | None = None
+        response: httpx2.Response | None = None
+        try:
+            # The SDK's raw call, as ``complete`` makes it: the same auth, headers, timeout and
+            # status errors, the body left unread (``stream=True``) for us to read line by line.
+            response = await client.post("/chat/completions", body=body, options={"timeout": timeout},
+                                         cast_to=httpx2.Response, stream=True)
+            event = ""
+            async for line in response.aiter_lines():
+                if not line:
+                    event = ""
+                    continue
+                if line.startswith("event:"):
+                    event = line[6:].strip()
+                    continue
+                if not line.startswith("data:"):
+                    continue
+                data = line[5:].strip()
+                if data == "[DONE]":
+                    break
+                payload = json.loads(data)
+                if event == "error" or (isinstance(payload, dict) and payload.get("error")):
+                    raise TransientLLMError(None, 200, f"error mid-stream: {_stream_error(payload)}")
+                if payload.get("usage"):
+                    usage = payload["usage"]
+                for choice in payload.get("choices") or ():
+                    piece = (choice.get("delta") or {}).get("content")
+                    if piece:
+                        if first is None:
+                            first = time.perf_counter() - started
+                        parts.append(piece)
+                        chunks += 1
+                        yield piece
+                    if choice.get("finish_reason"):
+                        finish = choice["finish_reason"]
+            else:
+                raise TransientLLMError(None, 200, "the stream ended before [DONE]")
+        except LLMError as exc:
+            raise _redacted(exc, (self._key,)) from None
+        except (ValueError, AttributeError, TypeError) as exc:
+            raise TransientLLMError(None, 200, f"unreadable stream: {exc!r}") from exc
+        except httpx2.HTTPError as exc:
+            raise _redacted(TransientLLMError(None, None, f"stream broken ({type(exc).__name__}: {exc})"),
+                            (self._key,)) from exc
+        except Exception as exc:
+            raise classify_error(exc, secrets=(self._key,)) from exc
+        finally:
+            if response is not None:  # closes the upstream connection when the reader stops early
+                await response.aclose()
+        yield StreamEnd(
+            text="".join(parts),
+            input_tokens=int((usage or {}).get("prompt_tokens") or 0),
+            output_tokens=int((usage or {}).get("completion_tokens") or chunks),
+            finish_reason=finish,
+            first_token_s=first,
+            total_s=time.perf_counter() - started,
+            usage_reported=usage is not None,
+        )
+
+
+@dataclass(frozen=True)
+class Moderation:
+    flagged: bool
+    categories: list[str]  # the flagged categories
+
+
+async def moderate(text: str, *, base_url: str, api_key: str | None, model: str, timeout: float = 10.0) -> Moderation:
+    """Ask an OpenAI-compatible ``/moderations`` endpoint about ``text`` (errors as ``LLMError``)."""
+    url, key = resolve_endpoint(base_url, api_key)
+    client = _shared_async_openai(url, key)
+    try:
+        response = await client.post("/moderations", body={"input": text, "model": model},
+                                     options={"timeout": timeout}, cast_to=httpx2.Response)
+        result = response.json()["results"][0]
+        categories = sorted(name for name, on in (result.get("categories") or {}).items() if on)
+        return Moderation(bool(result.get("flagged")), categories)
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise TransientLLMError(None, 200, f"unreadable moderation reply: {exc!r}") from exc
+    except LLMError:
+        raise
+    except Exception as exc:
+        raise classify_error(exc, secrets=(key,)) from exc
+
+
+def _stream_error(payload: Any) -> str:
+    error = payload.get("error") if isinstance(payload, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"])
+    return str(error or payload)[:200]
+
+
 _WARM_UP_REPLY = {
     "id": "warm-up", "object": "chat.completion", "created": 0, "model": "warm-up",
     "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "[[C]]"}}],
@@ -260,6 +432,24 @@ def sdk_warm_up() -> None:
         OpenAIChatClient(base_url="http://warm-up.invalid/v1", sdk=sdk).complete(
             [{"role": "user", "content": "warm-up"}], model="warm-up", temperature=0.0, max_tokens=1, timeout=5.0,
         )
+
+
+async def async_sdk_warm_up() -> None:
+    """:func:`sdk_warm_up` for the async client: one streamed completion from an in-memory
+    transport, so a process's first live battle does not pay the SDK's set-up."""
+    chunk = {"id": "w", "object": "chat.completion.chunk", "created": 0, "model": "warm-up",
+             "choices": [{"index": 0, "delta": {"content": "ok"}, "finish_reason": "stop"}]}
+    body = f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n".encode()
+
+    async def reply(request: httpx2.Request) -> httpx2.Response:
+        return httpx2.Response(200, content=body, headers={"content-type": "text/event-stream"})
+
+    http_client = openai.DefaultAsyncHttpxClient(verify=_tls_context(), transport=httpx2.MockTransport(reply))
+    async with openai.AsyncOpenAI(base_url="http://warm-up.invalid/v1", api_key=PLACEHOLDER_API_KEY, max_retries=0,
+                                  http_client=http_client) as sdk:
+        async for _ in AsyncStreamingClient("http://warm-up.invalid/v1", sdk=sdk).stream(
+                [{"role": "user", "content": "warm-up"}], model="warm-up", temperature=0.0, max_tokens=1, timeout=5.0):
+            pass
 
 
 def classify_error(exc: BaseException, *, secrets: Sequence[str | None] = ()) -> LLMError:

@@ -10,7 +10,17 @@ separate processes::
 Endpoints:
 
 * ``POST /v1/chat/completions`` - OpenAI JSON shape with ``usage`` (tokens estimated as chars/4).
+  With ``"stream": true`` a contender's answer comes as server-sent events, one
+  ``chat.completion.chunk`` per word at ``stream_rate`` chunks a second (``stream_words`` words,
+  after ``stream_first_delay`` seconds), a last chunk with ``usage`` when
+  ``stream_options.include_usage`` asks for it, then ``data: [DONE]``. The ``stream_error`` fault
+  sends ``stream_error_after`` chunks then an ``error`` event and closes; ``stream_drop`` closes the
+  connection after them without one. A model whose id contains ``names-itself`` says which model it
+  is (for identity-filter tests); other streamed answers never name their model. A client that
+  closes its connection mid-stream is counted as ``client_gone`` with the moment it was noticed.
 * ``GET /v1/models`` - the configured model ids.
+* ``POST /v1/moderations`` - OpenAI's moderation shape: flagged (category ``harassment``) when the
+  input contains one of ``moderation_words``.
 * ``POST /_control`` - JSON object of behaviour settings to change (see :class:`Behaviour`);
   ``{"initial_429": N}`` prepends N 429 responses to the fault script. Returns the behaviour.
 * ``GET /_stats`` - ``total``, ``authorizations`` (chat requests per Authorization header value,
@@ -18,7 +28,7 @@ Endpoints:
   per key), ``by_status`` (HTTP status, ``drop``, or ``client_gone`` when the client closed its
   connection before the reply was due, as a killed worker or a timed-out client does),
   ``by_fault`` (injected faults, ``ok`` for none), ``in_flight``, ``in_flight_max``; ``?log=1`` adds every request
-  (key, start, end, status, model). A key is :func:`request_key` of the messages, so a test can
+  (key, start, end, status, model, first_chunk: when a stream's first text chunk left). A key is :func:`request_key` of the messages, so a test can
   prove "each (comparison, order) was judged exactly once" and that a concurrency limit held.
 * ``POST /_reset`` - clears the statistics (not the behaviour).
 
@@ -79,6 +89,8 @@ FAULTS = frozenset(
         "null",  # 200, content null
         "bad_json",  # 200, body is not JSON
         "not_completion",  # 200, JSON that is not a chat completion (a proxy's error object)
+        "stream_error",  # streaming: some chunks, then an SSE error event and the end of the stream
+        "stream_drop",  # streaming: some chunks, then the connection closes mid-stream
     }
 )
 
@@ -95,6 +107,14 @@ class Behaviour:
     hang_seconds: float = 30.0
     models: list[str] = field(default_factory=lambda: ["fake-judge", "fake-contender"])
     seed: int = 0
+    # Streaming (``"stream": true``): chunks per second, words per answer, delay before the first.
+    stream_rate: float = 20.0
+    stream_words: int = 40
+    stream_first_delay: float = 0.0
+    stream_error_after: int = 3  # chunks sent before a stream_error / stream_drop fault
+    moderation_words: list[str] = field(default_factory=lambda: ["forbidden-topic"])
+    # per model id: faults for that model's requests only (used before the global script/rates)
+    model_script: dict[str, list[str]] = field(default_factory=dict)
 
     def update(self, settings: dict[str, Any]) -> None:
         known = {f.name for f in fields(self)}
@@ -107,7 +127,8 @@ class Behaviour:
             setattr(self, name, value)
         if initial_429:
             self.script = ["429"] * initial_429 + list(self.script)
-        bad = (set(self.script) | set(self.rates)) - FAULTS
+        scripted = {f for faults in self.model_script.values() for f in faults}
+        bad = (set(self.script) | set(self.rates) | scripted) - FAULTS
         if bad:
             raise ValueError(f"unknown faults: {sorted(bad)}; known: {sorted(FAULTS)}")
 
@@ -269,6 +290,27 @@ def judge_text(messages: list[dict[str, Any]], *, model: str, behaviour: Behavio
     return f"A reply from {model} to: {question[:80]} [{key[:8]}]{suffix}"
 
 
+def stream_words(messages: list[dict[str, Any]], *, model: str, key: str, count: int) -> list[str]:
+    """A contender's streamed answer, as the chunks it is sent in (a word and its space each).
+
+    Markdown on purpose (a heading, bold, a list), so pages that render as they stream have
+    something to render. It never names its model unless the model id contains ``names-itself``."""
+    question = next((str(m.get("content") or "") for m in reversed(messages) if m.get("role") == "user"), "")
+    turn = sum(1 for m in messages if m.get("role") == "user")
+    level = re.search(r"quality-(\d+)", model)
+    head = ["## ", "Answer ", f"{turn}\n\n"]
+    if "names-itself" in model:
+        head += ["As ", "ChatGPT, ", "made ", "by ", "OpenAI, ", "I ", "say: "]
+    filler = ("**Short** points about the question, then a list:\n\n- one\n- two\n\n"
+              f"The question began with {' '.join(question.split()[:6])!r} and is answered ").split(" ")
+    body = [w + " " for w in filler if w]
+    words = head + body
+    tail = [f"[{key[:8]}-{int(_unit(model) * 1e6):06d}]"] + ([f" quality:{level.group(1)}"] if level else [])
+    while len(words) + len(tail) < count:
+        words.append(f"w{len(words)} ")
+    return (words[: max(count - len(tail), 0)] + tail)[:count] if count > 0 else []
+
+
 # --- the HTTP server ------------------------------------------------------------------------
 
 
@@ -291,8 +333,8 @@ class _State:
             self.in_flight = 0
             self.in_flight_max = 0
 
-    def begin(self, key: str, authorization: str) -> str:
-        """Count the request and pick its fault (script first, then the random rates)."""
+    def begin(self, key: str, authorization: str, model: str = "") -> str:
+        """Count the request and pick its fault (the model's script, the script, then the random rates)."""
         with self.lock:
             self.total += 1
             self.by_key[key] += 1
@@ -301,7 +343,9 @@ class _State:
             self.in_flight_max = max(self.in_flight_max, self.in_flight)
             behaviour = self.behaviour
             fault = "ok"
-            if behaviour.script:
+            if behaviour.model_script.get(model):
+                fault = behaviour.model_script[model].pop(0)
+            elif behaviour.script:
                 fault = behaviour.script.pop(0)
             else:
                 for name, probability in sorted(behaviour.rates.items()):
@@ -311,14 +355,15 @@ class _State:
             self.by_fault[fault] += 1
             return fault
 
-    def end(self, key: str, status: str, model: str, started: float) -> None:
+    def end(self, key: str, status: str, model: str, started: float, first: float | None = None) -> None:
         with self.lock:
             self.in_flight -= 1
             self.by_status[status] += 1
             if status == "200":
                 self.completed_by_key[key] += 1
             self.log.append(
-                {"key": key, "start": started, "end": time.time(), "status": status, "model": model}
+                {"key": key, "start": started, "end": time.time(), "status": status, "model": model,
+                 "first_chunk": first}
             )
 
     def snapshot(self, *, with_log: bool) -> dict[str, Any]:
@@ -344,6 +389,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     # (key, model, start) of a chat request whose outcome is not recorded yet
     _pending: tuple[str, str, float] | None = None
+    _first_chunk: float | None = None  # when a stream's first text chunk was written
 
     def log_message(self, format: str, *args: Any) -> None:  # the tests' output stays clean
         pass
@@ -387,7 +433,7 @@ class _Handler(BaseHTTPRequestHandler):
         if self._pending is not None:
             key, model, started = self._pending
             self._pending = None
-            self.server.state.end(key, status, model, started)
+            self.server.state.end(key, status, model, started, self._first_chunk)
 
     # -- routes --
 
@@ -430,11 +476,25 @@ class _Handler(BaseHTTPRequestHandler):
                 self._error(400, str(exc), kind="invalid_request_error")
                 return
             self._send(200, current)
+        elif path == "/v1/moderations":
+            self._moderate(payload)
         elif path == "/_reset":
             state.reset()
             self._send(200, {"reset": True})
         else:
             self._error(404, f"no route POST {path}", kind="not_found")
+
+    def _moderate(self, payload: dict[str, Any]) -> None:
+        raw = payload.get("input")
+        texts = [raw] if isinstance(raw, str) else [str(t) for t in raw or []]
+        with self.server.state.lock:
+            words = list(self.server.state.behaviour.moderation_words)
+        results = []
+        for text in texts:
+            flagged = any(w.lower() in text.lower() for w in words)
+            results.append({"flagged": flagged, "categories": {"harassment": flagged},
+                            "category_scores": {"harassment": 0.97 if flagged else 0.01}})
+        self._send(200, {"id": "modr-test", "model": str(payload.get("model") or ""), "results": results})
 
     def _chat(self, payload: dict[str, Any]) -> None:
         state = self.server.state
@@ -443,12 +503,9 @@ class _Handler(BaseHTTPRequestHandler):
         if not isinstance(messages, list) or not model:
             self._error(400, "model and messages are required", kind="invalid_request_error")
             return
-        if payload.get("stream"):
-            self._error(400, "streaming is not supported by the test server", kind="invalid_request_error")
-            return
         key = request_key(messages)
         started = time.time()
-        fault = state.begin(key, self.headers.get("Authorization") or "")
+        fault = state.begin(key, self.headers.get("Authorization") or "", model)
         self._pending = (key, model, started)
         try:
             with state.lock:
@@ -464,9 +521,80 @@ class _Handler(BaseHTTPRequestHandler):
                 self._record("client_gone")
                 self.close_connection = True
                 return
-            self._reply(fault, payload, messages, model, key, behaviour)
+            if payload.get("stream") and fault in ("ok", "stream_error", "stream_drop"):
+                self._stream(fault, payload, messages, model, key, behaviour)
+            else:
+                self._reply(fault, payload, messages, model, key, behaviour)
         finally:
             self._record("error")  # only if nothing was sent: the handler failed
+
+    def _stream(
+        self,
+        fault: str,
+        payload: dict[str, Any],
+        messages: list[dict[str, Any]],
+        model: str,
+        key: str,
+        behaviour: Behaviour,
+    ) -> None:
+        """The answer as server-sent events, one word per chunk at ``stream_rate`` a second."""
+        words = stream_words(messages, model=model, key=key, count=behaviour.stream_words)
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        created = int(time.time())
+        ident = f"chatcmpl-{key[:24]}"
+
+        def chunk(delta: dict[str, Any], finish: str | None = None, usage: Any = None) -> bytes:
+            body: dict[str, Any] = {
+                "id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
+                "choices": [] if usage is not None and not delta else
+                [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+            }
+            if usage is not None:
+                body["usage"] = usage
+            return b"data: " + json.dumps(body).encode("utf-8") + b"\n\n"
+
+        interval = 1.0 / behaviour.stream_rate if behaviour.stream_rate > 0 else 0.0
+        start = time.monotonic() + behaviour.stream_first_delay
+        limit = behaviour.stream_error_after if fault != "ok" else len(words)
+        try:
+            self.wfile.write(chunk({"role": "assistant", "content": ""}))
+            self.wfile.flush()
+            for i, word in enumerate(words[:limit]):
+                wait = start + i * interval - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+                self.wfile.write(chunk({"content": word}))
+                self.wfile.flush()
+                if i == 0:
+                    self._first_chunk = time.time()
+            if fault == "stream_error":
+                error = {"error": {"message": "fault script: stream_error", "type": "server_error", "code": None}}
+                self.wfile.write(b"event: error\ndata: " + json.dumps(error).encode() + b"\n\n")
+                self.wfile.flush()
+                self._record("stream_error")
+                return
+            if fault == "stream_drop":
+                self._record("stream_drop")
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                return
+            self.wfile.write(chunk({}, "stop"))
+            options = payload.get("stream_options") or {}
+            if options.get("include_usage"):
+                prompt_tokens = sum(approx_tokens(str(m.get("content") or "")) + 4 for m in messages)
+                completion = len(words)
+                self.wfile.write(chunk({}, usage={"prompt_tokens": prompt_tokens, "completion_tokens": completion,
+                                                  "total_tokens": prompt_tokens + completion}))
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+            self._record("200")
+        except OSError:  # the client closed its connection: it stopped reading the stream
+            self._record("client_gone")
 
     def _reply(
         self,
@@ -671,6 +799,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--rate", action="append", default=[], metavar="FAULT=P", help="e.g. --rate 500=0.1")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--models", default="", help="comma-separated model ids /v1/models lists (added to the defaults)")
+    parser.add_argument("--stream-rate", type=float, default=20.0, help="streamed chunks a second")
+    parser.add_argument("--stream-words", type=int, default=40, help="chunks per streamed answer")
     args = parser.parse_args(argv)
     rates = {}
     for item in args.rate:
@@ -688,6 +818,8 @@ def main(argv: list[str] | None = None) -> None:
         rates=rates,
         seed=args.seed,
         **({"models": Behaviour().models + [m for m in args.models.split(",") if m]} if args.models else {}),
+        stream_rate=args.stream_rate,
+        stream_words=args.stream_words,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

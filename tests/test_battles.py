@@ -118,5 +118,5 @@ def test_filters_by_prompt_set_and_category(setup):
 
 @pytest.mark.parametrize("bad", ["humans", "judge:", "import", "gpt-4"])
 def test_an_unknown_source_is_a_clear_error(bad):
-    with pytest.raises(UnknownSource, match="use human, judge:NAME, import:NAME, panel:NAME or all"):
+    with pytest.raises(UnknownSource, match="use human, live, judge:NAME, import:NAME, panel:NAME or all"):
         parse_source(bad)

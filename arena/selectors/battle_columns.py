@@ -42,6 +42,7 @@ from arena.selectors.battles import (
     BattleFilter,
     comparison_key,
     filter_prompts,
+    live_kinds,
     parse_source,
 )
 
@@ -207,6 +208,31 @@ class _Reader:
             answer_a=rows.ints("comparison__answer_a_id"), answer_b=rows.ints("comparison__answer_b_id"),
         )
 
+    def live(self, label: str) -> None:
+        """Voted live battles that are not void: the rater's own prompt (not a prompt of a set),
+        the whole conversation's verdict (turn: how many turns it had), the order shown."""
+        if self.flt.prompt_set or self.flt.category:
+            return  # a live prompt belongs to no prompt set or category
+        from live.models import LiveBattle  # live is a layer on top of arena
+
+        qs = LiveBattle.objects.filter(status=LiveBattle.Status.VOTED, reveals_identity=False)
+        if self.flt.turn:
+            qs = qs.filter(turns=self.flt.turn)
+        rows = _Rows(qs.order_by("voted_at", "id"), [
+            "contender_a_id", "contender_b_id", "winner", "a_shown_first", "turns", "id", "user_id", "voted_at"])
+        n = rows.n
+        prompt = (_factorise(((None, f"live-{i}", None) for i in rows["id"]), self.out.prompts).astype(np.intp)
+                  if self.labels else np.full(n, -1, np.intp))
+        self.out.add(
+            contender_a=rows.ints("contender_a_id"), contender_b=rows.ints("contender_b_id"), outcome=rows.outcomes(),
+            first_known=np.ones(n, dtype=np.bool_), first_a=rows.ints("a_shown_first", np.bool_),
+            turn=rows.ints("turns"), prompt=prompt,
+            source=np.full(n, self.out.sources.setdefault(label, len(self.out.sources)), dtype=np.intp),
+            rater=(_factorise((None if r is None else f"user:{r}" for r in rows["user_id"]), self.out.raters)
+                   if self.raters else np.full(n, -1, np.intp)),
+            tstamp=rows.epochs("voted_at"), answer_a=np.full(n, -1, np.int64), answer_b=np.full(n, -1, np.int64),
+        )
+
     def judges(self, judge_name: str | None) -> None:
         from judge.models import Judgment  # judge depends on arena, not the other way round
 
@@ -367,6 +393,9 @@ def battle_columns(
         reader.flt = flt
         if kind in ("all", "human"):
             reader.human()
+        live_label = live_kinds(kind)
+        if live_label:
+            reader.live(live_label)
         if kind in ("all", "judge"):
             reader.judges(name)
         if kind in ("all", "import"):
@@ -551,6 +580,13 @@ def battle_counts(flt: BattleFilter) -> BattleCounts:
         if flt.turn:
             qs = qs.filter(comparison__turn=flt.turn)
         cells += _aggregate(qs, "comparison__answer_a__contender_id", "comparison__answer_b__contender_id")
+    if live_kinds(kind) and not (flt.prompt_set or flt.category):
+        from live.models import LiveBattle
+
+        live = LiveBattle.objects.filter(status=LiveBattle.Status.VOTED, reveals_identity=False)
+        if flt.turn:
+            live = live.filter(turns=flt.turn)
+        cells += _aggregate(live, "contender_a_id", "contender_b_id")
     if kind in ("all", "judge", "panel"):
         if kind == "panel":
             assert name is not None

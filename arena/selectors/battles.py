@@ -3,7 +3,8 @@
 Human votes, LLM judgments and imported verdicts are read by ``battle_columns`` into columns
 (``battle_arrays`` and ``battle_counts`` for the rating maths) or, for code that needs rows,
 into ``Battle`` records by ``battles_list`` here. Sources are named ``human``, ``judge:<judge name>`` and
-``import:<verdict source name>``; ``all`` is every source together.
+``import:<verdict source name>`` and ``live`` (the votes of live battles, ``live.models.LiveBattle``;
+also read as ``human`` when ``ARENA_LIVE_AS_HUMAN`` is on); ``all`` is every source together.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from arena.models import in_version_q
 from arena.ratings.types import Battle
 
 HUMAN = "human"
+LIVE = "live"
 JUDGE_PREFIX = "judge:"
 IMPORT_PREFIX = "import:"
 PANEL_PREFIX = "panel:"  # a judge panel's majority verdicts (arena.selectors.panels)
@@ -41,12 +43,27 @@ class UnknownSource(ValueError):
 
 def parse_source(source: str) -> tuple[str, str | None]:
     """Split ``judge:gpt-4`` into (``judge``, ``gpt-4``); validate the form."""
-    if source in ("all", HUMAN):
+    if source in ("all", HUMAN, LIVE):
         return source, None
     for prefix in (JUDGE_PREFIX, IMPORT_PREFIX, PANEL_PREFIX):
         if source.startswith(prefix) and len(source) > len(prefix):
             return prefix[:-1], source[len(prefix):]
-    raise UnknownSource(f"Unknown source {source!r}: use human, judge:NAME, import:NAME, panel:NAME or all.")
+    raise UnknownSource(f"Unknown source {source!r}: use human, live, judge:NAME, import:NAME, panel:NAME or all.")
+
+
+def live_kinds(kind: str) -> str | None:
+    """How a source of ``kind`` reads live battles: under which source label, or None (not at all).
+
+    ``live`` and ``all`` read them; ``human`` does too when ``ARENA_LIVE_AS_HUMAN`` folds them in,
+    and then they are labelled ``human`` wherever they are read."""
+    from django.conf import settings
+
+    folded = settings.ARENA_LIVE_AS_HUMAN
+    if kind == LIVE:
+        return LIVE
+    if kind == "all" or (kind == HUMAN and folded):
+        return HUMAN if folded else LIVE
+    return None
 
 
 def comparison_key(prompt_set: str | None, prompt: str | None, turn: int, model_1: str, model_2: str) -> str | None:

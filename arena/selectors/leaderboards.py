@@ -21,7 +21,7 @@ from django.db.models import Exists, OuterRef
 
 from arena.models import ImportedVerdict, Prompt, PromptSet, RatingSnapshot, VerdictSource, Vote
 from arena.params import CONFLICT, NOT_CHOICE, NOT_FOUND, REQUIRED, QueryReader, shown
-from arena.selectors.battles import BattleFilter, UnknownSource, parse_source
+from arena.selectors.battles import BattleFilter, UnknownSource, live_kinds, parse_source
 
 METHODS = ("elo", "bt")
 SOURCES_CACHE_KEY = "arena:sources"
@@ -32,7 +32,7 @@ SOURCES_CACHE_KEY = "arena:sources"
 SOURCE_MAX_LENGTH = 210  # "import:" + a 200-character name, with room to spare
 CATEGORY_MAX_LENGTH = Prompt._meta.get_field("category").max_length
 PROMPT_SET_MAX_LENGTH = PromptSet._meta.get_field("slug").max_length
-SOURCE_FORMS = "all, human, judge:NAME, panel:NAME or import:NAME"
+SOURCE_FORMS = "all, human, live, judge:NAME, panel:NAME or import:NAME"
 
 
 def _sources_allowed() -> str:
@@ -345,10 +345,14 @@ def sources_available() -> list[str]:
     if cached is not None:
         return cached
     from judge.models import Judge, Judgment
+    from live.models import LiveBattle
 
     names: list[str] = []
-    if Vote.objects.exists():
+    live = LiveBattle.objects.filter(status=LiveBattle.Status.VOTED, reveals_identity=False).exists()
+    if Vote.objects.exists() or (live and settings.ARENA_LIVE_AS_HUMAN):
         names.append("human")
+    if live:
+        names.append("live")
     judges = Judge.objects.filter(
         Exists(Judgment.objects.filter(run__judge=OuterRef("pk"), status=Judgment.Status.DONE))
     ).values_list("name", flat=True)
@@ -389,6 +393,10 @@ def verdicts_count(*, source: str, prompt_set: str | None = None) -> int:
         if prompt_set:
             votes = votes.filter(comparison__prompt__prompt_set__slug=prompt_set)
         total += votes.count()
+    if live_kinds(kind) and not prompt_set:
+        from live.models import LiveBattle
+
+        total += LiveBattle.objects.filter(status=LiveBattle.Status.VOTED, reveals_identity=False).count()
     if kind in ("all", "judge"):
         judgments = Judgment.objects.filter(status=Judgment.Status.DONE, comparison__isnull=False)
         if name:

@@ -167,7 +167,7 @@ def bias_compute(*, params: BiasParams) -> dict[str, Any]:
     kind, _ = parse_source(params.source)
     per_order = battle_arrays(BattleFilter(params.source, params.prompt_set, per_order=True), labels=True, style=True)
     # Only judges' verdicts differ between one battle per order and the orders combined.
-    combined = per_order if kind in ("human", "import") else battle_arrays(
+    combined = per_order if kind in ("human", "import", "live") else battle_arrays(
         BattleFilter(params.source, params.prompt_set), labels=True, style=True)
     result: dict[str, Any] = {
         "kind": params.kind, "params": asdict(params), "battle_total": per_order.total,

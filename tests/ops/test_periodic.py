@@ -19,7 +19,7 @@ def test_every_beat_entry_names_a_registered_task():
     app.loader.import_default_modules()
     names = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert names == {"judge.tasks.judge_runs_resume_stale_task", "arena.tasks.leases_expire",
-                     "arena.tasks.snapshots_refresh_all"}
+                     "arena.tasks.snapshots_refresh_all", "live.tasks.battles_abandon_stale"}
     assert names <= set(app.tasks)
 
 

@@ -58,7 +58,7 @@ def pages(site) -> list[str]:  # type: ignore[no-untyped-def]
         "/", "/leaderboard/", "/leaderboard/?source=human&method=elo", "/bias/?source=human",
         "/agreement/?a=human&b=import:paper-gpt4", "/rate/", "/rate/guidelines/", "/rate/mine/",
         f"/rate/mine/{site['vote'].pk}/", "/staff/raters/", "/judge/runs/", "/judge/runs/new/",
-        f"/judge/runs/{site['run'].pk}/", reverse("admin:index"),
+        f"/judge/runs/{site['run'].pk}/", reverse("admin:index"), "/battle/", "/staff/live-prompts/",
     ]
 
 

@@ -82,12 +82,12 @@ class TestTheNavShowsWhatTheUserMayOpen:
         assert ">Log in</a>" in html
 
     def test_a_rater_sees_rate_but_no_staff_pages(self, rater_client):
-        assert nav_links(rater_client.get("/").content.decode()) == ["Rate", *REPORTS]
+        assert nav_links(rater_client.get("/").content.decode()) == ["Rate", "Battle", *REPORTS]
 
     def test_staff_see_the_staff_pages(self, client, staff):
         client.force_login(staff)
         assert nav_links(client.get("/").content.decode()) == [
-            "Rate", *REPORTS, "Judge runs", "Raters", "Admin"]
+            "Rate", "Battle", *REPORTS, "Judge runs", "Raters", "Live prompts", "Admin"]
 
     def test_every_link_in_a_raters_nav_opens(self, rater_client):
         html = rater_client.get("/").content.decode()

@@ -39,11 +39,11 @@ def test_each_role_sees_only_the_pages_it_may_open(page, live_server, rater, sta
     assert page.get_by_role("link", name="Log in").is_visible()
 
     log_in(page, live_server, "rita", PASSWORD)
-    assert nav(page) == ["Rate", *REPORTS]
+    assert nav(page) == ["Rate", "Battle", *REPORTS]
     page.get_by_role("button", name="Log out").click()
 
     log_in(page, live_server, "stella", PASSWORD, next_url="/leaderboard/")
-    assert nav(page) == ["Rate", *REPORTS, "Judge runs", "Raters", "Admin"]
+    assert nav(page) == ["Rate", "Battle", *REPORTS, "Judge runs", "Raters", "Live prompts", "Admin"]
     page.get_by_role("link", name="Raters").click()
     page.wait_for_url(f"{live_server.url}/staff/raters/")
     assert page.locator("h1").inner_text() == "Raters"
@@ -61,7 +61,7 @@ def test_a_stranger_goes_to_the_site_login_and_a_rater_gets_a_styled_403(page, l
     page.wait_for_url(f"{live_server.url}/staff/raters/")
     assert_styled_card(page, width, "You cannot open this page")
     assert "for the study's staff" in page.locator(".error-page").inner_text()
-    assert nav(page) == ["Rate", *REPORTS]
+    assert nav(page) == ["Rate", "Battle", *REPORTS]
     response = page.goto(f"{live_server.url}/judge/runs/")
     assert response is not None and response.status == 403
     assert_styled_card(page, width, "You cannot open this page")

@@ -12,12 +12,17 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--quiet", action="store_true", help="Only print the totals and the login.")
         parser.add_argument(
+            "--stand-in-url", default="",
+            help="Base URL of the tests' LLM server (tests/llm_server.py) standing in for real models: three "
+                 "stand-in contenders are made for live battles at /battle/ (make demo starts the server).",
+        )
+        parser.add_argument(
             "--allow-in-production", action="store_true",
             help="Load the demo even with DJANGO_DEBUG=0. The demo superuser then gets a random password, "
                  "printed once.",
         )
 
-    def handle(self, *args, quiet, allow_in_production, **options):
+    def handle(self, *args, quiet, allow_in_production, stand_in_url="", **options):
         production = settings.PRODUCTION
         if production and not allow_in_production:
             raise CommandError(
@@ -29,6 +34,15 @@ class Command(BaseCommand):
             demo_load(report=(lambda line: None) if quiet else self.stdout.write)
         except ImportFormatError as exc:
             raise CommandError(str(exc)) from exc
+        if stand_in_url:
+            from live.demo import stand_ins_ensure
+
+            try:
+                names = stand_ins_ensure(stand_in_url)
+            except ValueError as exc:
+                raise CommandError(f"--stand-in-url: {exc}") from exc
+            self.stdout.write(f"Live battles: {len(names)} stand-in contenders ({', '.join(names)}) answered by "
+                              f"the tests' LLM server at {stand_in_url} - canned text, not real models.")
         login = demo_user_ensure(production=production)
         self.stdout.write(
             f"Demo data: {Prompt.objects.count()} prompts, {Contender.objects.count()} contenders, "
