@@ -207,3 +207,49 @@ def test_agreement_page_and_exports(client, voted_arena):
 def test_agreement_page_defaults_to_people_against_a_judge(client, voted_arena):
     html = client.get("/agreement/").content.decode()
     assert "<code>human</code>" in html and "<code>import:paper-gpt4</code>" in html
+
+
+def _newcomer(arena, name="newbie"):
+    """A model whose only battle was a tie (the zero-width interval of issue 18)."""
+    from arena.models import Answer, Contender
+
+    arena.contenders[name] = Contender.objects.create(name=name)
+    prompt = arena.prompts[0]
+    arena.answers[(prompt.id, name)] = Answer.objects.create(prompt=prompt, contender=arena.contenders[name],
+                                                             turns=["hi", "hi"], token_counts=[1, 1])
+    arena.vote(arena.raters[0], prompt, name, "beta", tie=True)
+
+
+def test_the_default_leaderboard_is_the_human_one_with_provisional_models_apart(client, voted_arena):
+    _newcomer(voted_arena)
+    page = client.get("/leaderboard/")
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "from <code>human</code>" in text
+    head, _, provisional = text.partition('id="provisional-table"')
+    assert "newbie" in provisional and 'data-model="newbie"' not in head
+    assert 'id="rank-explained"' in text and "lower bound above its upper bound" in text
+
+    data = client.get("/api/leaderboard/").json()
+    assert data["params"]["source"] == "human"
+    rows = {r["model"]: r for r in data["rows"]}
+    assert rows["newbie"]["provisional"] is True and rows["newbie"]["battles"] == 1
+    assert rows["newbie"]["ci_high"] - rows["newbie"]["ci_low"] > 300  # wide, not a zero-width bar
+    assert [r["provisional"] for r in data["rows"]] == sorted(r["provisional"] for r in data["rows"])
+    ranked = [r["rank"] for r in data["rows"] if not r["provisional"]]
+    assert ranked == sorted(ranked)
+
+
+def test_the_all_source_says_what_it_mixes(client, voted_arena):
+    text = client.get("/leaderboard/", {"source": "all"}).content.decode()
+    mix = text[text.index('id="source-mix"'):]
+    mix = mix[:mix.index("</p>")]
+    assert "<code>human</code>" in mix and "<code>import:paper-gpt4</code>" in mix
+
+
+def test_without_votes_the_default_is_the_source_with_the_most_verdicts(client, arena):
+    from tests.leaderboards.conftest import imported_verdicts
+
+    imported_verdicts(arena, "paper-gpt4")
+    data = client.get("/api/leaderboard/").json()
+    assert data["params"]["source"] == "import:paper-gpt4"

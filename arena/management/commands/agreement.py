@@ -25,8 +25,7 @@ class Command(BaseCommand):
             raise CommandError(exc.command_message()) from exc
         report = agreement_compute(params=params)
         if fmt == "json":
-            json.dump(report, self.stdout, indent=2)
-            self.stdout.write("")
+            self.stdout.write(json.dumps(report, indent=2))  # one write: the wrapper ends each write with a newline
             return
         self.stdout.write(f"{params.a} ({report['battles_a']} verdicts) vs {params.b} ({report['battles_b']} verdicts)")
         self.stdout.write(f"{'turn':>5}  {'pairs':>6}  {'S1':>6}  {'S2':>6}  {'kappa':>6}")
