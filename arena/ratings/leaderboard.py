@@ -206,7 +206,18 @@ def compute_leaderboard(
     battles_per_model = wins_per_model + losses + ties
     provisional = battles_per_model < min_battles
     ranked_mask = (~provisional).astype(np.float64)
-    if method == "bt" and not style_control:
+    design = None
+    plain_fit = method == "bt" and not style_control
+    if method == "bt" and style_control:
+        assert isinstance(arrays, BattleArrays)
+        design = style_design(arrays, both_bad_as_tie=both_bad_as_tie)
+        if design.dropped:
+            notes.append("Style control left out " + "; ".join(f"{name} ({why})" for name, why in design.dropped) + ".")
+        if design.n_features == 0:
+            notes.append("No style feature can be estimated from these battles: the ratings are plain Bradley-Terry, "
+                         "without style control.")
+            plain_fit, design = True, None
+    if plain_fit:
         wins = pairwise_wins(counts, both_bad_as_tie=both_bad_as_tie)
         exists = mle_exists(wins)
         always_prior = prior_sd is not None
@@ -231,10 +242,12 @@ def compute_leaderboard(
                 prior_precision=prior, theta_full=fit.theta, always_prior=always_prior,
             )
             samples = to_ratings(theta_rounds - (theta_rounds @ reference)[:, None])
-    elif method == "bt":
+    elif design is not None:
         assert isinstance(arrays, BattleArrays)
-        design = style_design(arrays, both_bad_as_tie=both_bad_as_tie)
-        style_fit = fit_style_bradley_terry(design, prior_precision=prior)
+        try:
+            style_fit = fit_style_bradley_terry(design, prior_precision=prior)
+        except np.linalg.LinAlgError as exc:
+            raise ValueError(f"the style-controlled fit has no unique solution on these battles ({exc})") from exc
         rating = to_ratings(style_fit.theta[0])
         if style_fit.degenerate:
             notes.append(_DEGENERATE_NOTE)
@@ -242,9 +255,12 @@ def compute_leaderboard(
             notes.append(f"Style control used the {design.battles_used} of {len(arrays)} battles whose answers have style features.")
         gamma_low = gamma_high = style_fit.gamma[0]
         if bootstrap_rounds:
-            rounds_fit = style_bootstrap_replicates(
-                design, style_fit, rounds=bootstrap_rounds, seed=seed, prior_precision=prior, method=style_bootstrap
-            )
+            try:
+                rounds_fit = style_bootstrap_replicates(
+                    design, style_fit, rounds=bootstrap_rounds, seed=seed, prior_precision=prior, method=style_bootstrap
+                )
+            except np.linalg.LinAlgError as exc:
+                raise ValueError(f"the style-controlled bootstrap has no unique solution on these battles ({exc})") from exc
             samples = to_ratings(rounds_fit.theta)
             gamma_low, gamma_high = percentile_interval(rounds_fit.gamma, ci)
         style_coefficients = [

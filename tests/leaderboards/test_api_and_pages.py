@@ -253,3 +253,20 @@ def test_without_votes_the_default_is_the_source_with_the_most_verdicts(client, 
     imported_verdicts(arena, "paper-gpt4")
     data = client.get("/api/leaderboard/").json()
     assert data["params"]["source"] == "import:paper-gpt4"
+
+
+def test_numbers_that_cannot_be_computed_are_an_error_in_the_api_and_the_command(admin_client, voted_arena):
+    from django.core.management import CommandError, call_command
+
+    from arena.models import Answer
+
+    Answer.objects.update(style=[])  # answers without style features: style control cannot run
+    query = {"source": "human", "style_control": "1"}
+    response = admin_client.get("/api/leaderboard/", query)
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "not_computable" and "style features" in body["error"]
+    page = admin_client.get("/leaderboard/", query).content.decode()
+    assert "style features" in page and 'role="alert"' in page
+    with pytest.raises(CommandError, match="style features"):
+        call_command("leaderboard", "--source", "human", "--style-control", stdout=io.StringIO())

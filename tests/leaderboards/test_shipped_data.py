@@ -43,3 +43,18 @@ def test_people_and_gpt4_put_gpt4_first_and_agree_as_in_the_paper(client, mt_ben
     assert agreement["overall"]["agreement_without_ties"] == pytest.approx(0.85, abs=0.03)
     assert client.get("/leaderboard/", {"source": "import:mtbench-human"}).status_code == 200
     assert client.get("/bias/", {"source": "import:mtbench-gpt4"}).status_code == 200
+
+
+def test_style_control_on_mt_bench_drops_what_cannot_be_fitted_and_names_it(admin_client, mt_bench_verdicts):
+    query = {"source": "import:mtbench-human", "prompt_set": "mt_bench", "style_control": "1", "bootstrap": "20"}
+    response = admin_client.get("/api/leaderboard/", query)
+    data = response.json()
+    assert response.status_code == 200 and not data.get("error")
+    assert data["rows"][0]["model"] == "gpt-4" and len(data["rows"]) == 6
+    assert [c["name"] for c in data["style_coefficients"]] == ["length", "list_items"]
+    dropped = next(n for n in data["notes"] if n.startswith("Style control left out"))
+    assert "headers (differs between the answers in only 4 battles" in dropped
+    assert "bold (the same for both answers in every battle)" in dropped
+    page = admin_client.get("/leaderboard/", query).content.decode()
+    assert "Style control left out headers" in page and "Singular matrix" not in page
+    assert 'id="style-coefficients"' in page
