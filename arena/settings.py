@@ -305,6 +305,8 @@ ARENA_LEADERBOARD_MIN_BATTLES = env_int("ARENA_LEADERBOARD_MIN_BATTLES", 30, min
 ARENA_LEADERBOARD_PRIOR_SD = env_float("ARENA_LEADERBOARD_PRIOR_SD", 400.0, minimum=0.0)
 # `manage.py leaderboard --permutations` may average Elo over this many orders (web requests
 # stay at ARENA_MAX_BOOTSTRAP_ROUNDS).
+# Agreement on fewer verdict pairs than this is refused with a message instead of drawn.
+ARENA_AGREEMENT_MIN_PAIRS = env_int("ARENA_AGREEMENT_MIN_PAIRS", 30, minimum=1)
 ARENA_COMMAND_MAX_PERMUTATIONS = env_int("ARENA_COMMAND_MAX_PERMUTATIONS", 100000, minimum=0)
 # --- The rating page (issue #17): one-click voting, changing a vote, training reveals -------
 # "optional": each rater chooses (two-step until they switch); "default": one-click until a rater

@@ -145,7 +145,7 @@ def test_a_missing_snapshot_over_big_data_is_computed_by_a_worker(client, voted_
     ("/api/leaderboard/", {"colour": "red"}, "colour"),
     ("/api/bias/", {"source": "import:nothing"}, "source"),
     ("/api/agreement/", {"a": "human"}, "b"),
-    ("/api/agreement/", {"a": "human", "b": "human"}, "b"),
+    ("/api/agreement/", {"a": "human", "b": "import:paper-gpt4", "raters": "expert"}, "raters"),
 ])
 def test_bad_parameters_get_a_400_naming_the_field(client, voted_arena, url, query, field):
     response = client.get(url, query)
@@ -197,9 +197,16 @@ def test_agreement_page_and_exports(client, voted_arena):
     shown = re.findall(r'data-field="(agreement_with_ties|agreement_without_ties|kappa)">([^<]*)<', html)
     expected = []
     for row in [data["overall"], *data["per_turn"]]:
+        n = {"agreement_with_ties": ("agreeing", "pairs"), "agreement_without_ties": ("agreeing_without_ties", "pairs_without_ties")}
         for name in ("agreement_with_ties", "agreement_without_ties", "kappa"):
-            expected.append((name, "\u2013" if row[name] is None else f"{row[name]:.3f}"))
-    assert shown == expected
+            value = "\u2013" if row[name] is None else f"{row[name]:.3f}"
+            if name in n and row[n[name][1]]:
+                value = f"{row[n[name][0]]}/{row[n[name][1]]} = {value}"  # every share with its n
+            expected.append((name, value))
+    assert [(name, text.strip()) for name, text in shown] == expected
+    # ... and its bootstrap interval.
+    low, high = data["overall"]["intervals"]["agreement_with_ties"]
+    assert f"[{low:.3f}, {high:.3f}]" in html
     assert float(exported[0]["agreement_with_ties"]) == data["overall"]["agreement_with_ties"]
     assert int(exported[0]["pairs"]) == data["overall"]["pairs"] == 18 * 3  # three raters x 18 verdicts
 

@@ -107,8 +107,8 @@ def test_bias_and_agreement_commands_report_json(voted_arena):
     assert [t["turn"] for t in agreement["per_turn"]] == [1]
     assert agreement["overall"]["pairs"] == 18 * 3
 
-    with pytest.raises(CommandError, match="--b: The same source as a"):
-        call_command("agreement", "--a", "human", "--b", "human", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="--raters: Choosing raters needs one source"):
+        call_command("agreement", "--a", "human", "--b", "import:paper-gpt4", "--raters", "x", stdout=io.StringIO())
 
 
 def test_json_is_one_pretty_printed_document_for_every_command(voted_arena):
