@@ -138,3 +138,32 @@ def test_the_default_page_ranks_humans_and_sets_provisional_models_apart(live_se
         raise AssertionError("the provisional table cannot be reached with the keyboard")
     assert sideways_overflow(page) == 0
     assert axe_problems(page) == []
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_agreement_within_one_source_shows_n_and_intervals(live_server, page, monkeypatch, width):
+    from django.db import connections
+
+    from tests.leaderboards.conftest import build_arena, human_votes, imported_verdicts
+    from tests.rating.browser import axe_problems, sideways_overflow
+
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+    arena = build_arena()
+    human_votes(arena)
+    imported_verdicts(arena)
+    # Staff: a pair outside the canonical set is computed only for them.
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    staff = get_user_model().objects.create_user("staff-browser", password="x", is_staff=True)
+    client = Client()
+    client.force_login(staff)
+    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/agreement/?a=human&b=import:paper-gpt4")
+    page.select_option("select[name=b]", "human")  # the same source: agreement among its raters
+    page.wait_for_selector("#within-source")
+    cell = page.locator("#agreement-table tr[data-turn=all] [data-field=agreement_with_ties]").text_content()
+    assert "/54 = " in cell and "[" in cell  # three raters on 18 comparisons: 54 pairs, with an interval
+    assert sideways_overflow(page) == 0
+    assert axe_problems(page) == []
