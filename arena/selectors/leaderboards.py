@@ -24,6 +24,7 @@ from arena.params import CONFLICT, NOT_CHOICE, NOT_FOUND, REQUIRED, QueryReader,
 from arena.selectors.battles import BattleFilter, UnknownSource, parse_source
 
 METHODS = ("elo", "bt")
+RATER_QUALITIES = ("clean", "all")
 SOURCES_CACHE_KEY = "arena:sources"
 DEFAULT_SOURCE_CACHE_KEY = "arena:default-source"
 
@@ -208,10 +209,17 @@ class LeaderboardParams(ReportParams):
     k: float = 4.0
     init: float = 1000.0
     permutations: int = 0
+    # Human votes: "clean" leaves out gold comparisons and raters who failed the gold checks.
+    rater_quality: str = "clean"
 
     kind: ClassVar[str] = "leaderboard"
-    # The canonical set: each source, prompt set and method, everything else at its default.
+    # The canonical set: each source, prompt set and method, clean or all raters, everything else at its default.
     chosen: ClassVar[tuple[str, ...]] = ("source", "prompt_set", "method")
+
+    def defaults(self) -> dict[str, Any]:
+        values = super().defaults()
+        values.pop("rater_quality", None)  # both values are canonical; the default stays out of links
+        return values
 
     @classmethod
     def read(cls, reader: QueryReader, **defaults: Any) -> Self:
@@ -236,6 +244,7 @@ class LeaderboardParams(ReportParams):
             k=reader.number("k", cls.k, minimum=0.0, maximum=1000.0),
             init=reader.number("init", cls.init, minimum=-1e6, maximum=1e6),
             permutations=reader.integer("permutations", cls.permutations, minimum=0, maximum=most_permutations),
+            rater_quality=reader.choice("rater_quality", cls.rater_quality, RATER_QUALITIES),
         )
 
 
@@ -287,7 +296,8 @@ def leaderboard_compute(*, params: LeaderboardParams) -> dict[str, Any]:
     from arena.ratings import BattleArrays, BattleCounts, compute_leaderboard
     from arena.selectors.battle_columns import battle_arrays, battle_counts
 
-    flt = BattleFilter(params.source, params.prompt_set, params.category, params.turn)
+    flt = BattleFilter(params.source, params.prompt_set, params.category, params.turn,
+                       clean_raters=params.rater_quality == "clean")
     battles: BattleArrays | BattleCounts
     if params.method == "bt" and not params.style_control:
         battles = battle_counts(flt)  # all plain Bradley-Terry needs, counted by the database

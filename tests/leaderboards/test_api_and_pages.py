@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import html
 import io
+import json
 import re
 from html.parser import HTMLParser
 
@@ -107,7 +108,7 @@ def test_the_first_visit_computes_and_stores_a_snapshot_later_visits_read_it(cli
     assert not RatingSnapshot.objects.exists()
     first = client.get("/api/leaderboard/", {"source": "human", "method": "bt"}).json()
     snapshot = RatingSnapshot.objects.get()
-    assert snapshot.key == first["key"] == "leaderboard?bootstrap=50&init=1000&k=4&method=bt&permutations=0&seed=0&source=human&style_control=0"
+    assert snapshot.key == first["key"] == "leaderboard?bootstrap=50&init=1000&k=4&method=bt&permutations=0&rater_quality=clean&seed=0&source=human&style_control=0"
     assert snapshot.battle_count == 54
 
     RatingSnapshot.objects.filter(pk=snapshot.pk).update(result={**snapshot.result, "rows": []})
@@ -277,3 +278,34 @@ def test_numbers_that_cannot_be_computed_are_an_error_in_the_api_and_the_command
     assert "style features" in page and 'role="alert"' in page
     with pytest.raises(CommandError, match="style features"):
         call_command("leaderboard", "--source", "human", "--style-control", stdout=io.StringIO())
+
+
+def test_clean_rater_data_leaves_out_gold_votes_and_raters_who_failed_them(client, voted_arena, settings):
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    arena = voted_arena
+    settings.ARENA_GOLD_MIN_VOTES = 3
+    bad = get_user_model().objects.create_user("careless", password="x")
+    # Three gold comparisons (alpha clearly better): the careless rater gets all three wrong.
+    for prompt in arena.prompts[:3]:
+        gold = arena.comparison(prompt, "alpha", "gamma", turn=2)
+        gold.is_gold = True
+        gold.gold_winner = "model_a" if gold.answer_a.contender.name == "alpha" else "model_b"
+        gold.save()
+        arena.vote(bad, prompt, "gamma", "alpha", turn=2)
+    for prompt in arena.prompts:  # ... and votes gamma over alpha everywhere else
+        arena.vote(bad, prompt, "gamma", "alpha")
+    clean = {r["model"]: r for r in client.get("/api/leaderboard/", {"source": "human"}).json()["rows"]}
+    everything = client.get("/api/leaderboard/", {"source": "human", "rater_quality": "all"}).json()
+    assert everything["params"]["rater_quality"] == "all"
+    every = {r["model"]: r for r in everything["rows"]}
+    assert every["gamma"]["battles"] == clean["gamma"]["battles"] + 9  # 3 gold + 6 ordinary votes left out
+    assert clean["gamma"]["battles"] == 36
+    out = io.StringIO()
+    call_command("leaderboard", "--source", "human", "--rater-quality", "all", "--bootstrap", "0", "--format", "json",
+                 stdout=out)
+    assert {r["model"]: r["battles"] for r in json.loads(out.getvalue())}["gamma"] == every["gamma"]["battles"]
+    page = client.get("/leaderboard/", {"source": "human"}).content.decode()
+    assert "without gold comparisons or raters who failed the gold checks" in page
+    assert client.get("/api/leaderboard/", {"rater_quality": "some"}).json()["field"] == "rater_quality"

@@ -30,12 +30,14 @@ class Command(BaseCommand):
         parser.add_argument("--init", help="Initial / anchor rating (default 1000).")
         parser.add_argument("--permutations", help="Elo: average over this many shuffled orders (up to "
                                                        "ARENA_COMMAND_MAX_PERMUTATIONS, 100,000 by default).")
+        parser.add_argument("--rater-quality", help="Human votes: clean (default: without gold comparisons and raters "
+                                                        "who failed the gold checks) or all.")
         parser.add_argument("--format", choices=["table", "json", "csv"], default="table", dest="fmt")
 
     def handle(self, *args, fmt, **options):
         query = {name: options[name] for name in (
             "source", "prompt_set", "category", "turn", "method", "bootstrap", "seed", "style_control", "k", "init",
-            "permutations",
+            "permutations", "rater_quality",
         )}
         try:
             params = LeaderboardParams.from_query({k: v for k, v in query.items() if v is not None},
