@@ -233,7 +233,9 @@ class LeaderboardParams(ReportParams):
         # Commands may average Elo over more orders than a web request (QLoRA used 10,000).
         most_permutations = defaults.get("max_permutations") or most_rounds
         return cls(
-            source=read_source(reader, default=defaults.get("default_source") or leaderboard_default_source()),
+            # The default is looked up only when no source is given (a command with a bad one reads nothing).
+            source=read_source(reader, default=defaults.get("default_source")
+                               or (None if reader.given("source") else leaderboard_default_source())),
             prompt_set=read_prompt_set(reader),
             category=read_category(reader),
             turn=reader.optional_integer("turn", minimum=1, maximum=100),
