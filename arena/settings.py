@@ -301,6 +301,15 @@ if ARENA_BOOTSTRAP_ROUNDS > ARENA_MAX_BOOTSTRAP_ROUNDS:
 # verdicts; above it the page says "computing…" and a worker builds the snapshot.
 ARENA_SNAPSHOT_SYNC_MAX_BATTLES = env_int("ARENA_SNAPSHOT_SYNC_MAX_BATTLES", 20000, minimum=0)
 ARENA_SOURCES_CACHE_SECONDS = env_int("ARENA_SOURCES_CACHE_SECONDS", 30, minimum=0)
+# Leaderboard models with fewer battles are listed after the ranked ones as provisional.
+ARENA_LEADERBOARD_MIN_BATTLES = env_int("ARENA_LEADERBOARD_MIN_BATTLES", 30, minimum=0)
+# The weak Gaussian prior of plain Bradley-Terry leaderboards (sd in rating points; 0: none).
+ARENA_LEADERBOARD_PRIOR_SD = env_float("ARENA_LEADERBOARD_PRIOR_SD", 400.0, minimum=0.0)
+# `manage.py leaderboard --permutations` may average Elo over this many orders (web requests
+# stay at ARENA_MAX_BOOTSTRAP_ROUNDS).
+# Agreement on fewer verdict pairs than this is refused with a message instead of drawn.
+ARENA_AGREEMENT_MIN_PAIRS = env_int("ARENA_AGREEMENT_MIN_PAIRS", 30, minimum=1)
+ARENA_COMMAND_MAX_PERMUTATIONS = env_int("ARENA_COMMAND_MAX_PERMUTATIONS", 100000, minimum=0)
 # --- The rating page (issue #17): one-click voting, changing a vote, training reveals -------
 # "optional": each rater chooses (two-step until they switch); "default": one-click until a rater
 # switches; "off": the two-step form for everyone (studies that want grades with every vote).

@@ -13,6 +13,7 @@ from datetime import timedelta
 
 import numpy as np
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
@@ -124,7 +125,9 @@ def test_leaderboards_bias_and_agreement_are_unchanged(verdicts):
         got = leaderboard_compute(params=params)
         board = compute_leaderboard(old(source=params.source), method=params.method, bootstrap_rounds=params.bootstrap,
                                     seed=params.seed, style_control=params.style_control, k=params.k,
-                                    permutations=params.permutations).to_dict()
+                                    permutations=params.permutations, min_battles=settings.ARENA_LEADERBOARD_MIN_BATTLES,
+                                    prior_sd=settings.ARENA_LEADERBOARD_PRIOR_SD
+                                    if params.method == "bt" and not params.style_control else None).to_dict()
         assert got["rows"] == jsonable(board["rows"]), params
         assert got["win_rate"] == jsonable(board["win_rate"]) and got["style_coefficients"] == jsonable(board["style_coefficients"])
     for source in ("all", "human", "judge:judge-tie", "import:crowd"):

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         cohen_kappa,
         fleiss_kappa,
         inter_rater_agreement,
+        within_source_agreement,
     )
     from arena.ratings.arrays import BattleArrays, BattleCounts
     from arena.ratings.bias import (
@@ -54,6 +55,7 @@ _MODULE_OF = {
     "cohen_kappa": "agreement",
     "fleiss_kappa": "agreement",
     "inter_rater_agreement": "agreement",
+    "within_source_agreement": "agreement",
     "BattleArrays": "arrays",
     "BattleCounts": "arrays",
     "BinomialShare": "bias",
@@ -123,6 +125,7 @@ __all__ = [
     "rank_correlation",
     "score_table",
     "win_rate",
+    "within_source_agreement",
 ]
 
 

@@ -61,8 +61,10 @@ class Agreement:
     agreeing_without_ties: int
     agreement_without_ties: float | None
     kappa: float | None
-    confusion: list[list[int]]
+    confusion: list[list[float]]
     by_turn: dict[int, Agreement] = field(default_factory=dict)
+    # Percentile bootstrap intervals over comparisons (None without rounds or where undefined).
+    intervals: dict[str, tuple[float, float] | None] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -70,6 +72,7 @@ class Agreement:
             "agreement_with_ties": self.agreement_with_ties, "pairs_without_ties": self.pairs_without_ties,
             "agreeing_without_ties": self.agreeing_without_ties, "agreement_without_ties": self.agreement_without_ties,
             "kappa": self.kappa, "confusion": self.confusion, "class_names": list(CLASS_NAMES),
+            "intervals": {k: None if v is None else list(v) for k, v in self.intervals.items()},
             "by_turn": {str(turn): report.to_dict() for turn, report in self.by_turn.items()},
         }
 
@@ -99,21 +102,125 @@ def _class_counts(arrays: BattleArrays, comparison: NDArray[np.intp], turns: int
     return keys, counts.reshape(-1, 3).astype(np.int64)
 
 
-def _agreement_of(confusion: NDArray[np.int64], comparisons: int) -> Agreement:
-    total = int(confusion.sum())
-    agreeing = int(np.trace(confusion))
+def _agreement_of(confusion: NDArray[np.floating[Any]] | NDArray[np.integer[Any]], comparisons: int,
+                  intervals: dict[str, tuple[float, float] | None] | None = None) -> Agreement:
+    total = round(float(confusion.sum()))
+    agreeing = round(float(np.trace(confusion)))
     decisive = confusion[:2, :2]
+    decisive_total = round(float(decisive.sum()))
     return Agreement(
         comparisons=comparisons,
         pairs=total,
         agreeing=agreeing,
         agreement_with_ties=agreeing / total if total else None,
-        pairs_without_ties=int(decisive.sum()),
-        agreeing_without_ties=int(np.trace(decisive)),
-        agreement_without_ties=float(np.trace(decisive) / decisive.sum()) if decisive.sum() else None,
+        pairs_without_ties=decisive_total,
+        agreeing_without_ties=round(float(np.trace(decisive))),
+        agreement_without_ties=float(np.trace(decisive) / decisive.sum()) if decisive_total else None,
         kappa=cohen_kappa(confusion.astype(np.float64)),
-        confusion=confusion.tolist(),
+        confusion=[[float(x) if float(x) != int(x) else int(x) for x in row] for row in confusion.tolist()],
+        intervals=intervals or {},
     )
+
+
+def _statistics(confusions: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(rounds, 3): S1, S2 and Cohen's kappa of each (rounds, 9) confusion; NaN where undefined."""
+    c = confusions.reshape(-1, 3, 3)
+    total = c.sum(axis=(1, 2))
+    agree = np.trace(c, axis1=1, axis2=2)
+    decisive = c[:, :2, :2]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        s1 = agree / total
+        s2 = np.trace(decisive, axis1=1, axis2=2) / decisive.sum(axis=(1, 2))
+        expected = (c.sum(axis=2) * c.sum(axis=1)).sum(axis=1) / total**2
+        kappa = np.where(expected < 1.0, (s1 - expected) / (1.0 - expected), np.nan)
+    return np.column_stack([s1, s2, kappa])
+
+
+def bootstrap_intervals(per_comparison: NDArray[np.float64], *, rounds: int, seed: int, ci: float = 0.95
+                        ) -> dict[str, tuple[float, float] | None]:
+    """Percentile intervals of S1, S2 and kappa, resampling comparisons with replacement.
+
+    ``per_comparison`` is (comparisons, 9): each comparison's pairs of verdicts by class. The
+    comparison is the unit (its verdicts are not independent), so each round draws comparisons
+    and sums their confusions: one matrix product per round.
+    """
+    names = ("agreement_with_ties", "agreement_without_ties", "kappa")
+    if not rounds or per_comparison.shape[0] == 0:
+        return dict.fromkeys(names)
+    from arena.ratings.bootstrap import prompt_resamples
+
+    weights = prompt_resamples(np.random.default_rng(seed), per_comparison.shape[0], rounds)
+    stats = _statistics(weights @ per_comparison)
+    out: dict[str, tuple[float, float] | None] = {}
+    for k, name in enumerate(names):
+        column = stats[:, k][np.isfinite(stats[:, k])]
+        if column.size < rounds / 2:
+            out[name] = None
+        else:
+            low, high = np.quantile(column, [(1.0 - ci) / 2.0, (1.0 + ci) / 2.0])
+            out[name] = (float(low), float(high))
+    return out
+
+
+def _report_per_turn(per_comparison: NDArray[np.float64], turn_of: NDArray[np.int64], *, rounds: int, seed: int) -> Agreement:
+    """Overall and per-turn agreement from per-comparison confusions (comparisons, 9)."""
+    compared = per_comparison.sum(axis=1) > 0
+
+    def report(rows: NDArray[np.bool_]) -> Agreement:
+        part = per_comparison[rows & compared]
+        return _agreement_of(part.sum(axis=0).reshape(3, 3), int(part.shape[0]),
+                             bootstrap_intervals(part, rounds=rounds, seed=seed))
+
+    overall = report(np.ones(per_comparison.shape[0], dtype=np.bool_))
+    by_turn = {int(turn): report(turn_of == turn) for turn in np.unique(turn_of).tolist()}
+    return Agreement(**{**overall.__dict__, "by_turn": by_turn})
+
+
+def _pair_confusion(counts: NDArray[np.float64]) -> NDArray[np.float64]:
+    """(groups, 9): the unordered pairs of verdicts within each group by class, symmetric (a
+    pair of different classes counts half in each of its two cells)."""
+    pairs = counts[:, :, None] * counts[:, None, :] / 2.0
+    idx = np.arange(3)
+    pairs[:, idx, idx] = counts * (counts - 1) / 2.0
+    return pairs.reshape(-1, 9)
+
+
+def within_source_agreement(
+    battles: Sequence[Battle] | BattleArrays, *, raters: Sequence[str] | None = None, rounds: int = 0, seed: int = 0
+) -> Agreement:
+    """Agreement among the raters of one source, counted as MT-Bench does for human-human.
+
+    Every pair of verdicts by different raters on the same comparison and turn is one pair:
+    S1 counts all of them (a tie a class of its own), S2 those where neither is a tie, and
+    kappa is Cohen's over the symmetric pair confusion. ``raters``: only these raters' verdicts
+    (MT-Bench's expert votes: the raters named ``expert_*``). Verdicts without a rater or a
+    comparison are left out. On MT-Bench's turn-1 expert votes this gives 454/721 (S1) and
+    388/479 (S2), the paper's 63 % and 81 %.
+    """
+    arrays = labelled(battles)
+    labels = arrays.labels
+    assert labels is not None
+    keep = (labels.comparison >= 0) & (labels.rater >= 0)
+    if raters is not None:
+        wanted = np.array([name in set(raters) for name in labels.raters] + [False], dtype=np.bool_)
+        keep &= wanted[labels.rater]
+    rows = np.flatnonzero(keep)
+    classes = canonical_classes(arrays)[rows]
+    key = group_codes(labels.comparison[rows], labels.turn[rows])
+    keys, per_key = np.unique(key, return_inverse=True)
+    per_key = per_key.reshape(-1)
+    counts = np.bincount(per_key * 3 + classes, minlength=keys.size * 3).reshape(-1, 3).astype(np.float64)
+    # Pairs within one rater (a rater who judged a comparison twice) are not between raters.
+    own, per_own = np.unique(group_codes(per_key, labels.rater[rows]), return_inverse=True)
+    own_counts = np.bincount(per_own.reshape(-1) * 3 + classes, minlength=own.size * 3).reshape(-1, 3).astype(np.float64)
+    key_of_own = np.zeros(own.size, dtype=np.intp)
+    key_of_own[per_own.reshape(-1)] = per_key
+    per_comparison = _pair_confusion(counts)
+    np.subtract.at(per_comparison, key_of_own, _pair_confusion(own_counts))
+    first_row = np.zeros(keys.size, dtype=np.intp)
+    first_row[per_key[::-1]] = np.arange(rows.size)[::-1]
+    turn_of = labels.turn[rows][first_row].astype(np.int64)
+    return _report_per_turn(per_comparison, turn_of, rounds=rounds, seed=seed)
 
 
 def _majority(counts: NDArray[np.int64]) -> NDArray[np.int64]:
@@ -124,7 +231,8 @@ def _majority(counts: NDArray[np.int64]) -> NDArray[np.int64]:
 
 
 def agreement(
-    battles_a: Sequence[Battle], battles_b: Sequence[Battle], *, mode: Literal["all_pairs", "majority"] = "all_pairs"
+    battles_a: Sequence[Battle] | BattleArrays, battles_b: Sequence[Battle] | BattleArrays, *,
+    mode: Literal["all_pairs", "majority"] = "all_pairs", rounds: int = 0, seed: int = 0,
 ) -> Agreement:
     """Agreement between two sources on the comparisons both judged (joined on comparison and turn).
 
@@ -132,7 +240,8 @@ def agreement(
     source on a comparison is paired with every verdict of the second (several raters, or a
     judge's two orders, each count). With ``mode="majority"`` each source contributes its
     majority class per comparison, and comparisons where a source's top classes tie are left
-    out. Reported overall and per turn.
+    out. Reported overall and per turn, with the number of comparisons and pairs, and with
+    ``rounds`` percentile bootstrap intervals for S1, S2 and kappa (comparisons resampled).
     """
     first, second = labelled(battles_a), labelled(battles_b)
     assert first.labels is not None and second.labels is not None
@@ -145,16 +254,8 @@ def agreement(
     if mode == "majority":
         counts_a, counts_b = _majority(counts_a), _majority(counts_b)
     # Every verdict of one side paired with every verdict of the other, per comparison.
-    paired = counts_a[:, :, None] * counts_b[:, None, :]
-    compared = paired.sum(axis=(1, 2)) > 0
-    turn_of = shared % turns
-
-    def report(rows: NDArray[np.bool_]) -> Agreement:
-        return _agreement_of(paired[rows].sum(axis=0).reshape(3, 3), int(compared[rows].sum()))
-
-    overall = report(np.ones(len(shared), dtype=np.bool_))
-    by_turn = {int(turn): report(turn_of == turn) for turn in np.unique(turn_of).tolist()}
-    return Agreement(**{**overall.__dict__, "by_turn": by_turn})
+    paired = (counts_a[:, :, None] * counts_b[:, None, :]).reshape(-1, 9).astype(np.float64)
+    return _report_per_turn(paired, shared % turns, rounds=rounds, seed=seed)
 
 
 @dataclass(frozen=True)

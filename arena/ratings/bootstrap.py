@@ -163,13 +163,15 @@ def bootstrap_bradley_terry(
     both_bad_as_tie: bool,
     prior_precision: float,
     theta_full: NDArray[np.float64],
+    always_prior: bool = False,
 ) -> NDArray[np.float64]:
     """Log-strengths (rounds, n) of Bradley-Terry fits to ``rounds`` bootstrap resamples.
 
     Nonparametric bootstrap of the Bradley-Terry MLE (as in Chatbot Arena), drawn as a
     multinomial over the aggregated cells (see the module docstring). A resample whose
     win/tie graph lost an edge is checked again for a finite MLE; those without one get the
-    same prior as degenerate full data (``bradley_terry`` module docstring).
+    same prior as degenerate full data (``bradley_terry`` module docstring). With
+    ``always_prior`` every round uses the prior (the leaderboard's weak prior).
     """
     pairs = PairCells(counts, both_bad_as_tie=both_bad_as_tie)
     full_wins = pairs.wins(pairs.cells[None])[0]
@@ -180,8 +182,8 @@ def bootstrap_bradley_terry(
         wins = pairs.wins(cells)
         # Only a resample that lost an edge of the win/tie graph can lose connectivity.
         lost_edge = ((wins == 0) & (full_wins > 0)).any(axis=(1, 2))
-        degenerate = np.full(size, not full_exists)
-        if full_exists and lost_edge.any():
+        degenerate = np.full(size, always_prior or not full_exists)
+        if full_exists and not always_prior and lost_edge.any():
             degenerate[lost_edge] = ~mle_exists_each(wins[lost_edge])
         return fit_bradley_terry(
             wins, prior_precision=prior_precision, theta_start=theta_full, degenerate=degenerate, tolerance=BOOTSTRAP_NEWTON_TOLERANCE
@@ -198,13 +200,19 @@ def percentile_interval(samples: NDArray[np.float64], ci: float) -> tuple[NDArra
     return np.asarray(low, dtype=np.float64), np.asarray(high, dtype=np.float64)
 
 
-def rank_by_intervals(ci_low: NDArray[np.float64], ci_high: NDArray[np.float64]) -> NDArray[np.int64]:
-    """Rank that respects uncertainty: 1 + number of models whose interval lies wholly above.
+def rank_by_intervals(
+    ci_low: NDArray[np.float64], ci_high: NDArray[np.float64], ranked: NDArray[np.bool_] | None = None
+) -> NDArray[np.int64]:
+    """Rank that respects uncertainty: 1 + number of models whose interval lies wholly above
+    (their lower bound above this model's upper bound).
 
-    Chatbot Arena's rank: a model only ranks below those it is clearly behind, so models
-    with overlapping intervals share a rank.
+    Chatbot Arena's (LMArena's) rank: a model only ranks below those it is clearly behind, so
+    models with overlapping intervals share a rank. With ``ranked`` only those models count as
+    being above (provisional ones are not ranked against).
     """
     above = ci_low[None, :] > ci_high[:, None]
+    if ranked is not None:
+        above &= ranked[None, :]
     return np.asarray(1 + above.sum(axis=1), dtype=np.int64)
 
 

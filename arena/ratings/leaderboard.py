@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from statistics import NormalDist
 from typing import Any, Literal
 
 import numpy as np
@@ -25,7 +26,9 @@ from arena.ratings.bradley_terry import (
     degenerate_prior_precision,
     fit_bradley_terry,
     mle_exists,
+    posterior_sd,
     theta_to_ratings,
+    weak_prior_precision,
 )
 from arena.ratings.elo import bootstrap_elo, elo_over_random_orders, online_elo
 from arena.ratings.style import (
@@ -51,11 +54,13 @@ class RatingRow:
     wins: int
     losses: int
     ties: int
+    provisional: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "model": self.model, "rating": self.rating, "ci_low": self.ci_low, "ci_high": self.ci_high,
             "rank": self.rank, "battles": self.battles, "wins": self.wins, "losses": self.losses, "ties": self.ties,
+            "provisional": self.provisional,
         }
 
 
@@ -123,6 +128,8 @@ def compute_leaderboard(
     both_bad_as_tie: bool = True,
     ci: float = 0.95,
     style_bootstrap: StyleBootstrap = "one_step",
+    prior_sd: float | None = None,
+    min_battles: int = 0,
 ) -> Leaderboard:
     """Ratings with percentile intervals and interval-respecting ranks.
 
@@ -135,7 +142,7 @@ def compute_leaderboard(
     rating across the random orders; with neither the interval is the point itself.
     Ratings are on the Elo scale (``init``, ``scale``, ``base``); with ``anchor`` every
     rating (and every bootstrap round) is shifted so that model sits at ``anchor_rating``
-    (default ``init``), else the BT mean sits at ``init``. ``both_bad`` verdicts count as
+    (default ``init``), else the Bradley-Terry mean (over the ranked models when ``min_battles`` leaves some provisional) sits at ``init``. ``both_bad`` verdicts count as
     ties unless ``both_bad_as_tie`` is False, when the fits leave them out (the win/loss/tie
     record always counts them as ties). Same seed, same numbers.
 
@@ -148,6 +155,19 @@ def compute_leaderboard(
 
     ``BattleCounts`` (battles already aggregated per pair and outcome) serve plain
     Bradley-Terry, which needs nothing else; Elo and style control need the battles.
+
+    ``prior_sd`` (rating points; plain Bradley-Terry only) turns on a weak Gaussian prior on
+    every rating, centred on the mean: the fit and every bootstrap round maximise the
+    likelihood plus that prior, and the interval of each provisional model (``min_battles``) is
+    widened to at least the posterior's normal (Laplace) interval, so a model with one or two
+    battles gets a wide interval instead of the zero-width one a percentile bootstrap of a
+    single tie gives (see ``weak_prior_precision``).
+    Without it the fit is the plain MLE (the prior is only used when no finite MLE exists).
+
+    ``min_battles``: models with fewer battles are ``provisional``. Ranks count only the other
+    (ranked) models: rank = 1 + the number of ranked models whose interval lies wholly above
+    (``rank_by_intervals``). Rows list the ranked models by rank (then rating), so ranks never
+    go down then up, and the provisional ones after them in the same order.
     """
     if method not in ("elo", "bt"):
         raise ValueError("method must be 'elo' or 'bt'")
@@ -179,22 +199,55 @@ def compute_leaderboard(
         return np.asarray(elo - elo[..., anchor_index : anchor_index + 1] + target, dtype=np.float64)
 
     samples: NDArray[np.float64] | None = None
-    if method == "bt" and not style_control:
+    if prior_sd is not None and (method != "bt" or style_control):
+        raise ValueError("the weak prior is for plain Bradley-Terry: use method='bt' without style control")
+    laplace_sd: NDArray[np.float64] | None = None
+    wins_per_model, losses, ties = record_per_model(counts)
+    battles_per_model = wins_per_model + losses + ties
+    provisional = battles_per_model < min_battles
+    ranked_mask = (~provisional).astype(np.float64)
+    design = None
+    plain_fit = method == "bt" and not style_control
+    if method == "bt" and style_control:
+        assert isinstance(arrays, BattleArrays)
+        design = style_design(arrays, both_bad_as_tie=both_bad_as_tie)
+        if design.dropped:
+            notes.append("Style control left out " + "; ".join(f"{name} ({why})" for name, why in design.dropped) + ".")
+        if design.n_features == 0:
+            notes.append("No style feature can be estimated from these battles: the ratings are plain Bradley-Terry, "
+                         "without style control.")
+            plain_fit, design = True, None
+    if plain_fit:
         wins = pairwise_wins(counts, both_bad_as_tie=both_bad_as_tie)
-        fit = fit_bradley_terry(wins, prior_precision=prior, degenerate=np.array([not mle_exists(wins)]))
-        rating = to_ratings(fit.theta)
-        if fit.degenerate[0]:
-            notes.append(_DEGENERATE_NOTE)
+        exists = mle_exists(wins)
+        always_prior = prior_sd is not None
+        if prior_sd is not None:
+            prior = weak_prior_precision(prior_sd, scale=scale, base=base)
+        fit = fit_bradley_terry(wins, prior_precision=prior, degenerate=np.array([always_prior or not exists]))
+        # Centred on the ranked models' mean (with an anchor, the anchor decides): provisional
+        # models, whose ratings rest largely on the prior, then cannot shift the others.
+        reference = np.full(len(models), 1.0 / max(len(models), 1))
+        if anchor_index is not None:
+            reference = np.eye(len(models))[anchor_index]
+        elif 0 < int(ranked_mask.sum()) < len(models):
+            reference = ranked_mask / ranked_mask.sum()
+        rating = to_ratings(fit.theta - reference @ fit.theta)
+        if not exists:
+            notes.append(_DEGENERATE_NOTE if not always_prior else _DEGENERATE_PRIOR_NOTE)
+        if always_prior:
+            laplace_sd = posterior_sd(wins, fit.theta, prior_precision=prior, reference=reference) * scale / np.log(base)
         if bootstrap_rounds:
             theta_rounds = bootstrap_bradley_terry(
                 counts, rounds=bootstrap_rounds, seed=seed, both_bad_as_tie=both_bad_as_tie,
-                prior_precision=prior, theta_full=fit.theta,
+                prior_precision=prior, theta_full=fit.theta, always_prior=always_prior,
             )
-            samples = to_ratings(theta_rounds)
-    elif method == "bt":
+            samples = to_ratings(theta_rounds - (theta_rounds @ reference)[:, None])
+    elif design is not None:
         assert isinstance(arrays, BattleArrays)
-        design = style_design(arrays, both_bad_as_tie=both_bad_as_tie)
-        style_fit = fit_style_bradley_terry(design, prior_precision=prior)
+        try:
+            style_fit = fit_style_bradley_terry(design, prior_precision=prior)
+        except np.linalg.LinAlgError as exc:
+            raise ValueError(f"the style-controlled fit has no unique solution on these battles ({exc})") from exc
         rating = to_ratings(style_fit.theta[0])
         if style_fit.degenerate:
             notes.append(_DEGENERATE_NOTE)
@@ -202,9 +255,12 @@ def compute_leaderboard(
             notes.append(f"Style control used the {design.battles_used} of {len(arrays)} battles whose answers have style features.")
         gamma_low = gamma_high = style_fit.gamma[0]
         if bootstrap_rounds:
-            rounds_fit = style_bootstrap_replicates(
-                design, style_fit, rounds=bootstrap_rounds, seed=seed, prior_precision=prior, method=style_bootstrap
-            )
+            try:
+                rounds_fit = style_bootstrap_replicates(
+                    design, style_fit, rounds=bootstrap_rounds, seed=seed, prior_precision=prior, method=style_bootstrap
+                )
+            except np.linalg.LinAlgError as exc:
+                raise ValueError(f"the style-controlled bootstrap has no unique solution on these battles ({exc})") from exc
             samples = to_ratings(rounds_fit.theta)
             gamma_low, gamma_high = percentile_interval(rounds_fit.gamma, ci)
         style_coefficients = [
@@ -237,13 +293,25 @@ def compute_leaderboard(
         ci_low, ci_high = percentile_interval(samples, ci)
     else:
         ci_low, ci_high = rating.copy(), rating.copy()
-    rank = rank_by_intervals(ci_low, ci_high)
-    wins_per_model, losses, ties = record_per_model(counts)
-    order = np.argsort(-rating, kind="stable")
+    if laplace_sd is not None and provisional.any():
+        # A percentile bootstrap of one or two battles can be a point (a lone tie resamples to
+        # itself): a provisional model's interval is at least its posterior's normal interval.
+        z = NormalDist().inv_cdf((1.0 + ci) / 2.0)
+        ci_low = np.where(provisional, np.minimum(ci_low, rating - z * laplace_sd), ci_low)
+        ci_high = np.where(provisional, np.maximum(ci_high, rating + z * laplace_sd), ci_high)
+    rank = rank_by_intervals(ci_low, ci_high, ranked=~provisional)
+    # Ranked models first, by rank then rating (ranks never go down then up); provisional ones after.
+    order = np.lexsort((-rating, rank, provisional))
+    if min_battles and provisional.any():
+        notes.append(
+            f"{int(provisional.sum())} provisional model(s) with fewer than {min_battles} battles are listed after the "
+            "ranked ones; their ranks only count the ranked models above them."
+        )
     rows = [
         RatingRow(
             model=models[i], rating=float(rating[i]), ci_low=float(ci_low[i]), ci_high=float(ci_high[i]), rank=int(rank[i]),
-            battles=int(wins_per_model[i] + losses[i] + ties[i]), wins=int(wins_per_model[i]), losses=int(losses[i]), ties=int(ties[i]),
+            battles=int(battles_per_model[i]), wins=int(wins_per_model[i]), losses=int(losses[i]), ties=int(ties[i]),
+            provisional=bool(provisional[i]),
         )
         for i in order
     ]
@@ -257,6 +325,7 @@ def compute_leaderboard(
             "bootstrap_rounds": bootstrap_rounds, "seed": seed, "style_control": style_control, "k": k, "init": init,
             "scale": scale, "base": base, "permutations": permutations, "anchor": anchor, "anchor_rating": anchor_rating,
             "both_bad_as_tie": both_bad_as_tie, "ci": ci, "style_bootstrap": style_bootstrap,
+            "prior_sd": prior_sd, "min_battles": min_battles,
         },
         style_coefficients=style_coefficients,
         notes=notes,
@@ -266,4 +335,9 @@ def compute_leaderboard(
 _DEGENERATE_NOTE = (
     "No finite maximum-likelihood fit exists (a model never won or tied, or some models never met "
     "the rest): a weak prior keeps every rating finite, so treat extreme ratings as bounds."
+)
+
+_DEGENERATE_PRIOR_NOTE = (
+    "No finite maximum-likelihood fit exists (a model never won or tied, or some models never met "
+    "the rest): the ratings rest on the weak prior there, so treat extreme ratings as bounds."
 )

@@ -35,7 +35,7 @@ within about half a percent of their width of the exact ones on the same resampl
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
@@ -58,6 +58,13 @@ if TYPE_CHECKING:  # SciPy's sparse matrices load with the first style fit, not 
 
 # One chunk of bootstrap rounds keeps its (rounds x unique rows) work arrays near this size.
 CHUNK_ELEMENTS = 2_000_000
+# A style feature that differs between the two answers in fewer battles than this cannot be
+# estimated: a handful of battles that all went one way sends its coefficient to infinity (on
+# MT-Bench's human votes, "headers" differs in 4 battles, all won by the side with more).
+STYLE_MIN_BATTLES = 20
+# A feature whose weighted variance left after the models and the features kept before it is
+# below this share of its own is (numerically) collinear with them.
+COLLINEAR_SHARE = 1e-8
 
 _FENCED_CODE = re.compile(r"^\s*(```|~~~).*?^\s*\1", re.MULTILINE | re.DOTALL)
 _HEADER = re.compile(r"^ {0,3}#{1,6}[ \t]+\S", re.MULTILINE)
@@ -114,6 +121,8 @@ class StyleDesign:
     feature_names: tuple[str, ...]
     feature_scale: NDArray[np.float64]
     battles_used: int
+    # Features left out, each with the reason: ("bold", "the same in every battle").
+    dropped: tuple[tuple[str, str], ...] = ()
 
     @property
     def n_features(self) -> int:
@@ -168,7 +177,13 @@ def style_design(arrays: BattleArrays, *, both_bad_as_tie: bool = True) -> Style
     a, b, outcome = arrays.model_a[known], arrays.model_b[known], arrays.outcome[known]
     diff = normalised_style_differences(arrays.style_a[known], arrays.style_b[known])
     rms = np.sqrt((diff**2).mean(axis=0)) if diff.shape[0] else np.zeros(4)
-    keep = rms > 0
+    differing = (diff != 0).sum(axis=0) if diff.shape[0] else np.zeros(4, dtype=np.int64)
+    keep = differing >= STYLE_MIN_BATTLES
+    dropped = [
+        (name, "the same for both answers in every battle" if count == 0 else
+         f"differs between the answers in only {int(count)} battle{'s' if count != 1 else ''}; at least {STYLE_MIN_BATTLES} are needed")
+        for name, count in zip(STYLE_FEATURE_NAMES, differing, strict=True) if count < STYLE_MIN_BATTLES
+    ]
     z = diff[:, keep] / rms[keep]
     swap = a > b
     first, second = np.where(swap, b, a), np.where(swap, a, b)
@@ -185,7 +200,7 @@ def style_design(arrays: BattleArrays, *, both_bad_as_tie: bool = True) -> Style
     u_second = unique_rows[:, 1].astype(np.intp)
     pair_code = u_first * arrays.n_models + u_second
     pair_start = np.flatnonzero(np.r_[True, pair_code[1:] != pair_code[:-1]]) if pair_code.size else np.empty(0, np.intp)
-    return StyleDesign(
+    design = StyleDesign(
         n_models=arrays.n_models,
         first=u_first,
         second=u_second,
@@ -197,6 +212,46 @@ def style_design(arrays: BattleArrays, *, both_bad_as_tie: bool = True) -> Style
         feature_names=tuple(name for name, kept in zip(STYLE_FEATURE_NAMES, keep, strict=True) if kept),
         feature_scale=rms[keep],
         battles_used=int(known.sum()),
+        dropped=tuple(dropped),
+    )
+    return drop_collinear(design)
+
+
+def drop_collinear(design: StyleDesign) -> StyleDesign:
+    """The design without the features that are linear combinations of the model terms and the
+    features kept before them (in the battles' own weights), each named in ``dropped``.
+
+    With such a feature the information matrix is singular and no coefficient is identified.
+    Sequential Schur complements of the weighted Gram matrix (the Hessian at equal strengths)
+    find them: a feature whose variance left after projecting on the models and the kept
+    features is below ``COLLINEAR_SHARE`` of its own is dropped.
+    """
+    q, n = design.n_features, design.n_models
+    if q == 0 or design.first.size == 0:
+        return design
+    games = design.cells.sum(axis=1).astype(np.float64)[None]
+    _, hessian = _newton_system(
+        design, _NewtonTerms(design), np.zeros((1, n)), np.zeros((1, q)), games, np.zeros_like(games), 0.0,
+        _shift_penalty(games, n),
+    )
+    info = hessian[0]
+    kept: list[int] = []
+    dropped = list(design.dropped)
+    for k in range(q):
+        base = [*range(n), *(n + j for j in kept)]
+        own = info[n + k, n + k]
+        cross = info[base, n + k]
+        left = own - cross @ np.linalg.pinv(info[np.ix_(base, base)], hermitian=True) @ cross
+        if own > 0 and left > COLLINEAR_SHARE * own:
+            kept.append(k)
+        else:
+            names = [design.feature_names[j] for j in kept]
+            dropped.append((design.feature_names[k], "follows from the models" + (f" and {', '.join(names)}" if names else "")))
+    if len(kept) == q:
+        return design
+    return replace(
+        design, z=np.ascontiguousarray(design.z[:, kept]), feature_names=tuple(design.feature_names[j] for j in kept),
+        feature_scale=design.feature_scale[kept], dropped=tuple(dropped),
     )
 
 

@@ -43,6 +43,7 @@ from arena.selectors.battles import (
     comparison_key,
     filter_prompts,
     live_kinds,
+    filter_votes,
     parse_source,
 )
 
@@ -187,7 +188,7 @@ class _Reader:
         return self._prompt_codes.get(prompt_ids).astype(np.intp)
 
     def human(self) -> None:
-        qs = filter_prompts(Vote.objects.all(), self.flt, "comparison__prompt")
+        qs = filter_votes(filter_prompts(Vote.objects.all(), self.flt, "comparison__prompt"), self.flt)
         if self.flt.turn:
             qs = qs.filter(comparison__turn=self.flt.turn)
         rows = _Rows(qs.order_by("created_at", "id"), [
@@ -576,7 +577,7 @@ def battle_counts(flt: BattleFilter) -> BattleCounts:
     cells: list[tuple[int, int, int, int]] = []
     reader = _Reader(flt, labels=False, style=False)
     if kind in ("all", "human"):
-        qs = filter_prompts(Vote.objects.all(), flt, "comparison__prompt")
+        qs = filter_votes(filter_prompts(Vote.objects.all(), flt, "comparison__prompt"), flt)
         if flt.turn:
             qs = qs.filter(comparison__turn=flt.turn)
         cells += _aggregate(qs, "comparison__answer_a__contender_id", "comparison__answer_b__contender_id")

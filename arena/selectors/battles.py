@@ -35,6 +35,8 @@ class BattleFilter:
     per_order: bool = False
     # The version of ``prompt_set`` (None: its latest; without a prompt set every prompt counts).
     version: int | None = None
+    # Human votes: leave out gold comparisons and the raters who failed the gold checks.
+    clean_raters: bool = False
 
 
 class UnknownSource(ValueError):
@@ -79,6 +81,29 @@ def filter_prompts(qs: QuerySet, flt: BattleFilter, prompt_field: str) -> QueryS
         qs = qs.filter(Q(**{f"{prompt_field}__prompt_set__slug": flt.prompt_set}) & in_version_q(prompt_field, flt.version))
     if flt.category:
         qs = qs.filter(**{f"{prompt_field}__category": flt.category})
+    return qs
+
+
+def gold_failed_raters() -> QuerySet:
+    """Ids of raters with at least ``ARENA_GOLD_MIN_VOTES`` gold votes whose accuracy is below
+    ``ARENA_GOLD_MIN_ACCURACY`` (``RaterStats.flagged``), as a sub-query."""
+    from django.conf import settings
+    from django.db.models import Count, F, Q
+
+    from arena.models import Vote
+
+    return (Vote.objects.filter(comparison__is_gold=True).exclude(comparison__gold_winner="")
+            .values("rater_id")
+            .annotate(n=Count("id"), ok=Count("id", filter=Q(winner=F("comparison__gold_winner"))))
+            .filter(n__gte=settings.ARENA_GOLD_MIN_VOTES, ok__lt=F("n") * settings.ARENA_GOLD_MIN_ACCURACY)
+            .values("rater_id"))
+
+
+def filter_votes(qs: QuerySet, flt: BattleFilter) -> QuerySet:
+    """Human votes as ``flt`` asks: with ``clean_raters`` no vote on a gold comparison (it
+    checks the rater, it does not measure the models) and none of a rater who failed the gold checks."""
+    if flt.clean_raters:
+        qs = qs.exclude(comparison__is_gold=True).exclude(rater_id__in=gold_failed_raters())
     return qs
 
 

@@ -24,7 +24,9 @@ from arena.params import CONFLICT, NOT_CHOICE, NOT_FOUND, REQUIRED, QueryReader,
 from arena.selectors.battles import BattleFilter, UnknownSource, live_kinds, parse_source
 
 METHODS = ("elo", "bt")
+RATER_QUALITIES = ("clean", "all")
 SOURCES_CACHE_KEY = "arena:sources"
+DEFAULT_SOURCE_CACHE_KEY = "arena:default-source"
 
 
 # --- Parsing helpers shared by every report's parameters ------------------------------------
@@ -224,10 +226,18 @@ class LeaderboardParams(ReportParams):
     k: float = 4.0
     init: float = 1000.0
     permutations: int = 0
+    # Human votes: "clean" leaves out gold comparisons and raters who failed the gold checks.
+    rater_quality: str = "clean"
 
     kind: ClassVar[str] = "leaderboard"
-    # The canonical set: each source, prompt set and method, everything else at its default.
+    # The canonical set: each source, prompt set (and version) and method, clean or all raters, everything else
+    # at its default.
     chosen: ClassVar[tuple[str, ...]] = ("source", "prompt_set", "version", "method")
+
+    def defaults(self) -> dict[str, Any]:
+        values = super().defaults()
+        values.pop("rater_quality", None)  # both values are canonical; the default stays out of links
+        return values
 
     @classmethod
     def read(cls, reader: QueryReader, **defaults: Any) -> Self:
@@ -238,9 +248,13 @@ class LeaderboardParams(ReportParams):
             reader.fail("style_control", CONFLICT, "Style control needs method=bt.",
                         "1 with method=bt (it is a Bradley-Terry regression), else 0")
         most_rounds = settings.ARENA_MAX_BOOTSTRAP_ROUNDS
+        # Commands may average Elo over more orders than a web request (QLoRA used 10,000).
+        most_permutations = defaults.get("max_permutations") or most_rounds
         prompt_set = read_prompt_set(reader)
         return cls(
-            source=read_source(reader),
+            # The default is looked up only when no source is given (a command with a bad one reads nothing).
+            source=read_source(reader, default=defaults.get("default_source")
+                               or (None if reader.given("source") else leaderboard_default_source())),
             prompt_set=prompt_set,
             version=read_version(reader, prompt_set),
             category=read_category(reader),
@@ -251,8 +265,46 @@ class LeaderboardParams(ReportParams):
             style_control=style_control,
             k=reader.number("k", cls.k, minimum=0.0, maximum=1000.0),
             init=reader.number("init", cls.init, minimum=-1e6, maximum=1e6),
-            permutations=reader.integer("permutations", cls.permutations, minimum=0, maximum=most_rounds),
+            permutations=reader.integer("permutations", cls.permutations, minimum=0, maximum=most_permutations),
+            rater_quality=reader.choice("rater_quality", cls.rater_quality, RATER_QUALITIES),
         )
+
+
+def leaderboard_default_source() -> str:
+    """The source a leaderboard shows when none is asked for: human votes where there are any,
+    else the judge with the most verdicts, else the imported source with the most, else ``all``.
+
+    ``all`` mixes people, every judge and every import in one fit, which no reader expects
+    from a default. Cached with the list of sources (dropped when verdicts arrive).
+    """
+    cached = cache.get(DEFAULT_SOURCE_CACHE_KEY)
+    if cached is not None:
+        return cached
+    from django.db.models import Count, Q
+
+    from judge.models import Judge, Judgment
+
+    source = "all"
+    if Vote.objects.exists():
+        source = "human"
+    else:
+        judge = (Judge.objects.annotate(n=Count("runs__judgments", filter=Q(
+            runs__judgments__status=Judgment.Status.DONE, runs__judgments__comparison__isnull=False)))
+            .filter(n__gt=0).order_by("-n", "name").values_list("name", flat=True).first())
+        if judge is not None:
+            source = f"judge:{judge}"
+        else:
+            imported = (VerdictSource.objects.annotate(n=Count("verdicts")).filter(n__gt=0)
+                        .order_by("-n", "name").values_list("name", flat=True).first())
+            if imported is not None:
+                source = f"import:{imported}"
+    cache.set(DEFAULT_SOURCE_CACHE_KEY, source, settings.ARENA_SOURCES_CACHE_SECONDS)
+    return source
+
+
+def sources_mixed(source: str) -> list[str]:
+    """What ``all`` mixes (every source with verdicts); any other source is itself."""
+    return sources_available() if source == "all" else [source]
 
 
 
@@ -266,7 +318,8 @@ def leaderboard_compute(*, params: LeaderboardParams) -> dict[str, Any]:
     from arena.ratings import BattleArrays, BattleCounts, compute_leaderboard
     from arena.selectors.battle_columns import battle_arrays, battle_counts
 
-    flt = BattleFilter(params.source, params.prompt_set, params.category, params.turn, version=params.version)
+    flt = BattleFilter(params.source, params.prompt_set, params.category, params.turn, version=params.version,
+                       clean_raters=params.rater_quality == "clean")
     battles: BattleArrays | BattleCounts
     if params.method == "bt" and not params.style_control:
         battles = battle_counts(flt)  # all plain Bradley-Terry needs, counted by the database
@@ -274,14 +327,21 @@ def leaderboard_compute(*, params: LeaderboardParams) -> dict[str, Any]:
     else:
         read = battle_arrays(flt, style=params.style_control)
         battles, total = read.arrays, read.total
-    result: dict[str, Any] = {"kind": params.kind, "params": asdict(params), "battle_total": total}
+    result: dict[str, Any] = {"kind": params.kind, "params": asdict(params), "battle_total": total,
+                              "mixes": sources_mixed(params.source),
+                              "min_battles": settings.ARENA_LEADERBOARD_MIN_BATTLES,
+                              "prior_sd": settings.ARENA_LEADERBOARD_PRIOR_SD if params.method == "bt"
+                              and not params.style_control else None}
     if not total:
         result.update(rows=[], models=[], win_rate=[], battle_count=[], style_coefficients=None, notes=[])
         return result
     try:
+        plain_bt = params.method == "bt" and not params.style_control
         board = compute_leaderboard(
             battles, method=params.method, bootstrap_rounds=params.bootstrap, seed=params.seed,
             style_control=params.style_control, k=params.k, init=params.init, permutations=params.permutations,
+            prior_sd=(settings.ARENA_LEADERBOARD_PRIOR_SD or None) if plain_bt else None,
+            min_battles=settings.ARENA_LEADERBOARD_MIN_BATTLES,
         )
     except ValueError as exc:  # numpy's LinAlgError too: say why on the page instead of failing
         result.update(rows=[], models=[], win_rate=[], battle_count=[], style_coefficients=None, notes=[],
@@ -299,7 +359,7 @@ def leaderboard_compute(*, params: LeaderboardParams) -> dict[str, Any]:
     return jsonable(result)
 
 
-ROW_FIELDS = ("model", "rating", "ci_low", "ci_high", "rank", "battles", "wins", "losses", "ties")
+ROW_FIELDS = ("model", "rating", "ci_low", "ci_high", "rank", "battles", "wins", "losses", "ties", "provisional")
 
 
 # --- Reading snapshots -----------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from arena.models import Vote
@@ -47,9 +47,15 @@ class BiasParams(ReportParams):
 
 @dataclass(frozen=True)
 class AgreementParams(ReportParams):
+    """Two sources (``a == b``: agreement among the raters of one source, MT-Bench's human-human
+    counting), optionally only the raters whose name starts with ``raters`` (``expert``)."""
+
     a: str
     b: str
     prompt_set: str | None = None
+    raters: str | None = None
+    bootstrap: int = 1000
+    seed: int = 0
 
     kind: ClassVar[str] = "agreement"
     # The canonical set: the page's default pair of sources, on each prompt set.
@@ -59,14 +65,22 @@ class AgreementParams(ReportParams):
     @classmethod
     def read(cls, reader: QueryReader, *, default_a: str | None = None,
              default_b: str | None = None) -> AgreementParams:
+        from django.conf import settings
+
         a = read_source(reader, "a", default=default_a)
         b = read_source(reader, "b", default=default_b)
-        if a == b and not reader.failed("a") and not reader.failed("b"):
-            reader.fail("b", CONFLICT, f"The same source as a ({shown(a)}).", "a source other than a")
-        return cls(a=a, b=b, prompt_set=read_prompt_set(reader))
+        raters = reader.text("raters", max_length=100, allowed="the start of the rater names to keep (expert) or nothing")
+        if raters and a != b and not reader.failed("a") and not reader.failed("b"):
+            reader.fail("raters", CONFLICT, "Choosing raters needs one source (a equal to b).",
+                        "nothing when a and b differ")
+        return cls(a=a, b=b, prompt_set=read_prompt_set(reader), raters=raters,
+                   bootstrap=reader.integer("bootstrap", settings.ARENA_BOOTSTRAP_ROUNDS, minimum=0,
+                                            maximum=settings.ARENA_MAX_BOOTSTRAP_ROUNDS),
+                   seed=reader.integer("seed", cls.seed, minimum=0, maximum=2**32 - 1))
 
     def is_canonical(self) -> bool:
-        return (self.a, self.b) == default_sources(sources_available())
+        return ((self.a, self.b) == default_sources(sources_available()) and self.raters is None
+                and self == replace(self, **self.defaults()))
 
 
 def report_classes() -> dict[str, type[ReportParams]]:
@@ -192,18 +206,35 @@ def agreement_compute(*, params: AgreementParams) -> dict[str, Any]:
     """Agreement between two sources on the comparisons both judged: MT-Bench's S1
     (``agreement_with_ties``), S2 (``agreement_without_ties``) and Cohen's kappa, with every
     verdict of one source paired with every verdict of the other; overall and per turn."""
-    from arena.ratings import agreement
-    from arena.selectors.battle_columns import battle_arrays_together
+    from django.conf import settings
 
-    read_a, read_b = battle_arrays_together(BattleFilter(params.a, params.prompt_set),
-                                            BattleFilter(params.b, params.prompt_set))
-    report = agreement(read_a.arrays, read_b.arrays).to_dict()
+    from arena.ratings import agreement, within_source_agreement
+    from arena.selectors.battle_columns import battle_arrays, battle_arrays_together
+
+    if params.a == params.b:  # within one source: every pair of different raters (MT-Bench's human-human)
+        read_a = read_b = battle_arrays(BattleFilter(params.a, params.prompt_set), labels=True)
+        labels = read_a.arrays.labels
+        chosen = None
+        if params.raters and labels is not None:
+            chosen = [name for name in labels.raters if name.startswith(params.raters)]
+        report = within_source_agreement(read_a.arrays, raters=chosen, rounds=params.bootstrap,
+                                         seed=params.seed).to_dict()
+    else:
+        read_a, read_b = battle_arrays_together(BattleFilter(params.a, params.prompt_set),
+                                                BattleFilter(params.b, params.prompt_set))
+        report = agreement(read_a.arrays, read_b.arrays, rounds=params.bootstrap, seed=params.seed).to_dict()
     per_turn = [{"turn": int(turn), **{k: v for k, v in turn_report.items() if k != "by_turn"}}
                 for turn, turn_report in sorted(report.pop("by_turn").items(), key=lambda item: int(item[0]))]
-    return jsonable({
+    result = {
         "kind": params.kind, "params": asdict(params), "battle_total": read_a.total + read_b.total,
         "battles_a": read_a.total, "battles_b": read_b.total, "overall": report, "per_turn": per_turn,
-    })
+        "within_source": params.a == params.b, "min_pairs": settings.ARENA_AGREEMENT_MIN_PAIRS,
+    }
+    if report["pairs"] < settings.ARENA_AGREEMENT_MIN_PAIRS:
+        result["error"] = (f"Only {report['pairs']} verdict pair{'s' if report['pairs'] != 1 else ''} on "
+                           f"{report['comparisons']} shared comparison{'s' if report['comparisons'] != 1 else ''}: "
+                           f"agreement needs at least {settings.ARENA_AGREEMENT_MIN_PAIRS} pairs to say anything.")
+    return jsonable(result)
 
 
 def bias_get(*, params: BiasParams) -> SnapshotView | None:

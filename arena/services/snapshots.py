@@ -36,6 +36,7 @@ from arena.background import DelayedKeys
 from arena.models import RatingSnapshot
 from arena.selectors.battles import parse_source
 from arena.selectors.leaderboards import (
+    DEFAULT_SOURCE_CACHE_KEY,
     SOURCES_CACHE_KEY,
     LeaderboardParams,
     ReportParams,
@@ -253,7 +254,7 @@ def snapshots_mark_stale(*, source: str, prompt_set: str | None = None) -> list[
         gate = f"{_SCAN_GATE}{cache.get(_SCAN_VERSION, 0)}:{source}:{prompt_set or '*'}"
         if not cache.add(gate, 1, timeout=debounce):
             return []
-    cache.delete(SOURCES_CACHE_KEY)
+    cache.delete_many([SOURCES_CACHE_KEY, DEFAULT_SOURCE_CACHE_KEY])
     sources = {source}
     kind, name = parse_source(source)
     if kind == "judge":

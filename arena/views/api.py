@@ -8,7 +8,9 @@ parameter classes as the pages and commands, and answers
 * 403 ``{"error", "code": "snapshot_not_available", "canonical"}`` for numbers nobody has
   computed that this client may not have computed (anonymous requests never create work;
   ``canonical`` is the nearest query that anyone may ask for);
-* 202 ``{"status": "computing"}`` while a worker builds a snapshot that did not exist yet.
+* 202 ``{"status": "computing"}`` while a worker builds a snapshot that did not exist yet;
+* 422 ``{"error", "code": "not_computable", "key"}`` when the numbers cannot be computed from these
+  verdicts (the error says why).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from arena.services.snapshots import SnapshotNotAvailable, snapshot_read
 
 FORMATS = ("json", "csv")
 NOT_AVAILABLE = "snapshot_not_available"
+NOT_COMPUTABLE = "not_computable"
 
 
 def _bad_request(exc: ParamError) -> JsonResponse:
@@ -63,6 +66,8 @@ def _snapshot_endpoint(request: HttpRequest, params_class: type[ReportParams],
     if snapshot.computing:
         return JsonResponse({"status": "computing", "key": snapshot.key}, status=202)
     result = snapshot.result or {}
+    if result.get("error"):  # numbers that cannot be computed for these parameters: an error, not a 200
+        return JsonResponse({"error": result["error"], "code": NOT_COMPUTABLE, "key": snapshot.key}, status=422)
     if fmt == "csv":
         return to_csv(params, result)
     # ``battle_total`` counts the battles read; a leaderboard's ``battle_count`` is its matrix.

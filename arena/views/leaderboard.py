@@ -15,8 +15,11 @@ from arena.views.snapshot_page import snapshot_page
 def leaderboard(request: HttpRequest) -> HttpResponse:
     def decorate(result: dict[str, Any], context: dict[str, Any]) -> None:
         models, win_rate, counts = matrices_in_rank_order(result)
+        rows = result.get("rows") or []
         context.update(
-            rows=result.get("rows") or [],
+            rows=rows,
+            ranked_rows=[r for r in rows if not r.get("provisional")],
+            provisional_rows=[r for r in rows if r.get("provisional")],
             style_coefficients=result.get("style_coefficients"),
             notes=result.get("notes") or [],
             ratings_svg=mark_safe(svg.ratings_chart(result.get("rows") or [])),  # noqa: S308 - escaped in arena.svg

@@ -101,3 +101,69 @@ def test_the_filters_show_what_the_url_names_after_the_back_button(live_server, 
     page.go_back()
     page.wait_for_selector("#results .meta:has-text('online Elo')")
     assert chosen() == ("import:paper-gpt4", "elo")
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_the_default_page_ranks_humans_and_sets_provisional_models_apart(live_server, page, monkeypatch, width):
+    from django.db import connections
+
+    from tests.leaderboards.conftest import build_arena, human_votes, imported_verdicts
+    from tests.leaderboards.test_api_and_pages import _newcomer
+    from tests.rating.browser import axe_problems, sideways_overflow
+
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+    arena = build_arena()
+    human_votes(arena)
+    imported_verdicts(arena)
+    _newcomer(arena)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/leaderboard/")
+
+    assert page.locator("select[name=source]").input_value() == "human"
+    assert page.locator("#leaderboard-table tbody tr").count() == 3
+    provisional = page.locator("#provisional-table tbody tr")
+    assert provisional.count() == 1 and provisional.first.get_attribute("data-model") == "newbie"
+    low = float(provisional.locator("[data-field=ci_low]").text_content())
+    high = float(provisional.locator("[data-field=ci_high]").text_content())
+    assert high - low > 300
+    ranks = [int(t) for t in page.locator("#leaderboard-table [data-field=rank]").all_text_contents()]
+    assert ranks == sorted(ranks)
+    assert page.locator("#rank-explained").is_visible()
+    # Keyboard: the provisional table's scroll region is reachable with Tab.
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.getAttribute('aria-label')") == "Provisional models":
+            break
+    else:
+        raise AssertionError("the provisional table cannot be reached with the keyboard")
+    assert sideways_overflow(page) == 0
+    assert axe_problems(page) == []
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_agreement_within_one_source_shows_n_and_intervals(live_server, page, monkeypatch, width):
+    from django.db import connections
+
+    from tests.leaderboards.conftest import build_arena, human_votes, imported_verdicts
+    from tests.rating.browser import axe_problems, sideways_overflow
+
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+    arena = build_arena()
+    human_votes(arena)
+    imported_verdicts(arena)
+    # Staff: a pair outside the canonical set is computed only for them.
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    staff = get_user_model().objects.create_user("staff-browser", password="x", is_staff=True)
+    client = Client()
+    client.force_login(staff)
+    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/agreement/?a=human&b=import:paper-gpt4")
+    page.select_option("select[name=b]", "human")  # the same source: agreement among its raters
+    page.wait_for_selector("#within-source")
+    cell = page.locator("#agreement-table tr[data-turn=all] [data-field=agreement_with_ties]").text_content()
+    assert "/54 = " in cell and "[" in cell  # three raters on 18 comparisons: 54 pairs, with an interval
+    assert sideways_overflow(page) == 0
+    assert axe_problems(page) == []

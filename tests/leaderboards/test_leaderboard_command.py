@@ -5,8 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 
 import pytest
+from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from arena.ratings import compute_leaderboard
@@ -14,6 +16,14 @@ from arena.selectors.battles import battles_list
 from arena.selectors.leaderboards import ROW_FIELDS
 
 pytestmark = pytest.mark.django_db
+
+
+def board_settings(method: str, style_control: bool = False) -> dict:
+    """What the leaderboard selector adds from the settings: the weak prior (plain Bradley-Terry)
+    and the provisional threshold."""
+    plain = method == "bt" and not style_control
+    return {"prior_sd": (settings.ARENA_LEADERBOARD_PRIOR_SD or None) if plain else None,
+            "min_battles": settings.ARENA_LEADERBOARD_MIN_BATTLES}
 
 
 def run(*args: str) -> str:
@@ -27,7 +37,8 @@ def test_json_rows_equal_the_rating_package_on_the_same_battles(voted_arena, met
     rows = json.loads(run("--source", "human", "--method", method, "--bootstrap", "40", "--seed", "3",
                           "--format", "json"))
 
-    expected = compute_leaderboard(battles_list(source="human"), method=method, bootstrap_rounds=40, seed=3)
+    expected = compute_leaderboard(battles_list(source="human"), method=method, bootstrap_rounds=40, seed=3,
+                                   **board_settings(method))
     assert rows == [{f: r[f] for f in ROW_FIELDS} for r in expected.to_dict()["rows"]]
     assert rows[0]["model"] == "alpha"
     assert set(rows[0]) == set(ROW_FIELDS)
@@ -96,5 +107,33 @@ def test_bias_and_agreement_commands_report_json(voted_arena):
     assert [t["turn"] for t in agreement["per_turn"]] == [1]
     assert agreement["overall"]["pairs"] == 18 * 3
 
-    with pytest.raises(CommandError, match="--b: The same source as a"):
-        call_command("agreement", "--a", "human", "--b", "human", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="--raters: Choosing raters needs one source"):
+        call_command("agreement", "--a", "human", "--b", "import:paper-gpt4", "--raters", "x", stdout=io.StringIO())
+
+
+def test_json_is_one_pretty_printed_document_for_every_command(voted_arena):
+    text = run("--source", "human", "--bootstrap", "0", "--format", "json")
+    rows = json.loads(text)
+    # Not one token per line: exactly the pretty-printed document and a final newline.
+    assert text == json.dumps(rows, indent=2) + "\n"
+    for command, args in (("bias_report", ["--source", "human"]), ("agreement", ["--a", "human", "--b", "import:paper-gpt4"])):
+        out = io.StringIO()
+        call_command(command, *args, "--format", "json", stdout=out)
+        assert out.getvalue() == json.dumps(json.loads(out.getvalue()), indent=2) + "\n"
+
+
+def test_the_command_averages_elo_over_more_orders_than_a_web_request(voted_arena):
+    assert settings.ARENA_MAX_BOOTSTRAP_ROUNDS < 10_000
+    rows = json.loads(run("--source", "human", "--method", "elo", "--permutations", "10000", "--bootstrap", "0",
+                          "--format", "json"))
+    expected = compute_leaderboard(battles_list(source="human"), method="elo", permutations=10000, bootstrap_rounds=0,
+                                   **board_settings("elo"))
+    assert rows == [{f: r[f] for f in ROW_FIELDS} for r in expected.to_dict()["rows"]]
+    with pytest.raises(CommandError, match=re.escape("--permutations: '100001' is out of range. Allowed: a whole number from 0 to 100000")):
+        run("--method", "elo", "--permutations", "100001")
+
+
+def test_without_a_source_the_command_reads_human_votes(voted_arena):
+    default = json.loads(run("--bootstrap", "0", "--format", "json"))
+    assert default == json.loads(run("--source", "human", "--bootstrap", "0", "--format", "json"))
+    assert default != json.loads(run("--source", "all", "--bootstrap", "0", "--format", "json"))

@@ -43,3 +43,43 @@ def test_people_and_gpt4_put_gpt4_first_and_agree_as_in_the_paper(client, mt_ben
     assert agreement["overall"]["agreement_without_ties"] == pytest.approx(0.85, abs=0.03)
     assert client.get("/leaderboard/", {"source": "import:mtbench-human"}).status_code == 200
     assert client.get("/bias/", {"source": "import:mtbench-gpt4"}).status_code == 200
+
+
+def test_style_control_on_mt_bench_drops_what_cannot_be_fitted_and_names_it(admin_client, mt_bench_verdicts):
+    query = {"source": "import:mtbench-human", "prompt_set": "mt_bench", "style_control": "1", "bootstrap": "20"}
+    response = admin_client.get("/api/leaderboard/", query)
+    data = response.json()
+    assert response.status_code == 200 and not data.get("error")
+    assert data["rows"][0]["model"] == "gpt-4" and len(data["rows"]) == 6
+    assert [c["name"] for c in data["style_coefficients"]] == ["length", "list_items"]
+    dropped = next(n for n in data["notes"] if n.startswith("Style control left out"))
+    assert "headers (differs between the answers in only 4 battles" in dropped
+    assert "bold (the same for both answers in every battle)" in dropped
+    page = admin_client.get("/leaderboard/", query).content.decode()
+    assert "Style control left out headers" in page and "Singular matrix" not in page
+    assert 'id="style-coefficients"' in page
+
+
+def test_within_source_agreement_of_the_mt_bench_experts_is_the_papers(admin_client, mt_bench_verdicts):
+    out = io.StringIO()
+    call_command("agreement", "--a", "import:mtbench-human", "--b", "import:mtbench-human", "--raters", "expert",
+                 "--bootstrap", "100", "--format", "json", stdout=out)
+    report = json.loads(out.getvalue())
+    turn1 = next(t for t in report["per_turn"] if t["turn"] == 1)
+    assert (turn1["agreeing"], turn1["pairs"]) == (454, 721)
+    assert (turn1["agreeing_without_ties"], turn1["pairs_without_ties"]) == (388, 479)
+    low, high = turn1["intervals"]["agreement_with_ties"]
+    assert low < 454 / 721 < high
+    table = io.StringIO()
+    call_command("agreement", "--a", "import:mtbench-human", "--b", "import:mtbench-human", "--raters", "expert",
+                 "--bootstrap", "50", stdout=table)
+    assert "454/721 = 0.630" in table.getvalue() and "388/479 = 0.810" in table.getvalue()
+    api = admin_client.get("/api/agreement/", {"a": "import:mtbench-human", "b": "import:mtbench-human",
+                                               "raters": "expert", "bootstrap": "50"}).json()
+    assert next(t for t in api["per_turn"] if t["turn"] == 1)["pairs"] == 721
+
+
+def test_agreement_on_too_few_pairs_is_refused_with_a_message(admin_client, mt_bench_verdicts, settings):
+    settings.ARENA_AGREEMENT_MIN_PAIRS = 10_000
+    response = admin_client.get("/api/agreement/", {"a": "import:mtbench-human", "b": "import:mtbench-gpt4"})
+    assert response.status_code == 422 and "agreement needs at least 10000 pairs" in response.json()["error"]

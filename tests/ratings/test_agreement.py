@@ -70,3 +70,65 @@ def test_inter_rater_agreement_and_fleiss_kappa_match_the_hand_computation() -> 
     assert report.rater_pairs == 9 and report.agreeing_pairs == 5
     assert math.isclose(report.fleiss_kappa or 0, 0.25)
     assert math.isclose(report.pairwise_agreement or 0, 5 / 9)
+
+
+def _mt_bench_turn1_votes() -> list:
+    """MT-Bench's human judgments of turn 1 as shipped with Arena, one ``Battle`` each."""
+    import json
+    from pathlib import Path
+
+    from arena.ratings import Battle
+
+    path = Path(__file__).resolve().parents[2] / "arena/data/demo/mt_bench/human/human_judgments_turn1.jsonl"
+    battles = []
+    for line in path.read_text().splitlines():
+        v = json.loads(line)
+        pair = "|".join(sorted((v["model_a"], v["model_b"])))
+        battles.append(Battle("import:mtbench-human", v["model_a"], v["model_b"], v["winner"], turn=1,
+                              comparison=f"{v['question_id']}:{pair}:1", rater=v["judge"]))
+    return battles
+
+
+def test_within_source_agreement_counts_as_mt_bench_on_the_expert_votes() -> None:
+    from arena.ratings import within_source_agreement
+
+    battles = _mt_bench_turn1_votes()
+    experts = sorted({b.rater for b in battles if b.rater and b.rater.startswith("expert")})
+    report = within_source_agreement(battles, raters=experts, rounds=200, seed=1)
+    assert (report.agreeing, report.pairs) == (454, 721)
+    assert (report.agreeing_without_ties, report.pairs_without_ties) == (388, 479)
+    low, high = report.intervals["agreement_with_ties"]
+    assert low < 454 / 721 < high and high - low < 0.15
+    low, high = report.intervals["agreement_without_ties"]
+    assert low < 388 / 479 < high
+    assert report.kappa is not None and report.intervals["kappa"] is not None
+    assert report.by_turn[1].pairs == 721
+    # With the authors' votes too there are more pairs: the rater filter matters.
+    assert within_source_agreement(battles).pairs > 721
+
+
+def test_within_source_agreement_leaves_out_pairs_of_one_rater_with_itself() -> None:
+    from arena.ratings import Battle, within_source_agreement
+
+    battles = [Battle("s", "x", "y", "model_a", comparison="c", rater="r1"),
+               Battle("s", "x", "y", "model_a", comparison="c", rater="r1"),
+               Battle("s", "y", "x", "model_b", comparison="c", rater="r2"),
+               Battle("s", "x", "y", "tie", comparison="c", rater="r3")]
+    report = within_source_agreement(battles)
+    # r1-r2 twice (both agree: y-x model_b is x winning), r1-r3 twice, r2-r3 once; r1-r1 left out.
+    assert (report.pairs, report.agreeing) == (5, 2)
+    assert (report.pairs_without_ties, report.agreeing_without_ties) == (2, 2)
+
+
+def test_agreement_between_sources_has_bootstrap_intervals() -> None:
+    from arena.ratings import agreement
+
+    battles = _mt_bench_turn1_votes()
+    experts = [b for b in battles if b.rater and b.rater.startswith("expert")]
+    authors = [b for b in battles if b.rater and b.rater.startswith("author")]
+    report = agreement(experts, authors, rounds=100, seed=2)
+    assert report.pairs > 0 and report.comparisons > 0
+    for name in ("agreement_with_ties", "agreement_without_ties", "kappa"):
+        low, high = report.intervals[name]
+        assert low <= high
+    assert agreement(experts, authors).intervals["kappa"] is None  # no rounds, no interval

@@ -49,7 +49,13 @@ def test_agreement_matches_the_per_battle_code(seed, mode):
     first = random_battles(seed, 300, source_names=("human",))
     second = random_battles(seed + 100, 300, source_names=("judge:a",))
     got = agreement(first, second, mode=mode).to_dict()
-    assert got == previous.agreement(first, second, mode=mode).to_dict()
+
+    def without_intervals(report):  # new since the reference code: bootstrap intervals (none without rounds)
+        report = {k: v for k, v in report.items() if k != "intervals"}
+        report["by_turn"] = {t: without_intervals(r) for t, r in report.get("by_turn", {}).items()}
+        return report
+
+    assert without_intervals(got) == without_intervals(previous.agreement(first, second, mode=mode).to_dict())
     assert got["pairs"] > 0 and set(got["by_turn"]) == {"1", "2"}
 
 

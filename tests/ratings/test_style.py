@@ -129,3 +129,55 @@ def test_unique_rows_are_numpys_unique_rows_in_numpys_order():
     rows, inverse = unique_rows_of(key)
     assert np.array_equal(rows, expected) and np.array_equal(inverse, expected_inverse.reshape(-1))
     assert unique_rows_of(key[:0])[0].shape == (0, 5)
+
+
+def _styled(seed: int = 4, n: int = 3000):
+    """Battles with four style features: length varies, headers differ in 4 battles only,
+    list items equal length (collinear), bold is the same on both sides."""
+    import numpy as np
+
+    from arena.ratings import BattleArrays
+
+    rng = np.random.default_rng(seed)
+    a = rng.integers(0, 5, n)
+    b = (a + rng.integers(1, 5, n)) % 5
+    outcome = rng.integers(0, 3, n)
+    style_a = np.zeros((n, 4))
+    style_b = np.zeros((n, 4))
+    style_a[:, 0] = rng.integers(50, 500, n)
+    style_b[:, 0] = rng.integers(50, 500, n)
+    style_a[:4, 1] = 3
+    style_a[:, 2], style_b[:, 2] = style_a[:, 0], style_b[:, 0]
+    style_a[:, 3] = style_b[:, 3] = 2
+    return BattleArrays.from_arrays([f"m{i}" for i in range(5)], a, b, outcome, style_a=style_a, style_b=style_b)
+
+
+def test_features_that_cannot_be_estimated_are_dropped_and_named() -> None:
+    from arena.ratings import compute_leaderboard
+    from arena.ratings.style import style_design
+
+    design = style_design(_styled())
+    assert design.feature_names == ("length",)
+    reasons = dict(design.dropped)
+    assert reasons["headers"].startswith("differs between the answers in only 4 battles")
+    assert reasons["bold"] == "the same for both answers in every battle"
+    assert reasons["list_items"] == "follows from the models and length"
+    board = compute_leaderboard(_styled(), style_control=True, bootstrap_rounds=20)
+    assert [c.name for c in board.style_coefficients or []] == ["length"]
+    assert any(n.startswith("Style control left out") and "list_items" in n for n in board.notes)
+
+
+def test_with_no_feature_left_the_plain_fit_is_shown_with_a_note() -> None:
+    import numpy as np
+
+    from arena.ratings import BattleArrays, compute_leaderboard
+
+    arrays = _styled()
+    same = np.ones_like(arrays.style_a)
+    flat = BattleArrays.from_arrays(list(arrays.models), arrays.model_a, arrays.model_b, arrays.outcome,
+                                    style_a=same, style_b=same)
+    board = compute_leaderboard(flat, style_control=True, bootstrap_rounds=20, seed=1)
+    plain = compute_leaderboard(flat, bootstrap_rounds=20, seed=1)
+    assert board.style_coefficients is None
+    assert [(r.model, r.rating) for r in board.rows] == [(r.model, r.rating) for r in plain.rows]
+    assert any("plain Bradley-Terry" in n for n in board.notes)

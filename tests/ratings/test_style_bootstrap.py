@@ -39,9 +39,9 @@ def length_battles(
 
 
 def endpoints(board: Leaderboard) -> tuple[dict[str, tuple[float, float]], dict[str, tuple[float, float]]]:
-    assert board.style_coefficients is not None
     ratings = {row.model: (row.ci_low, row.ci_high) for row in board.rows}
-    coefficients = {c.name: (c.ci_low, c.ci_high) for c in board.style_coefficients}
+    # Without a covariate left the board is the plain fit (style_coefficients None).
+    coefficients = {c.name: (c.ci_low, c.ci_high) for c in board.style_coefficients or []}
     return ratings, coefficients
 
 

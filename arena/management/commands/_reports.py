@@ -36,8 +36,7 @@ def run_report(command: BaseCommand, params_class: type[ReportParams], query: Ma
     result = evaluation_compute(params=params)
     out = command.stdout
     if fmt == "json":
-        json.dump(result, out, indent=2)
-        out.write("")
+        out.write(json.dumps(result, indent=2))  # one write: the wrapper ends each write with a newline
         return result
     header, rows = flat_rows(result)
     if fmt == "csv":

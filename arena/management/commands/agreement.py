@@ -14,25 +14,43 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--a", required=True, help="First source: human, judge:NAME, import:NAME.")
-        parser.add_argument("--b", required=True, help="Second source.")
+        parser.add_argument("--b", required=True, help="Second source (the same as --a: agreement among its raters).")
         parser.add_argument("--prompt-set")
+        parser.add_argument("--raters", help="Within one source: only raters whose name starts with this (expert).")
+        parser.add_argument("--bootstrap", help="Bootstrap rounds for the intervals of S1, S2 and kappa.")
+        parser.add_argument("--seed")
         parser.add_argument("--format", choices=["table", "json"], default="table", dest="fmt")
 
     def handle(self, *args, a, b, prompt_set, fmt, **options):
+        query = {"a": a, "b": b, "prompt_set": prompt_set, **{k: options[k] for k in ("raters", "bootstrap", "seed")}}
         try:
-            params = AgreementParams.from_query({"a": a, "b": b, "prompt_set": prompt_set})
+            params = AgreementParams.from_query({k: v for k, v in query.items() if v is not None})
         except ParamError as exc:
             raise CommandError(exc.command_message()) from exc
         report = agreement_compute(params=params)
+        if report.get("error"):
+            raise CommandError(report["error"])
         if fmt == "json":
-            json.dump(report, self.stdout, indent=2)
-            self.stdout.write("")
+            self.stdout.write(json.dumps(report, indent=2))  # one write: the wrapper ends each write with a newline
             return
         self.stdout.write(f"{params.a} ({report['battles_a']} verdicts) vs {params.b} ({report['battles_b']} verdicts)")
-        self.stdout.write(f"{'turn':>5}  {'pairs':>6}  {'S1':>6}  {'S2':>6}  {'kappa':>6}")
+        self.stdout.write(f"{'turn':>5}  {'compared':>8}  {'S1 (with ties)':<32}  {'S2 (without ties)':<32}  kappa")
         for label, row in [("all", report["overall"]), *((str(t["turn"]), t) for t in report["per_turn"])]:
-            self.stdout.write(f"{label:>5}  {_n(row.get('pairs')):>6}  {_f(row.get('agreement_with_ties')):>6}  {_f(row.get('agreement_without_ties')):>6}  "
-                              f"{_f(row.get('kappa')):>6}")
+            intervals = row.get("intervals") or {}
+            s1 = _share(row.get("agreeing"), row.get("pairs"), intervals.get("agreement_with_ties"))
+            s2 = _share(row.get("agreeing_without_ties"), row.get("pairs_without_ties"), intervals.get("agreement_without_ties"))
+            kappa = _f(row.get("kappa")) + _interval(intervals.get("kappa"))
+            self.stdout.write(f"{label:>5}  {_n(row.get('comparisons')):>8}  {s1:<32}  {s2:<32}  {kappa}")
+
+
+def _interval(pair):
+    return "" if not pair else f" [{pair[0]:.3f}, {pair[1]:.3f}]"
+
+
+def _share(agreeing, pairs, interval):
+    if not pairs:
+        return "-"
+    return f"{agreeing}/{pairs} = {agreeing / pairs:.3f}{_interval(interval)}"
 
 
 def _f(value):

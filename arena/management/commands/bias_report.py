@@ -24,8 +24,7 @@ class Command(BaseCommand):
             raise CommandError(exc.command_message()) from exc
         report = bias_compute(params=params)
         if fmt == "json":
-            json.dump(report, self.stdout, indent=2)
-            self.stdout.write("")
+            self.stdout.write(json.dumps(report, indent=2))  # one write: the wrapper ends each write with a newline
             return
         self.stdout.write(f"Bias report for {params.source}: {report['battle_total']} verdicts")
         for section in ("position", "length", "inter_rater"):

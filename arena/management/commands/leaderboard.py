@@ -1,5 +1,6 @@
 import json
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from arena.csvcells import csv_write
@@ -16,7 +17,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         # Values are read by the same parameter layer as the page and the API (same checks, same
         # messages), so argparse takes them as text.
-        parser.add_argument("--source", default="all", help="human, judge:NAME, panel:NAME, import:NAME or all.")
+        parser.add_argument("--source", help="human, judge:NAME, panel:NAME, import:NAME or all (default: human votes "
+                                                 "where there are any, else the judge with the most verdicts).")
         parser.add_argument("--prompt-set")
         parser.add_argument("--prompt-set-version", dest="version",
                             help="Version of the prompt set (default: its latest).")
@@ -28,23 +30,29 @@ class Command(BaseCommand):
         parser.add_argument("--style-control", action="store_true", help="Bradley-Terry with style covariates.")
         parser.add_argument("--k", help="Elo K factor (default 4).")
         parser.add_argument("--init", help="Initial / anchor rating (default 1000).")
-        parser.add_argument("--permutations", help="Elo: average over this many shuffled orders.")
+        parser.add_argument("--permutations", help="Elo: average over this many shuffled orders (up to "
+                                                       "ARENA_COMMAND_MAX_PERMUTATIONS, 100,000 by default).")
+        parser.add_argument("--rater-quality", help="Human votes: clean (default: without gold comparisons and raters "
+                                                        "who failed the gold checks) or all.")
         parser.add_argument("--format", choices=["table", "json", "csv"], default="table", dest="fmt")
 
     def handle(self, *args, fmt, **options):
         query = {name: options[name] for name in (
             "source", "prompt_set", "version", "category", "turn", "method", "bootstrap", "seed", "style_control", "k", "init",
-            "permutations",
+            "permutations", "rater_quality",
         )}
         try:
-            params = LeaderboardParams.from_query(query)
+            params = LeaderboardParams.from_query({k: v for k, v in query.items() if v is not None},
+                                                  max_permutations=settings.ARENA_COMMAND_MAX_PERMUTATIONS)
         except ParamError as exc:
             raise CommandError(exc.command_message()) from exc
         result = leaderboard_compute(params=params)
         rows = result["rows"]
+        if result.get("error"):
+            raise CommandError(result["error"])
         if fmt == "json":
-            json.dump(rows, self.stdout, indent=2)
-            self.stdout.write("")
+            # One write: the output wrapper ends every write with a newline (json.dump writes token by token).
+            self.stdout.write(json.dumps(rows, indent=2))
         elif fmt == "csv":
             csv_write(self.stdout, ROW_FIELDS, ([row.get(f) for f in ROW_FIELDS] for row in rows))
         else:
