@@ -42,8 +42,8 @@ from arena.selectors.battles import (
     BattleFilter,
     comparison_key,
     filter_prompts,
-    live_kinds,
     filter_votes,
+    live_kinds,
     parse_source,
 )
 
