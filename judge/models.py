@@ -173,3 +173,47 @@ class Judgment(models.Model):
 
     def __str__(self) -> str:
         return f"Judgment {self.pk} ({self.status})"
+
+
+class Evaluation(models.Model):
+    """One evaluation started from the web page (``judge.services.evaluations``): the options as
+    ``EvaluationOptions`` takes them, where it has got to, and what came of it. ``token`` is the
+    form's one-time id, so submitting the same form twice starts one evaluation."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Waiting to start"
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        STOPPED = "stopped", "Stopped at the cost limit"
+        FAILED = "failed", "Failed"
+
+    token = models.UUIDField(unique=True)
+    options = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    phase = models.CharField(max_length=20, blank=True)  # "generating", "judging"
+    plan = models.JSONField(default=list)  # the estimate's lines, as shown before the start
+    estimated_cost = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    answers_total = models.PositiveIntegerField(default=0)
+    answers_done = models.PositiveIntegerField(default=0)
+    judgments_total = models.PositiveIntegerField(default=0)
+    judgments_done = models.PositiveIntegerField(default=0)
+    cost = models.DecimalField(max_digits=12, decimal_places=6, default=0)
+    error = models.TextField(blank=True)
+    notes = models.JSONField(default=list)
+    report = models.TextField(blank=True)  # the result table, as the evaluate command prints it
+    runs = models.ManyToManyField(JudgeRun, blank=True, related_name="evaluations")
+    created_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"evaluation {self.pk} of {self.options.get('contender')}"
+
+    @property
+    def active(self) -> bool:
+        return self.status in (self.Status.QUEUED, self.Status.RUNNING)

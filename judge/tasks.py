@@ -35,3 +35,11 @@ def judgment_judge(self, judgment_id: int) -> str:  # type: ignore[no-untyped-de
 def judge_runs_resume_stale_task() -> list[int]:
     """Periodic (celery beat): re-enqueue pending judgments of running runs left behind."""
     return judge_runs_resume_stale()
+
+
+@shared_task(acks_late=True, ignore_result=True)
+def evaluation_evaluate(evaluation_id: int) -> None:
+    """Run one evaluation started from the web page (judge.services.evaluations); idempotent."""
+    from judge.services.evaluations import evaluation_execute
+
+    evaluation_execute(evaluation_id)

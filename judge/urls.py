@@ -13,4 +13,6 @@ urlpatterns = [
     path("runs/<int:run_id>/cancel/", views.run_cancel, name="run-cancel"),
     path("runs/<int:run_id>/resume/", views.run_resume, name="run-resume"),
     path("runs/<int:run_id>/retry/", views.run_retry, name="run-retry"),
+    path("evaluate/", views.evaluation_new, name="evaluation-new"),
+    path("evaluations/<int:evaluation_id>/", views.evaluation_detail, name="evaluation-detail"),
 ]

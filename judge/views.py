@@ -1,6 +1,9 @@
-"""Judge run pages: list, start (with a cost estimate), watch live, cancel, resume, retry. Staff only."""
+"""Judge run pages: list, start (with a cost estimate), watch live, cancel, resume, retry; and
+evaluations (the evaluate command from the browser). Staff only."""
 
 from __future__ import annotations
+
+import uuid
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,8 +13,9 @@ from django.views.decorators.http import require_POST
 
 from arena.views.permissions import staff_required
 from judge import selectors, services
-from judge.forms import RunForm
-from judge.models import Judge, JudgeRun, Judgment
+from judge.forms import EvaluationForm, RunForm
+from judge.models import Evaluation, Judge, JudgeRun, Judgment
+from judge.services import evaluate, evaluations
 
 
 @staff_required
@@ -119,3 +123,37 @@ def run_retry(request: HttpRequest, run_id: int) -> HttpResponse:
         statuses.append(Judgment.Status.FAILED)
     count = services.judge_run_retry(run=get_object_or_404(JudgeRun, pk=run_id), statuses=statuses)
     return _acted(request, run_id, f"{count} judgments sent to the judge again.")
+
+
+@staff_required
+def evaluation_new(request: HttpRequest) -> HttpResponse:
+    """Evaluate a model: the evaluate command's options, its checks and messages (by field), the
+    estimate (its dry run) first, then the start, which runs in the background."""
+    form = EvaluationForm(request.POST or None, initial={"token": uuid.uuid4()})
+    plan = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            options = form.evaluation_options()
+            plan = evaluate.evaluation_plan(options)
+            evaluate.evaluation_cost_check(options, plan)  # above max cost: said now, no start button
+            if request.POST.get("action") == "start":
+                evaluation, created = evaluations.evaluation_start(
+                    options=options, plan=plan, token=form.cleaned_data["token"], user=request.user)
+                if not created:
+                    messages.info(request, f"Evaluation {evaluation.pk} was already started with these options: "
+                                           f"nothing new was started.")
+                return redirect("judge:evaluation-detail", evaluation_id=evaluation.pk)
+        except evaluate.EvaluationError as exc:
+            plan = None
+            field = exc.field if exc.field in form.fields else None
+            form.add_error(field, str(exc))
+    return render(request, "judge/evaluation_new.html", {
+        "form": form, "plan": plan, "evaluations": Evaluation.objects.select_related("created_by")[:20],
+    }, status=400 if form.errors else 200)
+
+
+@staff_required
+def evaluation_detail(request: HttpRequest, evaluation_id: int) -> HttpResponse:
+    evaluation = get_object_or_404(Evaluation.objects.prefetch_related("runs"), pk=evaluation_id)
+    return render(request, "judge/evaluation_detail.html", {
+        "evaluation": evaluation, "links": evaluations.evaluation_links(evaluation)})

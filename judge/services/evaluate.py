@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -45,7 +45,26 @@ TEMPLATE_TOKENS = 350
 
 
 class EvaluationError(Exception):
-    """Bad options or an endpoint that refuses: the message says which and what to do."""
+    """Bad options or an endpoint that refuses: the message says which and what to do. ``field``
+    names the option at fault (EvaluationOptions' name), so a form shows it next to that field."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def max_cost_parse(value: object) -> Decimal | None:
+    """--max-cost / the form's max cost: USD, a finite number, 0 or more; empty: no limit."""
+    if value is None or str(value).strip() == "":
+        return None
+    try:
+        amount = Decimal(str(value).strip())
+    except InvalidOperation:
+        amount = None
+    if amount is None or not amount.is_finite() or amount < 0:
+        raise EvaluationError(f"--max-cost: {value!r} is not an amount in USD (a number, 0 or more).",
+                              field="max_cost")
+    return amount
 
 
 @dataclass(frozen=True)
@@ -126,13 +145,14 @@ def _contender(options: EvaluationOptions) -> tuple[Contender, bool]:
         return found, False
     if not options.base_url and not options.model:
         raise EvaluationError(f"No contender {options.contender!r}: give --base-url and --model (and --api-key-env "
-                              f"if the endpoint needs a key) to create it.")
+                              f"if the endpoint needs a key) to create it.", field="base_url")
     contender = Contender(name=options.contender, base_url=options.base_url, api_model=options.model,
                           api_key_env=options.api_key_env)
     _validate(contender, options.contender)
     return contender, True
 
 
+_FIELD_OF_MODEL = {"base_url": "base_url", "api_model": "model", "api_key_env": "api_key_env", "name": "contender"}
 _OPTION_OF_FIELD = {"base_url": "--base-url", "api_model": "--model", "api_key_env": "--api-key-env", "name": "--contender"}
 
 
@@ -141,40 +161,44 @@ def _validate(contender: Contender, name: str) -> None:
         contender.full_clean(validate_unique=contender.pk is None)
     except ValidationError as exc:
         problems = "; ".join(f"{_OPTION_OF_FIELD.get(k, '')} {' '.join(v)}".strip() for k, v in exc.message_dict.items())
-        raise EvaluationError(f"Cannot use contender {name!r}: {problems}") from None
+        raise EvaluationError(f"Cannot use contender {name!r}: {problems}", field=_FIELD_OF_MODEL.get(
+            next(iter(exc.message_dict), ""), "contender")) from None
 
 
 def evaluation_plan(options: EvaluationOptions) -> EvaluationPlan:
     """Check the options and measure what the evaluation would send; writes nothing."""
     if options.mode not in MODES:
-        raise EvaluationError(f"Unknown mode {options.mode!r}; use single or pairwise.")
+        raise EvaluationError(f"Unknown mode {options.mode!r}; use single or pairwise.", field="mode")
     pset = PromptSet.objects.filter(slug=options.prompt_set).first()
     if pset is None:
         raise EvaluationError(f"No prompt set {options.prompt_set!r}; known sets: {_names(PromptSet, 'slug')}. "
-                              f"Import one with import_prompt_set.")
+                              f"Import one with import_prompt_set.", field="prompt_set")
     judge = Judge.objects.filter(name=options.judge).first()
     if judge is None:
-        raise EvaluationError(f"No judge {options.judge!r}; known judges: {_names(Judge, 'name')}. Add one with judge_add.")
+        raise EvaluationError(f"No judge {options.judge!r}; known judges: {_names(Judge, 'name')}. Add one with judge_add.", field="judge")
     if options.baseline and options.against:
-        raise EvaluationError("Give --baseline or --against, not both.")
+        raise EvaluationError("Give --baseline or --against, not both.", field="against")
     if options.mode == "single" and (options.baseline or options.against):
-        raise EvaluationError("--baseline and --against compare two answers: use --mode pairwise.")
+        raise EvaluationError("--baseline and --against compare two answers: use --mode pairwise.", field="mode")
     names = [options.baseline] if options.baseline else list(options.against)
     if options.mode == "pairwise" and not names:
-        raise EvaluationError("--mode pairwise needs --baseline MODEL or --against a,b,c.")
+        raise EvaluationError("--mode pairwise needs --baseline MODEL or --against a,b,c.", field="baseline")
     contender, created = _contender(options)
     if options.contender in names:
-        raise EvaluationError(f"{options.contender} cannot be its own opponent.")
+        raise EvaluationError(f"{options.contender} cannot be its own opponent.",
+                              field="baseline" if options.baseline else "against")
     prompts = list(Prompt.objects.current().filter(prompt_set=pset).order_by("position", "id"))
     opponents = []
+    opponent_field = "baseline" if options.baseline else "against"
     for name in names:
         opponent = Contender.objects.filter(name=name).first()
         if opponent is None:
-            raise EvaluationError(f"No contender {name!r} to compare with.")
+            raise EvaluationError(f"No contender {name!r} to compare with.", field=opponent_field)
         have = Answer.objects.filter(contender=opponent, prompt__in=prompts).count()
         if have < len(prompts):
             raise EvaluationError(f"{name} has answers to {have} of the {len(prompts)} prompts of {pset.slug}: "
-                                  f"generate or import the rest first (generate_answers / import_answers).")
+                                  f"generate or import the rest first (generate_answers / import_answers).",
+                                  field=opponent_field)
         opponents.append(opponent)
     answered = set() if created else set(
         Answer.objects.filter(contender=contender, prompt__in=prompts).values_list("prompt_id", flat=True))
@@ -251,6 +275,13 @@ def _existing_run(plan: EvaluationPlan, opponent: Contender | None, turn: int | 
     return None
 
 
+def evaluation_cost_check(options: EvaluationOptions, plan: EvaluationPlan) -> None:
+    """Refuse to start when the estimate is above ``max_cost``."""
+    if options.max_cost is not None and plan.judge_cost > options.max_cost:
+        raise EvaluationError(f"The estimated cost ${plan.judge_cost:.4f} is above --max-cost ${options.max_cost}: "
+                              f"nothing was sent.", field="max_cost")
+
+
 def evaluation_run(
     options: EvaluationOptions, *, plan: EvaluationPlan | None = None,
     on_generation: Callable[[int], None] | None = None,
@@ -260,9 +291,7 @@ def evaluation_run(
     after each judgment. Stops cleanly (the run cancelled, resumable) when the judge's cost passes
     ``max_cost``."""
     plan = plan or evaluation_plan(options)
-    if options.max_cost is not None and plan.judge_cost > options.max_cost:
-        raise EvaluationError(f"The estimated cost ${plan.judge_cost:.4f} is above --max-cost ${options.max_cost}: "
-                              f"nothing was sent.")
+    evaluation_cost_check(options, plan)
     result = EvaluationResult(plan=plan)
     contender = plan.contender
     if getattr(contender, "_evaluate_changed", False):

@@ -66,7 +66,8 @@ def _filled(route: str, fill: dict[str, str]) -> str:
 def routes(arena: Arena, run_id: int, assignment_id: int) -> list[str]:
     """A URL for every route (admin excepted), path arguments filled with objects that exist."""
     fill = {"run_id": str(run_id), "assignment_id": str(assignment_id), "prompt_set": arena.prompt_set.slug,
-            "uidb64": "MQ", "token": "set-password", "vote_id": "1", "invite_id": "1"}
+            "uidb64": "MQ", "token": "set-password", "vote_id": "1", "invite_id": "1",
+            "evaluation_id": "1"}
     return sorted({_filled(route, fill) for route, _view in _patterns()})
 
 

@@ -87,7 +87,7 @@ class TestTheNavShowsWhatTheUserMayOpen:
     def test_staff_see_the_staff_pages(self, client, staff):
         client.force_login(staff)
         assert nav_links(client.get("/").content.decode()) == [
-            "Rate", "Battle", *REPORTS, "Judge runs", "Raters", "Live prompts", "Admin"]
+            "Rate", "Battle", *REPORTS, "Judge runs", "Evaluate", "Raters", "Live prompts", "Admin"]
 
     def test_every_link_in_a_raters_nav_opens(self, rater_client):
         html = rater_client.get("/").content.decode()

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import sys
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from judge.services.evaluate import EvaluationError, EvaluationOptions, evaluation_plan, evaluation_run
+from judge.services.evaluate import (
+    EvaluationError,
+    EvaluationOptions,
+    evaluation_plan,
+    evaluation_run,
+    max_cost_parse,
+)
+from judge.services.evaluations import evaluation_report
 
 
 class Command(BaseCommand):
@@ -37,14 +43,10 @@ class Command(BaseCommand):
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args: object, **o: object) -> None:
-        max_cost = None
-        if o["max_cost"] is not None:
-            try:
-                max_cost = Decimal(str(o["max_cost"]))
-            except InvalidOperation:
-                max_cost = None
-            if max_cost is None or not max_cost.is_finite() or max_cost < 0:
-                raise CommandError(f"--max-cost: {o['max_cost']!r} is not an amount in USD (a number, 0 or more).")
+        try:
+            max_cost = max_cost_parse(o["max_cost"])
+        except EvaluationError as exc:
+            raise CommandError(str(exc)) from exc
         options = EvaluationOptions(
             contender=str(o["contender"]), prompt_set=str(o["prompt_set"]), judge=str(o["judge"]), mode=str(o["mode"]),
             baseline=str(o["baseline"]) if o["baseline"] else None,
@@ -83,15 +85,5 @@ class Command(BaseCommand):
             self.stdout.write(f"Note: {note}")
         if result.stopped:
             raise CommandError(result.stopped)
-        self._result(options, plan)
-
-    def _result(self, options: EvaluationOptions, plan) -> None:  # type: ignore[no-untyped-def]
-        source = f"judge:{plan.judge.name}"
-        common = ["--source", source, "--prompt-set", plan.prompt_set.slug]
         self.stdout.write("")
-        if options.mode == "single":
-            call_command("scores_report", *common, stdout=self.stdout)
-        elif options.baseline:
-            call_command("winrate_report", *common, "--baseline", options.baseline, stdout=self.stdout)
-        else:
-            call_command("leaderboard", *common, stdout=self.stdout)
+        evaluation_report(options, plan, self.stdout)
