@@ -19,7 +19,7 @@ from tests.conftest import ROOT
 # computation, daphne's server and Twisted with the processes that serve.
 HEAVY = ("numpy", "scipy", "scipy.stats", "daphne.server", "twisted", "autobahn", "arena.ratings.bias",
          "arena.ratings.leaderboard", "numba", "confusable_homoglyphs.confusables", "redis",
-         "markdown_it")
+         "markdown_it", "openai")
 
 
 def modules_after(code: str) -> dict[str, bool]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -24,10 +25,7 @@ from django.utils import timezone
 
 from arena.models import Answer, Contender, Prompt, PromptSet
 from arena.validators import endpoint_problems
-from judge import client as llm
-from judge.generation import GenerationResult, answers_generate
 from judge.models import Judge, JudgeRun, Judgment
-from judge.services.execution import chat_client_for
 from judge.services.runs import (
     RunError,
     cost_of,
@@ -36,6 +34,9 @@ from judge.services.runs import (
     judge_run_estimate,
     judge_run_finish_if_complete,
 )
+
+if TYPE_CHECKING:
+    from judge.generation import GenerationResult
 
 MODES = ("single", "pairwise")
 # An answer not generated yet is priced at the generation's max_tokens (an upper bound).
@@ -246,6 +247,10 @@ def evaluation_plan(options: EvaluationOptions) -> EvaluationPlan:
 def _check_endpoint(contender: Contender) -> None:
     """Before generating: the key variable and host are allowed, the endpoint accepts the key and
     serves the model (when it lists its models; one that cannot list them is not held to it)."""
+    # The openai SDK (half a second) loads when an evaluation runs, not with the form.
+    from judge import client as llm
+    from judge.services.execution import chat_client_for
+
     problems = endpoint_problems(url=llm.endpoint_url(contender.base_url or None), api_key_env=contender.api_key_env)
     if problems:
         raise EvaluationError(f"Contender {contender.name}: {' '.join(problems)}")
@@ -290,6 +295,10 @@ def evaluation_run(
     """Generate the missing answers, make and run the judge runs; ``on_judgment(done, total, cost)``
     after each judgment. Stops cleanly (the run cancelled, resumable) when the judge's cost passes
     ``max_cost``."""
+    # Generation and the openai SDK (half a second) load when an evaluation runs, not with the form.
+    from judge import client as llm
+    from judge.generation import answers_generate
+
     plan = plan or evaluation_plan(options)
     evaluation_cost_check(options, plan)
     result = EvaluationResult(plan=plan)
