@@ -80,7 +80,9 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 def env_url(name: str, default: str, *, schemes: tuple[str, ...]) -> str:
-    raw = _read(name, default)
+    # Empty is unset (``DATABASE_URL= make demo``, an empty line in an env file): the default, not
+    # a URL with no scheme that fails deep inside a library.
+    raw = _read(name, default) or default
     if raw and not raw.startswith(tuple(f"{s}://" for s in schemes)):
         allowed = ", ".join(f"{s}://" for s in schemes)
         raise SettingsError(f"{name}={raw!r} must start with one of: {allowed}")

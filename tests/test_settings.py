@@ -40,6 +40,8 @@ def test_a_bad_value_stops_start_up_with_its_name(env, message):
 
 def test_defaults_give_sqlite_and_postgres_urls_give_psycopg():
     assert start_django().stdout.strip() == "django.db.backends.sqlite3"
+    empty = start_django(DATABASE_URL="")  # an empty variable is an unset one, not a traceback
+    assert (empty.returncode, empty.stdout.strip()) == (0, "django.db.backends.sqlite3")
     assert start_django(DATABASE_URL="postgres://postgres@127.0.0.1:5432/test").stdout.strip() == (
         "django.db.backends.postgresql"
     )
