@@ -73,3 +73,13 @@ def test_sessions_live_in_the_database_with_or_without_redis():
     env.update(REDIS_URL="redis://127.0.0.1:6379/1")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert out.stdout.split() == ["django.contrib.sessions.backends.db", "ArenaRedisCache"]
+
+
+def test_readme_documents_every_environment_variable_the_settings_read():
+    code = "import django; django.setup(); from arena.env import SETTINGS_VARIABLES; print(' '.join(sorted(SETTINGS_VARIABLES)))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "arena.settings"},
+                         capture_output=True, text=True, timeout=60, check=True)
+    variables = out.stdout.split()
+    readme = (ROOT / "README.md").read_text()
+    assert len(variables) > 50
+    assert [name for name in variables if f"`{name}`" not in readme and name not in readme] == []
