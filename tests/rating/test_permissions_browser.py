@@ -43,7 +43,7 @@ def test_each_role_sees_only_the_pages_it_may_open(page, live_server, rater, sta
     page.get_by_role("button", name="Log out").click()
 
     log_in(page, live_server, "stella", PASSWORD, next_url="/leaderboard/")
-    assert nav(page) == ["Rate", "Battle", *REPORTS, "Judge runs", "Raters", "Live prompts", "Admin"]
+    assert nav(page) == ["Rate", "Battle", *REPORTS, "Judge runs", "Evaluate", "Raters", "Live prompts", "Admin"]
     page.get_by_role("link", name="Raters").click()
     page.wait_for_url(f"{live_server.url}/staff/raters/")
     assert page.locator("h1").inner_text() == "Raters"
