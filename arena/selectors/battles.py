@@ -101,9 +101,15 @@ def gold_failed_raters() -> QuerySet:
 
 def filter_votes(qs: QuerySet, flt: BattleFilter) -> QuerySet:
     """Human votes as ``flt`` asks: with ``clean_raters`` no vote on a gold comparison (it
-    checks the rater, it does not measure the models) and none of a rater who failed the gold checks."""
+    checks the rater, it does not measure the models), none of a rater who failed the gold checks
+    and none of a rater the anomaly check flags (``arena.selectors.rater_checks``)."""
     if flt.clean_raters:
+        from arena.selectors.rater_checks import anomalous_rater_ids
+
         qs = qs.exclude(comparison__is_gold=True).exclude(rater_id__in=gold_failed_raters())
+        flagged = anomalous_rater_ids()
+        if flagged:
+            qs = qs.exclude(rater_id__in=flagged)
     return qs
 
 

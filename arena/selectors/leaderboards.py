@@ -102,6 +102,12 @@ def read_category(reader: QueryReader) -> str | None:
     return category
 
 
+def read_rater_quality(reader: QueryReader) -> str:
+    """``clean`` (the default: human votes without gold comparisons, raters who failed the gold
+    checks or anomalous raters) or ``all``; the leaderboard, bias and agreement read it alike."""
+    return reader.choice("rater_quality", "clean", RATER_QUALITIES)
+
+
 def canonical_key(kind: str, params: Mapping[str, Any]) -> str:
     """``kind?a=1&b=2`` with the parameters sorted and empty ones left out."""
     items = []
@@ -226,7 +232,7 @@ class LeaderboardParams(ReportParams):
     k: float = 4.0
     init: float = 1000.0
     permutations: int = 0
-    # Human votes: "clean" leaves out gold comparisons and raters who failed the gold checks.
+    # Human votes: "clean" leaves out gold comparisons, raters who failed the gold checks and anomalous raters.
     rater_quality: str = "clean"
 
     kind: ClassVar[str] = "leaderboard"
@@ -266,7 +272,7 @@ class LeaderboardParams(ReportParams):
             k=reader.number("k", cls.k, minimum=0.0, maximum=1000.0),
             init=reader.number("init", cls.init, minimum=-1e6, maximum=1e6),
             permutations=reader.integer("permutations", cls.permutations, minimum=0, maximum=most_permutations),
-            rater_quality=reader.choice("rater_quality", cls.rater_quality, RATER_QUALITIES),
+            rater_quality=read_rater_quality(reader),
         )
 
 

@@ -21,6 +21,7 @@ from arena.selectors.leaderboards import (
     SnapshotView,
     jsonable,
     read_prompt_set,
+    read_rater_quality,
     read_source,
     snapshot_get,
     sources_available,
@@ -37,12 +38,19 @@ HHH_CRITERIA = ("helpful", "honest", "harmless")
 class BiasParams(ReportParams):
     source: str = "human"
     prompt_set: str | None = None
+    rater_quality: str = "clean"  # human votes: as on the leaderboard
 
-    kind: ClassVar[str] = "bias"  # canonical for every source and prompt set (it has no other parameter)
+    kind: ClassVar[str] = "bias"  # canonical for every source, prompt set and rater quality
 
     @classmethod
     def read(cls, reader: QueryReader, *, default_source: str = "human") -> BiasParams:
-        return cls(source=read_source(reader, default=default_source), prompt_set=read_prompt_set(reader))
+        return cls(source=read_source(reader, default=default_source), prompt_set=read_prompt_set(reader),
+                   rater_quality=read_rater_quality(reader))
+
+    def defaults(self) -> dict[str, Any]:
+        values = super().defaults()
+        values.pop("rater_quality", None)  # both values are canonical
+        return values
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,7 @@ class AgreementParams(ReportParams):
     raters: str | None = None
     bootstrap: int = 1000
     seed: int = 0
+    rater_quality: str = "clean"  # human votes: as on the leaderboard
 
     kind: ClassVar[str] = "agreement"
     # The canonical set: the page's default pair of sources, on each prompt set.
@@ -76,7 +85,13 @@ class AgreementParams(ReportParams):
         return cls(a=a, b=b, prompt_set=read_prompt_set(reader), raters=raters,
                    bootstrap=reader.integer("bootstrap", settings.ARENA_BOOTSTRAP_ROUNDS, minimum=0,
                                             maximum=settings.ARENA_MAX_BOOTSTRAP_ROUNDS),
-                   seed=reader.integer("seed", cls.seed, minimum=0, maximum=2**32 - 1))
+                   seed=reader.integer("seed", cls.seed, minimum=0, maximum=2**32 - 1),
+                   rater_quality=read_rater_quality(reader))
+
+    def defaults(self) -> dict[str, Any]:
+        values = super().defaults()
+        values.pop("rater_quality", None)  # both values are canonical
+        return values
 
     def is_canonical(self) -> bool:
         return ((self.a, self.b) == default_sources(sources_available()) and self.raters is None
@@ -179,10 +194,12 @@ def bias_compute(*, params: BiasParams) -> dict[str, Any]:
     from arena.selectors.battle_columns import battle_arrays
 
     kind, _ = parse_source(params.source)
-    per_order = battle_arrays(BattleFilter(params.source, params.prompt_set, per_order=True), labels=True, style=True)
+    clean = params.rater_quality == "clean"
+    per_order = battle_arrays(BattleFilter(params.source, params.prompt_set, per_order=True, clean_raters=clean),
+                              labels=True, style=True)
     # Only judges' verdicts differ between one battle per order and the orders combined.
     combined = per_order if kind in ("human", "import", "live") else battle_arrays(
-        BattleFilter(params.source, params.prompt_set), labels=True, style=True)
+        BattleFilter(params.source, params.prompt_set, clean_raters=clean), labels=True, style=True)
     result: dict[str, Any] = {
         "kind": params.kind, "params": asdict(params), "battle_total": per_order.total,
         "position": _section(position_bias, per_order.arrays),
@@ -211,8 +228,9 @@ def agreement_compute(*, params: AgreementParams) -> dict[str, Any]:
     from arena.ratings import agreement, within_source_agreement
     from arena.selectors.battle_columns import battle_arrays, battle_arrays_together
 
+    clean = params.rater_quality == "clean"
     if params.a == params.b:  # within one source: every pair of different raters (MT-Bench's human-human)
-        read_a = read_b = battle_arrays(BattleFilter(params.a, params.prompt_set), labels=True)
+        read_a = read_b = battle_arrays(BattleFilter(params.a, params.prompt_set, clean_raters=clean), labels=True)
         labels = read_a.arrays.labels
         chosen = None
         if params.raters and labels is not None:
@@ -220,8 +238,8 @@ def agreement_compute(*, params: AgreementParams) -> dict[str, Any]:
         report = within_source_agreement(read_a.arrays, raters=chosen, rounds=params.bootstrap,
                                          seed=params.seed).to_dict()
     else:
-        read_a, read_b = battle_arrays_together(BattleFilter(params.a, params.prompt_set),
-                                                BattleFilter(params.b, params.prompt_set))
+        read_a, read_b = battle_arrays_together(BattleFilter(params.a, params.prompt_set, clean_raters=clean),
+                                                BattleFilter(params.b, params.prompt_set, clean_raters=clean))
         report = agreement(read_a.arrays, read_b.arrays, rounds=params.bootstrap, seed=params.seed).to_dict()
     per_turn = [{"turn": int(turn), **{k: v for k, v in turn_report.items() if k != "by_turn"}}
                 for turn, turn_report in sorted(report.pop("by_turn").items(), key=lambda item: int(item[0]))]

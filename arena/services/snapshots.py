@@ -249,6 +249,10 @@ def snapshots_mark_stale(*, source: str, prompt_set: str | None = None) -> list[
     same window return at once (every snapshot they would touch was scheduled by the first one,
     with a refresh at the end of the window), unless a snapshot was created meanwhile.
     """
+    if source in ("human", "all"):  # the anomalous-rater check reads every human vote: computed again when needed
+        from arena.selectors.rater_checks import rater_check_forget
+
+        rater_check_forget()
     debounce = settings.ARENA_SNAPSHOT_DEBOUNCE_SECONDS
     if debounce > 0:
         gate = f"{_SCAN_GATE}{cache.get(_SCAN_VERSION, 0)}:{source}:{prompt_set or '*'}"

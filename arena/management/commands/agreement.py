@@ -19,10 +19,12 @@ class Command(BaseCommand):
         parser.add_argument("--raters", help="Within one source: only raters whose name starts with this (expert).")
         parser.add_argument("--bootstrap", help="Bootstrap rounds for the intervals of S1, S2 and kappa.")
         parser.add_argument("--seed")
+        parser.add_argument("--rater-quality", help="Human votes: clean (default: without gold comparisons, raters who "
+                                                        "failed the gold checks or anomalous raters) or all.")
         parser.add_argument("--format", choices=["table", "json"], default="table", dest="fmt")
 
     def handle(self, *args, a, b, prompt_set, fmt, **options):
-        query = {"a": a, "b": b, "prompt_set": prompt_set, **{k: options[k] for k in ("raters", "bootstrap", "seed")}}
+        query = {"a": a, "b": b, "prompt_set": prompt_set, **{k: options[k] for k in ("raters", "bootstrap", "seed", "rater_quality")}}
         try:
             params = AgreementParams.from_query({k: v for k, v in query.items() if v is not None})
         except ParamError as exc:
