@@ -76,6 +76,8 @@ class AgreementParams(ReportParams):
              default_b: str | None = None) -> AgreementParams:
         from django.conf import settings
 
+        if default_a is None and default_b is None and not reader.given("a") and not reader.given("b"):
+            default_a, default_b = agreement_default_pair()  # the API and the command: as the page
         a = read_source(reader, "a", default=default_a)
         b = read_source(reader, "b", default=default_b)
         raters = reader.text("raters", max_length=100, allowed="the start of the rater names to keep (expert) or nothing")
@@ -94,7 +96,7 @@ class AgreementParams(ReportParams):
         return values
 
     def is_canonical(self) -> bool:
-        return ((self.a, self.b) == default_sources(sources_available()) and self.raters is None
+        return ((self.a, self.b) == agreement_default_pair() and self.raters is None
                 and self == replace(self, **self.defaults()))
 
 
@@ -261,6 +263,56 @@ def bias_get(*, params: BiasParams) -> SnapshotView | None:
 
 def agreement_get(*, params: AgreementParams) -> SnapshotView | None:
     return snapshot_get(key=params.key)
+
+
+AGREEMENT_PAIR_CACHE_KEY = "arena:agreement-default-pair"
+
+
+def shared_comparisons(sources: Sequence[str]) -> dict[tuple[str, str], int]:
+    """For each pair of different sources (``human``, ``judge:NAME``, ``import:NAME``), how many
+    comparisons (prompt, turn, unordered pair of models) both judged. Panels and live battles
+    are left out: a panel shares its judges' comparisons, live prompts belong to no set."""
+    from arena.models import ImportedVerdict
+    from judge.models import Judgment
+
+    keys: dict[str, set[tuple[int, int, int, int]]] = {}
+    for source in sources:
+        kind, name = parse_source(source)
+        if kind == "human":
+            rows = Vote.objects.values_list("comparison__prompt_id", "comparison__turn",
+                                            "comparison__answer_a__contender_id", "comparison__answer_b__contender_id")
+        elif kind == "judge":
+            rows = (Judgment.objects.filter(run__judge__name=name, status=Judgment.Status.DONE, comparison__isnull=False)
+                    .values_list("comparison__prompt_id", "comparison__turn", "comparison__answer_a__contender_id",
+                                 "comparison__answer_b__contender_id"))
+        elif kind == "import":
+            rows = (ImportedVerdict.objects.filter(source__name=name, prompt__isnull=False)
+                    .values_list("prompt_id", "turn", "model_a_id", "model_b_id"))
+        else:
+            continue
+        keys[source] = {(p, t, min(x, y), max(x, y)) for p, t, x, y in rows.distinct().iterator()}
+    names = list(keys)
+    return {(names[i], names[j]): len(keys[names[i]] & keys[names[j]])
+            for i in range(len(names)) for j in range(i + 1, len(names))}
+
+
+def agreement_default_pair() -> tuple[str | None, str | None]:
+    """The agreement page's (and API's and command's) first pair: the two sources with the most
+    shared comparisons (ties: the order of ``sources_available``), people's source first; without
+    any shared comparison, ``default_sources``. Cached with the list of sources (dropped when
+    verdicts arrive)."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    cached = cache.get(AGREEMENT_PAIR_CACHE_KEY)
+    if cached is not None:
+        return cached[0], cached[1]
+    sources = sources_available()
+    shared = shared_comparisons(sources)
+    best = max(shared.items(), key=lambda item: item[1], default=None)  # max keeps the first of equals
+    pair = default_sources(best[0]) if best is not None and best[1] > 0 else default_sources(sources)
+    cache.set(AGREEMENT_PAIR_CACHE_KEY, list(pair), settings.ARENA_SOURCES_CACHE_SECONDS)
+    return pair[0], pair[1]
 
 
 def default_sources(sources: Sequence[str]) -> tuple[str | None, str | None]:

@@ -46,6 +46,7 @@ from arena.selectors.leaderboards import (
 )
 from arena.selectors.panels import panels_of_judge
 from arena.selectors.reports import (
+    AGREEMENT_PAIR_CACHE_KEY,
     BiasParams,
     agreement_compute,
     bias_compute,
@@ -258,7 +259,7 @@ def snapshots_mark_stale(*, source: str, prompt_set: str | None = None) -> list[
         gate = f"{_SCAN_GATE}{cache.get(_SCAN_VERSION, 0)}:{source}:{prompt_set or '*'}"
         if not cache.add(gate, 1, timeout=debounce):
             return []
-    cache.delete_many([SOURCES_CACHE_KEY, DEFAULT_SOURCE_CACHE_KEY])
+    cache.delete_many([SOURCES_CACHE_KEY, DEFAULT_SOURCE_CACHE_KEY, AGREEMENT_PAIR_CACHE_KEY])
     sources = {source}
     kind, name = parse_source(source)
     if kind == "judge":
