@@ -50,7 +50,8 @@ def normalise_categories(raw_counts: Mapping[str, int], *, bundled: Iterable[str
     categories first (in their order), then the rest by name.
 
     ``mapping`` (raw -> canonical, an admin's choice) wins over the automatic folding; the display
-    name of an automatic group is a bundled name when one matches, else its most used spelling.
+    name of an automatic group is a bundled name when one matches, else its most used spelling
+    (equally used: the first in code-point order, capitals before small letters).
     Junk values are left out.
     """
     mapping = mapping or {}
@@ -73,7 +74,7 @@ def normalise_categories(raw_counts: Mapping[str, int], *, bundled: Iterable[str
         groups[key].append(raw)
     named: dict[str, list[str]] = {}
     for key, members in groups.items():
-        name = bundled_by_key.get(key) or max(counts[key].items(), key=lambda item: (item[1], item[0]))[0]
+        name = bundled_by_key.get(key) or min(counts[key].items(), key=lambda item: (-item[1], item[0]))[0]
         named[name] = sorted(members)
     first = [name for name in bundled if name in named]
     rest = sorted((name for name in named if name not in first), key=str.lower)

@@ -79,8 +79,10 @@ def comparison_key(prompt_set: str | None, prompt: str | None, turn: int, model_
 def filter_prompts(qs: QuerySet, flt: BattleFilter, prompt_field: str) -> QuerySet:
     if flt.prompt_set:
         qs = qs.filter(Q(**{f"{prompt_field}__prompt_set__slug": flt.prompt_set}) & in_version_q(prompt_field, flt.version))
-    if flt.category:
-        qs = qs.filter(**{f"{prompt_field}__category": flt.category})
+    if flt.category:  # a normalised name: every raw spelling of it (arena.categories)
+        from arena.selectors.leaderboards import category_raw_values
+
+        qs = qs.filter(**{f"{prompt_field}__category__in": category_raw_values(flt.category, flt.prompt_set)})
     return qs
 
 
