@@ -481,7 +481,11 @@ def sources_available() -> list[str]:
 def filter_choices(prompt_set: str | None = None) -> dict[str, list[str]]:
     """What the filter forms offer; the categories are those of ``prompt_set`` (every set's
     without one), normalised."""
-    if prompt_set and not PromptSet.objects.filter(slug=prompt_set).exists():
+    import re
+
+    # Unvalidated input (the page reads it before its parameters): only a real slug is looked up.
+    if prompt_set and (len(prompt_set) > PROMPT_SET_MAX_LENGTH or not re.fullmatch(r"[-\w]+", prompt_set, re.ASCII)
+                       or not PromptSet.objects.filter(slug=prompt_set).exists()):
         prompt_set = None
     return {
         "sources": ["all", *sources_available()],
