@@ -97,3 +97,10 @@ class ImportBatchAdmin(admin.ModelAdmin):
 admin.site.site_header = "Arena administration"
 # The admin's log-in counts failed attempts with the site's (arena.services.logins).
 admin.site.login_form = ThrottledAdminAuthenticationForm
+
+
+@admin.register(models.CategoryMapping)
+class CategoryMappingAdmin(admin.ModelAdmin):
+    list_display = ("prompt_set", "raw", "canonical")
+    list_filter = ("prompt_set",)
+    search_fields = ("raw", "canonical")

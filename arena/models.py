@@ -105,6 +105,23 @@ def in_version_q(prefix: str, version: int | None) -> Q:
     )
 
 
+class CategoryMapping(models.Model):
+    """An admin's choice of what a raw category of one prompt set means: ``raw`` is shown and
+    filtered as ``canonical`` (empty: left out of the category filter). Values without a mapping
+    are folded automatically (``arena.categories``)."""
+
+    prompt_set = models.ForeignKey(PromptSet, on_delete=models.CASCADE, related_name="category_mappings")
+    raw = models.CharField(max_length=100, help_text="The category as the prompts spell it.")
+    canonical = models.CharField(max_length=100, blank=True, help_text="What it is listed as; empty: left out.")
+
+    class Meta:
+        ordering = ["prompt_set", "raw"]
+        constraints = [models.UniqueConstraint(fields=["prompt_set", "raw"], name="unique_category_mapping")]
+
+    def __str__(self) -> str:
+        return f"{self.prompt_set.slug}: {self.raw} → {self.canonical or '(left out)'}"
+
+
 class Prompt(models.Model):
     prompt_set = models.ForeignKey(PromptSet, on_delete=models.CASCADE, related_name="prompts")
     external_id = models.CharField(max_length=200, help_text="The id the source uses (question_id).")

@@ -28,3 +28,11 @@ def leases_expire() -> int:
 def snapshots_refresh_all() -> int:
     """Beat: recompute every stored snapshot, a safety net behind the per-verdict refresh."""
     return len(snapshots.snapshots_refresh_all())
+
+
+@shared_task(name="arena.tasks.rater_check_refresh")
+def rater_check_refresh() -> None:
+    """Recompute the anomalous-rater check of the human votes (``/staff/raters/`` asked for it)."""
+    from arena.selectors.rater_checks import rater_check_refresh as refresh
+
+    refresh()

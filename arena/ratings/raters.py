@@ -17,7 +17,7 @@ The smaller of the two, doubled (Bonferroni over the two tests), is the rater's 
 Benjamini-Hochberg procedure over all raters at ``fdr`` decides who is flagged, so the share of
 honest raters among the flagged stays near ``fdr`` however many raters there are. Separately a
 rater is flagged ``too_fast`` when more than ``fast_share`` of their votes came faster than
-the reading-speed floor the caller computed per vote.
+the reading-speed floor the caller computed per vote (among raters with at least ``min_votes`` votes).
 """
 
 from __future__ import annotations
@@ -80,7 +80,8 @@ def rater_check(
     ``theta``: natural-log strengths of the fit of all votes; ``outcome`` uses the battle codes
     (A_WINS, B_WINS, ties and both-bad are not decisive); ``first_shown_a``: whether model_a was
     on the left (None: not recorded, no position test); ``too_fast``: per vote, below the
-    reading-speed floor. Raters with fewer than ``min_votes`` decisive votes get p = 1.
+    reading-speed floor. Raters with fewer than ``min_votes`` decisive votes get p = 1, and
+    fewer than ``min_votes`` votes are never too fast (one quick vote says little).
     """
     decisive = (outcome == A_WINS) | (outcome == B_WINS)
     votes = np.bincount(rater, minlength=n_raters)
@@ -110,6 +111,6 @@ def rater_check(
     if too_fast is not None:
         fast_votes = np.bincount(rater, weights=too_fast.astype(np.float64), minlength=n_raters)
         with np.errstate(invalid="ignore", divide="ignore"):
-            fast = (votes > 0) & (fast_votes / np.maximum(votes, 1) > fast_share)
+            fast = (votes >= min_votes) & (fast_votes / np.maximum(votes, 1) > fast_share)
     return RaterCheck(votes=votes.astype(np.int64), decisive=n_decisive.astype(np.int64), p_likelihood=p_likelihood,
                       p_position=p_position, p_value=p_value, unlikely=unlikely, too_fast=fast)

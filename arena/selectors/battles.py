@@ -79,8 +79,10 @@ def comparison_key(prompt_set: str | None, prompt: str | None, turn: int, model_
 def filter_prompts(qs: QuerySet, flt: BattleFilter, prompt_field: str) -> QuerySet:
     if flt.prompt_set:
         qs = qs.filter(Q(**{f"{prompt_field}__prompt_set__slug": flt.prompt_set}) & in_version_q(prompt_field, flt.version))
-    if flt.category:
-        qs = qs.filter(**{f"{prompt_field}__category": flt.category})
+    if flt.category:  # a normalised name: every raw spelling of it (arena.categories)
+        from arena.selectors.leaderboards import category_raw_values
+
+        qs = qs.filter(**{f"{prompt_field}__category__in": category_raw_values(flt.category, flt.prompt_set)})
     return qs
 
 
@@ -101,9 +103,15 @@ def gold_failed_raters() -> QuerySet:
 
 def filter_votes(qs: QuerySet, flt: BattleFilter) -> QuerySet:
     """Human votes as ``flt`` asks: with ``clean_raters`` no vote on a gold comparison (it
-    checks the rater, it does not measure the models) and none of a rater who failed the gold checks."""
+    checks the rater, it does not measure the models), none of a rater who failed the gold checks
+    and none of a rater the anomaly check flags (``arena.selectors.rater_checks``)."""
     if flt.clean_raters:
+        from arena.selectors.rater_checks import anomalous_rater_ids
+
         qs = qs.exclude(comparison__is_gold=True).exclude(rater_id__in=gold_failed_raters())
+        flagged = anomalous_rater_ids()
+        if flagged:
+            qs = qs.exclude(rater_id__in=flagged)
     return qs
 
 

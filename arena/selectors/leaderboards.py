@@ -94,12 +94,62 @@ def read_version(reader: QueryReader, prompt_set: str | None) -> int | None:
     return None if version == latest else version
 
 
-def read_category(reader: QueryReader) -> str | None:
+def read_category(reader: QueryReader, prompt_set: str | None = None) -> str | None:
+    """A category of ``prompt_set`` (of every set without one) as the filter lists it: a
+    normalised name (``categories_of``) or any raw spelling of one, stored as the name."""
     allowed = f"a category of the prompts (at most {CATEGORY_MAX_LENGTH} characters) or nothing for every category"
     category = reader.text("category", max_length=CATEGORY_MAX_LENGTH, allowed=allowed)
-    if category and not Prompt.objects.filter(category=category).exists():
-        reader.fail("category", NOT_FOUND, f"No prompt has the category {shown(category)}.", allowed)
+    if not category or reader.failed("prompt_set"):
+        return category
+    groups = categories_of(prompt_set)
+    if category in groups:
+        return category
+    for name, raws in groups.items():
+        if category in raws:
+            return name
+    listed = ", ".join(list(groups)[:12]) + (", …" if len(groups) > 12 else "")
+    reader.fail("category", NOT_FOUND, f"No prompt{' of ' + shown(prompt_set) if prompt_set else ''} has the "
+                f"category {shown(category)}.", f"{listed or 'none'}, or nothing for every category")
     return category
+
+
+CATEGORIES_CACHE_KEY = "arena:categories:"
+
+
+def categories_of(prompt_set: str | None) -> dict[str, list[str]]:
+    """The categories of ``prompt_set`` (every set: None) as the filter lists them, each with its
+    raw spellings: normalised (``arena.categories``), the set's admin mapping applied
+    (``CategoryMapping``), the bundled sets' own categories first. Cached briefly."""
+    from arena.categories import BUNDLED_CATEGORIES, normalise_categories
+    from arena.models import CategoryMapping
+
+    key = CATEGORIES_CACHE_KEY + (prompt_set or "*")
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    from django.db.models import Count
+
+    prompts = Prompt.objects.exclude(category="")
+    mappings = CategoryMapping.objects.all()
+    if prompt_set:
+        prompts = prompts.filter(prompt_set__slug=prompt_set)
+        mappings = mappings.filter(prompt_set__slug=prompt_set)
+    raw_counts = dict(prompts.values_list("category").annotate(n=Count("id")).values_list("category", "n"))
+    groups = normalise_categories(raw_counts, bundled=BUNDLED_CATEGORIES.get(prompt_set or "", ()),
+                                  mapping=dict(mappings.values_list("raw", "canonical")))
+    cache.set(key, groups, settings.ARENA_SOURCES_CACHE_SECONDS)
+    return groups
+
+
+def category_raw_values(category: str, prompt_set: str | None) -> list[str]:
+    """The raw spellings a filter by ``category`` matches (itself when it is no listed name)."""
+    return categories_of(prompt_set).get(category) or [category]
+
+
+def read_rater_quality(reader: QueryReader) -> str:
+    """``clean`` (the default: human votes without gold comparisons, raters who failed the gold
+    checks or anomalous raters) or ``all``; the leaderboard, bias and agreement read it alike."""
+    return reader.choice("rater_quality", "clean", RATER_QUALITIES)
 
 
 def canonical_key(kind: str, params: Mapping[str, Any]) -> str:
@@ -226,7 +276,7 @@ class LeaderboardParams(ReportParams):
     k: float = 4.0
     init: float = 1000.0
     permutations: int = 0
-    # Human votes: "clean" leaves out gold comparisons and raters who failed the gold checks.
+    # Human votes: "clean" leaves out gold comparisons, raters who failed the gold checks and anomalous raters.
     rater_quality: str = "clean"
 
     kind: ClassVar[str] = "leaderboard"
@@ -257,7 +307,7 @@ class LeaderboardParams(ReportParams):
                                or (None if reader.given("source") else leaderboard_default_source())),
             prompt_set=prompt_set,
             version=read_version(reader, prompt_set),
-            category=read_category(reader),
+            category=read_category(reader, prompt_set),
             turn=reader.optional_integer("turn", minimum=1, maximum=100),
             method=method,
             bootstrap=reader.integer("bootstrap", settings.ARENA_BOOTSTRAP_ROUNDS, minimum=0, maximum=most_rounds),
@@ -266,7 +316,7 @@ class LeaderboardParams(ReportParams):
             k=reader.number("k", cls.k, minimum=0.0, maximum=1000.0),
             init=reader.number("init", cls.init, minimum=-1e6, maximum=1e6),
             permutations=reader.integer("permutations", cls.permutations, minimum=0, maximum=most_permutations),
-            rater_quality=reader.choice("rater_quality", cls.rater_quality, RATER_QUALITIES),
+            rater_quality=read_rater_quality(reader),
         )
 
 
@@ -428,12 +478,19 @@ def sources_available() -> list[str]:
     return names
 
 
-def filter_choices() -> dict[str, list[str]]:
+def filter_choices(prompt_set: str | None = None) -> dict[str, list[str]]:
+    """What the filter forms offer; the categories are those of ``prompt_set`` (every set's
+    without one), normalised."""
+    import re
+
+    # Unvalidated input (the page reads it before its parameters): only a real slug is looked up.
+    if prompt_set and (len(prompt_set) > PROMPT_SET_MAX_LENGTH or not re.fullmatch(r"[-\w]+", prompt_set, re.ASCII)
+                       or not PromptSet.objects.filter(slug=prompt_set).exists()):
+        prompt_set = None
     return {
         "sources": ["all", *sources_available()],
         "prompt_sets": list(PromptSet.objects.order_by("slug").values_list("slug", flat=True)),
-        "categories": list(Prompt.objects.exclude(category="").order_by("category")
-                           .values_list("category", flat=True).distinct()),
+        "categories": list(categories_of(prompt_set)),
     }
 
 

@@ -21,6 +21,7 @@ from arena.selectors.leaderboards import (
     SnapshotView,
     jsonable,
     read_prompt_set,
+    read_rater_quality,
     read_source,
     snapshot_get,
     sources_available,
@@ -37,12 +38,19 @@ HHH_CRITERIA = ("helpful", "honest", "harmless")
 class BiasParams(ReportParams):
     source: str = "human"
     prompt_set: str | None = None
+    rater_quality: str = "clean"  # human votes: as on the leaderboard
 
-    kind: ClassVar[str] = "bias"  # canonical for every source and prompt set (it has no other parameter)
+    kind: ClassVar[str] = "bias"  # canonical for every source, prompt set and rater quality
 
     @classmethod
     def read(cls, reader: QueryReader, *, default_source: str = "human") -> BiasParams:
-        return cls(source=read_source(reader, default=default_source), prompt_set=read_prompt_set(reader))
+        return cls(source=read_source(reader, default=default_source), prompt_set=read_prompt_set(reader),
+                   rater_quality=read_rater_quality(reader))
+
+    def defaults(self) -> dict[str, Any]:
+        values = super().defaults()
+        values.pop("rater_quality", None)  # both values are canonical
+        return values
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,7 @@ class AgreementParams(ReportParams):
     raters: str | None = None
     bootstrap: int = 1000
     seed: int = 0
+    rater_quality: str = "clean"  # human votes: as on the leaderboard
 
     kind: ClassVar[str] = "agreement"
     # The canonical set: the page's default pair of sources, on each prompt set.
@@ -67,6 +76,8 @@ class AgreementParams(ReportParams):
              default_b: str | None = None) -> AgreementParams:
         from django.conf import settings
 
+        if default_a is None and default_b is None and not reader.given("a") and not reader.given("b"):
+            default_a, default_b = agreement_default_pair()  # the API and the command: as the page
         a = read_source(reader, "a", default=default_a)
         b = read_source(reader, "b", default=default_b)
         raters = reader.text("raters", max_length=100, allowed="the start of the rater names to keep (expert) or nothing")
@@ -76,10 +87,16 @@ class AgreementParams(ReportParams):
         return cls(a=a, b=b, prompt_set=read_prompt_set(reader), raters=raters,
                    bootstrap=reader.integer("bootstrap", settings.ARENA_BOOTSTRAP_ROUNDS, minimum=0,
                                             maximum=settings.ARENA_MAX_BOOTSTRAP_ROUNDS),
-                   seed=reader.integer("seed", cls.seed, minimum=0, maximum=2**32 - 1))
+                   seed=reader.integer("seed", cls.seed, minimum=0, maximum=2**32 - 1),
+                   rater_quality=read_rater_quality(reader))
+
+    def defaults(self) -> dict[str, Any]:
+        values = super().defaults()
+        values.pop("rater_quality", None)  # both values are canonical
+        return values
 
     def is_canonical(self) -> bool:
-        return ((self.a, self.b) == default_sources(sources_available()) and self.raters is None
+        return ((self.a, self.b) == agreement_default_pair() and self.raters is None
                 and self == replace(self, **self.defaults()))
 
 
@@ -179,10 +196,12 @@ def bias_compute(*, params: BiasParams) -> dict[str, Any]:
     from arena.selectors.battle_columns import battle_arrays
 
     kind, _ = parse_source(params.source)
-    per_order = battle_arrays(BattleFilter(params.source, params.prompt_set, per_order=True), labels=True, style=True)
+    clean = params.rater_quality == "clean"
+    per_order = battle_arrays(BattleFilter(params.source, params.prompt_set, per_order=True, clean_raters=clean),
+                              labels=True, style=True)
     # Only judges' verdicts differ between one battle per order and the orders combined.
     combined = per_order if kind in ("human", "import", "live") else battle_arrays(
-        BattleFilter(params.source, params.prompt_set), labels=True, style=True)
+        BattleFilter(params.source, params.prompt_set, clean_raters=clean), labels=True, style=True)
     result: dict[str, Any] = {
         "kind": params.kind, "params": asdict(params), "battle_total": per_order.total,
         "position": _section(position_bias, per_order.arrays),
@@ -211,8 +230,9 @@ def agreement_compute(*, params: AgreementParams) -> dict[str, Any]:
     from arena.ratings import agreement, within_source_agreement
     from arena.selectors.battle_columns import battle_arrays, battle_arrays_together
 
+    clean = params.rater_quality == "clean"
     if params.a == params.b:  # within one source: every pair of different raters (MT-Bench's human-human)
-        read_a = read_b = battle_arrays(BattleFilter(params.a, params.prompt_set), labels=True)
+        read_a = read_b = battle_arrays(BattleFilter(params.a, params.prompt_set, clean_raters=clean), labels=True)
         labels = read_a.arrays.labels
         chosen = None
         if params.raters and labels is not None:
@@ -220,8 +240,8 @@ def agreement_compute(*, params: AgreementParams) -> dict[str, Any]:
         report = within_source_agreement(read_a.arrays, raters=chosen, rounds=params.bootstrap,
                                          seed=params.seed).to_dict()
     else:
-        read_a, read_b = battle_arrays_together(BattleFilter(params.a, params.prompt_set),
-                                                BattleFilter(params.b, params.prompt_set))
+        read_a, read_b = battle_arrays_together(BattleFilter(params.a, params.prompt_set, clean_raters=clean),
+                                                BattleFilter(params.b, params.prompt_set, clean_raters=clean))
         report = agreement(read_a.arrays, read_b.arrays, rounds=params.bootstrap, seed=params.seed).to_dict()
     per_turn = [{"turn": int(turn), **{k: v for k, v in turn_report.items() if k != "by_turn"}}
                 for turn, turn_report in sorted(report.pop("by_turn").items(), key=lambda item: int(item[0]))]
@@ -243,6 +263,56 @@ def bias_get(*, params: BiasParams) -> SnapshotView | None:
 
 def agreement_get(*, params: AgreementParams) -> SnapshotView | None:
     return snapshot_get(key=params.key)
+
+
+AGREEMENT_PAIR_CACHE_KEY = "arena:agreement-default-pair"
+
+
+def shared_comparisons(sources: Sequence[str]) -> dict[tuple[str, str], int]:
+    """For each pair of different sources (``human``, ``judge:NAME``, ``import:NAME``), how many
+    comparisons (prompt, turn, unordered pair of models) both judged. Panels and live battles
+    are left out: a panel shares its judges' comparisons, live prompts belong to no set."""
+    from arena.models import ImportedVerdict
+    from judge.models import Judgment
+
+    keys: dict[str, set[tuple[int, int, int, int]]] = {}
+    for source in sources:
+        kind, name = parse_source(source)
+        if kind == "human":
+            rows = Vote.objects.values_list("comparison__prompt_id", "comparison__turn",
+                                            "comparison__answer_a__contender_id", "comparison__answer_b__contender_id")
+        elif kind == "judge":
+            rows = (Judgment.objects.filter(run__judge__name=name, status=Judgment.Status.DONE, comparison__isnull=False)
+                    .values_list("comparison__prompt_id", "comparison__turn", "comparison__answer_a__contender_id",
+                                 "comparison__answer_b__contender_id"))
+        elif kind == "import":
+            rows = (ImportedVerdict.objects.filter(source__name=name, prompt__isnull=False)
+                    .values_list("prompt_id", "turn", "model_a_id", "model_b_id"))
+        else:
+            continue
+        keys[source] = {(p, t, min(x, y), max(x, y)) for p, t, x, y in rows.distinct().iterator()}
+    names = list(keys)
+    return {(names[i], names[j]): len(keys[names[i]] & keys[names[j]])
+            for i in range(len(names)) for j in range(i + 1, len(names))}
+
+
+def agreement_default_pair() -> tuple[str | None, str | None]:
+    """The agreement page's (and API's and command's) first pair: the two sources with the most
+    shared comparisons (ties: the order of ``sources_available``), people's source first; without
+    any shared comparison, ``default_sources``. Cached with the list of sources (dropped when
+    verdicts arrive)."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    cached = cache.get(AGREEMENT_PAIR_CACHE_KEY)
+    if cached is not None:
+        return cached[0], cached[1]
+    sources = sources_available()
+    shared = shared_comparisons(sources)
+    best = max(shared.items(), key=lambda item: item[1], default=None)  # max keeps the first of equals
+    pair = default_sources(best[0]) if best is not None and best[1] > 0 else default_sources(sources)
+    cache.set(AGREEMENT_PAIR_CACHE_KEY, list(pair), settings.ARENA_SOURCES_CACHE_SECONDS)
+    return pair[0], pair[1]
 
 
 def default_sources(sources: Sequence[str]) -> tuple[str | None, str | None]:

@@ -46,6 +46,7 @@ from arena.selectors.leaderboards import (
 )
 from arena.selectors.panels import panels_of_judge
 from arena.selectors.reports import (
+    AGREEMENT_PAIR_CACHE_KEY,
     BiasParams,
     agreement_compute,
     bias_compute,
@@ -249,12 +250,16 @@ def snapshots_mark_stale(*, source: str, prompt_set: str | None = None) -> list[
     same window return at once (every snapshot they would touch was scheduled by the first one,
     with a refresh at the end of the window), unless a snapshot was created meanwhile.
     """
+    if source in ("human", "all"):  # the anomalous-rater check reads every human vote: computed again when needed
+        from arena.selectors.rater_checks import rater_check_forget
+
+        rater_check_forget()
     debounce = settings.ARENA_SNAPSHOT_DEBOUNCE_SECONDS
     if debounce > 0:
         gate = f"{_SCAN_GATE}{cache.get(_SCAN_VERSION, 0)}:{source}:{prompt_set or '*'}"
         if not cache.add(gate, 1, timeout=debounce):
             return []
-    cache.delete_many([SOURCES_CACHE_KEY, DEFAULT_SOURCE_CACHE_KEY])
+    cache.delete_many([SOURCES_CACHE_KEY, DEFAULT_SOURCE_CACHE_KEY, AGREEMENT_PAIR_CACHE_KEY])
     sources = {source}
     kind, name = parse_source(source)
     if kind == "judge":

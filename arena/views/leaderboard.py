@@ -26,5 +26,6 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
             heatmap_svg=mark_safe(svg.win_rate_heatmap(models, win_rate, counts)),  # noqa: S308
         )
 
-    context = {"choices": filter_choices(), "query": request.GET}
+    prompt_set = request.GET.get("prompt_set")
+    context = {"choices": filter_choices(prompt_set if isinstance(prompt_set, str) else None), "query": request.GET}
     return snapshot_page(request, "arena/leaderboard.html", context, LeaderboardParams, decorate)

@@ -11,7 +11,7 @@ from django.utils.safestring import mark_safe
 from arena import svg
 from arena.params import REQUIRED, ParamError
 from arena.selectors.leaderboards import filter_choices
-from arena.selectors.reports import AgreementParams, BiasParams, default_sources
+from arena.selectors.reports import AgreementParams, BiasParams, agreement_default_pair
 from arena.views.snapshot_page import snapshot_page
 
 
@@ -73,7 +73,7 @@ def bias(request: HttpRequest) -> HttpResponse:
 
 def agreement(request: HttpRequest) -> HttpResponse:
     choices = filter_choices()
-    default_a, default_b = default_sources(choices["sources"][1:])
+    default_a, default_b = agreement_default_pair()
 
     def decorate(result: dict[str, Any], context: dict[str, Any]) -> None:
         overall = result.get("overall") or {}

@@ -2,22 +2,42 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from arena.models import RaterPool
+from arena.models import RaterPool, Vote
+from arena.selectors.leaderboards import LeaderboardParams
+from arena.selectors.rater_checks import rater_check_get, rater_check_schedule
 from arena.selectors.raters import rater_invites_list, rater_stats_list
 from arena.services.raters import INVITE_MAX_USES, rater_invite_create, rater_invite_revoke
+from arena.services.snapshots import snapshot_read
 from arena.views.permissions import staff_required
+
+
+def _boards() -> list[dict[str, Any]]:
+    """The human leaderboard with and without the flagged raters (staff may start both)."""
+    boards = []
+    for quality, label in (("clean", "Without flagged raters (clean)"), ("all", "With every rater (all)")):
+        params = LeaderboardParams.from_query({"source": "human", "rater_quality": quality})
+        snapshot = snapshot_read(params=params, may_create=True)
+        boards.append({"quality": quality, "label": label, "snapshot": snapshot, "params": params,
+                       "rows": (snapshot.result or {}).get("rows") or [],
+                       "error": (snapshot.result or {}).get("error")})
+    return boards
 
 
 def _page(request: HttpRequest, *, invite_url: str | None = None, invite_error: str | None = None,
           status: int = 200) -> HttpResponse:
+    rater_check_schedule()  # computed now over small data, else by a worker: the page never waits
+    has_votes = Vote.objects.exists()
     return render(request, "arena/staff_raters.html", {
         "stats": rater_stats_list(), "pools": RaterPool.objects.order_by("name"), "invite_url": invite_url,
         "invites": rater_invites_list(), "invite_error": invite_error, "max_uses": INVITE_MAX_USES,
+        "check": rater_check_get(), "boards": _boards() if has_votes else [], "has_votes": has_votes,
     }, status=status)
 
 

@@ -9,6 +9,7 @@ import io
 import json
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from judge.models import JudgePanel, Judgment
@@ -106,7 +107,11 @@ def test_the_judges_table_and_a_panel_of_three(staff_client, judged, llm, start_
     # The same bias and agreement reports as any source.
     bias = client.get("/api/bias/", {"source": "panel:trio"}).json()
     assert bias["position"]["consistency"]["pairs"] > 0
-    agreement = client.get("/api/agreement/", {"a": "panel:trio", "b": "human"}).json()
+    # Not the default pair (the judges share the most comparisons): staff compute it.
+    client.force_login(get_user_model().objects.create_user("staff-trio", password="x", is_staff=True))
+    # Every vote of these raters shows answer A on the left and most pick it: the anomaly check
+    # flags them as always-left, so the panel is compared with every human vote.
+    agreement = client.get("/api/agreement/", {"a": "panel:trio", "b": "human", "rater_quality": "all"}).json()
     assert agreement["overall"]["pairs"] > 0
 
     panel_rate = client.get("/api/winrate/", {"source": "panel:trio", "bootstrap": 0}).json()

@@ -307,5 +307,5 @@ def test_clean_rater_data_leaves_out_gold_votes_and_raters_who_failed_them(clien
                  stdout=out)
     assert {r["model"]: r["battles"] for r in json.loads(out.getvalue())}["gamma"] == every["gamma"]["battles"]
     page = client.get("/leaderboard/", {"source": "human"}).content.decode()
-    assert "without gold comparisons or raters who failed the gold checks" in page
+    assert "without gold comparisons, raters who failed the gold checks or anomalous raters" in page
     assert client.get("/api/leaderboard/", {"rater_quality": "some"}).json()["field"] == "rater_quality"

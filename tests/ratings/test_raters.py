@@ -79,3 +79,12 @@ def test_few_votes_are_never_flagged_and_benjamini_hochberg_steps_up() -> None:
     # Step-up: 0.03 is above 0.05 * 2/4, but 0.035 <= 0.05 * 3/4 rejects everything up to it.
     assert list(benjamini_hochberg(np.array([0.001, 0.035, 0.03, 0.9]), 0.05)) == [True, True, True, False]
     assert list(benjamini_hochberg(np.array([0.02, 0.9]), 0.05)) == [True, False]
+
+
+def test_too_fast_needs_enough_votes_to_say_so() -> None:
+    rater = np.array([0, 1, 1, 1, 1, 1])
+    a, b = np.zeros(6, dtype=np.intp), np.ones(6, dtype=np.intp)
+    outcome = np.array([0, 0, 1, 0, 1, 0], dtype=np.int8)
+    fast = np.ones(6, dtype=bool)
+    check = rater_check(rater, a, b, outcome, np.zeros(2), n_raters=2, too_fast=fast, min_votes=5)
+    assert check.too_fast.tolist() == [False, True]  # one quick vote says little; five all quick do

@@ -13,16 +13,19 @@ class Command(BaseCommand):
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):
-        parser.add_argument("--a", required=True, help="First source: human, judge:NAME, import:NAME.")
-        parser.add_argument("--b", required=True, help="Second source (the same as --a: agreement among its raters).")
+        parser.add_argument("--a", help="First source: human, judge:NAME, import:NAME (default with --b: the pair "
+                                             "of sources with the most shared comparisons).")
+        parser.add_argument("--b", help="Second source (the same as --a: agreement among its raters).")
         parser.add_argument("--prompt-set")
         parser.add_argument("--raters", help="Within one source: only raters whose name starts with this (expert).")
         parser.add_argument("--bootstrap", help="Bootstrap rounds for the intervals of S1, S2 and kappa.")
         parser.add_argument("--seed")
+        parser.add_argument("--rater-quality", help="Human votes: clean (default: without gold comparisons, raters who "
+                                                        "failed the gold checks or anomalous raters) or all.")
         parser.add_argument("--format", choices=["table", "json"], default="table", dest="fmt")
 
-    def handle(self, *args, a, b, prompt_set, fmt, **options):
-        query = {"a": a, "b": b, "prompt_set": prompt_set, **{k: options[k] for k in ("raters", "bootstrap", "seed")}}
+    def handle(self, *args, fmt, a=None, b=None, prompt_set=None, **options):
+        query = {"a": a, "b": b, "prompt_set": prompt_set, **{k: options[k] for k in ("raters", "bootstrap", "seed", "rater_quality")}}
         try:
             params = AgreementParams.from_query({k: v for k, v in query.items() if v is not None})
         except ParamError as exc:

@@ -15,11 +15,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--source", required=True, help="human, judge:NAME, import:NAME or all.")
         parser.add_argument("--prompt-set")
+        parser.add_argument("--rater-quality", help="Human votes: clean (default) or all.")
         parser.add_argument("--format", choices=["table", "json"], default="table", dest="fmt")
 
-    def handle(self, *args, source, prompt_set, fmt, **options):
+    def handle(self, *args, source, prompt_set, fmt, rater_quality=None, **options):
         try:
-            params = BiasParams.from_query({"source": source, "prompt_set": prompt_set})
+            params = BiasParams.from_query({k: v for k, v in {
+                "source": source, "prompt_set": prompt_set, "rater_quality": rater_quality}.items() if v is not None})
         except ParamError as exc:
             raise CommandError(exc.command_message()) from exc
         report = bias_compute(params=params)
