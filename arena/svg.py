@@ -263,44 +263,33 @@ def _pick(data: Mapping[str, Any] | None, *names: str) -> float | None:
 
 
 def position_chart(position: Mapping[str, Any] | None, *, title: str = "Position bias") -> str:
-    """Share of decisive verdicts won by the answer shown first (0.5: no bias, bar: 95 %
-    interval) and, for judges that saw both orders, how often the two orders agreed."""
-    if not position:
-        return empty_chart(title, "No verdicts with a known presentation order.")
+    """Per source, the share of decisive verdicts won by the answer shown first (0.5: no bias,
+    bar: 95 % interval), only for sources that recorded the order shown."""
     items = []
-
-    def add(label: str, share: Mapping[str, Any] | None) -> None:
-        if share and _num(share.get("share")) is not None:
-            items.append({"label": label, "value": share["share"], "low": share.get("ci_low"),
-                          "high": share.get("ci_high")})
-
-    add("first-shown wins", position.get("first_shown_wins"))
-    consistency = position.get("consistency") or {}
-    if _num(consistency.get("consistency")) is not None:
-        items.append({"label": "both orders agree", "value": consistency["consistency"]})
-    if _num(consistency.get("favour_first_share_of_inconsistent")) is not None:
-        items.append({"label": "inconsistent: favour first", "value": consistency["favour_first_share_of_inconsistent"]})
-    by_source = position.get("by_source") or {}
-    if len(by_source) > 1:
-        for name, report in by_source.items():
-            add(f"{name}: first wins", report.get("first_shown_wins"))
-    return bar_chart(items, title=title, value_label="share of verdicts (dashed: no bias)", reference=0.5)
+    for row in (position or {}).get("rows") or []:
+        share = row.get("first_shown_wins") or {}
+        if row.get("order_recorded") and _num(share.get("share")) is not None:
+            items.append({"label": f"{row['source']} (n={share.get('trials')})", "value": share["share"],
+                          "low": share.get("ci_low"), "high": share.get("ci_high")})
+    if not items:
+        return empty_chart(title, "No verdicts with a recorded presentation order.")
+    return bar_chart(items, title=title, value_label="first-shown answer's share (dashed: no bias)", reference=0.5)
 
 
 def length_chart(length: Mapping[str, Any] | None, *, title: str = "Length bias") -> str:
-    """How often the longer answer wins (0.5: length does not matter), overall with its 95 %
-    interval and per relative length gap."""
-    if not length:
+    """How often the longer answer wins (0.5: length does not matter), overall and per relative
+    length gap, each with its 95 % interval."""
+    if not length or length.get("error"):
         return empty_chart(title, "No verdicts with answer lengths.")
     items = []
-    longer = length.get("longer_wins") or {}
-    if _num(longer.get("share")) is not None:
-        items.append({"label": "longer answer wins", "value": longer["share"], "low": longer.get("ci_low"),
-                      "high": longer.get("ci_high")})
-    for bucket in length.get("buckets") or []:
-        if _num(bucket.get("longer_win_rate")) is not None:
-            items.append({"label": f"gap {bucket['low']:.0%}-{bucket['high']:.0%} (n={bucket['decisive']})",
-                          "value": bucket["longer_win_rate"]})
+    rows = [("all gaps", length.get("overall") or {})]
+    rows += [(f"gap {row['low']:.0%}-{row['high']:.0%}", row.get("longer_wins") or {}) for row in length.get("rows") or []]
+    for label, share in rows:
+        if _num(share.get("share")) is not None:
+            items.append({"label": f"{label} (n={share.get('trials')})", "value": share["share"],
+                          "low": share.get("ci_low"), "high": share.get("ci_high")})
+    if not items:
+        return empty_chart(title, "No decisive verdicts between answers of different length.")
     return bar_chart(items, title=title, value_label="longer answer's win rate (dashed: no bias)", reference=0.5)
 
 
