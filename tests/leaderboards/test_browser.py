@@ -202,3 +202,49 @@ def test_bias_page_shows_one_table_per_question_and_says_when_the_order_is_not_r
     assert page.locator("#consistency-table tbody tr td").nth(2).text_content() == "60"
     assert sideways_overflow(page) == 0
     assert axe_problems(page) == []
+
+
+CHART_PROBLEMS = """() => {
+  const problems = [];
+  for (const chart of document.querySelectorAll('svg.chart')) {
+    const box = chart.getBoundingClientRect();
+    const room = chart.parentElement.getBoundingClientRect();
+    if (box.right > room.right + 0.5 || box.left < room.left - 0.5) problems.push(`${chart.classList} overflows its container`);
+    if (box.right > document.documentElement.clientWidth + 0.5) problems.push(`${chart.classList} overflows the window`);
+    const view = chart.viewBox.baseVal;
+    for (const text of chart.querySelectorAll('text')) {
+      const b = text.getBBox();
+      const m = text.getCTM && chart.getCTM() ? chart.getCTM().inverse().multiply(text.getCTM()) : null;
+      const p = (x, y) => m ? new DOMPoint(x, y).matrixTransform(m) : new DOMPoint(x, y);
+      for (const corner of [p(b.x, b.y), p(b.x + b.width, b.y + b.height)]) {
+        if (corner.x < view.x - 1 || corner.y < view.y - 1 || corner.x > view.x + view.width + 1)
+          problems.push(`${chart.classList}: "${text.textContent}" is cut off`);
+      }
+    }
+  }
+  return [...new Set(problems)];
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_charts_fit_their_container_and_show_long_names(live_server, page, monkeypatch, width):
+    from django.db import connections
+
+    from tests.leaderboards.conftest import build_arena, human_votes
+    from tests.rating.browser import axe_problems, sideways_overflow
+
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+    names = ("vicuna-13b-20230322-new-hp-fp16-model-aa", "alpaca-13b-instruction-tuned-sft-final-b",
+             "guanaco-65b-qlora-merged-adapter-fp16-cc")
+    assert all(len(name) == 40 for name in names)
+    arena = build_arena(models=names)
+    human_votes(arena)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/leaderboard/?source=human")
+    assert page.locator("svg.ratings-chart").is_visible() and page.locator("svg.heatmap").is_visible()
+    assert page.evaluate(CHART_PROBLEMS) == []
+    for name in names:  # in full, as text or as the <title> of a shortened label
+        assert page.locator("svg.ratings-chart").evaluate(
+            "(svg, name) => [...svg.querySelectorAll('text')].some(t => t.textContent.includes(name))", name)
+    assert sideways_overflow(page) == 0
+    assert axe_problems(page) == []
