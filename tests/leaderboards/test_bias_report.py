@@ -48,6 +48,9 @@ def test_a_source_combining_both_orders_says_order_not_recorded(client, big_aren
     assert "5 of 120 flagged inconsistent" in html
     assert "0.958" in html  # 115/120 consistent, shown with its n and interval
 
+    exported = client.get("/api/bias/", {"source": "import:pair-gpt4", "format": "csv"}).content.decode()
+    assert "position.rows[import:pair-gpt4].order_recorded,False" in exported.splitlines()
+
     out = io.StringIO()
     call_command("bias_report", "--source", "import:pair-gpt4", stdout=out)
     assert re.search(r"import:pair-gpt4\s+order not recorded", out.getvalue())
