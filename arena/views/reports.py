@@ -10,7 +10,6 @@ from django.utils.safestring import mark_safe
 
 from arena import svg
 from arena.params import REQUIRED, ParamError
-from arena.ratings.bias import format_p_value
 from arena.selectors.leaderboards import filter_choices
 from arena.selectors.reports import AgreementParams, BiasParams, default_sources
 from arena.views.snapshot_page import snapshot_page
@@ -50,6 +49,8 @@ def _scalars_and_tables(section: Any, prefix: str = "") -> tuple[list[tuple[str,
 
 def _share_cells(share: dict[str, Any] | None) -> dict[str, str]:
     """A binomial share as table cells: successes, n, the share, its 95 % interval, the p-value."""
+    from arena.ratings.bias import format_p_value  # numpy and scipy load on first use, not at startup
+
     if not share or share.get("share") is None:
         return {"successes": "-", "n": str((share or {}).get("trials", 0)), "share": "-", "ci": "-", "p": "-"}
     return {"successes": f"{share['successes']:,}", "n": f"{share['trials']:,}", "share": f"{share['share']:.3f}",

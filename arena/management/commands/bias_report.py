@@ -3,7 +3,6 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from arena.params import ParamError
-from arena.ratings.bias import ORDER_NOT_RECORDED, format_p_value
 from arena.selectors.reports import BiasParams, bias_compute
 
 
@@ -23,6 +22,8 @@ class Command(BaseCommand):
             params = BiasParams.from_query({"source": source, "prompt_set": prompt_set})
         except ParamError as exc:
             raise CommandError(exc.command_message()) from exc
+        from arena.ratings.bias import ORDER_NOT_RECORDED
+
         report = bias_compute(params=params)
         if report.get("error"):
             raise CommandError(report["error"])
@@ -72,6 +73,8 @@ class Command(BaseCommand):
 
 def _share(share):
     """A share as printed: successes/n, the share, its 95 % interval and the p-value."""
+    from arena.ratings.bias import format_p_value
+
     if not share or share.get("share") is None:
         return "n = 0"
     text = (f"{share['successes']}/{share['trials']} = {share['share']:.3f} "
