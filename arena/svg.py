@@ -52,6 +52,40 @@ def _open(width: float, height: float, title: str, desc: str, css_class: str) ->
     return head, "</svg>"
 
 
+# Label widths are estimated, not measured (no fonts on the server): 12 px system-ui averages
+# under 7 px a character. A label longer than its room is shortened in the middle ("…") and
+# carries the full name in a <title>, shown on hover and read by screen readers.
+CHAR_W = 7.0
+MAX_LABEL_CHARS = 30
+
+
+def _text_width(text: str) -> float:
+    return len(text) * CHAR_W
+
+
+def _short(text: str, chars: int) -> str:
+    """``text`` cut in the middle to ``chars`` characters (the ends tell model versions apart)."""
+    if len(text) <= chars:
+        return text
+    head = (chars - 1) // 2
+    return f"{text[:head]}…{text[len(text) - (chars - 1 - head):]}"
+
+
+def _label(text: str, chars: int, attrs: str) -> str:
+    """A ``<text>`` of ``text`` shortened to ``chars``, with the full text in its ``<title>``
+    whenever it was shortened."""
+    shown = _short(text, chars)
+    title = f"<title>{escape(text)}</title>" if shown != text else ""
+    return f"<text {attrs}>{title}{escape(shown)}</text>"
+
+
+def _label_room(names: Sequence[str], extra: str = "", minimum: float = 80.0) -> tuple[float, int]:
+    """(pixels, characters) for a column of labels: as wide as the longest, at most
+    ``MAX_LABEL_CHARS`` characters."""
+    chars = min(MAX_LABEL_CHARS, max((len(f"{extra}{n}") for n in names), default=1))
+    return max(minimum, chars * CHAR_W + 12), chars
+
+
 def _nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     if high <= low:
         high = low + 1
@@ -73,7 +107,10 @@ def ratings_chart(rows: Sequence[Mapping[str, Any]], *, title: str = "Ratings wi
     ``ci_high``."""
     if not rows:
         return empty_chart(title, "No battles for these filters.")
-    label_w, row_h, top, bottom, right = 200, 22, 28, 30, 24
+    row_h, top, bottom, right = 22, 28, 30, 24
+    labels = [f"{r.get('rank', i + 1)}. {r['model']}" for i, r in enumerate(rows)]
+    label_w, chars = _label_room(labels)
+    width = max(width, int(label_w) + 260)
     values = [v for r in rows for v in (_num(r.get("rating")), _num(r.get("ci_low")), _num(r.get("ci_high")))
               if v is not None]
     low, high = min(values), max(values)
@@ -100,10 +137,9 @@ def ratings_chart(rows: Sequence[Mapping[str, Any]], *, title: str = "Ratings wi
     for i, r in enumerate(rows):
         y = top + row_h * i + row_h / 2
         rating, ci_low, ci_high = _num(r.get("rating")), _num(r.get("ci_low")), _num(r.get("ci_high"))
-        label = f"{r.get('rank', i + 1)}. {r['model']}"
         parts.append(f'<g class="model"><title>{escape(r["model"])}: {_fmt(rating)} '
                      f'(interval {_fmt(ci_low)} to {_fmt(ci_high)})</title>')
-        parts.append(f'<text x="{label_w - 8}" y="{y + 4:.1f}" text-anchor="end" fill="{INK}">{escape(label)}</text>')
+        parts.append(_label(labels[i], chars, f'x="{label_w - 8:.0f}" y="{y + 4:.1f}" text-anchor="end" fill="{INK}"'))
         if ci_low is not None and ci_high is not None:
             parts.append(f'<line x1="{x(ci_low):.1f}" y1="{y:.1f}" x2="{x(ci_high):.1f}" y2="{y:.1f}" '
                          f'stroke="{ACCENT}" stroke-width="3" stroke-linecap="round" opacity="0.45"/>')
@@ -133,19 +169,26 @@ def win_rate_heatmap(models: Sequence[str], win_rate: Sequence[Sequence[Any]],
     n = len(models)
     if n == 0 or not win_rate:
         return empty_chart(title, "No battles for these filters.")
+    # Up to 20 models each cell shows its value; above that the cells are too small to print in,
+    # and the value is on hover (each cell's <title>), as are shortened names.
     cell = 34 if n <= 20 else 24
-    label_w, top = 190, 150
-    width, height = label_w + cell * n + 10, top + cell * n + 10
+    show_values = cell > 30
+    label_w, chars = _label_room(models)
+    # Column labels at -60°: they rise sin 60° and lean right cos 60° of their length.
+    top = int(label_w * 0.87) + 14
+    width, height = label_w + cell * n + 10 + int(chars * CHAR_W * 0.5), top + cell * n + 10
     head, tail = _open(width, height, title,
                        f"{n} by {n} matrix; each cell is the share of battles the row model won against "
-                       "the column model, ties counted half; empty cells: the two never met.", "heatmap")
+                       "the column model, ties counted half; empty cells: the two never met."
+                       + ("" if show_values else " Values are shown on hover."), "heatmap")
     parts = [head]
     for j, name in enumerate(models):
         cx = label_w + cell * j + cell / 2
-        parts.append(f'<text transform="translate({cx + 4:.1f},{top - 6}) rotate(-60)" fill="{INK}">{escape(name)}</text>')
+        parts.append(_label(name, chars, f'transform="translate({cx + 4:.1f},{top - 6}) rotate(-60)" fill="{INK}"'))
     for i, row_name in enumerate(models):
         y = top + cell * i
-        parts.append(f'<text x="{label_w - 6}" y="{y + cell / 2 + 4:.1f}" text-anchor="end" fill="{INK}">{escape(row_name)}</text>')
+        parts.append(_label(row_name, chars, f'x="{label_w - 6:.0f}" y="{y + cell / 2 + 4:.1f}" text-anchor="end" '
+                                             f'fill="{INK}"'))
         for j, col_name in enumerate(models):
             value = _num(win_rate[i][j]) if i < len(win_rate) and j < len(win_rate[i]) else None
             count = None
@@ -153,15 +196,15 @@ def win_rate_heatmap(models: Sequence[str], win_rate: Sequence[Sequence[Any]],
                 count = _num(counts[i][j])
             x0 = label_w + cell * j
             if i == j or value is None:
-                parts.append(f'<rect x="{x0}" y="{y}" width="{cell}" height="{cell}" fill="#f0f2f6" stroke="#fff"/>')
+                parts.append(f'<rect x="{x0:.0f}" y="{y}" width="{cell}" height="{cell}" fill="#f0f2f6" stroke="#fff"/>')
                 continue
             battles = f" over {count:.0f} battles" if count is not None else ""
+            text = (f'<text x="{x0 + cell / 2:.1f}" y="{y + cell / 2 + 4:.1f}" text-anchor="middle" font-size="10" '
+                    f'fill="{INK if 0.25 < value < 0.75 else "#fff"}">{value:.2f}</text>') if show_values else ""
             parts.append(
-                f'<g><title>{escape(row_name)} vs {escape(col_name)}: {value:.2f}{battles}</title>'
-                f'<rect x="{x0}" y="{y}" width="{cell}" height="{cell}" fill="{_heat_colour(value)}" stroke="#fff"/>'
-                f'<text x="{x0 + cell / 2:.1f}" y="{y + cell / 2 + 4:.1f}" text-anchor="middle" '
-                f'font-size="{10 if cell > 30 else 8}" fill="{INK if 0.25 < value < 0.75 else "#fff"}">'
-                f'{value:.2f}</text></g>'
+                f'<g class="cell"><title>{escape(row_name)} vs {escape(col_name)}: {value:.2f}{battles}</title>'
+                f'<rect x="{x0:.0f}" y="{y}" width="{cell}" height="{cell}" fill="{_heat_colour(value)}" stroke="#fff"/>'
+                f'{text}</g>'
             )
     parts.append(tail)
     return "".join(parts)
@@ -175,7 +218,9 @@ def bar_chart(items: Sequence[Mapping[str, Any]], *, title: str, value_label: st
     items = [i for i in items if _num(i.get("value")) is not None]
     if not items:
         return empty_chart(title, "Not enough data.")
-    label_w, row_h, top, bottom, right = 180, 24, 26, 30, 60
+    row_h, top, bottom, right = 24, 26, 30, 60
+    label_w, chars = _label_room([str(i["label"]) for i in items])
+    width = max(width, int(label_w) + 260)
     low, high = domain
     plot_w = width - label_w - right
     height = top + row_h * len(items) + bottom
@@ -200,8 +245,8 @@ def bar_chart(items: Sequence[Mapping[str, Any]], *, title: str, value_label: st
         value = _num(item["value"]) or 0.0
         x_val = x(value)
         parts.append(f'<g><title>{escape(str(item["label"]))}: {_fmt(value, digits)}</title>')
-        parts.append(f'<text x="{label_w - 8}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end" fill="{INK}">'
-                     f'{escape(str(item["label"]))}</text>')
+        parts.append(_label(str(item["label"]), chars,
+                            f'x="{label_w - 8:.0f}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end" fill="{INK}"'))
         parts.append(f'<rect x="{min(zero, x_val):.1f}" y="{y + 4}" width="{abs(x_val - zero):.1f}" '
                      f'height="{row_h - 8}" fill="{ACCENT}" opacity="0.75"/>')
         lo, hi = _num(item.get("low")), _num(item.get("high"))
@@ -223,7 +268,9 @@ def stacked_bars(rows: Sequence[Mapping[str, Any]], *, categories: Sequence[str]
     rows = [r for r in rows if sum(int(r.get(c) or 0) for c in categories) > 0]
     if not rows:
         return empty_chart(title, "No grades recorded.")
-    label_w, row_h, top, right = 180, 22, 30, 20
+    row_h, top, right = 22, 30, 20
+    label_w, chars = _label_room([str(r["model"]) for r in rows])
+    width = max(width, int(label_w) + 260)
     plot_w = width - label_w - right
     height = top + row_h * len(rows) + 12
     desc = "; ".join(f"{r['model']}: " + ", ".join(f"{c} {int(r.get(c) or 0)}" for c in categories) for r in rows)
@@ -231,13 +278,13 @@ def stacked_bars(rows: Sequence[Mapping[str, Any]], *, categories: Sequence[str]
     parts = [head]
     for k, c in enumerate(categories):
         colour = GRADE_COLOURS.get(c, ACCENT)
-        parts.append(f'<rect x="{label_w + k * 60}" y="6" width="12" height="12" fill="{colour}"/>'
-                     f'<text x="{label_w + k * 60 + 16}" y="16" fill="{INK}">{escape(c)}</text>')
+        parts.append(f'<rect x="{label_w + k * 60:.0f}" y="6" width="12" height="12" fill="{colour}"/>'
+                     f'<text x="{label_w + k * 60 + 16:.0f}" y="16" fill="{INK}">{escape(c)}</text>')
     for k, r in enumerate(rows):
         y = top + row_h * k
         total = sum(int(r.get(c) or 0) for c in categories)
-        parts.append(f'<text x="{label_w - 8}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end" fill="{INK}">'
-                     f'{escape(str(r["model"]))}</text>')
+        parts.append(_label(str(r["model"]), chars,
+                            f'x="{label_w - 8:.0f}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end" fill="{INK}"'))
         x0 = float(label_w)
         for c in categories:
             n = int(r.get(c) or 0)
@@ -263,44 +310,33 @@ def _pick(data: Mapping[str, Any] | None, *names: str) -> float | None:
 
 
 def position_chart(position: Mapping[str, Any] | None, *, title: str = "Position bias") -> str:
-    """Share of decisive verdicts won by the answer shown first (0.5: no bias, bar: 95 %
-    interval) and, for judges that saw both orders, how often the two orders agreed."""
-    if not position:
-        return empty_chart(title, "No verdicts with a known presentation order.")
+    """Per source, the share of decisive verdicts won by the answer shown first (0.5: no bias,
+    bar: 95 % interval), only for sources that recorded the order shown."""
     items = []
-
-    def add(label: str, share: Mapping[str, Any] | None) -> None:
-        if share and _num(share.get("share")) is not None:
-            items.append({"label": label, "value": share["share"], "low": share.get("ci_low"),
-                          "high": share.get("ci_high")})
-
-    add("first-shown wins", position.get("first_shown_wins"))
-    consistency = position.get("consistency") or {}
-    if _num(consistency.get("consistency")) is not None:
-        items.append({"label": "both orders agree", "value": consistency["consistency"]})
-    if _num(consistency.get("favour_first_share_of_inconsistent")) is not None:
-        items.append({"label": "inconsistent: favour first", "value": consistency["favour_first_share_of_inconsistent"]})
-    by_source = position.get("by_source") or {}
-    if len(by_source) > 1:
-        for name, report in by_source.items():
-            add(f"{name}: first wins", report.get("first_shown_wins"))
-    return bar_chart(items, title=title, value_label="share of verdicts (dashed: no bias)", reference=0.5)
+    for row in (position or {}).get("rows") or []:
+        share = row.get("first_shown_wins") or {}
+        if row.get("order_recorded") and _num(share.get("share")) is not None:
+            items.append({"label": f"{row['source']} (n={share.get('trials')})", "value": share["share"],
+                          "low": share.get("ci_low"), "high": share.get("ci_high")})
+    if not items:
+        return empty_chart(title, "No verdicts with a recorded presentation order.")
+    return bar_chart(items, title=title, value_label="first-shown answer's share (dashed: no bias)", reference=0.5)
 
 
 def length_chart(length: Mapping[str, Any] | None, *, title: str = "Length bias") -> str:
-    """How often the longer answer wins (0.5: length does not matter), overall with its 95 %
-    interval and per relative length gap."""
-    if not length:
+    """How often the longer answer wins (0.5: length does not matter), overall and per relative
+    length gap, each with its 95 % interval."""
+    if not length or length.get("error"):
         return empty_chart(title, "No verdicts with answer lengths.")
     items = []
-    longer = length.get("longer_wins") or {}
-    if _num(longer.get("share")) is not None:
-        items.append({"label": "longer answer wins", "value": longer["share"], "low": longer.get("ci_low"),
-                      "high": longer.get("ci_high")})
-    for bucket in length.get("buckets") or []:
-        if _num(bucket.get("longer_win_rate")) is not None:
-            items.append({"label": f"gap {bucket['low']:.0%}-{bucket['high']:.0%} (n={bucket['decisive']})",
-                          "value": bucket["longer_win_rate"]})
+    rows = [("all gaps", length.get("overall") or {})]
+    rows += [(f"gap {row['low']:.0%}-{row['high']:.0%}", row.get("longer_wins") or {}) for row in length.get("rows") or []]
+    for label, share in rows:
+        if _num(share.get("share")) is not None:
+            items.append({"label": f"{label} (n={share.get('trials')})", "value": share["share"],
+                          "low": share.get("ci_low"), "high": share.get("ci_high")})
+    if not items:
+        return empty_chart(title, "No decisive verdicts between answers of different length.")
     return bar_chart(items, title=title, value_label="longer answer's win rate (dashed: no bias)", reference=0.5)
 
 

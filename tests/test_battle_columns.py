@@ -18,12 +18,19 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from arena.models import Assignment, ImportBatch, ImportedVerdict, VerdictSource, Vote
+from arena.ratings import BattleArrays, compute_leaderboard, inter_rater_agreement, length_bias
 from arena.ratings import agreement as agreement_of
-from arena.ratings import compute_leaderboard, inter_rater_agreement, length_bias, position_bias
+from arena.ratings.bias import consistency_table, length_table, position_table
 from arena.selectors.battle_columns import battle_arrays, battle_counts
 from arena.selectors.battles import BattleFilter, battles_list
 from arena.selectors.leaderboards import LeaderboardParams, jsonable, leaderboard_compute
-from arena.selectors.reports import AgreementParams, BiasParams, agreement_compute, bias_compute
+from arena.selectors.reports import (
+    AgreementParams,
+    BiasParams,
+    agreement_compute,
+    bias_compute,
+    combined_order_sources,
+)
 from judge.models import Judge, JudgeRun, Judgment
 from tests import factories
 from tests.previous_battles import previous_battles_list
@@ -133,8 +140,11 @@ def test_leaderboards_bias_and_agreement_are_unchanged(verdicts):
     for source in ("all", "human", "judge:judge-tie", "import:crowd"):
         report = bias_compute(params=BiasParams(source=source))
         per_order, combined = old(source=source, per_order=True), old(source=source)
-        assert report["position"] == jsonable(position_bias(per_order).to_dict())
-        assert report["length"] == jsonable(length_bias(combined).to_dict())
+        flags = combined_order_sources(BiasParams(source=source))
+        per_order_arrays = BattleArrays.from_battles(per_order, keep_self_battles=True)
+        assert report["position"] == jsonable(position_table(per_order_arrays, flags))
+        assert report["consistency"] == jsonable(consistency_table(per_order_arrays, flags))
+        assert report["length"] == jsonable(length_table(length_bias(combined)))
         assert report["inter_rater"] == jsonable(inter_rater_agreement(combined).to_dict())
     report = agreement_compute(params=AgreementParams(a="import:crowd", b="judge:judge-tie"))
     assert report["overall"]["confusion"] == agreement_of(old(source="import:crowd"), old(source="judge:judge-tie")).confusion

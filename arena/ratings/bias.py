@@ -278,7 +278,161 @@ def length_bias(
     )
 
 
+# --- The report's tables: one per question ---------------------------------------------------
+
+ORDER_NOT_RECORDED = "order not recorded"
+# A model shown in the same position in at least this many verdicts of a source, and never in
+# the other, gets a caveat: that source's first-position share also measures that model.
+FIXED_POSITION_MIN = 20
+
+
+@dataclass(frozen=True)
+class CombinedOrders:
+    """A source whose every verdict stands for a judgment made in both orders (MT-Bench's
+    ``gpt4_pair``: the two orders agreed, or the verdict is flagged inconsistent). ``verdicts``
+    of them in the selection, ``flagged`` marked inconsistent by the source."""
+
+    verdicts: int
+    flagged: int
+
+
+def _share_row(share: BinomialShare, *, test: bool = True) -> dict[str, Any]:
+    row = share.to_dict()
+    if not test:
+        row["p_value"] = None
+    return row
+
+
+def position_table(arrays: BattleArrays, combined: dict[str, CombinedOrders] | None = None) -> dict[str, Any]:
+    """Position bias per source: of the decisive verdicts whose shown order is recorded, the
+    share won by the answer shown first (n, exact 95 % interval, two-sided binomial p against
+    1/2). A source that did not record the order, or whose verdicts combine both orders
+    (``combined``), gets ``order_recorded`` false and a reason instead of a number. With more
+    than one source, ``overall`` pools only the sources whose order is recorded."""
+    combined = combined or {}
+    labels = labelled(arrays).labels
+    assert labels is not None
+    rows: list[dict[str, Any]] = []
+    pooled = np.zeros(len(arrays), dtype=np.bool_)
+    present = set(np.unique(labels.source).tolist())
+    for code, name in sorted(enumerate(labels.sources), key=lambda item: item[1]):
+        if code not in present:
+            continue
+        mine = labels.source == code
+        decisive, first_wins = _first_shown_wins(arrays, mine)
+        if name in combined:
+            reason = "Each verdict combines both presentation orders, so the order shown is not recorded."
+        elif not decisive.any() and (arrays.first_shown_known is None or not (arrays.first_shown_known & mine).any()):
+            reason = "The source did not record which answer was shown first."
+        else:
+            reason = None
+        if reason:
+            rows.append({"source": name, "verdicts": int(mine.sum()), "order_recorded": False,
+                         "reason": reason, "first_shown_wins": None})
+            continue
+        pooled |= mine
+        rows.append({"source": name, "verdicts": int(mine.sum()), "order_recorded": True, "reason": None,
+                     "first_shown_wins": _share_row(binomial_share(int(first_wins.sum()), int(decisive.sum())))})
+    overall = None
+    if len(rows) > 1 and pooled.any():
+        decisive, first_wins = _first_shown_wins(arrays, pooled)
+        overall = _share_row(binomial_share(int(first_wins.sum()), int(decisive.sum())))
+    return {"rows": rows, "overall": overall}
+
+
+def consistency_table(arrays: BattleArrays, combined: dict[str, CombinedOrders] | None = None) -> dict[str, Any]:
+    """Per source, how often a judge's two presentation orders agree (MT-Bench table 2), with
+    n and an exact 95 % interval, and of the inconsistent pairs the share favouring the first
+    position (binomial p against 1/2). Verdicts seen in both orders are paired as
+    ``position_consistency`` does; a source whose verdicts combine both orders counts each
+    verdict as one pair, inconsistent where the source flagged it (which order it favoured is
+    then unknown). Sources with neither are left out."""
+    combined = combined or {}
+    labels = labelled(arrays).labels
+    assert labels is not None
+    rows: list[dict[str, Any]] = []
+    present = set(np.unique(labels.source).tolist())
+    for code, name in sorted(enumerate(labels.sources), key=lambda item: item[1]):
+        if code not in present:
+            continue
+        if name in combined:
+            flags = combined[name]
+            rows.append({"source": name, "counted_from": "inconsistency flags of the source", "pairs": flags.verdicts,
+                         "consistent": _share_row(binomial_share(flags.verdicts - flags.flagged, flags.verdicts),
+                                                  test=False),
+                         "inconsistent": flags.flagged, "favour_first": None})
+            continue
+        pairs = position_consistency(arrays, labels.source == code)
+        if not pairs.pairs:
+            continue
+        inconsistent = pairs.pairs - pairs.consistent
+        rows.append({"source": name, "counted_from": "verdicts in both orders", "pairs": pairs.pairs,
+                     "consistent": _share_row(binomial_share(pairs.consistent, pairs.pairs), test=False),
+                     "inconsistent": inconsistent,
+                     "favour_first": _share_row(binomial_share(pairs.favour_first, inconsistent))})
+    return {"rows": rows}
+
+
+def length_table(report: LengthBias) -> dict[str, Any]:
+    """The length section as a table: the longer answer's share of decisive verdicts overall and
+    per relative-gap bucket, each with n, exact 95 % interval and binomial p against 1/2."""
+    return {
+        "overall": _share_row(report.longer_wins),
+        "rows": [{"low": b.low, "high": b.high, "longer_wins": _share_row(binomial_share(b.longer_wins, b.decisive))}
+                 for b in report.buckets],
+        "ties_between_unequal_lengths": report.ties_between_unequal_lengths,
+        "length_coefficient": report.length_coefficient,
+        "length_coefficient_ci_low": report.length_coefficient_ci_low,
+        "length_coefficient_ci_high": report.length_coefficient_ci_high,
+    }
+
+
+def provenance_caveats(arrays: BattleArrays, combined: dict[str, CombinedOrders] | None = None) -> list[str]:
+    """What the data itself says about how far its position figures can be trusted: sources whose
+    verdicts combine both orders, and models a source always showed in the same position
+    (Vicuna-80's GPT-4 reviews put Vicuna second every time), whose position share then also
+    measures that model."""
+    combined = combined or {}
+    labels = labelled(arrays).labels
+    assert labels is not None
+    caveats = []
+    present = set(np.unique(labels.source).tolist())
+    for code, name in sorted(enumerate(labels.sources), key=lambda item: item[1]):
+        if code not in present:
+            continue
+        if name in combined:
+            flags = combined[name]
+            caveats.append(f"{name}: each verdict combines the judge's two presentation orders ({flags.flagged:,} of "
+                           f"{flags.verdicts:,} flagged inconsistent by the source), so its position bias cannot be "
+                           "known; its consistency comes from those flags.")
+            continue
+        if arrays.first_shown_known is None or arrays.first_shown_a is None:
+            continue
+        mine = (labels.source == code) & arrays.first_shown_known
+        first = np.where(arrays.first_shown_a, arrays.model_a, arrays.model_b)[mine]
+        second = np.where(arrays.first_shown_a, arrays.model_b, arrays.model_a)[mine]
+        n_first = np.bincount(first, minlength=arrays.n_models)
+        n_second = np.bincount(second, minlength=arrays.n_models)
+        for model in np.flatnonzero((n_first == 0) & (n_second >= FIXED_POSITION_MIN)).tolist():
+            caveats.append(f"{name}: {arrays.models[model]} was shown second in all {int(n_second[model]):,} of its "
+                           "verdicts, so this source's first-position share also measures "
+                           f"{arrays.models[model]} against the others.")
+        for model in np.flatnonzero((n_second == 0) & (n_first >= FIXED_POSITION_MIN)).tolist():
+            caveats.append(f"{name}: {arrays.models[model]} was shown first in all {int(n_first[model]):,} of its "
+                           "verdicts, so this source's first-position share also measures "
+                           f"{arrays.models[model]} against the others.")
+    return caveats
+
+
+def format_p_value(p: float | None) -> str:
+    """A p-value as printed: three decimals, "< 0.001" below that, "-" when there is none."""
+    if p is None or p != p:
+        return "-"
+    return "< 0.001" if p < 0.001 else f"{p:.3f}"
+
+
 __all__ = [
-    "LENGTH_BUCKETS", "BinomialShare", "LengthBias", "LengthBucket", "PositionBias",
-    "PositionConsistency", "binomial_share", "length_bias", "position_bias", "position_consistency",
+    "FIXED_POSITION_MIN", "LENGTH_BUCKETS", "ORDER_NOT_RECORDED", "BinomialShare", "CombinedOrders", "LengthBias",
+    "LengthBucket", "PositionBias", "PositionConsistency", "binomial_share", "consistency_table", "format_p_value",
+    "length_bias", "length_table", "position_bias", "position_consistency", "position_table", "provenance_caveats",
 ]

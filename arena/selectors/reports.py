@@ -188,11 +188,51 @@ def _section(compute: Callable[[BattleArrays], Any], battles: BattleArrays) -> d
         return {"error": f"Could not be computed on these verdicts: {exc}"}
 
 
+def combined_order_sources(params: BiasParams) -> dict[str, Any]:
+    """Imported sources whose verdicts each combine the judge's two presentation orders, known
+    by the inconsistency flags they carry on single verdicts (MT-Bench's ``gpt4_pair``: "tie
+    (inconsistent)"), with their verdicts and flags under these filters."""
+    from django.db.models import Count, Q
+
+    from arena.models import ImportedVerdict
+    from arena.ratings.bias import CombinedOrders
+    from arena.selectors.battles import IMPORT_PREFIX, filter_prompts
+
+    kind, name = parse_source(params.source)
+    if kind not in ("import", "all"):
+        return {}
+    flagged_sources = ImportedVerdict.objects.filter(judged_order=0, metadata__inconsistent=True)
+    if name:
+        flagged_sources = flagged_sources.filter(source__name=name)
+    names = set(flagged_sources.values_list("source__name", flat=True).distinct())
+    if not names:
+        return {}
+    qs = ImportedVerdict.objects.exclude(winner="").filter(source__name__in=names)
+    if params.prompt_set:
+        qs = filter_prompts(qs, BattleFilter(params.source, params.prompt_set), "prompt")
+    counts = qs.values("source__name").annotate(n=Count("id"), flagged=Count("id", filter=Q(metadata__inconsistent=True)))
+    return {f"{IMPORT_PREFIX}{row['source__name']}": CombinedOrders(row["n"], row["flagged"]) for row in counts}
+
+
+def _length_section(battles: BattleArrays) -> dict[str, Any] | None:
+    from arena.ratings.bias import length_bias, length_table
+
+    if not battles:
+        return None
+    try:
+        return length_table(length_bias(battles))
+    except ValueError as exc:  # numpy's LinAlgError included
+        return {"error": f"Could not be computed on these verdicts: {exc}"}
+
+
 def bias_compute(*, params: BiasParams) -> dict[str, Any]:
-    """Position bias (judges: do the two presentation orders agree; people: how often the left
-    answer wins, with a binomial test), length bias, agreement among raters of the same
-    comparison, and for human votes the A-D grades and HHH tables."""
-    from arena.ratings import inter_rater_agreement, length_bias, position_bias
+    """The bias report, one table per question: position bias (the first-shown answer's share of
+    decisive verdicts, only where the shown order is recorded), length bias, the consistency of
+    judges across the two orders (imported inconsistency flags included), the data's provenance
+    caveats, agreement among raters of the same comparison, and for human votes the A-D grades
+    and HHH tables. No verdicts at all is an error (the API answers 422, the command fails)."""
+    from arena.ratings import inter_rater_agreement
+    from arena.ratings.bias import consistency_table, position_table, provenance_caveats
     from arena.selectors.battle_columns import battle_arrays
 
     kind, _ = parse_source(params.source)
@@ -202,13 +242,20 @@ def bias_compute(*, params: BiasParams) -> dict[str, Any]:
     # Only judges' verdicts differ between one battle per order and the orders combined.
     combined = per_order if kind in ("human", "import", "live") else battle_arrays(
         BattleFilter(params.source, params.prompt_set, clean_raters=clean), labels=True, style=True)
-    result: dict[str, Any] = {
-        "kind": params.kind, "params": asdict(params), "battle_total": per_order.total,
-        "position": _section(position_bias, per_order.arrays),
-        "length": _section(length_bias, combined.arrays),
+    result: dict[str, Any] = {"kind": params.kind, "params": asdict(params), "battle_total": per_order.total}
+    if not per_order.arrays:
+        result["error"] = (f"No verdicts from {params.source}"
+                           f"{f' on {params.prompt_set}' if params.prompt_set else ''}: there is no bias to measure.")
+        return jsonable(result)
+    together = combined_order_sources(params)
+    result.update({
+        "caveats": provenance_caveats(per_order.arrays, together),
+        "position": position_table(per_order.arrays, together),
+        "length": _length_section(combined.arrays),
+        "consistency": consistency_table(per_order.arrays, together),
         "inter_rater": _section(inter_rater_agreement, combined.arrays),
         "grades": [], "hhh": {},
-    }
+    })
     if kind in ("human", "all"):
         result["grades"] = grade_distribution(prompt_set=params.prompt_set)
         result["hhh"] = hhh_leaderboards(prompt_set=params.prompt_set)

@@ -86,7 +86,7 @@ def _flatten(value: Any, path: str = "") -> Iterable[tuple[str, Any]]:
             yield from _flatten(v, f"{path}.{k}" if path else str(k))
     elif isinstance(value, list) and value and all(isinstance(v, dict | list) for v in value):
         for i, v in enumerate(value):
-            label = v.get("model") or v.get("turn") or i if isinstance(v, dict) else i
+            label = v.get("model") or v.get("source") or v.get("turn") or i if isinstance(v, dict) else i
             yield from _flatten(v, f"{path}[{label}]")
     else:
         yield path, value

@@ -47,21 +47,43 @@ def _scalars_and_tables(section: Any, prefix: str = "") -> tuple[list[tuple[str,
     return scalars, tables
 
 
+def _share_cells(share: dict[str, Any] | None) -> dict[str, str]:
+    """A binomial share as table cells: successes, n, the share, its 95 % interval, the p-value."""
+    from arena.ratings.bias import format_p_value  # numpy and scipy load on first use, not at startup
+
+    if not share or share.get("share") is None:
+        return {"successes": "-", "n": str((share or {}).get("trials", 0)), "share": "-", "ci": "-", "p": "-"}
+    return {"successes": f"{share['successes']:,}", "n": f"{share['trials']:,}", "share": f"{share['share']:.3f}",
+            "ci": f"{share['ci_low']:.3f}–{share['ci_high']:.3f}", "p": format_p_value(share.get("p_value"))}
+
+
 def bias(request: HttpRequest) -> HttpResponse:
     choices = filter_choices()
     sources = choices["sources"][1:]
 
     def decorate(result: dict[str, Any], context: dict[str, Any]) -> None:
-        sections = []
-        for name, title in (("position", "Position bias"), ("length", "Length bias"),
-                            ("inter_rater", "Agreement among raters of the same comparison")):
-            scalars, tables = _scalars_and_tables(result.get(name))
-            sections.append({"name": name, "title": title, "scalars": scalars, "tables": tables,
-                             "empty": result.get(name) is None})
+        if result.get("error"):
+            return
+        scalars, tables = _scalars_and_tables(result.get("inter_rater"))
+        position = result.get("position") or {}
+        length = result.get("length")
         context.update(
-            sections=sections,
-            position_svg=mark_safe(svg.position_chart(result.get("position"))),  # noqa: S308 - escaped in arena.svg
-            length_svg=mark_safe(svg.length_chart(result.get("length"))),  # noqa: S308
+            caveats=result.get("caveats") or [],
+            position_rows=[{"label": row["source"], "reason": row["reason"],
+                            **_share_cells(row["first_shown_wins"])} for row in position.get("rows") or []],
+            position_overall=_share_cells(position["overall"]) if position.get("overall") else None,
+            length_error=(length or {}).get("error"),
+            length_rows=([{"label": "all gaps", **_share_cells(length["overall"])}]
+                         + [{"label": f"gap {row['low']:.0%}–{row['high']:.0%}", **_share_cells(row["longer_wins"])}
+                            for row in length["rows"]]) if length and not length.get("error") else [],
+            length=length if length and not length.get("error") else None,
+            consistency_rows=[{"label": row["source"], "counted_from": row["counted_from"],
+                               "inconsistent": row["inconsistent"], **_share_cells(row["consistent"]),
+                               "favour": _share_cells(row["favour_first"]) if row["favour_first"] else None}
+                              for row in (result.get("consistency") or {}).get("rows") or []],
+            inter_rater={"scalars": scalars, "tables": tables, "empty": result.get("inter_rater") is None},
+            position_svg=mark_safe(svg.position_chart(position)),  # noqa: S308 - escaped in arena.svg
+            length_svg=mark_safe(svg.length_chart(length)),  # noqa: S308
             grades=result.get("grades") or [],
             grades_svg=mark_safe(svg.stacked_bars(result.get("grades") or [])),  # noqa: S308
             hhh=result.get("hhh") or {},

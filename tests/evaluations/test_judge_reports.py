@@ -106,7 +106,8 @@ def test_the_judges_table_and_a_panel_of_three(staff_client, judged, llm, start_
     assert "panel:trio" in client.get("/api/sources/").json()["sources"]
     # The same bias and agreement reports as any source.
     bias = client.get("/api/bias/", {"source": "panel:trio"}).json()
-    assert bias["position"]["consistency"]["pairs"] > 0
+    [consistency] = bias["consistency"]["rows"]  # consistency across orders is its own table
+    assert consistency["source"] == "panel:trio" and consistency["pairs"] > 0
     # Not the default pair (the judges share the most comparisons): staff compute it.
     client.force_login(get_user_model().objects.create_user("staff-trio", password="x", is_staff=True))
     # Every vote of these raters shows answer A on the left and most pick it: the anomaly check

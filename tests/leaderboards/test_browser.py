@@ -167,3 +167,84 @@ def test_agreement_within_one_source_shows_n_and_intervals(live_server, page, mo
     assert "/54 = " in cell and "[" in cell  # three raters on 18 comparisons: 54 pairs, with an interval
     assert sideways_overflow(page) == 0
     assert axe_problems(page) == []
+
+
+@pytest.mark.parametrize("width", [1440, 390])
+def test_bias_page_shows_one_table_per_question_and_says_when_the_order_is_not_recorded(
+        live_server, page, monkeypatch, width):
+    from django.db import connections
+
+    from arena.models import ImportedVerdict
+    from tests.leaderboards.conftest import build_arena, human_votes, imported_verdicts
+    from tests.rating.browser import axe_problems, sideways_overflow
+
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+    arena = build_arena(prompts=20)
+    human_votes(arena)
+    imported_verdicts(arena)
+    pair = imported_verdicts(arena, "pair-gpt4", seed=3)  # single verdicts for both orders, some flagged
+    flagged = list(ImportedVerdict.objects.filter(source=pair).values_list("id", flat=True)[:4])
+    ImportedVerdict.objects.filter(id__in=flagged).update(winner="tie", metadata={"inconsistent": True})
+
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/bias/?source=import:paper-gpt4")
+    assert page.locator("#position-table tbody tr").count() == 1
+    cells = page.locator("#position-table tbody tr td").all_text_contents()
+    decisive = ImportedVerdict.objects.filter(source__name="paper-gpt4").exclude(winner="tie").count()
+    assert cells[0] == "import:paper-gpt4" and cells[2] == str(decisive) and "–" in cells[4]  # n and interval
+    assert page.locator("#length-table").is_visible()
+    page.evaluate("window.__same_document = true")
+    page.select_option("select[name=source]", "import:pair-gpt4")  # htmx swaps the results
+    page.wait_for_selector("#position-table tr[data-source='import:pair-gpt4']")
+    assert page.evaluate("window.__same_document") is True
+    assert "order not recorded" in page.locator("#position-table").text_content()
+    assert "4 of 60 flagged inconsistent" in page.locator("#caveats").text_content()
+    assert page.locator("#consistency-table tbody tr td").nth(2).text_content() == "60"
+    assert sideways_overflow(page) == 0
+    assert axe_problems(page) == []
+
+
+CHART_PROBLEMS = """() => {
+  const problems = [];
+  for (const chart of document.querySelectorAll('svg.chart')) {
+    const box = chart.getBoundingClientRect();
+    const room = chart.parentElement.getBoundingClientRect();
+    if (box.right > room.right + 0.5 || box.left < room.left - 0.5) problems.push(`${chart.classList} overflows its container`);
+    if (box.right > document.documentElement.clientWidth + 0.5) problems.push(`${chart.classList} overflows the window`);
+    const view = chart.viewBox.baseVal;
+    for (const text of chart.querySelectorAll('text')) {
+      const b = text.getBBox();
+      const m = text.getCTM && chart.getCTM() ? chart.getCTM().inverse().multiply(text.getCTM()) : null;
+      const p = (x, y) => m ? new DOMPoint(x, y).matrixTransform(m) : new DOMPoint(x, y);
+      for (const corner of [p(b.x, b.y), p(b.x + b.width, b.y + b.height)]) {
+        if (corner.x < view.x - 1 || corner.y < view.y - 1 || corner.x > view.x + view.width + 1)
+          problems.push(`${chart.classList}: "${text.textContent}" is cut off`);
+      }
+    }
+  }
+  return [...new Set(problems)];
+}"""
+
+
+@pytest.mark.parametrize("width", [390, 1440])
+def test_charts_fit_their_container_and_show_long_names(live_server, page, monkeypatch, width):
+    from django.db import connections
+
+    from tests.leaderboards.conftest import build_arena, human_votes
+    from tests.rating.browser import axe_problems, sideways_overflow
+
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+    names = ("vicuna-13b-20230322-new-hp-fp16-model-aa", "alpaca-13b-instruction-tuned-sft-final-b",
+             "guanaco-65b-qlora-merged-adapter-fp16-cc")
+    assert all(len(name) == 40 for name in names)
+    arena = build_arena(models=names)
+    human_votes(arena)
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{live_server.url}/leaderboard/?source=human")
+    assert page.locator("svg.ratings-chart").is_visible() and page.locator("svg.heatmap").is_visible()
+    assert page.evaluate(CHART_PROBLEMS) == []
+    for name in names:  # in full, as text or as the <title> of a shortened label
+        assert page.locator("svg.ratings-chart").evaluate(
+            "(svg, name) => [...svg.querySelectorAll('text')].some(t => t.textContent.includes(name))", name)
+    assert sideways_overflow(page) == 0
+    assert axe_problems(page) == []

@@ -83,3 +83,18 @@ def test_agreement_on_too_few_pairs_is_refused_with_a_message(admin_client, mt_b
     settings.ARENA_AGREEMENT_MIN_PAIRS = 10_000
     response = admin_client.get("/api/agreement/", {"a": "import:mtbench-human", "b": "import:mtbench-gpt4"})
     assert response.status_code == 422 and "agreement needs at least 10000 pairs" in response.json()["error"]
+
+
+def test_bias_of_mt_bench_gpt4_pair_says_the_order_is_not_recorded(client, mt_bench_verdicts):
+    """MT-Bench's gpt4_pair verdicts each combine GPT-4's two orders: no first-position share,
+    their "tie (inconsistent)" flags give the consistency figure."""
+    data = client.get("/api/bias/", {"source": "import:mtbench-gpt4"}).json()
+    [row] = data["position"]["rows"]
+    assert row["order_recorded"] is False and row["first_shown_wins"] is None
+    [consistency] = data["consistency"]["rows"]
+    flagged = sum('"tie (inconsistent)"' in line for path in (settings.ARENA_DATA_DIR / "demo" / "mt_bench" / "gpt4")
+                  .glob("*.jsonl") for line in path.read_text().splitlines())
+    assert flagged > 0 and consistency["inconsistent"] == flagged
+    assert consistency["pairs"] == data["battle_total"]
+    html = client.get("/bias/", {"source": "import:mtbench-gpt4"}).content.decode()
+    assert "order not recorded" in html and "p 0.000" not in html

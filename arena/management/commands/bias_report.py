@@ -24,14 +24,44 @@ class Command(BaseCommand):
                 "source": source, "prompt_set": prompt_set, "rater_quality": rater_quality}.items() if v is not None})
         except ParamError as exc:
             raise CommandError(exc.command_message()) from exc
+        from arena.ratings.bias import ORDER_NOT_RECORDED
+
         report = bias_compute(params=params)
+        if report.get("error"):
+            raise CommandError(report["error"])
         if fmt == "json":
             self.stdout.write(json.dumps(report, indent=2))  # one write: the wrapper ends each write with a newline
             return
         self.stdout.write(f"Bias report for {params.source}: {report['battle_total']} verdicts")
-        for section in ("position", "length", "inter_rater"):
-            self.stdout.write(f"\n== {section.replace('_', ' ')}")
-            _write_flat(self.stdout, report.get(section))
+        for caveat in report["caveats"]:
+            self.stdout.write(f"  caveat: {caveat}")
+        self.stdout.write("\n== position: share of decisive verdicts won by the answer shown first")
+        position = report["position"]
+        for row in position["rows"]:
+            self.stdout.write(f"  {row['source']:<36} "
+                              + (_share(row["first_shown_wins"]) if row["order_recorded"] else ORDER_NOT_RECORDED))
+        if position["overall"]:
+            self.stdout.write(f"  {'all with the order recorded':<36} {_share(position['overall'])}")
+        self.stdout.write("\n== length: share of decisive verdicts won by the longer answer")
+        length = report["length"]
+        if not length:
+            self.stdout.write("  no verdicts with answer lengths")
+        elif length.get("error"):
+            self.stdout.write(f"  {length['error']}")
+        else:
+            self.stdout.write(f"  {'all gaps':<36} {_share(length['overall'])}")
+            for row in length["rows"]:
+                gap = f"gap {row['low']:.0%}-{row['high']:.0%}"
+                self.stdout.write(f"  {gap:<36} {_share(row['longer_wins'])}")
+        self.stdout.write("\n== consistency: both presentation orders give the same verdict")
+        for row in report["consistency"]["rows"] or []:
+            favour = f"; of {row['inconsistent']} inconsistent, favour first {_share(row['favour_first'])}" \
+                if row["favour_first"] else ""
+            self.stdout.write(f"  {row['source']:<36} {_share(row['consistent'])} ({row['counted_from']}){favour}")
+        if not report["consistency"]["rows"]:
+            self.stdout.write("  no judge saw a comparison in both orders")
+        self.stdout.write("\n== inter rater")
+        _write_flat(self.stdout, report.get("inter_rater"))
         if report.get("grades"):
             self.stdout.write("\n== grades A-D")
             for g in report["grades"]:
@@ -41,6 +71,17 @@ class Command(BaseCommand):
                 self.stdout.write(f"\n== {criterion}")
                 for r in board:
                     self.stdout.write(f"  {r['rank']:>3}. {r['model']:<32} win rate {r['win_rate']:.3f} over {r['votes']} votes")
+
+
+def _share(share):
+    """A share as printed: successes/n, the share, its 95 % interval and the p-value."""
+    from arena.ratings.bias import format_p_value
+
+    if not share or share.get("share") is None:
+        return "n = 0"
+    text = (f"{share['successes']}/{share['trials']} = {share['share']:.3f} "
+            f"[{share['ci_low']:.3f}, {share['ci_high']:.3f}]")
+    return text + (f" p {format_p_value(share['p_value'])}" if share.get("p_value") is not None else "")
 
 
 def _write_flat(out, value, indent="  "):
