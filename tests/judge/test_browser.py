@@ -9,12 +9,9 @@ that the estimate is being computed and asks to confirm a large run.
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -22,7 +19,7 @@ from playwright.sync_api import expect
 
 from arena.models import Contender
 from judge.models import JudgeRun
-from tests.judge.workers import database_url, stop, wait_for
+from tests.judge.workers import daphne_serving, database_url
 from tests.rating.browser import chromium, page, watch  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -32,39 +29,17 @@ PASSWORD = "watch-the-judge-9"
 CONFIRM_ABOVE = 8  # judgments: the daphne below asks to confirm bigger runs
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def web(transactional_db, tmp_path) -> Iterator[str]:
     """daphne on the test database: in-memory channel layer and inline judging (no Redis, no
     broker), so the progress the judging threads report reaches the page's socket."""
-    port = free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("CELERY_", "JUDGE_", "ARENA_", "DJANGO_", "REDIS_"))}
     env.update(DATABASE_URL=database_url(connection.settings_dict), DJANGO_SETTINGS_MODULE="arena.settings",
                PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING", JUDGE_PROGRESS_INTERVAL="0.1",
                JUDGE_CONFIRM_JUDGMENTS=str(CONFIRM_ABOVE), JUDGE_BACKOFF_BASE="0.01", DB_POOL="0")
-    log = open(tmp_path / "daphne.log", "ab")  # noqa: SIM115 - closed below
-    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                               "arena.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{base}/rate/guidelines/", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        assert wait_for(up, timeout=60, interval=0.3), (tmp_path / "daphne.log").read_text()
+    with daphne_serving(env, tmp_path) as base:
         yield base
-    finally:
-        stop(server)
-        log.close()
 
 
 @pytest.fixture

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import redis
 
 from tests.services import REDIS_DB_JUDGE_WORKERS, redis_url
@@ -80,3 +84,34 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.05) -> bool:
             return True
         time.sleep(interval)
     return False
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def daphne_serving(env: dict[str, str], log_dir: Path) -> Iterator[str]:
+    """daphne serving Arena on a free port with ``env``; yields its base URL once a page answers,
+    stops it after (its log in ``log_dir/daphne.log`` when it does not come up)."""
+    root = Path(__file__).resolve().parents[2]
+    port = free_port()
+    log_path = log_dir / "daphne.log"
+    with open(log_path, "ab") as log:
+        server = subprocess.Popen([str(root / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port),
+                                   "arena.asgi:application"], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+
+        def up() -> bool:
+            try:
+                return httpx.get(f"{base}/rate/guidelines/", timeout=1).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        try:
+            assert wait_for(up, timeout=60, interval=0.3), log_path.read_text()
+            yield base
+        finally:
+            stop(server)

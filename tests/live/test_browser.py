@@ -7,21 +7,18 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from playwright.sync_api import expect
 
 from live.models import LiveBattle
-from tests.judge.test_browser import free_port
-from tests.judge.workers import database_url, stop, wait_for
+from tests.judge.workers import daphne_serving, database_url, wait_for
 from tests.live.conftest import add_contender
 from tests.rating.browser import axe_problems, chromium, sideways_overflow, watch  # noqa: F401 - fixtures
 
@@ -34,7 +31,6 @@ NAMES = ("orca-34b", "heron-8b")
 
 @pytest.fixture
 def web(transactional_db, tmp_path) -> Iterator[str]:
-    port = free_port()
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("CELERY_", "JUDGE_", "ARENA_", "DJANGO_", "REDIS_"))}
     env.update(DATABASE_URL=database_url(connection.settings_dict), DJANGO_SETTINGS_MODULE="arena.settings",
@@ -42,23 +38,8 @@ def web(transactional_db, tmp_path) -> Iterator[str]:
     redis = os.environ.get("ARENA_TEST_REDIS_URL")
     if redis:  # the production layer
         env["REDIS_URL"] = redis.rsplit("/", 1)[0] + "/7"
-    log = open(tmp_path / "daphne.log", "ab")  # noqa: SIM115 - closed below
-    server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                               "arena.asgi:application"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{base}/rate/guidelines/", timeout=1).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        assert wait_for(up, timeout=60, interval=0.3), (tmp_path / "daphne.log").read_text()
+    with daphne_serving(env, tmp_path) as base:
         yield base
-    finally:
-        stop(server)
-        log.close()
 
 
 @pytest.fixture
