@@ -20,7 +20,6 @@ Server → client: ``turn``, ``delta`` (side, text), ``block`` (side, html, upto
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import time
 from typing import Any
@@ -29,6 +28,7 @@ from channels.db import DatabaseSyncToAsync
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 
+from arena.services.logins import address_of
 from judge.client import LLMError, async_sdk_warm_up, moderate
 from live import services
 from live.engine import SideFailed, SideResult, stream_pair
@@ -47,18 +47,8 @@ _last_sweep = 0.0
 
 def scope_address(scope: dict[str, Any]) -> str:
     """As ``arena.services.logins.client_address``, from an ASGI scope."""
-    raw = (scope.get("client") or ("",))[0] or ""
-    if settings.BEHIND_PROXY:
-        headers = dict(scope.get("headers") or [])
-        forwarded = headers.get(b"x-forwarded-for", b"").decode("latin-1").split(",")[-1].strip()
-        raw = forwarded or raw
-    try:
-        address = ipaddress.ip_address(raw)
-    except ValueError:
-        return "unknown"
-    if address.version == 6:
-        return str(ipaddress.ip_network(f"{address}/64", strict=False))
-    return str(address)
+    headers = dict(scope.get("headers") or [])
+    return address_of((scope.get("client") or ("",))[0] or "", headers.get(b"x-forwarded-for", b"").decode("latin-1"))
 
 
 class Outbox:

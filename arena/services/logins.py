@@ -42,13 +42,18 @@ class Throttled:
 
 
 def client_address(request: HttpRequest) -> str:
-    """The address a request came from: the last X-Forwarded-For entry (the one our own proxy
-    added) when BEHIND_PROXY is on, else the socket's peer. IPv6 addresses count by their /64,
-    the block one client usually holds."""
-    raw = request.META.get("REMOTE_ADDR", "") or ""
+    """The address a request came from (see :func:`address_of`)."""
+    return address_of(request.META.get("REMOTE_ADDR", ""), request.META.get("HTTP_X_FORWARDED_FOR", ""))
+
+
+def address_of(peer: str, forwarded_for: str) -> str:
+    """The client's address from the socket's ``peer`` and the ``X-Forwarded-For`` header: its
+    last entry (the one our own proxy added) when BEHIND_PROXY is on, else the peer. IPv6
+    addresses count by their /64, the block one client usually holds. Pages and sockets both ask
+    here, so a limit per address counts the same client the same way."""
+    raw = peer or ""
     if settings.BEHIND_PROXY:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")[-1].strip()
-        raw = forwarded or raw
+        raw = (forwarded_for or "").split(",")[-1].strip() or raw
     try:
         address = ipaddress.ip_address(raw)
     except ValueError:
