@@ -227,8 +227,10 @@ class LeaderboardSocket:
 
 
 def leaderboard(base_url: str, source: str) -> dict:
+    # rater_quality=all: these scripted raters vote faster than anyone can read, which the default
+    # (clean) rightly leaves out; here every stored vote must reach the board.
     response = httpx.get(f"{base_url}/api/leaderboard/", params={"source": source, "prompt_set": "e2e",
-                                                                  "bootstrap": 50}, timeout=30)
+                                                                  "bootstrap": 50, "rater_quality": "all"}, timeout=30)
     assert response.status_code == 200, response.text
     return response.json()
 
