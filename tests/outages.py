@@ -20,16 +20,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.judge.workers import free_port
 from tests.judge.workers import wait_for as wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _port_open(port: int) -> bool:

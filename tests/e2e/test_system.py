@@ -14,7 +14,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -30,7 +29,7 @@ from django.db import connection
 
 from arena.models import Answer, Comparison, Contender, Prompt, PromptSet, Vote
 from judge.models import JudgeRun, Judgment
-from tests.judge.workers import database_url, kill, stop, wait_for
+from tests.judge.workers import database_url, free_port, kill, stop, wait_for
 from tests.llm_server import FakeLLMServer
 from tests.services import E2E_VHOST, REDIS_DB_E2E, broker_url, redis_url
 
@@ -46,12 +45,6 @@ QUEUES = ("judge", "ratings", "default")
 PROMPTS = 6
 MODELS = {"strong": 9, "middle": 5, "weak": 2}  # the fake judge prefers the higher quality marker
 JUDGMENTS = PROMPTS * 3 * 2  # 3 pairs per prompt, both orders
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def ensure_vhost() -> None:

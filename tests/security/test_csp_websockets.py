@@ -5,10 +5,8 @@ same-origin ws:), while a script's socket to any other host is refused by the br
 from __future__ import annotations
 
 import os
-import subprocess
 from collections.abc import Iterator
 
-import httpx
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -16,8 +14,7 @@ from django.db import connection
 from arena.models import PromptSet
 from judge.models import Judge, JudgeRun
 from tests.conftest import ROOT
-from tests.e2e.test_system import free_port
-from tests.judge.workers import database_url, stop, wait_for
+from tests.judge.workers import daphne_serving, database_url
 from tests.rating.browser import chromium, log_in, page  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -31,28 +28,13 @@ OTHER_HOST_SOCKET = """() => new Promise((resolve) => {
 
 
 @pytest.fixture
-def site(transactional_db) -> Iterator[str]:
+def site(transactional_db, tmp_path) -> Iterator[str]:
     """daphne serving Arena (debug settings, in-memory channel layer) on the test database."""
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "JUDGE_", "ARENA_", "DJANGO_", "REDIS_"))}
     env.update(DATABASE_URL=database_url(connection.settings_dict), DJANGO_SETTINGS_MODULE="arena.settings",
                LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
-    process = subprocess.Popen([str(ROOT / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                                "arena.asgi:application"], cwd=ROOT, env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{url}/", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        assert wait_for(up, timeout=60, interval=0.3)
+    with daphne_serving(env, tmp_path) as url:
         yield url
-    finally:
-        stop(process)
 
 
 class _Live:
