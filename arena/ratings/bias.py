@@ -171,11 +171,10 @@ def position_bias(battles: Sequence[Battle] | BattleArrays) -> PositionBias:
     labels = arrays.labels
     assert labels is not None
     overall = _position_bias_of(arrays, np.ones(len(arrays), dtype=np.bool_))
-    present = np.unique(labels.source).tolist()
+    present = _sources_present(labels)
     if len(present) == 1:  # one source: its report is the overall one
-        return PositionBias(overall.first_shown_wins, overall.consistency, {labels.sources[present[0]]: overall})
-    by_source = {name: _position_bias_of(arrays, labels.source == code)
-                 for code, name in sorted(enumerate(labels.sources), key=lambda item: item[1]) if code in present}
+        return PositionBias(overall.first_shown_wins, overall.consistency, {present[0][1]: overall})
+    by_source = {name: _position_bias_of(arrays, labels.source == code) for code, name in present}
     return PositionBias(overall.first_shown_wins, overall.consistency, by_source)
 
 
@@ -303,6 +302,13 @@ def _share_row(share: BinomialShare, *, test: bool = True) -> dict[str, Any]:
     return row
 
 
+def _sources_present(labels: Any) -> list[tuple[int, str]]:
+    """(code, name) of each source that has at least one verdict in ``labels``, by name: the rows
+    of every per-source table and caveat, in one order."""
+    present = set(np.unique(labels.source).tolist())
+    return sorted(((code, name) for code, name in enumerate(labels.sources) if code in present), key=lambda item: item[1])
+
+
 def position_table(arrays: BattleArrays, combined: dict[str, CombinedOrders] | None = None) -> dict[str, Any]:
     """Position bias per source: of the decisive verdicts whose shown order is recorded, the
     share won by the answer shown first (n, exact 95 % interval, two-sided binomial p against
@@ -314,10 +320,7 @@ def position_table(arrays: BattleArrays, combined: dict[str, CombinedOrders] | N
     assert labels is not None
     rows: list[dict[str, Any]] = []
     pooled = np.zeros(len(arrays), dtype=np.bool_)
-    present = set(np.unique(labels.source).tolist())
-    for code, name in sorted(enumerate(labels.sources), key=lambda item: item[1]):
-        if code not in present:
-            continue
+    for code, name in _sources_present(labels):
         mine = labels.source == code
         decisive, first_wins = _first_shown_wins(arrays, mine)
         if name in combined:
@@ -351,10 +354,7 @@ def consistency_table(arrays: BattleArrays, combined: dict[str, CombinedOrders] 
     labels = labelled(arrays).labels
     assert labels is not None
     rows: list[dict[str, Any]] = []
-    present = set(np.unique(labels.source).tolist())
-    for code, name in sorted(enumerate(labels.sources), key=lambda item: item[1]):
-        if code not in present:
-            continue
+    for code, name in _sources_present(labels):
         if name in combined:
             flags = combined[name]
             rows.append({"source": name, "counted_from": "inconsistency flags of the source", "pairs": flags.verdicts,
@@ -396,10 +396,7 @@ def provenance_caveats(arrays: BattleArrays, combined: dict[str, CombinedOrders]
     labels = labelled(arrays).labels
     assert labels is not None
     caveats = []
-    present = set(np.unique(labels.source).tolist())
-    for code, name in sorted(enumerate(labels.sources), key=lambda item: item[1]):
-        if code not in present:
-            continue
+    for code, name in _sources_present(labels):
         if name in combined:
             flags = combined[name]
             caveats.append(f"{name}: each verdict combines the judge's two presentation orders ({flags.flagged:,} of "
