@@ -52,10 +52,10 @@ class _SharedClientRedisCacheClient(RedisCacheClient):
         return client
 
 
-def _unless_unavailable(fallback: Callable[[tuple[Any, ...], dict[str, Any]], Any]):  # type: ignore[no-untyped-def]
+def _unless_unavailable(fallback: Callable[[tuple[Any, ...], dict[str, Any]], Any]):
     """The cache call, or ``fallback(args, kwargs)`` when Redis is unavailable."""
 
-    def wrap(method):  # type: ignore[no-untyped-def]
+    def wrap(method):
         @functools.wraps(method)
         def call(self, *args: Any, **kwargs: Any) -> Any:
             if breaker.is_open():

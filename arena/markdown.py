@@ -62,7 +62,7 @@ RENDERER_VERSION = 2
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
-def _render_image(renderer, tokens, idx, options, env) -> str:  # type: ignore[no-untyped-def]
+def _render_image(renderer, tokens, idx, options, env) -> str:
     alt = "".join(child.content for child in (tokens[idx].children or []))
     return f'<span class="md-image">[image: {escape(alt or "no description")}]</span>'
 

@@ -151,7 +151,7 @@ class Prompt(models.Model):
     def __str__(self) -> str:
         return f"{self.prompt_set.slug}/{self.external_id}"
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def save(self, *args, **kwargs) -> None:
         _keep_rendered(self, kwargs)
         super().save(*args, **kwargs)
 
@@ -217,7 +217,7 @@ class Answer(models.Model):
     def __str__(self) -> str:
         return f"{self.contender.name} on {self.prompt}"
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def save(self, *args, **kwargs) -> None:
         # An edited text is checked for model names again (a new row keeps the flag it is given:
         # imports and generation set it, and staff may clear a false positive without editing).
         if _keep_rendered(self, kwargs) and self.pk is not None:

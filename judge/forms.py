@@ -61,11 +61,11 @@ class EvaluationForm(forms.Form):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         contenders = list(Contender.objects.order_by("name").values_list("name", flat=True))
-        self.fields["prompt_set"].widget.choices = [  # type: ignore[attr-defined]
+        self.fields["prompt_set"].widget.choices = [
             (s, s) for s in PromptSet.objects.order_by("slug").values_list("slug", flat=True)]
-        self.fields["judge"].widget.choices = [  # type: ignore[attr-defined]
+        self.fields["judge"].widget.choices = [
             (n, n) for n in Judge.objects.order_by("name").values_list("name", flat=True)]
-        self.fields["baseline"].widget.choices = [("", "none")] + [(n, n) for n in contenders]  # type: ignore[attr-defined]
+        self.fields["baseline"].widget.choices = [("", "none")] + [(n, n) for n in contenders]
         self.fields["contender"].widget.attrs.update(list="contender-names", autocomplete="off")
         self.contender_names = contenders
 

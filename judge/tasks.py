@@ -11,7 +11,7 @@ from judge.services.runs import judge_runs_resume_stale
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=50, ignore_result=True)
-def judgments_judge(self, judgment_ids: list[int]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def judgments_judge(self, judgment_ids: list[int]) -> dict[str, int]:
     """Judge a small batch of Judgment rows at once; idempotent (see judge.services.execution)."""
     outcomes = judgments_execute(judgment_ids=judgment_ids, parallel=not self.request.is_eager)
     busy = {jid: o for jid, o in outcomes.items() if o.result == "busy"}
@@ -23,7 +23,7 @@ def judgments_judge(self, judgment_ids: list[int]) -> dict[str, int]:  # type: i
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=50, ignore_result=True)
-def judgment_judge(self, judgment_id: int) -> str:  # type: ignore[no-untyped-def]
+def judgment_judge(self, judgment_id: int) -> str:
     """Judge one Judgment row; idempotent. Kept for messages queued before batches."""
     outcome = judgment_execute(judgment_id=judgment_id)
     if outcome.result == "busy" and not self.request.is_eager:

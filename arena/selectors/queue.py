@@ -49,7 +49,7 @@ _LOCK_ATTEMPTS = 8
 POOL_CACHE_SECONDS = 60
 
 
-def rater_prompt_set_ids(*, rater) -> set[int] | None:  # type: ignore[no-untyped-def]
+def rater_prompt_set_ids(*, rater) -> set[int] | None:
     """Prompt sets the rater's pools allow, or None for "any" (no pool restricts them).
 
     Cached for a minute per rater: pools change rarely and this runs on every lease."""
@@ -99,7 +99,7 @@ def _placeholders(values: object) -> str:
     return ", ".join(["%s"] * len(values))  # type: ignore[arg-type]
 
 
-def _candidates(*, rater, prompt_set: str | None, now: datetime) -> _Where:  # type: ignore[no-untyped-def]
+def _candidates(*, rater, prompt_set: str | None, now: datetime) -> _Where:
     """Never one the rater voted on or skipped; only the requested set and the pools' sets."""
     where = _Where(
         f"NOT EXISTS (SELECT 1 FROM {_AS} d WHERE d.comparison_id = c.id AND d.rater_id = %s "
@@ -120,7 +120,7 @@ def _candidates(*, rater, prompt_set: str | None, now: datetime) -> _Where:  # t
     return where
 
 
-def _open(where: _Where, *, rater, now: datetime) -> _Where:  # type: ignore[no-untyped-def]
+def _open(where: _Where, *, rater, now: datetime) -> _Where:
     """Not gold, and fewer votes plus other raters' live leases than its target."""
     return where.and_(
         f"c.is_gold = %s AND COALESCE(c.target_votes, %s) > c.vote_count + ({_LIVE_LEASES})",
@@ -128,7 +128,7 @@ def _open(where: _Where, *, rater, now: datetime) -> _Where:  # type: ignore[no-
     )
 
 
-def _still_open(comparison: Comparison, *, rater, now: datetime) -> bool:  # type: ignore[no-untyped-def]
+def _still_open(comparison: Comparison, *, rater, now: datetime) -> bool:
     """Re-checked after the lock, in a new statement: sees leases committed since the pick."""
     if comparison.is_gold:
         return True
@@ -142,7 +142,7 @@ def _still_open(comparison: Comparison, *, rater, now: datetime) -> bool:  # typ
     return comparison.vote_count + leases < target
 
 
-def _lock_first(where: _Where, *, rater, now: datetime) -> Comparison | None:  # type: ignore[no-untyped-def]
+def _lock_first(where: _Where, *, rater, now: datetime) -> Comparison | None:
     """Lock the first row (fewest votes, then id) no one else holds and that is still open
     under the lock. The row carries ``own_assignment_id``: the rater's own lapsed lease on it."""
     lock = " FOR UPDATE OF c SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
@@ -191,7 +191,7 @@ def _informative_order(where: _Where) -> _Where | None:
 
 
 def comparison_next_for_rater(
-    *, rater, prompt_set: str | None = None, now: datetime, rng: random.Random | None = None  # type: ignore[no-untyped-def]
+    *, rater, prompt_set: str | None = None, now: datetime, rng: random.Random | None = None
 ) -> Comparison | None:
     """The comparison to lease to ``rater`` next, locked FOR UPDATE; None when nothing is open.
 

@@ -52,7 +52,7 @@ class VoteResult:
 
 @transaction.atomic
 def assignment_lease(
-    *, rater, prompt_set: str | None = None, now: datetime | None = None, rng: random.Random | None = None  # type: ignore[no-untyped-def]
+    *, rater, prompt_set: str | None = None, now: datetime | None = None, rng: random.Random | None = None
 ) -> Assignment | None:
     """The rater's current lease, or a new one on the next open comparison; None if none is open.
 
@@ -88,7 +88,7 @@ _HELD_IN_SET = (
 )
 
 
-def _held_lease(*, rater, prompt_set: str | None, now: datetime) -> Assignment | None:  # type: ignore[no-untyped-def]
+def _held_lease(*, rater, prompt_set: str | None, now: datetime) -> Assignment | None:
     """The rater's live lease (in ``prompt_set`` if given), newest first. Written out: it runs on
     every rating request, and the ORM spent more CPU building it than PostgreSQL running it."""
     sql = _HELD.format(
@@ -135,7 +135,7 @@ _COUNT_VOTE = "UPDATE {comparison} SET vote_count = vote_count + 1 WHERE id = %s
 _SET_STATUS = "UPDATE {assignment} SET status = %s WHERE id = %s"
 
 
-def _locked_assignment(*, rater, assignment_id: int) -> Assignment:  # type: ignore[no-untyped-def]
+def _locked_assignment(*, rater, assignment_id: int) -> Assignment:
     """The assignment, its row locked until the transaction ends (FOR UPDATE where the database
     has it): a double submit waits here for the first one."""
     sql = _LOCKED.format(
@@ -177,7 +177,7 @@ def _check_verdict(*, choice: str, grades: tuple[str, str], hhh: tuple[str, str,
 @transaction.atomic
 def vote_submit(
     *,
-    rater,  # type: ignore[no-untyped-def]
+    rater,
     assignment_id: int,
     choice: str,
     grade_a: str = "",
@@ -232,7 +232,7 @@ def vote_submit(
 @transaction.atomic
 def vote_change(
     *,
-    rater,  # type: ignore[no-untyped-def]
+    rater,
     vote_id: int,
     version: int,
     choice: str,
@@ -279,14 +279,14 @@ def vote_change(
     return vote
 
 
-def rater_one_click_set(*, rater, one_click: bool) -> None:  # type: ignore[no-untyped-def]
+def rater_one_click_set(*, rater, one_click: bool) -> None:
     """Remember whether this rater's verdict buttons submit at once."""
     RaterPreference.objects.update_or_create(rater=rater, defaults={"one_click": one_click})
     rater_one_click_forget(rater=rater)
 
 
 @transaction.atomic
-def assignment_skip(*, rater, assignment_id: int, reason: str) -> Assignment:  # type: ignore[no-untyped-def]
+def assignment_skip(*, rater, assignment_id: int, reason: str) -> Assignment:
     """The rater passes on this comparison; it returns to the pool for others."""
     reason = reason.strip()
     if not reason:
@@ -307,7 +307,7 @@ _local_vote_limits: dict[int, LocalRateLimiter] = {}
 _local_vote_limits_lock = threading.Lock()
 
 
-def vote_rate_allow(*, rater) -> bool:  # type: ignore[no-untyped-def]
+def vote_rate_allow(*, rater) -> bool:
     """Count one vote attempt against the rater's budget: at most ARENA_VOTE_RATE_LIMIT in any
     sliding window of a minute (a fixed per-minute counter let twice the limit through across a
     minute boundary). False: too fast.

@@ -430,7 +430,7 @@ def _run_batch(run_id: int, rows: list[Judgment], *, sleep, rng: random.Random |
     return outcomes
 
 
-def _in_pool_thread(fn, item: _Item) -> Outcome:  # type: ignore[no-untyped-def]
+def _in_pool_thread(fn, item: _Item) -> Outcome:
     """Run one row on a request thread, and give its DB connection back to the pool afterwards."""
     try:
         return fn(item)

@@ -76,7 +76,7 @@ def process_gate(*, key: str, max_concurrent: int) -> Iterator[None]:
         yield
 
 
-def redis_client(url: str):  # type: ignore[no-untyped-def]
+def redis_client(url: str):
     """The process's raw Redis client for the judge's shared state (limits, progress throttle).
 
     Reads give up after 5 s (a blocked wait for a slot lasts a quarter second at most), so a Redis
