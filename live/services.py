@@ -123,7 +123,7 @@ def battle_start(*, user_id: int | None, address: str, prompt: str, rng: random.
     rows = {candidate.key: row for candidate, row in pool}
     battle = LiveBattle.objects.create(user_id=user_id, address=address, contender_a=rows[first.key].contender,
                                        contender_b=rows[second.key].contender, a_shown_first=rng.random() < 0.5)
-    battle._live_rows = {"a": rows[first.key], "b": rows[second.key]}  # type: ignore[attr-defined]
+    battle._live_rows = {"a": rows[first.key], "b": rows[second.key]}  # type: ignore[attr-defined]  # for turn_open, not a field
     return battle
 
 
