@@ -110,7 +110,7 @@ def judge_run_progress_get(*, run_id: int) -> RunProgress:
         output_tokens=Sum("output_tokens"),
         cost=Sum("cost"),
     )
-    window = RATE_WINDOW_SECONDS
+    window: float = RATE_WINDOW_SECONDS
     if run.started_at and run.started_at > window_start:
         window = max((now - run.started_at).total_seconds(), 1e-3)
     rate = agg["recent"] / window

@@ -36,7 +36,7 @@ from arena.models import (
 from arena.ratings.style import markdown_style_features
 from arena.services.snapshots import snapshots_mark_stale
 
-Progress = Callable[[int], None]
+Progress = Callable[[int], object]
 T = TypeVar("T")
 HUMAN_FORMATS = {"mtbench_human", "prd_human"}
 BULK_BATCH = 5000

@@ -128,7 +128,7 @@ class EvaluationResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _names(model: type, field_name: str) -> str:
+def _names(model: type[PromptSet] | type[Judge], field_name: str) -> str:
     return ", ".join(model.objects.order_by(field_name).values_list(field_name, flat=True)[:20]) or "none"
 
 
@@ -289,7 +289,7 @@ def evaluation_cost_check(options: EvaluationOptions, plan: EvaluationPlan) -> N
 
 def evaluation_run(
     options: EvaluationOptions, *, plan: EvaluationPlan | None = None,
-    on_generation: Callable[[int], None] | None = None,
+    on_generation: Callable[[int], object] | None = None,
     on_judgment: Callable[[int, int, Decimal], None] | None = None,
 ) -> EvaluationResult:
     """Generate the missing answers, make and run the judge runs; ``on_judgment(done, total, cost)``
@@ -325,7 +325,8 @@ def evaluation_run(
             raise EvaluationError(f"{result.generation.failed} of {plan.answers_missing} answers failed (first: "
                                   f"{first}); the others are stored: run the same command again to retry.")
     runs = []
-    for opponent in plan.opponents or [None]:
+    opponents: list[Contender | None] = [*plan.opponents] or [None]  # single: one run, no opponent
+    for opponent in opponents:
         run = _existing_run(plan, opponent, options.turn)
         latest = plan.prompt_set.versions.order_by("-number").first()
         if run is not None and latest is not None and run.created_at < latest.created_at:

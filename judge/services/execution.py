@@ -43,11 +43,12 @@ import uuid
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, TypedDict
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Field
 from django.utils import timezone
 
 from arena.validators import endpoint_problems
@@ -141,7 +142,19 @@ _FREE = "(claimed_until IS NULL OR claimed_until < %s OR claim_token = '' OR cla
 _update_sql: dict[tuple[str, tuple[str, ...]], str] = {}
 
 
-def _update_row(judgment_id: int, where: str, where_params: Sequence[object], fields: dict[str, object], *,
+def _judgment_field(name: str) -> Field[Any, Any]:
+    field = Judgment._meta.get_field(name)
+    assert isinstance(field, Field), name  # a column of the table, not a reverse relation
+    return field
+
+
+def _judgment_column(name: str) -> str:
+    column = _judgment_field(name).column
+    assert column is not None, name
+    return column
+
+
+def _update_row(judgment_id: int, where: str, where_params: Sequence[str | datetime], fields: dict[str, object], *,
                 wait: bool = True) -> int:
     """``UPDATE judge_judgment SET fields WHERE id = judgment_id AND where``; rows changed (0 or 1).
 
@@ -157,13 +170,13 @@ def _update_row(judgment_id: int, where: str, where_params: Sequence[object], fi
         meta = Judgment._meta
         sets = []
         for name in names:
-            column = quote(meta.get_field(name).column)
+            column = quote(_judgment_column(name))
             sets.append(f"{column} = {column} + 1" if fields[name] is PLUS_1 else f"{column} = %s")
         # Only quoted model column names and this module's constant conditions: values are parameters.
-        sql = f"UPDATE {quote(meta.db_table)} SET {', '.join(sets)} WHERE {quote(meta.pk.column)} = %s AND {where}"  # noqa: S608
+        sql = f"UPDATE {quote(meta.db_table)} SET {', '.join(sets)} WHERE {quote(_judgment_column(meta.pk.name))} = %s AND {where}"  # noqa: S608
         _update_sql[(where, names)] = sql
     params = [
-        Judgment._meta.get_field(name).get_db_prep_save(value, connection)
+        _judgment_field(name).get_db_prep_save(value, connection)
         for name, value in fields.items() if value is not PLUS_1
     ]
 
@@ -210,6 +223,7 @@ def _store(judgment_id: int, token: str, *, reply: bool = False, **fields: objec
     to local disk before the wait, so not even a worker that dies meanwhile loses it.
     """
     completed_at = fields.setdefault("completed_at", timezone.now())
+    assert isinstance(completed_at, datetime)
     fields.update(claim_token="", claimed_until=None)
     where, params = f"{_PENDING} AND claim_token = %s", [Judgment.Status.PENDING, token]
     spooled = None
@@ -254,7 +268,22 @@ def target_for(judgment: Judgment) -> Target:
     return Target(judgment.answer.prompt, judgment.turn, judgment.answer, None, 1)
 
 
-def _verdict_fields(kind: str, mode: str, text: str, order: int) -> dict[str, object]:
+class _VerdictFields(TypedDict, total=False):
+    """What a judge's reply writes to its row (``_store``'s fields)."""
+
+    status: str
+    winner: object
+    score: object
+    grade: object
+    hhh: object
+    preference: object
+    strong: object
+    raw_output: str
+    parse_error: str
+    error: str
+
+
+def _verdict_fields(kind: str, mode: str, text: str, order: int) -> _VerdictFields:
     verdict = rendering.parse_output(kind=kind, mode=mode, text=text, order=order)  # type: ignore[arg-type]
     if not verdict.parsed:
         return {"status": Judgment.Status.UNPARSED, "parse_error": verdict.error, "raw_output": text}
@@ -488,7 +517,12 @@ def _leaderboards_mark_stale(run: JudgeRun) -> None:
     snapshots_mark_stale(source=f"judge:{run.judge.name}", prompt_set=run.prompt_set.slug)
 
 
-def _request_options(kind: str, max_tokens: int) -> dict[str, int | None]:
+class _RequestOptions(TypedDict):
+    max_tokens: int
+    logprobs: int | None
+
+
+def _request_options(kind: str, max_tokens: int) -> _RequestOptions:
     """A logprob judge writes one token and is asked for its alternatives; the others write freely."""
     if kind == "logprob":
         return {"max_tokens": rendering.LOGPROB_MAX_TOKENS, "logprobs": rendering.LOGPROB_ALTERNATIVES}
@@ -512,6 +546,7 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
     try:
         for attempt in range(1, settings.JUDGE_MAX_ATTEMPTS + 1):
             failure: llm.LLMError | TimeoutError | None = None
+            completion: llm.Completion | None = None
             with slots.process_gate(key=limit_key, max_concurrent=judge.max_concurrent):
                 # Cancel: checked when the batch was loaded, when a waiting row's turn comes (this
                 # process's view, at most RUN_STATUS_MAX_AGE old) and afresh before every retry.
@@ -555,6 +590,7 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
                 _release_pooled_connection()
                 sleep(delay)  # outside the gate: the process's slots serve other rows meanwhile
                 continue
+            assert completion is not None  # no failure: the request answered
             text = completion.text or ""
             if kind == "logprob":  # the probabilities are the verdict: keep them with the token
                 text = parsing.logprob_output(text, completion.top_logprobs)
@@ -571,6 +607,7 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
                 return outcome
             outcome = Outcome(str(fields["status"]))
             return outcome
+        assert token is not None  # claimed on the first attempt (JUDGE_MAX_ATTEMPTS >= 1)
         _store(judgment.pk, token, status=Judgment.Status.FAILED,
                error=f"gave up after {settings.JUDGE_MAX_ATTEMPTS} attempts; {last_error}"[:2000])
         outcome = Outcome("failed")

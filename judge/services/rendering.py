@@ -162,19 +162,19 @@ def parse_output(*, kind: prompts.JudgeKind, mode: str, text: str, order: int) -
         winner = "model_b" if preference > 0.5 else "model_a" if preference < 0.5 else "tie"
         return Verdict(winner=winner, preference=preference)
     if kind == "single":
-        result = parsing.parse_rating(text)
-        if (reason := _unparsed_reason(result)) is not None:
+        rating = parsing.parse_rating(text)
+        if (reason := _unparsed_reason(rating)) is not None:
             return Verdict(error=reason)
-        return Verdict(score=float(_attr(result, "score", "rating", "value")))
+        return Verdict(score=float(_attr(rating, "score", "rating", "value")))
     if kind == "grade":
-        result = parsing.parse_grade(text)
-        if (reason := _unparsed_reason(result)) is not None:
+        grade = parsing.parse_grade(text)
+        if (reason := _unparsed_reason(grade)) is not None:
             return Verdict(error=reason)
-        return Verdict(grade=str(_attr(result, "grade", "value")).upper())
-    result = parsing.parse_hhh(text)
-    if (reason := _unparsed_reason(result)) is not None:
+        return Verdict(grade=str(_attr(grade, "grade", "value")).upper())
+    hhh = parsing.parse_hhh(text)
+    if (reason := _unparsed_reason(hhh)) is not None:
         return Verdict(error=reason)
-    criteria = _hhh_items(result)
+    criteria = _hhh_items(hhh)
     mapped = {}
     for criterion, position in criteria.items():
         winner = _position_to_winner(str(position), order)

@@ -88,8 +88,8 @@ def _pairs(present: dict[int, Answer], baseline: Contender | None, turn: int) ->
         pairs = [(base, a) for cid, a in sorted(present.items()) if base and cid != baseline.pk]
     else:
         pairs = list(itertools.combinations([present[c] for c in sorted(present)], 2))
-    return [tuple(sorted((left, right), key=lambda a: a.pk)) for left, right in pairs  # type: ignore[misc]
-            if left is not None and len(left.turns) >= turn and len(right.turns) >= turn]
+    return [(left, right) if left.pk <= right.pk else (right, left) for left, right in pairs
+            if len(left.turns) >= turn and len(right.turns) >= turn]
 
 
 def judge_run_plan(

@@ -151,16 +151,17 @@ def endpoint_slot(*, key: str, max_concurrent: int, rpm: int, lease_seconds: flo
         client = redis_client(settings.REDIS_URL)
         lease = settings.JUDGE_SLOT_LEASE_SECONDS
         deadline = time.monotonic() + settings.JUDGE_OUTAGE_WAIT_SECONDS
-        while True:
+        taken = None
+        while taken is None:
             try:
-                semaphore, token = judge_slot_take(client, key, max(1, max_concurrent), rpm, lease,
-                                                   timeout=max(lease_seconds, 600.0))
-                break
+                taken = judge_slot_take(client, key, max(1, max_concurrent), rpm, lease,
+                                        timeout=max(lease_seconds, 600.0))
             except unavailable_errors():
                 if time.monotonic() > deadline:
                     raise
                 logger.warning("Redis unavailable: waiting to take a request slot for %s", key)
                 time.sleep(1.0)
+        semaphore, token = taken
         _renewer.hold(semaphore, token)
         try:
             yield
