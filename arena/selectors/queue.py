@@ -30,11 +30,13 @@ import random
 import threading
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Sized
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection
 from django.db.models.signals import post_save
@@ -49,7 +51,7 @@ _LOCK_ATTEMPTS = 8
 POOL_CACHE_SECONDS = 60
 
 
-def rater_prompt_set_ids(*, rater) -> set[int] | None:
+def rater_prompt_set_ids(*, rater: User) -> set[int] | None:
     """Prompt sets the rater's pools allow, or None for "any" (no pool restricts them).
 
     Cached for a minute per rater: pools change rarely and this runs on every lease."""
@@ -84,22 +86,25 @@ _LIVE_LEASES = _LEASES_OF.format("c.id")
 _LIVE_LEASES_OF_ONE = _LEASES_OF.format("%s")
 
 
+_Param = bool | int | str | None  # what the clauses below bind
+
+
 @dataclass(frozen=True)
 class _Where:
     """The WHERE clause of "comparisons this rater may be given", with its parameters."""
 
     sql: str
-    params: tuple[object, ...]
+    params: tuple[_Param, ...]
 
-    def and_(self, sql: str, *params: object) -> _Where:
+    def and_(self, sql: str, *params: _Param) -> _Where:
         return _Where(f"{self.sql} AND {sql}", self.params + params)
 
 
-def _placeholders(values: object) -> str:
-    return ", ".join(["%s"] * len(values))  # type: ignore[arg-type]
+def _placeholders(values: Sized) -> str:
+    return ", ".join(["%s"] * len(values))
 
 
-def _candidates(*, rater, prompt_set: str | None, now: datetime) -> _Where:
+def _candidates(*, rater: User, prompt_set: str | None, now: datetime) -> _Where:
     """Never one the rater voted on or skipped; only the requested set and the pools' sets."""
     where = _Where(
         f"NOT EXISTS (SELECT 1 FROM {_AS} d WHERE d.comparison_id = c.id AND d.rater_id = %s "
@@ -120,7 +125,7 @@ def _candidates(*, rater, prompt_set: str | None, now: datetime) -> _Where:
     return where
 
 
-def _open(where: _Where, *, rater, now: datetime) -> _Where:
+def _open(where: _Where, *, rater: User, now: datetime) -> _Where:
     """Not gold, and fewer votes plus other raters' live leases than its target."""
     return where.and_(
         f"c.is_gold = %s AND COALESCE(c.target_votes, %s) > c.vote_count + ({_LIVE_LEASES})",
@@ -128,7 +133,7 @@ def _open(where: _Where, *, rater, now: datetime) -> _Where:
     )
 
 
-def _still_open(comparison: Comparison, *, rater, now: datetime) -> bool:
+def _still_open(comparison: Comparison, *, rater: User, now: datetime) -> bool:
     """Re-checked after the lock, in a new statement: sees leases committed since the pick."""
     if comparison.is_gold:
         return True
@@ -142,7 +147,7 @@ def _still_open(comparison: Comparison, *, rater, now: datetime) -> bool:
     return comparison.vote_count + leases < target
 
 
-def _lock_first(where: _Where, *, rater, now: datetime) -> Comparison | None:
+def _lock_first(where: _Where, *, rater: User, now: datetime) -> Comparison | None:
     """Lock the first row (fewest votes, then id) no one else holds and that is still open
     under the lock. The row carries ``own_assignment_id``: the rater's own lapsed lease on it."""
     lock = " FOR UPDATE OF c SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
@@ -191,7 +196,7 @@ def _informative_order(where: _Where) -> _Where | None:
 
 
 def comparison_next_for_rater(
-    *, rater, prompt_set: str | None = None, now: datetime, rng: random.Random | None = None
+    *, rater: User, prompt_set: str | None = None, now: datetime, rng: random.Random | None = None
 ) -> Comparison | None:
     """The comparison to lease to ``rater`` next, locked FOR UPDATE; None when nothing is open.
 
