@@ -25,6 +25,8 @@ class SyncChainASGIHandler(ASGIHandler):
     if one is ever added, still work (Django's sync core runs them with ``async_to_sync``).
     """
 
+    _middleware_chain: Any  # BaseHandler's, which django-stubs leaves out
+
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
         chain: Any = self._middleware_chain

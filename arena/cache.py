@@ -34,6 +34,13 @@ _clients_lock = threading.Lock()
 
 
 class _SharedClientRedisCacheClient(RedisCacheClient):
+    # RedisCacheClient's own attributes, which django-stubs leaves out.
+    _servers: list[str]
+    _pool_class: Any
+    _pool_options: dict[str, Any]
+    _client: Any
+    _get_connection_pool_index: Callable[[bool], int]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The options' part of the table key, once per cache object rather than once per call.

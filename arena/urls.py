@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import urls as auth_urls
-from django.urls import include, path
+from django.urls import URLPattern, include, path
 
 from arena.views import (
     accounts,
@@ -21,7 +21,7 @@ from arena.views import (
 PASSWORD_RESET_VIEWS = {"password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete"}
 account_urls = [
     pattern for pattern in auth_urls.urlpatterns
-    if settings.ARENA_PASSWORD_RESET or pattern.name not in PASSWORD_RESET_VIEWS
+    if settings.ARENA_PASSWORD_RESET or not (isinstance(pattern, URLPattern) and pattern.name in PASSWORD_RESET_VIEWS)
 ]
 
 urlpatterns = [
