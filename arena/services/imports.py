@@ -18,6 +18,7 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import CharField, Model
 
 from arena.identity import reveals_identity
 from arena.imports import parsers
@@ -145,8 +146,10 @@ class _PromptIndex:
         raise ImportFormatError(file, line, "a prompt id is required when --prompt-set is given", "question_id")
 
 
-def _max_length(model: type, field: str) -> int:
-    return model._meta.get_field(field).max_length
+def _max_length(model: type[Model], field: str) -> int:
+    column = model._meta.get_field(field)
+    assert isinstance(column, CharField) and column.max_length is not None, field
+    return column.max_length
 
 
 def _check_text(file: str, line: int | None, field: str, value: str | None, max_length: int) -> None:
@@ -310,8 +313,8 @@ def _verdicts_insert(values: list[tuple]) -> None:
     with connection.cursor() as cursor, cursor.cursor.copy(
         f"COPY {table} ({', '.join(_VERDICT_COLUMNS)}) FROM STDIN"
     ) as copy:
-        for row in values:
-            row = list(row)
+        for value in values:
+            row = list(value)
             row[metadata_at] = json.dumps(row[metadata_at])
             copy.write_row(row)
 
