@@ -542,3 +542,10 @@ class RatingSnapshot(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+def max_length_of(model: type[models.Model], field: str) -> int:
+    """The ``max_length`` of one of ``model``'s CharFields: the longest value it stores."""
+    column = model._meta.get_field(field)
+    assert isinstance(column, models.CharField) and column.max_length is not None, field
+    return column.max_length

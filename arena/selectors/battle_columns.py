@@ -184,7 +184,8 @@ class _Reader:
         if self._prompt_codes is None:
             info = sorted(Prompt.objects.values_list("id", "prompt_set__slug", "external_id", "category"))
             self._prompt_codes = _IdMap(np.array([row[0] for row in info], dtype=np.int64), np.array(
-                [self.out.prompts.setdefault(tuple(row[1:]), len(self.out.prompts)) for row in info], dtype=np.int64))
+                [self.out.prompts.setdefault((row[1], row[2], row[3]), len(self.out.prompts)) for row in info],
+                dtype=np.int64))
         return self._prompt_codes.get(prompt_ids).astype(np.intp)
 
     def human(self) -> None:
@@ -614,9 +615,9 @@ def battle_counts(flt: BattleFilter) -> BattleCounts:
     index = _IdMap(present, np.array([position[names[i]] for i in present.tolist()], dtype=np.int64))
     a, b = index.get(table[:, 0]), index.get(table[:, 1])
     n = len(models)
-    counts = np.zeros(n * n * 4, dtype=np.int64)
-    np.add.at(counts, (a * n + b) * 4 + table[:, 2], table[:, 3])
-    counts = counts.reshape(n, n, 4)
+    flat = np.zeros(n * n * 4, dtype=np.int64)
+    np.add.at(flat, (a * n + b) * 4 + table[:, 2], table[:, 3])
+    counts = flat.reshape(n, n, 4)
     counts[np.arange(n), np.arange(n)] = 0  # a model against itself says nothing of its rating
     return BattleCounts(models, counts, int(table[:, 3].sum()))
 

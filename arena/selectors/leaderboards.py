@@ -12,18 +12,29 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import MISSING, asdict, dataclass, fields, replace
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef
 
-from arena.models import ImportedVerdict, Prompt, PromptSet, RatingSnapshot, VerdictSource, Vote
+from arena.models import (
+    ImportedVerdict,
+    Prompt,
+    PromptSet,
+    RatingSnapshot,
+    VerdictSource,
+    Vote,
+    max_length_of,
+)
 from arena.params import CONFLICT, NOT_CHOICE, NOT_FOUND, REQUIRED, QueryReader, shown
 from arena.selectors.battles import BattleFilter, UnknownSource, live_kinds, parse_source
 
-METHODS = ("elo", "bt")
+if TYPE_CHECKING:  # the rating package (numpy, scipy) is imported only where a rating is computed
+    from arena.ratings.leaderboard import Method
+
+METHODS: tuple[Method, ...] = ("elo", "bt")
 RATER_QUALITIES = ("clean", "all")
 SOURCES_CACHE_KEY = "arena:sources"
 DEFAULT_SOURCE_CACHE_KEY = "arena:default-source"
@@ -32,8 +43,8 @@ DEFAULT_SOURCE_CACHE_KEY = "arena:default-source"
 # --- Parsing helpers shared by every report's parameters ------------------------------------
 
 SOURCE_MAX_LENGTH = 210  # "import:" + a 200-character name, with room to spare
-CATEGORY_MAX_LENGTH = Prompt._meta.get_field("category").max_length
-PROMPT_SET_MAX_LENGTH = PromptSet._meta.get_field("slug").max_length
+CATEGORY_MAX_LENGTH = max_length_of(Prompt, "category")
+PROMPT_SET_MAX_LENGTH = max_length_of(PromptSet, "slug")
 SOURCE_FORMS = "all, human, live, judge:NAME, panel:NAME or import:NAME"
 
 
@@ -203,7 +214,8 @@ class ReportParams:
         return [f.name for f in fields(cls)]  # type: ignore[arg-type]  # subclasses are dataclasses
 
     @classmethod
-    def read(cls, reader: QueryReader, **defaults: Any) -> Self:
+    def read(cls, reader: QueryReader) -> Self:
+        """Each kind's own, which may take keywords for its defaults (``default_source=``...)."""
         raise NotImplementedError
 
     @classmethod
@@ -269,7 +281,7 @@ class LeaderboardParams(ReportParams):
     version: int | None = None  # of the prompt set; None: its latest
     category: str | None = None
     turn: int | None = None
-    method: str = "bt"
+    method: Method = "bt"
     bootstrap: int = 1000
     seed: int = 0
     style_control: bool = False

@@ -28,6 +28,8 @@ from arena.selectors.leaderboards import (
 )
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
     from arena.ratings import BattleArrays
 
 GRADES = ("A", "B", "C", "D")
@@ -105,7 +107,8 @@ def report_classes() -> dict[str, type[ReportParams]]:
     from arena.selectors.evaluations import EVALUATION_PARAMS
     from arena.selectors.leaderboards import LeaderboardParams
 
-    return {c.kind: c for c in (LeaderboardParams, BiasParams, AgreementParams, *EVALUATION_PARAMS)}
+    classes: tuple[type[ReportParams], ...] = (LeaderboardParams, BiasParams, AgreementParams, *EVALUATION_PARAMS)
+    return {c.kind: c for c in classes}
 
 
 def params_from_key(key: str) -> Any:
@@ -135,7 +138,7 @@ def grade_distribution(*, prompt_set: str | None = None) -> list[dict[str, Any]]
             counts[model_a][grade_a] += 1
         if grade_b:
             counts[model_b][grade_b] += 1
-    table = []
+    table: list[dict[str, Any]] = []
     for model, counter in counts.items():
         total = sum(counter.values())
         table.append({"model": model, "total": total, **{g: counter[g] for g in GRADES},
@@ -166,7 +169,7 @@ def hhh_leaderboards(*, prompt_set: str | None = None) -> dict[str, list[dict[st
                 tallies[criterion][model_b]["same"] += 1
     boards: dict[str, list[dict[str, Any]]] = {}
     for criterion, per_model in tallies.items():
-        rows_out = []
+        rows_out: list[dict[str, Any]] = []
         for model, c in per_model.items():
             n = c["wins"] + c["losses"] + c["same"]
             rows_out.append({"model": model, "wins": c["wins"], "losses": c["losses"], "same": c["same"],
@@ -325,6 +328,7 @@ def shared_comparisons(sources: Sequence[str]) -> dict[tuple[str, str], int]:
     keys: dict[str, set[tuple[int, int, int, int]]] = {}
     for source in sources:
         kind, name = parse_source(source)
+        rows: QuerySet[Any, tuple[int, int, int, int]]
         if kind == "human":
             rows = Vote.objects.values_list("comparison__prompt_id", "comparison__turn",
                                             "comparison__answer_a__contender_id", "comparison__answer_b__contender_id")
@@ -366,7 +370,7 @@ def default_sources(sources: Sequence[str]) -> tuple[str | None, str | None]:
     """A sensible first pair for the agreement page: people against a judge when both exist."""
     human = [s for s in sources if s == "human" or "human" in s]
     other = [s for s in sources if s not in human]
-    first = (human or list(sources) or [None])[0]
+    first = human[0] if human else sources[0] if sources else None
     rest = [s for s in (other or sources) if s != first]
     return first, (rest[0] if rest else None)
 

@@ -18,7 +18,6 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import CharField, Model
 
 from arena.identity import reveals_identity
 from arena.imports import parsers
@@ -33,6 +32,7 @@ from arena.models import (
     Prompt,
     PromptSet,
     VerdictSource,
+    max_length_of,
 )
 from arena.ratings.style import markdown_style_features
 from arena.services.snapshots import snapshots_mark_stale
@@ -146,12 +146,6 @@ class _PromptIndex:
         raise ImportFormatError(file, line, "a prompt id is required when --prompt-set is given", "question_id")
 
 
-def _max_length(model: type[Model], field: str) -> int:
-    column = model._meta.get_field(field)
-    assert isinstance(column, CharField) and column.max_length is not None, field
-    return column.max_length
-
-
 def _check_text(file: str, line: int | None, field: str, value: str | None, max_length: int) -> None:
     """A name or id bound for a column of ``max_length`` characters: refused with its line and
     field when the database could not store it (too long, or holding a NUL character)."""
@@ -164,21 +158,21 @@ def _check_text(file: str, line: int | None, field: str, value: str | None, max_
 
 
 def _check_answer_row(file: str, row: AnswerRow) -> None:
-    _check_text(file, row.line, "model", row.contender, _max_length(Contender, "name"))
-    _check_text(file, row.line, "answer_id", row.external_id, _max_length(Answer, "external_id"))
+    _check_text(file, row.line, "model", row.contender, max_length_of(Contender, "name"))
+    _check_text(file, row.line, "answer_id", row.external_id, max_length_of(Answer, "external_id"))
 
 
 def _check_verdict_row(file: str, row: VerdictRow) -> None:
-    name_length = _max_length(Contender, "name")
+    name_length = max_length_of(Contender, "name")
     _check_text(file, row.line, "model_a", row.model_a, name_length)
     _check_text(file, row.line, "model_b", row.model_b, name_length)
-    _check_text(file, row.line, "question_id", row.prompt, _max_length(ImportedVerdict, "question_ref"))
-    _check_text(file, row.line, "rater", row.rater, _max_length(ImportedVerdict, "rater"))
+    _check_text(file, row.line, "question_id", row.prompt, max_length_of(ImportedVerdict, "question_ref"))
+    _check_text(file, row.line, "rater", row.rater, max_length_of(ImportedVerdict, "rater"))
 
 
 def _check_source(file: str, source: str) -> None:
     """``--source`` names a VerdictSource (a slug) and the battles' source ``import:<source>``."""
-    _check_text(file, None, "--source", source, _max_length(VerdictSource, "name"))
+    _check_text(file, None, "--source", source, max_length_of(VerdictSource, "name"))
     if not _SOURCE_NAME.fullmatch(source):
         raise ImportFormatError(file, None, f"{source[:60]!r} is not a source name: use letters, digits, - and _",
                                 "--source")
