@@ -14,7 +14,7 @@ from django.views.decorators.http import require_POST
 from arena.views.permissions import staff_required
 from arena.views.requests import HtmxRequest
 from judge import selectors, services
-from judge.forms import EvaluationForm, RunForm
+from judge.forms import EvaluationForm, RunForm, RunOptions
 from judge.models import Evaluation, Judge, JudgeRun, Judgment
 from judge.services import evaluate, evaluations
 
@@ -26,11 +26,11 @@ def run_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _estimate(options: dict[str, object]) -> services.CostEstimate:
+def _estimate(options: RunOptions) -> services.CostEstimate:
     return services.judge_run_estimate(
-        judge=options["judge"], prompt_set=options["prompt_set"], mode=options["mode"],  # type: ignore[arg-type]
-        contenders=options["contenders"], baseline=options["baseline"], limit=options["limit"],  # type: ignore[arg-type]
-        turn=options["turn"],  # type: ignore[arg-type]
+        judge=options["judge"], prompt_set=options["prompt_set"], mode=options["mode"],
+        contenders=options["contenders"], baseline=options["baseline"], limit=options["limit"],
+        turn=options["turn"],
     )
 
 
@@ -48,7 +48,7 @@ def run_new(request: HttpRequest) -> HttpResponse:
                                  f"${estimate.cost:,.2f}): tick the confirmation below the estimate to start it.")
         else:
             try:
-                run = services.judge_run_create(**options)  # type: ignore[arg-type]
+                run = services.judge_run_create(**options)
             except services.RunError as exc:
                 form.add_error(None, str(exc))
             else:
