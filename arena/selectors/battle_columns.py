@@ -487,7 +487,7 @@ class ComparisonNames(Sequence[str]):
     def __len__(self) -> int:
         return int(self._prompt.shape[0])
 
-    def __getitem__(self, index: int) -> str:  # type: ignore[override]
+    def __getitem__(self, index: int) -> str:  # type: ignore[override]  # an index, never a slice
         slug, ext, _category = self._prompts[self._prompt[index]]
         key = comparison_key(slug, ext, int(self._turn[index]), self._models[self._low[index]], self._models[self._high[index]])
         assert key is not None

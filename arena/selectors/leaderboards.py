@@ -204,6 +204,8 @@ class ReportParams:
     """
 
     kind: ClassVar[str]
+    # Every kind is a dataclass: this tells the type checker, so fields(), asdict() and replace() take it.
+    __dataclass_fields__: ClassVar[dict[str, Any]]
     # The parameters a visitor picks freely in the canonical set; the rest keep their defaults.
     chosen: ClassVar[tuple[str, ...]] = ("source", "prompt_set")
     # The parameters that name a source of verdicts (stale marking: which verdicts it reads).
@@ -211,7 +213,7 @@ class ReportParams:
 
     @classmethod
     def names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]  # type: ignore[arg-type]  # subclasses are dataclasses
+        return [f.name for f in fields(cls)]
 
     @classmethod
     def read(cls, reader: QueryReader) -> Self:
@@ -228,17 +230,17 @@ class ReportParams:
 
     @property
     def key(self) -> str:
-        return canonical_key(self.kind, asdict(self))  # type: ignore[call-overload]
+        return canonical_key(self.kind, asdict(self))
 
     def query(self, **overrides: Any) -> str:
         """The parameters as a URL query string (export links, the API)."""
-        return canonical_key(self.kind, {**asdict(self), **overrides}).partition("?")[2]  # type: ignore[call-overload]
+        return canonical_key(self.kind, {**asdict(self), **overrides}).partition("?")[2]
 
     @property
     def form_state(self) -> str:
         """Every parameter, empty ones too, as a query string: the filter form re-syncs its
         controls to it after Back (``leaderboard.js``)."""
-        values = asdict(self)  # type: ignore[call-overload]
+        values = asdict(self)
         return urlencode({name: "" if value is None or value is False else
                           (1 if value is True else value) for name, value in values.items()})
 
@@ -246,14 +248,14 @@ class ReportParams:
 
     def defaults(self) -> dict[str, Any]:
         """The value of each parameter outside ``chosen`` in the canonical set."""
-        values = {f.name: f.default for f in fields(self)  # type: ignore[arg-type]
+        values = {f.name: f.default for f in fields(self)
                   if f.name not in self.chosen and f.default is not MISSING}
         if "bootstrap" in values:
             values["bootstrap"] = settings.ARENA_BOOTSTRAP_ROUNDS  # the dataclass default is only a fallback
         return values
 
     def is_canonical(self) -> bool:
-        return self == replace(self, **self.defaults())  # type: ignore[type-var]
+        return self == replace(self, **self.defaults())
 
     def canonical_query(self) -> str:
         """The query string of the canonical view closest to these parameters."""
@@ -268,7 +270,7 @@ class ReportParams:
 
     def size(self) -> int:
         """How many verdicts the computation reads, at most: small ones are computed at once."""
-        sources = self.sources_in(asdict(self))  # type: ignore[call-overload]
+        sources = self.sources_in(asdict(self))
         return sum(verdicts_count(source=s, prompt_set=getattr(self, "prompt_set", None)) for s in sources)
 
 

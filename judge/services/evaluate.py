@@ -142,7 +142,7 @@ def _contender(options: EvaluationOptions) -> tuple[Contender, bool]:
             for name, value in changes.items():
                 setattr(found, name, value)
             _validate(found, options.contender)
-            found._evaluate_changed = True  # type: ignore[attr-defined]
+            found._evaluate_changed = True  # type: ignore[attr-defined]  # a mark for the run, not a field
         return found, False
     if not options.base_url and not options.model:
         raise EvaluationError(f"No contender {options.contender!r}: give --base-url and --model (and --api-key-env "

@@ -56,6 +56,7 @@ from judge import backoff, parsing
 from judge import client as llm
 from judge.cache import cached_judgments_get, judgment_cache_key
 from judge.models import JudgeRun, Judgment
+from judge.prompts import JudgeKind
 from judge.services import rendering, slots
 from judge.services.runs import Target, cost_of, judge_run_finish_if_complete
 from judge.services.spool import DATABASE_DOWN, spool_flush, spool_pending, spool_write, with_database
@@ -283,8 +284,8 @@ class _VerdictFields(TypedDict, total=False):
     error: str
 
 
-def _verdict_fields(kind: str, mode: str, text: str, order: int) -> _VerdictFields:
-    verdict = rendering.parse_output(kind=kind, mode=mode, text=text, order=order)  # type: ignore[arg-type]
+def _verdict_fields(kind: JudgeKind, mode: str, text: str, order: int) -> _VerdictFields:
+    verdict = rendering.parse_output(kind=kind, mode=mode, text=text, order=order)
     if not verdict.parsed:
         return {"status": Judgment.Status.UNPARSED, "parse_error": verdict.error, "raw_output": text}
     return {
@@ -468,7 +469,7 @@ def _in_pool_thread(fn, item: _Item) -> Outcome:
             connection.close()
 
 
-def _judge_one(item: _Item, kind: str, *, sleep, rng: random.Random) -> Outcome:
+def _judge_one(item: _Item, kind: JudgeKind, *, sleep, rng: random.Random) -> Outcome:
     judgment = item.judgment
     if item.rendered is None:
         token, outcome = _claim(judgment.pk)
@@ -522,14 +523,14 @@ class _RequestOptions(TypedDict):
     logprobs: int | None
 
 
-def _request_options(kind: str, max_tokens: int) -> _RequestOptions:
+def _request_options(kind: JudgeKind, max_tokens: int) -> _RequestOptions:
     """A logprob judge writes one token and is asked for its alternatives; the others write freely."""
     if kind == "logprob":
         return {"max_tokens": rendering.LOGPROB_MAX_TOKENS, "logprobs": rendering.LOGPROB_ALTERNATIVES}
     return {"max_tokens": max_tokens, "logprobs": None}
 
 
-def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind: str, key: str, *, sleep,
+def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind: JudgeKind, key: str, *, sleep,
                           rng: random.Random) -> Outcome:
     """Claim the row once the process may send for this judge, then send with retries and store.
 

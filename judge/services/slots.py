@@ -16,7 +16,7 @@ from contextlib import contextmanager
 
 from django.conf import settings
 
-from judge.limits import LocalRateLimiter
+from judge.limits import LocalRateLimiter, Semaphore
 
 logger = logging.getLogger(__name__)
 
@@ -99,11 +99,11 @@ class _LeaseRenewer:
     """
 
     def __init__(self) -> None:
-        self._held: dict[str, tuple[object, str]] = {}
+        self._held: dict[str, tuple[Semaphore, str]] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def hold(self, semaphore: object, token: str) -> None:
+    def hold(self, semaphore: Semaphore, token: str) -> None:
         with self._lock:
             self._held[token] = (semaphore, token)
             if self._thread is None or not self._thread.is_alive():
@@ -119,12 +119,12 @@ class _LeaseRenewer:
             time.sleep(max(settings.JUDGE_SLOT_LEASE_SECONDS / 3, 0.2))
             with self._lock:
                 held = list(self._held.values())
-            by_key: dict[str, tuple[object, list[str]]] = {}
+            by_key: dict[str, tuple[Semaphore, list[str]]] = {}
             for semaphore, token in held:
-                by_key.setdefault(semaphore.key, (semaphore, []))[1].append(token)  # type: ignore[attr-defined]
+                by_key.setdefault(semaphore.key, (semaphore, []))[1].append(token)
             for semaphore, tokens in by_key.values():  # one round trip per judge
                 try:
-                    semaphore.renew_many(tokens)  # type: ignore[attr-defined]
+                    semaphore.renew_many(tokens)
                 except Exception:  # a Redis hiccup: the next round tries again
                     logger.warning("slot leases not renewed", exc_info=True)
 
