@@ -12,8 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from arena.imports.parsers._base import PathLike, iter_json_array, missing, opt_str, req_str, wrong_type
-from arena.imports.rows import AnswerRow, ImportFormatError, VerdictRow
-from arena.ratings.types import Winner
+from arena.imports.rows import AnswerRow, ImportFormatError, VerdictRow, Winner
 
 
 def parse_alpaca_eval_answers(path: PathLike, *, contender: str | None = None) -> Iterator[AnswerRow]:

@@ -38,8 +38,7 @@ from arena.imports.parsers._base import (
     wrong_type,
 )
 from arena.imports.parsers.filenames import model_from_run_name
-from arena.imports.rows import AnswerRow, ImportFormatError, PromptRow, ScoreRow, VerdictRow
-from arena.ratings.types import Winner
+from arena.imports.rows import AnswerRow, ImportFormatError, PromptRow, ScoreRow, VerdictRow, Winner
 
 # --------------------------------------------------------------------------- prompts
 

@@ -54,8 +54,7 @@ from arena.imports.parsers._base import (
     req_str_list,
     wrong_type,
 )
-from arena.imports.rows import AnswerRow, ImportFormatError, VerdictRow
-from arena.ratings.types import Winner
+from arena.imports.rows import AnswerRow, ImportFormatError, VerdictRow, Winner
 
 
 def _one_of(obj: dict[str, Any], keys: tuple[str, ...], file: str, line: int) -> tuple[str, Any]:
