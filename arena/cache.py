@@ -59,12 +59,14 @@ class _SharedClientRedisCacheClient(RedisCacheClient):
         return client
 
 
-def _unless_unavailable(fallback: Callable[[tuple[Any, ...], dict[str, Any]], Any]):
+def _unless_unavailable(
+    fallback: Callable[[tuple[Any, ...], dict[str, Any]], Any],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """The cache call, or ``fallback(args, kwargs)`` when Redis is unavailable."""
 
-    def wrap(method):
+    def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(method)
-        def call(self, *args: Any, **kwargs: Any) -> Any:
+        def call(self: RedisCache, *args: Any, **kwargs: Any) -> Any:
             if breaker.is_open():
                 return fallback(args, kwargs)
             try:

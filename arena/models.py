@@ -9,6 +9,8 @@ thing a save does besides writing: prompts and answers refresh the stored HTML o
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -151,7 +153,7 @@ class Prompt(models.Model):
     def __str__(self) -> str:
         return f"{self.prompt_set.slug}/{self.external_id}"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         _keep_rendered(self, kwargs)
         super().save(*args, **kwargs)
 
@@ -217,7 +219,7 @@ class Answer(models.Model):
     def __str__(self) -> str:
         return f"{self.contender.name} on {self.prompt}"
 
-    def save(self, *args, **kwargs) -> None:
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # An edited text is checked for model names again (a new row keeps the flag it is given:
         # imports and generation set it, and staff may clear a false positive without editing).
         if _keep_rendered(self, kwargs) and self.pk is not None:

@@ -77,7 +77,7 @@ def rater_invites_revoke_for(*, user: User) -> int:
 
 
 @transaction.atomic
-def rater_create(*, username: str, password: str, email: str = "", invite_token: str = ""):
+def rater_create(*, username: str, password: str, email: str = "", invite_token: str = "") -> User:
     """Create a rater account (not staff); with an invite, take one of its uses and join its pool.
 
     Raises InviteInvalid (and creates nothing) when the invite cannot be used.

@@ -40,7 +40,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -368,12 +368,12 @@ def _request_pool() -> ThreadPoolExecutor:
         return _pool
 
 
-def judgment_execute(*, judgment_id: int, sleep=time.sleep, rng: random.Random | None = None) -> Outcome:
+def judgment_execute(*, judgment_id: int, sleep: Callable[[float], object] = time.sleep, rng: random.Random | None = None) -> Outcome:
     """Judge one row if it is still pending and its run is running; see the module docstring."""
     return judgments_execute(judgment_ids=[judgment_id], sleep=sleep, rng=rng)[judgment_id]
 
 
-def judgments_execute(*, judgment_ids: Sequence[int], sleep=time.sleep, rng: random.Random | None = None,
+def judgments_execute(*, judgment_ids: Sequence[int], sleep: Callable[[float], object] = time.sleep, rng: random.Random | None = None,
                       parallel: bool = False) -> dict[int, Outcome]:
     """Judge a batch of rows (one Celery task's worth): each as :func:`judgment_execute` would.
 
@@ -404,7 +404,7 @@ def judgments_execute(*, judgment_ids: Sequence[int], sleep=time.sleep, rng: ran
     return outcomes
 
 
-def _run_batch(run_id: int, rows: list[Judgment], *, sleep, rng: random.Random | None,
+def _run_batch(run_id: int, rows: list[Judgment], *, sleep: Callable[[float], object], rng: random.Random | None,
                parallel: bool) -> dict[int, Outcome]:
     run = with_database(lambda: JudgeRun.objects.select_related("judge", "prompt_set").filter(pk=run_id).first(),
                         what=f"run {run_id}")
@@ -460,7 +460,7 @@ def _run_batch(run_id: int, rows: list[Judgment], *, sleep, rng: random.Random |
     return outcomes
 
 
-def _in_pool_thread(fn, item: _Item) -> Outcome:
+def _in_pool_thread(fn: Callable[[_Item], Outcome], item: _Item) -> Outcome:
     """Run one row on a request thread, and give its DB connection back to the pool afterwards."""
     try:
         return fn(item)
@@ -469,7 +469,7 @@ def _in_pool_thread(fn, item: _Item) -> Outcome:
             connection.close()
 
 
-def _judge_one(item: _Item, kind: JudgeKind, *, sleep, rng: random.Random) -> Outcome:
+def _judge_one(item: _Item, kind: JudgeKind, *, sleep: Callable[[float], object], rng: random.Random) -> Outcome:
     judgment = item.judgment
     if item.rendered is None:
         token, outcome = _claim(judgment.pk)
@@ -530,7 +530,7 @@ def _request_options(kind: JudgeKind, max_tokens: int) -> _RequestOptions:
     return {"max_tokens": max_tokens, "logprobs": None}
 
 
-def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind: JudgeKind, key: str, *, sleep,
+def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind: JudgeKind, key: str, *, sleep: Callable[[float], object],
                           rng: random.Random) -> Outcome:
     """Claim the row once the process may send for this judge, then send with retries and store.
 

@@ -13,10 +13,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
 from judge.limits import LocalRateLimiter, Semaphore
+
+if TYPE_CHECKING:  # redis-py loads with the first client (see arena.redis_clients)
+    import redis
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +80,7 @@ def process_gate(*, key: str, max_concurrent: int) -> Iterator[None]:
         yield
 
 
-def redis_client(url: str):
+def redis_client(url: str) -> redis.Redis:
     """The process's raw Redis client for the judge's shared state (limits, progress throttle).
 
     Reads give up after 5 s (a blocked wait for a slot lasts a quarter second at most), so a Redis
