@@ -279,7 +279,9 @@ def agreement_compute(*, params: AgreementParams) -> dict[str, Any]:
 
     clean = params.rater_quality == "clean"
     if params.a == params.b:  # within one source: every pair of different raters (MT-Bench's human-human)
-        read_a = read_b = battle_arrays(BattleFilter(params.a, params.prompt_set, clean_raters=clean), labels=True)
+        # A judge's raters are its runs: a judge with itself across repeated runs.
+        read_a = read_b = battle_arrays(BattleFilter(params.a, params.prompt_set, clean_raters=clean,
+                                                     judge_runs_as_raters=True), labels=True)
         labels = read_a.arrays.labels
         chosen = None
         if params.raters and labels is not None:
@@ -296,6 +298,7 @@ def agreement_compute(*, params: AgreementParams) -> dict[str, Any]:
         "kind": params.kind, "params": asdict(params), "battle_total": read_a.total + read_b.total,
         "battles_a": read_a.total, "battles_b": read_b.total, "overall": report, "per_turn": per_turn,
         "within_source": params.a == params.b, "min_pairs": settings.ARENA_AGREEMENT_MIN_PAIRS,
+        "judge_runs_as_raters": params.a == params.b and parse_source(params.a)[0] in ("judge", "all"),
     }
     if report["pairs"] < settings.ARENA_AGREEMENT_MIN_PAIRS:
         result["error"] = (f"Only {report['pairs']} verdict pair{'s' if report['pairs'] != 1 else ''} on "
