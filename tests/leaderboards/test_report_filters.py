@@ -1,0 +1,50 @@
+"""The report forms offer what their URLs accept (issue 18): the bias and agreement pages have
+the leaderboard's rater-quality control (``clean`` by default, or ``all``)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from .conftest import human_votes
+
+
+def rater_quality_options(html: str) -> tuple[list[str], str | None]:
+    """The rater-quality choices the page's form offers, and the one selected."""
+    match = re.search(r'<select name="rater_quality">(.*?)</select>', html, re.S)
+    assert match, "the form has no rater_quality control"
+    options = re.findall(r'<option value="([^"]*)"( selected)?', match.group(1))
+    return [value for value, _ in options], next((value for value, chosen in options if chosen), None)
+
+
+def gold_comparison(arena) -> int:
+    """Make one voted comparison a gold one: its votes check the raters, ``clean`` leaves them out."""
+    vote = arena.raters[0].votes.order_by("id").first()
+    comparison = vote.comparison
+    comparison.is_gold, comparison.gold_winner = True, vote.winner
+    comparison.save(update_fields=["is_gold", "gold_winner"])
+    return comparison.votes.count()
+
+
+@pytest.mark.parametrize(("path", "query"), [("/leaderboard/", {"source": "human"}), ("/bias/", {"source": "human"}),
+                                           ("/agreement/", {"a": "human", "b": "human"})])
+def test_the_form_offers_clean_and_all_raters_with_clean_by_default(staff_client, arena, path, query):
+    human_votes(arena)
+    page = staff_client.get(path, query)
+    assert page.status_code == 200
+    assert rater_quality_options(page.content.decode()) == (["clean", "all"], "clean")
+    chosen = staff_client.get(path, {**query, "rater_quality": "all"})
+    assert chosen.status_code == 200
+    assert rater_quality_options(chosen.content.decode()) == (["clean", "all"], "all")
+
+
+def test_the_bias_page_counts_the_votes_the_raters_control_chooses(client, arena):
+    votes = len(human_votes(arena))
+    gold = gold_comparison(arena)
+    clean = client.get("/bias/", {"source": "human"}).content.decode()
+    every = client.get("/bias/", {"source": "human", "rater_quality": "all"}).content.decode()
+    assert f"<strong>{votes - gold}</strong> verdicts" in clean and "without gold comparisons" in clean
+    assert f"<strong>{votes}</strong> verdicts" in every and "every human vote" in every
+    assert 'rater_quality=all' in re.search(r'data-form-state="([^"]*)"', every).group(1)
+
