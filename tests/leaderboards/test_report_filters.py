@@ -1,5 +1,6 @@
 """The report forms offer what their URLs accept (issue 18): the bias and agreement pages have
-the leaderboard's rater-quality control (``clean`` by default, or ``all``)."""
+the leaderboard's rater-quality control (``clean`` by default, or ``all``), and the results the
+leaderboard form fetches bring the chosen prompt set's categories into the form."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import re
 
 import pytest
 
-from .conftest import human_votes
+from .conftest import build_arena, human_votes
 
 
 def rater_quality_options(html: str) -> tuple[list[str], str | None]:
@@ -48,3 +49,17 @@ def test_the_bias_page_counts_the_votes_the_raters_control_chooses(client, arena
     assert f"<strong>{votes}</strong> verdicts" in every and "every human vote" in every
     assert 'rater_quality=all' in re.search(r'data-form-state="([^"]*)"', every).group(1)
 
+
+def test_results_the_leaderboard_form_fetches_bring_the_sets_categories(client, db):
+    build_arena(set_slug="sheets", categories=("budget", "formulas"))
+    build_arena(set_slug="reviews", categories=("hotels", "restaurants"))
+    query = {"source": "human", "prompt_set": "reviews"}
+    results = client.get("/leaderboard/", query, headers={"HX-Request": "true", "HX-Trigger": "leaderboard-filters"})
+    html = results.content.decode()
+    assert html.lstrip().startswith("<section id=\"results\"")  # the partial
+    swapped = re.search(r'<label id="category-filter" hx-swap-oob="true">.*?</label>', html, re.S)
+    assert swapped and re.findall(r'<option value="(\w+)"', swapped.group(0)) == ["hotels", "restaurants"]
+    # The results refreshing themselves (a new snapshot) leave the form alone.
+    refreshed = client.get("/leaderboard/", query, headers={"HX-Request": "true", "HX-Trigger": "results"})
+    assert "hx-swap-oob" not in refreshed.content.decode()
+    assert "hx-swap-oob" not in client.get("/leaderboard/", query).content.decode()  # the whole page
