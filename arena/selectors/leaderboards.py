@@ -438,11 +438,6 @@ def snapshot_get(*, key: str) -> SnapshotView | None:
     return SnapshotView(**row)
 
 
-def leaderboard_get(*, params: LeaderboardParams) -> SnapshotView | None:
-    """The cached leaderboard for these filters, or None when it was never computed."""
-    return snapshot_get(key=params.key)
-
-
 # --- What the filter forms offer -------------------------------------------------------------
 
 def sources_available() -> list[str]:
