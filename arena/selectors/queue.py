@@ -42,6 +42,7 @@ from django.dispatch import receiver
 
 from arena.markdown import turns_html
 from arena.models import Answer, Assignment, Comparison, Contender, Prompt, PromptSet, Vote
+from arena.sides import is_shown_first
 
 _LOCK_ATTEMPTS = 8
 
@@ -289,8 +290,7 @@ def _to_screen(value: str, a_shown_first: bool) -> str:
     """model_a/model_b (comparison terms) → "A"/"B" (screen labels, A on the left)."""
     if value not in ("model_a", "model_b"):
         return value
-    left_is_model_a = a_shown_first
-    return "A" if (value == "model_a") == left_is_model_a else "B"
+    return "A" if is_shown_first(value, a_shown_first=a_shown_first) else "B"
 
 
 @dataclass(frozen=True)
