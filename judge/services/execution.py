@@ -254,8 +254,8 @@ def target_for(judgment: Judgment) -> Target:
     return Target(judgment.answer.prompt, judgment.turn, judgment.answer, None, 1)
 
 
-def _verdict_fields(kind: str, mode: str, text: str, order: int) -> dict[str, object]:
-    verdict = rendering.parse_output(kind=kind, mode=mode, text=text, order=order)  # type: ignore[arg-type]
+def _verdict_fields(kind: str, text: str, order: int) -> dict[str, object]:
+    verdict = parsing.stored_verdict(kind, text, order=order)
     if not verdict.parsed:
         return {"status": Judgment.Status.UNPARSED, "parse_error": verdict.error, "raw_output": text}
     return {
@@ -454,7 +454,7 @@ def _judge_one(item: _Item, kind: str, *, sleep, rng: random.Random) -> Outcome:
             assert outcome is not None
             return outcome
         try:
-            fields = _verdict_fields(kind, item.rendered.mode, item.hit.raw_output, judgment.order)
+            fields = _verdict_fields(kind, item.hit.raw_output, judgment.order)
             _store(judgment.pk, token, from_cache=True, input_tokens=0, output_tokens=0, cost=0, **fields)
         except BaseException:
             _release(judgment.pk, token)
@@ -558,7 +558,7 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
             text = completion.text or ""
             if kind == "logprob":  # the probabilities are the verdict: keep them with the token
                 text = parsing.logprob_output(text, completion.top_logprobs)
-            fields = _verdict_fields(kind, rendered.mode, text, judgment.order)
+            fields = _verdict_fields(kind, text, judgment.order)
             stored = _store(
                 judgment.pk, token, reply=True, input_tokens=completion.input_tokens or 0,
                 output_tokens=completion.output_tokens or 0,
