@@ -45,6 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 
+from cachetools import TTLCache
 from django.conf import settings
 from django.db import connection
 from django.db.models import F
@@ -296,23 +297,24 @@ BATCH_FIELDS = (
 # cancel stops this process's requests within this many seconds (retries always read it afresh).
 RUN_STATUS_MAX_AGE = 0.5
 
-_run_status: dict[int, tuple[float, str | None]] = {}
-_run_status_lock = threading.Lock()
+_run_status: TTLCache[int, str | None] = TTLCache(maxsize=1000, ttl=RUN_STATUS_MAX_AGE)
+_run_status_lock = threading.Lock()  # cachetools' caches are not thread-safe
+_UNKNOWN = object()
 
 
 def _run_status_set(run_id: int, status: str | None) -> None:
     with _run_status_lock:
-        if len(_run_status) > 1000:
-            _run_status.clear()
-        _run_status[run_id] = (time.monotonic(), status)
+        _run_status[run_id] = status
 
 
-def _run_status_get(run_id: int, *, max_age: float) -> str | None:
-    """The run's status, read again when this process's copy is older than ``max_age`` seconds."""
-    with _run_status_lock:
-        cached = _run_status.get(run_id)
-    if cached is not None and max_age > 0 and time.monotonic() - cached[0] < max_age:
-        return cached[1]
+def _run_status_get(run_id: int, *, fresh: bool = False) -> str | None:
+    """The run's status: this process's copy while it is under RUN_STATUS_MAX_AGE old, unless
+    ``fresh``, else read again."""
+    if not fresh:
+        with _run_status_lock:
+            cached = _run_status.get(run_id, _UNKNOWN)
+        if cached is not _UNKNOWN:
+            return cached  # type: ignore[return-value]
     status = with_database(lambda: JudgeRun.objects.filter(pk=run_id).values_list("status", flat=True).first(),
                            what=f"run {run_id}")
     _run_status_set(run_id, status)
@@ -515,7 +517,7 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
             with slots.process_gate(key=limit_key, max_concurrent=judge.max_concurrent):
                 # Cancel: checked when the batch was loaded, when a waiting row's turn comes (this
                 # process's view, at most RUN_STATUS_MAX_AGE old) and afresh before every retry.
-                status = _run_status_get(judgment.run_id, max_age=RUN_STATUS_MAX_AGE if attempt == 1 else 0)
+                status = _run_status_get(judgment.run_id, fresh=attempt > 1)
                 if status != JudgeRun.Status.RUNNING:
                     outcome = Outcome("cancelled")
                     return outcome

@@ -7,10 +7,11 @@ reading the judge's output back into the comparison's terms is ``judge.parsing.s
 
 from __future__ import annotations
 
-import time
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 
+from cachetools import TTLCache
 from django.conf import settings
 
 from arena.models import Answer, Prompt
@@ -38,26 +39,29 @@ def _template_set_cached(name: str, _mtime: float) -> prompts.TemplateSet:
 
 # How often a process looks at a template set's files for changes. Every judgment renders through
 # its set, and scanning the directory each time cost more than rendering (a glob and a stat per
-# file, at 160 judgments a second).
+# file for every judgment).
 TEMPLATE_SCAN_SECONDS = 1.0
-_scanned: dict[str, tuple[float, float]] = {}  # name -> (when scanned, newest file mtime)
+_scanned: TTLCache[str, float] = TTLCache(maxsize=64, ttl=TEMPLATE_SCAN_SECONDS)  # name -> newest file mtime
+_scanned_lock = threading.Lock()  # cachetools' caches are not thread-safe
 
 
 def template_set_get(name: str) -> prompts.TemplateSet:
     """A template set, reloaded within a second when its directory changes (import_judge_prompts
     writes one, and forgets the set in its own process at once)."""
-    now = time.monotonic()
-    scanned = _scanned.get(name)
-    if scanned is None or now - scanned[0] >= TEMPLATE_SCAN_SECONDS:
+    with _scanned_lock:
+        mtime = _scanned.get(name)
+    if mtime is None:
         directory = prompts.TEMPLATES_DIR / name
         mtime = max((p.stat().st_mtime for p in directory.glob("*.txt")), default=0.0) if directory.is_dir() else 0.0
-        scanned = _scanned[name] = (now, mtime)
-    return _template_set_cached(name, scanned[1])
+        with _scanned_lock:
+            _scanned[name] = mtime
+    return _template_set_cached(name, mtime)
 
 
 def template_set_forget(name: str) -> None:
     """Look at the set's files again on its next use (after writing them)."""
-    _scanned.pop(name, None)
+    with _scanned_lock:
+        _scanned.pop(name, None)
 
 
 def judge_base_url(judge: Judge) -> str:
