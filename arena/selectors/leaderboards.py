@@ -444,7 +444,7 @@ def sources_available() -> list[str]:
     """Sources with at least one verdict, cached briefly: the filter form is on every page view.
 
     Uses ``EXISTS`` sub-queries so a million imported verdicts cost an index probe per source,
-    not a join with DISTINCT (245 ms at a million verdicts; this takes a few ms).
+    not a join with DISTINCT (bench_leaderboard_page.py; PERFORMANCE.md).
     """
     cached = cache.get(SOURCES_CACHE_KEY)
     if cached is not None:

@@ -148,8 +148,8 @@ def _update_row(judgment_id: int, where: str, where_params: Sequence[object], fi
 
     The claim and the store of every judgment, by a statement built once per set of fields: the
     same UPDATE as ``Judgment.objects.filter(...).update(...)``, values prepared by the model's
-    own fields, without building and compiling a query each time (about a third of a
-    millisecond of CPU per call, twice per judgment). ``where`` names columns of the table.
+    own fields, without building and compiling a query each time (twice per judgment;
+    PERFORMANCE.md). ``where`` names columns of the table.
     """
     names = tuple(fields)
     sql = _update_sql.get((where, names))
@@ -481,7 +481,7 @@ def _finished(run: JudgeRun, outcomes: Iterable[Outcome]) -> None:
 def _leaderboards_mark_stale(run: JudgeRun) -> None:
     """Results are stored with .update(), which sends no signal: tell the leaderboards directly.
 
-    Cheap at 160/s: ``snapshots_mark_stale`` scans the snapshots at most once per source and
+    Cheap at the judge's full rate: ``snapshots_mark_stale`` scans the snapshots at most once per source and
     prompt set per debounce window.
     """
     from arena.services.snapshots import snapshots_mark_stale
