@@ -481,8 +481,8 @@ def _finished(run: JudgeRun, outcomes: Iterable[Outcome]) -> None:
 def _leaderboards_mark_stale(run: JudgeRun) -> None:
     """Results are stored with .update(), which sends no signal: tell the leaderboards directly.
 
-    Cheap at the judge's full rate: ``snapshots_mark_stale`` scans the snapshots at most once per source and
-    prompt set per debounce window.
+    Cheap at the judge's full rate: ``snapshots_mark_stale`` scans the snapshots at most once per
+    source and prompt set per debounce window.
     """
     from arena.services.snapshots import snapshots_mark_stale
 
