@@ -65,9 +65,9 @@ def rater_prompt_set_ids(*, rater) -> set[int] | None:  # type: ignore[no-untype
 # The queue runs on every lease, so its statements are written out rather than built with the
 # ORM: building and compiling the equivalent queryset cost more CPU than the rest of the request
 # (bench_vote.py; PERFORMANCE.md lists every such statement). Portable SQL (PostgreSQL in
-# production, SQLite for the demo); the lock clause is added where the database has it. Only table names from the models' _meta and fixed
-# status strings are formatted into the SQL (hence the file-wide S608 exemption); every value is
-# a query parameter.
+# production, SQLite for the demo); the lock clause is added where the database has it. Only table
+# names from the models' _meta and fixed status strings are formatted into the SQL (hence the
+# file-wide S608 exemption); every value is a query parameter.
 _C = Comparison._meta.db_table
 _AS = Assignment._meta.db_table
 _V = Vote._meta.db_table
