@@ -100,7 +100,7 @@ class _Rows:
 class _IdMap:
     """Database ids (non-negative integers) to values, looked up for a million battles at once:
     a dense table indexed by id while the ids stay below ``DENSE_LIMIT`` (a binary search per
-    battle costs ten times more), a sorted search above it."""
+    battle costs far more; PERFORMANCE.md), a sorted search above it."""
 
     DENSE_LIMIT = 2**24
 
@@ -360,7 +360,7 @@ class _Reader:
         if self.raters:
             fields += ["rater"]
         # Sorted here rather than by the database: at a million verdicts PostgreSQL's sort
-        # spills to disk (1.6 s), NumPy's takes a tenth of that.
+        # spills to disk, NumPy's does not (bench_waits.py; PERFORMANCE.md).
         rows = _Rows(qs.order_by(), fields)
         n = rows.n
         order = np.lexsort((rows.ints("judged_order"), rows.ints("line"), rows.ints("batch_id")))
@@ -493,7 +493,7 @@ class ComparisonNames(Sequence[str]):
     """The comparison keys (``battles.comparison_key``) of a read, made only when asked for.
 
     Grouping needs only the integer codes; the names are for matching against battles read
-    elsewhere, and formatting one per distinct comparison costs a second at a million.
+    elsewhere, and formatting one per distinct comparison is slow at a million (PERFORMANCE.md).
     """
 
     def __init__(self, prompts: list[tuple[str | None, str | None, str | None]], prompt: NDArray[np.intp],

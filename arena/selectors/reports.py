@@ -18,12 +18,10 @@ from arena.params import CONFLICT, NOT_CHOICE, ParamError, QueryReader, shown
 from arena.selectors.battles import BattleFilter, parse_source
 from arena.selectors.leaderboards import (
     ReportParams,
-    SnapshotView,
     jsonable,
     read_prompt_set,
     read_rater_quality,
     read_source,
-    snapshot_get,
     sources_available,
 )
 
@@ -305,14 +303,6 @@ def agreement_compute(*, params: AgreementParams) -> dict[str, Any]:
                            f"{report['comparisons']} shared comparison{'s' if report['comparisons'] != 1 else ''}: "
                            f"agreement needs at least {settings.ARENA_AGREEMENT_MIN_PAIRS} pairs to say anything.")
     return jsonable(result)
-
-
-def bias_get(*, params: BiasParams) -> SnapshotView | None:
-    return snapshot_get(key=params.key)
-
-
-def agreement_get(*, params: AgreementParams) -> SnapshotView | None:
-    return snapshot_get(key=params.key)
 
 
 AGREEMENT_PAIR_CACHE_KEY = "arena:agreement-default-pair"

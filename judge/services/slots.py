@@ -86,10 +86,6 @@ def redis_client(url: str):  # type: ignore[no-untyped-def]
     return shared_client(url, timeout=5.0)
 
 
-def limits_backend() -> str:
-    return "redis" if settings.REDIS_URL else "local"
-
-
 class _LeaseRenewer:
     """Keeps this process's Redis slot leases alive while their requests run.
 
