@@ -2,10 +2,10 @@
 
 Django keeps cache objects in an ``asgiref.local.Local`` that is *context*-local: under ASGI every
 request runs in a fresh context, so it gets a fresh ``RedisCache``, a fresh connection pool and a
-new TCP connection to Redis (connect, then the pool's health check), which profiling showed as
-the largest single cost of the rating page. On top of that ``RedisCacheClient.get_client`` builds a
-new ``redis.Redis`` for every cache call, which with redis-py 8 costs about as much CPU as the
-command itself.
+new TCP connection to Redis (connect, then the pool's health check). On top of that
+``RedisCacheClient.get_client`` builds a new ``redis.Redis`` for every cache call.
+benchmarks/bench_cache.py measures both against Django's own backend; the figures are in
+PERFORMANCE.md.
 
 Here the clients live in a module-level table keyed by the server URL and the pool options, so
 every request, thread and cache object of a process shares one pool. ``redis.Redis`` and its

@@ -350,7 +350,7 @@ GRADE_CHOICES = [
 HHH_CHOICES = [("model_a", "A is better"), ("model_b", "B is better"), ("same", "The same")]
 
 
-class Verdict(models.Model):
+class RaterVerdict(models.Model):
     """What a human rater says about a comparison, in the comparison's terms (``model_a`` =
     ``comparison.answer_a``): a vote, and each earlier version of one."""
 
@@ -366,7 +366,7 @@ class Verdict(models.Model):
         abstract = True
 
 
-class Vote(Verdict):
+class Vote(RaterVerdict):
     """A human rater's verdict on one comparison. ``winner`` names the comparison's answers
     (``model_a`` = ``comparison.answer_a``), never the screen side; the side order is kept in
     ``a_shown_first``."""
@@ -392,7 +392,7 @@ class Vote(Verdict):
         return f"Vote {self.pk}: {self.rater} on {self.comparison_id}: {self.winner}"
 
 
-class VoteRevision(Verdict):
+class VoteRevision(RaterVerdict):
     """An earlier version of a vote, kept when its rater changed it.
 
     The ``Vote`` row always holds the latest version — so "one vote per rater and comparison"

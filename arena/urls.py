@@ -66,9 +66,8 @@ urlpatterns = [
     path(settings.ADMIN_PATH, admin.site.urls),
 ]
 
-if settings.ARENA_BENCH_VIEWS:
-    urlpatterns.append(path("bench/bare/", rate.bench_bare, name="bench_bare"))
-    urlpatterns.append(path("bench/signed-in/", rate.bench_signed_in, name="bench_signed_in"))
+if settings.ARENA_BENCH_VIEWS:  # the floors benchmarks/bench_vote.py measures against; off in normal runs
+    urlpatterns.append(path("bench/", include("benchmarks.urls")))
 
 # 403 and 404 are Django's handlers with the site's templates (templates/403.html, 404.html).
 handler500 = "arena.views.errors.server_error"

@@ -160,9 +160,3 @@ def judge_run_problems(*, run_id: int, limit: int = PROBLEMS_SHOWN) -> QuerySet[
         .select_related("comparison__prompt", "answer__prompt")
         .order_by("-completed_at", "-id")[:limit]
     )
-
-
-def pending_judgment_ids(*, run_id: int) -> list[int]:
-    return list(
-        Judgment.objects.filter(run_id=run_id, status=Judgment.Status.PENDING).order_by("id").values_list("id", flat=True)
-    )

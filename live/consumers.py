@@ -110,7 +110,7 @@ _warm: asyncio.Future[None] | None = None
 
 
 async def _warm_up() -> None:
-    """The process's first streamed request sets up the SDK's async path (~80 ms): done once,
+    """The process's first streamed request sets up the SDK's async path (PERFORMANCE.md): done once,
     when the first battle socket opens, not inside a rater's first time to first token."""
     global _warm
     if _warm is None:

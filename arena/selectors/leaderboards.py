@@ -452,18 +452,13 @@ def snapshot_get(*, key: str) -> SnapshotView | None:
     return SnapshotView(**row)
 
 
-def leaderboard_get(*, params: LeaderboardParams) -> SnapshotView | None:
-    """The cached leaderboard for these filters, or None when it was never computed."""
-    return snapshot_get(key=params.key)
-
-
 # --- What the filter forms offer -------------------------------------------------------------
 
 def sources_available() -> list[str]:
     """Sources with at least one verdict, cached briefly: the filter form is on every page view.
 
     Uses ``EXISTS`` sub-queries so a million imported verdicts cost an index probe per source,
-    not a join with DISTINCT (245 ms at a million verdicts; this takes a few ms).
+    not a join with DISTINCT (bench_leaderboard_page.py; PERFORMANCE.md).
     """
     cached = cache.get(SOURCES_CACHE_KEY)
     if cached is not None:

@@ -28,13 +28,13 @@ from __future__ import annotations
 import json
 import random
 import threading
-import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Sized
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cachetools import TTLCache
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.cache import cache
@@ -44,6 +44,7 @@ from django.dispatch import receiver
 
 from arena.markdown import turns_html
 from arena.models import Answer, Assignment, Comparison, Contender, Prompt, PromptSet, Vote
+from arena.sides import is_shown_first
 
 _LOCK_ATTEMPTS = 8
 
@@ -64,11 +65,11 @@ def rater_prompt_set_ids(*, rater: User) -> set[int] | None:
 
 
 # The queue runs on every lease, so its statements are written out rather than built with the
-# ORM: building and compiling the equivalent queryset cost ~3 ms of CPU per lease, more than the
-# rest of the request. Portable SQL (PostgreSQL in production, SQLite for the demo); the lock
-# clause is added where the database has it. Only table names from the models' _meta and fixed
-# status strings are formatted into the SQL (hence the file-wide S608 exemption); every value is
-# a query parameter.
+# ORM: building and compiling the equivalent queryset cost more CPU than the rest of the request
+# (bench_vote.py; PERFORMANCE.md lists every such statement). Portable SQL (PostgreSQL in
+# production, SQLite for the demo); the lock clause is added where the database has it. Only table
+# names from the models' _meta and fixed status strings are formatted into the SQL (hence the
+# file-wide S608 exemption); every value is a query parameter.
 _C = Comparison._meta.db_table
 _AS = Assignment._meta.db_table
 _V = Vote._meta.db_table
@@ -294,14 +295,13 @@ def _to_screen(value: str, a_shown_first: bool) -> str:
     """model_a/model_b (comparison terms) → "A"/"B" (screen labels, A on the left)."""
     if value not in ("model_a", "model_b"):
         return value
-    left_is_model_a = a_shown_first
-    return "A" if (value == "model_a") == left_is_model_a else "B"
+    return "A" if is_shown_first(value, a_shown_first=a_shown_first) else "B"
 
 
 @dataclass(frozen=True)
 class _Display:
     """Everything the rating page reads of a comparison, rendered: its rows do not change once
-    created (answers are immutable), so this is cached per process (``_DisplayCache``)."""
+    created (answers are immutable), so this is cached per process (``_displays``)."""
 
     prompt_set: str
     category: str
@@ -313,41 +313,12 @@ class _Display:
     b_name: str
 
 
-class _DisplayCache:
-    """A small LRU of ``_Display`` by comparison id, with a time limit so a renamed contender or
-    prompt set shows its new name within ``ttl`` seconds. Process-local on purpose: it holds a
-    few KB of HTML per comparison, which would crowd rate-limit counters out of a LocMem cache,
-    and a miss costs one query by primary key."""
-
-    def __init__(self, size: int = 1024, ttl: float = 600.0) -> None:
-        self.size, self.ttl = size, ttl
-        self._items: OrderedDict[int, tuple[float, _Display]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: int) -> _Display | None:
-        with self._lock:
-            item = self._items.get(key)
-            if item is None:
-                return None
-            if item[0] < time.monotonic():
-                del self._items[key]
-                return None
-            self._items.move_to_end(key)
-            return item[1]
-
-    def put(self, key: int, display: _Display) -> None:
-        with self._lock:
-            self._items[key] = (time.monotonic() + self.ttl, display)
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-_displays = _DisplayCache()
+# The rendered comparisons by id: the 1,024 used last, each for 600 s at most so a renamed
+# contender or prompt set shows its new name within that time. Process-local on purpose: it holds a
+# few KB of HTML per comparison, which would crowd rate-limit counters out of a LocMem cache, and a
+# miss costs one query by primary key. cachetools' caches are not thread-safe: hence the lock.
+_displays: TTLCache[int, _Display] = TTLCache(maxsize=1024, ttl=600.0)
+_displays_lock = threading.Lock()
 
 
 @receiver(post_save, sender=Comparison, dispatch_uid="arena.queue.display_comparison_saved")
@@ -358,7 +329,8 @@ _displays = _DisplayCache()
 def _display_source_saved(sender: type, **kwargs: object) -> None:
     """An edit (admin, shell) in this process drops the rendered comparisons at once; other
     processes see it within the cache's time limit."""
-    _displays.clear()
+    with _displays_lock:
+        _displays.clear()
 
 
 _CO = Contender._meta.db_table
@@ -384,7 +356,8 @@ def _turn_html(turns: object, rendered: object, count: int) -> tuple[str, ...]:
 
 def comparison_display_get(comparison_id: int) -> _Display:
     """The rendered comparison: from the process cache, else one query by primary key."""
-    display = _displays.get(comparison_id)
+    with _displays_lock:
+        display = _displays.get(comparison_id)
     if display is None:
         with connection.cursor() as cursor:
             cursor.execute(_DISPLAY_SQL, (comparison_id,))
@@ -402,13 +375,15 @@ def comparison_display_get(comparison_id: int) -> _Display:
             a_name=a_name,
             b_name=b_name,
         )
-        _displays.put(comparison_id, display)
+        with _displays_lock:
+            _displays[comparison_id] = display
     return display
 
 
 def comparison_prompt_set_cached(comparison_id: int) -> str | None:
     """The comparison's prompt set slug if this process has it at hand (no query), else None."""
-    display = _displays.get(comparison_id)
+    with _displays_lock:
+        display = _displays.get(comparison_id)
     return display.prompt_set if display else None
 
 

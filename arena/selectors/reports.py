@@ -18,12 +18,10 @@ from arena.params import CONFLICT, NOT_CHOICE, ParamError, QueryReader, shown
 from arena.selectors.battles import BattleFilter, parse_source
 from arena.selectors.leaderboards import (
     ReportParams,
-    SnapshotView,
     jsonable,
     read_prompt_set,
     read_rater_quality,
     read_source,
-    snapshot_get,
     sources_available,
 )
 
@@ -282,7 +280,9 @@ def agreement_compute(*, params: AgreementParams) -> dict[str, Any]:
 
     clean = params.rater_quality == "clean"
     if params.a == params.b:  # within one source: every pair of different raters (MT-Bench's human-human)
-        read_a = read_b = battle_arrays(BattleFilter(params.a, params.prompt_set, clean_raters=clean), labels=True)
+        # A judge's raters are its runs: a judge with itself across repeated runs.
+        read_a = read_b = battle_arrays(BattleFilter(params.a, params.prompt_set, clean_raters=clean,
+                                                     judge_runs_as_raters=True), labels=True)
         labels = read_a.arrays.labels
         chosen = None
         if params.raters and labels is not None:
@@ -299,20 +299,13 @@ def agreement_compute(*, params: AgreementParams) -> dict[str, Any]:
         "kind": params.kind, "params": asdict(params), "battle_total": read_a.total + read_b.total,
         "battles_a": read_a.total, "battles_b": read_b.total, "overall": report, "per_turn": per_turn,
         "within_source": params.a == params.b, "min_pairs": settings.ARENA_AGREEMENT_MIN_PAIRS,
+        "judge_runs_as_raters": params.a == params.b and parse_source(params.a)[0] in ("judge", "all"),
     }
     if report["pairs"] < settings.ARENA_AGREEMENT_MIN_PAIRS:
         result["error"] = (f"Only {report['pairs']} verdict pair{'s' if report['pairs'] != 1 else ''} on "
                            f"{report['comparisons']} shared comparison{'s' if report['comparisons'] != 1 else ''}: "
                            f"agreement needs at least {settings.ARENA_AGREEMENT_MIN_PAIRS} pairs to say anything.")
     return jsonable(result)
-
-
-def bias_get(*, params: BiasParams) -> SnapshotView | None:
-    return snapshot_get(key=params.key)
-
-
-def agreement_get(*, params: AgreementParams) -> SnapshotView | None:
-    return snapshot_get(key=params.key)
 
 
 AGREEMENT_PAIR_CACHE_KEY = "arena:agreement-default-pair"

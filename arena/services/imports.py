@@ -295,7 +295,7 @@ def _verdicts_insert(values: list[tuple]) -> None:
     """Write verdict rows inside the caller's transaction.
 
     On PostgreSQL through COPY: building 100,000 model instances and an INSERT with 1.5 million
-    parameters took three times the 10 s budget; COPY streams the same rows in well under it.
+    parameters missed bench_import.py's goal; COPY streams the same rows well within it (PERFORMANCE.md).
     """
     if connection.vendor != "postgresql":
         ImportedVerdict.objects.bulk_create(

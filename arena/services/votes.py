@@ -2,7 +2,7 @@
 
 A rater's choices arrive in *screen* terms — "A" is the answer shown on the left — and are
 stored in *comparison* terms (``model_a`` = ``comparison.answer_a``) using the assignment's
-``a_shown_first``; this module is the only place that translation happens.
+``a_shown_first``, through ``arena.sides`` (which live battles and judge verdicts use too).
 
 A vote is idempotent per assignment: the assignment row is locked, so a double click, a retried
 request or a second tab waits for the first submission and then gets the same stored vote back
@@ -28,6 +28,7 @@ from arena.models import Assignment, Comparison, Prompt, PromptSet, RaterPrefere
 from arena.redis_clients import RedisUnavailable, breaker, unavailable_errors, web_redis
 from arena.selectors.queue import comparison_next_for_rater
 from arena.selectors.raters import rater_one_click_forget, vote_edit_deadline
+from arena.sides import comparison_side
 from judge.limits import LocalRateLimiter, RateLimiter
 
 CHOICES = {"A", "B", "tie", "both_bad"}
@@ -105,10 +106,8 @@ def _held_lease(*, rater: User, prompt_set: str | None, now: datetime) -> Assign
 
 def _side(value: str, a_shown_first: bool) -> str:
     """Screen label ("A" = left) → comparison term (model_a/model_b); other values pass through."""
-    if value == "A":
-        return "model_a" if a_shown_first else "model_b"
-    if value == "B":
-        return "model_b" if a_shown_first else "model_a"
+    if value in ("A", "B"):
+        return comparison_side(value == "A", a_shown_first=a_shown_first)
     return value
 
 

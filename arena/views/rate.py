@@ -213,15 +213,3 @@ def my_vote(request: SignedInRequest, vote_id: int) -> HttpResponse:
         **FORM_ROWS, "mine": mine, "view": comparison_view_for(assignment=vote_seen_as(vote_row), vote=vote_row),
         "error": error, "edit_minutes": settings.ARENA_VOTE_EDIT_SECONDS // 60,
     }, status=status)
-
-
-def bench_bare(request: HttpRequest) -> HttpResponse:
-    """The floor for benchmarks/bench_vote.py: the full middleware stack, no work (ARENA_BENCH_VIEWS=1)."""
-    return HttpResponse("ok", content_type="text/plain")
-
-
-@login_required
-def bench_signed_in(request: SignedInRequest) -> HttpResponse:
-    """The floor of any rating request in benchmarks/bench_vote.py: a signed-in rater's session
-    and user loaded, no other work (ARENA_BENCH_VIEWS=1)."""
-    return HttpResponse(f"ok {request.user.pk}", content_type="text/plain")

@@ -109,7 +109,8 @@ def agreement(request: HtmxRequest) -> HttpResponse:
         )
 
     context: dict[str, Any] = {"choices": choices}
-    if default_a is None or default_b is None:
+    # Both sources named (one source twice: agreement among its raters) need no default pair.
+    if (default_a is None or default_b is None) and not (request.GET.get("a") and request.GET.get("b")):
         context["error"] = ParamError.one("a", REQUIRED, "Agreement needs verdicts from two sources; there are not two yet.",
                                           "two sources with verdicts")
         return render(request, "arena/agreement.html", context)

@@ -247,7 +247,7 @@ def evaluation_plan(options: EvaluationOptions) -> EvaluationPlan:
 def _check_endpoint(contender: Contender) -> None:
     """Before generating: the key variable and host are allowed, the endpoint accepts the key and
     serves the model (when it lists its models; one that cannot list them is not held to it)."""
-    # The openai SDK (half a second) loads when an evaluation runs, not with the form.
+    # The openai SDK (slow to import; PERFORMANCE.md) loads when an evaluation runs, not with the form.
     from judge import client as llm
     from judge.services.execution import chat_client_for
 
@@ -295,7 +295,7 @@ def evaluation_run(
     """Generate the missing answers, make and run the judge runs; ``on_judgment(done, total, cost)``
     after each judgment. Stops cleanly (the run cancelled, resumable) when the judge's cost passes
     ``max_cost``."""
-    # Generation and the openai SDK (half a second) load when an evaluation runs, not with the form.
+    # Generation and the openai SDK (slow to import) load when an evaluation runs, not with the form.
     from judge import client as llm
     from judge.generation import answers_generate
 

@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypedDict
 
+from cachetools import TTLCache
 from django.conf import settings
 from django.db import connection
 from django.db.models import F, Field
@@ -161,8 +162,8 @@ def _update_row(judgment_id: int, where: str, where_params: Sequence[str | datet
 
     The claim and the store of every judgment, by a statement built once per set of fields: the
     same UPDATE as ``Judgment.objects.filter(...).update(...)``, values prepared by the model's
-    own fields, without building and compiling a query each time (about a third of a
-    millisecond of CPU per call, twice per judgment). ``where`` names columns of the table.
+    own fields, without building and compiling a query each time (twice per judgment;
+    PERFORMANCE.md). ``where`` names columns of the table.
     """
     names = tuple(fields)
     sql = _update_sql.get((where, names))
@@ -284,8 +285,8 @@ class _VerdictFields(TypedDict, total=False):
     error: str
 
 
-def _verdict_fields(kind: JudgeKind, mode: str, text: str, order: int) -> _VerdictFields:
-    verdict = rendering.parse_output(kind=kind, mode=mode, text=text, order=order)
+def _verdict_fields(kind: JudgeKind, text: str, order: int) -> _VerdictFields:
+    verdict = parsing.stored_verdict(kind, text, order=order)
     if not verdict.parsed:
         return {"status": Judgment.Status.UNPARSED, "parse_error": verdict.error, "raw_output": text}
     return {
@@ -326,23 +327,24 @@ BATCH_FIELDS = (
 # cancel stops this process's requests within this many seconds (retries always read it afresh).
 RUN_STATUS_MAX_AGE = 0.5
 
-_run_status: dict[int, tuple[float, str | None]] = {}
-_run_status_lock = threading.Lock()
+_run_status: TTLCache[int, str | None] = TTLCache(maxsize=1000, ttl=RUN_STATUS_MAX_AGE)
+_run_status_lock = threading.Lock()  # cachetools' caches are not thread-safe
+_UNKNOWN = object()
 
 
 def _run_status_set(run_id: int, status: str | None) -> None:
     with _run_status_lock:
-        if len(_run_status) > 1000:
-            _run_status.clear()
-        _run_status[run_id] = (time.monotonic(), status)
+        _run_status[run_id] = status
 
 
-def _run_status_get(run_id: int, *, max_age: float) -> str | None:
-    """The run's status, read again when this process's copy is older than ``max_age`` seconds."""
-    with _run_status_lock:
-        cached = _run_status.get(run_id)
-    if cached is not None and max_age > 0 and time.monotonic() - cached[0] < max_age:
-        return cached[1]
+def _run_status_get(run_id: int, *, fresh: bool = False) -> str | None:
+    """The run's status: this process's copy while it is under RUN_STATUS_MAX_AGE old, unless
+    ``fresh``, else read again."""
+    if not fresh:
+        with _run_status_lock:
+            cached = _run_status.get(run_id, _UNKNOWN)
+        if cached is not _UNKNOWN:
+            return cached  # type: ignore[return-value]
     status = with_database(lambda: JudgeRun.objects.filter(pk=run_id).values_list("status", flat=True).first(),
                            what=f"run {run_id}")
     _run_status_set(run_id, status)
@@ -484,7 +486,7 @@ def _judge_one(item: _Item, kind: JudgeKind, *, sleep: Callable[[float], object]
             assert outcome is not None
             return outcome
         try:
-            fields = _verdict_fields(kind, item.rendered.mode, item.hit.raw_output, judgment.order)
+            fields = _verdict_fields(kind, item.hit.raw_output, judgment.order)
             _store(judgment.pk, token, from_cache=True, input_tokens=0, output_tokens=0, cost=0, **fields)
         except BaseException:
             _release(judgment.pk, token)
@@ -509,8 +511,8 @@ def _finished(run: JudgeRun, outcomes: Iterable[Outcome]) -> None:
 def _leaderboards_mark_stale(run: JudgeRun) -> None:
     """Results are stored with .update(), which sends no signal: tell the leaderboards directly.
 
-    Cheap at 160/s: ``snapshots_mark_stale`` scans the snapshots at most once per source and
-    prompt set per debounce window.
+    Cheap at the judge's full rate: ``snapshots_mark_stale`` scans the snapshots at most once per
+    source and prompt set per debounce window.
     """
     from arena.services.snapshots import snapshots_mark_stale
 
@@ -551,7 +553,7 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
             with slots.process_gate(key=limit_key, max_concurrent=judge.max_concurrent):
                 # Cancel: checked when the batch was loaded, when a waiting row's turn comes (this
                 # process's view, at most RUN_STATUS_MAX_AGE old) and afresh before every retry.
-                status = _run_status_get(judgment.run_id, max_age=RUN_STATUS_MAX_AGE if attempt == 1 else 0)
+                status = _run_status_get(judgment.run_id, fresh=attempt > 1)
                 if status != JudgeRun.Status.RUNNING:
                     outcome = Outcome("cancelled")
                     return outcome
@@ -595,7 +597,7 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
             text = completion.text or ""
             if kind == "logprob":  # the probabilities are the verdict: keep them with the token
                 text = parsing.logprob_output(text, completion.top_logprobs)
-            fields = _verdict_fields(kind, rendered.mode, text, judgment.order)
+            fields = _verdict_fields(kind, text, judgment.order)
             stored = _store(
                 judgment.pk, token, reply=True, input_tokens=completion.input_tokens or 0,
                 output_tokens=completion.output_tokens or 0,

@@ -218,8 +218,8 @@ def judge_run_estimate(
     """What a run with these options would send and cost, without building it: the requests of
     ``judge_run_plan``, measured from one rendering per prompt and turn (``_Shape``) and summed
     per answer rather than per request, at about four characters per token, times the judge's
-    prices. Requests the cache answers cost nothing. MT-Bench with every demo contender
-    (158,596 requests) takes well under a second (benchmarks/bench_run_estimate.py)."""
+    prices. Requests the cache answers cost nothing. Timed by benchmarks/bench_run_estimate.py
+    (PERFORMANCE.md)."""
     kind = rendering.KIND_BY_RUN_MODE[mode]
     pairwise = kind in rendering.PAIRWISE_KINDS
     prompt_list, by_prompt = _answers_by_prompt(prompt_set=prompt_set, contenders=contenders, baseline=baseline,

@@ -90,10 +90,6 @@ def redis_client(url: str) -> redis.Redis:
     return shared_client(url, timeout=5.0)
 
 
-def limits_backend() -> str:
-    return "redis" if settings.REDIS_URL else "local"
-
-
 class _LeaseRenewer:
     """Keeps this process's Redis slot leases alive while their requests run.
 
