@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, TypedDict
+from typing import Any, TypedDict, cast
 
 from cachetools import TTLCache
 from django.conf import settings
@@ -344,7 +344,7 @@ def _run_status_get(run_id: int, *, fresh: bool = False) -> str | None:
         with _run_status_lock:
             cached = _run_status.get(run_id, _UNKNOWN)
         if cached is not _UNKNOWN:
-            return cached  # type: ignore[return-value]
+            return cast("str | None", cached)  # not the _UNKNOWN sentinel: a stored status
     status = with_database(lambda: JudgeRun.objects.filter(pk=run_id).values_list("status", flat=True).first(),
                            what=f"run {run_id}")
     _run_status_set(run_id, status)
