@@ -13,7 +13,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from arena.models import Vote
-from arena.services.snapshots import snapshots_mark_stale
+from reports.services.snapshots import snapshots_mark_stale
 
 
 def _prompt_set_of_comparison(comparison_id: int | None) -> str | None:

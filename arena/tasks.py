@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from arena.services import snapshots
+from reports.services import snapshots
 
 
 @shared_task(name="arena.tasks.snapshot_refresh")
@@ -33,6 +33,6 @@ def snapshots_refresh_all() -> int:
 @shared_task(name="arena.tasks.rater_check_refresh")
 def rater_check_refresh() -> None:
     """Recompute the anomalous-rater check of the human votes (``/staff/raters/`` asked for it)."""
-    from arena.selectors.rater_checks import rater_check_refresh as refresh
+    from reports.selectors.rater_checks import rater_check_refresh as refresh
 
     refresh()

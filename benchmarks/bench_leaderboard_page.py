@@ -116,8 +116,8 @@ def main() -> None:
     from django.test import Client
 
     from arena.models import ImportedVerdict, RatingSnapshot
-    from arena.selectors.leaderboards import LeaderboardParams
     from arena.tasks import snapshot_refresh
+    from reports.selectors.leaderboards import LeaderboardParams
 
     settings.ALLOWED_HOSTS = ["*"]
     settings.ARENA_BOOTSTRAP_ROUNDS = args.bootstrap  # the page's default, so it reads this snapshot

@@ -295,7 +295,7 @@ def battle_vote(battle_id: int, *, user_id: int | None, verdict: str) -> Reveal:
 
 def _ratings_stale() -> None:
     """A counted live vote: the snapshots reading ``live`` (and ``human`` when folded) refresh."""
-    from arena.services.snapshots import snapshots_mark_stale
+    from reports.services.snapshots import snapshots_mark_stale
 
     snapshots_mark_stale(source="live")
     if settings.ARENA_LIVE_AS_HUMAN:

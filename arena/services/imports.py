@@ -34,7 +34,7 @@ from arena.models import (
     VerdictSource,
 )
 from arena.ratings.style import markdown_style_features
-from arena.services.snapshots import snapshots_mark_stale
+from reports.services.snapshots import snapshots_mark_stale
 
 Progress = Callable[[int], None]
 T = TypeVar("T")

@@ -272,7 +272,7 @@ def prompt_set_import(
         PromptSetVersion.objects.create(prompt_set=pset, number=version, file_name=path.name[:500], format=fmt,
                                         sha256=digest, prompts=len(rows))
         if version > 1:
-            from arena.services.snapshots import snapshots_mark_stale
+            from reports.services.snapshots import snapshots_mark_stale
 
             transaction.on_commit(lambda: snapshots_mark_stale(source="all", prompt_set=slug))
     return PromptSetImported(slug, version, len(rows), created, closed)

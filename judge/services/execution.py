@@ -482,7 +482,7 @@ def _leaderboards_mark_stale(run: JudgeRun) -> None:
     Cheap at 160/s: ``snapshots_mark_stale`` scans the snapshots at most once per source and
     prompt set per debounce window.
     """
-    from arena.services.snapshots import snapshots_mark_stale
+    from reports.services.snapshots import snapshots_mark_stale
 
     # The judge's panels too: snapshots_mark_stale refreshes panel:NAME with its members.
     snapshots_mark_stale(source=f"judge:{run.judge.name}", prompt_set=run.prompt_set.slug)
@@ -539,7 +539,7 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
                             timeout=settings.JUDGE_REQUEST_TIMEOUT, **_request_options(kind, judge.max_tokens),
                         )
                 except (llm.TransientLLMError, TimeoutError, llm.PermanentLLMError) as exc:
-                    # TimeoutError: no request slot of the judge came free in time (judge.limits.SlotTimeout).
+                    # TimeoutError: no request slot of the judge came free in time (arena.limits.SlotTimeout).
                     failure = exc
             if isinstance(failure, llm.PermanentLLMError):
                 _store(judgment.pk, token, status=Judgment.Status.FAILED, error=f"{failure.kind}: {failure}"[:2000])

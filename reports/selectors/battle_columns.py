@@ -35,7 +35,7 @@ from arena.ratings.arrays import (
     group_codes,
 )
 from arena.ratings.types import Battle, StyleFeatures
-from arena.selectors.battles import (
+from reports.selectors.battles import (
     HUMAN,
     IMPORT_PREFIX,
     JUDGE_PREFIX,
@@ -287,8 +287,8 @@ class _Reader:
     def panel(self, name: str) -> None:
         """A judge panel's verdict per comparison and turn (and per order with ``per_order``):
         the majority of its judges' verdicts, a tie when no verdict has more votes than every
-        other (Verga et al. 2024; see ``arena.selectors.panels``)."""
-        from arena.selectors.panels import panel_judges
+        other (Verga et al. 2024; see ``reports.selectors.panels``)."""
+        from reports.selectors.panels import panel_judges
 
         members = _Reader(self.flt, labels=False, style=False)
         members.out.prompts, members._prompt_codes, members.answers = self.out.prompts, self._prompt_codes, self.answers

@@ -21,7 +21,7 @@ HUMAN = "human"
 LIVE = "live"
 JUDGE_PREFIX = "judge:"
 IMPORT_PREFIX = "import:"
-PANEL_PREFIX = "panel:"  # a judge panel's majority verdicts (arena.selectors.panels)
+PANEL_PREFIX = "panel:"  # a judge panel's majority verdicts (reports.selectors.panels)
 
 
 @dataclass(frozen=True)
@@ -80,7 +80,7 @@ def filter_prompts(qs: QuerySet, flt: BattleFilter, prompt_field: str) -> QueryS
     if flt.prompt_set:
         qs = qs.filter(Q(**{f"{prompt_field}__prompt_set__slug": flt.prompt_set}) & in_version_q(prompt_field, flt.version))
     if flt.category:  # a normalised name: every raw spelling of it (arena.categories)
-        from arena.selectors.leaderboards import category_raw_values
+        from reports.selectors.leaderboards import category_raw_values
 
         qs = qs.filter(**{f"{prompt_field}__category__in": category_raw_values(flt.category, flt.prompt_set)})
     return qs
@@ -104,9 +104,9 @@ def gold_failed_raters() -> QuerySet:
 def filter_votes(qs: QuerySet, flt: BattleFilter) -> QuerySet:
     """Human votes as ``flt`` asks: with ``clean_raters`` no vote on a gold comparison (it
     checks the rater, it does not measure the models), none of a rater who failed the gold checks
-    and none of a rater the anomaly check flags (``arena.selectors.rater_checks``)."""
+    and none of a rater the anomaly check flags (``reports.selectors.rater_checks``)."""
     if flt.clean_raters:
-        from arena.selectors.rater_checks import anomalous_rater_ids
+        from reports.selectors.rater_checks import anomalous_rater_ids
 
         qs = qs.exclude(comparison__is_gold=True).exclude(rater_id__in=gold_failed_raters())
         flagged = anomalous_rater_ids()
@@ -118,7 +118,7 @@ def filter_votes(qs: QuerySet, flt: BattleFilter) -> QuerySet:
 def battles_iter(flt: BattleFilter) -> Iterator[Battle]:
     """Battles as ``Battle`` records, made from the columns every computation reads
     (``battle_columns``; imported here so that start-up does not load NumPy)."""
-    from arena.selectors.battle_columns import battle_records
+    from reports.selectors.battle_columns import battle_records
 
     parse_source(flt.source)  # an unknown source is refused before anything is read
     return battle_records(flt)

@@ -21,7 +21,7 @@ from django.db.models import Exists, OuterRef
 
 from arena.models import ImportedVerdict, Prompt, PromptSet, RatingSnapshot, VerdictSource, Vote
 from arena.params import CONFLICT, NOT_CHOICE, NOT_FOUND, REQUIRED, QueryReader, shown
-from arena.selectors.battles import BattleFilter, UnknownSource, live_kinds, parse_source
+from reports.selectors.battles import BattleFilter, UnknownSource, live_kinds, parse_source
 
 METHODS = ("elo", "bt")
 RATER_QUALITIES = ("clean", "all")
@@ -187,7 +187,7 @@ class ReportParams:
     reports) share: one way to read them (``read`` from a ``QueryReader``), their canonical key
     and query string, which verdicts they read, and whether they are in the canonical set.
 
-    The canonical set is what anyone may have computed (``arena.services.snapshots``): the
+    The canonical set is what anyone may have computed (``reports.services.snapshots``): the
     parameters named in ``chosen`` may take any valid value (each source and prompt set), every
     other one is at its default (``defaults``).
     """
@@ -366,7 +366,7 @@ def leaderboard_compute(*, params: LeaderboardParams) -> dict[str, Any]:
     ``battle_count`` matrices and ``style_coefficients``.
     """
     from arena.ratings import BattleArrays, BattleCounts, compute_leaderboard
-    from arena.selectors.battle_columns import battle_arrays, battle_counts
+    from reports.selectors.battle_columns import battle_arrays, battle_counts
 
     flt = BattleFilter(params.source, params.prompt_set, params.category, params.turn, version=params.version,
                        clean_raters=params.rater_quality == "clean")
@@ -471,7 +471,7 @@ def sources_available() -> list[str]:
         Exists(ImportedVerdict.objects.filter(source=OuterRef("pk")))
     ).order_by("name").values_list("name", flat=True)
     names += [f"import:{n}" for n in imported]
-    from arena.selectors.panels import panels_with_verdicts
+    from reports.selectors.panels import panels_with_verdicts
 
     names += [f"panel:{n}" for n in panels_with_verdicts()]
     cache.set(SOURCES_CACHE_KEY, names, settings.ARENA_SOURCES_CACHE_SECONDS)
@@ -501,7 +501,7 @@ def verdicts_count(*, source: str, prompt_set: str | None = None) -> int:
 
     kind, name = parse_source(source)
     if kind == "panel":
-        from arena.selectors.panels import panel_judges
+        from reports.selectors.panels import panel_judges
 
         return sum(verdicts_count(source=f"judge:{j}", prompt_set=prompt_set) for j in panel_judges(name or ""))
     total = 0

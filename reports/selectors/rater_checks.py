@@ -34,7 +34,7 @@ def rater_check_compute() -> dict[str, Any]:
     from arena.ratings.arrays import BattleArrays, outcome_counts, pairwise_wins
     from arena.ratings.bradley_terry import degenerate_prior_precision, fit_bradley_terry
     from arena.ratings.raters import rater_check
-    from arena.selectors.battle_columns import OUTCOME_OF_WINNER, AnswerStyles
+    from reports.selectors.battle_columns import OUTCOME_OF_WINNER, AnswerStyles
 
     rows = list(Vote.objects.exclude(comparison__is_gold=True).order_by("id").values_list(
         "rater_id", "rater__username", "comparison__answer_a__contender_id", "comparison__answer_b__contender_id",

@@ -34,8 +34,8 @@ from django.utils import timezone
 
 from arena.background import DelayedKeys
 from arena.models import RatingSnapshot
-from arena.selectors.battles import parse_source
-from arena.selectors.leaderboards import (
+from reports.selectors.battles import parse_source
+from reports.selectors.leaderboards import (
     DEFAULT_SOURCE_CACHE_KEY,
     SOURCES_CACHE_KEY,
     LeaderboardParams,
@@ -44,8 +44,8 @@ from arena.selectors.leaderboards import (
     leaderboard_compute,
     snapshot_get,
 )
-from arena.selectors.panels import panels_of_judge
-from arena.selectors.reports import (
+from reports.selectors.panels import panels_of_judge
+from reports.selectors.reports import (
     AGREEMENT_PAIR_CACHE_KEY,
     BiasParams,
     agreement_compute,
@@ -67,7 +67,7 @@ _PENDING_LOCK = "arena:snapshot-pending:"
 _PENDING_SECONDS = 600
 
 def _compute(params: ReportParams) -> dict[str, Any]:
-    from arena.selectors.evaluations import EVALUATION_PARAMS, evaluation_compute
+    from reports.selectors.evaluations import EVALUATION_PARAMS, evaluation_compute
 
     if isinstance(params, EVALUATION_PARAMS):  # scores, win rates, grades, the judges table
         return evaluation_compute(params=params)
@@ -251,7 +251,7 @@ def snapshots_mark_stale(*, source: str, prompt_set: str | None = None) -> list[
     with a refresh at the end of the window), unless a snapshot was created meanwhile.
     """
     if source in ("human", "all"):  # the anomalous-rater check reads every human vote: computed again when needed
-        from arena.selectors.rater_checks import rater_check_forget
+        from reports.selectors.rater_checks import rater_check_forget
 
         rater_check_forget()
     debounce = settings.ARENA_SNAPSHOT_DEBOUNCE_SECONDS

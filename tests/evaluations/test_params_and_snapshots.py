@@ -14,8 +14,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from arena.models import Answer, Comparison, Contender, RatingSnapshot, VerdictSource, Vote
-from arena.selectors.evaluations import GradesParams, JudgesParams, ScoresParams, WinRateParams
 from judge.models import Judge, JudgePanel, JudgeRun, Judgment
+from reports.selectors.evaluations import GradesParams, JudgesParams, ScoresParams, WinRateParams
 
 pytestmark = pytest.mark.django_db
 

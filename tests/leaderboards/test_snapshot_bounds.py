@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from arena.models import RatingSnapshot
-from arena.services.snapshots import snapshot_refresh, snapshots_evict, snapshots_mark_stale
+from reports.services.snapshots import snapshot_refresh, snapshots_evict, snapshots_mark_stale
 
 pytestmark = pytest.mark.django_db
 
