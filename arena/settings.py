@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "arena",
     "judge",
     "live",
+    "reports",
 ]
 
 MIDDLEWARE = [

@@ -23,7 +23,8 @@ from arena.ratings import agreement as agreement_of
 from arena.ratings.bias import consistency_table, length_table, position_table
 from judge.models import Judge, JudgeRun, Judgment
 from reports.selectors.battle_columns import battle_arrays, battle_counts
-from reports.selectors.battles import BattleFilter, battles_list
+from reports.selectors.battle_records import battles_list
+from reports.selectors.battles import BattleFilter
 from reports.selectors.leaderboards import LeaderboardParams, jsonable, leaderboard_compute
 from reports.selectors.reports import (
     AgreementParams,

@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 
 from arena.models import Assignment, ImportBatch, ImportedVerdict, VerdictSource, Vote
 from judge.models import Judge, JudgeRun, Judgment
-from reports.selectors.battles import UnknownSource, battles_list, comparison_key, parse_source
+from reports.selectors.battle_records import battles_list
+from reports.selectors.battles import UnknownSource, comparison_key, parse_source
 from tests import factories
 
 pytestmark = pytest.mark.django_db

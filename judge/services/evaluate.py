@@ -26,14 +26,8 @@ from django.utils import timezone
 from arena.models import Answer, Contender, Prompt, PromptSet
 from arena.validators import endpoint_problems
 from judge.models import Judge, JudgeRun, Judgment
-from judge.services.runs import (
-    RunError,
-    cost_of,
-    judge_run_cancel,
-    judge_run_create,
-    judge_run_estimate,
-    judge_run_finish_if_complete,
-)
+from judge.services.run_parts import cost_of, judge_run_finish_if_complete
+from judge.services.runs import RunError, judge_run_cancel, judge_run_create, judge_run_estimate
 
 if TYPE_CHECKING:
     from judge.generation import GenerationResult

@@ -23,7 +23,8 @@ from django.db.models import QuerySet
 from arena import ratings  # names load on first use: URL conf and start-up stay free of NumPy
 from arena.models import Answer, Contender, ImportedScore, ImportedVerdict, VerdictSource, Vote
 from arena.params import NOT_CHOICE, NOT_FOUND, QueryReader, shown
-from reports.selectors.battles import battles_list, parse_source
+from reports.selectors.battle_records import battles_list
+from reports.selectors.battles import parse_source
 from reports.selectors.leaderboards import (
     ReportParams,
     jsonable,

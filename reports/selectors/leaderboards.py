@@ -21,7 +21,7 @@ from django.db.models import Exists, OuterRef
 
 from arena.models import ImportedVerdict, Prompt, PromptSet, RatingSnapshot, VerdictSource, Vote
 from arena.params import CONFLICT, NOT_CHOICE, NOT_FOUND, REQUIRED, QueryReader, shown
-from reports.selectors.battles import BattleFilter, UnknownSource, live_kinds, parse_source
+from reports.selectors.battles import BattleFilter, UnknownSource, categories_of, live_kinds, parse_source
 
 METHODS = ("elo", "bt")
 RATER_QUALITIES = ("clean", "all")
@@ -111,39 +111,6 @@ def read_category(reader: QueryReader, prompt_set: str | None = None) -> str | N
     reader.fail("category", NOT_FOUND, f"No prompt{' of ' + shown(prompt_set) if prompt_set else ''} has the "
                 f"category {shown(category)}.", f"{listed or 'none'}, or nothing for every category")
     return category
-
-
-CATEGORIES_CACHE_KEY = "arena:categories:"
-
-
-def categories_of(prompt_set: str | None) -> dict[str, list[str]]:
-    """The categories of ``prompt_set`` (every set: None) as the filter lists them, each with its
-    raw spellings: normalised (``arena.categories``), the set's admin mapping applied
-    (``CategoryMapping``), the bundled sets' own categories first. Cached briefly."""
-    from arena.categories import BUNDLED_CATEGORIES, normalise_categories
-    from arena.models import CategoryMapping
-
-    key = CATEGORIES_CACHE_KEY + (prompt_set or "*")
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    from django.db.models import Count
-
-    prompts = Prompt.objects.exclude(category="")
-    mappings = CategoryMapping.objects.all()
-    if prompt_set:
-        prompts = prompts.filter(prompt_set__slug=prompt_set)
-        mappings = mappings.filter(prompt_set__slug=prompt_set)
-    raw_counts = dict(prompts.values_list("category").annotate(n=Count("id")).values_list("category", "n"))
-    groups = normalise_categories(raw_counts, bundled=BUNDLED_CATEGORIES.get(prompt_set or "", ()),
-                                  mapping=dict(mappings.values_list("raw", "canonical")))
-    cache.set(key, groups, settings.ARENA_SOURCES_CACHE_SECONDS)
-    return groups
-
-
-def category_raw_values(category: str, prompt_set: str | None) -> list[str]:
-    """The raw spellings a filter by ``category`` matches (itself when it is no listed name)."""
-    return categories_of(prompt_set).get(category) or [category]
 
 
 def read_rater_quality(reader: QueryReader) -> str:

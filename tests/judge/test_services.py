@@ -19,7 +19,7 @@ from judge.services import (
     judge_runs_resume_stale,
 )
 from judge.services.execution import judgment_execute
-from reports.selectors.battles import battles_list
+from reports.selectors.battle_records import battles_list
 from tests.judge.conftest import make_answer
 
 pytestmark = pytest.mark.django_db

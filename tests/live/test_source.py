@@ -13,7 +13,8 @@ from django.core.management import call_command
 from arena.models import Contender
 from live.models import LiveBattle
 from reports.selectors.battle_columns import battle_arrays, battle_counts
-from reports.selectors.battles import BattleFilter, battles_list, parse_source
+from reports.selectors.battle_records import battles_list
+from reports.selectors.battles import BattleFilter, parse_source
 from reports.selectors.leaderboards import sources_available, verdicts_count
 
 pytestmark = [pytest.mark.django_db]

@@ -11,7 +11,7 @@ from django.utils import timezone
 from arena.models import Vote, VoteRevision
 from arena.selectors.raters import rater_votes_list
 from arena.services.votes import VoteRejected, assignment_lease, vote_change, vote_submit
-from reports.selectors.battles import battles_list
+from reports.selectors.battle_records import battles_list
 from tests.rating import builders
 from tests.rating.test_concurrency import run_at_once
 
