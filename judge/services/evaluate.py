@@ -30,7 +30,7 @@ from judge.services.run_parts import cost_of, judge_run_finish_if_complete
 from judge.services.runs import RunError, judge_run_cancel, judge_run_create, judge_run_estimate
 
 if TYPE_CHECKING:
-    from judge.generation import GenerationResult
+    from judge.services.generation import GenerationResult
 
 MODES = ("single", "pairwise")
 # An answer not generated yet is priced at the generation's max_tokens (an upper bound).
@@ -291,7 +291,7 @@ def evaluation_run(
     ``max_cost``."""
     # Generation and the openai SDK (half a second) load when an evaluation runs, not with the form.
     from judge import client as llm
-    from judge.generation import answers_generate
+    from judge.services.generation import answers_generate
 
     plan = plan or evaluation_plan(options)
     evaluation_cost_check(options, plan)

@@ -497,7 +497,7 @@ def _finished(run: JudgeRun, outcomes: Iterable[Outcome]) -> None:
     results = {o.result for o in outcomes}
     if not results & STORED:
         return
-    from judge.progress import run_progress_report
+    from judge.services.progress import run_progress_report
 
     if results & {"done", "cached"}:
         _leaderboards_mark_stale(run)

@@ -53,7 +53,7 @@ def judge_run_finish_if_complete(*, run_id: int) -> bool:
         status=JudgeRun.Status.DONE if judged or empty else JudgeRun.Status.FAILED, finished_at=timezone.now()
     )
     if finished:
-        from judge.progress import run_progress_report
+        from judge.services.progress import run_progress_report
 
         run_progress_report(run_id, force=True)
     return bool(finished)

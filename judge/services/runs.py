@@ -402,7 +402,7 @@ def judge_run_cancel(*, run: JudgeRun) -> JudgeRun:
         status=JudgeRun.Status.CANCELLED, finished_at=timezone.now()
     )
     run.refresh_from_db()
-    from judge.progress import run_progress_report
+    from judge.services.progress import run_progress_report
 
     transaction.on_commit(lambda: run_progress_report(run.pk, force=True))
     return run
