@@ -1,8 +1,9 @@
 """Writing rating snapshots: compute a leaderboard or report once, store it, tell open pages.
 
 Pages and the API only read ``RatingSnapshot`` rows, so a page over a million battles costs one
-indexed read. New verdicts make snapshots stale: ``reports.receivers`` calls ``snapshots_mark_stale`` for every
-vote, judgment and verdict announced (``arena.signals.verdicts_changed``), which schedules one refresh per affected snapshot per
+indexed read. New verdicts make snapshots stale: ``reports.receivers`` calls
+``snapshots_mark_stale`` for every vote, judgment and verdict announced
+(``arena.signals.verdicts_changed``), which schedules one refresh per affected snapshot per
 debounce window (``ARENA_SNAPSHOT_DEBOUNCE_SECONDS``), using the cache as the lock. The refresh
 never runs inside the request that wrote the verdict: with a broker it is a Celery task with a
 countdown, without one it runs on a background thread of the process (``arena.background``).
