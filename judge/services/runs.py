@@ -36,7 +36,6 @@ class RunError(ValueError):
     """A run cannot be created or changed as asked (shown to the operator as is)."""
 
 
-
 def _answers_by_prompt(
     *, prompt_set: PromptSet, contenders: Sequence[Contender] | None, baseline: Contender | None,
     limit: int | None,
@@ -439,7 +438,6 @@ def judge_runs_resume_stale(*, older_than: timedelta | None = None) -> list[int]
     duplicate message harmless.
     """
     from judge.services.execution import holder_is_dead
-
 
     threshold = timezone.now() - (older_than if older_than is not None else timedelta(seconds=settings.JUDGE_STALE_SECONDS))
     now = timezone.now()
