@@ -12,10 +12,10 @@ class ArenaConfig(AppConfig):
         # sends to the configured broker (or runs inline) from web processes too.
         from arena import (
             celery,  # noqa: F401
-            signals,
+            receivers,
         )
 
-        signals.connect()
+        receivers.connect()
 
 
 class DaphneRunserverConfig(AppConfig):

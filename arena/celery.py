@@ -1,9 +1,12 @@
-"""The Celery app: tasks run inline unless CELERY_BROKER_URL is set (see settings)."""
+"""The Celery app: tasks run inline unless CELERY_BROKER_URL is set (see settings).
+
+It belongs to the core (``ArenaConfig.ready`` makes it current, so ``@shared_task`` everywhere
+sends through it); what a judge worker does at start-up is judging's (``judge.worker``).
+"""
 
 import os
 
-from celery import Celery
-from celery.signals import worker_init, worker_ready
+from celery import Celery, Task
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
 # Rating fits solve many small systems; OpenBLAS's thread pool makes each one far slower on a
@@ -25,25 +28,15 @@ def _structured_task_logs(sender: Celery, **_: object) -> None:
         connect_task_logging()
 
 
-@worker_init.connect
-def _warm_up_judge_client(**_: object) -> None:
-    """Pay the LLM client's first-request costs at start-up, not at the start of the first run
-    (prefork children inherit the warmed modules)."""
-    from judge.client import sdk_warm_up
+def task_named(name: str) -> Task:
+    """The task registered as ``name``: how a service queues a task without importing the tasks
+    module that imports the service, so services stay below their tasks and the import graph has
+    no circle. The name is the task's stable ``name=`` (as queued messages and beat know it).
 
-    sdk_warm_up()
-
-
-@worker_ready.connect
-def _store_spooled_judge_replies(**_: object) -> None:
-    """Judge replies a worker of this machine spooled through a database outage and never stored
-    (it died or gave up waiting) are written before new work starts."""
-    from judge.services.spool import spool_flush, spool_pending
-
-    if spool_pending():
-        try:
-            spool_flush()
-        except Exception:  # never keep a worker from starting; the next batch tries again
-            import logging
-
-            logging.getLogger(__name__).exception("spooled judge replies not stored yet")
+    The apps' ``tasks`` modules are imported on the first call that needs them, as a worker does
+    at start (not when Django starts: judging's load the LLM client). Under
+    ``CELERY_TASK_ALWAYS_EAGER`` the task's ``apply_async`` runs it inline, as before.
+    """
+    if name not in app.tasks:
+        app.autodiscover_tasks(force=True)
+    return app.tasks[name]

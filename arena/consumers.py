@@ -1,7 +1,7 @@
 """Live leaderboards: a socket that tells open pages a snapshot has new numbers.
 
 The consumer only joins the group and forwards messages (the Celery worker sends them through
-``arena.services.snapshots.snapshot_announce``); the page decides whether the key is its own
+``reports.services.snapshots.snapshot_announce``); the page decides whether the key is its own
 and re-fetches its results partial.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from arena.services.snapshots import LIVE_GROUP
+from reports.services.snapshots import LIVE_GROUP
 
 
 class LeaderboardConsumer(AsyncJsonWebsocketConsumer):

@@ -167,7 +167,7 @@ class Contender(models.Model):
 
     name = models.CharField(max_length=200, unique=True)
     description = models.TextField(blank=True)
-    # Generation through an OpenAI-compatible endpoint (optional; see judge.generation).
+    # Generation through an OpenAI-compatible endpoint (optional; see judge.services.generation).
     base_url = models.URLField(blank=True, validators=[validate_endpoint_host])
     api_model = models.CharField(max_length=200, blank=True, help_text="Model name sent to the endpoint.")
     api_key_env = models.CharField(max_length=100, blank=True, validators=[validate_api_key_env], help_text=KEY_ENV_HELP)

@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "arena",
     "judge",
     "live",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -286,7 +287,7 @@ ARENA_GOLD_RATE = env_float("ARENA_GOLD_RATE", 0.1, minimum=0.0)
 # A rater with at least ARENA_GOLD_MIN_VOTES gold votes below this accuracy is flagged.
 ARENA_GOLD_MIN_ACCURACY = env_float("ARENA_GOLD_MIN_ACCURACY", 0.7, minimum=0.0)
 ARENA_GOLD_MIN_VOTES = env_int("ARENA_GOLD_MIN_VOTES", 3, minimum=1)
-# Anomalous raters (arena.selectors.rater_checks): the false discovery rate of the Benjamini-
+# Anomalous raters (reports.selectors.rater_checks): the false discovery rate of the Benjamini-
 # Hochberg correction, and the reading-speed floor (a vote faster than reading both answers
 # at this many words per second is too fast).
 ARENA_RATER_FDR = env_float("ARENA_RATER_FDR", 0.05, minimum=0.0)

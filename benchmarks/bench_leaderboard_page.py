@@ -6,7 +6,7 @@ Goal (issue 6): ``/leaderboard/`` and ``/api/leaderboard/`` answer in under 200 
 What it does:
 1. Writes 1,000,000 synthetic imported verdicts (30 models, Bradley-Terry-distributed
    outcomes) into PostgreSQL with ``COPY`` under the source ``import:bench-synthetic``.
-2. Builds the snapshot through the real path: ``arena.tasks.snapshot_refresh(key, create=True)`` ->
+2. Builds the snapshot through the real path: ``reports.tasks.snapshot_refresh(key, create=True)`` ->
    ``battle_counts`` (one aggregate query) -> the rating package -> ``RatingSnapshot`` (timed and printed).
 3. Measures p50/p95/max of 200 requests to each URL with Django's test client (in process,
    full middleware stack, PostgreSQL queries included).
@@ -116,8 +116,8 @@ def main() -> None:
     from django.test import Client
 
     from arena.models import ImportedVerdict, RatingSnapshot
-    from arena.selectors.leaderboards import LeaderboardParams
-    from arena.tasks import snapshot_refresh
+    from reports.selectors.leaderboards import LeaderboardParams
+    from reports.tasks import snapshot_refresh
 
     settings.ALLOWED_HOSTS = ["*"]
     settings.ARENA_BOOTSTRAP_ROUNDS = args.bootstrap  # the page's default, so it reads this snapshot

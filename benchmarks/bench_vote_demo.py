@@ -53,8 +53,8 @@ def demo_env(var_dir: Path) -> dict[str, str]:
 
 
 def snapshot_keys() -> list[str]:
-    from arena.selectors.leaderboards import LeaderboardParams
-    from arena.selectors.reports import BiasParams
+    from reports.selectors.leaderboards import LeaderboardParams
+    from reports.selectors.reports import BiasParams
 
     keys = []
     for source in ("all", "human"):
@@ -88,7 +88,7 @@ def prepare(env: dict[str, str], raters: int) -> list[str]:
     from django.contrib.auth import get_user_model
     from django.db import connections
 
-    from arena.services.snapshots import snapshot_refresh
+    from reports.services.snapshots import snapshot_refresh
 
     started = time.perf_counter()
     keys = snapshot_keys()
@@ -150,7 +150,7 @@ def snapshots_caught_up(votes: int, timeout: float) -> tuple[bool, float]:
     from django.db import connections
 
     from arena.models import RatingSnapshot, Vote
-    from arena.selectors.leaderboards import LeaderboardParams
+    from reports.selectors.leaderboards import LeaderboardParams
 
     key = LeaderboardParams.from_query({"source": "human"}).key
     started = time.monotonic()

@@ -404,9 +404,9 @@ def elo_rows(large: int, quick: bool) -> None:
 def snapshot_rows(large: int, quick: bool) -> None:
     from arena.models import RatingSnapshot
     from arena.ratings import BattleArrays, compute_leaderboard, length_bias
-    from arena.selectors.leaderboards import LeaderboardParams
-    from arena.selectors.reports import AgreementParams, BiasParams
-    from arena.services.snapshots import snapshot_refresh
+    from reports.selectors.leaderboards import LeaderboardParams
+    from reports.selectors.reports import AgreementParams, BiasParams
+    from reports.services.snapshots import snapshot_refresh
     from tests.previous_battles import previous_battles_list
     from tests.ratings import previous_reports
 

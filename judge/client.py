@@ -5,7 +5,7 @@ for any OpenAI-compatible endpoint. Errors come out as two kinds so the caller's
 simple: :class:`TransientLLMError` (retry later, honouring ``retry_after``) and
 :class:`PermanentLLMError` (retrying the same request cannot help). The SDK's own retries are off
 (``max_retries=0``): retries belong to the caller, which also holds the cross-worker rate limits
-(``judge.limits``) and must count every attempt against them.
+(``arena.limits``) and must count every attempt against them.
 
 Streaming (the live battles) goes through the SDK's async client: :class:`AsyncStreamingClient`
 yields the answer's text as the endpoint sends it, then one :class:`StreamEnd` with the tokens and

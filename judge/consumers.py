@@ -1,6 +1,6 @@
 """The run page's live progress socket: join the run's group, forward what workers send.
 
-The worker (``judge.progress``) sends the rendered progress fragment; the page's htmx ws
+The worker (``judge.services.progress``) sends the rendered progress fragment; the page's htmx ws
 extension swaps it in by id. Staff only, like the run pages.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from judge.progress import run_group
+from judge.services.progress import run_group
 
 
 class RunProgressConsumer(AsyncWebsocketConsumer):

@@ -3,7 +3,7 @@
 A battle stores its whole conversation (every prompt and both full answers per turn, with the
 first-token and total time of each side), the order the sides were shown in, tokens and cost per
 side, the vote and how the battle ended. Voted battles that are not void are the battles of source
-``live`` (``arena.selectors.battle_columns``).
+``live`` (``reports.selectors.battle_columns``).
 """
 
 from __future__ import annotations

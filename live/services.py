@@ -295,12 +295,13 @@ def battle_vote(battle_id: int, *, user_id: int | None, verdict: str) -> Reveal:
 
 
 def _ratings_stale() -> None:
-    """A counted live vote: the snapshots reading ``live`` (and ``human`` when folded) refresh."""
-    from arena.services.snapshots import snapshots_mark_stale
+    """A counted live vote: announced as ``live`` (and ``human`` when folded) so the snapshots that
+    read them refresh."""
+    from arena.signals import verdicts_changed
 
-    snapshots_mark_stale(source="live")
+    verdicts_changed.send(sender=LiveBattle, source="live")
     if settings.ARENA_LIVE_AS_HUMAN:
-        snapshots_mark_stale(source="human")
+        verdicts_changed.send(sender=LiveBattle, source="human")
 
 
 def prompt_hash(text: str) -> str:

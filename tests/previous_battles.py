@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 
 from arena.models import Answer, Contender, ImportedVerdict, Prompt, Vote
 from arena.ratings.types import Battle, Position, StyleFeatures, Winner
-from arena.selectors.battles import HUMAN, IMPORT_PREFIX, JUDGE_PREFIX, BattleFilter, comparison_key, parse_source
+from reports.selectors.battles import HUMAN, IMPORT_PREFIX, JUDGE_PREFIX, BattleFilter, comparison_key, parse_source
 
 
 

@@ -21,17 +21,18 @@ from arena.models import Assignment, ImportBatch, ImportedVerdict, VerdictSource
 from arena.ratings import BattleArrays, compute_leaderboard, inter_rater_agreement, length_bias
 from arena.ratings import agreement as agreement_of
 from arena.ratings.bias import consistency_table, length_table, position_table
-from arena.selectors.battle_columns import battle_arrays, battle_counts
-from arena.selectors.battles import BattleFilter, battles_list
-from arena.selectors.leaderboards import LeaderboardParams, jsonable, leaderboard_compute
-from arena.selectors.reports import (
+from judge.models import Judge, JudgeRun, Judgment
+from reports.selectors.battle_columns import battle_arrays, battle_counts
+from reports.selectors.battle_records import battles_list
+from reports.selectors.battles import BattleFilter
+from reports.selectors.leaderboards import LeaderboardParams, jsonable, leaderboard_compute
+from reports.selectors.reports import (
     AgreementParams,
     BiasParams,
     agreement_compute,
     bias_compute,
     combined_order_sources,
 )
-from judge.models import Judge, JudgeRun, Judgment
 from tests import factories
 from tests.previous_battles import previous_battles_list
 

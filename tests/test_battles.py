@@ -6,8 +6,9 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from arena.models import Assignment, ImportBatch, ImportedVerdict, VerdictSource, Vote
-from arena.selectors.battles import UnknownSource, battles_list, comparison_key, parse_source
 from judge.models import Judge, JudgeRun, Judgment
+from reports.selectors.battle_records import battles_list
+from reports.selectors.battles import UnknownSource, comparison_key, parse_source
 from tests import factories
 
 pytestmark = pytest.mark.django_db

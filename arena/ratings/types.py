@@ -1,7 +1,7 @@
 """Plain data types shared by the rating maths and the Django side.
 
 This package is pure: NumPy/SciPy only, never Django (a test enforces it). The Django
-battles selector (``arena.selectors.battles``) produces ``Battle`` records; every rating,
+battles selector (``reports.selectors.battles``) produces ``Battle`` records; every rating,
 bias and agreement computation reads them and nothing else.
 """
 

@@ -35,7 +35,7 @@ from arena.models import (
     max_length_of,
 )
 from arena.ratings.style import markdown_style_features
-from arena.services.snapshots import snapshots_mark_stale
+from arena.signals import verdicts_changed
 
 Progress = Callable[[int], object]
 T = TypeVar("T")
@@ -400,7 +400,8 @@ def verdicts_import(
         ]
         _verdicts_insert(values)
         # bulk writes send no signals: tell open leaderboards about the new verdicts once.
-        transaction.on_commit(lambda: snapshots_mark_stale(source=f"import:{source}", prompt_set=prompt_set))
+        transaction.on_commit(lambda: verdicts_changed.send(sender=ImportBatch, source=f"import:{source}",
+                                                            prompt_set=prompt_set))
     return ImportResult(file, "verdicts", rows, len(values), unparsed, created_contenders=tuple(names.new_names))
 
 
@@ -445,5 +446,6 @@ def scores_import(
                           tstamp=row.tstamp, raw_output=row.raw_output or "", metadata=row.metadata)
             for row, pid, cid in planned
         ], batch_size=BULK_BATCH)
-        transaction.on_commit(lambda: snapshots_mark_stale(source=f"import:{source}", prompt_set=prompt_set))
+        transaction.on_commit(lambda: verdicts_changed.send(sender=ImportBatch, source=f"import:{source}",
+                                                            prompt_set=prompt_set))
     return ImportResult(file, "scores", rows, len(planned), unparsed, created_contenders=tuple(names.new_names))

@@ -272,7 +272,8 @@ def prompt_set_import(
         PromptSetVersion.objects.create(prompt_set=pset, number=version, file_name=path.name[:500], format=fmt,
                                         sha256=digest, prompts=len(rows))
         if version > 1:
-            from arena.services.snapshots import snapshots_mark_stale
+            from arena.signals import verdicts_changed
 
-            transaction.on_commit(lambda: snapshots_mark_stale(source="all", prompt_set=slug))
+            # Every number read on this set counts the prompts of its latest version.
+            transaction.on_commit(lambda: verdicts_changed.send(sender=PromptSet, source="all", prompt_set=slug))
     return PromptSetImported(slug, version, len(rows), created, closed)

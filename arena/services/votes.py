@@ -24,12 +24,12 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from arena.limits import LocalRateLimiter, RateLimiter
 from arena.models import Assignment, Comparison, Prompt, PromptSet, RaterPreference, Vote, VoteRevision
 from arena.redis_clients import RedisUnavailable, breaker, unavailable_errors, web_redis
 from arena.selectors.queue import comparison_next_for_rater
 from arena.selectors.raters import rater_one_click_forget, vote_edit_deadline
 from arena.sides import comparison_side
-from judge.limits import LocalRateLimiter, RateLimiter
 
 CHOICES = {"A", "B", "tie", "both_bad"}
 GRADES = {"", "A", "B", "C", "D"}

@@ -25,9 +25,9 @@ from django.views.decorators.http import require_GET
 
 from arena.csvcells import csv_write
 from arena.params import ParamError, QueryReader
-from arena.selectors.leaderboards import ROW_FIELDS, LeaderboardParams, ReportParams, sources_available
-from arena.selectors.reports import AGREEMENT_FIELDS, AgreementParams, BiasParams
-from arena.services.snapshots import SnapshotNotAvailable, snapshot_read
+from reports.selectors.leaderboards import ROW_FIELDS, LeaderboardParams, ReportParams, sources_available
+from reports.selectors.reports import AGREEMENT_FIELDS, AgreementParams, BiasParams
+from reports.services.snapshots import SnapshotNotAvailable, snapshot_read
 
 FORMATS = ("json", "csv")
 NOT_AVAILABLE = "snapshot_not_available"

@@ -9,9 +9,9 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
-from arena.selectors.evaluations import GradesParams, JudgesParams, ScoresParams, WinRateParams, flat_rows
-from arena.selectors.leaderboards import ReportParams
 from arena.views.api import _csv_response, _snapshot_endpoint
+from reports.selectors.evaluations import GradesParams, JudgesParams, ScoresParams, WinRateParams, flat_rows
+from reports.selectors.leaderboards import ReportParams
 
 
 def _csv(params: Any, result: dict[str, Any]) -> HttpResponse:

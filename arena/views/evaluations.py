@@ -13,10 +13,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
-from arena import svg
 from arena.params import REQUIRED, ParamError
-from arena.selectors import comparisons as browse
-from arena.selectors.evaluations import (
+from arena.views.requests import HtmxRequest
+from arena.views.snapshot_page import snapshot_page
+from reports import svg
+from reports.selectors import comparisons as browse
+from reports.selectors.evaluations import (
     GradesParams,
     JudgesParams,
     ScoresParams,
@@ -24,13 +26,11 @@ from arena.selectors.evaluations import (
     judge_row_flat,
     score_sources,
 )
-from arena.selectors.leaderboards import filter_choices
-from arena.views.requests import HtmxRequest
-from arena.views.snapshot_page import snapshot_page
+from reports.selectors.leaderboards import filter_choices
 
 
 def _svg(markup: str) -> str:
-    return mark_safe(markup)  # noqa: S308 - every text in it is escaped by arena.svg
+    return mark_safe(markup)  # noqa: S308 - every text in it is escaped by reports.svg
 
 
 def comparisons_link(**filters: Any) -> str:

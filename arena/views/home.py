@@ -3,7 +3,7 @@ from django.shortcuts import redirect, render
 from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
-from arena.selectors.overview import overview_get
+from reports.selectors.overview import overview_get
 
 
 def home(request: HttpRequest) -> HttpResponse:

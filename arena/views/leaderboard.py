@@ -7,10 +7,10 @@ from typing import Any
 from django.http import HttpResponse
 from django.utils.safestring import mark_safe
 
-from arena import svg
-from arena.selectors.leaderboards import LeaderboardParams, filter_choices, matrices_in_rank_order
 from arena.views.requests import HtmxRequest
 from arena.views.snapshot_page import snapshot_page
+from reports import svg
+from reports.selectors.leaderboards import LeaderboardParams, filter_choices, matrices_in_rank_order
 
 
 def leaderboard(request: HtmxRequest) -> HttpResponse:
@@ -23,7 +23,7 @@ def leaderboard(request: HtmxRequest) -> HttpResponse:
             provisional_rows=[r for r in rows if r.get("provisional")],
             style_coefficients=result.get("style_coefficients"),
             notes=result.get("notes") or [],
-            ratings_svg=mark_safe(svg.ratings_chart(result.get("rows") or [])),  # noqa: S308 - escaped in arena.svg
+            ratings_svg=mark_safe(svg.ratings_chart(result.get("rows") or [])),  # noqa: S308 - escaped in reports.svg
             heatmap_svg=mark_safe(svg.win_rate_heatmap(models, win_rate, counts)),  # noqa: S308
         )
 

@@ -14,8 +14,8 @@ from arena.imports.parsers import CUSTOM_PROMPT_FORMATS
 from arena.imports.rows import ImportFormatError
 from arena.models import PromptSet
 from arena.params import ParamError, QueryReader
-from arena.selectors.prompt_sets import prompt_set_page, prompt_sets_list
 from arena.services.prompt_sets import prompt_set_import
+from reports.selectors.prompt_sets import prompt_set_page, prompt_sets_list
 
 UPLOAD_MAX_BYTES = 50 * 1024 * 1024
 

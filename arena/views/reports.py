@@ -8,12 +8,12 @@ from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
-from arena import svg
 from arena.params import REQUIRED, ParamError
-from arena.selectors.leaderboards import filter_choices
-from arena.selectors.reports import AgreementParams, BiasParams, agreement_default_pair
 from arena.views.requests import HtmxRequest
 from arena.views.snapshot_page import snapshot_page
+from reports import svg
+from reports.selectors.leaderboards import filter_choices
+from reports.selectors.reports import AgreementParams, BiasParams, agreement_default_pair
 
 
 def _shown(value: Any) -> str:
@@ -83,7 +83,7 @@ def bias(request: HtmxRequest) -> HttpResponse:
                                "favour": _share_cells(row["favour_first"]) if row["favour_first"] else None}
                               for row in (result.get("consistency") or {}).get("rows") or []],
             inter_rater={"scalars": scalars, "tables": tables, "empty": result.get("inter_rater") is None},
-            position_svg=mark_safe(svg.position_chart(position)),  # noqa: S308 - escaped in arena.svg
+            position_svg=mark_safe(svg.position_chart(position)),  # noqa: S308 - escaped in reports.svg
             length_svg=mark_safe(svg.length_chart(length)),  # noqa: S308
             grades=result.get("grades") or [],
             grades_svg=mark_safe(svg.stacked_bars(result.get("grades") or [])),  # noqa: S308
@@ -105,7 +105,7 @@ def agreement(request: HtmxRequest) -> HttpResponse:
             overall=overall, turn_rows=[{"turn": "all", **overall}, *per_turn],
             confusion_rows=list(zip(overall.get("class_names") or [], overall.get("confusion") or [], strict=False)),
             battles_a=result.get("battles_a"), battles_b=result.get("battles_b"),
-            agreement_svg=mark_safe(svg.agreement_chart(overall, per_turn)),  # noqa: S308 - escaped in arena.svg
+            agreement_svg=mark_safe(svg.agreement_chart(overall, per_turn)),  # noqa: S308 - escaped in reports.svg
         )
 
     context: dict[str, Any] = {"choices": choices}

@@ -16,9 +16,9 @@ from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
 from arena.params import ParamError, QueryReader
-from arena.selectors.leaderboards import ReportParams
-from arena.services.snapshots import SnapshotNotAvailable, snapshot_read
 from arena.views.requests import HtmxRequest
+from reports.selectors.leaderboards import ReportParams
+from reports.services.snapshots import SnapshotNotAvailable, snapshot_read
 
 
 def snapshot_page(request: HtmxRequest, template: str, context: dict[str, Any], params_class: type[ReportParams],

@@ -10,13 +10,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from arena.models import RaterPool, Vote
-from arena.selectors.leaderboards import LeaderboardParams
-from arena.selectors.rater_checks import rater_check_get, rater_check_schedule
 from arena.selectors.raters import rater_invites_list, rater_stats_list
 from arena.services.raters import INVITE_MAX_USES, rater_invite_create, rater_invite_revoke
-from arena.services.snapshots import snapshot_read
 from arena.views.permissions import staff_required
 from arena.views.requests import SignedInRequest
+from reports.selectors.leaderboards import LeaderboardParams
+from reports.selectors.rater_checks import rater_check_get, rater_check_schedule
+from reports.services.snapshots import snapshot_read
 
 
 def _boards() -> list[dict[str, Any]]:

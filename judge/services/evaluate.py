@@ -26,17 +26,11 @@ from django.utils import timezone
 from arena.models import Answer, Contender, Prompt, PromptSet
 from arena.validators import endpoint_problems
 from judge.models import Judge, JudgeRun, Judgment
-from judge.services.runs import (
-    RunError,
-    cost_of,
-    judge_run_cancel,
-    judge_run_create,
-    judge_run_estimate,
-    judge_run_finish_if_complete,
-)
+from judge.services.run_parts import cost_of, judge_run_finish_if_complete
+from judge.services.runs import RunError, judge_run_cancel, judge_run_create, judge_run_estimate
 
 if TYPE_CHECKING:
-    from judge.generation import GenerationResult
+    from judge.services.generation import GenerationResult
 
 MODES = ("single", "pairwise")
 # An answer not generated yet is priced at the generation's max_tokens (an upper bound).
@@ -297,7 +291,7 @@ def evaluation_run(
     ``max_cost``."""
     # Generation and the openai SDK (slow to import) load when an evaluation runs, not with the form.
     from judge import client as llm
-    from judge.generation import answers_generate
+    from judge.services.generation import answers_generate
 
     plan = plan or evaluation_plan(options)
     evaluation_cost_check(options, plan)

@@ -27,6 +27,7 @@ from django.db.models import F
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from arena.celery import task_named
 from judge.models import Evaluation
 from judge.services.evaluate import (
     EvaluationError,
@@ -123,9 +124,7 @@ def evaluation_dispatch(evaluation_id: int) -> None:
         _threads[evaluation_id] = thread
         thread.start()
         return
-    from judge.tasks import evaluation_evaluate
-
-    evaluation_evaluate.delay(evaluation_id)
+    task_named("judge.tasks.evaluation_evaluate").delay(evaluation_id)
 
 
 def evaluation_wait(evaluation_id: int, timeout: float | None = None) -> None:

@@ -33,6 +33,7 @@ arrives. Per row that leaves the claim, the request and the store.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import random
@@ -52,6 +53,7 @@ from django.db import connection
 from django.db.models import F, Field
 from django.utils import timezone
 
+from arena.signals import verdicts_changed
 from arena.validators import endpoint_problems
 from judge import backoff, parsing
 from judge import client as llm
@@ -59,8 +61,8 @@ from judge.cache import cached_judgments_get, judgment_cache_key
 from judge.models import JudgeRun, Judgment
 from judge.prompts import JudgeKind
 from judge.services import rendering, slots
-from judge.services.runs import Target, cost_of, judge_run_finish_if_complete
-from judge.services.spool import DATABASE_DOWN, spool_flush, spool_pending, spool_write, with_database
+from judge.services.run_parts import Target, cost_of, judge_run_finish_if_complete
+from judge.services.spool import DATABASE_DOWN, spool_pending, spool_write, with_database
 
 logger = logging.getLogger(__name__)
 
@@ -259,6 +261,33 @@ def store_spooled(*, judgment_id: int, fields: dict[str, object]) -> bool:
     fields = {**fields, "claim_token": "", "claimed_until": None}
     # No wait: while the database is down the error reaches spool_flush, which keeps the file.
     return bool(_update_row(judgment_id, _PENDING, [Judgment.Status.PENDING], fields, wait=False))
+
+
+def spool_flush() -> int:
+    """Store every spooled reply whose row is still pending; returns how many were stored.
+
+    Stops (leaving the files) while the database is still unreachable.
+    """
+    stored = 0
+    for path in spool_pending():
+        try:
+            entry = json.loads(path.read_text())
+        except FileNotFoundError:  # another process of this machine flushed it
+            continue
+        except ValueError:
+            logger.error("judge spool: %s is not readable JSON; left for an operator", path)
+            continue
+        try:
+            written = store_spooled(judgment_id=int(entry["judgment_id"]), fields=entry["fields"])
+        except DATABASE_DOWN:
+            with contextlib.suppress(Exception):
+                connection.close()
+            return stored
+        stored += written
+        if not written:
+            logger.warning("judge spool: judgment %s was already stored; spooled reply dropped", entry["judgment_id"])
+        path.unlink(missing_ok=True)
+    return stored
 
 
 def target_for(judgment: Judgment) -> Target:
@@ -500,7 +529,7 @@ def _finished(run: JudgeRun, outcomes: Iterable[Outcome]) -> None:
     results = {o.result for o in outcomes}
     if not results & STORED:
         return
-    from judge.progress import run_progress_report
+    from judge.services.progress import run_progress_report
 
     if results & {"done", "cached"}:
         _leaderboards_mark_stale(run)
@@ -509,15 +538,13 @@ def _finished(run: JudgeRun, outcomes: Iterable[Outcome]) -> None:
 
 
 def _leaderboards_mark_stale(run: JudgeRun) -> None:
-    """Results are stored with .update(), which sends no signal: tell the leaderboards directly.
+    """Results are stored with .update(), which sends no signal: announce the new verdicts.
 
-    Cheap at the judge's full rate: ``snapshots_mark_stale`` scans the snapshots at most once per
-    source and prompt set per debounce window.
+    Cheap at the judge's full rate: the reports' receiver (``snapshots_mark_stale``) scans the
+    snapshots at most once per source and prompt set per debounce window, and refreshes the judge's
+    panels too.
     """
-    from arena.services.snapshots import snapshots_mark_stale
-
-    # The judge's panels too: snapshots_mark_stale refreshes panel:NAME with its members.
-    snapshots_mark_stale(source=f"judge:{run.judge.name}", prompt_set=run.prompt_set.slug)
+    verdicts_changed.send(sender=JudgeRun, source=f"judge:{run.judge.name}", prompt_set=run.prompt_set.slug)
 
 
 class _RequestOptions(TypedDict):
@@ -577,7 +604,7 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
                             timeout=settings.JUDGE_REQUEST_TIMEOUT, **_request_options(kind, judge.max_tokens),
                         )
                 except (llm.TransientLLMError, TimeoutError, llm.PermanentLLMError) as exc:
-                    # TimeoutError: no request slot of the judge came free in time (judge.limits.SlotTimeout).
+                    # TimeoutError: no request slot of the judge came free in time (arena.limits.SlotTimeout).
                     failure = exc
             if isinstance(failure, llm.PermanentLLMError):
                 _store(judgment.pk, token, status=Judgment.Status.FAILED, error=f"{failure.kind}: {failure}"[:2000])

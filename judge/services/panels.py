@@ -1,5 +1,5 @@
 """Judge panels (Verga et al. 2024): a named set of judges whose majority is a source of its own,
-``panel:<name>`` (read by ``arena.selectors.panels``), and a panel run that starts one run per
+``panel:<name>`` (read by ``reports.selectors.panels``), and a panel run that starts one run per
 judge at once."""
 
 from __future__ import annotations

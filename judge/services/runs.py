@@ -21,39 +21,20 @@ from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from arena.celery import task_named
 from arena.models import Answer, Comparison, Contender, Prompt, PromptSet
 from arena.validators import endpoint_problems
 from judge import cache
 from judge.models import Judge, JudgeRun, Judgment
 from judge.prompts import JudgeKind
 from judge.services import rendering
+from judge.services.run_parts import Target, cost_of, judge_run_finish_if_complete
 
 logger = logging.getLogger(__name__)
 
 
 class RunError(ValueError):
     """A run cannot be created or changed as asked (shown to the operator as is)."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """One planned judge request. Pairwise: ``first``/``second`` in canonical order (order says
-    which sits in position A). Single and grade: ``first`` is the judged answer."""
-
-    prompt: Prompt
-    turn: int
-    first: Answer
-    second: Answer | None
-    order: int
-
-    def rendered(self, *, template_set: str, kind: JudgeKind) -> rendering.Rendered:
-        shown_first, shown_second = self.first, self.second
-        if self.second is not None and self.order == 2:
-            shown_first, shown_second = self.second, self.first
-        return rendering.render_request(
-            template_set=template_set, kind=kind, prompt=self.prompt,
-            turn=self.turn, first=shown_first, second=shown_second,
-        )
 
 
 def _answers_by_prompt(
@@ -127,12 +108,6 @@ class CostEstimate:
         """Large or costly runs are started only when the operator confirms (the run page)."""
         return (self.judgments > settings.JUDGE_CONFIRM_JUDGMENTS
                 or self.cost > Decimal(str(settings.JUDGE_CONFIRM_COST)))
-
-
-def cost_of(judge: Judge, input_tokens: int, output_tokens: int) -> Decimal:
-    cost = (Decimal(input_tokens) * judge.price_input_per_million
-            + Decimal(output_tokens) * judge.price_output_per_million) / Decimal(1_000_000)
-    return cost.quantize(Decimal("0.000001"))
 
 
 @dataclass(frozen=True)
@@ -355,7 +330,7 @@ def judge_run_dispatch(*, run_id: int, background: bool = True, ids: Sequence[in
     JUDGE_EAGER_THREADS threads in this process judges them, in the background for the web page.
     """
     if not settings.CELERY_TASK_ALWAYS_EAGER:
-        from judge.tasks import judgments_judge  # imported before the rows are stamped enqueued
+        judgments_judge = task_named("judge.tasks.judgments_judge")  # found before the rows are stamped enqueued
     pending = Judgment.objects.filter(run_id=run_id, status=Judgment.Status.PENDING)
     if ids is not None:
         pending = pending.filter(pk__in=ids)
@@ -367,7 +342,7 @@ def judge_run_dispatch(*, run_id: int, background: bool = True, ids: Sequence[in
     if settings.CELERY_TASK_ALWAYS_EAGER:
         transaction.on_commit(lambda: run_inline(run_id, judgment_ids, background=background))
     else:
-        from judge.services.execution import batch_size
+        from judge.services.execution import batch_size  # the LLM client loads with the first run
 
         size = batch_size()
 
@@ -420,24 +395,6 @@ def inline_run_wait(run_id: int, timeout: float | None = None) -> None:
         thread.join(timeout)
 
 
-def judge_run_finish_if_complete(*, run_id: int) -> bool:
-    """Mark a running run done (failed when not one judgment succeeded) once nothing is pending;
-    True when this call finished it."""
-    if Judgment.objects.filter(run_id=run_id, status=Judgment.Status.PENDING).exists():
-        return False
-    # A run that got no verdict at all (every request failed or was unreadable) failed: it is not "done".
-    judged = Judgment.objects.filter(run_id=run_id, status=Judgment.Status.DONE).exists()
-    empty = not Judgment.objects.filter(run_id=run_id).exists()
-    finished = JudgeRun.objects.filter(pk=run_id, status=JudgeRun.Status.RUNNING).update(
-        status=JudgeRun.Status.DONE if judged or empty else JudgeRun.Status.FAILED, finished_at=timezone.now()
-    )
-    if finished:
-        from judge.progress import run_progress_report
-
-        run_progress_report(run_id, force=True)
-    return bool(finished)
-
-
 @transaction.atomic
 def judge_run_cancel(*, run: JudgeRun) -> JudgeRun:
     """Stop a run: tasks check the status before judging, so pending rows stay pending."""
@@ -445,7 +402,7 @@ def judge_run_cancel(*, run: JudgeRun) -> JudgeRun:
         status=JudgeRun.Status.CANCELLED, finished_at=timezone.now()
     )
     run.refresh_from_db()
-    from judge.progress import run_progress_report
+    from judge.services.progress import run_progress_report
 
     transaction.on_commit(lambda: run_progress_report(run.pk, force=True))
     return run

@@ -1,6 +1,6 @@
 """A judge's concurrency and rate limits, held across every worker.
 
-With Redis (REDIS_URL set) the limits live in Redis (``judge.limits``), so 4 workers of 8
+With Redis (REDIS_URL set) the limits live in Redis (``arena.limits``), so 4 workers of 8
 threads still keep a judge at its ``max_concurrent`` requests in flight and its requests per
 minute. Without Redis — the embedded mode where tasks run in the web or CLI process — an
 in-process semaphore and a sliding-window limiter do the same job for the one process there is.
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from judge.limits import LocalRateLimiter, Semaphore
+from arena.limits import LocalRateLimiter, Semaphore
 
 if TYPE_CHECKING:  # redis-py loads with the first client (see arena.redis_clients)
     import redis
@@ -145,8 +145,8 @@ def endpoint_slot(*, key: str, max_concurrent: int, rpm: int, lease_seconds: flo
     JUDGE_SLOT_LEASE_SECONDS, and the reply is stored all the same.
     """
     if settings.REDIS_URL:
+        from arena.limits import judge_slot_take
         from arena.redis_clients import unavailable_errors
-        from judge.limits import judge_slot_take
 
         client = redis_client(settings.REDIS_URL)
         lease = settings.JUDGE_SLOT_LEASE_SECONDS

@@ -9,7 +9,8 @@ it: the row is still pending, so the reply is stored and the request is never se
 
 ``with_database`` is the wait itself: a database call retried, with the connection replaced,
 until the database answers again or the wait runs out. Only outside a transaction (a broken
-transaction cannot be retried from inside).
+transaction cannot be retried from inside). Storing the spooled replies is execution's
+(``judge.services.execution.spool_flush``), which owns the claim on each row.
 """
 
 from __future__ import annotations
@@ -79,32 +80,3 @@ def spool_pending() -> list[Path]:
         return sorted(p for p in folder.iterdir() if p.suffix == ".json")
     except FileNotFoundError:
         return []
-
-
-def spool_flush() -> int:
-    """Store every spooled reply whose row is still pending; returns how many were stored.
-
-    Stops (leaving the files) while the database is still unreachable.
-    """
-    from judge.services.execution import store_spooled
-
-    stored = 0
-    for path in spool_pending():
-        try:
-            entry = json.loads(path.read_text())
-        except FileNotFoundError:  # another process of this machine flushed it
-            continue
-        except ValueError:
-            logger.error("judge spool: %s is not readable JSON; left for an operator", path)
-            continue
-        try:
-            written = store_spooled(judgment_id=int(entry["judgment_id"]), fields=entry["fields"])
-        except DATABASE_DOWN:
-            with contextlib.suppress(Exception):
-                connection.close()
-            return stored
-        stored += written
-        if not written:
-            logger.warning("judge spool: judgment %s was already stored; spooled reply dropped", entry["judgment_id"])
-        path.unlink(missing_ok=True)
-    return stored

@@ -14,8 +14,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from arena.models import Answer, Comparison, Contender, RatingSnapshot, VerdictSource, Vote
-from arena.selectors.evaluations import GradesParams, JudgesParams, ScoresParams, WinRateParams
 from judge.models import Judge, JudgePanel, JudgeRun, Judgment
+from reports.selectors.evaluations import GradesParams, JudgesParams, ScoresParams, WinRateParams
 
 pytestmark = pytest.mark.django_db
 
@@ -177,7 +177,7 @@ def test_a_large_canonical_report_is_not_computed_inside_a_visitors_request(
                                       mode="grade", status="done")
         Judgment.objects.bulk_create(Judgment(run=run, answer=a, status="done", grade="B") for a in Answer.objects.all())
     queued = []
-    monkeypatch.setattr("arena.tasks.snapshot_refresh.apply_async",
+    monkeypatch.setattr("reports.tasks.snapshot_refresh.apply_async",
                         lambda args, countdown=0, **kw: queued.append(args))
     with django_capture_on_commit_callbacks(execute=True):
         response = client.get(f"/api/{kind}/", {"source": "judge:j1"})
@@ -201,7 +201,7 @@ def test_new_verdicts_mark_the_evaluation_snapshots_that_read_them_stale(
     }.items():
         keys[name] = staff_client.get(url, query).json()["key"]
     refreshed: list[str] = []
-    monkeypatch.setattr("arena.tasks.snapshot_refresh.apply_async",
+    monkeypatch.setattr("reports.tasks.snapshot_refresh.apply_async",
                         lambda args, countdown=0, **kw: refreshed.append(args[0]))
     graded_set = Answer.objects.first().prompt.prompt_set
     run = JudgeRun.objects.create(judge=Judge.objects.get(name="j1"), prompt_set=graded_set, mode="single")

@@ -963,23 +963,6 @@ def test_prompt_and_answer_rows_are_the_contract_types(tmp_path):
     assert all(isinstance(r, AnswerRow) for r in parse("answers", "jsonl", path))
 
 
-def test_the_parsers_import_nothing_but_the_standard_library_and_the_row_contract():
-    import ast
-    import sys
-
-    folder = Path(__file__).resolve().parents[2] / "arena" / "imports" / "parsers"
-    for module in sorted(folder.glob("*.py")):
-        for node in ast.walk(ast.parse(module.read_text(encoding="utf-8"))):
-            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
-            if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names = [node.module]
-            for name in names:
-                top = name.split(".")[0]
-                assert top in sys.stdlib_module_names or name.startswith(
-                    ("arena.imports.parsers", "arena.imports.rows")
-                ), f"{module.name} imports {name}"
-
-
 def test_a_reference_for_a_question_the_set_lacks_or_a_repeated_question_is_refused(tmp_path):
     questions = tmp_path / "question.jsonl"
     questions.write_text('{"question_id": 1, "category": "math", "turns": ["2+2?"]}\n')

@@ -10,10 +10,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 
 from arena.asgi import application  # noqa: F401 - the routing the server uses
-from judge import progress as progress_module
 from judge.consumers import RunProgressConsumer
-from judge.progress import run_progress_report
 from judge.selectors import RunProgress
+from judge.services import progress as progress_module
+from judge.services.progress import run_progress_report
 from judge.services.slots import redis_client
 from tests.services import REDIS_DB_LIMITS, redis_url
 
@@ -40,7 +40,7 @@ async def test_staff_watching_a_run_receive_progress_as_it_happens():
     assert connected
     from decimal import Decimal
 
-    from judge.progress import progress_send
+    from judge.services.progress import progress_send
 
     progress = RunProgress(run_id=7, status="running", total=10, done=3, failed=1, unparsed=2, pending=4,
                            from_cache=0, resent=0, input_tokens=100, output_tokens=20, cost=Decimal("0.0125"),

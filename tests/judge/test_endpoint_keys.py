@@ -18,9 +18,9 @@ from django.core.management import CommandError, call_command
 
 from arena.models import Contender
 from judge.client import PLACEHOLDER_API_KEY, PermanentLLMError
-from judge.generation import answer_generate
 from judge.models import Judge, JudgeRun, Judgment
 from judge.services import RunError, judge_run_create
+from judge.services.generation import answer_generate
 
 SECRET = "worker-secret-value-never-leaves-9f3c2a"
 OPENAI_KEY = "sk-proj-openaiSECRETvalue0123456789"

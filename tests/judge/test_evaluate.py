@@ -140,7 +140,7 @@ def test_max_cost_stops_cleanly_and_a_rerun_goes_on(custom_set, judge, llm, sett
     # output is priced high, so the run starts under the limit and its real cost passes it.
     new = Contender.objects.create(name="new", base_url=llm.base_url, api_model="new-quality-7")
     from arena.models import PromptSet
-    from judge.generation import answers_generate
+    from judge.services.generation import answers_generate
 
     answers_generate(contender=new, prompt_set=PromptSet.objects.get(slug=custom_set))
     settings.JUDGE_ESTIMATE_OUTPUT_TOKENS = 1

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from judge.limits import RateLimiter, Semaphore, SlotTimeout, judge_slot, slot_keys
+from arena.limits import RateLimiter, Semaphore, SlotTimeout, judge_slot, slot_keys
 from tests.llm_server import FakeLLMServer
 from tests.services import REDIS_DB_LIMITS, redis_url
 
@@ -74,7 +74,7 @@ class TestConcurrency:
             from concurrent.futures import ThreadPoolExecutor
             import redis
             from judge.client import OpenAIChatClient
-            from judge.limits import judge_slot
+            from arena.limits import judge_slot
 
             base_url, redis_url = sys.argv[1], sys.argv[2]
             r = redis.Redis.from_url(redis_url)
@@ -175,7 +175,7 @@ class TestLeases:
                 sys.executable,
                 "-c",
                 "import sys, time, redis\n"
-                "from judge.limits import judge_slot\n"
+                "from arena.limits import judge_slot\n"
                 "r = redis.Redis.from_url(sys.argv[1])\n"
                 "with judge_slot(r, 'judge:killed', 1, 0, 1.0):\n"
                 "    print('holding', flush=True)\n"

@@ -9,7 +9,6 @@ from decimal import Decimal
 import pytest
 
 from arena.models import Comparison, Contender, Prompt, PromptSet
-from arena.selectors.battles import battles_list
 from judge.models import JudgeRun, Judgment
 from judge.services import (
     RunError,
@@ -20,6 +19,7 @@ from judge.services import (
     judge_runs_resume_stale,
 )
 from judge.services.execution import judgment_execute
+from reports.selectors.battle_records import battles_list
 from tests.judge.conftest import make_answer
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from judge.models import Judgment
 from judge.services import judge_run_create
-from judge.services.spool import spool_flush, spool_pending, spool_write
+from judge.services.execution import spool_flush
+from judge.services.spool import spool_pending, spool_write
 
 pytestmark = pytest.mark.django_db
 

@@ -98,9 +98,9 @@ class TestRunPage:
         assert problems.count("<tr data-judgment=") == 6 and 'data-problems="6"' in problems
 
     def test_the_buttons_follow_the_state(self, staff_client, judge, battle_set, django_capture_on_commit_callbacks):
-        from judge.progress import progress_html
         from judge.selectors import judge_run_progress_get
         from judge.services import judge_run_create
+        from judge.services.progress import progress_html
 
         with django_capture_on_commit_callbacks(execute=False):
             run = judge_run_create(judge=judge, prompt_set=battle_set, mode="pairwise")

@@ -9,7 +9,7 @@ import json
 from django.core.management import call_command
 
 from arena.models import Vote
-from arena.selectors.reports import agreement_default_pair, shared_comparisons
+from reports.selectors.reports import agreement_default_pair, shared_comparisons
 
 from .conftest import human_votes, imported_verdicts
 
@@ -47,7 +47,7 @@ def test_a_given_pair_is_kept_and_new_verdicts_change_the_default(client, arena)
     assert api.status_code in (200, 403)  # outside the canonical set: only staff may compute it
     assert agreement_default_pair() == ("import:a-judge", "import:b-judge")
     Vote.objects.all().delete()
-    from arena.services.snapshots import snapshots_mark_stale
+    from reports.services.snapshots import snapshots_mark_stale
 
     snapshots_mark_stale(source="human")  # what a vote (or its removal) does: the cached pair is dropped
     imported_verdicts(arena, "c-judge", seed=7)

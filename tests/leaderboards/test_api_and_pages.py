@@ -120,7 +120,7 @@ def test_a_missing_snapshot_over_big_data_is_computed_by_a_worker(client, voted_
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.ARENA_SNAPSHOT_SYNC_MAX_BATTLES = 10
     sent = []
-    monkeypatch.setattr("arena.tasks.snapshot_refresh.apply_async", lambda args, **kw: sent.append(args))
+    monkeypatch.setattr("reports.tasks.snapshot_refresh.apply_async", lambda args, **kw: sent.append(args))
 
     with django_capture_on_commit_callbacks(execute=True):
         api = client.get("/api/leaderboard/", {"source": "human"})

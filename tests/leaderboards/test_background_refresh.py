@@ -13,7 +13,7 @@ from django.db import connections
 from django.test import Client
 
 from arena.models import RatingSnapshot
-from arena.services import snapshots
+from reports.services import snapshots
 from tests.leaderboards.conftest import build_arena, human_votes
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the background thread reads committed rows only

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 from arena.models import CategoryMapping, PromptSet
-from arena.selectors.leaderboards import categories_of
+from reports.selectors.battles import categories_of
 
 from .conftest import build_arena, human_votes
 

@@ -18,8 +18,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from arena.selectors.battles import battles_list
 from judge.models import Judge, JudgeRun, Judgment
+from reports.selectors.battle_records import battles_list
 
 WINNERS = ("model_a", "model_b", "tie")
 SOURCE = "judge:self-judge"

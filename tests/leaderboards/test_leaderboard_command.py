@@ -12,8 +12,8 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 
 from arena.ratings import compute_leaderboard
-from arena.selectors.battles import battles_list
-from arena.selectors.leaderboards import ROW_FIELDS
+from reports.selectors.battle_records import battles_list
+from reports.selectors.leaderboards import ROW_FIELDS
 
 pytestmark = pytest.mark.django_db
 

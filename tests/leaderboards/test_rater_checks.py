@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from django.contrib.auth import get_user_model
 
-from arena.selectors.rater_checks import rater_check_get, rater_check_refresh
-from arena.services.snapshots import snapshots_mark_stale
+from reports.selectors.rater_checks import rater_check_get, rater_check_refresh
+from reports.services.snapshots import snapshots_mark_stale
 
 from .conftest import human_votes
 

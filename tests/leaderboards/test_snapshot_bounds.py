@@ -11,7 +11,7 @@ from django.test import Client
 from django.utils import timezone
 
 from arena.models import RatingSnapshot
-from arena.services.snapshots import snapshot_refresh, snapshots_evict, snapshots_mark_stale
+from reports.services.snapshots import snapshot_refresh, snapshots_evict, snapshots_mark_stale
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def test_twenty_anonymous_urls_create_no_snapshot_and_a_vote_refreshes_only_what
 
     assert client.get(response.json()["canonical"]).status_code == 200  # the canonical one: computed
     refreshed = []
-    monkeypatch.setattr("arena.tasks.snapshot_refresh.apply_async",
+    monkeypatch.setattr("reports.tasks.snapshot_refresh.apply_async",
                         lambda args, countdown=0, **kw: refreshed.append(args[0]))
     with django_capture_on_commit_callbacks(execute=True):
         voted_arena.vote(voted_arena.raters[0], voted_arena.prompts[0], "gamma", "alpha", turn=2)
@@ -100,7 +100,7 @@ def test_unread_snapshots_expire_instead_of_being_refreshed(client, voted_arena,
     RatingSnapshot.objects.filter(key__startswith="bias").update(last_read_at=timezone.now() - timedelta(hours=2))
 
     refreshed = []
-    monkeypatch.setattr("arena.tasks.snapshot_refresh.apply_async", lambda args, **kw: refreshed.append(args[0]))
+    monkeypatch.setattr("reports.tasks.snapshot_refresh.apply_async", lambda args, **kw: refreshed.append(args[0]))
     with django_capture_on_commit_callbacks(execute=True):
         snapshots_mark_stale(source="human")
     assert [k.split("?")[0] for k in refreshed] == ["leaderboard"]

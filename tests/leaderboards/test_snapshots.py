@@ -12,7 +12,7 @@ from django.db import connections
 
 from arena.asgi import application
 from arena.models import RatingSnapshot
-from arena.services.snapshots import snapshots_mark_stale
+from reports.services.snapshots import snapshots_mark_stale
 from tests.leaderboards.conftest import build_arena, imported_verdicts
 
 pytestmark = pytest.mark.django_db
@@ -67,7 +67,7 @@ def test_a_burst_of_votes_enqueues_one_refresh_per_debounce_window(client, voted
     client.get("/api/leaderboard/", {"source": "human"})
     settings.ARENA_SNAPSHOT_DEBOUNCE_SECONDS = 30
     sent = []
-    monkeypatch.setattr("arena.tasks.snapshot_refresh.apply_async",
+    monkeypatch.setattr("reports.tasks.snapshot_refresh.apply_async",
                         lambda args, countdown=0, **kw: sent.append((args, countdown)))
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from arena import svg
+from reports import svg
 
 NS = "{http://www.w3.org/2000/svg}"
 

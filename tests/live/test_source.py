@@ -11,10 +11,11 @@ import pytest
 from django.core.management import call_command
 
 from arena.models import Contender
-from arena.selectors.battle_columns import battle_arrays, battle_counts
-from arena.selectors.battles import BattleFilter, battles_list, parse_source
-from arena.selectors.leaderboards import sources_available, verdicts_count
 from live.models import LiveBattle
+from reports.selectors.battle_columns import battle_arrays, battle_counts
+from reports.selectors.battle_records import battles_list
+from reports.selectors.battles import BattleFilter, parse_source
+from reports.selectors.leaderboards import sources_available, verdicts_count
 
 pytestmark = [pytest.mark.django_db]
 

@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from arena.markdown import stored_html
 from arena.models import Prompt, PromptSet, PromptSetVersion, Vote
 from arena.params import ParamError
-from arena.selectors.leaderboards import LeaderboardParams, leaderboard_compute
+from reports.selectors.leaderboards import LeaderboardParams, leaderboard_compute
 from tests import factories
 
 pytestmark = pytest.mark.django_db

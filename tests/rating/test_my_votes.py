@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from arena.models import Vote
-from arena.selectors.battles import battles_list
 from arena.services.votes import assignment_lease, vote_submit
+from reports.selectors.battle_records import battles_list
 from tests.rating import builders
 from tests.rating.browser import log_in, sideways_overflow, watch
 from tests.rating.conftest import PASSWORD

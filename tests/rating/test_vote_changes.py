@@ -9,9 +9,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from arena.models import Vote, VoteRevision
-from arena.selectors.battles import battles_list
 from arena.selectors.raters import rater_votes_list
 from arena.services.votes import VoteRejected, assignment_lease, vote_change, vote_submit
+from reports.selectors.battle_records import battles_list
 from tests.rating import builders
 from tests.rating.test_concurrency import run_at_once
 

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from arena.models import Assignment, Comparison, Vote
-from arena.selectors.battles import battles_list
 from arena.services.votes import VoteRejected, assignment_lease, assignment_skip, vote_rate_allow, vote_submit
+from reports.selectors.battle_records import battles_list
 from tests.rating import builders
 
 pytestmark = pytest.mark.django_db

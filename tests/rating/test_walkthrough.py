@@ -12,7 +12,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from arena.models import Assignment, Vote
-from arena.selectors.battles import battles_list
+from reports.selectors.battle_records import battles_list
 from tests.rating.browser import log_in, watch
 from tests.rating.conftest import PASSWORD
 

@@ -12,8 +12,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from arena.csvcells import csv_write
 from arena.params import ParamError
-from arena.selectors.evaluations import evaluation_compute, flat_rows
-from arena.selectors.leaderboards import ReportParams
+from reports.selectors.evaluations import evaluation_compute, flat_rows
+from reports.selectors.leaderboards import ReportParams
 
 
 class ReportCommand(BaseCommand):

@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from arena.params import ParamError
-from arena.selectors.reports import AgreementParams, agreement_compute
+from reports.selectors.reports import AgreementParams, agreement_compute
 
 
 class Command(BaseCommand):

@@ -5,8 +5,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from arena.imports.parsers import write_fastchat_battles
-from arena.selectors.battles import BattleFilter, UnknownSource, battles_iter
-from arena.services.exports import battle_to_fastchat, verdict_records
+from reports.selectors.battle_records import battles_iter
+from reports.selectors.battles import BattleFilter, UnknownSource
+from reports.services.exports import battle_to_fastchat, verdict_records
 
 
 class Command(BaseCommand):

@@ -1,5 +1,5 @@
 from arena.management.commands._reports import ReportCommand, add_format, run_report
-from arena.selectors.evaluations import GradesParams
+from reports.selectors.evaluations import GradesParams
 
 
 class Command(ReportCommand):

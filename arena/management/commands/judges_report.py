@@ -1,5 +1,5 @@
 from arena.management.commands._reports import ReportCommand, add_format, run_report
-from arena.selectors.evaluations import JudgesParams
+from reports.selectors.evaluations import JudgesParams
 
 
 class Command(ReportCommand):

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from arena.csvcells import csv_write
 from arena.params import ParamError
-from arena.selectors.leaderboards import ROW_FIELDS, LeaderboardParams, leaderboard_compute
+from reports.selectors.leaderboards import ROW_FIELDS, LeaderboardParams, leaderboard_compute
 
 
 class Command(BaseCommand):

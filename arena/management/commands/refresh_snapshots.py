@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from arena.params import ParamError
-from arena.services.snapshots import snapshot_refresh, snapshots_refresh_all
+from reports.services.snapshots import snapshot_refresh, snapshots_refresh_all
 
 
 class Command(BaseCommand):

@@ -1,5 +1,5 @@
 from arena.management.commands._reports import ReportCommand, add_format, run_report
-from arena.selectors.evaluations import ScoresParams
+from reports.selectors.evaluations import ScoresParams
 
 
 class Command(ReportCommand):

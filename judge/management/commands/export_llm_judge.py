@@ -7,7 +7,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from arena.models import PromptSet
-from arena.services.exports import llm_judge_export
+from reports.services.exports import llm_judge_export
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from tqdm import tqdm
 
 from arena.models import Contender, Prompt, PromptSet
 from judge.client import LLMError
-from judge.generation import answers_generate
+from judge.services.generation import answers_generate
 
 
 class Command(BaseCommand):

@@ -20,10 +20,10 @@ from django.db.models import Q
 from arena import ratings  # names load on first use: URL conf and start-up stay free of NumPy
 from arena.models import Answer, Comparison, Contender, ImportedVerdict, Prompt, Vote
 from arena.params import CONFLICT, NOT_FOUND, QueryReader, shown
-from arena.selectors.battles import parse_source
-from arena.selectors.evaluations import CONTENDER_NAME_MAX_LENGTH, read_source_of
-from arena.selectors.leaderboards import read_category, read_prompt_set, read_source
-from arena.selectors.panels import panel_judges
+from reports.selectors.battles import parse_source
+from reports.selectors.evaluations import CONTENDER_NAME_MAX_LENGTH, read_source_of
+from reports.selectors.leaderboards import read_category, read_prompt_set, read_source
+from reports.selectors.panels import panel_judges
 
 PAGE_SIZE = 20
 DISAGREEMENTS = ("human", "orders")

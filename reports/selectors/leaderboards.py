@@ -29,7 +29,7 @@ from arena.models import (
     max_length_of,
 )
 from arena.params import CONFLICT, NOT_CHOICE, NOT_FOUND, REQUIRED, QueryReader, shown
-from arena.selectors.battles import BattleFilter, UnknownSource, live_kinds, parse_source
+from reports.selectors.battles import BattleFilter, UnknownSource, categories_of, live_kinds, parse_source
 
 if TYPE_CHECKING:  # the rating package (numpy, scipy) is imported only where a rating is computed
     from arena.ratings.leaderboard import Method
@@ -124,39 +124,6 @@ def read_category(reader: QueryReader, prompt_set: str | None = None) -> str | N
     return category
 
 
-CATEGORIES_CACHE_KEY = "arena:categories:"
-
-
-def categories_of(prompt_set: str | None) -> dict[str, list[str]]:
-    """The categories of ``prompt_set`` (every set: None) as the filter lists them, each with its
-    raw spellings: normalised (``arena.categories``), the set's admin mapping applied
-    (``CategoryMapping``), the bundled sets' own categories first. Cached briefly."""
-    from arena.categories import BUNDLED_CATEGORIES, normalise_categories
-    from arena.models import CategoryMapping
-
-    key = CATEGORIES_CACHE_KEY + (prompt_set or "*")
-    cached = cache.get(key)
-    if cached is not None:
-        return cached
-    from django.db.models import Count
-
-    prompts = Prompt.objects.exclude(category="")
-    mappings = CategoryMapping.objects.all()
-    if prompt_set:
-        prompts = prompts.filter(prompt_set__slug=prompt_set)
-        mappings = mappings.filter(prompt_set__slug=prompt_set)
-    raw_counts = dict(prompts.values_list("category").annotate(n=Count("id")).values_list("category", "n"))
-    groups = normalise_categories(raw_counts, bundled=BUNDLED_CATEGORIES.get(prompt_set or "", ()),
-                                  mapping=dict(mappings.values_list("raw", "canonical")))
-    cache.set(key, groups, settings.ARENA_SOURCES_CACHE_SECONDS)
-    return groups
-
-
-def category_raw_values(category: str, prompt_set: str | None) -> list[str]:
-    """The raw spellings a filter by ``category`` matches (itself when it is no listed name)."""
-    return categories_of(prompt_set).get(category) or [category]
-
-
 def read_rater_quality(reader: QueryReader) -> str:
     """``clean`` (the default: human votes without gold comparisons, raters who failed the gold
     checks or anomalous raters) or ``all``; the leaderboard, bias and agreement read it alike."""
@@ -198,7 +165,7 @@ class ReportParams:
     reports) share: one way to read them (``read`` from a ``QueryReader``), their canonical key
     and query string, which verdicts they read, and whether they are in the canonical set.
 
-    The canonical set is what anyone may have computed (``arena.services.snapshots``): the
+    The canonical set is what anyone may have computed (``reports.services.snapshots``): the
     parameters named in ``chosen`` may take any valid value (each source and prompt set), every
     other one is at its default (``defaults``).
     """
@@ -380,7 +347,7 @@ def leaderboard_compute(*, params: LeaderboardParams) -> dict[str, Any]:
     ``battle_count`` matrices and ``style_coefficients``.
     """
     from arena.ratings import BattleArrays, BattleCounts, compute_leaderboard
-    from arena.selectors.battle_columns import battle_arrays, battle_counts
+    from reports.selectors.battle_columns import battle_arrays, battle_counts
 
     flt = BattleFilter(params.source, params.prompt_set, params.category, params.turn, version=params.version,
                        clean_raters=params.rater_quality == "clean")
@@ -480,7 +447,7 @@ def sources_available() -> list[str]:
         Exists(ImportedVerdict.objects.filter(source=OuterRef("pk")))
     ).order_by("name").values_list("name", flat=True)
     names += [f"import:{n}" for n in imported]
-    from arena.selectors.panels import panels_with_verdicts
+    from reports.selectors.panels import panels_with_verdicts
 
     names += [f"panel:{n}" for n in panels_with_verdicts()]
     cache.set(SOURCES_CACHE_KEY, names, settings.ARENA_SOURCES_CACHE_SECONDS)
@@ -510,7 +477,7 @@ def verdicts_count(*, source: str, prompt_set: str | None = None) -> int:
 
     kind, name = parse_source(source)
     if kind == "panel":
-        from arena.selectors.panels import panel_judges
+        from reports.selectors.panels import panel_judges
 
         return sum(verdicts_count(source=f"judge:{j}", prompt_set=prompt_set) for j in panel_judges(name or ""))
     total = 0

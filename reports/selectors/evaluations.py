@@ -6,7 +6,7 @@ Each report has a parameter class (``*Params``, a ``ReportParams``: ``read`` val
 and command input through the one parameter layer, ``arena.params``; ``key`` is the snapshot
 key; ``is_canonical`` says whether anyone may have it computed) and a ``compute`` that reads the database and
 calls the pure maths in ``arena.ratings``. Pages and the API serve the stored snapshot
-(``arena.services.snapshots``), never a computation inside the request.
+(``reports.services.snapshots``), never a computation inside the request.
 """
 
 from __future__ import annotations
@@ -23,15 +23,16 @@ from django.db.models import QuerySet
 from arena import ratings  # names load on first use: URL conf and start-up stay free of NumPy
 from arena.models import Answer, Contender, ImportedScore, ImportedVerdict, VerdictSource, Vote, max_length_of
 from arena.params import NOT_CHOICE, NOT_FOUND, QueryReader, shown
-from arena.selectors.battles import battles_list, parse_source
-from arena.selectors.leaderboards import (
+from reports.selectors.battle_records import battles_list
+from reports.selectors.battles import parse_source
+from reports.selectors.leaderboards import (
     ReportParams,
     jsonable,
     read_prompt_set,
     read_source,
     verdicts_count,
 )
-from arena.selectors.panels import panel_judges
+from reports.selectors.panels import panel_judges
 
 if TYPE_CHECKING:
     from arena.ratings.scores import ScoreRecord

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from arena.models import Vote
 from arena.params import CONFLICT, NOT_CHOICE, ParamError, QueryReader, shown
-from arena.selectors.battles import BattleFilter, parse_source
-from arena.selectors.leaderboards import (
+from reports.selectors.battles import BattleFilter, parse_source
+from reports.selectors.leaderboards import (
     ReportParams,
     jsonable,
     read_prompt_set,
@@ -102,8 +102,8 @@ class AgreementParams(ReportParams):
 
 def report_classes() -> dict[str, type[ReportParams]]:
     """Every kind of snapshot and its parameter class."""
-    from arena.selectors.evaluations import EVALUATION_PARAMS
-    from arena.selectors.leaderboards import LeaderboardParams
+    from reports.selectors.evaluations import EVALUATION_PARAMS
+    from reports.selectors.leaderboards import LeaderboardParams
 
     classes: tuple[type[ReportParams], ...] = (LeaderboardParams, BiasParams, AgreementParams, *EVALUATION_PARAMS)
     return {c.kind: c for c in classes}
@@ -111,7 +111,7 @@ def report_classes() -> dict[str, type[ReportParams]]:
 
 def params_from_key(key: str) -> Any:
     """The parameters a snapshot key stands for (validated again: sources may be gone)."""
-    from arena.selectors.leaderboards import key_split
+    from reports.selectors.leaderboards import key_split
 
     kind, data = key_split(key)
     classes = report_classes()
@@ -197,7 +197,7 @@ def combined_order_sources(params: BiasParams) -> dict[str, Any]:
 
     from arena.models import ImportedVerdict
     from arena.ratings.bias import CombinedOrders
-    from arena.selectors.battles import IMPORT_PREFIX, filter_prompts
+    from reports.selectors.battles import IMPORT_PREFIX, filter_prompts
 
     kind, name = parse_source(params.source)
     if kind not in ("import", "all"):
@@ -234,7 +234,7 @@ def bias_compute(*, params: BiasParams) -> dict[str, Any]:
     and HHH tables. No verdicts at all is an error (the API answers 422, the command fails)."""
     from arena.ratings import inter_rater_agreement
     from arena.ratings.bias import consistency_table, position_table, provenance_caveats
-    from arena.selectors.battle_columns import battle_arrays
+    from reports.selectors.battle_columns import battle_arrays
 
     kind, _ = parse_source(params.source)
     clean = params.rater_quality == "clean"
@@ -276,7 +276,7 @@ def agreement_compute(*, params: AgreementParams) -> dict[str, Any]:
     from django.conf import settings
 
     from arena.ratings import agreement, within_source_agreement
-    from arena.selectors.battle_columns import battle_arrays, battle_arrays_together
+    from reports.selectors.battle_columns import battle_arrays, battle_arrays_together
 
     clean = params.rater_quality == "clean"
     if params.a == params.b:  # within one source: every pair of different raters (MT-Bench's human-human)

@@ -51,8 +51,8 @@ def verdict_records(*, source: str = "all", prompt_set: str | None = None, categ
     1: the comparison's answer A was shown first; ``winner`` names the comparison's answers).
     One record per human vote, per judgment order, per imported verdict."""
     from arena.models import ImportedVerdict, Vote
-    from arena.selectors.battles import BattleFilter, filter_prompts, parse_source
     from judge.models import Judgment  # judge depends on arena, not the other way round
+    from reports.selectors.battles import BattleFilter, filter_prompts, parse_source
 
     kind, name = parse_source(source)
     flt = BattleFilter(source, prompt_set, category)

@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
+from arena.celery import task_named
 from arena.models import Vote
 
 CACHE_KEY = "arena:rater-check"
@@ -34,7 +35,7 @@ def rater_check_compute() -> dict[str, Any]:
     from arena.ratings.arrays import BattleArrays, outcome_counts, pairwise_wins
     from arena.ratings.bradley_terry import degenerate_prior_precision, fit_bradley_terry
     from arena.ratings.raters import rater_check
-    from arena.selectors.battle_columns import OUTCOME_OF_WINNER, AnswerStyles
+    from reports.selectors.answer_styles import OUTCOME_OF_WINNER, AnswerStyles
 
     rows = list(Vote.objects.exclude(comparison__is_gold=True).order_by("id").values_list(
         "rater_id", "rater__username", "comparison__answer_a__contender_id", "comparison__answer_b__contender_id",
@@ -152,7 +153,6 @@ def rater_check_schedule() -> bool:
     if settings.CELERY_TASK_ALWAYS_EAGER and not settings.ARENA_SNAPSHOT_REFRESH_INLINE:
         transaction.on_commit(lambda: _background().schedule("rater-check"))
     else:
-        from arena.tasks import rater_check_refresh as task
-
+        task = task_named("arena.tasks.rater_check_refresh")
         transaction.on_commit(lambda: task.apply_async())
     return False

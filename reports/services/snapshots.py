@@ -1,8 +1,9 @@
 """Writing rating snapshots: compute a leaderboard or report once, store it, tell open pages.
 
 Pages and the API only read ``RatingSnapshot`` rows, so a page over a million battles costs one
-indexed read. New verdicts make snapshots stale: whoever writes a vote, judgment or imported
-verdict calls ``snapshots_mark_stale``, which schedules one refresh per affected snapshot per
+indexed read. New verdicts make snapshots stale: ``reports.receivers`` calls
+``snapshots_mark_stale`` for every vote, judgment and verdict announced
+(``arena.signals.verdicts_changed``), which schedules one refresh per affected snapshot per
 debounce window (``ARENA_SNAPSHOT_DEBOUNCE_SECONDS``), using the cache as the lock. The refresh
 never runs inside the request that wrote the verdict: with a broker it is a Celery task with a
 countdown, without one it runs on a background thread of the process (``arena.background``).
@@ -33,9 +34,10 @@ from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from arena.background import DelayedKeys
+from arena.celery import task_named
 from arena.models import RatingSnapshot
-from arena.selectors.battles import parse_source
-from arena.selectors.leaderboards import (
+from reports.selectors.battles import parse_source
+from reports.selectors.leaderboards import (
     DEFAULT_SOURCE_CACHE_KEY,
     SOURCES_CACHE_KEY,
     LeaderboardParams,
@@ -44,8 +46,8 @@ from arena.selectors.leaderboards import (
     leaderboard_compute,
     snapshot_get,
 )
-from arena.selectors.panels import panels_of_judge
-from arena.selectors.reports import (
+from reports.selectors.panels import panels_of_judge
+from reports.selectors.reports import (
     AGREEMENT_PAIR_CACHE_KEY,
     BiasParams,
     agreement_compute,
@@ -67,7 +69,7 @@ _PENDING_LOCK = "arena:snapshot-pending:"
 _PENDING_SECONDS = 600
 
 def _compute(params: ReportParams) -> dict[str, Any]:
-    from arena.selectors.evaluations import EVALUATION_PARAMS, evaluation_compute
+    from reports.selectors.evaluations import EVALUATION_PARAMS, evaluation_compute
 
     if isinstance(params, EVALUATION_PARAMS):  # scores, win rates, grades, the judges table
         return evaluation_compute(params=params)
@@ -166,14 +168,13 @@ def _enqueue(key: str, *, countdown: float = 0, create: bool = False) -> None:
     """Refresh (or create) ``key`` after the current transaction commits, never in this request:
     a Celery task with a countdown when there is a broker, else the process's background thread
     (``ARENA_SNAPSHOT_REFRESH_INLINE=1``: the inline task, as tests that read the result at once need)."""
-    from arena.tasks import snapshot_refresh as snapshot_refresh_task
-
     if settings.CELERY_TASK_ALWAYS_EAGER and not settings.ARENA_SNAPSHOT_REFRESH_INLINE:
         job = _CREATE_PREFIX + key if create else key
         transaction.on_commit(lambda: background_refreshes.schedule(job, countdown))
         return
     args = (key, True) if create else (key,)
-    transaction.on_commit(lambda: snapshot_refresh_task.apply_async(args=args, countdown=countdown))
+    task = task_named("arena.tasks.snapshot_refresh")
+    transaction.on_commit(lambda: task.apply_async(args=args, countdown=countdown))
 
 
 # --- Reading for a page or the API -------------------------------------------------------------
@@ -258,7 +259,7 @@ def snapshots_mark_stale(*, source: str, prompt_set: str | None = None) -> list[
     with a refresh at the end of the window), unless a snapshot was created meanwhile.
     """
     if source in ("human", "all"):  # the anomalous-rater check reads every human vote: computed again when needed
-        from arena.selectors.rater_checks import rater_check_forget
+        from reports.selectors.rater_checks import rater_check_forget
 
         rater_check_forget()
     debounce = settings.ARENA_SNAPSHOT_DEBOUNCE_SECONDS

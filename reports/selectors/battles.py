@@ -2,26 +2,26 @@
 
 Human votes, LLM judgments and imported verdicts are read by ``battle_columns`` into columns
 (``battle_arrays`` and ``battle_counts`` for the rating maths) or, for code that needs rows,
-into ``Battle`` records by ``battles_list`` here. Sources are named ``human``, ``judge:<judge name>`` and
+into ``Battle`` records by ``battles_list`` (``battle_records``). Sources are named ``human``, ``judge:<judge name>`` and
 ``import:<verdict source name>`` and ``live`` (the votes of live battles, ``live.models.LiveBattle``;
 also read as ``human`` when ``ARENA_LIVE_AS_HUMAN`` is on); ``all`` is every source together.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
-from arena.models import in_version_q
-from arena.ratings.types import Battle
+from arena.models import Prompt, in_version_q
 
 HUMAN = "human"
 LIVE = "live"
 JUDGE_PREFIX = "judge:"
 IMPORT_PREFIX = "import:"
-PANEL_PREFIX = "panel:"  # a judge panel's majority verdicts (arena.selectors.panels)
+PANEL_PREFIX = "panel:"  # a judge panel's majority verdicts (reports.selectors.panels)
 
 
 @dataclass(frozen=True)
@@ -83,8 +83,6 @@ def filter_prompts(qs: QuerySet, flt: BattleFilter, prompt_field: str) -> QueryS
     if flt.prompt_set:
         qs = qs.filter(Q(**{f"{prompt_field}__prompt_set__slug": flt.prompt_set}) & in_version_q(prompt_field, flt.version))
     if flt.category:  # a normalised name: every raw spelling of it (arena.categories)
-        from arena.selectors.leaderboards import category_raw_values
-
         qs = qs.filter(**{f"{prompt_field}__category__in": category_raw_values(flt.category, flt.prompt_set)})
     return qs
 
@@ -92,7 +90,6 @@ def filter_prompts(qs: QuerySet, flt: BattleFilter, prompt_field: str) -> QueryS
 def gold_failed_raters() -> QuerySet:
     """Ids of raters with at least ``ARENA_GOLD_MIN_VOTES`` gold votes whose accuracy is below
     ``ARENA_GOLD_MIN_ACCURACY`` (``RaterStats.flagged``), as a sub-query."""
-    from django.conf import settings
     from django.db.models import Count, F, Q
 
     from arena.models import Vote
@@ -107,9 +104,9 @@ def gold_failed_raters() -> QuerySet:
 def filter_votes(qs: QuerySet, flt: BattleFilter) -> QuerySet:
     """Human votes as ``flt`` asks: with ``clean_raters`` no vote on a gold comparison (it
     checks the rater, it does not measure the models), none of a rater who failed the gold checks
-    and none of a rater the anomaly check flags (``arena.selectors.rater_checks``)."""
+    and none of a rater the anomaly check flags (``reports.selectors.rater_checks``)."""
     if flt.clean_raters:
-        from arena.selectors.rater_checks import anomalous_rater_ids
+        from reports.selectors.rater_checks import anomalous_rater_ids
 
         qs = qs.exclude(comparison__is_gold=True).exclude(rater_id__in=gold_failed_raters())
         flagged = anomalous_rater_ids()
@@ -118,18 +115,34 @@ def filter_votes(qs: QuerySet, flt: BattleFilter) -> QuerySet:
     return qs
 
 
-def battles_iter(flt: BattleFilter) -> Iterator[Battle]:
-    """Battles as ``Battle`` records, made from the columns every computation reads
-    (``battle_columns``; imported here so that start-up does not load NumPy)."""
-    from arena.selectors.battle_columns import battle_records
-
-    parse_source(flt.source)  # an unknown source is refused before anything is read
-    return battle_records(flt)
+CATEGORIES_CACHE_KEY = "arena:categories:"
 
 
-def battles_list(
-    *, source: str = "all", prompt_set: str | None = None, category: str | None = None,
-    turn: int | None = None, per_order: bool = False,
-) -> list[Battle]:
-    """Every battle from ``source`` matching the filters, oldest first within each source."""
-    return list(battles_iter(BattleFilter(source, prompt_set, category, turn, per_order)))
+def categories_of(prompt_set: str | None) -> dict[str, list[str]]:
+    """The categories of ``prompt_set`` (every set: None) as the filter lists them, each with its
+    raw spellings: normalised (``arena.categories``), the set's admin mapping applied
+    (``CategoryMapping``), the bundled sets' own categories first. Cached briefly."""
+    from arena.categories import BUNDLED_CATEGORIES, normalise_categories
+    from arena.models import CategoryMapping
+
+    key = CATEGORIES_CACHE_KEY + (prompt_set or "*")
+    cached = cache.get(key)
+    if cached is not None:
+        return cached
+    from django.db.models import Count
+
+    prompts = Prompt.objects.exclude(category="")
+    mappings = CategoryMapping.objects.all()
+    if prompt_set:
+        prompts = prompts.filter(prompt_set__slug=prompt_set)
+        mappings = mappings.filter(prompt_set__slug=prompt_set)
+    raw_counts = dict(prompts.values_list("category").annotate(n=Count("id")).values_list("category", "n"))
+    groups = normalise_categories(raw_counts, bundled=BUNDLED_CATEGORIES.get(prompt_set or "", ()),
+                                  mapping=dict(mappings.values_list("raw", "canonical")))
+    cache.set(key, groups, settings.ARENA_SOURCES_CACHE_SECONDS)
+    return groups
+
+
+def category_raw_values(category: str, prompt_set: str | None) -> list[str]:
+    """The raw spellings a filter by ``category`` matches (itself when it is no listed name)."""
+    return categories_of(prompt_set).get(category) or [category]

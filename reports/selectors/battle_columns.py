@@ -6,7 +6,7 @@ paired, names, prompts, raters and comparison keys looked up and style features 
 array operations, never one Python object per battle. ``battle_arrays`` hands the columns to
 the rating package as ``BattleArrays``, ``battle_counts`` reads only the counts per pair and
 outcome that Bradley-Terry needs (an aggregate query where the source allows it), and
-``battles_list`` in ``battles`` makes ``Battle`` records from the same columns for the code
+``battles_list`` (``battle_records``) makes ``Battle`` records from the same columns for the code
 that needs rows.
 
 Battles come oldest first within each source, sources in the order human, judges, imports.
@@ -23,11 +23,10 @@ import numpy as np
 from django.db.models import Count, QuerySet
 from numpy.typing import NDArray
 
-from arena.models import Answer, Contender, ImportedVerdict, Prompt, VerdictSource, Vote
+from arena.models import Contender, ImportedVerdict, Prompt, VerdictSource, Vote
 from arena.ratings.arrays import (
     A_WINS,
     B_WINS,
-    BOTH_BAD,
     TIE,
     BattleArrays,
     BattleCounts,
@@ -35,7 +34,8 @@ from arena.ratings.arrays import (
     group_codes,
 )
 from arena.ratings.types import Battle, StyleFeatures
-from arena.selectors.battles import (
+from reports.selectors.answer_styles import OUTCOME_OF_WINNER, WINNER_NAMES, AnswerStyles, IdMap
+from reports.selectors.battles import (
     HUMAN,
     IMPORT_PREFIX,
     JUDGE_PREFIX,
@@ -46,11 +46,6 @@ from arena.selectors.battles import (
     live_kinds,
     parse_source,
 )
-
-OUTCOME_OF_WINNER = {name: code for code, name in enumerate(("model_a", "model_b", "tie", "both_bad"))}
-WINNER_NAMES = tuple(OUTCOME_OF_WINNER)  # by outcome code (A_WINS, B_WINS, TIE, BOTH_BAD)
-assert (OUTCOME_OF_WINNER["model_a"], OUTCOME_OF_WINNER["model_b"], OUTCOME_OF_WINNER["tie"],
-        OUTCOME_OF_WINNER["both_bad"]) == (A_WINS, B_WINS, TIE, BOTH_BAD)
 
 
 class _Rows:
@@ -95,32 +90,6 @@ class _Rows:
     def epochs(self, field: str) -> NDArray[np.float64]:
         return np.fromiter((np.nan if m is None else m.timestamp() for m in self._columns[field]), dtype=np.float64,
                            count=self.n)
-
-
-class _IdMap:
-    """Database ids (non-negative integers) to values, looked up for a million battles at once:
-    a dense table indexed by id while the ids stay below ``DENSE_LIMIT`` (a binary search per
-    battle costs far more; PERFORMANCE.md), a sorted search above it."""
-
-    DENSE_LIMIT = 2**24
-
-    def __init__(self, keys: NDArray[np.int64], values: NDArray[np.int64]) -> None:
-        keys, values = np.asarray(keys, dtype=np.int64), np.asarray(values, dtype=np.int64)
-        self._dense: NDArray[np.int64] | None = None
-        if keys.size == 0 or int(keys.max()) < self.DENSE_LIMIT:
-            self._dense = np.full(int(keys.max(initial=-1)) + 2, -1, dtype=np.int64)  # the last slot: not found
-            self._dense[keys] = values
-        else:
-            order = np.argsort(keys, kind="stable")
-            self._keys, self._values = keys[order], values[order]
-
-    def get(self, ids: NDArray[np.int64]) -> NDArray[np.int64]:
-        """The value of each id; -1 where it has none (negative ids included)."""
-        if self._dense is not None:
-            outside = self._dense.shape[0] - 1
-            return self._dense[np.where((ids >= 0) & (ids < outside), ids, outside)]
-        where = np.searchsorted(self._keys, ids).clip(0, self._keys.size - 1)
-        return np.where(self._keys[where] == ids, self._values[where], -1)
 
 
 def _factorise(values: Any, table: dict[Any, int]) -> NDArray[np.intp]:
@@ -177,13 +146,13 @@ class _Reader:
         self.style = style
         self.answers = AnswerStyles()
         self.out = BattleColumns()
-        self._prompt_codes: _IdMap | None = None
+        self._prompt_codes: IdMap | None = None
 
     def prompt_codes(self, prompt_ids: NDArray[np.int64]) -> NDArray[np.intp]:
         """Codes in ``out.prompts`` of linked prompts (-1 where ``prompt_ids`` is -1)."""
         if self._prompt_codes is None:
             info = sorted(Prompt.objects.values_list("id", "prompt_set__slug", "external_id", "category"))
-            self._prompt_codes = _IdMap(np.array([row[0] for row in info], dtype=np.int64), np.array(
+            self._prompt_codes = IdMap(np.array([row[0] for row in info], dtype=np.int64), np.array(
                 [self.out.prompts.setdefault((row[1], row[2], row[3]), len(self.out.prompts)) for row in info],
                 dtype=np.int64))
         return self._prompt_codes.get(prompt_ids).astype(np.intp)
@@ -305,8 +274,8 @@ class _Reader:
     def panel(self, name: str) -> None:
         """A judge panel's verdict per comparison and turn (and per order with ``per_order``):
         the majority of its judges' verdicts, a tie when no verdict has more votes than every
-        other (Verga et al. 2024; see ``arena.selectors.panels``)."""
-        from arena.selectors.panels import panel_judges
+        other (Verga et al. 2024; see ``reports.selectors.panels``)."""
+        from reports.selectors.panels import panel_judges
 
         members = _Reader(self.flt, labels=False, style=False)
         members.out.prompts, members._prompt_codes, members.answers = self.out.prompts, self._prompt_codes, self.answers
@@ -426,47 +395,6 @@ def battle_columns(
     return reader.out, reader.answers, ends
 
 
-class AnswerStyles:
-    """Every answer's style features per turn, loaded on first use, looked up by arrays."""
-
-    def __init__(self) -> None:
-        self._ids: NDArray[np.int64] | None = None
-
-    def _load(self) -> None:
-        rows = sorted(Answer.objects.values_list("id", "prompt_id", "contender_id", "style"))
-        self._ids = np.array([row[0] for row in rows], dtype=np.int64)
-        turns = max((len(row[3] or []) for row in rows), default=0)
-        # (answers, turns, 4) features, NaN where an answer has none for a turn.
-        self._features = np.full((len(rows), max(turns, 1), 4), np.nan)
-        for i, row in enumerate(rows):
-            for t, features in enumerate(row[3] or []):
-                self._features[i, t] = features
-        prompt = np.array([row[1] for row in rows], dtype=np.int64)
-        contender = np.array([row[2] for row in rows], dtype=np.int64)
-        self._width = int(contender.max()) + 1 if contender.size else 1
-        # One answer per (prompt, contender): the database enforces it.
-        self._answer_of_pair = _IdMap(prompt * self._width + contender, self._ids)
-        self._row_of_answer = _IdMap(self._ids, np.arange(self._ids.size))
-
-    def find(self, prompt_id: NDArray[np.int64], contender_id: NDArray[np.int64]) -> NDArray[np.int64]:
-        """The answer of each (prompt, contender), -1 where there is none (or no prompt)."""
-        if self._ids is None:
-            self._load()
-        known = (prompt_id >= 0) & (contender_id < self._width)
-        return np.where(known, self._answer_of_pair.get(np.where(known, prompt_id * self._width + contender_id, -1)), -1)
-
-    def features(self, answer_id: NDArray[np.int64], turn: NDArray[np.int64]) -> NDArray[np.float64]:
-        """(n, 4) style features of each answer at its turn, NaN where unknown."""
-        if self._ids is None:
-            self._load()
-        assert self._ids is not None
-        out = np.full((answer_id.shape[0], 4), np.nan)
-        row = self._row_of_answer.get(answer_id)
-        known = (row >= 0) & (turn >= 1) & (turn <= self._features.shape[1])
-        out[known] = self._features[row[known], turn[known] - 1]
-        return out
-
-
 @dataclass(frozen=True)
 class ReadBattles:
     """What one read gives a computation: the arrays, and how many verdicts it read.
@@ -486,7 +414,7 @@ def _model_index(columns: BattleColumns) -> tuple[tuple[str, ...], NDArray[np.in
     names = dict(Contender.objects.filter(id__in=present.tolist()).values_list("id", "name"))
     models = tuple(sorted(names[i] for i in present.tolist()))
     position = {name: i for i, name in enumerate(models)}
-    index = _IdMap(present, np.array([position[names[i]] for i in present.tolist()], dtype=np.int64))
+    index = IdMap(present, np.array([position[names[i]] for i in present.tolist()], dtype=np.int64))
     return models, index.get(contender_a).astype(np.intp), index.get(contender_b).astype(np.intp)
 
 
@@ -629,7 +557,7 @@ def battle_counts(flt: BattleFilter) -> BattleCounts:
     names = dict(Contender.objects.filter(id__in=present.tolist()).values_list("id", "name"))
     models = tuple(sorted(names[i] for i in present.tolist()))
     position = {n: i for i, n in enumerate(models)}
-    index = _IdMap(present, np.array([position[names[i]] for i in present.tolist()], dtype=np.int64))
+    index = IdMap(present, np.array([position[names[i]] for i in present.tolist()], dtype=np.int64))
     a, b = index.get(table[:, 0]), index.get(table[:, 1])
     n = len(models)
     flat = np.zeros(n * n * 4, dtype=np.int64)
