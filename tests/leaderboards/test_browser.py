@@ -109,7 +109,7 @@ def test_the_default_page_ranks_humans_and_sets_provisional_models_apart(live_se
 
     from tests.leaderboards.conftest import build_arena, human_votes, imported_verdicts
     from tests.leaderboards.test_api_and_pages import _newcomer
-    from tests.rating.browser import axe_problems, sideways_overflow
+    from tests.voting.browser import axe_problems, sideways_overflow
 
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
     arena = build_arena()
@@ -145,7 +145,7 @@ def test_agreement_within_one_source_shows_n_and_intervals(live_server, page, mo
     from django.db import connections
 
     from tests.leaderboards.conftest import build_arena, human_votes, imported_verdicts
-    from tests.rating.browser import axe_problems, sideways_overflow
+    from tests.voting.browser import axe_problems, sideways_overflow
 
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
     arena = build_arena()
@@ -176,7 +176,7 @@ def test_bias_page_shows_one_table_per_question_and_says_when_the_order_is_not_r
 
     from arena.models import ImportedVerdict
     from tests.leaderboards.conftest import build_arena, human_votes, imported_verdicts
-    from tests.rating.browser import axe_problems, sideways_overflow
+    from tests.voting.browser import axe_problems, sideways_overflow
 
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
     arena = build_arena(prompts=20)
@@ -231,7 +231,7 @@ def test_charts_fit_their_container_and_show_long_names(live_server, page, monke
     from django.db import connections
 
     from tests.leaderboards.conftest import build_arena, human_votes
-    from tests.rating.browser import axe_problems, sideways_overflow
+    from tests.voting.browser import axe_problems, sideways_overflow
 
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
     names = ("vicuna-13b-20230322-new-hp-fp16-model-aa", "alpaca-13b-instruction-tuned-sft-final-b",

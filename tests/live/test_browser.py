@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from live.models import LiveBattle
 from tests.judge.workers import daphne_serving, database_url, wait_for
 from tests.live.conftest import add_contender
-from tests.rating.browser import axe_problems, chromium, sideways_overflow, watch  # noqa: F401 - fixtures
+from tests.voting.browser import axe_problems, chromium, sideways_overflow, watch  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -5,7 +5,7 @@ from django.core.management import CommandError, call_command
 
 from arena.models import Comparison, Contender, ImportBatch, ImportedVerdict, VerdictSource
 from arena.services.comparisons import ComparisonsError, comparisons_create
-from tests.rating import builders
+from tests.voting import builders
 
 pytestmark = pytest.mark.django_db
 

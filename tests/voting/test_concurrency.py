@@ -11,7 +11,7 @@ from django.db import connection
 
 from arena.models import Assignment, Comparison, Vote
 from arena.services.votes import assignment_lease, vote_submit
-from tests.rating import builders
+from tests.voting import builders
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 

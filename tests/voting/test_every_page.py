@@ -12,9 +12,9 @@ from arena.services.raters import rater_invite_create
 from arena.services.votes import assignment_lease, vote_submit
 from judge.models import Judge, JudgeRun
 from tests.leaderboards.conftest import build_arena, human_votes, imported_verdicts
-from tests.rating import builders
-from tests.rating.browser import PHONE, axe_problems, log_in, sideways_overflow
-from tests.rating.conftest import PASSWORD
+from tests.voting import builders
+from tests.voting.browser import PHONE, axe_problems, log_in, sideways_overflow
+from tests.voting.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

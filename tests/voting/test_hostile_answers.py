@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from arena.models import Assignment
-from tests.rating import builders
-from tests.rating.browser import log_in, watch
-from tests.rating.conftest import PASSWORD
+from tests.voting import builders
+from tests.voting.browser import log_in, watch
+from tests.voting.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

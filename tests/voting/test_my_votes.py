@@ -11,9 +11,9 @@ from django.utils import timezone
 from arena.models import Vote
 from arena.selectors.battles import battles_list
 from arena.services.votes import assignment_lease, vote_submit
-from tests.rating import builders
-from tests.rating.browser import log_in, sideways_overflow, watch
-from tests.rating.conftest import PASSWORD
+from tests.voting import builders
+from tests.voting.browser import log_in, sideways_overflow, watch
+from tests.voting.conftest import PASSWORD
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from arena.models import Assignment, Comparison, RaterPool
 from arena.services.votes import assignment_lease, assignment_skip, vote_submit
-from tests.rating import builders
+from tests.voting import builders
 
 pytestmark = pytest.mark.django_db
 

@@ -9,9 +9,9 @@ import pytest
 
 from arena.models import ImportBatch, ImportedVerdict, RaterPreference, VerdictSource, Vote, VoteRevision
 from tests import factories
-from tests.rating import builders
-from tests.rating.browser import sideways_overflow, watch
-from tests.rating.test_rate_page import open_rate, shown_choice, wait_for_new_panel
+from tests.voting import builders
+from tests.voting.browser import sideways_overflow, watch
+from tests.voting.test_rate_page import open_rate, shown_choice, wait_for_new_panel
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -12,9 +12,9 @@ import pytest
 
 from arena.models import Assignment, PromptSet, Vote
 from tests.conftest import ROOT
-from tests.rating import builders
-from tests.rating.browser import DESKTOP, log_in, sideways_overflow, watch
-from tests.rating.conftest import PASSWORD
+from tests.voting import builders
+from tests.voting.browser import DESKTOP, log_in, sideways_overflow, watch
+from tests.voting.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 MT_BENCH = ROOT / "arena" / "data" / "prompt_sets" / "mt_bench" / "question.jsonl"

@@ -9,7 +9,7 @@ from arena.markdown import render_markdown
 from arena.middleware import CONTENT_SECURITY_POLICY
 from arena.models import Answer, Assignment, Contender, Vote
 from arena.services.comparisons import comparisons_create
-from tests.rating import builders
+from tests.voting import builders
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}

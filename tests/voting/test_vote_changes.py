@@ -12,8 +12,8 @@ from arena.models import Vote, VoteRevision
 from arena.selectors.battles import battles_list
 from arena.selectors.raters import rater_votes_list
 from arena.services.votes import VoteRejected, assignment_lease, vote_change, vote_submit
-from tests.rating import builders
-from tests.rating.test_concurrency import run_at_once
+from tests.voting import builders
+from tests.voting.test_concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 

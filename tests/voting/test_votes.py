@@ -8,7 +8,7 @@ from django.utils import timezone
 from arena.models import Assignment, Comparison, Vote
 from arena.selectors.battles import battles_list
 from arena.services.votes import VoteRejected, assignment_lease, assignment_skip, vote_rate_allow, vote_submit
-from tests.rating import builders
+from tests.voting import builders
 
 pytestmark = pytest.mark.django_db
 
