@@ -11,6 +11,9 @@ import os
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+from tests.services import broker_url, redis_url  # noqa: F401 - fixtures for every test
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
@@ -26,6 +29,23 @@ def pytest_configure(config: pytest.Config) -> None:
             "(ARENA_ALLOW_SQLITE_TESTS=1 to force SQLite).",
             returncode=2,
         )
+
+
+class FewRoundsPBKDF2PasswordHasher(PBKDF2PasswordHasher):
+    """Django's own PBKDF2 hashes, with one round instead of a million: every user a test makes
+    with a password, and every log-in, cost 0.6 s of CPU otherwise. The stored hashes keep
+    Django's format, so the daphne and worker processes the tests start (on the real settings)
+    verify them too."""
+
+    iterations = 1
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quick_password_hashing():
+    from django.test.utils import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["tests.conftest.FewRoundsPBKDF2PasswordHasher"]):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -1,8 +1,7 @@
-"""Cross-worker limits in a real Redis (db 11, flushed by these tests only)."""
+"""Cross-worker limits in a real Redis (a database of each test's own: tests/services.py)."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -18,22 +17,14 @@ import redis
 
 from judge.limits import RateLimiter, Semaphore, SlotTimeout, judge_slot, slot_keys
 from tests.llm_server import FakeLLMServer
-from tests.services import REDIS_DB_LIMITS, redis_url
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("ARENA_LIMITS_TEST_REDIS_URL", redis_url(REDIS_DB_LIMITS))
 
 
 @pytest.fixture
-def r() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    client.flushdb()
+def r(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url)
     yield client
-    client.flushdb()
     client.close()
 
 
@@ -65,7 +56,7 @@ class TestConcurrency:
         assert in_flight.peak == 4, "the limit holds and is also reached"
         assert r.zcard(slot_keys("judge:1")[0]) == 0, "every slot was released"
 
-    def test_the_limit_holds_across_processes_as_counted_by_the_llm_server(self, r: redis.Redis) -> None:
+    def test_the_limit_holds_across_processes_as_counted_by_the_llm_server(self, r: redis.Redis, redis_url: str) -> None:
         # Four worker processes, eight threads each, share one judge limited to 3 in flight; the
         # fake LLM server measures how many requests it really had in flight at once.
         worker = textwrap.dedent(
@@ -91,7 +82,7 @@ class TestConcurrency:
         )
         with FakeLLMServer(latency=0.05) as llm:
             processes = [
-                subprocess.Popen([sys.executable, "-c", worker, llm.base_url, REDIS_URL, str(n)], cwd=ROOT)
+                subprocess.Popen([sys.executable, "-c", worker, llm.base_url, redis_url, str(n)], cwd=ROOT)
                 for n in range(4)
             ]
             assert [p.wait(timeout=60) for p in processes] == [0, 0, 0, 0]
@@ -169,7 +160,7 @@ class TestLeases:
         semaphore.acquire(timeout=3)
         assert 0.3 <= time.monotonic() - started < 1.0
 
-    def test_the_slot_of_a_sigkilled_worker_comes_back_after_its_lease(self, r: redis.Redis) -> None:
+    def test_the_slot_of_a_sigkilled_worker_comes_back_after_its_lease(self, r: redis.Redis, redis_url: str) -> None:
         holder = subprocess.Popen(
             [
                 sys.executable,
@@ -180,7 +171,7 @@ class TestLeases:
                 "with judge_slot(r, 'judge:killed', 1, 0, 1.0):\n"
                 "    print('holding', flush=True)\n"
                 "    time.sleep(60)\n",
-                REDIS_URL,
+                redis_url,
             ],
             cwd=ROOT,
             stdout=subprocess.PIPE,

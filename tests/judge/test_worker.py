@@ -32,9 +32,9 @@ def build_set(prompts: int, contenders: int) -> PromptSet:
     return pset
 
 
-def test_a_run_killed_mid_flight_resumes_and_judges_every_comparison_order_exactly_once(tmp_path):
-    workers.flush_broker()
-    env = workers.worker_env(workers.database_url(connection.settings_dict), JUDGE_CLAIM_SECONDS="300", JUDGE_SLOT_LEASE_SECONDS="3")
+def test_a_run_killed_mid_flight_resumes_and_judges_every_comparison_order_exactly_once(tmp_path, redis_url):
+    env = workers.worker_env(workers.database_url(connection.settings_dict), redis_url, JUDGE_CLAIM_SECONDS="300",
+                             JUDGE_SLOT_LEASE_SECONDS="3")
     with FakeLLMServer(latency=0.25) as llm:
         judge = Judge.objects.create(name="killable", base_url=llm.base_url, model="fake-judge", max_concurrent=6,
                                      requests_per_minute=100_000, price_input_per_million=Decimal("1"))
@@ -88,9 +88,8 @@ def test_a_run_killed_mid_flight_resumes_and_judges_every_comparison_order_exact
     assert stats["in_flight_max"] <= judge.max_concurrent  # the Redis limit held across both workers
 
 
-def test_a_worker_keeps_a_judge_to_its_concurrency_limit_across_processes(tmp_path):
-    workers.flush_broker()
-    env = workers.worker_env(workers.database_url(connection.settings_dict))
+def test_a_worker_keeps_a_judge_to_its_concurrency_limit_across_processes(tmp_path, redis_url):
+    env = workers.worker_env(workers.database_url(connection.settings_dict), redis_url)
     with FakeLLMServer(latency=0.15) as llm:
         judge = Judge.objects.create(name="limited", base_url=llm.base_url, model="fake-judge", max_concurrent=3)
         pset = build_set(prompts=5, contenders=3)

@@ -157,17 +157,8 @@ class TestRateLimitInRedis:
     """With REDIS_URL the window lives in Redis, across processes; without Redis it fails closed."""
 
     @pytest.fixture
-    def redis_settings(self, settings):
-        import redis
-
-        from tests.services import REDIS_DB_LIMITS, redis_url
-
-        url = redis_url(REDIS_DB_LIMITS)
-        try:
-            redis.Redis.from_url(url).ping()
-        except redis.ConnectionError:
-            pytest.skip(f"no Redis at {url}")
-        settings.REDIS_URL = url
+    def redis_settings(self, settings, redis_url):
+        settings.REDIS_URL = redis_url
         return settings
 
     def test_a_sliding_window_in_redis(self, rater, redis_settings, monkeypatch):
