@@ -3,19 +3,34 @@ the home page shows them, and running the demo again writes nothing."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.management import call_command
+from django.db import transaction
 from django.db.models import Count
+from django.test import override_settings
 
 from arena.models import Answer, Comparison, Contender, ImportBatch, ImportedVerdict, Prompt, VerdictSource
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def _demo_loaded(django_db_setup, django_db_blocker):
+    """The demo loaded once for the module (about 12 s), in a transaction rolled back at the end;
+    each test runs in a savepoint inside it (as Django's TestCase.setUpTestData does), so what a
+    test writes is undone before the next."""
+    out = io.StringIO()
+    with django_db_blocker.unblock(), override_settings(ARENA_SNAPSHOT_REFRESH_INLINE=True), transaction.atomic():
+        call_command("load_demo", stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def demo(db, capsys):
-    call_command("load_demo")
-    return capsys.readouterr().out
+def demo(_demo_loaded, db):
+    return _demo_loaded
 
 
 def verdict_counts(source: str) -> dict[str, int]:
