@@ -8,6 +8,8 @@ something.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -54,6 +56,20 @@ def _snapshot_refresh_inline(settings):
     connection, which cannot see a test's uncommitted rows: tests refresh inline, right after
     the commit, unless they test the background thread itself."""
     settings.ARENA_SNAPSHOT_REFRESH_INLINE = True
+
+
+@contextmanager
+def module_data(django_db_blocker) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """For rows too slow to write for every test (the demo, the shipped MT-Bench verdicts): a
+    module-scoped fixture writes them once inside this, a transaction rolled back when the module
+    is done. Each test (``db``) runs in a savepoint inside it, as with Django's
+    TestCase.setUpTestData, so what a test writes is undone before the next one."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    with django_db_blocker.unblock(), override_settings(ARENA_SNAPSHOT_REFRESH_INLINE=True), transaction.atomic():
+        yield
+        transaction.set_rollback(True)
 
 
 @pytest.fixture

@@ -7,25 +7,21 @@ import io
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
 from django.db.models import Count
-from django.test import override_settings
 
 from arena.models import Answer, Comparison, Contender, ImportBatch, ImportedVerdict, Prompt, VerdictSource
+from tests.conftest import module_data
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(scope="module")
 def _demo_loaded(django_db_setup, django_db_blocker):
-    """The demo loaded once for the module (about 12 s), in a transaction rolled back at the end;
-    each test runs in a savepoint inside it (as Django's TestCase.setUpTestData does), so what a
-    test writes is undone before the next."""
+    """The demo loaded once for the module (about 12 s), not once per test."""
     out = io.StringIO()
-    with django_db_blocker.unblock(), override_settings(ARENA_SNAPSHOT_REFRESH_INLINE=True), transaction.atomic():
+    with module_data(django_db_blocker):
         call_command("load_demo", stdout=out)
         yield out.getvalue()
-        transaction.set_rollback(True)
 
 
 @pytest.fixture
