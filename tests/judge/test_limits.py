@@ -90,6 +90,7 @@ class TestConcurrency:
         assert stats["total"] == 40 and len(stats["completed_by_key"]) == 40
         assert stats["in_flight_max"] == 3
 
+    @pytest.mark.timing
     def test_a_full_semaphore_times_out(self, r: redis.Redis) -> None:
         semaphore = Semaphore(r, "s", 1, lease_seconds=10)
         assert semaphore.try_acquire() is not None
@@ -105,6 +106,7 @@ class TestConcurrency:
         semaphore.release(token)
         assert semaphore.acquire(timeout=0.05)
 
+    @pytest.mark.timing
     def test_a_release_wakes_a_blocked_waiter_without_polling(self, r: redis.Redis) -> None:
         semaphore = Semaphore(r, "s", 1, lease_seconds=10)
         token = semaphore.acquire(timeout=1)
@@ -125,6 +127,7 @@ class TestConcurrency:
         tries = int(r.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
         assert tries <= 3, f"the waiter tried {tries} times in 0.5 s: it polls instead of blocking"
 
+    @pytest.mark.timing
     def test_a_rate_limited_waiter_takes_slot_and_rate_together_when_woken(self, r: redis.Redis) -> None:
         got: list[tuple[float, int]] = []
         with judge_slot(r, "judge:w", 1, 100, 10):
@@ -153,6 +156,7 @@ class TestConcurrency:
 
 
 class TestLeases:
+    @pytest.mark.timing
     def test_an_expired_lease_is_reclaimed(self, r: redis.Redis) -> None:
         semaphore = Semaphore(r, "s", 1, lease_seconds=0.4)
         assert semaphore.try_acquire() is not None  # a holder that never releases
@@ -160,6 +164,7 @@ class TestLeases:
         semaphore.acquire(timeout=3)
         assert 0.3 <= time.monotonic() - started < 1.0
 
+    @pytest.mark.timing
     def test_the_slot_of_a_sigkilled_worker_comes_back_after_its_lease(self, r: redis.Redis, redis_url: str) -> None:
         holder = subprocess.Popen(
             [
@@ -223,6 +228,7 @@ class TestLeases:
 
 
 class TestRate:
+    @pytest.mark.timing
     def test_rate_is_enforced_over_a_sliding_window(self, r: redis.Redis) -> None:
         admitted: list[float] = []
         lock = threading.Lock()
@@ -250,6 +256,7 @@ class TestRate:
         assert limiter.try_acquire() == 0.0
         assert r.zcard("rate") == 2
 
+    @pytest.mark.timing
     def test_waiting_past_the_timeout_is_refused_without_sleeping(self, r: redis.Redis) -> None:
         limiter = RateLimiter(r, "rate", 1, window_seconds=30)
         limiter.acquire(timeout=1)

@@ -1,6 +1,6 @@
 """An operator's judge run survives its worker being killed: resumed, every judgment stored once.
 
-Real processes: a Celery worker (threads pool) on Redis db 5, the fake LLM server with latency,
+Real processes: a Celery worker (threads pool) on the test's own Redis database, the fake LLM server with latency,
 the test database shared by name. Counted twice: in the database and by the server's per-key
 request counts.
 """
@@ -13,9 +13,10 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from arena.models import Answer, Contender, Prompt, PromptSet
+from arena.models import PromptSet
 from judge.models import Judge, JudgeRun, Judgment
 from judge.services import judge_run_create
+from tests import factories
 from tests.judge import workers
 from tests.llm_server import FakeLLMServer
 
@@ -23,12 +24,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def build_set(prompts: int, contenders: int) -> PromptSet:
-    pset = PromptSet.objects.create(slug="killed", name="killed")
-    models = [Contender.objects.create(name=f"model-{i}") for i in range(contenders)]
+    pset = factories.prompt_set("killed")
     for p in range(prompts):
-        prompt = Prompt.objects.create(prompt_set=pset, external_id=f"k{p}", turns=[f"Question {p}?"], position=p)
-        for i, model in enumerate(models):
-            Answer.objects.create(prompt=prompt, contender=model, turns=[f"Answer {p} by {model.name}. quality:{i}"])
+        prompt = factories.prompt(pset, external_id=f"k{p}", turns=[f"Question {p}?"], position=p)
+        for i in range(contenders):
+            factories.answer(prompt, f"model-{i}", f"Answer {p} by model-{i}. quality:{i}")
     return pset
 
 

@@ -23,6 +23,7 @@ def channel_layers_from_settings(redis_url: str) -> dict:
     return json.loads(out.stdout)
 
 
+@pytest.mark.timing
 @pytest.mark.asyncio
 async def test_an_idle_receive_outlives_the_redis_socket_timeout(redis_url):
     from channels.layers import channel_layers, get_channel_layer
