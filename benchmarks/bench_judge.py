@@ -1,7 +1,7 @@
 """Judge throughput with a real Celery worker, and a kill-and-resume repeat count.
 
 A batch of pairwise judgments runs against the tests' OpenAI-compatible server with 200 ms
-latency, judge concurrency 32, through real workers on Redis db 5, laid out as deployed (the
+latency, judge concurrency 32, through real workers on a free database of the tests' Redis, laid out as deployed (the
 Procfile): one worker process per core (2), each a threads pool of 4 batches of 32 rows. The
 ceiling is 32 / 0.2 s = 160 judgments per second; the goal is 90 % of it. Then a second batch is
 killed (SIGKILL) mid-run, a new worker resumes it, and the requests the server saw twice are
