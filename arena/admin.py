@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.http import HttpRequest
 
 from arena import models
 from arena.forms import ThrottledAdminAuthenticationForm
@@ -65,7 +66,7 @@ class VoteRevisionInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+    def has_add_permission(self, request: HttpRequest, obj: models.Vote | None = None) -> bool:
         return False
 
 

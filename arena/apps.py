@@ -21,7 +21,7 @@ class ArenaConfig(AppConfig):
 class DaphneRunserverConfig(AppConfig):
     """The ``daphne`` app for its ``runserver`` command, without ``daphne.apps.DaphneConfig``.
 
-    That config imports ``daphne.server`` (Twisted and autobahn, about 0.17 s) so the asyncio
+    That config imports ``daphne.server`` (Twisted and autobahn; PERFORMANCE.md) so the asyncio
     reactor is installed early in every process, though only the processes that serve need it:
     ``runserver`` imports the server itself when it runs, and the ``daphne`` command before
     anything else. Listed before ``django.contrib.staticfiles`` so its ``runserver`` wins.

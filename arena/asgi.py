@@ -20,10 +20,12 @@ class SyncChainASGIHandler(ASGIHandler):
     Django builds the ASGI chain in async mode. Our middleware (and every page's view) is sync, so
     stock Django hops event loop → thread for the outer middleware, back to the loop through
     ``async_to_sync`` for its own async core, and to a thread again for the view: three hand-offs
-    per request, which profiling of the vote path put at a sixth of daphne's CPU. Built in sync
-    mode and called through one ``sync_to_async``, a request makes a single hand-off; async views,
-    if one is ever added, still work (Django's sync core runs them with ``async_to_sync``).
+    per request, a large share of daphne's CPU on the vote path (bench_vote.py; PERFORMANCE.md).
+    Built in sync mode and called through one ``sync_to_async``, a request makes a single hand-off;
+    async views, if one is ever added, still work (Django's sync core runs them with ``async_to_sync``).
     """
+
+    _middleware_chain: Any  # BaseHandler's, which django-stubs leaves out
 
     def load_middleware(self, is_async: bool = False) -> None:
         super().load_middleware(is_async=False)
@@ -37,9 +39,9 @@ class SyncChainASGIHandler(ASGIHandler):
         most ``WEB_THREADS`` requests running at once (``_request_turns``).
 
         Stock Django gives every request a thread-sensitive context with a new one-thread
-        executor: a thread started for the request and another started to join it afterwards,
-        about 1 ms of CPU per request, a quarter of a light page's under daphne (bench_vote's
-        bare view: 3.1-3.8 ms before, 2.4-2.7 ms after). The same context is given a pooled
+        executor: a thread started for the request and another started to join it afterwards, a
+        good part of a light page's CPU under daphne (bench_vote.py's bare view; PERFORMANCE.md).
+        The same context is given a pooled
         executor instead, so everything sync in the request (the request-started and -finished
         signals, which close its database connection, the middleware and the view) still runs
         on one thread that serves no other request meanwhile, as before."""
@@ -47,7 +49,7 @@ class SyncChainASGIHandler(ASGIHandler):
             raise ValueError(f"Django can only handle ASGI/HTTP connections, not {scope['type']}.")
         if scope.get("path") == HEALTH_PATH:
             # The load balancer's probe never waits behind busy requests for a turn (under load it
-            # used to queue for over 10 s): answered on the event loop, without a request thread.
+            # used to queue for seconds): answered on the event loop, without a request thread.
             from arena.views.health import health_asgi
 
             await health_asgi(scope, receive, send)
@@ -73,8 +75,8 @@ def _request_turns() -> asyncio.Semaphore:
     """At most ``WEB_THREADS`` requests of this event loop run at once; the rest wait their turn.
 
     Every running request is a thread competing for the GIL, and the competition itself costs
-    CPU: with 50 raters voting at once, a vote took 31 ms of daphne's CPU with every request
-    running, 27.6 ms with 8 at a time and 26.1 ms with 4 (bench_vote), and the queue moved faster.
+    CPU: with 50 raters voting at once, a vote took less of daphne's CPU with 4 or 8 requests
+    running than with all of them, and the queue moved faster (bench_vote.py; PERFORMANCE.md).
     """
     loop = asyncio.get_running_loop()
     turns = _turns.get(loop)
@@ -99,7 +101,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from arena.routing import websocket_urlpatterns  # noqa: E402
 
 # Everything loaded so far lives as long as the process: keep it out of the garbage
-# collector's generations, whose full passes over it showed up as 60–120 ms tail latency.
+# collector's generations, whose full passes over it showed up as tail latency (PERFORMANCE.md).
 gc.freeze()
 
 application = ProtocolTypeRouter(

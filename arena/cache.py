@@ -2,10 +2,10 @@
 
 Django keeps cache objects in an ``asgiref.local.Local`` that is *context*-local: under ASGI every
 request runs in a fresh context, so it gets a fresh ``RedisCache``, a fresh connection pool and a
-new TCP connection to Redis (connect, then the pool's health check), which profiling showed as
-the largest single cost of the rating page. On top of that ``RedisCacheClient.get_client`` builds a
-new ``redis.Redis`` for every cache call, which with redis-py 8 costs about as much CPU as the
-command itself.
+new TCP connection to Redis (connect, then the pool's health check). On top of that
+``RedisCacheClient.get_client`` builds a new ``redis.Redis`` for every cache call.
+benchmarks/bench_cache.py measures both against Django's own backend; the figures are in
+PERFORMANCE.md.
 
 Here the clients live in a module-level table keyed by the server URL and the pool options, so
 every request, thread and cache object of a process shares one pool. ``redis.Redis`` and its
@@ -34,6 +34,13 @@ _clients_lock = threading.Lock()
 
 
 class _SharedClientRedisCacheClient(RedisCacheClient):
+    # RedisCacheClient's own attributes, which django-stubs leaves out.
+    _servers: list[str]
+    _pool_class: Any
+    _pool_options: dict[str, Any]
+    _client: Any
+    _get_connection_pool_index: Callable[[bool], int]
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # The options' part of the table key, once per cache object rather than once per call.
@@ -52,12 +59,14 @@ class _SharedClientRedisCacheClient(RedisCacheClient):
         return client
 
 
-def _unless_unavailable(fallback: Callable[[tuple[Any, ...], dict[str, Any]], Any]):  # type: ignore[no-untyped-def]
+def _unless_unavailable(
+    fallback: Callable[[tuple[Any, ...], dict[str, Any]], Any],
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """The cache call, or ``fallback(args, kwargs)`` when Redis is unavailable."""
 
-    def wrap(method):  # type: ignore[no-untyped-def]
+    def wrap(method: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(method)
-        def call(self, *args: Any, **kwargs: Any) -> Any:
+        def call(self: RedisCache, *args: Any, **kwargs: Any) -> Any:
             if breaker.is_open():
                 return fallback(args, kwargs)
             try:

@@ -6,8 +6,8 @@ from celery import Celery
 from celery.signals import worker_init, worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
-# Rating fits solve many small systems; OpenBLAS's thread pool makes each one ~100x slower on
-# a busy machine, and our parallelism comes from processes, not BLAS threads.
+# Rating fits solve many small systems; OpenBLAS's thread pool makes each one far slower on a
+# busy machine (PERFORMANCE.md), and our parallelism comes from processes, not BLAS threads.
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 app = Celery("arena")

@@ -33,7 +33,7 @@ class ThrottledLoginMixin:
             self.retry_after = throttled.retry_after
             raise forms.ValidationError(throttled.message, code=THROTTLED)
         try:
-            cleaned = super().clean()  # type: ignore[misc]
+            cleaned = super().clean()  # type: ignore[misc]  # a mixin: the form it joins has clean()
         except forms.ValidationError as error:
             if getattr(error, "code", None) == "invalid_login" and username and self.cleaned_data.get("password"):
                 login_failure_record(username=username, address=address)

@@ -69,7 +69,7 @@ def html_text(html: str) -> str:
 @cache
 def _ascii_look_alike(char: str) -> str:
     """An ASCII character ``char`` is confusable with (Unicode's table), else ``char`` itself."""
-    # Imported here: loading the table costs about 50 ms, which every command would pay at start.
+    # Imported here: loading the table is slow (PERFORMANCE.md), and every command would pay it at start.
     from confusable_homoglyphs import confusables
 
     found = confusables.is_confusable(char, greedy=True, preferred_aliases=[])

@@ -42,7 +42,10 @@ import nh3
 
 if TYPE_CHECKING:  # markdown-it loads with the first rendering, not at every command's start
     from markdown_it import MarkdownIt
+    from markdown_it.renderer import RendererProtocol
     from markdown_it.rules_inline.state_inline import StateInline
+    from markdown_it.token import Token
+    from markdown_it.utils import EnvType, OptionsDict
 
 ALLOWED_TAGS = frozenset({
     "p", "br", "hr", "blockquote", "pre", "code", "em", "strong", "del", "s",
@@ -62,7 +65,8 @@ RENDERER_VERSION = 2
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
-def _render_image(renderer, tokens, idx, options, env) -> str:  # type: ignore[no-untyped-def]
+def _render_image(renderer: RendererProtocol, tokens: Sequence[Token], idx: int, options: OptionsDict,
+                  env: EnvType) -> str:
     alt = "".join(child.content for child in (tokens[idx].children or []))
     return f'<span class="md-image">[image: {escape(alt or "no description")}]</span>'
 

@@ -9,6 +9,8 @@ thing a save does besides writing: prompts and answers refresh the stored HTML o
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -151,7 +153,7 @@ class Prompt(models.Model):
     def __str__(self) -> str:
         return f"{self.prompt_set.slug}/{self.external_id}"
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         _keep_rendered(self, kwargs)
         super().save(*args, **kwargs)
 
@@ -217,7 +219,7 @@ class Answer(models.Model):
     def __str__(self) -> str:
         return f"{self.contender.name} on {self.prompt}"
 
-    def save(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    def save(self, *args: Any, **kwargs: Any) -> None:
         # An edited text is checked for model names again (a new row keeps the flag it is given:
         # imports and generation set it, and staff may clear a false positive without editing).
         if _keep_rendered(self, kwargs) and self.pk is not None:
@@ -348,7 +350,7 @@ GRADE_CHOICES = [
 HHH_CHOICES = [("model_a", "A is better"), ("model_b", "B is better"), ("same", "The same")]
 
 
-class Verdict(models.Model):
+class RaterVerdict(models.Model):
     """What a human rater says about a comparison, in the comparison's terms (``model_a`` =
     ``comparison.answer_a``): a vote, and each earlier version of one."""
 
@@ -364,7 +366,7 @@ class Verdict(models.Model):
         abstract = True
 
 
-class Vote(Verdict):
+class Vote(RaterVerdict):
     """A human rater's verdict on one comparison. ``winner`` names the comparison's answers
     (``model_a`` = ``comparison.answer_a``), never the screen side; the side order is kept in
     ``a_shown_first``."""
@@ -390,7 +392,7 @@ class Vote(Verdict):
         return f"Vote {self.pk}: {self.rater} on {self.comparison_id}: {self.winner}"
 
 
-class VoteRevision(Verdict):
+class VoteRevision(RaterVerdict):
     """An earlier version of a vote, kept when its rater changed it.
 
     The ``Vote`` row always holds the latest version — so "one vote per rater and comparison"
@@ -542,3 +544,10 @@ class RatingSnapshot(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+def max_length_of(model: type[models.Model], field: str) -> int:
+    """The ``max_length`` of one of ``model``'s CharFields: the longest value it stores."""
+    column = model._meta.get_field(field)
+    assert isinstance(column, models.CharField) and column.max_length is not None, field
+    return column.max_length

@@ -16,7 +16,7 @@ import math
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 # Codes of the API's per-parameter errors (documented in the README).
 UNKNOWN = "unknown_parameter"
@@ -36,6 +36,8 @@ BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "
                  "off": False}
 # The longest value an error message repeats back; the rest is cut (a 10 KB value is not echoed).
 _SHOWN = 40
+
+_Choice = TypeVar("_Choice", bound=str)
 
 
 def shown(value: Any) -> str:
@@ -210,12 +212,13 @@ class QueryReader:
             return default
         return value
 
-    def choice(self, name: str, default: str, choices: Sequence[str]) -> str:
+    def choice(self, name: str, default: _Choice, choices: Sequence[_Choice]) -> _Choice:
         raw = self._values.get(name)
         if raw is None or raw == "":
             return default
         value = str(raw).strip()
-        if value not in choices:
-            self.fail(name, NOT_CHOICE, f"{shown(raw)} is not one of the choices.", "one of " + ", ".join(choices))
-            return default
-        return value
+        for choice in choices:  # the choice itself, typed as the choices are (a Literal, say)
+            if choice == value:
+                return choice
+        self.fail(name, NOT_CHOICE, f"{shown(raw)} is not one of the choices.", "one of " + ", ".join(choices))
+        return default

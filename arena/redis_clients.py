@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 def unavailable_errors() -> tuple[type[Exception], ...]:
     """Errors that mean "Redis is not there (or not answering)"; anything else is a bug and
     propagates. A function, not a constant: redis-py is imported on first use, so commands and the
-    URL conf do not pay its 40-odd ms at start-up (tests/test_startup.py)."""
+    URL conf do not pay its import at start-up (tests/test_startup.py; PERFORMANCE.md)."""
     import redis
 
     return (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError)

@@ -293,7 +293,7 @@ ARENA_RATER_FDR = env_float("ARENA_RATER_FDR", 0.05, minimum=0.0)
 ARENA_RATER_WORDS_PER_SECOND = env_float("ARENA_RATER_WORDS_PER_SECOND", 20.0, minimum=0.1)
 ARENA_VOTE_RATE_LIMIT = env_int("ARENA_VOTE_RATE_LIMIT", 30, minimum=1)  # votes per rater per minute
 ARENA_DAILY_TARGET = env_int("ARENA_DAILY_TARGET", 100, minimum=0)  # shown as progress on /rate/
-# /bench/bare/: a minimal view for benchmarks/bench_vote.py; off in normal runs.
+# /bench/ (benchmarks/urls.py): the minimal views benchmarks/bench_vote.py compares against; off in normal runs.
 ARENA_BENCH_VIEWS = env_bool("ARENA_BENCH_VIEWS", False)
 ARENA_SNAPSHOT_DEBOUNCE_SECONDS = env_float("ARENA_SNAPSHOT_DEBOUNCE_SECONDS", 5.0, minimum=0.0)
 # Leaderboards: bootstrap rounds unless a request asks otherwise, and the most a request may ask.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models import Model
 
 from arena.env import SETTINGS_VARIABLES
 from arena.keys import host_allowed, is_variable_name, key_variable_problem
@@ -43,14 +44,14 @@ def endpoint_problems(*, url: str, api_key_env: str) -> list[str]:
     return problems
 
 
-def pasted_keys_remove(model: type) -> int:
+def pasted_keys_remove(model: type[Model]) -> int:
     """Empty every ``api_key_env`` of ``model`` (a migration's historical Judge or Contender)
     that is not a variable name: a key pasted where the name belongs. Such a row never named a
     variable, so its endpoint got OPENAI_API_KEY or no key; empty means exactly that. Returns how
     many rows held one."""
-    rows = model.objects.exclude(api_key_env="").values_list("pk", "api_key_env")  # type: ignore[attr-defined]
+    rows = model._default_manager.exclude(api_key_env="").values_list("pk", "api_key_env")
     pasted = [pk for pk, value in rows if not is_variable_name(value)]
-    model.objects.filter(pk__in=pasted).update(api_key_env="")  # type: ignore[attr-defined]
+    model._default_manager.filter(pk__in=pasted).update(api_key_env="")
     if pasted:
         print(f"\n  {len(pasted)} {model.__name__.lower()}(s) held an API key in api_key_env: removed. Rotate those keys.")
     return len(pasted)

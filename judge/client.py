@@ -130,8 +130,8 @@ def _shared_openai(base_url: str, api_key: str) -> openai.OpenAI:
 
 @cache
 def _tls_context() -> ssl.SSLContext:
-    """One TLS context for every endpoint's pool: parsing the CA bundle is most of the 30-50 ms
-    that building an SDK client costs, paid by every thread waiting for a new endpoint's client."""
+    """One TLS context for every endpoint's pool: parsing the CA bundle is most of what building an
+    SDK client costs (PERFORMANCE.md), paid by every thread waiting for a new endpoint's client."""
     return httpx2.create_ssl_context()
 
 
@@ -422,8 +422,8 @@ def sdk_warm_up() -> None:
     """Send one chat completion through the SDK to an in-memory transport (nothing leaves the process).
 
     The SDK imports its modules and sets up its request path (and httpx2 its transport) on a
-    process's first request. In a new worker that first request took about 0.3 s while every
-    request thread of the run's first batches queued behind it; workers call this at start-up.
+    process's first request. In a new worker every request thread of the run's first batches
+    queued behind that first request (PERFORMANCE.md); workers call this at start-up.
     """
     transport = httpx2.MockTransport(lambda request: httpx2.Response(200, json=_WARM_UP_REPLY))
     http_client = openai.DefaultHttpxClient(verify=_tls_context(), transport=transport)

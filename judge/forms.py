@@ -1,10 +1,25 @@
 from __future__ import annotations
 
+from typing import Any, TypedDict
+
 from django import forms
 
 from arena.models import Contender, PromptSet
 from judge.models import Judge, JudgeRun
 from judge.services.evaluate import EvaluationOptions, max_cost_parse
+
+
+class RunOptions(TypedDict):
+    """A run's options as the form cleaned them: ``judge_run_create``'s keywords."""
+
+    judge: Judge
+    prompt_set: PromptSet
+    mode: str
+    contenders: list[Contender] | None
+    baseline: Contender | None
+    turn: int | None
+    limit: int | None
+    inconsistent: str
 
 
 class RunForm(forms.Form):
@@ -23,13 +38,13 @@ class RunForm(forms.Form):
     inconsistent = forms.ChoiceField(choices=JudgeRun.Inconsistent.choices, initial=JudgeRun.Inconsistent.TIE,
                                      label="Orders disagree")
 
-    def run_options(self) -> dict[str, object]:
+    def run_options(self) -> RunOptions:
         data = self.cleaned_data
-        return {
-            "judge": data["judge"], "prompt_set": data["prompt_set"], "mode": data["mode"],
-            "contenders": list(data["contenders"]) or None, "baseline": data["baseline"], "turn": data["turn"],
-            "limit": data["limit"], "inconsistent": data["inconsistent"],
-        }
+        return RunOptions(
+            judge=data["judge"], prompt_set=data["prompt_set"], mode=data["mode"],
+            contenders=list(data["contenders"]) or None, baseline=data["baseline"], turn=data["turn"],
+            limit=data["limit"], inconsistent=data["inconsistent"],
+        )
 
 
 class EvaluationForm(forms.Form):
@@ -58,14 +73,14 @@ class EvaluationForm(forms.Form):
                                help_text="Refuse to start above this estimate; stop when the cost passes it.")
     token = forms.UUIDField(widget=forms.HiddenInput)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
         contenders = list(Contender.objects.order_by("name").values_list("name", flat=True))
-        self.fields["prompt_set"].widget.choices = [  # type: ignore[attr-defined]
+        self.fields["prompt_set"].widget.choices = [
             (s, s) for s in PromptSet.objects.order_by("slug").values_list("slug", flat=True)]
-        self.fields["judge"].widget.choices = [  # type: ignore[attr-defined]
+        self.fields["judge"].widget.choices = [
             (n, n) for n in Judge.objects.order_by("name").values_list("name", flat=True)]
-        self.fields["baseline"].widget.choices = [("", "none")] + [(n, n) for n in contenders]  # type: ignore[attr-defined]
+        self.fields["baseline"].widget.choices = [("", "none")] + [(n, n) for n in contenders]
         self.fields["contender"].widget.attrs.update(list="contender-names", autocomplete="off")
         self.contender_names = contenders
 

@@ -113,7 +113,7 @@ def answer_generate(*, contender: Contender, prompt: Prompt, max_tokens: int = 1
 
 def answers_generate(*, contender: Contender, prompt_set: PromptSet, limit: int | None = None,
                      max_tokens: int = 1024, temperature: float = 0.7, concurrency: int | None = None,
-                     on_progress: Callable[[int], None] | None = None) -> GenerationResult:
+                     on_progress: Callable[[int], object] | None = None) -> GenerationResult:
     """Generate every missing answer of ``contender`` on ``prompt_set`` (resumable: skips answered prompts).
 
     A contender whose key variable or host is not allowed (``arena.validators``) is refused with a

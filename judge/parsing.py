@@ -14,6 +14,10 @@ it. When it does, two rules decide:
 Recorded formats from earlier work are read the way their authors did: FastChat's 2023 Vicuna
 review (two scores on the first line, :func:`parse_score_pair`) and PRD/QLoRA "threeclass" (last
 line ``1``/``2``/``3``, :func:`parse_threeclass`).
+
+The parsers answer in presentation terms (:class:`Verdict`: A is the answer shown first);
+:func:`stored_verdict` states a judgment's result in the comparison's terms, the way a Judgment
+row stores it (order 1 shows the comparison's answer A first, order 2 its answer B).
 """
 
 from __future__ import annotations
@@ -22,8 +26,10 @@ import json
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
+
+from arena.sides import comparison_side
 
 
 class Verdict(StrEnum):
@@ -347,3 +353,66 @@ def parse_output(kind: str, output: str | None) -> ParsedOutput:
     except KeyError:
         raise ValueError(f"no parser for output kind {kind!r}; known: {', '.join(PARSERS)}") from None
     return parser(output)
+
+
+# Unparsed reasons are stored in Judgment.parse_error and shown to operators; this much is enough.
+REASON_MAX_LENGTH = 500
+
+
+@dataclass(frozen=True)
+class StoredVerdict:
+    """A judge's output read and stated in the comparison's terms, as a Judgment row stores it.
+    ``error`` set means the output did not parse (never guessed into a tie)."""
+
+    winner: str = ""  # model_a / model_b / tie
+    score: float | None = None
+    grade: str = ""
+    hhh: dict[str, str] = field(default_factory=dict)  # criterion -> model_a / model_b / same
+    preference: float | None = None  # P(the comparison's answer B is better)
+    strong: bool = False
+    error: str = ""
+
+    @property
+    def parsed(self) -> bool:
+        return not self.error
+
+
+def _winner(verdict: Verdict, a_shown_first: bool) -> str:
+    if verdict is Verdict.TIE:
+        return "tie"
+    return comparison_side(verdict is Verdict.A, a_shown_first=a_shown_first)
+
+
+def _hhh_side(preference: Preference, a_shown_first: bool) -> str:
+    if preference is Preference.SAME:
+        return "same"
+    return comparison_side(preference is Preference.A, a_shown_first=a_shown_first)
+
+
+def stored_verdict(kind: str, output: str | None, *, order: int) -> StoredVerdict:
+    """Read ``output`` with :func:`parse_output` and state it in the comparison's terms for the
+    judgment's presentation ``order`` (1: answer A shown first, 2: answer B shown first)."""
+    a_shown_first = order == 1
+    result = parse_output(kind, output)
+    match result:
+        case Unparsed(reason=reason):
+            return StoredVerdict(error=reason[:REASON_MAX_LENGTH])
+        case Verdict():
+            return StoredVerdict(winner=_winner(result, a_shown_first))
+        case FiveLevel():
+            return StoredVerdict(winner=_winner(result.verdict, a_shown_first), strong=result.strong)
+        case PositionPreference(second=second):
+            preference = second if a_shown_first else 1.0 - second
+            winner = "model_b" if preference > 0.5 else "model_a" if preference < 0.5 else "tie"
+            return StoredVerdict(winner=winner, preference=preference)
+        case HHHVerdict():
+            return StoredVerdict(hhh={
+                "helpful": _hhh_side(result.helpful, a_shown_first),
+                "honest": _hhh_side(result.honest, a_shown_first),
+                "harmless": _hhh_side(result.harmless, a_shown_first),
+            })
+        case Grade():
+            return StoredVerdict(grade=result.value)
+        case float():
+            return StoredVerdict(score=result)
+    raise TypeError(f"parse_output returned {result!r} for kind {kind!r}")

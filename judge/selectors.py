@@ -110,7 +110,7 @@ def judge_run_progress_get(*, run_id: int) -> RunProgress:
         output_tokens=Sum("output_tokens"),
         cost=Sum("cost"),
     )
-    window = RATE_WINDOW_SECONDS
+    window: float = RATE_WINDOW_SECONDS
     if run.started_at and run.started_at > window_start:
         window = max((now - run.started_at).total_seconds(), 1e-3)
     rate = agg["recent"] / window
@@ -159,10 +159,4 @@ def judge_run_problems(*, run_id: int, limit: int = PROBLEMS_SHOWN) -> QuerySet[
         Judgment.objects.filter(run_id=run_id, status__in=[Judgment.Status.UNPARSED, Judgment.Status.FAILED])
         .select_related("comparison__prompt", "answer__prompt")
         .order_by("-completed_at", "-id")[:limit]
-    )
-
-
-def pending_judgment_ids(*, run_id: int) -> list[int]:
-    return list(
-        Judgment.objects.filter(run_id=run_id, status=Judgment.Status.PENDING).order_by("id").values_list("id", flat=True)
     )

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
-from celery import shared_task
+from celery import Task, shared_task
 
-from judge.services.execution import judgment_execute, judgments_execute
+from judge.services.execution import judgments_execute
 from judge.services.runs import judge_runs_resume_stale
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=50, ignore_result=True)
-def judgments_judge(self, judgment_ids: list[int]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def judgments_judge(self: Task[Any, Any], judgment_ids: list[int]) -> dict[str, int]:
     """Judge a small batch of Judgment rows at once; idempotent (see judge.services.execution)."""
     outcomes = judgments_execute(judgment_ids=judgment_ids, parallel=not self.request.is_eager)
     busy = {jid: o for jid, o in outcomes.items() if o.result == "busy"}
@@ -20,15 +21,6 @@ def judgments_judge(self, judgment_ids: list[int]) -> dict[str, int]:  # type: i
         # case they die before storing the results.
         raise self.retry(args=(sorted(busy),), countdown=min(max(o.retry_in for o in busy.values()) + 1, 600))
     return dict(Counter(o.result for o in outcomes.values()))
-
-
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=50, ignore_result=True)
-def judgment_judge(self, judgment_id: int) -> str:  # type: ignore[no-untyped-def]
-    """Judge one Judgment row; idempotent. Kept for messages queued before batches."""
-    outcome = judgment_execute(judgment_id=judgment_id)
-    if outcome.result == "busy" and not self.request.is_eager:
-        raise self.retry(countdown=min(outcome.retry_in + 1, 600))
-    return outcome.result
 
 
 @shared_task(acks_late=True, ignore_result=True)

@@ -12,8 +12,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from arena.views.permissions import staff_required
+from arena.views.requests import HtmxRequest
 from judge import selectors, services
-from judge.forms import EvaluationForm, RunForm
+from judge.forms import EvaluationForm, RunForm, RunOptions
 from judge.models import Evaluation, Judge, JudgeRun, Judgment
 from judge.services import evaluate, evaluations
 
@@ -25,11 +26,11 @@ def run_list(request: HttpRequest) -> HttpResponse:
     })
 
 
-def _estimate(options: dict[str, object]) -> services.CostEstimate:
+def _estimate(options: RunOptions) -> services.CostEstimate:
     return services.judge_run_estimate(
-        judge=options["judge"], prompt_set=options["prompt_set"], mode=options["mode"],  # type: ignore[arg-type]
-        contenders=options["contenders"], baseline=options["baseline"], limit=options["limit"],  # type: ignore[arg-type]
-        turn=options["turn"],  # type: ignore[arg-type]
+        judge=options["judge"], prompt_set=options["prompt_set"], mode=options["mode"],
+        contenders=options["contenders"], baseline=options["baseline"], limit=options["limit"],
+        turn=options["turn"],
     )
 
 
@@ -47,7 +48,7 @@ def run_new(request: HttpRequest) -> HttpResponse:
                                  f"${estimate.cost:,.2f}): tick the confirmation below the estimate to start it.")
         else:
             try:
-                run = services.judge_run_create(**options)  # type: ignore[arg-type]
+                run = services.judge_run_create(**options)
             except services.RunError as exc:
                 form.add_error(None, str(exc))
             else:
@@ -78,7 +79,7 @@ def _detail_context(run: JudgeRun) -> dict[str, object]:
 
 
 @staff_required
-def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_detail(request: HtmxRequest, run_id: int) -> HttpResponse:
     run = get_object_or_404(JudgeRun.objects.select_related("judge", "prompt_set", "baseline"), pk=run_id)
     template = "judge/run_detail.html#progress" if request.htmx else "judge/run_detail.html"
     return render(request, template, _detail_context(run))
@@ -91,7 +92,7 @@ def run_problems(request: HttpRequest, run_id: int) -> HttpResponse:
     return render(request, "judge/run_detail.html#problems", _detail_context(run))
 
 
-def _acted(request: HttpRequest, run_id: int, notice: str) -> HttpResponse:
+def _acted(request: HtmxRequest, run_id: int, notice: str) -> HttpResponse:
     """After a button: from the page (htmx), the fresh progress (buttons included) and the notice;
     without JavaScript, back to the page with the notice as a message."""
     if request.htmx:
@@ -103,21 +104,21 @@ def _acted(request: HttpRequest, run_id: int, notice: str) -> HttpResponse:
 
 @staff_required
 @require_POST
-def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_cancel(request: HtmxRequest, run_id: int) -> HttpResponse:
     run = services.judge_run_cancel(run=get_object_or_404(JudgeRun, pk=run_id))
     return _acted(request, run.pk, f"Run {run.pk} cancelled; pending judgments stay pending and can be resumed.")
 
 
 @staff_required
 @require_POST
-def run_resume(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_resume(request: HtmxRequest, run_id: int) -> HttpResponse:
     count = services.judge_run_resume(run=get_object_or_404(JudgeRun, pk=run_id))
     return _acted(request, run_id, f"Resumed: {count} pending judgments enqueued.")
 
 
 @staff_required
 @require_POST
-def run_retry(request: HttpRequest, run_id: int) -> HttpResponse:
+def run_retry(request: HtmxRequest, run_id: int) -> HttpResponse:
     statuses = [Judgment.Status.UNPARSED]
     if request.POST.get("failed"):
         statuses.append(Judgment.Status.FAILED)

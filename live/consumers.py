@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from channels.db import DatabaseSyncToAsync
@@ -45,7 +46,7 @@ def db(func: Any) -> Any:
 _last_sweep = 0.0
 
 
-def scope_address(scope: dict[str, Any]) -> str:
+def scope_address(scope: Mapping[str, Any]) -> str:
     """As ``arena.services.logins.client_address``, from an ASGI scope."""
     headers = dict(scope.get("headers") or [])
     return address_of((scope.get("client") or ("",))[0] or "", headers.get(b"x-forwarded-for", b"").decode("latin-1"))
@@ -109,7 +110,7 @@ _warm: asyncio.Future[None] | None = None
 
 
 async def _warm_up() -> None:
-    """The process's first streamed request sets up the SDK's async path (~80 ms): done once,
+    """The process's first streamed request sets up the SDK's async path (PERFORMANCE.md): done once,
     when the first battle socket opens, not inside a rater's first time to first token."""
     global _warm
     if _warm is None:

@@ -20,6 +20,7 @@ from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from arena.sides import comparison_side
 from arena.validators import endpoint_problems
 from judge import client as llm
 from judge.prompts import ChatMessage
@@ -123,7 +124,7 @@ def battle_start(*, user_id: int | None, address: str, prompt: str, rng: random.
     rows = {candidate.key: row for candidate, row in pool}
     battle = LiveBattle.objects.create(user_id=user_id, address=address, contender_a=rows[first.key].contender,
                                        contender_b=rows[second.key].contender, a_shown_first=rng.random() < 0.5)
-    battle._live_rows = {"a": rows[first.key], "b": rows[second.key]}  # type: ignore[attr-defined]
+    battle._live_rows = {"a": rows[first.key], "b": rows[second.key]}  # type: ignore[attr-defined]  # for turn_open, not a field
     return battle
 
 
@@ -280,8 +281,8 @@ def battle_vote(battle_id: int, *, user_id: int | None, verdict: str) -> Reveal:
         if battle.status != LiveBattle.Status.ANSWERED:
             raise LiveRefused("A vote is possible once both answers are complete, and only once.")
         left_is_a = battle.a_shown_first
-        winner = {"left": "model_a" if left_is_a else "model_b", "right": "model_b" if left_is_a else "model_a",
-                  "tie": "tie", "both_bad": "both_bad"}[verdict]
+        winner = (comparison_side(verdict == "left", a_shown_first=left_is_a) if verdict in ("left", "right")
+                  else verdict)
         battle.winner = winner
         battle.status = LiveBattle.Status.VOTED
         battle.voted_at = battle.ended_at = timezone.now()

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from arena.ratings.types import Winner
+# Re-exported (``as``): the parsers take the winner's type from their contract, this module.
+from arena.ratings.types import Winner as Winner
 
 
 class ImportFormatError(ValueError):

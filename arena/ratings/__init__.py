@@ -10,7 +10,7 @@ The Django side turns votes, judgments and imports into ``Battle`` records (or b
 
 The names are loaded on first use (PEP 562): every process touches ``arena.ratings.types``
 at start-up (the battles selector names its types), and importing the whole package there
-would load SciPy's statistics (half a second) into commands that never compute a rating.
+would load SciPy's statistics (slow; PERFORMANCE.md) into commands that never compute a rating.
 """
 
 from __future__ import annotations

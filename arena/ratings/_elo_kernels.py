@@ -1,9 +1,9 @@
 """Compiled loops behind ``elo``: online Elo is sequential, one small update per battle.
 
 Online Elo cannot be vectorised over battles (each update reads the ratings the last one
-wrote), so NumPy pays about 14 calls per battle (1 s for 135k battles, five times FastChat's
-plain loop). These loops are compiled once by numba (cached on disk beside this file) and run
-at a few nanoseconds per update. This module is imported only when an Elo rating is computed:
+wrote), so NumPy pays about 14 calls per battle, slower than FastChat's plain loop
+(bench_waits.py; PERFORMANCE.md). These loops are compiled once by numba (cached on disk beside
+this file). This module is imported only when an Elo rating is computed:
 numba's own import would otherwise slow every process that touches the rating package.
 
 The random orders are NumPy's own: ``shuffle_from_raw`` is Generator.permuted's Fisher-Yates

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from arena.ratings.types import Battle
+
+_Scalar = TypeVar("_Scalar", bound=np.generic)
 
 A_WINS = 0
 B_WINS = 1
@@ -177,7 +179,7 @@ class BattleArrays:
             sb = np.asarray(style_b, dtype=np.float64).reshape(n, 4)
         ts = None if tstamp is None else np.asarray(tstamp, dtype=np.float64).reshape(n)
 
-        def kept(x: NDArray[np.generic] | None) -> NDArray[np.generic] | None:
+        def kept(x: NDArray[_Scalar] | None) -> NDArray[_Scalar] | None:
             return x if x is None or keep.all() else x[keep]
 
         return cls(
@@ -185,11 +187,11 @@ class BattleArrays:
             model_a=a[keep] if not keep.all() else a,
             model_b=b[keep] if not keep.all() else b,
             outcome=out[keep] if not keep.all() else out,
-            first_shown_a=kept(first_a),  # type: ignore[arg-type]
-            first_shown_known=kept(first_known),  # type: ignore[arg-type]
-            style_a=kept(sa),  # type: ignore[arg-type]
-            style_b=kept(sb),  # type: ignore[arg-type]
-            tstamp=kept(ts),  # type: ignore[arg-type]
+            first_shown_a=kept(first_a),
+            first_shown_known=kept(first_known),
+            style_a=kept(sa),
+            style_b=kept(sb),
+            tstamp=kept(ts),
             labels=None if labels is None else labels if keep.all() else labels.take(keep),
         )
 

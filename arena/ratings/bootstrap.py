@@ -95,8 +95,8 @@ def resample_occupied(rng: np.random.Generator, counts: NDArray[np.int64], round
         return multinomial_rows(rng, total, counts[nonzero] / total, rounds)
     # With one battle per cell (the usual style case) battle i is cell i: skip the lookup.
     one_each = nonzero.size == total
-    # int32 halves the table every draw is looked up in (a million random reads a round): two and
-    # a half times faster once the int64 table no longer fits a core's cache.
+    # int32 halves the table every draw is looked up in (a million random reads a round): faster
+    # once the int64 table no longer fits a core's cache (bench_ratings.py; PERFORMANCE.md).
     cell_of_battle = np.repeat(np.arange(nonzero.size, dtype=np.int32 if nonzero.size < 2**31 else np.intp), counts[nonzero])
     out = np.empty((rounds, nonzero.size), dtype=np.int64)
     for r in range(rounds):  # one draw of N indices per round: the work is N, not the loop

@@ -44,7 +44,7 @@ NEWTON_MAX_ITERATIONS = 100
 def win_probability(gap: NDArray[np.float64]) -> NDArray[np.float64]:
     """Logistic sigmoid 1 / (1 + exp(-gap)), in place on a temporary.
 
-    Plain np.exp is several times faster than scipy's expit; gaps in log-strength stay far
+    Plain np.exp is faster than scipy's expit (PERFORMANCE.md); gaps in log-strength stay far
     from exp's overflow (and an overflow would still give the right limit, 0).
     """
     p = np.negative(gap)

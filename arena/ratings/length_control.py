@@ -97,7 +97,7 @@ def fit_soft_logistic(
 
 
 def _tanh_delta(records: Sequence[Preference]) -> NDArray[np.float64]:
-    delta = np.array([float(r.length_baseline) - float(r.length_model) for r in records])  # type: ignore[arg-type]
+    delta = np.array([float(r.length_baseline) - float(r.length_model) for r in records])  # type: ignore[arg-type]  # rows with both lengths
     sd = float(delta.std(ddof=1)) if delta.size > 1 else 0.0
     return np.tanh(delta / sd) if sd > 0 else np.zeros_like(delta)
 

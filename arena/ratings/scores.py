@@ -130,7 +130,7 @@ def score_table(
     def mean(subset: list[ScoreRecord]) -> MeanScore:
         parsed = [r for r in subset if not is_unparsed(r.score)]
         index = np.fromiter((where[r.prompt] for r in parsed), dtype=np.intp, count=len(parsed))
-        values = np.fromiter((float(r.score) for r in parsed), dtype=np.float64, count=len(parsed))  # type: ignore[arg-type]
+        values = np.fromiter((float(r.score) for r in parsed), dtype=np.float64, count=len(parsed))  # type: ignore[arg-type]  # parsed: not None
         return _mean_of(index, values, len(subset) - len(parsed), len(prompts), weights, ci)
 
     rows = []

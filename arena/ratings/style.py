@@ -154,7 +154,7 @@ class StyleDesign:
 def unique_rows_of(key: NDArray[np.float64]) -> tuple[NDArray[np.float64], NDArray[np.intp]]:
     """``np.unique(key, axis=0, return_inverse=True)``: the same rows in the same order.
 
-    NumPy sorts the rows as records, about five times slower at a million rows than
+    NumPy sorts the rows as records, much slower at a million rows (PERFORMANCE.md) than
     factorising each column (a 1-D sort) and sorting one combined integer code, whose order is
     the rows' lexicographic order.
     """

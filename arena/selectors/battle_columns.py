@@ -100,7 +100,7 @@ class _Rows:
 class _IdMap:
     """Database ids (non-negative integers) to values, looked up for a million battles at once:
     a dense table indexed by id while the ids stay below ``DENSE_LIMIT`` (a binary search per
-    battle costs ten times more), a sorted search above it."""
+    battle costs far more; PERFORMANCE.md), a sorted search above it."""
 
     DENSE_LIMIT = 2**24
 
@@ -184,7 +184,8 @@ class _Reader:
         if self._prompt_codes is None:
             info = sorted(Prompt.objects.values_list("id", "prompt_set__slug", "external_id", "category"))
             self._prompt_codes = _IdMap(np.array([row[0] for row in info], dtype=np.int64), np.array(
-                [self.out.prompts.setdefault(tuple(row[1:]), len(self.out.prompts)) for row in info], dtype=np.int64))
+                [self.out.prompts.setdefault((row[1], row[2], row[3]), len(self.out.prompts)) for row in info],
+                dtype=np.int64))
         return self._prompt_codes.get(prompt_ids).astype(np.intp)
 
     def human(self) -> None:
@@ -247,12 +248,13 @@ class _Reader:
             "comparison__answer_a__contender_id", "comparison__answer_b__contender_id", "winner", "order", "turn",
             "comparison__prompt_id", "run__judge__name", "completed_at", "comparison__answer_a_id",
             "comparison__answer_b_id", "run_id", "comparison_id", "run__inconsistent",
+            *(["from_cache"] if self.raters and self.flt.judge_runs_as_raters else []),
         ])
         outcome, turn = rows.outcomes(), rows.ints("turn")
         judge_names: dict[str, int] = {}
         judge = _factorise(rows["run__judge__name"], judge_names)
         if self.flt.per_order:
-            keep = np.arange(rows.n)
+            keep = partner = np.arange(rows.n)
             first_known = np.ones(rows.n, dtype=np.bool_)
             first_a = rows.ints("order") == 1
         else:
@@ -268,7 +270,8 @@ class _Reader:
             tie_policy = np.array([policy == "tie" for policy in rows["run__inconsistent"]], dtype=np.bool_)
             agreed = outcome[second] == outcome[first]
             outcome[second] = np.where(agreed, outcome[second], TIE)
-            keep = second[agreed | tie_policy[second]]
+            kept = agreed | tie_policy[second]
+            keep, partner = second[kept], first[kept]
             first_known = np.zeros(keep.size, dtype=np.bool_)
             first_a = np.zeros(keep.size, dtype=np.bool_)
         source_code = np.array([self.out.sources.setdefault(f"{JUDGE_PREFIX}{name}", len(self.out.sources))
@@ -280,9 +283,24 @@ class _Reader:
             contender_b=rows.ints("comparison__answer_b__contender_id")[keep],
             outcome=outcome[keep], first_known=first_known, first_a=first_a, turn=turn[keep],
             prompt=self.prompt_codes(rows.ints("comparison__prompt_id")[keep]),
-            source=source_code[judge[keep]], rater=rater_code[judge[keep]], tstamp=rows.epochs("completed_at")[keep],
+            source=source_code[judge[keep]],
+            rater=self._run_raters(rows, judge_names, judge, keep, partner) if self.raters and self.flt.judge_runs_as_raters
+            else rater_code[judge[keep]], tstamp=rows.epochs("completed_at")[keep],
             answer_a=rows.ints("comparison__answer_a_id")[keep], answer_b=rows.ints("comparison__answer_b_id")[keep],
         )
+
+    def _run_raters(self, rows: _Rows, judge_names: dict[str, int], judge: NDArray[np.intp], keep: NDArray[np.intp],
+                    partner: NDArray[np.intp]) -> NDArray[np.intp]:
+        """Each kept judge verdict's rater as its run (``<judge>#run<id>``), so that a judge's
+        repeated runs are different raters. Both orders of one run are the same rater. A
+        verdict the judgment cache answered (either order, ``partner`` being the other) repeats an
+        earlier answer, maybe another run's, so it is no sample of its own: it has no rater."""
+        runs, at, run_of = np.unique(rows.ints("run_id")[keep], return_index=True, return_inverse=True)
+        names = list(judge_names)
+        code = np.array([self.out.raters.setdefault(f"{names[j]}#run{r}", len(self.out.raters))
+                         for j, r in zip(judge[keep][at].tolist(), runs.tolist(), strict=True)] or [-1], dtype=np.intp)
+        cached = rows.ints("from_cache", np.bool_)
+        return np.where(cached[keep] | cached[partner], -1, code[run_of.reshape(-1)]).astype(np.intp)
 
     def panel(self, name: str) -> None:
         """A judge panel's verdict per comparison and turn (and per order with ``per_order``):
@@ -343,7 +361,7 @@ class _Reader:
         if self.raters:
             fields += ["rater"]
         # Sorted here rather than by the database: at a million verdicts PostgreSQL's sort
-        # spills to disk (1.6 s), NumPy's takes a tenth of that.
+        # spills to disk, NumPy's does not (bench_waits.py; PERFORMANCE.md).
         rows = _Rows(qs.order_by(), fields)
         n = rows.n
         order = np.lexsort((rows.ints("judged_order"), rows.ints("line"), rows.ints("batch_id")))
@@ -476,7 +494,7 @@ class ComparisonNames(Sequence[str]):
     """The comparison keys (``battles.comparison_key``) of a read, made only when asked for.
 
     Grouping needs only the integer codes; the names are for matching against battles read
-    elsewhere, and formatting one per distinct comparison costs a second at a million.
+    elsewhere, and formatting one per distinct comparison is slow at a million (PERFORMANCE.md).
     """
 
     def __init__(self, prompts: list[tuple[str | None, str | None, str | None]], prompt: NDArray[np.intp],
@@ -486,7 +504,7 @@ class ComparisonNames(Sequence[str]):
     def __len__(self) -> int:
         return int(self._prompt.shape[0])
 
-    def __getitem__(self, index: int) -> str:  # type: ignore[override]
+    def __getitem__(self, index: int) -> str:  # type: ignore[override]  # an index, never a slice
         slug, ext, _category = self._prompts[self._prompt[index]]
         key = comparison_key(slug, ext, int(self._turn[index]), self._models[self._low[index]], self._models[self._high[index]])
         assert key is not None
@@ -614,9 +632,9 @@ def battle_counts(flt: BattleFilter) -> BattleCounts:
     index = _IdMap(present, np.array([position[names[i]] for i in present.tolist()], dtype=np.int64))
     a, b = index.get(table[:, 0]), index.get(table[:, 1])
     n = len(models)
-    counts = np.zeros(n * n * 4, dtype=np.int64)
-    np.add.at(counts, (a * n + b) * 4 + table[:, 2], table[:, 3])
-    counts = counts.reshape(n, n, 4)
+    flat = np.zeros(n * n * 4, dtype=np.int64)
+    np.add.at(flat, (a * n + b) * 4 + table[:, 2], table[:, 3])
+    counts = flat.reshape(n, n, 4)
     counts[np.arange(n), np.arange(n)] = 0  # a model against itself says nothing of its rating
     return BattleCounts(models, counts, int(table[:, 3].sum()))
 

@@ -37,6 +37,9 @@ class BattleFilter:
     version: int | None = None
     # Human votes: leave out gold comparisons and the raters who failed the gold checks.
     clean_raters: bool = False
+    # Judges: each run is a rater of its own (``<judge>#run<id>``) instead of the judge being one,
+    # for agreement within a source (a judge with itself across repeated runs).
+    judge_runs_as_raters: bool = False
 
 
 class UnknownSource(ValueError):

@@ -10,7 +10,7 @@ two presentation orders against each other (``orders``).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlencode
@@ -159,7 +159,7 @@ def _winner_contender(winner: str, a: int, b: int) -> int | str:
 
 def _candidate_keys(filters: ComparisonFilters) -> dict[Key, dict[str, Any]]:
     """Every comparison the filters select, with what the disagreement filters need."""
-    kind = parse_source(filters.source)[0] if filters.source else "all"
+    kind, source_name = parse_source(filters.source or "all")
     keys: dict[Key, dict[str, Any]] = {}
     judges = _judge_names(filters.source)
     if kind in ("judge", "panel") or kind == "all":
@@ -177,7 +177,7 @@ def _candidate_keys(filters: ComparisonFilters) -> dict[Key, dict[str, Any]]:
             keys.setdefault(_key(pid, turn, a, b), {"orders": defaultdict(dict), "verdicts": []})
     if kind == "import":
         q = _filter_q(filters, "prompt__", "model_a", "model_b", "turn") & Q(prompt__isnull=False)
-        for pid, turn, a, b, winner in ImportedVerdict.objects.filter(q, source__name=parse_source(filters.source)[1]) \
+        for pid, turn, a, b, winner in ImportedVerdict.objects.filter(q, source__name=source_name) \
                 .exclude(winner="").values_list("prompt_id", "turn", "model_a_id", "model_b_id", "winner"):
             entry = keys.setdefault(_key(pid, turn, a, b), {"orders": defaultdict(dict), "verdicts": []})
             entry["verdicts"].append(_winner_contender(winner, a, b))
@@ -187,6 +187,7 @@ def _candidate_keys(filters: ComparisonFilters) -> dict[Key, dict[str, Any]]:
 def _human_verdicts(filters: ComparisonFilters, keys: set[Key]) -> dict[Key, list[int | str]]:
     out: dict[Key, list[int | str]] = defaultdict(list)
     kind, name = parse_source(filters.human)
+    rows: Iterable[tuple[int, int, int, int, str]]
     if kind == "human":
         rows = Vote.objects.filter(_filter_q(filters, "comparison__prompt__", "comparison__answer_a__contender",
                                              "comparison__answer_b__contender", "comparison__turn")).values_list(

@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from arena import ratings  # names load on first use: URL conf and start-up stay free of NumPy
-from arena.models import Answer, Contender, ImportedScore, ImportedVerdict, VerdictSource, Vote
+from arena.models import Answer, Contender, ImportedScore, ImportedVerdict, VerdictSource, Vote, max_length_of
 from arena.params import NOT_CHOICE, NOT_FOUND, QueryReader, shown
 from arena.selectors.battles import battles_list, parse_source
 from arena.selectors.leaderboards import (
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 DEFAULT_STRONG_WEIGHT = 3.0  # Arena-Hard counts a [[A>>B]] verdict three times
 
 
-CONTENDER_NAME_MAX_LENGTH = Contender._meta.get_field("name").max_length
+CONTENDER_NAME_MAX_LENGTH = max_length_of(Contender, "name")
 
 
 def _bootstrap(reader: QueryReader) -> int:
@@ -292,7 +292,7 @@ def _judge_verdicts(judge: str, prompt_set: str | None) -> tuple[list[_Verdict],
             pending[key] = row
             continue
         other = pending.pop(key)
-        common = {"model_a": name_a, "model_b": name_b, "prompt": _prompt_key(slug, ext, turn),
+        common: dict[str, Any] = {"model_a": name_a, "model_b": name_b, "prompt": _prompt_key(slug, ext, turn),
                   "length_a": len(turns_a[turn - 1]) if len(turns_a) >= turn else None,
                   "length_b": len(turns_b[turn - 1]) if len(turns_b) >= turn else None}
         if mode == "logprob" and preference is not None and other[7] is not None:

@@ -77,13 +77,15 @@ def _broker_depths() -> dict[str, Any]:
 
     depth: dict[str, int] = {}
     with app.connection_for_write() as conn:
-        conn.ensure_connection(max_retries=1, timeout=CHECK_TIMEOUT_SECONDS)
+        # kombu waits a float of seconds; its stub (celery-types) says int.
+        conn.ensure_connection(max_retries=1, timeout=CHECK_TIMEOUT_SECONDS)  # type: ignore[arg-type]
+        # The transport's own channel: Redis's has ``client``, AMQP's ``queue_declare``.
+        channel: Any = conn.default_channel
         if conn.transport_cls in ("redis", "rediss"):
-            client = conn.default_channel.client
+            client = channel.client
             for queue in QUEUES:
                 depth[queue] = int(client.llen(queue))
         else:
-            channel = conn.default_channel
             for queue in QUEUES:
                 try:
                     depth[queue] = channel.queue_declare(queue=queue, passive=True).message_count

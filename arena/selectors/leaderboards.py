@@ -12,18 +12,29 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import MISSING, asdict, dataclass, fields, replace
-from typing import Any, ClassVar, Self
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Exists, OuterRef
 
-from arena.models import ImportedVerdict, Prompt, PromptSet, RatingSnapshot, VerdictSource, Vote
+from arena.models import (
+    ImportedVerdict,
+    Prompt,
+    PromptSet,
+    RatingSnapshot,
+    VerdictSource,
+    Vote,
+    max_length_of,
+)
 from arena.params import CONFLICT, NOT_CHOICE, NOT_FOUND, REQUIRED, QueryReader, shown
 from arena.selectors.battles import BattleFilter, UnknownSource, live_kinds, parse_source
 
-METHODS = ("elo", "bt")
+if TYPE_CHECKING:  # the rating package (numpy, scipy) is imported only where a rating is computed
+    from arena.ratings.leaderboard import Method
+
+METHODS: tuple[Method, ...] = ("elo", "bt")
 RATER_QUALITIES = ("clean", "all")
 SOURCES_CACHE_KEY = "arena:sources"
 DEFAULT_SOURCE_CACHE_KEY = "arena:default-source"
@@ -32,8 +43,8 @@ DEFAULT_SOURCE_CACHE_KEY = "arena:default-source"
 # --- Parsing helpers shared by every report's parameters ------------------------------------
 
 SOURCE_MAX_LENGTH = 210  # "import:" + a 200-character name, with room to spare
-CATEGORY_MAX_LENGTH = Prompt._meta.get_field("category").max_length
-PROMPT_SET_MAX_LENGTH = PromptSet._meta.get_field("slug").max_length
+CATEGORY_MAX_LENGTH = max_length_of(Prompt, "category")
+PROMPT_SET_MAX_LENGTH = max_length_of(PromptSet, "slug")
 SOURCE_FORMS = "all, human, live, judge:NAME, panel:NAME or import:NAME"
 
 
@@ -193,6 +204,8 @@ class ReportParams:
     """
 
     kind: ClassVar[str]
+    # Every kind is a dataclass: this tells the type checker, so fields(), asdict() and replace() take it.
+    __dataclass_fields__: ClassVar[dict[str, Any]]
     # The parameters a visitor picks freely in the canonical set; the rest keep their defaults.
     chosen: ClassVar[tuple[str, ...]] = ("source", "prompt_set")
     # The parameters that name a source of verdicts (stale marking: which verdicts it reads).
@@ -200,10 +213,11 @@ class ReportParams:
 
     @classmethod
     def names(cls) -> list[str]:
-        return [f.name for f in fields(cls)]  # type: ignore[arg-type]  # subclasses are dataclasses
+        return [f.name for f in fields(cls)]
 
     @classmethod
-    def read(cls, reader: QueryReader, **defaults: Any) -> Self:
+    def read(cls, reader: QueryReader) -> Self:
+        """Each kind's own, which may take keywords for its defaults (``default_source=``...)."""
         raise NotImplementedError
 
     @classmethod
@@ -216,17 +230,17 @@ class ReportParams:
 
     @property
     def key(self) -> str:
-        return canonical_key(self.kind, asdict(self))  # type: ignore[call-overload]
+        return canonical_key(self.kind, asdict(self))
 
     def query(self, **overrides: Any) -> str:
         """The parameters as a URL query string (export links, the API)."""
-        return canonical_key(self.kind, {**asdict(self), **overrides}).partition("?")[2]  # type: ignore[call-overload]
+        return canonical_key(self.kind, {**asdict(self), **overrides}).partition("?")[2]
 
     @property
     def form_state(self) -> str:
         """Every parameter, empty ones too, as a query string: the filter form re-syncs its
         controls to it after Back (``leaderboard.js``)."""
-        values = asdict(self)  # type: ignore[call-overload]
+        values = asdict(self)
         return urlencode({name: "" if value is None or value is False else
                           (1 if value is True else value) for name, value in values.items()})
 
@@ -234,14 +248,14 @@ class ReportParams:
 
     def defaults(self) -> dict[str, Any]:
         """The value of each parameter outside ``chosen`` in the canonical set."""
-        values = {f.name: f.default for f in fields(self)  # type: ignore[arg-type]
+        values = {f.name: f.default for f in fields(self)
                   if f.name not in self.chosen and f.default is not MISSING}
         if "bootstrap" in values:
             values["bootstrap"] = settings.ARENA_BOOTSTRAP_ROUNDS  # the dataclass default is only a fallback
         return values
 
     def is_canonical(self) -> bool:
-        return self == replace(self, **self.defaults())  # type: ignore[type-var]
+        return self == replace(self, **self.defaults())
 
     def canonical_query(self) -> str:
         """The query string of the canonical view closest to these parameters."""
@@ -256,7 +270,7 @@ class ReportParams:
 
     def size(self) -> int:
         """How many verdicts the computation reads, at most: small ones are computed at once."""
-        sources = self.sources_in(asdict(self))  # type: ignore[call-overload]
+        sources = self.sources_in(asdict(self))
         return sum(verdicts_count(source=s, prompt_set=getattr(self, "prompt_set", None)) for s in sources)
 
 
@@ -269,7 +283,7 @@ class LeaderboardParams(ReportParams):
     version: int | None = None  # of the prompt set; None: its latest
     category: str | None = None
     turn: int | None = None
-    method: str = "bt"
+    method: Method = "bt"
     bootstrap: int = 1000
     seed: int = 0
     style_control: bool = False
@@ -438,18 +452,13 @@ def snapshot_get(*, key: str) -> SnapshotView | None:
     return SnapshotView(**row)
 
 
-def leaderboard_get(*, params: LeaderboardParams) -> SnapshotView | None:
-    """The cached leaderboard for these filters, or None when it was never computed."""
-    return snapshot_get(key=params.key)
-
-
 # --- What the filter forms offer -------------------------------------------------------------
 
 def sources_available() -> list[str]:
     """Sources with at least one verdict, cached briefly: the filter form is on every page view.
 
     Uses ``EXISTS`` sub-queries so a million imported verdicts cost an index probe per source,
-    not a join with DISTINCT (245 ms at a million verdicts; this takes a few ms).
+    not a join with DISTINCT (bench_leaderboard_page.py; PERFORMANCE.md).
     """
     cached = cache.get(SOURCES_CACHE_KEY)
     if cached is not None:

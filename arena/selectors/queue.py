@@ -28,13 +28,15 @@ from __future__ import annotations
 import json
 import random
 import threading
-import time
-from collections import Counter, OrderedDict
+from collections import Counter
+from collections.abc import Sized
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from cachetools import TTLCache
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection
 from django.db.models.signals import post_save
@@ -42,6 +44,7 @@ from django.dispatch import receiver
 
 from arena.markdown import turns_html
 from arena.models import Answer, Assignment, Comparison, Contender, Prompt, PromptSet, Vote
+from arena.sides import is_shown_first
 
 _LOCK_ATTEMPTS = 8
 
@@ -49,7 +52,7 @@ _LOCK_ATTEMPTS = 8
 POOL_CACHE_SECONDS = 60
 
 
-def rater_prompt_set_ids(*, rater) -> set[int] | None:  # type: ignore[no-untyped-def]
+def rater_prompt_set_ids(*, rater: User) -> set[int] | None:
     """Prompt sets the rater's pools allow, or None for "any" (no pool restricts them).
 
     Cached for a minute per rater: pools change rarely and this runs on every lease."""
@@ -62,11 +65,11 @@ def rater_prompt_set_ids(*, rater) -> set[int] | None:  # type: ignore[no-untype
 
 
 # The queue runs on every lease, so its statements are written out rather than built with the
-# ORM: building and compiling the equivalent queryset cost ~3 ms of CPU per lease, more than the
-# rest of the request. Portable SQL (PostgreSQL in production, SQLite for the demo); the lock
-# clause is added where the database has it. Only table names from the models' _meta and fixed
-# status strings are formatted into the SQL (hence the file-wide S608 exemption); every value is
-# a query parameter.
+# ORM: building and compiling the equivalent queryset cost more CPU than the rest of the request
+# (bench_vote.py; PERFORMANCE.md lists every such statement). Portable SQL (PostgreSQL in
+# production, SQLite for the demo); the lock clause is added where the database has it. Only table
+# names from the models' _meta and fixed status strings are formatted into the SQL (hence the
+# file-wide S608 exemption); every value is a query parameter.
 _C = Comparison._meta.db_table
 _AS = Assignment._meta.db_table
 _V = Vote._meta.db_table
@@ -84,22 +87,25 @@ _LIVE_LEASES = _LEASES_OF.format("c.id")
 _LIVE_LEASES_OF_ONE = _LEASES_OF.format("%s")
 
 
+_Param = bool | int | str | None  # what the clauses below bind
+
+
 @dataclass(frozen=True)
 class _Where:
     """The WHERE clause of "comparisons this rater may be given", with its parameters."""
 
     sql: str
-    params: tuple[object, ...]
+    params: tuple[_Param, ...]
 
-    def and_(self, sql: str, *params: object) -> _Where:
+    def and_(self, sql: str, *params: _Param) -> _Where:
         return _Where(f"{self.sql} AND {sql}", self.params + params)
 
 
-def _placeholders(values: object) -> str:
-    return ", ".join(["%s"] * len(values))  # type: ignore[arg-type]
+def _placeholders(values: Sized) -> str:
+    return ", ".join(["%s"] * len(values))
 
 
-def _candidates(*, rater, prompt_set: str | None, now: datetime) -> _Where:  # type: ignore[no-untyped-def]
+def _candidates(*, rater: User, prompt_set: str | None, now: datetime) -> _Where:
     """Never one the rater voted on or skipped; only the requested set and the pools' sets."""
     where = _Where(
         f"NOT EXISTS (SELECT 1 FROM {_AS} d WHERE d.comparison_id = c.id AND d.rater_id = %s "
@@ -120,7 +126,7 @@ def _candidates(*, rater, prompt_set: str | None, now: datetime) -> _Where:  # t
     return where
 
 
-def _open(where: _Where, *, rater, now: datetime) -> _Where:  # type: ignore[no-untyped-def]
+def _open(where: _Where, *, rater: User, now: datetime) -> _Where:
     """Not gold, and fewer votes plus other raters' live leases than its target."""
     return where.and_(
         f"c.is_gold = %s AND COALESCE(c.target_votes, %s) > c.vote_count + ({_LIVE_LEASES})",
@@ -128,7 +134,7 @@ def _open(where: _Where, *, rater, now: datetime) -> _Where:  # type: ignore[no-
     )
 
 
-def _still_open(comparison: Comparison, *, rater, now: datetime) -> bool:  # type: ignore[no-untyped-def]
+def _still_open(comparison: Comparison, *, rater: User, now: datetime) -> bool:
     """Re-checked after the lock, in a new statement: sees leases committed since the pick."""
     if comparison.is_gold:
         return True
@@ -142,7 +148,7 @@ def _still_open(comparison: Comparison, *, rater, now: datetime) -> bool:  # typ
     return comparison.vote_count + leases < target
 
 
-def _lock_first(where: _Where, *, rater, now: datetime) -> Comparison | None:  # type: ignore[no-untyped-def]
+def _lock_first(where: _Where, *, rater: User, now: datetime) -> Comparison | None:
     """Lock the first row (fewest votes, then id) no one else holds and that is still open
     under the lock. The row carries ``own_assignment_id``: the rater's own lapsed lease on it."""
     lock = " FOR UPDATE OF c SKIP LOCKED" if connection.features.has_select_for_update_skip_locked else ""
@@ -191,7 +197,7 @@ def _informative_order(where: _Where) -> _Where | None:
 
 
 def comparison_next_for_rater(
-    *, rater, prompt_set: str | None = None, now: datetime, rng: random.Random | None = None  # type: ignore[no-untyped-def]
+    *, rater: User, prompt_set: str | None = None, now: datetime, rng: random.Random | None = None
 ) -> Comparison | None:
     """The comparison to lease to ``rater`` next, locked FOR UPDATE; None when nothing is open.
 
@@ -289,14 +295,13 @@ def _to_screen(value: str, a_shown_first: bool) -> str:
     """model_a/model_b (comparison terms) → "A"/"B" (screen labels, A on the left)."""
     if value not in ("model_a", "model_b"):
         return value
-    left_is_model_a = a_shown_first
-    return "A" if (value == "model_a") == left_is_model_a else "B"
+    return "A" if is_shown_first(value, a_shown_first=a_shown_first) else "B"
 
 
 @dataclass(frozen=True)
 class _Display:
     """Everything the rating page reads of a comparison, rendered: its rows do not change once
-    created (answers are immutable), so this is cached per process (``_DisplayCache``)."""
+    created (answers are immutable), so this is cached per process (``_displays``)."""
 
     prompt_set: str
     category: str
@@ -308,41 +313,12 @@ class _Display:
     b_name: str
 
 
-class _DisplayCache:
-    """A small LRU of ``_Display`` by comparison id, with a time limit so a renamed contender or
-    prompt set shows its new name within ``ttl`` seconds. Process-local on purpose: it holds a
-    few KB of HTML per comparison, which would crowd rate-limit counters out of a LocMem cache,
-    and a miss costs one query by primary key."""
-
-    def __init__(self, size: int = 1024, ttl: float = 600.0) -> None:
-        self.size, self.ttl = size, ttl
-        self._items: OrderedDict[int, tuple[float, _Display]] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: int) -> _Display | None:
-        with self._lock:
-            item = self._items.get(key)
-            if item is None:
-                return None
-            if item[0] < time.monotonic():
-                del self._items[key]
-                return None
-            self._items.move_to_end(key)
-            return item[1]
-
-    def put(self, key: int, display: _Display) -> None:
-        with self._lock:
-            self._items[key] = (time.monotonic() + self.ttl, display)
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-_displays = _DisplayCache()
+# The rendered comparisons by id: the 1,024 used last, each for 600 s at most so a renamed
+# contender or prompt set shows its new name within that time. Process-local on purpose: it holds a
+# few KB of HTML per comparison, which would crowd rate-limit counters out of a LocMem cache, and a
+# miss costs one query by primary key. cachetools' caches are not thread-safe: hence the lock.
+_displays: TTLCache[int, _Display] = TTLCache(maxsize=1024, ttl=600.0)
+_displays_lock = threading.Lock()
 
 
 @receiver(post_save, sender=Comparison, dispatch_uid="arena.queue.display_comparison_saved")
@@ -353,7 +329,8 @@ _displays = _DisplayCache()
 def _display_source_saved(sender: type, **kwargs: object) -> None:
     """An edit (admin, shell) in this process drops the rendered comparisons at once; other
     processes see it within the cache's time limit."""
-    _displays.clear()
+    with _displays_lock:
+        _displays.clear()
 
 
 _CO = Contender._meta.db_table
@@ -379,7 +356,8 @@ def _turn_html(turns: object, rendered: object, count: int) -> tuple[str, ...]:
 
 def comparison_display_get(comparison_id: int) -> _Display:
     """The rendered comparison: from the process cache, else one query by primary key."""
-    display = _displays.get(comparison_id)
+    with _displays_lock:
+        display = _displays.get(comparison_id)
     if display is None:
         with connection.cursor() as cursor:
             cursor.execute(_DISPLAY_SQL, (comparison_id,))
@@ -397,13 +375,15 @@ def comparison_display_get(comparison_id: int) -> _Display:
             a_name=a_name,
             b_name=b_name,
         )
-        _displays.put(comparison_id, display)
+        with _displays_lock:
+            _displays[comparison_id] = display
     return display
 
 
 def comparison_prompt_set_cached(comparison_id: int) -> str | None:
     """The comparison's prompt set slug if this process has it at hand (no query), else None."""
-    display = _displays.get(comparison_id)
+    with _displays_lock:
+        display = _displays.get(comparison_id)
     return display.prompt_set if display else None
 
 

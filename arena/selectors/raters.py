@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Prefetch, QuerySet
@@ -53,7 +54,7 @@ def _set_size_key(prompt_set: str | None) -> str:
     return f"arena:comparisons-in-set:{prompt_set or '*'}"
 
 
-def rater_progress_get(*, rater, prompt_set: str | None = None, now: datetime | None = None) -> Progress:  # type: ignore[no-untyped-def]
+def rater_progress_get(*, rater: User, prompt_set: str | None = None, now: datetime | None = None) -> Progress:
     """Votes today (server time zone), votes in this set and how many comparisons it has.
 
     One statement for the rater's counts (written out: it runs on every rating request, and
@@ -105,11 +106,11 @@ def rating_sets_forget(*, prompt_set: str) -> None:
 ONE_CLICK_CACHE_SECONDS = 300
 
 
-def _one_click_key(rater) -> str:  # type: ignore[no-untyped-def]
+def _one_click_key(rater: User) -> str:
     return f"arena:one-click:{rater.pk}"
 
 
-def rater_one_click_get(*, rater) -> bool:  # type: ignore[no-untyped-def]
+def rater_one_click_get(*, rater: User) -> bool:
     """Whether the rater's verdict buttons submit at once: never with ARENA_ONE_CLICK_VOTING=off,
     else the rater's own choice, else the site default. Cached: it is read on every rating page."""
     mode = settings.ARENA_ONE_CLICK_VOTING
@@ -124,7 +125,7 @@ def rater_one_click_get(*, rater) -> bool:  # type: ignore[no-untyped-def]
     return mode == "default" if chosen == "" else chosen == "on"
 
 
-def rater_one_click_forget(*, rater) -> None:  # type: ignore[no-untyped-def]
+def rater_one_click_forget(*, rater: User) -> None:
     cache.delete(_one_click_key(rater))
 
 
@@ -157,7 +158,7 @@ _VOTE_FIELDS = ("id", "rater_id", "comparison_id", "assignment_id", "a_shown_fir
                 "helpful", "honest", "harmless", "comment", "created_at", "version", "changed_at")
 
 
-def _own_votes(rater) -> QuerySet[Vote]:  # type: ignore[no-untyped-def]
+def _own_votes(rater: User) -> QuerySet[Vote]:
     """The rater's votes with what ``MyVote`` shows of them, and nothing more of the answers."""
     return (
         Vote.objects.filter(rater=rater)
@@ -170,13 +171,13 @@ def _own_votes(rater) -> QuerySet[Vote]:  # type: ignore[no-untyped-def]
     )
 
 
-def rater_votes_list(*, rater, limit: int = 200, now: datetime | None = None) -> list[MyVote]:  # type: ignore[no-untyped-def]
+def rater_votes_list(*, rater: User, limit: int = 200, now: datetime | None = None) -> list[MyVote]:
     """The rater's own votes, newest first — never anyone else's — each with its earlier versions."""
     now = now or timezone.now()
     return [_my_vote(vote, now=now) for vote in _own_votes(rater).order_by("-created_at", "-id")[:limit]]
 
 
-def rater_vote_get(*, rater, vote_id: int, now: datetime | None = None) -> MyVote | None:  # type: ignore[no-untyped-def]
+def rater_vote_get(*, rater: User, vote_id: int, now: datetime | None = None) -> MyVote | None:
     """One of the rater's own votes; None if there is no such vote or it is someone else's."""
     vote = _own_votes(rater).filter(pk=vote_id).first()
     return _my_vote(vote, now=now or timezone.now()) if vote else None

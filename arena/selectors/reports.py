@@ -18,16 +18,16 @@ from arena.params import CONFLICT, NOT_CHOICE, ParamError, QueryReader, shown
 from arena.selectors.battles import BattleFilter, parse_source
 from arena.selectors.leaderboards import (
     ReportParams,
-    SnapshotView,
     jsonable,
     read_prompt_set,
     read_rater_quality,
     read_source,
-    snapshot_get,
     sources_available,
 )
 
 if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
     from arena.ratings import BattleArrays
 
 GRADES = ("A", "B", "C", "D")
@@ -105,7 +105,8 @@ def report_classes() -> dict[str, type[ReportParams]]:
     from arena.selectors.evaluations import EVALUATION_PARAMS
     from arena.selectors.leaderboards import LeaderboardParams
 
-    return {c.kind: c for c in (LeaderboardParams, BiasParams, AgreementParams, *EVALUATION_PARAMS)}
+    classes: tuple[type[ReportParams], ...] = (LeaderboardParams, BiasParams, AgreementParams, *EVALUATION_PARAMS)
+    return {c.kind: c for c in classes}
 
 
 def params_from_key(key: str) -> Any:
@@ -135,7 +136,7 @@ def grade_distribution(*, prompt_set: str | None = None) -> list[dict[str, Any]]
             counts[model_a][grade_a] += 1
         if grade_b:
             counts[model_b][grade_b] += 1
-    table = []
+    table: list[dict[str, Any]] = []
     for model, counter in counts.items():
         total = sum(counter.values())
         table.append({"model": model, "total": total, **{g: counter[g] for g in GRADES},
@@ -166,7 +167,7 @@ def hhh_leaderboards(*, prompt_set: str | None = None) -> dict[str, list[dict[st
                 tallies[criterion][model_b]["same"] += 1
     boards: dict[str, list[dict[str, Any]]] = {}
     for criterion, per_model in tallies.items():
-        rows_out = []
+        rows_out: list[dict[str, Any]] = []
         for model, c in per_model.items():
             n = c["wins"] + c["losses"] + c["same"]
             rows_out.append({"model": model, "wins": c["wins"], "losses": c["losses"], "same": c["same"],
@@ -279,7 +280,9 @@ def agreement_compute(*, params: AgreementParams) -> dict[str, Any]:
 
     clean = params.rater_quality == "clean"
     if params.a == params.b:  # within one source: every pair of different raters (MT-Bench's human-human)
-        read_a = read_b = battle_arrays(BattleFilter(params.a, params.prompt_set, clean_raters=clean), labels=True)
+        # A judge's raters are its runs: a judge with itself across repeated runs.
+        read_a = read_b = battle_arrays(BattleFilter(params.a, params.prompt_set, clean_raters=clean,
+                                                     judge_runs_as_raters=True), labels=True)
         labels = read_a.arrays.labels
         chosen = None
         if params.raters and labels is not None:
@@ -296,20 +299,13 @@ def agreement_compute(*, params: AgreementParams) -> dict[str, Any]:
         "kind": params.kind, "params": asdict(params), "battle_total": read_a.total + read_b.total,
         "battles_a": read_a.total, "battles_b": read_b.total, "overall": report, "per_turn": per_turn,
         "within_source": params.a == params.b, "min_pairs": settings.ARENA_AGREEMENT_MIN_PAIRS,
+        "judge_runs_as_raters": params.a == params.b and parse_source(params.a)[0] in ("judge", "all"),
     }
     if report["pairs"] < settings.ARENA_AGREEMENT_MIN_PAIRS:
         result["error"] = (f"Only {report['pairs']} verdict pair{'s' if report['pairs'] != 1 else ''} on "
                            f"{report['comparisons']} shared comparison{'s' if report['comparisons'] != 1 else ''}: "
                            f"agreement needs at least {settings.ARENA_AGREEMENT_MIN_PAIRS} pairs to say anything.")
     return jsonable(result)
-
-
-def bias_get(*, params: BiasParams) -> SnapshotView | None:
-    return snapshot_get(key=params.key)
-
-
-def agreement_get(*, params: AgreementParams) -> SnapshotView | None:
-    return snapshot_get(key=params.key)
 
 
 AGREEMENT_PAIR_CACHE_KEY = "arena:agreement-default-pair"
@@ -325,6 +321,7 @@ def shared_comparisons(sources: Sequence[str]) -> dict[tuple[str, str], int]:
     keys: dict[str, set[tuple[int, int, int, int]]] = {}
     for source in sources:
         kind, name = parse_source(source)
+        rows: QuerySet[Any, tuple[int, int, int, int]]
         if kind == "human":
             rows = Vote.objects.values_list("comparison__prompt_id", "comparison__turn",
                                             "comparison__answer_a__contender_id", "comparison__answer_b__contender_id")
@@ -366,7 +363,7 @@ def default_sources(sources: Sequence[str]) -> tuple[str | None, str | None]:
     """A sensible first pair for the agreement page: people against a judge when both exist."""
     human = [s for s in sources if s == "human" or "human" in s]
     other = [s for s in sources if s not in human]
-    first = (human or list(sources) or [None])[0]
+    first = human[0] if human else sources[0] if sources else None
     rest = [s for s in (other or sources) if s != first]
     return first, (rest[0] if rest else None)
 

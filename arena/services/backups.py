@@ -108,7 +108,7 @@ def _rows(model: type[models.Model], pseudonymise_salt: str | None) -> Iterable[
     fields = [f.attname for f in model._meta.concrete_fields]
     is_user = model is get_user_model()
     is_verdict = model is ImportedVerdict
-    for row in model.objects.order_by("pk").values(*fields).iterator(BATCH):
+    for row in model._default_manager.order_by("pk").values(*fields).iterator(BATCH):
         if is_user and pseudonymise_salt is not None:
             row.update(
                 username=_pseudonym(pseudonymise_salt, row["username"]), email="", first_name="", last_name="",
@@ -188,15 +188,16 @@ def _decode(model: type[models.Model], row: dict[str, Any]) -> models.Model:
 @contextmanager
 def _stored_timestamps(model: type[models.Model]) -> Iterator[None]:
     """Keep the backup's created/updated times: auto_now fields would overwrite them on save."""
-    fields = [f for f in model._meta.concrete_fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
-    saved = [(f, f.auto_now, f.auto_now_add) for f in fields]  # type: ignore[attr-defined]
+    fields = [f for f in model._meta.concrete_fields
+              if isinstance(f, models.DateField | models.TimeField) and (f.auto_now or f.auto_now_add)]
+    saved = [(f, f.auto_now, f.auto_now_add) for f in fields]
     for f in fields:
-        f.auto_now = f.auto_now_add = False  # type: ignore[attr-defined]
+        f.auto_now = f.auto_now_add = False
     try:
         yield
     finally:
         for f, auto_now, auto_now_add in saved:
-            f.auto_now, f.auto_now_add = auto_now, auto_now_add  # type: ignore[attr-defined]
+            f.auto_now, f.auto_now_add = auto_now, auto_now_add
 
 
 def _inside(directory: Path, name: object) -> Path:
@@ -238,7 +239,7 @@ def backup_import(*, directory: Path) -> BackupSummary:
         path = _inside(directory, table["file"])
         if not path.is_file() or _sha256(path) != table["sha256"]:
             raise BackupError(f"{path}: missing or its checksum does not match the manifest")
-    non_empty = [label for label, m in by_label.items() if m.objects.exists()]
+    non_empty = [label for label, m in by_label.items() if m._default_manager.exists()]
     if non_empty:
         raise BackupError(f"restore needs an empty database; these tables hold rows: {', '.join(non_empty)}")
 
@@ -256,9 +257,9 @@ def backup_import(*, directory: Path) -> BackupSummary:
                         raise BackupError(f"{table['file']}, line {line_number}: {exc}") from exc
                     n += 1
                     if len(batch) >= BATCH:
-                        model.objects.bulk_create(batch)
+                        model._default_manager.bulk_create(batch)
                         batch = []
-                model.objects.bulk_create(batch)
+                model._default_manager.bulk_create(batch)
             if n != table["rows"]:
                 raise BackupError(f"{table['file']}: {n} rows but the manifest says {table['rows']}")
             counts[table["model"]] = n

@@ -95,9 +95,9 @@ def comparisons_create(
     if contenders:
         names = list(dict.fromkeys(contenders))
         found = set(answers.filter(contender__name__in=names).values_list("contender__name", flat=True))
-        missing = [n for n in names if n not in found]
-        if missing:
-            raise ComparisonsError(f"No answers in {prompt_set} from: {', '.join(missing)}.")
+        absent = [n for n in names if n not in found]
+        if absent:
+            raise ComparisonsError(f"No answers in {prompt_set} from: {', '.join(absent)}.")
         answers = answers.filter(contender__name__in=names)
     left_out = 0
     if not include_identity:

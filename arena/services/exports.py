@@ -79,6 +79,7 @@ def verdict_records(*, source: str = "all", prompt_set: str | None = None, categ
         judgments = filter_prompts(judgments, flt, "comparison__prompt")
         for j in judgments.order_by("completed_at", "id").iterator(chunk_size=500):
             comp = j.comparison
+            assert comp is not None  # comparison__isnull=False
             yield {"source": f"judge:{j.run.judge.name}", "model_a": comp.answer_a.contender.name,
                    "model_b": comp.answer_b.contender.name, **_prompt_fields(comp.prompt, j.turn),
                    "answer_a": comp.answer_a.turns[:j.turn], "answer_b": comp.answer_b.turns[:j.turn],
@@ -152,7 +153,7 @@ def llm_judge_export(*, folder: Path, prompt_set: str, judge: str | None = None)
     single: dict[str, list[dict[str, Any]]] = {}
     for j in judgments.order_by("run_id", "id"):
         judge_name = j.run.judge.name
-        if j.run.mode == JudgeRun.Mode.SINGLE and j.answer_id:
+        if j.run.mode == JudgeRun.Mode.SINGLE and j.answer is not None:  # select_related: no query
             single.setdefault(judge_name, []).append({
                 "question_id": _qid(j.answer.prompt.external_id), "model": j.answer.contender.name,
                 "judge": [judge_name, f"{j.run.judge.template_set}/single"], "user_prompt": "",

@@ -32,11 +32,12 @@ from arena.models import (
     Prompt,
     PromptSet,
     VerdictSource,
+    max_length_of,
 )
 from arena.ratings.style import markdown_style_features
 from arena.services.snapshots import snapshots_mark_stale
 
-Progress = Callable[[int], None]
+Progress = Callable[[int], object]
 T = TypeVar("T")
 HUMAN_FORMATS = {"mtbench_human", "prd_human"}
 BULK_BATCH = 5000
@@ -145,10 +146,6 @@ class _PromptIndex:
         raise ImportFormatError(file, line, "a prompt id is required when --prompt-set is given", "question_id")
 
 
-def _max_length(model: type, field: str) -> int:
-    return model._meta.get_field(field).max_length
-
-
 def _check_text(file: str, line: int | None, field: str, value: str | None, max_length: int) -> None:
     """A name or id bound for a column of ``max_length`` characters: refused with its line and
     field when the database could not store it (too long, or holding a NUL character)."""
@@ -161,21 +158,21 @@ def _check_text(file: str, line: int | None, field: str, value: str | None, max_
 
 
 def _check_answer_row(file: str, row: AnswerRow) -> None:
-    _check_text(file, row.line, "model", row.contender, _max_length(Contender, "name"))
-    _check_text(file, row.line, "answer_id", row.external_id, _max_length(Answer, "external_id"))
+    _check_text(file, row.line, "model", row.contender, max_length_of(Contender, "name"))
+    _check_text(file, row.line, "answer_id", row.external_id, max_length_of(Answer, "external_id"))
 
 
 def _check_verdict_row(file: str, row: VerdictRow) -> None:
-    name_length = _max_length(Contender, "name")
+    name_length = max_length_of(Contender, "name")
     _check_text(file, row.line, "model_a", row.model_a, name_length)
     _check_text(file, row.line, "model_b", row.model_b, name_length)
-    _check_text(file, row.line, "question_id", row.prompt, _max_length(ImportedVerdict, "question_ref"))
-    _check_text(file, row.line, "rater", row.rater, _max_length(ImportedVerdict, "rater"))
+    _check_text(file, row.line, "question_id", row.prompt, max_length_of(ImportedVerdict, "question_ref"))
+    _check_text(file, row.line, "rater", row.rater, max_length_of(ImportedVerdict, "rater"))
 
 
 def _check_source(file: str, source: str) -> None:
     """``--source`` names a VerdictSource (a slug) and the battles' source ``import:<source>``."""
-    _check_text(file, None, "--source", source, _max_length(VerdictSource, "name"))
+    _check_text(file, None, "--source", source, max_length_of(VerdictSource, "name"))
     if not _SOURCE_NAME.fullmatch(source):
         raise ImportFormatError(file, None, f"{source[:60]!r} is not a source name: use letters, digits, - and _",
                                 "--source")
@@ -298,7 +295,7 @@ def _verdicts_insert(values: list[tuple]) -> None:
     """Write verdict rows inside the caller's transaction.
 
     On PostgreSQL through COPY: building 100,000 model instances and an INSERT with 1.5 million
-    parameters took three times the 10 s budget; COPY streams the same rows in well under it.
+    parameters missed bench_import.py's goal; COPY streams the same rows well within it (PERFORMANCE.md).
     """
     if connection.vendor != "postgresql":
         ImportedVerdict.objects.bulk_create(
@@ -310,8 +307,8 @@ def _verdicts_insert(values: list[tuple]) -> None:
     with connection.cursor() as cursor, cursor.cursor.copy(
         f"COPY {table} ({', '.join(_VERDICT_COLUMNS)}) FROM STDIN"
     ) as copy:
-        for row in values:
-            row = list(row)
+        for value in values:
+            row = list(value)
             row[metadata_at] = json.dumps(row[metadata_at])
             copy.write_row(row)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
@@ -67,7 +68,7 @@ def _account(username: str) -> str:
     return username.strip().casefold()[:150]
 
 
-def _wait(query, limit: int, window: timedelta, now: datetime) -> float:  # type: ignore[no-untyped-def]
+def _wait(query: QuerySet[LoginFailure], limit: int, window: timedelta, now: datetime) -> float:
     """Seconds until fewer than ``limit`` failures of ``query`` are left in the window (0: now)."""
     recent = list(query.filter(at__gt=now - window).order_by("-at").values_list("at", flat=True)[:limit])
     if len(recent) < limit:

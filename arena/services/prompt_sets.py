@@ -173,7 +173,7 @@ def prompt_rows_digest(rows: list[PromptRow]) -> str:
 
 
 def prompt_set_rows(path: Path, fmt: str, *, references: Path | None = None,
-                    progress: Callable[[int], None] | None = None) -> list[PromptRow]:
+                    progress: Callable[[int], object] | None = None) -> list[PromptRow]:
     """Every row of a custom prompt-set file, checked against the database's limits (the first
     problem raises ``ImportFormatError`` naming the file, line and field)."""
     file = os.fspath(path)
@@ -203,7 +203,7 @@ def _check_slug_and_name(file: str, slug: str, name: str | None) -> None:
 
 def prompt_set_import(
     *, path: Path, fmt: str, slug: str, name: str | None = None, references: Path | None = None,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[int], object] | None = None,
 ) -> PromptSetImported:
     """Import a custom prompt set from ``path`` (format ``fmt``, see ``parsers.CUSTOM_PROMPT_FORMATS``).
 

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -35,7 +35,7 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def rater_invite_create(*, pool: RaterPool | None, created_by: AbstractBaseUser, uses: int = 1) -> str:
+def rater_invite_create(*, pool: RaterPool | None, created_by: User, uses: int = 1) -> str:
     """A new invite link's token: good for ``uses`` sign-ups into ``pool`` (if any)."""
     if not 1 <= uses <= INVITE_MAX_USES:
         raise ValueError(f"uses must be between 1 and {INVITE_MAX_USES}")
@@ -71,13 +71,13 @@ def rater_invite_revoke(*, invite_id: int) -> bool:
     return bool(Invite.objects.filter(pk=invite_id, revoked_at__isnull=True).update(revoked_at=timezone.now()))
 
 
-def rater_invites_revoke_for(*, user: AbstractBaseUser) -> int:
+def rater_invites_revoke_for(*, user: User) -> int:
     """Withdraw every open invite ``user`` made (they stopped being active staff)."""
     return Invite.objects.filter(created_by=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
 @transaction.atomic
-def rater_create(*, username: str, password: str, email: str = "", invite_token: str = ""):  # type: ignore[no-untyped-def]
+def rater_create(*, username: str, password: str, email: str = "", invite_token: str = "") -> User:
     """Create a rater account (not staff); with an invite, take one of its uses and join its pool.
 
     Raises InviteInvalid (and creates nothing) when the invite cannot be used.

@@ -23,7 +23,7 @@ import logging
 from dataclasses import asdict
 from datetime import timedelta
 from time import perf_counter, time_ns
-from typing import Any
+from typing import Any, Literal, overload
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -78,6 +78,12 @@ def _compute(params: ReportParams) -> dict[str, Any]:
     return agreement_compute(params=params)  # type: ignore[arg-type]  # the last kind
 
 
+@overload
+def snapshot_refresh(*, key: str, create: Literal[True] = True) -> RatingSnapshot: ...
+@overload
+def snapshot_refresh(*, key: str, create: bool) -> RatingSnapshot | None: ...
+
+
 def snapshot_refresh(*, key: str, create: bool = True) -> RatingSnapshot | None:
     """Recompute the snapshot stored under ``key`` and announce it to open pages.
 
@@ -93,6 +99,7 @@ def snapshot_refresh(*, key: str, create: bool = True) -> RatingSnapshot | None:
     seconds = perf_counter() - started
     values = {"params": asdict(params), "result": result, "battle_count": result.get("battle_total", 0),
               "seconds": seconds}
+    snapshot: RatingSnapshot | None
     if create:
         snapshot, created = RatingSnapshot.objects.update_or_create(key=key, defaults=values)
     else:
@@ -215,7 +222,7 @@ def snapshot_read(*, params: ReportParams, may_create: bool) -> SnapshotView:
         raise SnapshotNotAvailable(params)
     if params.size() <= settings.ARENA_SNAPSHOT_SYNC_MAX_BATTLES:  # small: computed at once
         snapshot_refresh(key=params.key)
-        return snapshot_get(key=params.key)  # type: ignore[return-value]
+        return snapshot_get(key=params.key)  # type: ignore[return-value]  # just stored: not None
     if cache.add(_PENDING_LOCK + params.key, 1, timeout=_PENDING_SECONDS):
         _enqueue(params.key, create=True)
     return SnapshotView(key=params.key, result=None)

@@ -2,7 +2,7 @@
 
 A rater's choices arrive in *screen* terms — "A" is the answer shown on the left — and are
 stored in *comparison* terms (``model_a`` = ``comparison.answer_a``) using the assignment's
-``a_shown_first``; this module is the only place that translation happens.
+``a_shown_first``, through ``arena.sides`` (which live battles and judge verdicts use too).
 
 A vote is idempotent per assignment: the assignment row is locked, so a double click, a retried
 request or a second tab waits for the first submission and then gets the same stored vote back
@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
@@ -27,6 +28,7 @@ from arena.models import Assignment, Comparison, Prompt, PromptSet, RaterPrefere
 from arena.redis_clients import RedisUnavailable, breaker, unavailable_errors, web_redis
 from arena.selectors.queue import comparison_next_for_rater
 from arena.selectors.raters import rater_one_click_forget, vote_edit_deadline
+from arena.sides import comparison_side
 from judge.limits import LocalRateLimiter, RateLimiter
 
 CHOICES = {"A", "B", "tie", "both_bad"}
@@ -52,7 +54,7 @@ class VoteResult:
 
 @transaction.atomic
 def assignment_lease(
-    *, rater, prompt_set: str | None = None, now: datetime | None = None, rng: random.Random | None = None  # type: ignore[no-untyped-def]
+    *, rater: User, prompt_set: str | None = None, now: datetime | None = None, rng: random.Random | None = None
 ) -> Assignment | None:
     """The rater's current lease, or a new one on the next open comparison; None if none is open.
 
@@ -88,7 +90,7 @@ _HELD_IN_SET = (
 )
 
 
-def _held_lease(*, rater, prompt_set: str | None, now: datetime) -> Assignment | None:  # type: ignore[no-untyped-def]
+def _held_lease(*, rater: User, prompt_set: str | None, now: datetime) -> Assignment | None:
     """The rater's live lease (in ``prompt_set`` if given), newest first. Written out: it runs on
     every rating request, and the ORM spent more CPU building it than PostgreSQL running it."""
     sql = _HELD.format(
@@ -104,10 +106,8 @@ def _held_lease(*, rater, prompt_set: str | None, now: datetime) -> Assignment |
 
 def _side(value: str, a_shown_first: bool) -> str:
     """Screen label ("A" = left) → comparison term (model_a/model_b); other values pass through."""
-    if value == "A":
-        return "model_a" if a_shown_first else "model_b"
-    if value == "B":
-        return "model_b" if a_shown_first else "model_a"
+    if value in ("A", "B"):
+        return comparison_side(value == "A", a_shown_first=a_shown_first)
     return value
 
 
@@ -135,7 +135,7 @@ _COUNT_VOTE = "UPDATE {comparison} SET vote_count = vote_count + 1 WHERE id = %s
 _SET_STATUS = "UPDATE {assignment} SET status = %s WHERE id = %s"
 
 
-def _locked_assignment(*, rater, assignment_id: int) -> Assignment:  # type: ignore[no-untyped-def]
+def _locked_assignment(*, rater: User, assignment_id: int) -> Assignment:
     """The assignment, its row locked until the transaction ends (FOR UPDATE where the database
     has it): a double submit waits here for the first one."""
     sql = _LOCKED.format(
@@ -177,7 +177,7 @@ def _check_verdict(*, choice: str, grades: tuple[str, str], hhh: tuple[str, str,
 @transaction.atomic
 def vote_submit(
     *,
-    rater,  # type: ignore[no-untyped-def]
+    rater: User,
     assignment_id: int,
     choice: str,
     grade_a: str = "",
@@ -232,7 +232,7 @@ def vote_submit(
 @transaction.atomic
 def vote_change(
     *,
-    rater,  # type: ignore[no-untyped-def]
+    rater: User,
     vote_id: int,
     version: int,
     choice: str,
@@ -279,14 +279,14 @@ def vote_change(
     return vote
 
 
-def rater_one_click_set(*, rater, one_click: bool) -> None:  # type: ignore[no-untyped-def]
+def rater_one_click_set(*, rater: User, one_click: bool) -> None:
     """Remember whether this rater's verdict buttons submit at once."""
     RaterPreference.objects.update_or_create(rater=rater, defaults={"one_click": one_click})
     rater_one_click_forget(rater=rater)
 
 
 @transaction.atomic
-def assignment_skip(*, rater, assignment_id: int, reason: str) -> Assignment:  # type: ignore[no-untyped-def]
+def assignment_skip(*, rater: User, assignment_id: int, reason: str) -> Assignment:
     """The rater passes on this comparison; it returns to the pool for others."""
     reason = reason.strip()
     if not reason:
@@ -307,7 +307,7 @@ _local_vote_limits: dict[int, LocalRateLimiter] = {}
 _local_vote_limits_lock = threading.Lock()
 
 
-def vote_rate_allow(*, rater) -> bool:  # type: ignore[no-untyped-def]
+def vote_rate_allow(*, rater: User) -> bool:
     """Count one vote attempt against the rater's budget: at most ARENA_VOTE_RATE_LIMIT in any
     sliding window of a minute (a fixed per-minute counter let twice the limit through across a
     minute boundary). False: too fast.
@@ -319,11 +319,12 @@ def vote_rate_allow(*, rater) -> bool:  # type: ignore[no-untyped-def]
     limit = settings.ARENA_VOTE_RATE_LIMIT
     if not settings.REDIS_URL:
         return _local_vote_limit(rater.pk, limit).try_acquire() == 0
+    unavailable: tuple[type[Exception], ...] = (RedisUnavailable, *unavailable_errors())
     try:
         limiter = RateLimiter(web_redis(), f"arena:vote-rate:{rater.pk}", limit,
                               window_seconds=VOTE_RATE_WINDOW_SECONDS)
         return limiter.try_acquire() == 0
-    except (RedisUnavailable, *unavailable_errors()) as error:
+    except unavailable as error:
         if not isinstance(error, RedisUnavailable):
             breaker.trip(error)
         raise VoteRejected(

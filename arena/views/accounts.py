@@ -24,7 +24,7 @@ class ThrottledLoginView(LoginView):
 
     authentication_form = ThrottledAuthenticationForm
 
-    def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:  # type: ignore[override]
+    def form_invalid(self, form: ThrottledAuthenticationForm) -> HttpResponse:  # type: ignore[override]  # our form
         response = super().form_invalid(form)
         if form.has_error(NON_FIELD_ERRORS, THROTTLED):
             response.status_code = 429

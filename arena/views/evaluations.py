@@ -25,6 +25,7 @@ from arena.selectors.evaluations import (
     score_sources,
 )
 from arena.selectors.leaderboards import filter_choices
+from arena.views.requests import HtmxRequest
 from arena.views.snapshot_page import snapshot_page
 
 
@@ -37,7 +38,7 @@ def comparisons_link(**filters: Any) -> str:
     return "/comparisons/?" + urlencode({k: v for k, v in filters.items() if v not in (None, "")})
 
 
-def scores(request: HttpRequest) -> HttpResponse:
+def scores(request: HtmxRequest) -> HttpResponse:
     sources = score_sources()
     context: dict[str, Any] = {"choices": {**filter_choices(), "sources": sources}}
     if not sources and "source" not in request.GET:
@@ -71,10 +72,10 @@ def scores(request: HttpRequest) -> HttpResponse:
         )
 
     return snapshot_page(request, "arena/scores.html", context, ScoresParams, decorate,
-                         default_source=(sources or [None])[0])
+                         default_source=sources[0] if sources else None)
 
 
-def winrate(request: HttpRequest) -> HttpResponse:
+def winrate(request: HtmxRequest) -> HttpResponse:
     choices = filter_choices()
     contenders = browse.contender_names()
     context: dict[str, Any] = {"choices": {**choices, "contenders": contenders}}
@@ -106,7 +107,7 @@ def winrate(request: HttpRequest) -> HttpResponse:
     return snapshot_page(request, "arena/winrate.html", context, WinRateParams, decorate, default_source=default)
 
 
-def grades(request: HttpRequest) -> HttpResponse:
+def grades(request: HtmxRequest) -> HttpResponse:
     choices = filter_choices()
     sources = [s for s in choices["sources"] if s == "human" or s.startswith(("judge:", "panel:"))] or ["human"]
     context: dict[str, Any] = {"choices": {**choices, "sources": sources}}
@@ -131,7 +132,7 @@ def grades(request: HttpRequest) -> HttpResponse:
     return snapshot_page(request, "arena/grades.html", context, GradesParams, decorate, default_source=sources[0])
 
 
-def judges(request: HttpRequest) -> HttpResponse:
+def judges(request: HtmxRequest) -> HttpResponse:
     choices = filter_choices()
     human_sources = [s for s in choices["sources"] if s == "human" or s.startswith("import:")]
     context: dict[str, Any] = {"choices": {**choices, "human_sources": human_sources}}

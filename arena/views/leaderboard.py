@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.utils.safestring import mark_safe
 
 from arena import svg
 from arena.selectors.leaderboards import LeaderboardParams, filter_choices, matrices_in_rank_order
+from arena.views.requests import HtmxRequest
 from arena.views.snapshot_page import snapshot_page
 
 
-def leaderboard(request: HttpRequest) -> HttpResponse:
+def leaderboard(request: HtmxRequest) -> HttpResponse:
     def decorate(result: dict[str, Any], context: dict[str, Any]) -> None:
         models, win_rate, counts = matrices_in_rank_order(result)
         rows = result.get("rows") or []

@@ -7,6 +7,8 @@ assignment id.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -37,6 +39,7 @@ from arena.services.votes import (
     vote_rate_allow,
     vote_submit,
 )
+from arena.views.requests import SignedInRequest
 
 TEMPLATE = "arena/rate.html"
 HHH_ROWS = [("helpful", "H"), ("honest", "J"), ("harmless", "K")]
@@ -53,7 +56,7 @@ def _prompt_set_or_404(slug: str | None) -> str | None:
     return slug or None
 
 
-def _panel(request: HttpRequest, *, prompt_set: str | None, assignment: Assignment | None = None,
+def _panel(request: SignedInRequest, *, prompt_set: str | None, assignment: Assignment | None = None,
            vote: Vote | None = None, status: int = 200, already_voted: str = "") -> HttpResponse:
     """The panel (or the page) for ``assignment``, which the services load with everything the
     view shows (``VIEW_RELATED``), so rendering it costs no further query.
@@ -85,7 +88,7 @@ def _rejected(request: HttpRequest, message: str, status: int) -> HttpResponse:
 
 @login_required
 @require_GET
-def rate(request: HttpRequest, prompt_set: str | None = None) -> HttpResponse:
+def rate(request: SignedInRequest, prompt_set: str | None = None) -> HttpResponse:
     prompt_set = _prompt_set_or_404(prompt_set)
     assignment = assignment_lease(rater=request.user, prompt_set=prompt_set)
     return _panel(request, prompt_set=prompt_set, assignment=assignment)
@@ -96,16 +99,27 @@ def _set_from_post(request: HttpRequest) -> str | None:
     return slug if slug and PromptSet.objects.filter(slug=slug).exists() else None
 
 
-def _verdict_from_post(request: HttpRequest) -> dict[str, str]:
+class _Verdict(TypedDict):
+    choice: str
+    grade_a: str
+    grade_b: str
+    helpful: str
+    honest: str
+    harmless: str
+    comment: str
+
+
+def _verdict_from_post(request: HttpRequest) -> _Verdict:
     """The verdict fields of a vote or a change, in screen terms, as the services take them."""
     post = request.POST
-    return {name: post.get(name, "") for name in
-            ("choice", "grade_a", "grade_b", "helpful", "honest", "harmless", "comment")}
+    return _Verdict(choice=post.get("choice", ""), grade_a=post.get("grade_a", ""), grade_b=post.get("grade_b", ""),
+                    helpful=post.get("helpful", ""), honest=post.get("honest", ""),
+                    harmless=post.get("harmless", ""), comment=post.get("comment", ""))
 
 
 @login_required
 @require_POST
-def vote(request: HttpRequest, assignment_id: int) -> HttpResponse:
+def vote(request: SignedInRequest, assignment_id: int) -> HttpResponse:
     verdict = _verdict_from_post(request)
     try:
         if not vote_rate_allow(rater=request.user):
@@ -119,7 +133,7 @@ def vote(request: HttpRequest, assignment_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def skip(request: HttpRequest, assignment_id: int) -> HttpResponse:
+def skip(request: SignedInRequest, assignment_id: int) -> HttpResponse:
     try:
         assignment_skip(rater=request.user, assignment_id=assignment_id, reason=request.POST.get("reason", ""))
     except VoteRejected as rejected:
@@ -134,7 +148,7 @@ def skip(request: HttpRequest, assignment_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
-def preferences(request: HttpRequest) -> HttpResponse:
+def preferences(request: SignedInRequest) -> HttpResponse:
     """The rater switches one-click voting on or off; back to the page they came from."""
     one_click = request.POST.get("one_click", "")
     if one_click not in ("0", "1"):
@@ -155,7 +169,7 @@ def guidelines(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_GET
-def my_votes(request: HttpRequest) -> HttpResponse:
+def my_votes(request: SignedInRequest) -> HttpResponse:
     return render(request, "arena/rate_mine.html", {
         "votes": rater_votes_list(rater=request.user), "edit_minutes": settings.ARENA_VOTE_EDIT_SECONDS // 60,
     })
@@ -171,7 +185,7 @@ def _version_from_post(request: HttpRequest) -> int:
 
 @login_required
 @require_http_methods(["GET", "POST"])
-def my_vote(request: HttpRequest, vote_id: int) -> HttpResponse:
+def my_vote(request: SignedInRequest, vote_id: int) -> HttpResponse:
     """One of the rater's votes as they saw it, and the form that changes it within the window.
 
     The rating page's "add details" form after a one-click vote posts here too (htmx): the
@@ -199,15 +213,3 @@ def my_vote(request: HttpRequest, vote_id: int) -> HttpResponse:
         **FORM_ROWS, "mine": mine, "view": comparison_view_for(assignment=vote_seen_as(vote_row), vote=vote_row),
         "error": error, "edit_minutes": settings.ARENA_VOTE_EDIT_SECONDS // 60,
     }, status=status)
-
-
-def bench_bare(request: HttpRequest) -> HttpResponse:
-    """The floor for benchmarks/bench_vote.py: the full middleware stack, no work (ARENA_BENCH_VIEWS=1)."""
-    return HttpResponse("ok", content_type="text/plain")
-
-
-@login_required
-def bench_signed_in(request: HttpRequest) -> HttpResponse:
-    """The floor of any rating request in benchmarks/bench_vote.py: a signed-in rater's session
-    and user loaded, no other work (ARENA_BENCH_VIEWS=1)."""
-    return HttpResponse(f"ok {request.user.pk}", content_type="text/plain")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
@@ -12,6 +12,7 @@ from arena import svg
 from arena.params import REQUIRED, ParamError
 from arena.selectors.leaderboards import filter_choices
 from arena.selectors.reports import AgreementParams, BiasParams, agreement_default_pair
+from arena.views.requests import HtmxRequest
 from arena.views.snapshot_page import snapshot_page
 
 
@@ -57,7 +58,7 @@ def _share_cells(share: dict[str, Any] | None) -> dict[str, str]:
             "ci": f"{share['ci_low']:.3f}–{share['ci_high']:.3f}", "p": format_p_value(share.get("p_value"))}
 
 
-def bias(request: HttpRequest) -> HttpResponse:
+def bias(request: HtmxRequest) -> HttpResponse:
     choices = filter_choices()
     sources = choices["sources"][1:]
 
@@ -93,7 +94,7 @@ def bias(request: HttpRequest) -> HttpResponse:
                          default_source=(sources or ["human"])[0])
 
 
-def agreement(request: HttpRequest) -> HttpResponse:
+def agreement(request: HtmxRequest) -> HttpResponse:
     choices = filter_choices()
     default_a, default_b = agreement_default_pair()
 
@@ -108,7 +109,8 @@ def agreement(request: HttpRequest) -> HttpResponse:
         )
 
     context: dict[str, Any] = {"choices": choices}
-    if default_a is None or default_b is None:
+    # Both sources named (one source twice: agreement among its raters) need no default pair.
+    if (default_a is None or default_b is None) and not (request.GET.get("a") and request.GET.get("b")):
         context["error"] = ParamError.one("a", REQUIRED, "Agreement needs verdicts from two sources; there are not two yet.",
                                           "two sources with verdicts")
         return render(request, "arena/agreement.html", context)

@@ -11,16 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_vary_headers
 
 from arena.params import ParamError, QueryReader
 from arena.selectors.leaderboards import ReportParams
 from arena.services.snapshots import SnapshotNotAvailable, snapshot_read
+from arena.views.requests import HtmxRequest
 
 
-def snapshot_page(request: HttpRequest, template: str, context: dict[str, Any], params_class: type[ReportParams],
+def snapshot_page(request: HtmxRequest, template: str, context: dict[str, Any], params_class: type[ReportParams],
                   decorate: Callable[[dict[str, Any], dict[str, Any]], None], **defaults: Any) -> HttpResponse:
     response = _snapshot_page(request, template, context, params_class, decorate, **defaults)
     # The same URL answers a whole page or, for htmx, its results: a browser's cache must keep
@@ -29,7 +30,7 @@ def snapshot_page(request: HttpRequest, template: str, context: dict[str, Any], 
     return response
 
 
-def _snapshot_page(request: HttpRequest, template: str, context: dict[str, Any], params_class: type[ReportParams],
+def _snapshot_page(request: HtmxRequest, template: str, context: dict[str, Any], params_class: type[ReportParams],
                    decorate: Callable[[dict[str, Any], dict[str, Any]], None], **defaults: Any) -> HttpResponse:
     reader = QueryReader(request.GET, allowed=params_class.names())
     context.setdefault("query", request.GET)  # what the URL set (hidden inputs keep it across filter changes)

@@ -16,6 +16,7 @@ from arena.selectors.raters import rater_invites_list, rater_stats_list
 from arena.services.raters import INVITE_MAX_USES, rater_invite_create, rater_invite_revoke
 from arena.services.snapshots import snapshot_read
 from arena.views.permissions import staff_required
+from arena.views.requests import SignedInRequest
 
 
 def _boards() -> list[dict[str, Any]]:
@@ -49,7 +50,7 @@ def raters(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
-def invite(request: HttpRequest) -> HttpResponse:
+def invite(request: SignedInRequest) -> HttpResponse:
     pool_id = request.POST.get("pool")
     pool = get_object_or_404(RaterPool, pk=pool_id) if pool_id else None
     raw_uses = request.POST.get("uses", "").strip() or "1"

@@ -128,7 +128,7 @@ class EvaluationResult:
     notes: list[str] = field(default_factory=list)
 
 
-def _names(model: type, field_name: str) -> str:
+def _names(model: type[PromptSet] | type[Judge], field_name: str) -> str:
     return ", ".join(model.objects.order_by(field_name).values_list(field_name, flat=True)[:20]) or "none"
 
 
@@ -142,7 +142,7 @@ def _contender(options: EvaluationOptions) -> tuple[Contender, bool]:
             for name, value in changes.items():
                 setattr(found, name, value)
             _validate(found, options.contender)
-            found._evaluate_changed = True  # type: ignore[attr-defined]
+            found._evaluate_changed = True  # type: ignore[attr-defined]  # a mark for the run, not a field
         return found, False
     if not options.base_url and not options.model:
         raise EvaluationError(f"No contender {options.contender!r}: give --base-url and --model (and --api-key-env "
@@ -247,7 +247,7 @@ def evaluation_plan(options: EvaluationOptions) -> EvaluationPlan:
 def _check_endpoint(contender: Contender) -> None:
     """Before generating: the key variable and host are allowed, the endpoint accepts the key and
     serves the model (when it lists its models; one that cannot list them is not held to it)."""
-    # The openai SDK (half a second) loads when an evaluation runs, not with the form.
+    # The openai SDK (slow to import; PERFORMANCE.md) loads when an evaluation runs, not with the form.
     from judge import client as llm
     from judge.services.execution import chat_client_for
 
@@ -289,13 +289,13 @@ def evaluation_cost_check(options: EvaluationOptions, plan: EvaluationPlan) -> N
 
 def evaluation_run(
     options: EvaluationOptions, *, plan: EvaluationPlan | None = None,
-    on_generation: Callable[[int], None] | None = None,
+    on_generation: Callable[[int], object] | None = None,
     on_judgment: Callable[[int, int, Decimal], None] | None = None,
 ) -> EvaluationResult:
     """Generate the missing answers, make and run the judge runs; ``on_judgment(done, total, cost)``
     after each judgment. Stops cleanly (the run cancelled, resumable) when the judge's cost passes
     ``max_cost``."""
-    # Generation and the openai SDK (half a second) load when an evaluation runs, not with the form.
+    # Generation and the openai SDK (slow to import) load when an evaluation runs, not with the form.
     from judge import client as llm
     from judge.generation import answers_generate
 
@@ -325,7 +325,8 @@ def evaluation_run(
             raise EvaluationError(f"{result.generation.failed} of {plan.answers_missing} answers failed (first: "
                                   f"{first}); the others are stored: run the same command again to retry.")
     runs = []
-    for opponent in plan.opponents or [None]:
+    opponents: list[Contender | None] = [*plan.opponents] or [None]  # single: one run, no opponent
+    for opponent in opponents:
         run = _existing_run(plan, opponent, options.turn)
         latest = plan.prompt_set.versions.order_by("-number").first()
         if run is not None and latest is not None and run.created_at < latest.created_at:

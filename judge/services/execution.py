@@ -40,14 +40,16 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any, TypedDict, cast
 
+from cachetools import TTLCache
 from django.conf import settings
 from django.db import connection
-from django.db.models import F
+from django.db.models import F, Field
 from django.utils import timezone
 
 from arena.validators import endpoint_problems
@@ -55,6 +57,7 @@ from judge import backoff, parsing
 from judge import client as llm
 from judge.cache import cached_judgments_get, judgment_cache_key
 from judge.models import JudgeRun, Judgment
+from judge.prompts import JudgeKind
 from judge.services import rendering, slots
 from judge.services.runs import Target, cost_of, judge_run_finish_if_complete
 from judge.services.spool import DATABASE_DOWN, spool_flush, spool_pending, spool_write, with_database
@@ -141,14 +144,26 @@ _FREE = "(claimed_until IS NULL OR claimed_until < %s OR claim_token = '' OR cla
 _update_sql: dict[tuple[str, tuple[str, ...]], str] = {}
 
 
-def _update_row(judgment_id: int, where: str, where_params: Sequence[object], fields: dict[str, object], *,
+def _judgment_field(name: str) -> Field[Any, Any]:
+    field = Judgment._meta.get_field(name)
+    assert isinstance(field, Field), name  # a column of the table, not a reverse relation
+    return field
+
+
+def _judgment_column(name: str) -> str:
+    column = _judgment_field(name).column
+    assert column is not None, name
+    return column
+
+
+def _update_row(judgment_id: int, where: str, where_params: Sequence[str | datetime], fields: dict[str, object], *,
                 wait: bool = True) -> int:
     """``UPDATE judge_judgment SET fields WHERE id = judgment_id AND where``; rows changed (0 or 1).
 
     The claim and the store of every judgment, by a statement built once per set of fields: the
     same UPDATE as ``Judgment.objects.filter(...).update(...)``, values prepared by the model's
-    own fields, without building and compiling a query each time (about a third of a
-    millisecond of CPU per call, twice per judgment). ``where`` names columns of the table.
+    own fields, without building and compiling a query each time (twice per judgment;
+    PERFORMANCE.md). ``where`` names columns of the table.
     """
     names = tuple(fields)
     sql = _update_sql.get((where, names))
@@ -157,13 +172,13 @@ def _update_row(judgment_id: int, where: str, where_params: Sequence[object], fi
         meta = Judgment._meta
         sets = []
         for name in names:
-            column = quote(meta.get_field(name).column)
+            column = quote(_judgment_column(name))
             sets.append(f"{column} = {column} + 1" if fields[name] is PLUS_1 else f"{column} = %s")
         # Only quoted model column names and this module's constant conditions: values are parameters.
-        sql = f"UPDATE {quote(meta.db_table)} SET {', '.join(sets)} WHERE {quote(meta.pk.column)} = %s AND {where}"  # noqa: S608
+        sql = f"UPDATE {quote(meta.db_table)} SET {', '.join(sets)} WHERE {quote(_judgment_column(meta.pk.name))} = %s AND {where}"  # noqa: S608
         _update_sql[(where, names)] = sql
     params = [
-        Judgment._meta.get_field(name).get_db_prep_save(value, connection)
+        _judgment_field(name).get_db_prep_save(value, connection)
         for name, value in fields.items() if value is not PLUS_1
     ]
 
@@ -210,6 +225,7 @@ def _store(judgment_id: int, token: str, *, reply: bool = False, **fields: objec
     to local disk before the wait, so not even a worker that dies meanwhile loses it.
     """
     completed_at = fields.setdefault("completed_at", timezone.now())
+    assert isinstance(completed_at, datetime)
     fields.update(claim_token="", claimed_until=None)
     where, params = f"{_PENDING} AND claim_token = %s", [Judgment.Status.PENDING, token]
     spooled = None
@@ -254,8 +270,23 @@ def target_for(judgment: Judgment) -> Target:
     return Target(judgment.answer.prompt, judgment.turn, judgment.answer, None, 1)
 
 
-def _verdict_fields(kind: str, mode: str, text: str, order: int) -> dict[str, object]:
-    verdict = rendering.parse_output(kind=kind, mode=mode, text=text, order=order)  # type: ignore[arg-type]
+class _VerdictFields(TypedDict, total=False):
+    """What a judge's reply writes to its row (``_store``'s fields)."""
+
+    status: str
+    winner: object
+    score: object
+    grade: object
+    hhh: object
+    preference: object
+    strong: object
+    raw_output: str
+    parse_error: str
+    error: str
+
+
+def _verdict_fields(kind: JudgeKind, text: str, order: int) -> _VerdictFields:
+    verdict = parsing.stored_verdict(kind, text, order=order)
     if not verdict.parsed:
         return {"status": Judgment.Status.UNPARSED, "parse_error": verdict.error, "raw_output": text}
     return {
@@ -296,23 +327,24 @@ BATCH_FIELDS = (
 # cancel stops this process's requests within this many seconds (retries always read it afresh).
 RUN_STATUS_MAX_AGE = 0.5
 
-_run_status: dict[int, tuple[float, str | None]] = {}
-_run_status_lock = threading.Lock()
+_run_status: TTLCache[int, str | None] = TTLCache(maxsize=1000, ttl=RUN_STATUS_MAX_AGE)
+_run_status_lock = threading.Lock()  # cachetools' caches are not thread-safe
+_UNKNOWN = object()
 
 
 def _run_status_set(run_id: int, status: str | None) -> None:
     with _run_status_lock:
-        if len(_run_status) > 1000:
-            _run_status.clear()
-        _run_status[run_id] = (time.monotonic(), status)
+        _run_status[run_id] = status
 
 
-def _run_status_get(run_id: int, *, max_age: float) -> str | None:
-    """The run's status, read again when this process's copy is older than ``max_age`` seconds."""
-    with _run_status_lock:
-        cached = _run_status.get(run_id)
-    if cached is not None and max_age > 0 and time.monotonic() - cached[0] < max_age:
-        return cached[1]
+def _run_status_get(run_id: int, *, fresh: bool = False) -> str | None:
+    """The run's status: this process's copy while it is under RUN_STATUS_MAX_AGE old, unless
+    ``fresh``, else read again."""
+    if not fresh:
+        with _run_status_lock:
+            cached = _run_status.get(run_id, _UNKNOWN)
+        if cached is not _UNKNOWN:
+            return cast("str | None", cached)  # not the _UNKNOWN sentinel: a stored status
     status = with_database(lambda: JudgeRun.objects.filter(pk=run_id).values_list("status", flat=True).first(),
                            what=f"run {run_id}")
     _run_status_set(run_id, status)
@@ -338,12 +370,12 @@ def _request_pool() -> ThreadPoolExecutor:
         return _pool
 
 
-def judgment_execute(*, judgment_id: int, sleep=time.sleep, rng: random.Random | None = None) -> Outcome:
+def judgment_execute(*, judgment_id: int, sleep: Callable[[float], object] = time.sleep, rng: random.Random | None = None) -> Outcome:
     """Judge one row if it is still pending and its run is running; see the module docstring."""
     return judgments_execute(judgment_ids=[judgment_id], sleep=sleep, rng=rng)[judgment_id]
 
 
-def judgments_execute(*, judgment_ids: Sequence[int], sleep=time.sleep, rng: random.Random | None = None,
+def judgments_execute(*, judgment_ids: Sequence[int], sleep: Callable[[float], object] = time.sleep, rng: random.Random | None = None,
                       parallel: bool = False) -> dict[int, Outcome]:
     """Judge a batch of rows (one Celery task's worth): each as :func:`judgment_execute` would.
 
@@ -374,7 +406,7 @@ def judgments_execute(*, judgment_ids: Sequence[int], sleep=time.sleep, rng: ran
     return outcomes
 
 
-def _run_batch(run_id: int, rows: list[Judgment], *, sleep, rng: random.Random | None,
+def _run_batch(run_id: int, rows: list[Judgment], *, sleep: Callable[[float], object], rng: random.Random | None,
                parallel: bool) -> dict[int, Outcome]:
     run = with_database(lambda: JudgeRun.objects.select_related("judge", "prompt_set").filter(pk=run_id).first(),
                         what=f"run {run_id}")
@@ -430,7 +462,7 @@ def _run_batch(run_id: int, rows: list[Judgment], *, sleep, rng: random.Random |
     return outcomes
 
 
-def _in_pool_thread(fn, item: _Item) -> Outcome:  # type: ignore[no-untyped-def]
+def _in_pool_thread(fn: Callable[[_Item], Outcome], item: _Item) -> Outcome:
     """Run one row on a request thread, and give its DB connection back to the pool afterwards."""
     try:
         return fn(item)
@@ -439,7 +471,7 @@ def _in_pool_thread(fn, item: _Item) -> Outcome:  # type: ignore[no-untyped-def]
             connection.close()
 
 
-def _judge_one(item: _Item, kind: str, *, sleep, rng: random.Random) -> Outcome:
+def _judge_one(item: _Item, kind: JudgeKind, *, sleep: Callable[[float], object], rng: random.Random) -> Outcome:
     judgment = item.judgment
     if item.rendered is None:
         token, outcome = _claim(judgment.pk)
@@ -454,7 +486,7 @@ def _judge_one(item: _Item, kind: str, *, sleep, rng: random.Random) -> Outcome:
             assert outcome is not None
             return outcome
         try:
-            fields = _verdict_fields(kind, item.rendered.mode, item.hit.raw_output, judgment.order)
+            fields = _verdict_fields(kind, item.hit.raw_output, judgment.order)
             _store(judgment.pk, token, from_cache=True, input_tokens=0, output_tokens=0, cost=0, **fields)
         except BaseException:
             _release(judgment.pk, token)
@@ -479,8 +511,8 @@ def _finished(run: JudgeRun, outcomes: Iterable[Outcome]) -> None:
 def _leaderboards_mark_stale(run: JudgeRun) -> None:
     """Results are stored with .update(), which sends no signal: tell the leaderboards directly.
 
-    Cheap at 160/s: ``snapshots_mark_stale`` scans the snapshots at most once per source and
-    prompt set per debounce window.
+    Cheap at the judge's full rate: ``snapshots_mark_stale`` scans the snapshots at most once per
+    source and prompt set per debounce window.
     """
     from arena.services.snapshots import snapshots_mark_stale
 
@@ -488,14 +520,19 @@ def _leaderboards_mark_stale(run: JudgeRun) -> None:
     snapshots_mark_stale(source=f"judge:{run.judge.name}", prompt_set=run.prompt_set.slug)
 
 
-def _request_options(kind: str, max_tokens: int) -> dict[str, int | None]:
+class _RequestOptions(TypedDict):
+    max_tokens: int
+    logprobs: int | None
+
+
+def _request_options(kind: JudgeKind, max_tokens: int) -> _RequestOptions:
     """A logprob judge writes one token and is asked for its alternatives; the others write freely."""
     if kind == "logprob":
         return {"max_tokens": rendering.LOGPROB_MAX_TOKENS, "logprobs": rendering.LOGPROB_ALTERNATIVES}
     return {"max_tokens": max_tokens, "logprobs": None}
 
 
-def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind: str, key: str, *, sleep,
+def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind: JudgeKind, key: str, *, sleep: Callable[[float], object],
                           rng: random.Random) -> Outcome:
     """Claim the row once the process may send for this judge, then send with retries and store.
 
@@ -512,10 +549,11 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
     try:
         for attempt in range(1, settings.JUDGE_MAX_ATTEMPTS + 1):
             failure: llm.LLMError | TimeoutError | None = None
+            completion: llm.Completion | None = None
             with slots.process_gate(key=limit_key, max_concurrent=judge.max_concurrent):
                 # Cancel: checked when the batch was loaded, when a waiting row's turn comes (this
                 # process's view, at most RUN_STATUS_MAX_AGE old) and afresh before every retry.
-                status = _run_status_get(judgment.run_id, max_age=RUN_STATUS_MAX_AGE if attempt == 1 else 0)
+                status = _run_status_get(judgment.run_id, fresh=attempt > 1)
                 if status != JudgeRun.Status.RUNNING:
                     outcome = Outcome("cancelled")
                     return outcome
@@ -555,10 +593,11 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
                 _release_pooled_connection()
                 sleep(delay)  # outside the gate: the process's slots serve other rows meanwhile
                 continue
+            assert completion is not None  # no failure: the request answered
             text = completion.text or ""
             if kind == "logprob":  # the probabilities are the verdict: keep them with the token
                 text = parsing.logprob_output(text, completion.top_logprobs)
-            fields = _verdict_fields(kind, rendered.mode, text, judgment.order)
+            fields = _verdict_fields(kind, text, judgment.order)
             stored = _store(
                 judgment.pk, token, reply=True, input_tokens=completion.input_tokens or 0,
                 output_tokens=completion.output_tokens or 0,
@@ -571,6 +610,7 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
                 return outcome
             outcome = Outcome(str(fields["status"]))
             return outcome
+        assert token is not None  # claimed on the first attempt (JUDGE_MAX_ATTEMPTS >= 1)
         _store(judgment.pk, token, status=Judgment.Status.FAILED,
                error=f"gave up after {settings.JUDGE_MAX_ATTEMPTS} attempts; {last_error}"[:2000])
         outcome = Outcome("failed")

@@ -15,7 +15,7 @@ from judge.services import rendering
 def judge_create(
     *, name: str, model: str, base_url: str = "", api_key_env: str = "OPENAI_API_KEY", temperature: float = 0.0,
     max_tokens: int = 1024, max_concurrent: int = 8, requests_per_minute: int = 600,
-    price_input_per_million: Decimal | float = 0, price_output_per_million: Decimal | float = 0,
+    price_input_per_million: Decimal | float | str = 0, price_output_per_million: Decimal | float | str = 0,
     template_set: str = "arena-v1", update: bool = False,
 ) -> Judge:
     """Create (or with ``update`` change) a judge; the template set must load, and the key variable

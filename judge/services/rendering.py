@@ -1,24 +1,21 @@
-"""From a judgment (or a planned one) to the messages a judge sees, and from its output to a verdict.
+"""From a judgment (or a planned one) to the messages a judge sees: template sets and requests.
 
-The one place that speaks to ``judge.prompts`` and ``judge.parsing`` on behalf of the services,
-so the rest of the judge app deals in Judgment rows and stored verdicts only.
-
-Positions: order 1 shows the comparison's answer A in the first position ("Assistant A"), order 2
-shows answer B there. A verdict for the first position therefore means ``model_a`` in order 1 and
-``model_b`` in order 2; verdicts are stored in the comparison's terms.
+The one place that speaks to ``judge.prompts`` on behalf of the services. Positions: order 1 shows
+the comparison's answer A in the first position ("Assistant A"), order 2 shows answer B there;
+reading the judge's output back into the comparison's terms is ``judge.parsing.stored_verdict``.
 """
 
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
 
+from cachetools import TTLCache
 from django.conf import settings
 
 from arena.models import Answer, Prompt
-from judge import parsing, prompts
+from judge import prompts
 from judge.models import Judge, JudgeRun
 
 KIND_BY_RUN_MODE: dict[str, prompts.JudgeKind] = {
@@ -42,26 +39,29 @@ def _template_set_cached(name: str, _mtime: float) -> prompts.TemplateSet:
 
 # How often a process looks at a template set's files for changes. Every judgment renders through
 # its set, and scanning the directory each time cost more than rendering (a glob and a stat per
-# file, at 160 judgments a second).
+# file for every judgment).
 TEMPLATE_SCAN_SECONDS = 1.0
-_scanned: dict[str, tuple[float, float]] = {}  # name -> (when scanned, newest file mtime)
+_scanned: TTLCache[str, float] = TTLCache(maxsize=64, ttl=TEMPLATE_SCAN_SECONDS)  # name -> newest file mtime
+_scanned_lock = threading.Lock()  # cachetools' caches are not thread-safe
 
 
 def template_set_get(name: str) -> prompts.TemplateSet:
     """A template set, reloaded within a second when its directory changes (import_judge_prompts
     writes one, and forgets the set in its own process at once)."""
-    now = time.monotonic()
-    scanned = _scanned.get(name)
-    if scanned is None or now - scanned[0] >= TEMPLATE_SCAN_SECONDS:
+    with _scanned_lock:
+        mtime = _scanned.get(name)
+    if mtime is None:
         directory = prompts.TEMPLATES_DIR / name
         mtime = max((p.stat().st_mtime for p in directory.glob("*.txt")), default=0.0) if directory.is_dir() else 0.0
-        scanned = _scanned[name] = (now, mtime)
-    return _template_set_cached(name, scanned[1])
+        with _scanned_lock:
+            _scanned[name] = mtime
+    return _template_set_cached(name, mtime)
 
 
 def template_set_forget(name: str) -> None:
     """Look at the set's files again on its next use (after writing them)."""
-    _scanned.pop(name, None)
+    with _scanned_lock:
+        _scanned.pop(name, None)
 
 
 def judge_base_url(judge: Judge) -> str:
@@ -104,103 +104,3 @@ def render_request(
     )
     messages = prompts.render(tset, mode, request)
     return Rendered(mode=mode, messages=messages, fingerprint=prompts.template_fingerprint(tset, mode))
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """A parsed judgment in the comparison's terms. ``error`` set means the output did not parse."""
-
-    winner: str = ""
-    score: float | None = None
-    grade: str = ""
-    hhh: dict[str, str] = field(default_factory=dict)
-    preference: float | None = None  # P(the comparison's answer B is better)
-    strong: bool = False
-    error: str = ""
-
-    @property
-    def parsed(self) -> bool:
-        return not self.error
-
-
-def _position_to_winner(position: str, order: int) -> str:
-    """'A' / 'B' / 'tie' in screen positions → model_a / model_b / tie in the comparison's terms."""
-    p = position.strip().lower()
-    if p in ("tie", "c", "same", "equal"):
-        return "tie"
-    if p in ("a", "model_a", "first"):
-        return "model_a" if order == 1 else "model_b"
-    if p in ("b", "model_b", "second"):
-        return "model_b" if order == 1 else "model_a"
-    raise ValueError(f"unknown position {position!r}")
-
-
-def _unparsed_reason(result: Any) -> str | None:
-    if isinstance(result, parsing.Unparsed):
-        return str(getattr(result, "reason", "") or "unparsed")[:500]
-    return None
-
-
-def parse_output(*, kind: prompts.JudgeKind, mode: str, text: str, order: int) -> Verdict:
-    """Read the verdict from the judge's output; never guesses a tie for unreadable text."""
-    if kind == "pairwise":
-        result = parsing.parse_pairwise(text)
-        if (reason := _unparsed_reason(result)) is not None:
-            return Verdict(error=reason)
-        return Verdict(winner=_position_to_winner(_pairwise_position(result), order))
-    if kind == "five_level":
-        level = parsing.parse_five_level(text)
-        if isinstance(level, parsing.Unparsed):
-            return Verdict(error=level.reason[:500])
-        return Verdict(winner=_position_to_winner(level.verdict.value, order), strong=level.strong)
-    if kind == "logprob":
-        found = parsing.parse_logprobs(text)
-        if isinstance(found, parsing.Unparsed):
-            return Verdict(error=found.reason[:500])
-        # Order 1 shows answer A first, so "second better" is answer B; order 2 the reverse.
-        preference = found.second if order == 1 else 1.0 - found.second
-        winner = "model_b" if preference > 0.5 else "model_a" if preference < 0.5 else "tie"
-        return Verdict(winner=winner, preference=preference)
-    if kind == "single":
-        result = parsing.parse_rating(text)
-        if (reason := _unparsed_reason(result)) is not None:
-            return Verdict(error=reason)
-        return Verdict(score=float(_attr(result, "score", "rating", "value")))
-    if kind == "grade":
-        result = parsing.parse_grade(text)
-        if (reason := _unparsed_reason(result)) is not None:
-            return Verdict(error=reason)
-        return Verdict(grade=str(_attr(result, "grade", "value")).upper())
-    result = parsing.parse_hhh(text)
-    if (reason := _unparsed_reason(result)) is not None:
-        return Verdict(error=reason)
-    criteria = _hhh_items(result)
-    mapped = {}
-    for criterion, position in criteria.items():
-        winner = _position_to_winner(str(position), order)
-        mapped[criterion] = "same" if winner == "tie" else winner
-    return Verdict(hhh=mapped)
-
-
-def _attr(obj: Any, *names: str) -> Any:
-    if isinstance(obj, str | int | float):
-        return obj
-    for name in names:
-        if hasattr(obj, name):
-            return getattr(obj, name)
-    raise TypeError(f"cannot read {names} from {obj!r}")
-
-
-def _pairwise_position(result: Any) -> str:
-    value = _attr(result, "winner", "position", "verdict", "value")
-    return str(getattr(value, "value", value))
-
-
-def _hhh_items(result: Any) -> dict[str, str]:
-    if isinstance(result, dict):
-        return {k: str(getattr(v, "value", v)) for k, v in result.items()}
-    out = {}
-    for criterion in ("helpful", "honest", "harmless"):
-        value = getattr(result, criterion)
-        out[criterion] = str(getattr(value, "value", value))
-    return out

@@ -25,6 +25,7 @@ from arena.models import Answer, Comparison, Contender, Prompt, PromptSet
 from arena.validators import endpoint_problems
 from judge import cache
 from judge.models import Judge, JudgeRun, Judgment
+from judge.prompts import JudgeKind
 from judge.services import rendering
 
 logger = logging.getLogger(__name__)
@@ -45,12 +46,12 @@ class Target:
     second: Answer | None
     order: int
 
-    def rendered(self, *, template_set: str, kind: str) -> rendering.Rendered:
+    def rendered(self, *, template_set: str, kind: JudgeKind) -> rendering.Rendered:
         shown_first, shown_second = self.first, self.second
         if self.second is not None and self.order == 2:
             shown_first, shown_second = self.second, self.first
         return rendering.render_request(
-            template_set=template_set, kind=kind, prompt=self.prompt,  # type: ignore[arg-type]
+            template_set=template_set, kind=kind, prompt=self.prompt,
             turn=self.turn, first=shown_first, second=shown_second,
         )
 
@@ -74,7 +75,7 @@ def _answers_by_prompt(
     return prompt_list, by_prompt
 
 
-def _turns(prompt: Prompt, *, kind: str, turn: int | None) -> list[int]:
+def _turns(prompt: Prompt, *, kind: JudgeKind, turn: int | None) -> list[int]:
     turns = [turn] if turn else list(range(1, len(prompt.turns) + 1))
     if kind == "grade":
         turns = [t for t in turns if t == 1]  # Self-Instruct grades one instruction and its reply
@@ -88,8 +89,8 @@ def _pairs(present: dict[int, Answer], baseline: Contender | None, turn: int) ->
         pairs = [(base, a) for cid, a in sorted(present.items()) if base and cid != baseline.pk]
     else:
         pairs = list(itertools.combinations([present[c] for c in sorted(present)], 2))
-    return [tuple(sorted((left, right), key=lambda a: a.pk)) for left, right in pairs  # type: ignore[misc]
-            if left is not None and len(left.turns) >= turn and len(right.turns) >= turn]
+    return [(left, right) if left.pk <= right.pk else (right, left) for left, right in pairs
+            if len(left.turns) >= turn and len(right.turns) >= turn]
 
 
 def judge_run_plan(
@@ -152,12 +153,12 @@ class _Shape:
                 sum(n * size for n, size in zip(self.slot_b, lengths, strict=False)))
 
 
-def _shape(*, template_set: str, kind: str, prompt: Prompt, turn: int) -> _Shape:
+def _shape(*, template_set: str, kind: JudgeKind, prompt: Prompt, turn: int) -> _Shape:
     """Render the request once with marker answers and measure where the answers go."""
     marks_a = [f"\x00a{i}\x00" for i in range(turn)]
     marks_b = [f"\x00b{i}\x00" for i in range(turn)]
     second = Answer(turns=marks_b) if kind in rendering.PAIRWISE_KINDS else None
-    rendered = rendering.render_request(template_set=template_set, kind=kind,  # type: ignore[arg-type]
+    rendered = rendering.render_request(template_set=template_set, kind=kind,
                                         prompt=prompt, turn=turn, first=Answer(turns=marks_a), second=second)
     text = "".join(m["content"] for m in rendered.messages)
     slot_a = tuple(text.count(m) for m in marks_a)
@@ -194,7 +195,7 @@ def _judged_before(judge: Judge, *, pairwise: bool) -> dict[tuple[int, int], set
 CACHE_CHECK_SAMPLE = 400
 
 
-def _cache_hit_share(judge: Judge, kind: str, candidates: Sequence[Target]) -> float:
+def _cache_hit_share(judge: Judge, kind: JudgeKind, candidates: Sequence[Target]) -> float:
     """The share of ``candidates`` the judgment cache answers for this judge (same model,
     endpoint, sampling parameters, templates and text), from their keys: all of them, or an even
     sample of ``CACHE_CHECK_SAMPLE`` (a judge's cache is all or nothing in practice)."""
@@ -217,8 +218,8 @@ def judge_run_estimate(
     """What a run with these options would send and cost, without building it: the requests of
     ``judge_run_plan``, measured from one rendering per prompt and turn (``_Shape``) and summed
     per answer rather than per request, at about four characters per token, times the judge's
-    prices. Requests the cache answers cost nothing. MT-Bench with every demo contender
-    (158,596 requests) takes well under a second (benchmarks/bench_run_estimate.py)."""
+    prices. Requests the cache answers cost nothing. Timed by benchmarks/bench_run_estimate.py
+    (PERFORMANCE.md)."""
     kind = rendering.KIND_BY_RUN_MODE[mode]
     pairwise = kind in rendering.PAIRWISE_KINDS
     prompt_list, by_prompt = _answers_by_prompt(prompt_set=prompt_set, contenders=contenders, baseline=baseline,

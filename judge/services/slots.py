@@ -13,10 +13,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 
-from judge.limits import LocalRateLimiter
+from judge.limits import LocalRateLimiter, Semaphore
+
+if TYPE_CHECKING:  # redis-py loads with the first client (see arena.redis_clients)
+    import redis
 
 logger = logging.getLogger(__name__)
 
@@ -76,7 +80,7 @@ def process_gate(*, key: str, max_concurrent: int) -> Iterator[None]:
         yield
 
 
-def redis_client(url: str):  # type: ignore[no-untyped-def]
+def redis_client(url: str) -> redis.Redis:
     """The process's raw Redis client for the judge's shared state (limits, progress throttle).
 
     Reads give up after 5 s (a blocked wait for a slot lasts a quarter second at most), so a Redis
@@ -84,10 +88,6 @@ def redis_client(url: str):  # type: ignore[no-untyped-def]
     from arena.redis_clients import redis_client as shared_client
 
     return shared_client(url, timeout=5.0)
-
-
-def limits_backend() -> str:
-    return "redis" if settings.REDIS_URL else "local"
 
 
 class _LeaseRenewer:
@@ -99,11 +99,11 @@ class _LeaseRenewer:
     """
 
     def __init__(self) -> None:
-        self._held: dict[str, tuple[object, str]] = {}
+        self._held: dict[str, tuple[Semaphore, str]] = {}
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def hold(self, semaphore: object, token: str) -> None:
+    def hold(self, semaphore: Semaphore, token: str) -> None:
         with self._lock:
             self._held[token] = (semaphore, token)
             if self._thread is None or not self._thread.is_alive():
@@ -119,12 +119,12 @@ class _LeaseRenewer:
             time.sleep(max(settings.JUDGE_SLOT_LEASE_SECONDS / 3, 0.2))
             with self._lock:
                 held = list(self._held.values())
-            by_key: dict[str, tuple[object, list[str]]] = {}
+            by_key: dict[str, tuple[Semaphore, list[str]]] = {}
             for semaphore, token in held:
-                by_key.setdefault(semaphore.key, (semaphore, []))[1].append(token)  # type: ignore[attr-defined]
+                by_key.setdefault(semaphore.key, (semaphore, []))[1].append(token)
             for semaphore, tokens in by_key.values():  # one round trip per judge
                 try:
-                    semaphore.renew_many(tokens)  # type: ignore[attr-defined]
+                    semaphore.renew_many(tokens)
                 except Exception:  # a Redis hiccup: the next round tries again
                     logger.warning("slot leases not renewed", exc_info=True)
 
@@ -151,16 +151,17 @@ def endpoint_slot(*, key: str, max_concurrent: int, rpm: int, lease_seconds: flo
         client = redis_client(settings.REDIS_URL)
         lease = settings.JUDGE_SLOT_LEASE_SECONDS
         deadline = time.monotonic() + settings.JUDGE_OUTAGE_WAIT_SECONDS
-        while True:
+        taken = None
+        while taken is None:
             try:
-                semaphore, token = judge_slot_take(client, key, max(1, max_concurrent), rpm, lease,
-                                                   timeout=max(lease_seconds, 600.0))
-                break
+                taken = judge_slot_take(client, key, max(1, max_concurrent), rpm, lease,
+                                        timeout=max(lease_seconds, 600.0))
             except unavailable_errors():
                 if time.monotonic() > deadline:
                     raise
                 logger.warning("Redis unavailable: waiting to take a request slot for %s", key)
                 time.sleep(1.0)
+        semaphore, token = taken
         _renewer.hold(semaphore, token)
         try:
             yield

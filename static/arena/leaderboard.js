@@ -53,6 +53,16 @@
     });
   }
 
+  // Categories belong to a prompt set: a newly chosen set starts from every category (the
+  // results bring that set's list into the form, out of band), never from a category the set
+  // may not have. Capturing: this runs before htmx sends the form on the same change.
+  document.addEventListener("change", function (event) {
+    var control = event.target;
+    if (!control || control.name !== "prompt_set" || !control.form) { return; }
+    var category = control.form.elements.namedItem("category");
+    if (category && category.tagName === "SELECT") { category.value = ""; }
+  }, true);
+
   document.addEventListener("htmx:historyRestore", syncForm);
   document.addEventListener("htmx:afterSettle", syncForm);
   window.addEventListener("pageshow", syncForm);

@@ -11,7 +11,6 @@ import pytest
 
 from judge import parsing
 from judge.client import OpenAIChatClient
-from judge.services.rendering import parse_output
 from tests.llm_server import FakeLLMServer
 
 
@@ -43,12 +42,12 @@ def test_logprob_parser_normalises_the_two_identifiers():
 
 def test_both_orders_map_to_the_comparisons_answers():
     # Order 1 shows answer A first: [[A>>B]] → model_a, strongly. Order 2 shows B first.
-    assert parse_output(kind="five_level", mode="five-level", text="[[A>>B]]", order=1).winner == "model_a"
-    second = parse_output(kind="five_level", mode="five-level", text="[[A>>B]]", order=2)
+    assert parsing.stored_verdict("five_level", "[[A>>B]]", order=1).winner == "model_a"
+    second = parsing.stored_verdict("five_level", "[[A>>B]]", order=2)
     assert (second.winner, second.strong) == ("model_b", True)
     stored = parsing.logprob_output("M", {"m": math.log(0.3), "M": math.log(0.7)})
-    first = parse_output(kind="logprob", mode="logprob", text=stored, order=1)
-    swapped = parse_output(kind="logprob", mode="logprob", text=stored, order=2)
+    first = parsing.stored_verdict("logprob", stored, order=1)
+    swapped = parsing.stored_verdict("logprob", stored, order=2)
     assert (first.winner, first.preference) == ("model_b", pytest.approx(0.7))
     assert (swapped.winner, swapped.preference) == ("model_a", pytest.approx(0.3))
 

@@ -21,6 +21,7 @@ from judge.parsing import (
     parse_rating,
     parse_score_pair,
     parse_threeclass,
+    stored_verdict,
 )
 from judge.prompts import JudgeRequest, load_template_set, render
 
@@ -199,6 +200,32 @@ class TestDispatch:
         assert parse_output("grade", "[[grade: A]]") == Grade.A
         with pytest.raises(ValueError, match="no parser"):
             parse_output("ranking", "1")
+
+
+class TestStoredVerdict:
+    """A parse stated in the comparison's terms: order 1 shows answer A first, order 2 answer B."""
+
+    @pytest.mark.parametrize(("output", "order", "winner"), [
+        ("[[A]]", 1, "model_a"), ("[[A]]", 2, "model_b"), ("[[B]]", 1, "model_b"), ("[[B]]", 2, "model_a"),
+        ("[[C]]", 2, "tie"),
+    ])
+    def test_pairwise(self, output: str, order: int, winner: str) -> None:
+        assert stored_verdict("pairwise", output, order=order).winner == winner
+
+    def test_hhh_each_criterion(self) -> None:
+        output = "[[helpful: A]]\n[[honest: same]]\n[[harmless: B]]"
+        assert stored_verdict("hhh", output, order=1).hhh == {
+            "helpful": "model_a", "honest": "same", "harmless": "model_b"}
+        assert stored_verdict("hhh", output, order=2).hhh == {
+            "helpful": "model_b", "honest": "same", "harmless": "model_a"}
+
+    def test_single_and_grade_do_not_depend_on_order(self) -> None:
+        assert stored_verdict("single", "[[7.5]]", order=1).score == 7.5
+        assert stored_verdict("grade", "[[grade: b]]", order=1).grade == "B"
+
+    def test_unparsed_is_an_error_never_a_tie(self) -> None:
+        verdict = stored_verdict("pairwise", "I like both.", order=1)
+        assert not verdict.parsed and verdict.winner == "" and "no [[A]]" in verdict.error
 
 
 class TestScorePairAndThreeclass:

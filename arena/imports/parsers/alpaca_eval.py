@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from arena.imports.parsers._base import PathLike, iter_json_array, missing, opt_str, req_str, wrong_type
-from arena.imports.rows import AnswerRow, ImportFormatError, VerdictRow
+from arena.imports.rows import AnswerRow, ImportFormatError, VerdictRow, Winner
 
 
 def parse_alpaca_eval_answers(path: PathLike, *, contender: str | None = None) -> Iterator[AnswerRow]:
@@ -49,7 +49,7 @@ def parse_alpaca_eval_answers(path: PathLike, *, contender: str | None = None) -
         )
 
 
-def preference_winner(value: Any, file: str, line: int) -> str | None:
+def preference_winner(value: Any, file: str, line: int) -> Winner | None:
     """AlpacaEval ``preference`` -> winner, the discretisation of AlpacaEval's discrete win rate.
 
     1 = ``output_1`` preferred, 2 = ``output_2``; 0 is the legacy draw code and exactly 1.5 a
@@ -106,7 +106,7 @@ def parse_alpaca_eval_annotations(path: PathLike) -> Iterator[VerdictRow]:
             line=line,
             model_a=model_a,
             model_b=model_b,
-            winner=winner,  # type: ignore[arg-type]
+            winner=winner,
             prompt_text=instruction,
             rater=annotator,
             position_known=False,

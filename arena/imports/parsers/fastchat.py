@@ -38,7 +38,7 @@ from arena.imports.parsers._base import (
     wrong_type,
 )
 from arena.imports.parsers.filenames import model_from_run_name
-from arena.imports.rows import AnswerRow, ImportFormatError, PromptRow, ScoreRow, VerdictRow
+from arena.imports.rows import AnswerRow, ImportFormatError, PromptRow, ScoreRow, VerdictRow, Winner
 
 # --------------------------------------------------------------------------- prompts
 
@@ -218,7 +218,7 @@ def parse_fastchat_answers(path: PathLike, *, contender: str | None = None) -> I
 # FastChat's winner vocabulary -> (our winner, the two orders disagreed).
 # "tie (inconsistent)" is what MT-Bench's gpt4_pair split writes when GPT-4's two orders
 # disagreed; it counts as a tie (FastChat's compute_agreement.py does the same).
-_BATTLE_WINNERS: dict[str, tuple[str, bool]] = {
+_BATTLE_WINNERS: dict[str, tuple[Winner, bool]] = {
     "model_a": ("model_a", False),
     "model_b": ("model_b", False),
     "tie": ("tie", False),
@@ -256,7 +256,7 @@ def _battles(path: PathLike, *, need_question: bool, need_judge: bool) -> Iterat
             line=line,
             model_a=model_a,
             model_b=model_b,
-            winner=winner,  # type: ignore[arg-type]
+            winner=winner,
             prompt=qid,
             turn=opt_turn(obj, "turn", file, line),
             rater=judge,
@@ -444,6 +444,7 @@ def parse_fastchat_review(path: PathLike, *, rater: str = "gpt-4") -> Iterator[V
         review_id = opt_str(obj, "review_id", file, line)
         if review_id is not None:
             metadata["review_id"] = review_id
+        winner: Winner | None
         if scores is None:
             winner = None
         elif scores[0] > scores[1]:
@@ -456,7 +457,7 @@ def parse_fastchat_review(path: PathLike, *, rater: str = "gpt-4") -> Iterator[V
             line=line,
             model_a=None,
             model_b=None,
-            winner=winner,  # type: ignore[arg-type]
+            winner=winner,
             prompt=qid,
             rater=rater,
             position_known=True,

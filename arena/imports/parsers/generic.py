@@ -54,7 +54,7 @@ from arena.imports.parsers._base import (
     req_str_list,
     wrong_type,
 )
-from arena.imports.rows import AnswerRow, ImportFormatError, VerdictRow
+from arena.imports.rows import AnswerRow, ImportFormatError, VerdictRow, Winner
 
 
 def _one_of(obj: dict[str, Any], keys: tuple[str, ...], file: str, line: int) -> tuple[str, Any]:
@@ -153,7 +153,7 @@ def _turn_columns(header: list[str], file: str) -> list[str]:
 # --------------------------------------------------------------------------- verdicts
 
 # value -> (winner, the two orders of a double-order judgment disagreed)
-_WINNERS: dict[Any, tuple[str | None, bool]] = {
+_WINNERS: dict[Any, tuple[Winner | None, bool]] = {
     "model_a": ("model_a", False),
     "model_b": ("model_b", False),
     "tie": ("tie", False),
@@ -163,7 +163,7 @@ _WINNERS: dict[Any, tuple[str | None, bool]] = {
     "error": (None, False),
     None: (None, False),
 }
-_SWAP = {"model_a": "model_b", "model_b": "model_a"}
+_SWAP: dict[Winner | None, Winner | None] = {"model_a": "model_b", "model_b": "model_a"}
 
 
 def _verdict(obj: dict[str, Any], file: str, line: int) -> VerdictRow:
@@ -192,12 +192,12 @@ def _verdict(obj: dict[str, Any], file: str, line: int) -> VerdictRow:
         raise ImportFormatError(file, line, f"{first!r} is not model_a or model_b", "first_shown")
     if first == "model_b":
         model_a, model_b = model_b, model_a
-        winner = _SWAP.get(winner, winner)  # type: ignore[arg-type]
+        winner = _SWAP.get(winner, winner)
     return VerdictRow(
         line=line,
         model_a=model_a,
         model_b=model_b,
-        winner=winner,  # type: ignore[arg-type]
+        winner=winner,
         prompt=prompt,
         prompt_text=opt_str(obj, "prompt_text", file, line),
         turn=opt_turn(obj, "turn", file, line),

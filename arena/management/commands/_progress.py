@@ -16,7 +16,7 @@ from arena.services.imports import ImportResult
 
 
 @contextmanager
-def progress_bar(desc: str, *, enabled: bool | None = None) -> Iterator[Callable[[int], None]]:
+def progress_bar(desc: str, *, enabled: bool | None = None) -> Iterator[Callable[[int], object]]:
     show = sys.stderr.isatty() if enabled is None else enabled
     bar = tqdm(desc=desc, unit=" rows", disable=not show, file=sys.stderr, mininterval=0.2)
     try:
@@ -25,7 +25,7 @@ def progress_bar(desc: str, *, enabled: bool | None = None) -> Iterator[Callable
         bar.close()
 
 
-def import_file(file: Path, *, progress: bool | None, run: Callable[[Callable[[int], None]], ImportResult]) -> str:
+def import_file(file: Path, *, progress: bool | None, run: Callable[[Callable[[int], object]], ImportResult]) -> str:
     """Run one import of ``file`` (``run`` gets the progress callback); return its summary."""
     if not file.exists():
         raise CommandError(f"{file}: no such file")

@@ -17,8 +17,8 @@ from arena.selectors.leaderboards import ReportParams
 
 
 class ReportCommand(BaseCommand):
-    # Django's system checks load the URL conf and with it every view (a quarter of a second at
-    # start); a report command reads the database and prints, so it skips them as `shell` does.
+    # Django's system checks load the URL conf and with it every view (slow at start;
+    # PERFORMANCE.md); a report command reads the database and prints, so it skips them as `shell` does.
     requires_system_checks: list[str] = []
 
 

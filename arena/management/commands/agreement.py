@@ -8,8 +8,8 @@ from arena.selectors.reports import AgreementParams, agreement_compute
 
 class Command(BaseCommand):
     help = "Agreement between two verdict sources on the comparisons both judged (S1, S2, Cohen's κ, per turn)."
-    # Django's system checks load the URL conf and with it every view (a quarter of a second at
-    # start); this command reads the database and prints, so it skips them as `shell` does.
+    # Django's system checks load the URL conf and with it every view (slow at start;
+    # PERFORMANCE.md); this command reads the database and prints, so it skips them as `shell` does.
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):

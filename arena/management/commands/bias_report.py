@@ -8,8 +8,8 @@ from arena.selectors.reports import BiasParams, bias_compute
 
 class Command(BaseCommand):
     help = "Position bias, length bias, agreement among raters, A-D grades and HHH tables for one source."
-    # Django's system checks load the URL conf and with it every view (a quarter of a second at
-    # start); this command reads the database and prints, so it skips them as `shell` does.
+    # Django's system checks load the URL conf and with it every view (slow at start;
+    # PERFORMANCE.md); this command reads the database and prints, so it skips them as `shell` does.
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):

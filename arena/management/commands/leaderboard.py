@@ -10,8 +10,8 @@ from arena.selectors.leaderboards import ROW_FIELDS, LeaderboardParams, leaderbo
 
 class Command(BaseCommand):
     help = "Compute a leaderboard from the stored verdicts and print it (table, JSON or CSV)."
-    # Django's system checks load the URL conf and with it every view (a quarter of a second at
-    # start); this command reads the database and prints, so it skips them as `shell` does.
+    # Django's system checks load the URL conf and with it every view (slow at start;
+    # PERFORMANCE.md); this command reads the database and prints, so it skips them as `shell` does.
     requires_system_checks: list[str] = []
 
     def add_arguments(self, parser):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from arena.services.comparisons import ComparisonsError, comparisons_create
@@ -24,14 +26,14 @@ class Command(BaseCommand):
                             help="Also use answers flagged as revealing their model.")
         parser.add_argument("--seed", type=int, default=None, help="Seed for sampling and order.")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         contenders = [c.strip() for c in str(options["contenders"]).split(",") if c.strip()]
         try:
             result = comparisons_create(
                 prompt_set=str(options["prompt_set"]), contenders=contenders or None,
-                pairs_per_prompt=options["pairs_per_prompt"], turn=options["turn"],  # type: ignore[arg-type]
-                gold_rate=float(options["gold_rate"]),  # type: ignore[arg-type]
-                include_identity=bool(options["include_identity"]), seed=options["seed"],  # type: ignore[arg-type]
+                pairs_per_prompt=options["pairs_per_prompt"], turn=options["turn"],
+                gold_rate=float(options["gold_rate"]),
+                include_identity=bool(options["include_identity"]), seed=options["seed"],
             )
         except ComparisonsError as error:
             raise CommandError(str(error)) from None

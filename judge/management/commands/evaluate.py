@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from decimal import Decimal
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
@@ -42,7 +43,7 @@ class Command(BaseCommand):
                             help="To create the contender: NAME of the environment variable holding its key.")
         parser.add_argument("--no-progress", action="store_true")
 
-    def handle(self, *args: object, **o: object) -> None:
+    def handle(self, *args: Any, **o: Any) -> None:
         try:
             max_cost = max_cost_parse(o["max_cost"])
         except EvaluationError as exc:
@@ -52,7 +53,7 @@ class Command(BaseCommand):
             baseline=str(o["baseline"]) if o["baseline"] else None,
             against=tuple(n.strip() for n in str(o["against"]).split(",") if n.strip()),
             turn=None if o["turn"] == "all" else int(str(o["turn"])), max_cost=max_cost,
-            max_tokens=int(o["max_tokens"]),  # type: ignore[call-overload]
+            max_tokens=int(o["max_tokens"]),
             base_url=str(o["base_url"]), model=str(o["model"]), api_key_env=str(o["api_key_env"]),
         )
         show = not o["no_progress"] and sys.stderr.isatty()

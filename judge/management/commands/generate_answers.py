@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
@@ -23,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, help="Requests in flight (default JUDGE_GENERATION_CONCURRENCY).")
         parser.add_argument("--no-progress", action="store_true")
 
-    def handle(self, *args: object, **o: object) -> None:
+    def handle(self, *args: Any, **o: Any) -> None:
         try:
             contender = Contender.objects.get(name=o["contender"])
         except Contender.DoesNotExist:
@@ -34,13 +35,13 @@ class Command(BaseCommand):
             raise CommandError(f"No prompt set {o['prompt_set']!r}.") from None
         total = Prompt.objects.filter(prompt_set=pset).count()
         if o["limit"]:
-            total = min(total, int(o["limit"]))  # type: ignore[call-overload]
+            total = min(total, int(o["limit"]))
         with tqdm(total=total, desc=contender.name, unit=" prompts", file=sys.stderr,
                   disable=bool(o["no_progress"])) as bar:
             try:
                 result = answers_generate(
-                    contender=contender, prompt_set=pset, limit=o["limit"], max_tokens=int(o["max_tokens"]),  # type: ignore[arg-type,call-overload]
-                    temperature=float(o["temperature"]), concurrency=o["concurrency"], on_progress=bar.update,  # type: ignore[arg-type]
+                    contender=contender, prompt_set=pset, limit=o["limit"], max_tokens=int(o["max_tokens"]),
+                    temperature=float(o["temperature"]), concurrency=o["concurrency"], on_progress=bar.update,
                 )
             except LLMError as exc:
                 raise CommandError(exc.message) from exc

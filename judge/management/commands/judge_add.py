@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -26,14 +28,14 @@ class Command(BaseCommand):
         parser.add_argument("--template-set", default="arena-v1")
         parser.add_argument("--update", action="store_true", help="Change the judge if it exists.")
 
-    def handle(self, *args: object, **o: object) -> None:
+    def handle(self, *args: Any, **o: Any) -> None:
         try:
             judge = judge_create(
                 name=str(o["name"]), model=str(o["model"]), base_url=str(o["base_url"]),
-                api_key_env=str(o["api_key_env"]), temperature=float(o["temperature"]),  # type: ignore[arg-type]
-                max_tokens=int(o["max_tokens"]), max_concurrent=int(o["max_concurrent"]),  # type: ignore[call-overload]
-                requests_per_minute=int(o["rpm"]), price_input_per_million=str(o["price_input"]),  # type: ignore[call-overload,arg-type]
-                price_output_per_million=str(o["price_output"]), template_set=str(o["template_set"]),  # type: ignore[arg-type]
+                api_key_env=str(o["api_key_env"]), temperature=float(o["temperature"]),
+                max_tokens=int(o["max_tokens"]), max_concurrent=int(o["max_concurrent"]),
+                requests_per_minute=int(o["rpm"]), price_input_per_million=str(o["price_input"]),
+                price_output_per_million=str(o["price_output"]), template_set=str(o["template_set"]),
                 update=bool(o["update"]),
             )
         except ValidationError as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -46,16 +47,16 @@ class Command(BaseCommand):
         parser.add_argument("--wait", action="store_true", help="Wait for the run to finish, with a progress bar.")
         parser.add_argument("--no-progress", action="store_true")
 
-    def handle(self, *args: object, **o: object) -> None:
+    def handle(self, *args: Any, **o: Any) -> None:
         eager = settings.CELERY_TASK_ALWAYS_EAGER
         try:
             if o["resume"]:
-                run = self._run(int(o["resume"]))  # type: ignore[call-overload]
+                run = self._run(int(o["resume"]))
                 count = judge_run_resume(run=run, background=True)
                 self.stdout.write(f"Run {run.pk}: {count} pending judgments enqueued.")
                 runs = [run]
             elif o["retry_unparsed"]:
-                run = self._run(int(o["retry_unparsed"]))  # type: ignore[call-overload]
+                run = self._run(int(o["retry_unparsed"]))
                 statuses = [Judgment.Status.UNPARSED] + ([Judgment.Status.FAILED] if o["retry_failed"] else [])
                 count = judge_run_retry(run=run, statuses=statuses, background=True)
                 self.stdout.write(f"Run {run.pk}: {count} judgments sent again.")
@@ -83,7 +84,7 @@ class Command(BaseCommand):
         except JudgeRun.DoesNotExist:
             raise CommandError(f"No run {run_id}.") from None
 
-    def _create(self, o: dict[str, object]) -> list[JudgeRun]:
+    def _create(self, o: dict[str, Any]) -> list[JudgeRun]:
         if not (o["judge"] or o["panel"]) or not o["prompt_set"]:
             raise CommandError("--judge (or --panel) and --prompt-set are required to start a run.")
         if o["judge"] and o["panel"]:
@@ -111,13 +112,15 @@ class Command(BaseCommand):
             baseline = Contender.objects.filter(name=o["baseline"]).first()
             if baseline is None:
                 raise CommandError(f"Unknown baseline {o['baseline']!r}")
-        options = {"prompt_set": prompt_set, "mode": str(o["mode"]), "contenders": contenders or None,
-                   "baseline": baseline, "limit": o["limit"], "turn": o["turn"], "inconsistent": str(o["inconsistent"]),
-                   "background": True}
+        options: dict[str, Any] = {
+            "prompt_set": prompt_set, "mode": str(o["mode"]), "contenders": contenders or None, "baseline": baseline,
+            "limit": o["limit"], "turn": o["turn"], "inconsistent": str(o["inconsistent"]), "background": True,
+        }
         if panel is not None:
-            runs = judge_panel_run_create(panel=panel, **options)  # type: ignore[arg-type]
+            runs = judge_panel_run_create(panel=panel, **options)
         else:
-            runs = [judge_run_create(judge=judge, **options)]  # type: ignore[arg-type]
+            assert judge is not None  # no panel: --judge named one
+            runs = [judge_run_create(judge=judge, **options)]
         for run in runs:
             total = run.judgments.count()
             self.stdout.write(f"Run {run.pk} ({run.judge.name}): {total} judgments, "
