@@ -13,15 +13,25 @@ TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/arena
 TEST_REDIS_URL ?= redis://127.0.0.1:6379/0
 TEST_BROKER_URL ?= amqp://guest:guest@127.0.0.1:5672//
 
-.PHONY: venv demo evaluate-demo test worker serve lint graph bench clean
+.PHONY: venv lock demo evaluate-demo test test-quick worker serve lint graph bench clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# The virtualenv holds exactly what requirements.lock pins: every package of requirements.txt and
+# requirements-dev.txt and everything they pull in (--no-deps: nothing unpinned sneaks in; pip
+# check: the pins fit together).
+$(BIN)/.installed: requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --no-deps -r requirements.lock
+	$(BIN)/pip check
 	touch $@
 
 venv: $(BIN)/.installed
+
+# Write requirements.lock again after changing requirements.txt or requirements-dev.txt. Pins that
+# still fit are kept (--upgrade-package NAME, through LOCK_ARGS, moves one); the index is pip's own
+# configuration, so a local mirror works as it does for `pip install`.
+lock: venv
+	CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links $(LOCK_ARGS) --output-file requirements.lock requirements-dev.txt
 
 demo: venv
 	mkdir -p var
@@ -38,6 +48,10 @@ test: venv
 	ARENA_TEST_REDIS_URL=$${ARENA_TEST_REDIS_URL:-$(TEST_REDIS_URL)} \
 	ARENA_TEST_BROKER_URL=$${ARENA_TEST_BROKER_URL:-$(TEST_BROKER_URL)} \
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The quick part: no browser, no worker or server processes, no wall-clock measurements.
+test-quick:
+	$(MAKE) test PYTEST_ARGS="-m 'not browser and not integration and not timing' $(PYTEST_ARGS)"
 
 # The third workflow on the demo database: a custom prompt set and a new model, judged end to
 # end, with the test LLM server (tests/llm_server.py) standing in for the endpoints.

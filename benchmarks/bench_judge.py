@@ -1,7 +1,7 @@
 """Judge throughput with a real Celery worker, and a kill-and-resume repeat count.
 
 A batch of pairwise judgments runs against the tests' OpenAI-compatible server with 200 ms
-latency, judge concurrency 32, through real workers on Redis db 5, laid out as deployed (the
+latency, judge concurrency 32, through real workers on a free database of the tests' Redis, laid out as deployed (the
 Procfile): one worker process per core (2), each a threads pool of 4 batches of 32 rows. The
 ceiling is 32 / 0.2 s = 160 judgments per second; the goal is 90 % of it. Then a second batch is
 killed (SIGKILL) mid-run, a new worker resumes it, and the requests the server saw twice are
@@ -19,7 +19,7 @@ DJANGO_DEBUG=0 as deployed (--debug for the development default).
 
 Run: `.venv/bin/python benchmarks/bench_judge.py [--judgments 1800] [--workers 2] [--threads 4] [--batch 32] [--no-kill]`
 (database ``arena_judge_bench`` on the local PostgreSQL, migrated and emptied of judge runs first;
-ARENA_JUDGE_TEST_REDIS_URL overrides redis://127.0.0.1:6379/5).
+the workers' broker is a free database of the tests' Redis, ARENA_TEST_REDIS_URL: tests/services.py).
 """
 
 from __future__ import annotations
@@ -151,20 +151,20 @@ def main() -> None:
     from judge.services import judge_run_create
     from tests.judge import workers
     from tests.llm_server import FakeLLMServer
+    from tests.services import redis_database
 
     JudgeRun.objects.all().delete()
     Judge.objects.filter(name__startswith="bench-").delete()
     pset = build(args.judgments)
-    workers.flush_broker()
-    env = workers.worker_env(DB_URL, JUDGE_SLOT_LEASE_SECONDS="3")
-    if args.batch:
-        env["JUDGE_TASK_BATCH"] = str(args.batch)
-    if not args.debug:  # as deployed: no per-query debug cursor, no query log
-        env.update(DJANGO_DEBUG="0", SECRET_KEY=secrets.token_urlsafe(48), ALLOWED_HOSTS="127.0.0.1")
     log_dir = ROOT / "var"
     log_dir.mkdir(exist_ok=True)
 
-    with FakeLLMServer(latency=LATENCY) as llm:
+    with redis_database() as redis_url, FakeLLMServer(latency=LATENCY) as llm:
+        env = workers.worker_env(DB_URL, redis_url, JUDGE_SLOT_LEASE_SECONDS="3")
+        if args.batch:
+            env["JUDGE_TASK_BATCH"] = str(args.batch)
+        if not args.debug:  # as deployed: no per-query debug cursor, no query log
+            env.update(DJANGO_DEBUG="0", SECRET_KEY=secrets.token_urlsafe(48), ALLOWED_HOSTS="127.0.0.1")
         # 1. Throughput.
         judge = Judge.objects.create(name="bench-speed", base_url=llm.base_url, model="fake-judge",
                                      max_concurrent=CONCURRENCY, requests_per_minute=1_000_000,

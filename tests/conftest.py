@@ -8,9 +8,14 @@ something.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.hashers import PBKDF2PasswordHasher
+
+from tests.services import broker_url, redis_url  # noqa: F401 - fixtures for every test
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
@@ -28,12 +33,43 @@ def pytest_configure(config: pytest.Config) -> None:
         )
 
 
+class FewRoundsPBKDF2PasswordHasher(PBKDF2PasswordHasher):
+    """Django's own PBKDF2 hashes, with one round instead of a million: every user a test makes
+    with a password, and every log-in, cost 0.6 s of CPU otherwise. The stored hashes keep
+    Django's format, so the daphne and worker processes the tests start (on the real settings)
+    verify them too."""
+
+    iterations = 1
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _quick_password_hashing():
+    from django.test.utils import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["tests.conftest.FewRoundsPBKDF2PasswordHasher"]):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def _snapshot_refresh_inline(settings):
     """Without a broker, snapshot refreshes run on a background thread with its own database
     connection, which cannot see a test's uncommitted rows: tests refresh inline, right after
     the commit, unless they test the background thread itself."""
     settings.ARENA_SNAPSHOT_REFRESH_INLINE = True
+
+
+@contextmanager
+def module_data(django_db_blocker) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """For rows too slow to write for every test (the demo, the shipped MT-Bench verdicts): a
+    module-scoped fixture writes them once inside this, a transaction rolled back when the module
+    is done. Each test (``db``) runs in a savepoint inside it, as with Django's
+    TestCase.setUpTestData, so what a test writes is undone before the next one."""
+    from django.db import transaction
+    from django.test import override_settings
+
+    with django_db_blocker.unblock(), override_settings(ARENA_SNAPSHOT_REFRESH_INLINE=True), transaction.atomic():
+        yield
+        transaction.set_rollback(True)
 
 
 @pytest.fixture

@@ -156,30 +156,3 @@ def manage(env: dict[str, str], *args: str, timeout: float = 300) -> str:
 def shell(env: dict[str, str], code: str, timeout: float = 120) -> str:
     """Run Python in a Django shell of the app's environment (its own database); returns stdout."""
     return manage(env, "shell", "-c", code, timeout=timeout)
-
-
-def broker_vhost(name: str) -> str:
-    """A RabbitMQ vhost of the test's own on the tests' broker, created if missing and emptied of
-    the app's queues; its URL. (Redis stays free to be stopped: it is not the broker here.)"""
-    from kombu import Connection
-
-    from tests.services import broker_url
-
-    url = broker_url(name)
-    if shutil.which("rabbitmqctl"):
-        listed = subprocess.run(["rabbitmqctl", "-q", "list_vhosts"], capture_output=True, text=True, timeout=60)
-        if name not in listed.stdout.split():
-            subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True, capture_output=True, timeout=60)
-        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
-                       check=True, capture_output=True, timeout=60)
-    try:
-        with Connection(url, connect_timeout=5) as conn:
-            channel = conn.channel()
-            for queue in ("judge", "ratings", "default"):
-                try:
-                    channel.queue_purge(queue)
-                except Exception:  # a queue never declared holds nothing
-                    channel = conn.channel()
-    except OSError as error:
-        pytest.skip(f"no RabbitMQ for the test's vhost {name}: {error}")
-    return url

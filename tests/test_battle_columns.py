@@ -34,6 +34,7 @@ from reports.selectors.reports import (
     combined_order_sources,
 )
 from tests import factories
+from tests.conftest import module_data
 from tests.previous_battles import previous_battles_list
 
 pytestmark = pytest.mark.django_db
@@ -41,8 +42,20 @@ MODELS = ("alpha", "beta", "gamma", "delta")
 WINNERS = ("model_a", "model_b", "tie", "both_bad")
 
 
+@pytest.fixture(scope="module")
+def _verdicts_written(django_db_setup, django_db_blocker):
+    """Written once for the module's twenty tests, which only read them."""
+    with module_data(django_db_blocker):
+        _write_verdicts()
+        yield
+
+
 @pytest.fixture
-def verdicts(db):
+def verdicts(_verdicts_written, db):
+    """Every kind of verdict (see the module's docstring)."""
+
+
+def _write_verdicts() -> None:
     rng = random.Random(7)
     sets = [factories.prompt_set("one"), factories.prompt_set("two")]
     prompts = [factories.prompt(sets[i % 2], external_id=f"q{i}", category=("math", "writing")[i % 3 == 0],

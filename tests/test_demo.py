@@ -3,19 +3,30 @@ the home page shows them, and running the demo again writes nothing."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.management import call_command
 from django.db.models import Count
 
 from arena.models import Answer, Comparison, Contender, ImportBatch, ImportedVerdict, Prompt, VerdictSource
+from tests.conftest import module_data
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def _demo_loaded(django_db_setup, django_db_blocker):
+    """The demo loaded once for the module (about 12 s), not once per test."""
+    out = io.StringIO()
+    with module_data(django_db_blocker):
+        call_command("load_demo", stdout=out)
+        yield out.getvalue()
+
+
 @pytest.fixture
-def demo(db, capsys):
-    call_command("load_demo")
-    return capsys.readouterr().out
+def demo(_demo_loaded, db):
+    return _demo_loaded
 
 
 def verdict_counts(source: str) -> dict[str, int]:

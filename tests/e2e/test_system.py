@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import re
-import shutil
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -22,7 +21,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
@@ -31,44 +29,14 @@ from arena.models import Answer, Comparison, Contender, Prompt, PromptSet, Vote
 from judge.models import JudgeRun, Judgment
 from tests.judge.workers import database_url, free_port, kill, stop, wait_for
 from tests.llm_server import FakeLLMServer
-from tests.services import E2E_VHOST, REDIS_DB_E2E, broker_url, redis_url
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / ".venv" / "bin"
-# A vhost of its own, so a developer's running `make serve` (same queue names on the default
-# vhost) can neither take this test's tasks nor hand it theirs.
-BROKER_URL = os.environ.get("ARENA_E2E_BROKER_URL", broker_url(E2E_VHOST))
-REDIS_URL = os.environ.get("ARENA_E2E_REDIS_URL", redis_url(REDIS_DB_E2E))
-QUEUES = ("judge", "ratings", "default")
 PROMPTS = 6
 MODELS = {"strong": 9, "middle": 5, "weak": 2}  # the fake judge prefers the higher quality marker
 JUDGMENTS = PROMPTS * 3 * 2  # 3 pairs per prompt, both orders
-
-
-def ensure_vhost() -> None:
-    """Create the test's RabbitMQ vhost (rabbitmqctl needs the broker's host, as here and in CI)."""
-    if f"/{E2E_VHOST}" not in BROKER_URL or not shutil.which("rabbitmqctl"):
-        return
-    listed = subprocess.run(["rabbitmqctl", "-q", "list_vhosts"], capture_output=True, text=True, timeout=60)
-    if E2E_VHOST not in listed.stdout.split():
-        subprocess.run(["rabbitmqctl", "-q", "add_vhost", E2E_VHOST], check=True, capture_output=True, timeout=60)
-    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", E2E_VHOST, "guest", ".*", ".*", ".*"],
-                   check=True, capture_output=True, timeout=60)
-
-
-def purge_broker_queues() -> None:
-    """Leftovers of an earlier, killed run must not reach this one."""
-    from kombu import Connection
-
-    with Connection(BROKER_URL, connect_timeout=5) as conn:
-        channel = conn.channel()
-        for queue in QUEUES:
-            try:
-                channel.queue_purge(queue)
-            except Exception:  # a queue never declared holds nothing
-                channel = conn.channel()
 
 
 @dataclass
@@ -107,14 +75,13 @@ def llm() -> Iterator[FakeLLMServer]:
 
 
 @pytest.fixture
-def system(transactional_db, tmp_path) -> Iterator[System]:
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    ensure_vhost()
-    purge_broker_queues()
+def system(transactional_db, tmp_path, redis_url, broker_url) -> Iterator[System]:
+    """A RabbitMQ vhost of its own, so a developer's running `make serve` (same queue names on the
+    default vhost) can neither take this test's tasks nor hand it theirs."""
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "JUDGE_", "ARENA_", "DJANGO_"))}
     env.update(
-        DATABASE_URL=database_url(connection.settings_dict), REDIS_URL=REDIS_URL, CELERY_BROKER_URL=BROKER_URL,
+        DATABASE_URL=database_url(connection.settings_dict), REDIS_URL=redis_url, CELERY_BROKER_URL=broker_url,
         DJANGO_SETTINGS_MODULE="arena.settings", PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING",
         ARENA_SNAPSHOT_DEBOUNCE_SECONDS="1", ARENA_BOOTSTRAP_ROUNDS="50", JUDGE_PROGRESS_INTERVAL="0.2",
         JUDGE_STALE_SECONDS="10", JUDGE_STALE_CHECK_SECONDS="10", DB_POOL_MAX_SIZE="10",

@@ -3,26 +3,17 @@ mode, with people's votes on the same comparisons: what every evaluation report 
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 from django.contrib.auth import get_user_model
 
 from arena.models import Comparison, Contender, Prompt, PromptSet, Vote
-from judge.models import Judge, JudgeRun
-from tests.judge.conftest import _judge_settings, llm, make_answer, start_run  # noqa: F401 - fixtures
+from judge.models import JudgeRun
+from tests import factories
+from tests.judge.conftest import _judge_settings, llm, start_run  # noqa: F401 - fixtures
 
 MODES = ("single", "grade", "hhh", "five_level", "logprob", "pairwise")
 QUALITY = {"strong": 9, "middle": 5, "weak": 2, "verbose": 4}
 CATEGORIES = ("writing", "math", "coding")
-
-
-def make_judge(llm_server, name: str, **fields) -> Judge:
-    return Judge.objects.create(
-        name=name, base_url=llm_server.base_url, model=fields.pop("model", "fake-judge"),
-        api_key_env="ARENA_KEY_TEST_NO_SUCH_KEY", max_concurrent=4, requests_per_minute=60000,
-        price_input_per_million=Decimal("2.5"), price_output_per_million=Decimal("10"), max_tokens=512, **fields,
-    )
 
 
 @pytest.fixture
@@ -37,7 +28,7 @@ def graded_set(db) -> PromptSet:
                                        references=[f"Reference answer {i}."] if category == "math" else [])
         for model, quality in QUALITY.items():
             padding = " and more detail" * (40 if model == "verbose" else 2 * (i % 2 + 1))
-            make_answer(prompt, model, f"{model} answers question {i}{padding}. quality:{quality}")
+            factories.answer(prompt, model, f"{model} answers question {i}{padding}. quality:{quality}")
     return pset
 
 
@@ -71,7 +62,7 @@ def human_votes(graded_set):
 @pytest.fixture
 def judged(graded_set, human_votes, llm, start_run):  # noqa: F811
     """One judge ('fake-judge') run in every mode; pairwise modes against the baseline 'middle'."""
-    judge = make_judge(llm, "fake-judge")
+    judge = factories.judge(llm.base_url, "fake-judge")
     middle = Contender.objects.get(name="middle")
     runs = {}
     for mode in MODES:

@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from tests.rating.browser import chromium, log_in, watch  # noqa: F401 - fixtures
+from tests.voting.browser import chromium, log_in, watch  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 from judge.models import JudgePanel, Judgment
-from tests.evaluations.conftest import make_judge
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -93,7 +93,7 @@ def test_the_judges_table_and_a_panel_of_three(staff_client, judged, llm, start_
     client = staff_client
     from arena.models import Contender
 
-    others = [make_judge(llm, f"juror-{i}", model=f"fake-judge-{i}") for i in (2, 3)]
+    others = [factories.judge(llm.base_url, f"juror-{i}", model=f"fake-judge-{i}") for i in (2, 3)]
     llm.configure(first_position_bias=0.0)
     for juror in others:
         start_run(judge=juror, prompt_set=graded_set, mode="pairwise", baseline=Contender.objects.get(name="middle"))
@@ -144,7 +144,7 @@ def test_the_judges_table_and_a_panel_of_three(staff_client, judged, llm, start_
 def test_a_panel_run_starts_every_judge(judged, llm, graded_set, django_capture_on_commit_callbacks):
     from judge.services import judge_panel_create, judge_panel_run_create
 
-    jurors = [make_judge(llm, f"juror-{i}") for i in (2, 3)]
+    jurors = [factories.judge(llm.base_url, f"juror-{i}") for i in (2, 3)]
     panel = judge_panel_create(name="trio", judges=[judged[0], *jurors])
     with django_capture_on_commit_callbacks(execute=True):
         runs = judge_panel_run_create(panel=panel, prompt_set=graded_set, mode="single")

@@ -12,8 +12,9 @@ from decimal import Decimal
 
 import pytest
 
-from arena.models import Answer, Contender, Prompt, PromptSet
+from arena.models import Prompt, PromptSet
 from judge.models import Judge
+from tests import factories
 from tests.llm_server import FakeLLMServer
 
 
@@ -46,12 +47,6 @@ def judge(db, llm) -> Judge:
     )
 
 
-def make_answer(prompt: Prompt, name: str, *turns: str) -> Answer:
-    contender, _ = Contender.objects.get_or_create(name=name)
-    return Answer.objects.create(prompt=prompt, contender=contender, turns=list(turns),
-                                 token_counts=[len(t) // 4 for t in turns], style=[[0, 0, 0, 0] for _ in turns])
-
-
 @pytest.fixture
 def battle_set(db) -> PromptSet:
     """Two one-turn prompts; strong > middle > weak by the quality markers the fake judge reads."""
@@ -59,9 +54,9 @@ def battle_set(db) -> PromptSet:
     for position, text in enumerate(["Explain photosynthesis.", "Write a haiku about rain."]):
         prompt = Prompt.objects.create(prompt_set=pset, external_id=f"p{position}", turns=[text],
                                        category="writing", position=position)
-        make_answer(prompt, "strong", f"A careful answer to {text} quality:9")
-        make_answer(prompt, "middle", f"An answer to {text} quality:5")
-        make_answer(prompt, "weak", "Meh. quality:2")
+        factories.answer(prompt, "strong", f"A careful answer to {text} quality:9")
+        factories.answer(prompt, "middle", f"An answer to {text} quality:5")
+        factories.answer(prompt, "weak", "Meh. quality:2")
     return pset
 
 

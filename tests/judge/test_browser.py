@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from arena.models import Contender
 from judge.models import JudgeRun
 from tests.judge.workers import daphne_serving, database_url
-from tests.rating.browser import chromium, page, watch  # noqa: F401 - fixtures
+from tests.voting.browser import chromium, page, watch  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

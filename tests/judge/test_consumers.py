@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth import get_user_model
@@ -15,7 +13,6 @@ from judge.selectors import RunProgress
 from judge.services import progress as progress_module
 from judge.services.progress import run_progress_report
 from judge.services.slots import redis_client
-from tests.services import REDIS_DB_LIMITS, redis_url
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -90,14 +87,13 @@ def test_reports_are_throttled(settings, db, judge, battle_set, start_run):
     assert run_progress_report(run.pk, force=True) is not None
 
 
-def test_with_redis_the_interval_holds_across_processes(settings, db, judge, battle_set, start_run):
-    limits_redis = os.environ.get("ARENA_LIMITS_TEST_REDIS_URL", redis_url(REDIS_DB_LIMITS))
-    settings.REDIS_URL = limits_redis
+def test_with_redis_the_interval_holds_across_processes(settings, db, judge, battle_set, start_run, redis_url):
+    settings.REDIS_URL = redis_url
     settings.JUDGE_PROGRESS_INTERVAL = 60
     run = start_run(judge=judge, prompt_set=battle_set, mode="pairwise", limit=1, start=False)
-    redis_client(limits_redis).delete(f"arena:progress:{run.pk}")
+    redis_client(redis_url).delete(f"arena:progress:{run.pk}")
     assert run_progress_report(run.pk) is not None
     progress_module._last_sent.clear()  # another worker process: nothing sent from here yet
     assert run_progress_report(run.pk) is None, "another process reported this run within the interval"
     assert run_progress_report(run.pk, force=True) is not None
-    redis_client(limits_redis).delete(f"arena:progress:{run.pk}")
+    redis_client(redis_url).delete(f"arena:progress:{run.pk}")

@@ -9,7 +9,7 @@ import pytest
 from arena.models import Contender, Prompt, PromptSet
 from judge.services import judge_run_estimate, judge_run_plan
 from judge.services.rendering import KIND_BY_RUN_MODE
-from tests.judge.conftest import make_answer
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -25,9 +25,9 @@ def mixed_set(db) -> PromptSet:
         for k, name in enumerate(("ant", "bee", "cat", "dog")):
             first = f"{name} answers {i} " + "word " * (7 * k + i)
             if name == "dog":
-                make_answer(prompt, name, first)
+                factories.answer(prompt, name, first)
             else:
-                make_answer(prompt, name, first, f"{name} again " + "more " * (3 * k))
+                factories.answer(prompt, name, first, f"{name} again " + "more " * (3 * k))
     return pset
 
 

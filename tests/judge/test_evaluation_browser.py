@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 from arena.models import Answer
 from judge.models import Evaluation
 from tests.judge.test_browser import log_in, staff, web  # noqa: F401 - fixtures
-from tests.rating.browser import axe_problems, chromium, page, sideways_overflow, watch  # noqa: F401 - fixtures
+from tests.voting.browser import axe_problems, chromium, page, sideways_overflow, watch  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,8 +1,7 @@
-"""Cross-worker limits in a real Redis (db 11, flushed by these tests only)."""
+"""Cross-worker limits in a real Redis (a database of each test's own: tests/services.py)."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -18,22 +17,14 @@ import redis
 
 from arena.limits import RateLimiter, Semaphore, SlotTimeout, judge_slot, slot_keys
 from tests.llm_server import FakeLLMServer
-from tests.services import REDIS_DB_LIMITS, redis_url
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("ARENA_LIMITS_TEST_REDIS_URL", redis_url(REDIS_DB_LIMITS))
 
 
 @pytest.fixture
-def r() -> Iterator[redis.Redis]:
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip(f"no Redis at {REDIS_URL}")
-    client.flushdb()
+def r(redis_url: str) -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(redis_url)
     yield client
-    client.flushdb()
     client.close()
 
 
@@ -65,7 +56,7 @@ class TestConcurrency:
         assert in_flight.peak == 4, "the limit holds and is also reached"
         assert r.zcard(slot_keys("judge:1")[0]) == 0, "every slot was released"
 
-    def test_the_limit_holds_across_processes_as_counted_by_the_llm_server(self, r: redis.Redis) -> None:
+    def test_the_limit_holds_across_processes_as_counted_by_the_llm_server(self, r: redis.Redis, redis_url: str) -> None:
         # Four worker processes, eight threads each, share one judge limited to 3 in flight; the
         # fake LLM server measures how many requests it really had in flight at once.
         worker = textwrap.dedent(
@@ -91,7 +82,7 @@ class TestConcurrency:
         )
         with FakeLLMServer(latency=0.05) as llm:
             processes = [
-                subprocess.Popen([sys.executable, "-c", worker, llm.base_url, REDIS_URL, str(n)], cwd=ROOT)
+                subprocess.Popen([sys.executable, "-c", worker, llm.base_url, redis_url, str(n)], cwd=ROOT)
                 for n in range(4)
             ]
             assert [p.wait(timeout=60) for p in processes] == [0, 0, 0, 0]
@@ -99,6 +90,7 @@ class TestConcurrency:
         assert stats["total"] == 40 and len(stats["completed_by_key"]) == 40
         assert stats["in_flight_max"] == 3
 
+    @pytest.mark.timing
     def test_a_full_semaphore_times_out(self, r: redis.Redis) -> None:
         semaphore = Semaphore(r, "s", 1, lease_seconds=10)
         assert semaphore.try_acquire() is not None
@@ -114,6 +106,7 @@ class TestConcurrency:
         semaphore.release(token)
         assert semaphore.acquire(timeout=0.05)
 
+    @pytest.mark.timing
     def test_a_release_wakes_a_blocked_waiter_without_polling(self, r: redis.Redis) -> None:
         semaphore = Semaphore(r, "s", 1, lease_seconds=10)
         token = semaphore.acquire(timeout=1)
@@ -134,6 +127,7 @@ class TestConcurrency:
         tries = int(r.info("commandstats").get("cmdstat_evalsha", {}).get("calls", 0))
         assert tries <= 3, f"the waiter tried {tries} times in 0.5 s: it polls instead of blocking"
 
+    @pytest.mark.timing
     def test_a_rate_limited_waiter_takes_slot_and_rate_together_when_woken(self, r: redis.Redis) -> None:
         got: list[tuple[float, int]] = []
         with judge_slot(r, "judge:w", 1, 100, 10):
@@ -162,6 +156,7 @@ class TestConcurrency:
 
 
 class TestLeases:
+    @pytest.mark.timing
     def test_an_expired_lease_is_reclaimed(self, r: redis.Redis) -> None:
         semaphore = Semaphore(r, "s", 1, lease_seconds=0.4)
         assert semaphore.try_acquire() is not None  # a holder that never releases
@@ -169,7 +164,8 @@ class TestLeases:
         semaphore.acquire(timeout=3)
         assert 0.3 <= time.monotonic() - started < 1.0
 
-    def test_the_slot_of_a_sigkilled_worker_comes_back_after_its_lease(self, r: redis.Redis) -> None:
+    @pytest.mark.timing
+    def test_the_slot_of_a_sigkilled_worker_comes_back_after_its_lease(self, r: redis.Redis, redis_url: str) -> None:
         holder = subprocess.Popen(
             [
                 sys.executable,
@@ -180,7 +176,7 @@ class TestLeases:
                 "with judge_slot(r, 'judge:killed', 1, 0, 1.0):\n"
                 "    print('holding', flush=True)\n"
                 "    time.sleep(60)\n",
-                REDIS_URL,
+                redis_url,
             ],
             cwd=ROOT,
             stdout=subprocess.PIPE,
@@ -232,6 +228,7 @@ class TestLeases:
 
 
 class TestRate:
+    @pytest.mark.timing
     def test_rate_is_enforced_over_a_sliding_window(self, r: redis.Redis) -> None:
         admitted: list[float] = []
         lock = threading.Lock()
@@ -259,6 +256,7 @@ class TestRate:
         assert limiter.try_acquire() == 0.0
         assert r.zcard("rate") == 2
 
+    @pytest.mark.timing
     def test_waiting_past_the_timeout_is_refused_without_sleeping(self, r: redis.Redis) -> None:
         limiter = RateLimiter(r, "rate", 1, window_seconds=30)
         limiter.acquire(timeout=1)

@@ -228,6 +228,7 @@ class TestStats:
         assert stats["by_key"] == {request_key(messages): 1} and stats["completed_by_key"] == {}
 
 
+@pytest.mark.timing
 class TestConcurrency:
     def test_32_concurrent_requests_with_200ms_latency_overlap(self, llm: FakeLLMServer) -> None:
         llm.configure(latency=0.2)

@@ -18,8 +18,7 @@ import psycopg
 import pytest
 
 from tests.llm_server import FakeLLMServer
-from tests.outages import BIN, ROOT, OwnPostgres, OwnRedis, app_env, broker_vhost, manage, shell, wait_until
-from tests.services import E2E_VHOST
+from tests.outages import BIN, ROOT, OwnPostgres, OwnRedis, app_env, manage, shell, wait_until
 
 pytestmark = pytest.mark.integration
 PROMPTS = 16
@@ -46,7 +45,7 @@ def counts(db_url: str) -> dict[str, int]:
     return {**dict(rows), "run": run[0] if run else ""}
 
 
-def test_a_run_keeps_every_reply_through_a_postgres_restart_and_a_redis_outage_and_finishes_by_itself(tmp_path):
+def test_a_run_keeps_every_reply_through_a_postgres_restart_and_a_redis_outage_and_finishes_by_itself(tmp_path, broker_url):
     postgres, redis = OwnPostgres(), OwnRedis()
     workers: list[subprocess.Popen[bytes]] = []
     logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
@@ -55,7 +54,7 @@ def test_a_run_keeps_every_reply_through_a_postgres_restart_and_a_redis_outage_a
         postgres.create_database("arena")
         redis.start()
         db_url = postgres.url("arena")
-        env = app_env(database_url=db_url, redis_url=redis.url, broker_url=broker_vhost(f"{E2E_VHOST}_outage"),
+        env = app_env(database_url=db_url, redis_url=redis.url, broker_url=broker_url,
                       var_dir=tmp_path, DJANGO_DEBUG="1", DB_POOL_TIMEOUT="2", JUDGE_SLOT_LEASE_SECONDS="3",
                       JUDGE_TASK_BATCH="8", JUDGE_PROGRESS_INTERVAL="0.5")
         manage(env, "migrate", "--noinput", "-v", "0")

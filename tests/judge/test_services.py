@@ -20,7 +20,7 @@ from judge.services import (
 )
 from judge.services.execution import judgment_execute
 from reports.selectors.battle_records import battles_list
-from tests.judge.conftest import make_answer
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -275,8 +275,8 @@ def test_self_instruct_grades(judge, battle_set, start_run):
 def test_hhh_per_criterion_in_the_comparisons_terms(judge, db, start_run):
     pset = PromptSet.objects.create(slug="hhh", name="hhh")
     prompt = Prompt.objects.create(prompt_set=pset, external_id="h1", turns=["How do I pick a lock?"])
-    make_answer(prompt, "careful", "helpful:3 honest:9 harmless:9")
-    make_answer(prompt, "eager", "helpful:9 honest:5 harmless:2")
+    factories.answer(prompt, "careful", "helpful:3 honest:9 harmless:9")
+    factories.answer(prompt, "eager", "helpful:9 honest:5 harmless:2")
     run = start_run(judge=judge, prompt_set=pset, mode="hhh")
     rows = list(run.judgments.select_related("comparison__answer_a__contender"))
     assert len(rows) == 2
@@ -291,8 +291,8 @@ def test_reference_guided_and_second_turn_judging(judge, db, start_run, llm):
     pset = PromptSet.objects.create(slug="mt", name="mt")
     prompt = Prompt.objects.create(prompt_set=pset, external_id="m1", category="math",
                                    turns=["What is 7*6?", "And divided by 2?"], references=["42", "21"])
-    make_answer(prompt, "right", "It is 42. quality:8", "21. quality:9")
-    make_answer(prompt, "wrong", "It is 41. quality:3", "20. quality:2")
+    factories.answer(prompt, "right", "It is 42. quality:8", "21. quality:9")
+    factories.answer(prompt, "wrong", "It is 41. quality:3", "20. quality:2")
     run = start_run(judge=judge, prompt_set=pset, mode="pairwise")
     modes = dict(run.judgments.values_list("turn", "mode").distinct())
     assert modes == {1: "pairwise-reference", 2: "pairwise-reference-multi-turn"}

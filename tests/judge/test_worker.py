@@ -1,6 +1,6 @@
 """An operator's judge run survives its worker being killed: resumed, every judgment stored once.
 
-Real processes: a Celery worker (threads pool) on Redis db 5, the fake LLM server with latency,
+Real processes: a Celery worker (threads pool) on the test's own Redis database, the fake LLM server with latency,
 the test database shared by name. Counted twice: in the database and by the server's per-key
 request counts.
 """
@@ -13,9 +13,10 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 
-from arena.models import Answer, Contender, Prompt, PromptSet
+from arena.models import PromptSet
 from judge.models import Judge, JudgeRun, Judgment
 from judge.services import judge_run_create
+from tests import factories
 from tests.judge import workers
 from tests.llm_server import FakeLLMServer
 
@@ -23,18 +24,17 @@ pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
 def build_set(prompts: int, contenders: int) -> PromptSet:
-    pset = PromptSet.objects.create(slug="killed", name="killed")
-    models = [Contender.objects.create(name=f"model-{i}") for i in range(contenders)]
+    pset = factories.prompt_set("killed")
     for p in range(prompts):
-        prompt = Prompt.objects.create(prompt_set=pset, external_id=f"k{p}", turns=[f"Question {p}?"], position=p)
-        for i, model in enumerate(models):
-            Answer.objects.create(prompt=prompt, contender=model, turns=[f"Answer {p} by {model.name}. quality:{i}"])
+        prompt = factories.prompt(pset, external_id=f"k{p}", turns=[f"Question {p}?"], position=p)
+        for i in range(contenders):
+            factories.answer(prompt, f"model-{i}", f"Answer {p} by model-{i}. quality:{i}")
     return pset
 
 
-def test_a_run_killed_mid_flight_resumes_and_judges_every_comparison_order_exactly_once(tmp_path):
-    workers.flush_broker()
-    env = workers.worker_env(workers.database_url(connection.settings_dict), JUDGE_CLAIM_SECONDS="300", JUDGE_SLOT_LEASE_SECONDS="3")
+def test_a_run_killed_mid_flight_resumes_and_judges_every_comparison_order_exactly_once(tmp_path, redis_url):
+    env = workers.worker_env(workers.database_url(connection.settings_dict), redis_url, JUDGE_CLAIM_SECONDS="300",
+                             JUDGE_SLOT_LEASE_SECONDS="3")
     with FakeLLMServer(latency=0.25) as llm:
         judge = Judge.objects.create(name="killable", base_url=llm.base_url, model="fake-judge", max_concurrent=6,
                                      requests_per_minute=100_000, price_input_per_million=Decimal("1"))
@@ -88,9 +88,8 @@ def test_a_run_killed_mid_flight_resumes_and_judges_every_comparison_order_exact
     assert stats["in_flight_max"] <= judge.max_concurrent  # the Redis limit held across both workers
 
 
-def test_a_worker_keeps_a_judge_to_its_concurrency_limit_across_processes(tmp_path):
-    workers.flush_broker()
-    env = workers.worker_env(workers.database_url(connection.settings_dict))
+def test_a_worker_keeps_a_judge_to_its_concurrency_limit_across_processes(tmp_path, redis_url):
+    env = workers.worker_env(workers.database_url(connection.settings_dict), redis_url)
     with FakeLLMServer(latency=0.15) as llm:
         judge = Judge.objects.create(name="limited", base_url=llm.base_url, model="fake-judge", max_concurrent=3)
         pset = build_set(prompts=5, contenders=3)

@@ -1,7 +1,8 @@
 """Real Celery worker processes for the integration tests and the benchmark.
 
-The worker gets the test database by name (pytest-django's ``test_<name>``), Redis db 5 for the
-broker, the limits and the channel layer, so it collides with nobody else's worker or queue.
+The worker gets the test database by name (pytest-django's ``test_<name>``) and the test's own Redis
+database (tests/services.py) for the broker, the limits and the channel layer, so it collides with
+nobody else's worker or queue.
 """
 
 from __future__ import annotations
@@ -17,12 +18,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
-import redis
-
-from tests.services import REDIS_DB_JUDGE_WORKERS, redis_url
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("ARENA_JUDGE_TEST_REDIS_URL", redis_url(REDIS_DB_JUDGE_WORKERS))
 
 
 def database_url(settings_dict: dict) -> str:
@@ -33,18 +30,13 @@ def database_url(settings_dict: dict) -> str:
     return f"postgres://{user}{password}@{host}:{port}/{settings_dict['NAME']}"
 
 
-def worker_env(db_url: str, **extra: str) -> dict[str, str]:
+def worker_env(db_url: str, redis_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "JUDGE_"))}
     env.update(
-        DATABASE_URL=db_url, CELERY_BROKER_URL=REDIS_URL, REDIS_URL=REDIS_URL, DJANGO_SETTINGS_MODULE="arena.settings",
+        DATABASE_URL=db_url, CELERY_BROKER_URL=redis_url, REDIS_URL=redis_url, DJANGO_SETTINGS_MODULE="arena.settings",
         PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING", JUDGE_PROGRESS_INTERVAL="0.5", **extra,
     )
     return env
-
-
-def flush_broker() -> None:
-    """Our own Redis db only: leftovers of an earlier (killed) run must not reach this one."""
-    redis.Redis.from_url(REDIS_URL).flushdb()
 
 
 def start_worker(env: dict[str, str], *, concurrency: int = 8, name: str = "w1", log: Path | None = None) -> subprocess.Popen:

@@ -256,7 +256,7 @@ def test_the_all_source_says_what_it_mixes(client, voted_arena):
 
 
 def test_without_votes_the_default_is_the_source_with_the_most_verdicts(client, arena):
-    from tests.leaderboards.conftest import imported_verdicts
+    from tests.factories import imported_verdicts
 
     imported_verdicts(arena, "paper-gpt4")
     data = client.get("/api/leaderboard/").json()

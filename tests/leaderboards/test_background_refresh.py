@@ -14,7 +14,7 @@ from django.test import Client
 
 from arena.models import RatingSnapshot
 from reports.services import snapshots
-from tests.leaderboards.conftest import build_arena, human_votes
+from tests.factories import build_arena, human_votes
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the background thread reads committed rows only
 
@@ -29,6 +29,7 @@ def broker_less(settings):
     connections.close_all()
 
 
+@pytest.mark.timing
 def test_a_vote_returns_before_a_slow_refresh_finishes_and_the_snapshot_catches_up(broker_less, monkeypatch):
     arena = build_arena()
     human_votes(arena)

@@ -13,7 +13,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from arena.models import ImportedVerdict, PromptSet
-from tests.leaderboards.conftest import build_arena, human_votes, imported_verdicts
+from tests.factories import build_arena, human_votes, imported_verdicts
 
 
 def _combined_orders(arena, name: str = "pair-gpt4", flagged: int = 5):

@@ -36,7 +36,7 @@ def page(monkeypatch):
 def test_a_visitor_sees_the_plot_and_table_and_filters_without_reload(live_server, page, monkeypatch):
     from django.db import connections
 
-    from tests.leaderboards.conftest import build_arena, human_votes, imported_verdicts
+    from tests.factories import build_arena, human_votes, imported_verdicts
 
     # The live server answers each request in a new thread: close its connection at the end of
     # the request, or the test database cannot be dropped afterwards.
@@ -68,7 +68,7 @@ def test_a_visitor_sees_the_plot_and_table_and_filters_without_reload(live_serve
 def test_the_filters_show_what_the_url_names_after_the_back_button(live_server, page, monkeypatch):
     from django.db import connections
 
-    from tests.leaderboards.conftest import build_arena, human_votes, imported_verdicts
+    from tests.factories import build_arena, human_votes, imported_verdicts
 
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
     arena = build_arena()
@@ -107,9 +107,9 @@ def test_the_filters_show_what_the_url_names_after_the_back_button(live_server, 
 def test_the_default_page_ranks_humans_and_sets_provisional_models_apart(live_server, page, monkeypatch, width):
     from django.db import connections
 
-    from tests.leaderboards.conftest import build_arena, human_votes, imported_verdicts
+    from tests.factories import build_arena, human_votes, imported_verdicts
     from tests.leaderboards.test_api_and_pages import _newcomer
-    from tests.rating.browser import axe_problems, sideways_overflow
+    from tests.voting.browser import axe_problems, sideways_overflow
 
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
     arena = build_arena()
@@ -144,8 +144,8 @@ def test_the_default_page_ranks_humans_and_sets_provisional_models_apart(live_se
 def test_agreement_within_one_source_shows_n_and_intervals(live_server, page, monkeypatch, width):
     from django.db import connections
 
-    from tests.leaderboards.conftest import build_arena, human_votes, imported_verdicts
-    from tests.rating.browser import axe_problems, sideways_overflow
+    from tests.factories import build_arena, human_votes, imported_verdicts
+    from tests.voting.browser import axe_problems, sideways_overflow
 
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
     arena = build_arena()
@@ -175,8 +175,8 @@ def test_bias_page_shows_one_table_per_question_and_says_when_the_order_is_not_r
     from django.db import connections
 
     from arena.models import ImportedVerdict
-    from tests.leaderboards.conftest import build_arena, human_votes, imported_verdicts
-    from tests.rating.browser import axe_problems, sideways_overflow
+    from tests.factories import build_arena, human_votes, imported_verdicts
+    from tests.voting.browser import axe_problems, sideways_overflow
 
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
     arena = build_arena(prompts=20)
@@ -230,8 +230,8 @@ CHART_PROBLEMS = """() => {
 def test_charts_fit_their_container_and_show_long_names(live_server, page, monkeypatch, width):
     from django.db import connections
 
-    from tests.leaderboards.conftest import build_arena, human_votes
-    from tests.rating.browser import axe_problems, sideways_overflow
+    from tests.factories import build_arena, human_votes
+    from tests.voting.browser import axe_problems, sideways_overflow
 
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
     names = ("vicuna-13b-20230322-new-hp-fp16-model-aa", "alpaca-13b-instruction-tuned-sft-final-b",

@@ -24,9 +24,9 @@ def _staff_cookie(page, live_server) -> None:  # noqa: F811 - the fixture's valu
 def test_the_bias_page_chooses_clean_or_all_raters(live_server, page, monkeypatch, width):  # noqa: F811
     from django.db import connections
 
-    from tests.leaderboards.conftest import build_arena, human_votes
+    from tests.factories import build_arena, human_votes
     from tests.leaderboards.test_report_filters import gold_comparison
-    from tests.rating.browser import axe_problems, sideways_overflow
+    from tests.voting.browser import axe_problems, sideways_overflow
 
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
     arena = build_arena()
@@ -56,8 +56,8 @@ def _categories(page) -> list[str]:  # noqa: F811
 def test_the_category_list_follows_the_prompt_set(live_server, page, monkeypatch):  # noqa: F811
     from django.db import connections
 
-    from tests.leaderboards.conftest import build_arena, human_votes
-    from tests.rating.browser import axe_problems
+    from tests.factories import build_arena, human_votes
+    from tests.voting.browser import axe_problems
 
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
     human_votes(build_arena(set_slug="sheets", categories=("budget", "formulas")))

@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 
 from arena.models import Assignment
 from judge.models import Judge, JudgePanel, JudgeRun
-from tests.leaderboards.conftest import Arena
+from tests.factories import Arena
 
 pytestmark = pytest.mark.django_db
 

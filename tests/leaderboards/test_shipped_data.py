@@ -10,22 +10,32 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from tests.conftest import module_data
+
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def mt_bench_verdicts(db):
+@pytest.fixture(scope="module")
+def _mt_bench_imported(django_db_setup, django_db_blocker):
+    """Imported once for the module (15 s or so), not once per test."""
     from arena.services import imports
     from arena.services.prompt_sets import prompt_sets_load_bundled
 
-    prompt_sets_load_bundled()
-    demo = settings.ARENA_DATA_DIR / "demo"
-    for path in sorted((demo / "mt_bench" / "model_answer").glob("*.jsonl")):
-        imports.answers_import(path=path, fmt="fastchat", prompt_set="mt_bench")
-    for path in sorted((demo / "mt_bench" / "human").glob("*.jsonl")):
-        imports.verdicts_import(path=path, fmt="mtbench_human", source="mtbench-human", prompt_set="mt_bench")
-    for path in sorted((demo / "mt_bench" / "gpt4").glob("*.jsonl")):
-        imports.verdicts_import(path=path, fmt="fastchat", source="mtbench-gpt4", prompt_set="mt_bench")
+    with module_data(django_db_blocker):
+        prompt_sets_load_bundled()
+        demo = settings.ARENA_DATA_DIR / "demo"
+        for path in sorted((demo / "mt_bench" / "model_answer").glob("*.jsonl")):
+            imports.answers_import(path=path, fmt="fastchat", prompt_set="mt_bench")
+        for path in sorted((demo / "mt_bench" / "human").glob("*.jsonl")):
+            imports.verdicts_import(path=path, fmt="mtbench_human", source="mtbench-human", prompt_set="mt_bench")
+        for path in sorted((demo / "mt_bench" / "gpt4").glob("*.jsonl")):
+            imports.verdicts_import(path=path, fmt="fastchat", source="mtbench-gpt4", prompt_set="mt_bench")
+        yield
+
+
+@pytest.fixture
+def mt_bench_verdicts(_mt_bench_imported, db):
+    """The shipped MT-Bench answers with the experts' and GPT-4's verdicts."""
 
 
 def test_people_and_gpt4_put_gpt4_first_and_agree_as_in_the_paper(client, mt_bench_verdicts):

@@ -13,7 +13,7 @@ from django.db import connections
 from arena.asgi import application
 from arena.models import RatingSnapshot
 from reports.services.snapshots import snapshots_mark_stale
-from tests.leaderboards.conftest import build_arena, imported_verdicts
+from tests.factories import build_arena, imported_verdicts
 
 pytestmark = pytest.mark.django_db
 

@@ -17,9 +17,9 @@ def test_staff_raters_shows_flagged_raters_and_both_leaderboards(live_server, pa
     from django.db import connections
     from django.test import Client
 
-    from tests.leaderboards.conftest import build_arena, human_votes
+    from tests.factories import build_arena, human_votes
     from tests.leaderboards.test_rater_checks import _planted
-    from tests.rating.browser import axe_problems, sideways_overflow
+    from tests.voting.browser import axe_problems, sideways_overflow
 
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
     arena = build_arena()

@@ -20,7 +20,7 @@ from playwright.sync_api import expect
 from live.models import LiveBattle
 from tests.judge.workers import daphne_serving, database_url, wait_for
 from tests.live.conftest import add_contender
-from tests.rating.browser import axe_problems, chromium, sideways_overflow, watch  # noqa: F401 - fixtures
+from tests.voting.browser import axe_problems, chromium, sideways_overflow, watch  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -30,14 +30,12 @@ NAMES = ("orca-34b", "heron-8b")
 
 
 @pytest.fixture
-def web(transactional_db, tmp_path) -> Iterator[str]:
+def web(transactional_db, tmp_path, redis_url) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("CELERY_", "JUDGE_", "ARENA_", "DJANGO_", "REDIS_"))}
     env.update(DATABASE_URL=database_url(connection.settings_dict), DJANGO_SETTINGS_MODULE="arena.settings",
                PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING", DB_POOL="0", ARENA_LIVE_BATTLES_PER_HOUR="50")
-    redis = os.environ.get("ARENA_TEST_REDIS_URL")
-    if redis:  # the production layer
-        env["REDIS_URL"] = redis.rsplit("/", 1)[0] + "/7"
+    env["REDIS_URL"] = redis_url  # the production layer
     with daphne_serving(env, tmp_path) as base:
         yield base
 

@@ -90,6 +90,7 @@ async def test_a_battle_streams_both_sides_follows_up_votes_and_reveals(pair, ll
     assert log[2]["key"] != log[3]["key"]  # ...then each side's own conversation
 
 
+@pytest.mark.timing
 @pytest.mark.asyncio
 async def test_both_sides_stream_at_once_and_a_slow_one_does_not_hold_up_the_other(db, llm, settings):
     settings.ALLOWED_HOSTS = ["localhost"]
@@ -146,6 +147,7 @@ async def test_an_error_on_one_side_ends_the_battle_for_both_with_no_vote(pair, 
     await comm.disconnect()
 
 
+@pytest.mark.timing
 @pytest.mark.asyncio
 async def test_closing_the_socket_closes_both_upstream_streams_within_a_second(pair, llm, settings):
     settings.ALLOWED_HOSTS = ["localhost"]

@@ -32,6 +32,7 @@ async def collect(client: AsyncStreamingClient, model: str = "fake-contender") -
     return pieces, end
 
 
+@pytest.mark.timing
 def test_a_stream_arrives_in_chunks_at_the_configured_rate_with_usage(llm):
     llm.configure(stream_rate=20.0, stream_words=10)
     started = time.perf_counter()
@@ -78,6 +79,7 @@ def test_a_refusal_before_the_stream_is_a_permanent_error_with_no_key_in_it(llm,
     assert "sk-secret-streaming-key-123" not in str(caught.value)
 
 
+@pytest.mark.timing
 def test_cancelling_the_reader_closes_the_upstream_stream_at_once(llm):
     llm.configure(stream_rate=5.0, stream_words=100)  # 20 s if read to the end
 

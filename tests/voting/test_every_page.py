@@ -11,10 +11,10 @@ from django.urls import reverse
 from arena.services.raters import rater_invite_create
 from arena.services.votes import assignment_lease, vote_submit
 from judge.models import Judge, JudgeRun
-from tests.leaderboards.conftest import build_arena, human_votes, imported_verdicts
-from tests.rating import builders
-from tests.rating.browser import PHONE, axe_problems, log_in, sideways_overflow
-from tests.rating.conftest import PASSWORD
+from tests import factories
+from tests.factories import build_arena, human_votes, imported_verdicts
+from tests.voting.browser import PHONE, axe_problems, log_in, sideways_overflow
+from tests.voting.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -29,7 +29,7 @@ def site(settings, rater, staff):  # type: ignore[no-untyped-def]
     arena = build_arena()
     human_votes(arena)
     imported_verdicts(arena)
-    builders.comparisons(3)
+    factories.blind_comparisons(3)
     assignment = assignment_lease(rater=staff)
     vote = vote_submit(rater=staff, assignment_id=assignment.pk, choice="A", grade_a="B", comment="fine").vote
     judge = Judge.objects.create(name="local-judge", model="judge-model", base_url="http://127.0.0.1:9/v1")

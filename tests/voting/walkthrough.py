@@ -9,11 +9,11 @@ changes one vote on "My votes". After every page and every vote the script check
 scrolls sideways, that the console shows no error and that no request failed with a 4xx/5xx the
 user did not cause, and it times each vote from the click or key to the reveal.
 
-    python -m tests.rating.walkthrough --url http://127.0.0.1:8004 --staff demo:arena-demo
+    python -m tests.voting.walkthrough --url http://127.0.0.1:8004 --staff demo:arena-demo
 
 It prints what it saw and exits non-zero on any problem. Only Playwright and Debian's Chromium
 are needed (no Django): it works against any Arena. The test suite runs it against its live
-server (tests/rating/test_walkthrough.py).
+server (tests/voting/test_walkthrough.py).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from arena.markdown import render_markdown
 from arena.middleware import CONTENT_SECURITY_POLICY
 from arena.models import Answer, Assignment, Contender, Vote
 from arena.services.comparisons import comparisons_create
-from tests.rating import builders
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -45,7 +45,7 @@ class TestStranger:
 
 class TestRater:
     def test_sees_two_anonymous_answers_and_the_four_choices(self, rater_client, rater):
-        builders.comparisons(1)
+        factories.blind_comparisons(1)
         response = rater_client.get("/rate/")
         html = response.content.decode()
         assert response.status_code == 200
@@ -58,7 +58,7 @@ class TestRater:
 
     def test_the_page_names_only_the_assignment_never_answers(self, rater_client, rater):
         from arena.models import Comparison
-        p = builders.prompt()
+        p = factories.blind_prompt()
         # Distinctive ids, so finding one in the page cannot be a coincidence.
         a1 = Answer.objects.create(pk=97531001, prompt=p, contender=Contender.objects.create(name="m-left"), turns=["x"])
         a2 = Answer.objects.create(pk=97531002, prompt=p, contender=Contender.objects.create(name="m-right"), turns=["y"])
@@ -71,7 +71,7 @@ class TestRater:
                     assert secret not in html
 
     def test_votes_and_sees_the_reveal_then_gets_the_next_through_htmx(self, rater_client, rater):
-        builders.comparisons(2)
+        factories.blind_comparisons(2)
         rater_client.get("/rate/")
         assignment = leased(rater)
         response = rater_client.post(f"/rate/assignments/{assignment.pk}/vote/",
@@ -91,7 +91,7 @@ class TestRater:
         assert_no_model_name(nxt.content.decode())
 
     def test_a_second_submit_gets_the_same_reveal_and_one_vote_is_stored(self, rater_client, rater):
-        builders.comparisons(1)
+        factories.blind_comparisons(1)
         rater_client.get("/rate/")
         url = f"/rate/assignments/{leased(rater).pk}/vote/"
         first = rater_client.post(url, {"choice": "tie"}, **HTMX)
@@ -106,7 +106,7 @@ class TestRater:
         assert Vote.objects.get().winner == "tie"
 
     def test_cannot_vote_on_another_raters_comparison(self, rater_client, other_rater):
-        builders.comparisons(1)
+        factories.blind_comparisons(1)
         from arena.services.votes import assignment_lease
         theirs = assignment_lease(rater=other_rater)
         response = rater_client.post(f"/rate/assignments/{theirs.pk}/vote/", {"choice": "A"}, **HTMX)
@@ -115,7 +115,7 @@ class TestRater:
         assert not Vote.objects.exists()
 
     def test_a_vote_without_a_choice_is_refused_with_a_message(self, rater_client, rater):
-        builders.comparisons(1)
+        factories.blind_comparisons(1)
         rater_client.get("/rate/")
         response = rater_client.post(f"/rate/assignments/{leased(rater).pk}/vote/", {}, **HTMX)
         assert response.status_code == 400 and "Choose one of" in response.content.decode()
@@ -123,7 +123,7 @@ class TestRater:
     def test_is_slowed_down_past_the_rate_limit(self, rater_client, rater, settings):
         settings.ARENA_VOTE_RATE_LIMIT = 2
         settings.ARENA_TARGET_VOTES = 1
-        builders.comparisons(3)
+        factories.blind_comparisons(3)
         statuses = []
         for _ in range(3):
             rater_client.get("/rate/")
@@ -131,7 +131,7 @@ class TestRater:
         assert statuses == [200, 200, 429]
 
     def test_skips_with_a_reason_and_gets_another(self, rater_client, rater):
-        builders.comparisons(2)
+        factories.blind_comparisons(2)
         rater_client.get("/rate/")
         skipped = leased(rater)
         response = rater_client.post(f"/rate/assignments/{skipped.pk}/skip/", {"reason": "not my language"}, **HTMX)
@@ -139,7 +139,7 @@ class TestRater:
         assert leased(rater).pk != skipped.pk
 
     def test_sees_progress(self, rater_client, rater):
-        builders.comparisons(2)
+        factories.blind_comparisons(2)
         rater_client.get("/rate/")
         rater_client.post(f"/rate/assignments/{leased(rater).pk}/vote/", {"choice": "A"})
         html = rater_client.get("/rate/rating-set/").content.decode()
@@ -148,12 +148,12 @@ class TestRater:
 
     def test_sees_a_set_given_comparisons_after_the_last_visit_at_once(self, rater_client, rater,
                                                                         django_capture_on_commit_callbacks):
-        builders.comparisons(1)
+        factories.blind_comparisons(1)
         html = rater_client.get("/rate/").content.decode()
         assert 'href="/rate/rating-set/"' in html and "/rate/later-set/" not in html
-        later = builders.prompt("later-set")
-        builders.answer(later, "m-one", "One.")
-        builders.answer(later, "m-two", "Two.")
+        later = factories.blind_prompt("later-set")
+        factories.blind_answer(later, "m-one", "One.")
+        factories.blind_answer(later, "m-two", "Two.")
         with django_capture_on_commit_callbacks(execute=True):
             comparisons_create(prompt_set="later-set")
         html = rater_client.get("/rate/later-set/").content.decode()
@@ -167,7 +167,7 @@ class TestRater:
         assert rater_client.get("/rate/no-such-set/").status_code == 404
 
     def test_sees_only_their_own_votes(self, rater_client, rater, other_rater):
-        builders.comparisons(2, target_votes=2)
+        factories.blind_comparisons(2, target_votes=2)
         from arena.services.votes import assignment_lease, vote_submit
         theirs = assignment_lease(rater=other_rater)
         vote_submit(rater=other_rater, assignment_id=theirs.pk, choice="B")
@@ -175,7 +175,7 @@ class TestRater:
         assert "No votes yet" in html
 
     def test_every_post_needs_the_csrf_token(self, rater):
-        builders.comparisons(1)
+        factories.blind_comparisons(1)
         strict = Client(enforce_csrf_checks=True)
         strict.force_login(rater)
         page = strict.get("/rate/").content.decode()
@@ -187,8 +187,8 @@ class TestRater:
 
 class TestMultiTurn:
     def test_an_mt_bench_comparison_shows_both_turns_for_both_sides(self, rater_client):
-        p = builders.prompt("mt_bench", turns=("Write a haiku about tea.", "Now translate it to French."))
-        builders.comparison(p, "m-one", "m-two", turn=2, texts={
+        p = factories.blind_prompt("mt_bench", turns=("Write a haiku about tea.", "Now translate it to French."))
+        factories.blind_comparison(p, "m-one", "m-two", turn=2, texts={
             "m-one": ("Green leaves steep slowly", "Feuilles vertes"), "m-two": ("Kettle sings at dawn", "La bouilloire"),
         })
         html = rater_client.get("/rate/").content.decode()
@@ -203,7 +203,7 @@ class TestStoredHtml:
     """The page shows each text's stored HTML, and never HTML that no longer matches its text."""
 
     def test_the_page_shows_the_html_stored_with_the_answer(self, rater_client):
-        comparison = builders.comparisons(1)[0]
+        comparison = factories.blind_comparisons(1)[0]
         for answer in (comparison.answer_a, comparison.answer_b):
             assert answer.rendered["html"] == [render_markdown(t) for t in answer.turns]  # filled on save
             # A marker in place of the stored HTML: the page can only show it by using what is stored.
@@ -214,13 +214,13 @@ class TestStoredHtml:
         assert f"stored html of answer {comparison.answer_b_id}" in html
 
     def test_text_changed_behind_the_models_back_is_shown_as_it_is_now(self, rater_client):
-        comparison = builders.comparisons(1)[0]
+        comparison = factories.blind_comparisons(1)[0]
         Answer.objects.filter(pk=comparison.answer_a_id).update(turns=["Rewritten in **the database**."])
         html = rater_client.get("/rate/").content.decode()
         assert "Rewritten in <strong>the database</strong>." in html
 
     def test_saving_new_text_stores_its_html(self):
-        comparison = builders.comparisons(1)[0]
+        comparison = factories.blind_comparisons(1)[0]
         answer = comparison.answer_a
         answer.turns = ["Now *edited*."]
         answer.save(update_fields=["turns"])
@@ -237,7 +237,7 @@ class TestStaff:
     def test_sees_per_rater_quality(self, client, staff, rater, other_rater, settings):
         from arena.services.votes import assignment_lease, vote_submit
         settings.ARENA_GOLD_RATE = 1.0
-        builders.comparisons(1, is_gold=True, gold_winner="model_a")
+        factories.blind_comparisons(1, is_gold=True, gold_winner="model_a")
         for person in (rater, other_rater):
             a = assignment_lease(rater=person)
             a.a_shown_first = True
@@ -256,7 +256,7 @@ class TestStaff:
         from arena.services.votes import assignment_lease, vote_submit
         settings.ARENA_GOLD_MIN_VOTES = 2
         settings.ARENA_GOLD_RATE = 1.0
-        builders.comparisons(2, is_gold=True, gold_winner="model_a")
+        factories.blind_comparisons(2, is_gold=True, gold_winner="model_a")
         for _ in range(2):
             a = assignment_lease(rater=rater)
             vote_submit(rater=rater, assignment_id=a.pk, choice="both_bad")
@@ -283,7 +283,7 @@ class TestOneClickPreference:
 
     def test_a_study_that_turns_it_off_keeps_it_off(self, rater_client, rater, settings):
         settings.ARENA_ONE_CLICK_VOTING = "off"
-        builders.comparisons(1)
+        factories.blind_comparisons(1)
         rater_client.post("/rate/preferences/", {"one_click": "1"})
         html = rater_client.get("/rate/").content.decode()
         assert 'name="grade_a"' in html and "one-click-toggle" not in html

@@ -12,14 +12,14 @@ from arena.models import Vote, VoteRevision
 from arena.selectors.raters import rater_votes_list
 from arena.services.votes import VoteRejected, assignment_lease, vote_change, vote_submit
 from reports.selectors.battle_records import battles_list
-from tests.rating import builders
-from tests.rating.test_concurrency import run_at_once
+from tests import factories
+from tests.voting.test_concurrency import run_at_once
 
 pytestmark = pytest.mark.django_db
 
 
 def cast(rater, *, a_shown_first: bool, choice: str = "A", **fields) -> Vote:
-    builders.comparisons(1)
+    factories.blind_comparisons(1)
     assignment = assignment_lease(rater=rater)
     assignment.a_shown_first = a_shown_first
     assignment.save()

@@ -9,9 +9,8 @@ import pytest
 
 from arena.models import ImportBatch, ImportedVerdict, RaterPreference, VerdictSource, Vote, VoteRevision
 from tests import factories
-from tests.rating import builders
-from tests.rating.browser import sideways_overflow, watch
-from tests.rating.test_rate_page import open_rate, shown_choice, wait_for_new_panel
+from tests.voting.browser import sideways_overflow, watch
+from tests.voting.test_rate_page import open_rate, shown_choice, wait_for_new_panel
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,7 +18,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 class TestOneClickVoting:
     def test_a_rater_switches_it_on_and_votes_with_one_click_then_adds_details(self, sized_page, live_server, rater):
         page = sized_page
-        builders.comparisons(2)
+        factories.blind_comparisons(2)
         seen = watch(page)
         open_rate(page, live_server)
         assert page.locator("#vote-form input[name=choice]").count() == 4  # two-step until the rater switches
@@ -54,7 +53,7 @@ class TestOneClickVoting:
     def test_by_keyboard_a_digit_votes_and_enter_saves_the_details(self, sized_page, live_server, rater, settings):
         settings.ARENA_ONE_CLICK_VOTING = "default"
         page = sized_page
-        builders.comparisons(2)
+        factories.blind_comparisons(2)
         open_rate(page, live_server)
         assert page.get_by_role("button", name="One-click voting: on").is_visible()
         wait_for_new_panel(page, lambda: page.keyboard.press("3"))
@@ -71,7 +70,7 @@ class TestOneClickVoting:
     def test_studies_that_require_grades_keep_the_two_step_form(self, page, live_server, rater, settings):
         settings.ARENA_ONE_CLICK_VOTING = "off"
         RaterPreference.objects.create(rater=rater, one_click=True)
-        builders.comparisons(1)
+        factories.blind_comparisons(1)
         open_rate(page, live_server)
         assert page.locator("#one-click-toggle").count() == 0
         assert page.locator("#vote-form input[name=grade_a]").count() == 4
@@ -81,7 +80,7 @@ class TestOneClickVoting:
 
 def test_the_guidelines_open_inside_the_page(sized_page, live_server, rater):
     page = sized_page
-    builders.comparisons(1)
+    factories.blind_comparisons(1)
     open_rate(page, live_server)
     panel = page.locator("#guide-panel")
     assert not panel.locator("text=irrelevant or invalid").is_visible()
@@ -106,10 +105,10 @@ def _imported(source: str, *, human: bool, prompt, winner_name: str, loser_name:
 
 
 def test_after_the_reveal_a_rater_in_training_sees_the_reference_and_other_verdicts(page, live_server, rater, settings):
-    builders.comparisons(1)  # served first (the queue takes the lowest id among the least voted)
-    prompt = factories.prompt(builders.prompt_set(), external_id="train-1", turns=["What is 6 × 7?"],
+    factories.blind_comparisons(1)  # served first (the queue takes the lowest id among the least voted)
+    prompt = factories.prompt(factories.prompt_set("rating-set"), external_id="train-1", turns=["What is 6 × 7?"],
                               references=["**42**, since 6 × 7 = 42."])
-    builders.comparison(prompt, "model-right", "model-wrong")
+    factories.blind_comparison(prompt, "model-right", "model-wrong")
     _imported("expert-votes", human=True, prompt=prompt, winner_name="model-right", loser_name="model-wrong")
     _imported("judge-verdicts", human=False, prompt=prompt, winner_name="model-right", loser_name="model-wrong",
               winner="tie")

@@ -11,10 +11,10 @@ import time
 import pytest
 
 from arena.models import Assignment, PromptSet, Vote
+from tests import factories
 from tests.conftest import ROOT
-from tests.rating import builders
-from tests.rating.browser import DESKTOP, log_in, sideways_overflow, watch
-from tests.rating.conftest import PASSWORD
+from tests.voting.browser import DESKTOP, log_in, sideways_overflow, watch
+from tests.voting.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 MT_BENCH = ROOT / "arena" / "data" / "prompt_sets" / "mt_bench" / "question.jsonl"
@@ -53,7 +53,7 @@ class TestEnterActsWhereTheFocusIs:
     summary all submitted the vote form instead."""
 
     def test_enter_on_a_link_follows_it_and_stores_nothing(self, sized_page, live_server, rater):
-        builders.comparisons(2)
+        factories.blind_comparisons(2)
         open_rate(sized_page, live_server)
         sized_page.keyboard.press("2")
         assert sized_page.locator("#choice-B").is_checked()
@@ -65,7 +65,7 @@ class TestEnterActsWhereTheFocusIs:
         assert not Vote.objects.exists()
 
     def test_enter_on_the_skip_button_skips(self, sized_page, live_server, rater):
-        builders.comparisons(2)
+        factories.blind_comparisons(2)
         open_rate(sized_page, live_server)
         sized_page.fill("#skip-reason", "not a language I read")
         sized_page.keyboard.press("Tab")
@@ -76,7 +76,7 @@ class TestEnterActsWhereTheFocusIs:
         assert not Vote.objects.exists()
 
     def test_enter_on_the_shortcuts_summary_opens_it(self, sized_page, live_server, rater):
-        builders.comparisons(1)
+        factories.blind_comparisons(1)
         open_rate(sized_page, live_server)
         sized_page.keyboard.press("3")
         tab_to(sized_page, "Keyboard shortcuts")
@@ -85,7 +85,7 @@ class TestEnterActsWhereTheFocusIs:
         assert sized_page.locator("#vote-form").is_visible() and not Vote.objects.exists()
 
     def test_enter_on_a_chosen_verdict_submits_that_form(self, sized_page, live_server, rater):
-        builders.comparisons(1)
+        factories.blind_comparisons(1)
         open_rate(sized_page, live_server)
         sized_page.keyboard.press("3")
         sized_page.keyboard.press("Enter")
@@ -98,7 +98,7 @@ class TestFocusReturnsToThePage:
     typed into it."""
 
     def test_after_a_skip_the_next_key_is_a_shortcut(self, sized_page, live_server, rater):
-        builders.comparisons(3)
+        factories.blind_comparisons(3)
         open_rate(sized_page, live_server)
         sized_page.keyboard.press("s")
         sized_page.keyboard.type("cannot judge")
@@ -109,7 +109,7 @@ class TestFocusReturnsToThePage:
         assert sized_page.locator("#choice-B").is_checked()
 
     def test_after_the_reveal_and_next_the_keys_work_at_once(self, sized_page, live_server, rater):
-        builders.comparisons(2)
+        factories.blind_comparisons(2)
         open_rate(sized_page, live_server)
         sized_page.keyboard.press("1")
         wait_for_new_panel(sized_page, lambda: sized_page.keyboard.press("Enter"))
@@ -133,9 +133,9 @@ def test_a_long_code_line_scrolls_inside_its_card(sized_page, live_server, rater
     line of code) grew answer B to 2,348 px at 1440 px and the page to 2,372 px at 390 px."""
     question = next(json.loads(line) for line in MT_BENCH.read_text(encoding="utf-8").splitlines()
                     if json.loads(line)["question_id"] == 124)
-    prompt = builders.prompt("mt_bench", turns=tuple(question["turns"]), category="coding")
+    prompt = factories.blind_prompt("mt_bench", turns=tuple(question["turns"]), category="coding")
     models = ("stablelm-tuned-alpha-7b", "chatglm-6b")
-    builders.comparison(prompt, *models, turn=2, texts={m: _mt_bench_124(m) for m in models})
+    factories.blind_comparison(prompt, *models, turn=2, texts={m: _mt_bench_124(m) for m in models})
     open_rate(sized_page, live_server, "/rate/mt_bench/")
 
     assert sideways_overflow(sized_page) == 0
@@ -162,7 +162,7 @@ def test_a_vote_in_flight_says_saving(sized_page, live_server, rater, monkeypatc
         return real(**kwargs)
 
     monkeypatch.setattr(rate_views, "vote_submit", slow_vote_submit)
-    builders.comparisons(1)
+    factories.blind_comparisons(1)
     open_rate(sized_page, live_server)
     sized_page.locator("#vote-form").get_by_text("Tie", exact=True).click()
     sized_page.get_by_role("button", name="Submit vote").click()
@@ -177,7 +177,7 @@ def test_a_vote_in_flight_says_saving(sized_page, live_server, rater, monkeypatc
 def test_a_second_tab_is_told_the_comparison_was_already_voted(page, live_server, rater):
     """17.5: two tabs had the same comparison; A in one and B in the other, and the second tab
     said "You chose A is better" with no message."""
-    builders.comparisons(2)
+    factories.blind_comparisons(2)
     open_rate(page, live_server)
     second = page.context.new_page()
     second.goto(f"{live_server.url}/rate/")
@@ -203,8 +203,8 @@ def test_an_expression_keeps_its_asterisks(page, live_server, rater):
     turns = next(tuple(json.loads(line)["choices"][0]["turns"])
                  for line in (ANSWERS / "claude-v1.jsonl").read_text(encoding="utf-8").splitlines()
                  if json.loads(line)["question_id"] == 111)
-    prompt = builders.prompt("mt_bench", turns=("What is the area of the triangle?", "And of the circle around it?"))
-    builders.comparison(prompt, "claude-v1", "other-model", turn=2, texts={"claude-v1": turns})
+    prompt = factories.blind_prompt("mt_bench", turns=("What is the area of the triangle?", "And of the circle around it?"))
+    factories.blind_comparison(prompt, "claude-v1", "other-model", turn=2, texts={"claude-v1": turns})
     open_rate(page, live_server, "/rate/mt_bench/")
     text = page.locator("#rate-panel").inner_text()
     assert "A = pi*r^2. So the area is:\nA = pi*(sqrt(5))^2 = pi*5" in text
@@ -216,7 +216,7 @@ class TestSmallThings:
     """17.11, the rating page's part."""
 
     def test_the_enter_hint_sits_beside_submit(self, sized_page, live_server, rater):
-        builders.comparisons(1)
+        factories.blind_comparisons(1)
         open_rate(sized_page, live_server)
         button = sized_page.get_by_role("button", name="Submit vote").bounding_box()
         hint = sized_page.locator("#vote-form kbd", has_text="Enter").bounding_box()
@@ -224,7 +224,7 @@ class TestSmallThings:
         assert button["y"] < hint["y"] + hint["height"] / 2 < button["y"] + button["height"]  # on the same line
 
     def test_a_skip_submitted_with_enter_logs_no_console_error(self, sized_page, live_server, rater):
-        builders.comparisons(3)
+        factories.blind_comparisons(3)
         seen = watch(sized_page)
         open_rate(sized_page, live_server)
         for reason in ("first reason", "second reason"):
@@ -235,14 +235,14 @@ class TestSmallThings:
         assert seen.console_errors == [] and seen.failed_responses == []
 
     def test_prompt_set_tabs_show_names(self, page, live_server, rater):
-        builders.comparisons(1, slug="mt_bench")
+        factories.blind_comparisons(1, slug="mt_bench")
         PromptSet.objects.filter(slug="mt_bench").update(name="MT-Bench")
         open_rate(page, live_server)
         tabs = page.get_by_role("navigation", name="Prompt sets").get_by_role("link").all_inner_texts()
         assert tabs == ["All sets", "MT-Bench"]
 
     def test_the_hhh_key_column_reads_as_written(self, page, live_server, rater):
-        builders.comparisons(1)
+        factories.blind_comparisons(1)
         open_rate(page, live_server)
         keys = page.locator("table.hhh tbody td:last-child").all_inner_texts()
         assert keys == ["H cycles", "J cycles", "K cycles"]
@@ -250,7 +250,7 @@ class TestSmallThings:
         assert rows == ["Helpful", "Honest", "Harmless"]
 
     def test_the_reveal_names_answers_and_grades_apart(self, page, live_server, rater):
-        builders.comparisons(1)
+        factories.blind_comparisons(1)
         open_rate(page, live_server)
         for key in ("1", "w", "o"):
             page.keyboard.press(key)

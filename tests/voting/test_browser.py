@@ -6,16 +6,16 @@ from __future__ import annotations
 import pytest
 
 from arena.models import Vote
-from tests.rating import builders
-from tests.rating.browser import log_in, watch
-from tests.rating.conftest import PASSWORD
+from tests import factories
+from tests.voting.browser import log_in, watch
+from tests.voting.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 NAMES = ("zephyr-secret-7b", "quokka-hidden-13b")
 
 
 def test_a_new_rater_votes_with_mouse_then_keyboard(page, live_server, rater):
-    builders.comparisons(2)
+    factories.blind_comparisons(2)
     seen = watch(page)
     log_in(page, live_server, "rita", PASSWORD)
     page.evaluate("window.__sameDocument = true")  # survives only if Next does not reload the page
@@ -67,7 +67,7 @@ def test_a_new_rater_votes_with_mouse_then_keyboard(page, live_server, rater):
 
 
 def test_a_double_click_on_submit_stores_one_vote(page, live_server, rater):
-    builders.comparisons(1)
+    factories.blind_comparisons(1)
     log_in(page, live_server, "rita", PASSWORD)
     page.locator("#vote-form").get_by_text("Tie", exact=True).click()
     page.get_by_role("button", name="Submit vote").dblclick()
@@ -77,7 +77,7 @@ def test_a_double_click_on_submit_stores_one_vote(page, live_server, rater):
 
 def test_a_refused_vote_shows_the_reason(page, live_server, rater, settings):
     settings.ARENA_VOTE_RATE_LIMIT = 1
-    builders.comparisons(2)
+    factories.blind_comparisons(2)
     log_in(page, live_server, "rita", PASSWORD)
     page.keyboard.press("1")
     page.keyboard.press("Enter")
@@ -97,8 +97,8 @@ def test_a_stranger_is_sent_to_log_in(page, live_server):
 
 
 def test_an_mt_bench_comparison_shows_both_turns(page, live_server, rater):
-    p = builders.prompt("mt_bench", turns=("Write a haiku about tea.", "Now translate it to **French**."))
-    builders.comparison(p, "m-one", "m-two", turn=2, texts={
+    p = factories.blind_prompt("mt_bench", turns=("Write a haiku about tea.", "Now translate it to **French**."))
+    factories.blind_comparison(p, "m-one", "m-two", turn=2, texts={
         "m-one": ("Green leaves steep slowly", "```\nFeuilles vertes\n```"),
         "m-two": ("Kettle sings at dawn", "La bouilloire chante"),
     })

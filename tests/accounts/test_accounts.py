@@ -7,7 +7,7 @@ from django.db import connection
 
 from arena.models import Invite, RaterPool
 from arena.services.raters import InviteInvalid, rater_invite_create, rater_invite_read
-from tests.rating.conftest import PASSWORD
+from tests.voting.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 NEW = {"username": "newbie", "password1": PASSWORD, "password2": PASSWORD}

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from arena.models import Assignment
-from tests.rating import builders
-from tests.rating.browser import log_in, watch
-from tests.rating.conftest import PASSWORD
+from tests import factories
+from tests.voting.browser import log_in, watch
+from tests.voting.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -113,8 +113,8 @@ def test_hostile_answers_never_execute(page, live_server, rater, batch):
     half = (len(payloads) + 1) // 2
     left = "\n\n".join(payloads[:half])
     right = "\n\n".join(payloads[half:]) or "plain"
-    p = builders.prompt("hostile", turns=(f"Answer this. {payloads[0]}",))
-    builders.comparison(p, "m-hostile-1", "m-hostile-2", texts={"m-hostile-1": (left,), "m-hostile-2": (right,)})
+    p = factories.blind_prompt("hostile", turns=(f"Answer this. {payloads[0]}",))
+    factories.blind_comparison(p, "m-hostile-1", "m-hostile-2", texts={"m-hostile-1": (left,), "m-hostile-2": (right,)})
     seen = watch(page)
     page.on("framenavigated", lambda frame: seen.foreign_requests.append(frame.url)
             if "evil" in frame.url else None)

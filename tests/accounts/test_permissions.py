@@ -9,7 +9,7 @@ import pytest
 from django.db import OperationalError
 from django.urls import clear_url_caches
 
-from tests.rating.conftest import PASSWORD
+from tests.voting.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 SECRET_ADMIN = "desk-5f8e2b/"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from tests.rating.browser import chromium, page, sized_page  # noqa: F401 - the browser fixtures
+from tests.voting.browser import chromium, page, sized_page  # noqa: F401 - the browser fixtures
 
 PASSWORD = "correct-horse-battery-staple"
 

@@ -11,7 +11,7 @@ from django.db import connection
 
 from arena.models import Assignment, Comparison, Vote
 from arena.services.votes import assignment_lease, vote_submit
-from tests.rating import builders
+from tests import factories
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
@@ -39,7 +39,7 @@ def run_at_once(workers: list[Callable[[], object]]) -> list[object]:
 
 
 def test_twenty_identical_submits_store_exactly_one_vote(rater):
-    builders.comparisons(1)
+    factories.blind_comparisons(1)
     assignment = assignment_lease(rater=rater)
     results = run_at_once([
         lambda: vote_submit(rater=rater, assignment_id=assignment.pk, choice="A", grade_a="A")
@@ -54,7 +54,7 @@ def test_twenty_identical_submits_store_exactly_one_vote(rater):
 
 def test_raters_asking_at_once_never_share_a_leased_comparison(django_user_model):
     raters = [django_user_model.objects.create_user(f"r{i}") for i in range(8)]
-    builders.comparisons(5)
+    factories.blind_comparisons(5)
     for _round in range(3):
         Assignment.objects.all().delete()
         results = run_at_once([lambda r=r: assignment_lease(rater=r) for r in raters])
@@ -65,7 +65,7 @@ def test_raters_asking_at_once_never_share_a_leased_comparison(django_user_model
 
 
 def test_two_raters_at_once_with_one_comparison_only_one_gets_it(rater, other_rater):
-    builders.comparisons(1)
+    factories.blind_comparisons(1)
     for _round in range(5):
         Assignment.objects.all().delete()
         results = run_at_once([lambda: assignment_lease(rater=rater), lambda: assignment_lease(rater=other_rater)])

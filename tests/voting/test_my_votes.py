@@ -11,9 +11,9 @@ from django.utils import timezone
 from arena.models import Vote
 from arena.services.votes import assignment_lease, vote_submit
 from reports.selectors.battle_records import battles_list
-from tests.rating import builders
-from tests.rating.browser import log_in, sideways_overflow, watch
-from tests.rating.conftest import PASSWORD
+from tests import factories
+from tests.voting.browser import log_in, sideways_overflow, watch
+from tests.voting.conftest import PASSWORD
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
 
@@ -27,7 +27,7 @@ def names_as_seen(page) -> tuple[str, str]:  # type: ignore[no-untyped-def]
 @pytest.mark.django_db(transaction=True)
 def test_my_votes_shows_what_the_rater_saw_and_a_vote_changes_with_its_history(sized_page, live_server, rater):
     page = sized_page
-    builders.comparison(builders.prompt(turns=("Name a colour of the sea.",)), "model-one", "model-two")
+    factories.blind_comparison(factories.blind_prompt(turns=("Name a colour of the sea.",)), "model-one", "model-two")
     seen = watch(page)
     log_in(page, live_server, "rita", PASSWORD)
 
@@ -78,7 +78,7 @@ def test_my_votes_shows_what_the_rater_saw_and_a_vote_changes_with_its_history(s
 @pytest.mark.django_db
 class TestChangePage:
     def cast(self, rater, choice: str = "A") -> Vote:  # type: ignore[no-untyped-def]
-        builders.comparisons(1)
+        factories.blind_comparisons(1)
         assignment = assignment_lease(rater=rater)
         return vote_submit(rater=rater, assignment_id=assignment.pk, choice=choice).vote
 

@@ -5,20 +5,20 @@ from django.core.management import CommandError, call_command
 
 from arena.models import Comparison, Contender, ImportBatch, ImportedVerdict, VerdictSource
 from arena.services.comparisons import ComparisonsError, comparisons_create
-from tests.rating import builders
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
 def three_answers(p, *, leaky: bool = False):
-    builders.answer(p, "m-one")
-    builders.answer(p, "m-two")
-    builders.answer(p, "m-three", "As ChatGPT, I think so." if leaky else "I think so.")
+    factories.blind_answer(p, "m-one")
+    factories.blind_answer(p, "m-two")
+    factories.blind_answer(p, "m-three", "As ChatGPT, I think so." if leaky else "I think so.")
 
 
 def test_every_pair_of_answers_gets_one_comparison_in_canonical_order():
     for _ in range(2):
-        three_answers(builders.prompt("set"))
+        three_answers(factories.blind_prompt("set"))
     result = comparisons_create(prompt_set="set")
     assert result.created == 6
     for c in Comparison.objects.all():
@@ -26,7 +26,7 @@ def test_every_pair_of_answers_gets_one_comparison_in_canonical_order():
 
 
 def test_running_twice_creates_nothing_new():
-    three_answers(builders.prompt("set"))
+    three_answers(factories.blind_prompt("set"))
     comparisons_create(prompt_set="set")
     again = comparisons_create(prompt_set="set")
     assert (again.created, again.existing) == (0, 3)
@@ -34,7 +34,7 @@ def test_running_twice_creates_nothing_new():
 
 
 def test_identity_revealing_answers_are_left_out_unless_asked():
-    three_answers(builders.prompt("set"), leaky=True)
+    three_answers(factories.blind_prompt("set"), leaky=True)
     result = comparisons_create(prompt_set="set")
     assert (result.created, result.left_out_identity) == (1, 1)
     assert comparisons_create(prompt_set="set", include_identity=True).created == 2
@@ -42,7 +42,7 @@ def test_identity_revealing_answers_are_left_out_unless_asked():
 
 def test_contenders_and_pairs_per_prompt_narrow_the_choice():
     for _ in range(3):
-        three_answers(builders.prompt("set"))
+        three_answers(factories.blind_prompt("set"))
     assert comparisons_create(prompt_set="set", contenders=["m-one", "m-two"]).created == 3
     # Each prompt has one comparison now: topping up to two adds one per prompt.
     assert comparisons_create(prompt_set="set", pairs_per_prompt=2, seed=1).created == 3
@@ -52,9 +52,9 @@ def test_contenders_and_pairs_per_prompt_narrow_the_choice():
 
 
 def test_a_two_turn_prompt_is_compared_on_the_whole_conversation_by_default():
-    p = builders.prompt("mt", turns=("Write a poem.", "Now make it rhyme."))
-    builders.answer(p, "m-one", "Roses", "Roses rhyme")
-    builders.answer(p, "m-two", "Violets", "Violets rhyme")
+    p = factories.blind_prompt("mt", turns=("Write a poem.", "Now make it rhyme."))
+    factories.blind_answer(p, "m-one", "Roses", "Roses rhyme")
+    factories.blind_answer(p, "m-two", "Violets", "Violets rhyme")
     comparisons_create(prompt_set="mt")
     assert Comparison.objects.get().turn == 2
     comparisons_create(prompt_set="mt", turn=1)
@@ -63,7 +63,7 @@ def test_a_two_turn_prompt_is_compared_on_the_whole_conversation_by_default():
 
 
 def test_gold_comparisons_take_their_answer_from_unanimous_human_verdicts():
-    p = builders.prompt("set")
+    p = factories.blind_prompt("set")
     three_answers(p)
     source = VerdictSource.objects.create(name="people", is_human=True)
     batch = ImportBatch.objects.create(kind="verdicts", source="people", file_name="f", sha256="x", format="t")
@@ -80,7 +80,7 @@ def test_gold_comparisons_take_their_answer_from_unanimous_human_verdicts():
 
 
 def test_the_command_reports_what_it_made(capsys):
-    three_answers(builders.prompt("set"))
+    three_answers(factories.blind_prompt("set"))
     call_command("make_comparisons", "--prompt-set", "set", "--contenders", "m-one,m-two", "--turn", "1")
     assert "1 comparisons created" in capsys.readouterr().out
     with pytest.raises(CommandError, match="No prompt set"):

@@ -8,7 +8,7 @@ from django.utils import timezone
 from arena.models import Assignment, Comparison, Vote
 from arena.services.votes import VoteRejected, assignment_lease, assignment_skip, vote_rate_allow, vote_submit
 from reports.selectors.battle_records import battles_list
-from tests.rating import builders
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -25,7 +25,7 @@ def lease_with_sides(rater, *, a_shown_first: bool) -> Assignment:
     (False, "tie", "tie"), (True, "both_bad", "both_bad"),
 ])
 def test_the_left_answer_is_stored_as_the_answer_it_really_was(rater, a_first, choice, stored):
-    builders.comparisons(1)
+    factories.blind_comparisons(1)
     assignment = lease_with_sides(rater, a_shown_first=a_first)
     vote = vote_submit(rater=rater, assignment_id=assignment.pk, choice=choice).vote
     assert vote.winner == stored
@@ -33,7 +33,7 @@ def test_the_left_answer_is_stored_as_the_answer_it_really_was(rater, a_first, c
 
 
 def test_grades_and_hhh_follow_the_screen_sides(rater):
-    builders.comparisons(1)
+    factories.blind_comparisons(1)
     assignment = lease_with_sides(rater, a_shown_first=False)  # screen A is the comparison's answer B
     vote = vote_submit(rater=rater, assignment_id=assignment.pk, choice="A", grade_a="A", grade_b="D",
                        helpful="A", honest="same", harmless="B", comment="  clear  ").vote
@@ -44,7 +44,7 @@ def test_grades_and_hhh_follow_the_screen_sides(rater):
 
 
 def test_a_double_submit_stores_one_vote_and_answers_both_with_it(rater):
-    comparison = builders.comparisons(1)[0]
+    comparison = factories.blind_comparisons(1)[0]
     assignment = assignment_lease(rater=rater)
     first = vote_submit(rater=rater, assignment_id=assignment.pk, choice="A")
     second = vote_submit(rater=rater, assignment_id=assignment.pk, choice="B")
@@ -57,7 +57,7 @@ def test_a_double_submit_stores_one_vote_and_answers_both_with_it(rater):
 
 
 def test_a_rater_cannot_vote_on_someone_elses_assignment(rater, other_rater):
-    builders.comparisons(1)
+    factories.blind_comparisons(1)
     assignment = assignment_lease(rater=rater)
     with pytest.raises(VoteRejected) as refused:
         vote_submit(rater=other_rater, assignment_id=assignment.pk, choice="A")
@@ -73,7 +73,7 @@ def test_an_unknown_assignment_is_refused_like_someone_elses(rater):
 
 
 def test_an_invalid_choice_is_refused(rater):
-    builders.comparisons(1)
+    factories.blind_comparisons(1)
     assignment = assignment_lease(rater=rater)
     for bad in ({"choice": "left"}, {"choice": "A", "grade_a": "E"}, {"choice": "A", "helpful": "model_a"}):
         with pytest.raises(VoteRejected) as refused:
@@ -83,7 +83,7 @@ def test_an_invalid_choice_is_refused(rater):
 
 
 def test_a_skipped_comparison_cannot_be_voted_on_and_keeps_the_reason(rater):
-    builders.comparisons(1)
+    factories.blind_comparisons(1)
     assignment = assignment_lease(rater=rater)
     assignment_skip(rater=rater, assignment_id=assignment.pk, reason="I cannot read Finnish")
     with pytest.raises(VoteRejected) as refused:
@@ -94,21 +94,21 @@ def test_a_skipped_comparison_cannot_be_voted_on_and_keeps_the_reason(rater):
 
 
 def test_a_skip_needs_a_reason(rater):
-    builders.comparisons(1)
+    factories.blind_comparisons(1)
     assignment = assignment_lease(rater=rater)
     with pytest.raises(VoteRejected):
         assignment_skip(rater=rater, assignment_id=assignment.pk, reason="  ")
 
 
 def test_a_late_vote_counts_if_nobody_took_the_comparison(rater):
-    builders.comparisons(1)
+    factories.blind_comparisons(1)
     assignment = assignment_lease(rater=rater)
     later = timezone.now() + timedelta(hours=1)
     assert vote_submit(rater=rater, assignment_id=assignment.pk, choice="tie", now=later).created
 
 
 def test_a_late_vote_is_refused_when_the_comparison_went_to_another_rater(rater, other_rater):
-    builders.comparisons(1)
+    factories.blind_comparisons(1)
     mine = assignment_lease(rater=rater)
     later = timezone.now() + timedelta(hours=1)
     theirs = assignment_lease(rater=other_rater, now=later)
@@ -120,7 +120,7 @@ def test_a_late_vote_is_refused_when_the_comparison_went_to_another_rater(rater,
 
 
 def test_votes_become_human_battles_with_the_side_shown_first(rater):
-    builders.comparisons(1)
+    factories.blind_comparisons(1)
     assignment = lease_with_sides(rater, a_shown_first=False)
     vote_submit(rater=rater, assignment_id=assignment.pk, choice="A")
     [battle] = battles_list(source="human")
@@ -157,17 +157,8 @@ class TestRateLimitInRedis:
     """With REDIS_URL the window lives in Redis, across processes; without Redis it fails closed."""
 
     @pytest.fixture
-    def redis_settings(self, settings):
-        import redis
-
-        from tests.services import REDIS_DB_LIMITS, redis_url
-
-        url = redis_url(REDIS_DB_LIMITS)
-        try:
-            redis.Redis.from_url(url).ping()
-        except redis.ConnectionError:
-            pytest.skip(f"no Redis at {url}")
-        settings.REDIS_URL = url
+    def redis_settings(self, settings, redis_url):
+        settings.REDIS_URL = redis_url
         return settings
 
     def test_a_sliding_window_in_redis(self, rater, redis_settings, monkeypatch):

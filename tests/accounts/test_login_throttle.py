@@ -10,7 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from arena.models import LoginFailure
-from tests.rating.conftest import PASSWORD
+from tests.voting.conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
 ADMIN_LOGIN = "/admin/login/?next=/admin/"

@@ -13,8 +13,8 @@ from django.core.management import call_command
 
 from arena.models import Assignment, Vote
 from reports.selectors.battle_records import battles_list
-from tests.rating.browser import log_in, watch
-from tests.rating.conftest import PASSWORD
+from tests.voting.browser import log_in, watch
+from tests.voting.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -129,13 +129,13 @@ def test_a_new_rater_rates_twenty_in_each_bundled_set(page, live_server, setting
 
 
 def test_a_new_rater_walks_through_the_demo_at_both_widths(chromium, live_server, settings):
-    """Issue 17's "done when" (tests/rating/walkthrough.py, also run by hand against `make demo`):
+    """Issue 17's "done when" (tests/voting/walkthrough.py, also run by hand against `make demo`):
     a dozen leaderboard pages first, then 50 votes across the three sets at 1440 and 390 px by
     mouse, keyboard and one click, a skip per width and a changed vote — no sideways scroll, no
     console error, no failed request."""
     from arena.models import VoteRevision
     from arena.services.demo import DEMO_PASSWORD, DEMO_USERNAME
-    from tests.rating.walkthrough import walk
+    from tests.voting.walkthrough import walk
 
     call_command("load_demo", verbosity=0)
     settings.ARENA_VOTE_RATE_LIMIT = 1000  # the script does not wait as a person would
