@@ -60,8 +60,18 @@ class VoteRevisionInline(admin.TabularInline):
     """The versions a rater's changes replaced: history, never edited."""
 
     model = models.VoteRevision
-    fields = ("version", "winner", "grade_a", "grade_b", "helpful", "honest", "harmless", "comment",
-              "recorded_at", "replaced_at")
+    fields = (
+        "version",
+        "winner",
+        "grade_a",
+        "grade_b",
+        "helpful",
+        "honest",
+        "harmless",
+        "comment",
+        "recorded_at",
+        "replaced_at",
+    )
     readonly_fields = fields
     extra = 0
     can_delete = False

@@ -45,5 +45,10 @@ def _runserver_comes_first(app_configs: object, **kwargs: object) -> list[checks
             return []
         if app.name == "django.contrib.staticfiles":
             break
-    return [checks.Error("arena.apps.DaphneRunserverConfig must be listed before django.contrib.staticfiles "
-                         "in INSTALLED_APPS.", id="arena.E001")]
+    return [
+        checks.Error(
+            "arena.apps.DaphneRunserverConfig must be listed before django.contrib.staticfiles "
+            "in INSTALLED_APPS.",
+            id="arena.E001",
+        )
+    ]

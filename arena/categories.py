@@ -16,8 +16,17 @@ from collections.abc import Iterable, Mapping
 # The published categories of the bundled prompt sets, in their papers' order.
 BUNDLED_CATEGORIES: dict[str, tuple[str, ...]] = {
     "mt_bench": ("writing", "roleplay", "reasoning", "math", "coding", "extraction", "stem", "humanities"),
-    "vicuna80": ("generic", "knowledge", "roleplay", "common-sense", "fermi", "counterfactual", "coding", "math",
-                 "writing"),
+    "vicuna80": (
+        "generic",
+        "knowledge",
+        "roleplay",
+        "common-sense",
+        "fermi",
+        "counterfactual",
+        "coding",
+        "math",
+        "writing",
+    ),
 }
 
 _URL = re.compile(r"^\s*(?:[a-z][a-z0-9+.-]*://|www\.)\S*\s*$", re.IGNORECASE)
@@ -44,8 +53,9 @@ def category_key(raw: str) -> str:
     return " ".join(_singular(word) for word in _NOT_WORD.split(raw.lower()) if word)
 
 
-def normalise_categories(raw_counts: Mapping[str, int], *, bundled: Iterable[str] = (),
-                         mapping: Mapping[str, str] | None = None) -> dict[str, list[str]]:
+def normalise_categories(
+    raw_counts: Mapping[str, int], *, bundled: Iterable[str] = (), mapping: Mapping[str, str] | None = None
+) -> dict[str, list[str]]:
     """Group raw category values: ``{display name: [raw values]}``, ordered with the ``bundled``
     categories first (in their order), then the rest by name.
 

@@ -35,7 +35,11 @@ class ThrottledLoginMixin:
         try:
             cleaned = super().clean()  # type: ignore[misc]  # a mixin: the form it joins has clean()
         except forms.ValidationError as error:
-            if getattr(error, "code", None) == "invalid_login" and username and self.cleaned_data.get("password"):
+            if (
+                getattr(error, "code", None) == "invalid_login"
+                and username
+                and self.cleaned_data.get("password")
+            ):
                 login_failure_record(username=username, address=address)
             raise
         login_failures_clear(username=username)

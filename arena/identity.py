@@ -35,10 +35,30 @@ from html.parser import HTMLParser
 from arena.markdown import render_markdown
 
 # Elements that start a new line on the page: their text never runs into the next one's.
-_BLOCKS = frozenset({
-    "p", "br", "hr", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li",
-    "table", "thead", "tbody", "tr", "th", "td",
-})
+_BLOCKS = frozenset(
+    {
+        "p",
+        "br",
+        "hr",
+        "blockquote",
+        "pre",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "li",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+    }
+)
 
 
 class _Text(HTMLParser):
@@ -85,7 +105,8 @@ def normalised(text: str) -> str:
     text = unicodedata.normalize("NFKC", text)
     return "".join(
         char if char.isascii() else _ascii_look_alike(char)
-        for char in text if char.isascii() or unicodedata.category(char) != "Cf"
+        for char in text
+        if char.isascii() or unicodedata.category(char) != "Cf"
     )
 
 
@@ -105,7 +126,9 @@ def _pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
     if not cleaned:
         return None
     # Word boundaries so "palm" does not match "napalm" and "mpt" does not match "attempt".
-    return re.compile(r"(?<![\w-])(" + "|".join(sorted(cleaned, key=len, reverse=True)) + r")(?![\w])", re.IGNORECASE)
+    return re.compile(
+        r"(?<![\w-])(" + "|".join(sorted(cleaned, key=len, reverse=True)) + r")(?![\w])", re.IGNORECASE
+    )
 
 
 def reveals_identity(turns: Iterable[str], words: Iterable[str]) -> bool:

@@ -87,14 +87,18 @@ def key_variable_problem(name: str, *, prefix: str, refused: Collection[str]) ->
     if not is_variable_name(name):
         looks_like_a_key = _KEY_LIKE.search(name) is not None or any(c.islower() for c in name)
         what = "looks like an API key itself" if looks_like_a_key else "is not an environment variable name"
-        return (f"{_masked(name)} {what}: enter the NAME of the environment variable that holds the key "
-                f"(capital letters, digits and _, at most {KEY_NAME_MAX_LENGTH}), e.g. {example}, "
-                "and put the key in that variable.")
+        return (
+            f"{_masked(name)} {what}: enter the NAME of the environment variable that holds the key "
+            f"(capital letters, digits and _, at most {KEY_NAME_MAX_LENGTH}), e.g. {example}, "
+            "and put the key in that variable."
+        )
     if name in refused:
         return f"{name} is one of Arena's own settings: it is never sent to an endpoint as a key."
     if name != DEFAULT_KEY_VARIABLE and not name.startswith(prefix):
-        return (f"{name} may not hold a key: key variables start with {prefix} (or are {DEFAULT_KEY_VARIABLE}), "
-                f"so no other variable of the worker can be sent to an endpoint. Rename it, e.g. {prefix}{name}.")
+        return (
+            f"{name} may not hold a key: key variables start with {prefix} (or are {DEFAULT_KEY_VARIABLE}), "
+            f"so no other variable of the worker can be sent to an endpoint. Rename it, e.g. {prefix}{name}."
+        )
     return None
 
 

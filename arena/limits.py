@@ -252,8 +252,9 @@ class LocalRateLimiter:
     """:class:`RateLimiter` for one process: at most ``limit`` admissions in any sliding window of
     ``window_seconds``, as a log of admission times (``clock``: seconds, monotonic or wall)."""
 
-    def __init__(self, limit: int, *, window_seconds: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limit: int, *, window_seconds: float = 60.0, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         if limit < 1:
             raise ValueError(f"limit must be >= 1, got {limit}")
         self.limit = limit
@@ -301,8 +302,20 @@ def judge_slot_take(
     inflight_key, rate_key = slot_keys(judge_key)
     semaphore = semaphore_for(client, inflight_key, max_concurrent, lease_seconds=lease_seconds)
     started = time.monotonic()
-    token = _take_slot_and_rate(client, semaphore, rate_key, rpm, started=started, timeout=timeout,
-                                window_seconds=window_seconds, max_wait=max_wait) if rpm > 0 else None
+    token = (
+        _take_slot_and_rate(
+            client,
+            semaphore,
+            rate_key,
+            rpm,
+            started=started,
+            timeout=timeout,
+            window_seconds=window_seconds,
+            max_wait=max_wait,
+        )
+        if rpm > 0
+        else None
+    )
     if token is None:  # no rate limit, or the rate is the binding limit: slot first, then the rate
         token = semaphore.acquire(timeout=timeout, max_wait=max_wait)
         try:
@@ -316,8 +329,9 @@ def judge_slot_take(
 
 
 @contextmanager
-def judge_slot(client: redis.Redis, judge_key: str, max_concurrent: int, rpm: int, lease_seconds: float,
-               **options: Any) -> Iterator[str]:
+def judge_slot(
+    client: redis.Redis, judge_key: str, max_concurrent: int, rpm: int, lease_seconds: float, **options: Any
+) -> Iterator[str]:
     """Hold one of the judge's in-flight slots and one unit of its request rate for one request.
 
     The slot is taken first, then the rate budget, so the rate counts the moment the request is
@@ -332,8 +346,17 @@ def judge_slot(client: redis.Redis, judge_key: str, max_concurrent: int, rpm: in
         semaphore.release(token)
 
 
-def _take_slot_and_rate(client: redis.Redis, semaphore: Semaphore, rate_key: str, rpm: int, *, started: float,
-                        timeout: float | None, window_seconds: float, max_wait: float) -> str | None:
+def _take_slot_and_rate(
+    client: redis.Redis,
+    semaphore: Semaphore,
+    rate_key: str,
+    rpm: int,
+    *,
+    started: float,
+    timeout: float | None,
+    window_seconds: float,
+    max_wait: float,
+) -> str | None:
     """A slot and a unit of rate taken together, one round trip per try (the common case when
     slots are the binding limit: waiters wake on a release and try both at once). None when a
     slot is free but the rate is used up: the caller then waits for the rate holding a slot."""
@@ -342,8 +365,12 @@ def _take_slot_and_rate(client: redis.Redis, semaphore: Semaphore, rate_key: str
     while True:
         token = uuid.uuid4().hex
         admission = f"{time.time_ns()}-{token[:8]}"
-        taken = int(acquire_both(keys=[semaphore.key, rate_key],
-                                 args=[semaphore.limit, semaphore.lease_seconds, token, rpm, window_seconds, admission]))
+        taken = int(
+            acquire_both(
+                keys=[semaphore.key, rate_key],
+                args=[semaphore.limit, semaphore.lease_seconds, token, rpm, window_seconds, admission],
+            )
+        )
         if taken == 1:
             return token
         if taken == -1:
@@ -362,7 +389,10 @@ def _scripts(client: redis.Redis) -> dict[str, Any]:
     if entry is None or entry[0] is not client:
         if len(_registered) > 100:  # processes keep a client or two; tests make one per test
             _registered.clear()
-        entry = _registered[id(client)] = (client, {script: client.register_script(script) for script in _ALL_SCRIPTS})
+        entry = _registered[id(client)] = (
+            client,
+            {script: client.register_script(script) for script in _ALL_SCRIPTS},
+        )
     return entry[1]
 
 

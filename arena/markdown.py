@@ -47,11 +47,37 @@ if TYPE_CHECKING:  # markdown-it loads with the first rendering, not at every co
     from markdown_it.token import Token
     from markdown_it.utils import EnvType, OptionsDict
 
-ALLOWED_TAGS = frozenset({
-    "p", "br", "hr", "blockquote", "pre", "code", "em", "strong", "del", "s",
-    "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li",
-    "table", "thead", "tbody", "tr", "th", "td", "a", "span",
-})
+ALLOWED_TAGS = frozenset(
+    {
+        "p",
+        "br",
+        "hr",
+        "blockquote",
+        "pre",
+        "code",
+        "em",
+        "strong",
+        "del",
+        "s",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "li",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "a",
+        "span",
+    }
+)
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "ol": {"start"},
@@ -65,8 +91,9 @@ RENDERER_VERSION = 2
 _INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 
 
-def _render_image(renderer: RendererProtocol, tokens: Sequence[Token], idx: int, options: OptionsDict,
-                  env: EnvType) -> str:
+def _render_image(
+    renderer: RendererProtocol, tokens: Sequence[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
     alt = "".join(child.content for child in (tokens[idx].children or []))
     return f'<span class="md-image">[image: {escape(alt or "no description")}]</span>'
 
@@ -83,8 +110,16 @@ def _emphasis_between_words(state: StateInline, silent: bool) -> bool:
     for _ in range(scanned.length):
         token = state.push("text", "", 0)
         token.content = marker
-        state.delimiters.append(Delimiter(marker=ord(marker), length=scanned.length, token=len(state.tokens) - 1,
-                                          end=-1, open=scanned.can_open, close=scanned.can_close))
+        state.delimiters.append(
+            Delimiter(
+                marker=ord(marker),
+                length=scanned.length,
+                token=len(state.tokens) - 1,
+                end=-1,
+                open=scanned.can_open,
+                close=scanned.can_close,
+            )
+        )
     state.pos += scanned.length
     return True
 

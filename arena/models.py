@@ -36,8 +36,13 @@ def _keep_rendered(instance: Prompt | Answer, save_kwargs: dict) -> bool:
         instance.rendered = rendered_turns(instance.turns)
     fields = save_kwargs.get("update_fields")
     if fields is not None and "turns" in fields:
-        save_kwargs["update_fields"] = {*fields, "rendered", *(["reveals_identity"] if isinstance(instance, Answer) else [])}
+        save_kwargs["update_fields"] = {
+            *fields,
+            "rendered",
+            *(["reveals_identity"] if isinstance(instance, Answer) else []),
+        }
     return changed
+
 
 WINNER_CHOICES = [
     ("model_a", "Model A"),
@@ -53,7 +58,9 @@ class PromptSet(models.Model):
     description = models.TextField(blank=True)
     source = models.TextField(blank=True, help_text="Where the prompts come from.")
     license = models.CharField(max_length=200, blank=True)
-    bundled = models.BooleanField(default=False, help_text="Shipped with Arena and loaded by load_prompt_sets.")
+    bundled = models.BooleanField(
+        default=False, help_text="Shipped with Arena and loaded by load_prompt_sets."
+    )
     version = models.PositiveIntegerField(
         default=1, help_text="The latest version: one more each time import_prompt_set reads a changed file."
     )
@@ -74,7 +81,9 @@ class PromptSetVersion(models.Model):
     number = models.PositiveIntegerField()
     file_name = models.CharField(max_length=500)
     format = models.CharField(max_length=50)
-    sha256 = models.CharField(max_length=64, help_text="Digest of the prompts as parsed (not of the file's bytes).")
+    sha256 = models.CharField(
+        max_length=64, help_text="Digest of the prompts as parsed (not of the file's bytes)."
+    )
     prompts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -94,7 +103,9 @@ class PromptQuerySet(models.QuerySet["Prompt"]):
         return self.filter(last_version__isnull=True)
 
     def in_version(self, version: int) -> PromptQuerySet:
-        return self.filter(Q(first_version__lte=version) & (Q(last_version__isnull=True) | Q(last_version__gte=version)))
+        return self.filter(
+            Q(first_version__lte=version) & (Q(last_version__isnull=True) | Q(last_version__gte=version))
+        )
 
 
 def in_version_q(prefix: str, version: int | None) -> Q:
@@ -114,7 +125,9 @@ class CategoryMapping(models.Model):
 
     prompt_set = models.ForeignKey(PromptSet, on_delete=models.CASCADE, related_name="category_mappings")
     raw = models.CharField(max_length=100, help_text="The category as the prompts spell it.")
-    canonical = models.CharField(max_length=100, blank=True, help_text="What it is listed as; empty: left out.")
+    canonical = models.CharField(
+        max_length=100, blank=True, help_text="What it is listed as; empty: left out."
+    )
 
     class Meta:
         ordering = ["prompt_set", "raw"]
@@ -145,8 +158,10 @@ class Prompt(models.Model):
     class Meta:
         ordering = ["prompt_set", "position", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["prompt_set", "external_id", "first_version"],
-                                    name="unique_prompt_external_id_version"),
+            models.UniqueConstraint(
+                fields=["prompt_set", "external_id", "first_version"],
+                name="unique_prompt_external_id_version",
+            ),
         ]
         indexes = [models.Index(fields=["prompt_set", "last_version"], name="prompt_set_current_idx")]
 
@@ -170,7 +185,9 @@ class Contender(models.Model):
     # Generation through an OpenAI-compatible endpoint (optional; see judge.services.generation).
     base_url = models.URLField(blank=True, validators=[validate_endpoint_host])
     api_model = models.CharField(max_length=200, blank=True, help_text="Model name sent to the endpoint.")
-    api_key_env = models.CharField(max_length=100, blank=True, validators=[validate_api_key_env], help_text=KEY_ENV_HELP)
+    api_key_env = models.CharField(
+        max_length=100, blank=True, validators=[validate_api_key_env], help_text=KEY_ENV_HELP
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -213,7 +230,9 @@ class Answer(models.Model):
     class Meta:
         ordering = ["prompt", "contender"]
         constraints = [
-            models.UniqueConstraint(fields=["prompt", "contender"], name="unique_answer_per_prompt_contender"),
+            models.UniqueConstraint(
+                fields=["prompt", "contender"], name="unique_answer_per_prompt_contender"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -241,14 +260,20 @@ class Comparison(models.Model):
     is_gold = models.BooleanField(default=False, help_text="Has a known answer, used to check raters.")
     gold_winner = models.CharField(max_length=10, choices=WINNER_CHOICES, blank=True)
     target_votes = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Overrides the default.")
-    vote_count = models.PositiveIntegerField(default=0, help_text="Denormalised for choosing the next comparison.")
+    vote_count = models.PositiveIntegerField(
+        default=0, help_text="Denormalised for choosing the next comparison."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
         constraints = [
-            models.UniqueConstraint(fields=["answer_a", "answer_b", "turn"], name="unique_comparison_pair_turn"),
-            models.CheckConstraint(condition=Q(answer_a__lt=F("answer_b")), name="comparison_canonical_order"),
+            models.UniqueConstraint(
+                fields=["answer_a", "answer_b", "turn"], name="unique_comparison_pair_turn"
+            ),
+            models.CheckConstraint(
+                condition=Q(answer_a__lt=F("answer_b")), name="comparison_canonical_order"
+            ),
             models.CheckConstraint(condition=Q(turn__gte=1), name="comparison_turn_positive"),
         ]
         indexes = [models.Index(fields=["vote_count", "id"], name="comparison_queue_idx")]
@@ -274,7 +299,9 @@ class Invite(models.Model):
     is shown once; only its SHA-256 is stored, so a copy of the database holds no usable link."""
 
     token_hash = models.CharField(max_length=64, unique=True)
-    pool = models.ForeignKey(RaterPool, null=True, blank=True, on_delete=models.CASCADE, related_name="invites")
+    pool = models.ForeignKey(
+        RaterPool, null=True, blank=True, on_delete=models.CASCADE, related_name="invites"
+    )
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invites")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
@@ -377,7 +404,9 @@ class Vote(RaterVerdict):
     a_shown_first = models.BooleanField()
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     seconds_spent = models.FloatField(null=True, blank=True, help_text="From lease to vote.")
-    version = models.PositiveIntegerField(default=1, help_text="1 when cast; one more each time the rater changes it.")
+    version = models.PositiveIntegerField(
+        default=1, help_text="1 when cast; one more each time the rater changes it."
+    )
     changed_at = models.DateTimeField(null=True, blank=True, help_text="When the rater last changed it.")
 
     class Meta:
@@ -418,9 +447,13 @@ class VoteRevision(RaterVerdict):
 class RaterPreference(models.Model):
     """How one rater likes the rating page; a missing row or ``None`` means the site default."""
 
-    rater = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rating_preference")
+    rater = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rating_preference"
+    )
     one_click = models.BooleanField(
-        null=True, blank=True, help_text="The verdict buttons submit at once (None: ARENA_ONE_CLICK_VOTING decides)."
+        null=True,
+        blank=True,
+        help_text="The verdict buttons submit at once (None: ARENA_ONE_CLICK_VOTING decides).",
     )
 
     def __str__(self) -> str:
@@ -477,9 +510,13 @@ class ImportedVerdict(models.Model):
     line = models.PositiveIntegerField()
     model_a = models.ForeignKey(Contender, on_delete=models.CASCADE, related_name="+")
     model_b = models.ForeignKey(Contender, on_delete=models.CASCADE, related_name="+")
-    winner = models.CharField(max_length=10, choices=WINNER_CHOICES, blank=True, help_text="Empty: unparsable.")
+    winner = models.CharField(
+        max_length=10, choices=WINNER_CHOICES, blank=True, help_text="Empty: unparsable."
+    )
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    question_ref = models.CharField(max_length=200, blank=True, help_text="The source's prompt id, linked or not.")
+    question_ref = models.CharField(
+        max_length=200, blank=True, help_text="The source's prompt id, linked or not."
+    )
     turn = models.PositiveSmallIntegerField(default=1)
     position_known = models.BooleanField(default=True, help_text="model_a was shown first.")
     # 1 and 2 are the two presentation orders of one LLM judgment; 0 is a single verdict.
@@ -491,7 +528,9 @@ class ImportedVerdict(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["batch", "line", "judged_order"], name="unique_verdict_per_batch_line"),
+            models.UniqueConstraint(
+                fields=["batch", "line", "judged_order"], name="unique_verdict_per_batch_line"
+            ),
         ]
         indexes = [models.Index(fields=["source", "prompt"], name="imported_verdict_source_idx")]
 
@@ -511,7 +550,9 @@ class ImportedScore(models.Model):
     line = models.PositiveIntegerField()
     model = models.ForeignKey(Contender, on_delete=models.CASCADE, related_name="+")
     prompt = models.ForeignKey(Prompt, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
-    question_ref = models.CharField(max_length=200, blank=True, help_text="The source's prompt id, linked or not.")
+    question_ref = models.CharField(
+        max_length=200, blank=True, help_text="The source's prompt id, linked or not."
+    )
     turn = models.PositiveSmallIntegerField(default=1)
     score = models.FloatField(null=True, blank=True, help_text="Empty: the rating could not be parsed.")
     rater = models.CharField(max_length=200, blank=True)

@@ -59,11 +59,16 @@ class RequestLogMiddleware:
         user = getattr(request, "user", None)
         request_logger.info(
             "request",
-            extra={"data": {
-                "request_id": request_id, "method": request.method, "path": request.path,
-                "status": response.status_code, "ms": round((time.perf_counter() - started) * 1000, 2),
-                "user_id": user.pk if user is not None and user.is_authenticated else None,
-            }},
+            extra={
+                "data": {
+                    "request_id": request_id,
+                    "method": request.method,
+                    "path": request.path,
+                    "status": response.status_code,
+                    "ms": round((time.perf_counter() - started) * 1000, 2),
+                    "user_id": user.pk if user is not None and user.is_authenticated else None,
+                }
+            },
         )
         response["X-Request-ID"] = request_id
         return response
@@ -86,8 +91,12 @@ def connect_task_logging() -> None:
         started = _task_started.pop(task_id or "", None)
         task_logger.info(
             "task",
-            extra={"data": {
-                "task_id": task_id, "task": getattr(task, "name", None), "state": state,
-                "ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
-            }},
+            extra={
+                "data": {
+                    "task_id": task_id,
+                    "task": getattr(task, "name", None),
+                    "state": state,
+                    "ms": round((time.perf_counter() - started) * 1000, 2) if started else None,
+                }
+            },
         )

@@ -32,8 +32,16 @@ NOT_CHOICE = "not_choice"
 NOT_FOUND = "not_found"
 CONFLICT = "conflict"
 
-BOOLEAN_WORDS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False,
-                 "off": False}
+BOOLEAN_WORDS = {
+    "1": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+    "0": False,
+    "false": False,
+    "no": False,
+    "off": False,
+}
 # The longest value an error message repeats back; the rest is cut (a 10 KB value is not echoed).
 _SHOWN = 40
 
@@ -43,7 +51,7 @@ _Choice = TypeVar("_Choice", bound=str)
 def shown(value: Any) -> str:
     """A value as an error message quotes it: repr, control characters escaped, cut short."""
     text = repr(value)
-    return text if len(text) <= _SHOWN else text[:_SHOWN - 1] + "…'"
+    return text if len(text) <= _SHOWN else text[: _SHOWN - 1] + "…'"
 
 
 @dataclass(frozen=True)
@@ -87,13 +95,17 @@ class ParamError(ValueError):
 
     def as_json(self) -> dict[str, Any]:
         """The API's 400 body: a summary plus one entry per bad parameter."""
-        return {"error": str(self), "field": self.field,
-                "errors": {p.field: p.as_dict() for p in self.problems}}
+        return {
+            "error": str(self),
+            "field": self.field,
+            "errors": {p.field: p.as_dict() for p in self.problems},
+        }
 
     def command_message(self) -> str:
         """The same sentences for a management command, naming its ``--options``."""
-        return "\n".join(f"--{p.field.replace('_', '-')}: {p.message} Allowed: {p.allowed}."
-                         for p in self.problems)
+        return "\n".join(
+            f"--{p.field.replace('_', '-')}: {p.message} Allowed: {p.allowed}." for p in self.problems
+        )
 
 
 def _is_control(char: str) -> bool:
@@ -120,8 +132,12 @@ class QueryReader:
         for name in data:
             values = [v for v in _raw_values(data, name) if v is not None]
             if name not in allowed:
-                self.fail(str(name), UNKNOWN, f"Unknown parameter {shown(name)}.",
-                          "the parameters " + ", ".join(allowed))
+                self.fail(
+                    str(name),
+                    UNKNOWN,
+                    f"Unknown parameter {shown(name)}.",
+                    "the parameters " + ", ".join(allowed),
+                )
             elif len(values) > 1:
                 self.fail(name, REPEATED, f"Given {len(values)} times.", "one value")
             elif values:
@@ -146,7 +162,9 @@ class QueryReader:
 
     # --- typed reads ---------------------------------------------------------------------------
 
-    def text(self, name: str, default: str | None = None, *, max_length: int, allowed: str = "") -> str | None:
+    def text(
+        self, name: str, default: str | None = None, *, max_length: int, allowed: str = ""
+    ) -> str | None:
         """Trimmed text without control characters (a NUL byte cannot even be stored)."""
         raw = self._values.get(name)
         if raw is None:
@@ -191,7 +209,9 @@ class QueryReader:
             return default
         allowed = f"a number from {minimum:g} to {maximum:g}"
         try:
-            value = float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else float(str(raw))
+            value = (
+                float(raw) if isinstance(raw, int | float) and not isinstance(raw, bool) else float(str(raw))
+            )
         except ValueError:
             self.fail(name, NOT_NUMBER, f"{shown(raw)} is not a number.", allowed)
             return default
@@ -208,7 +228,9 @@ class QueryReader:
             return raw
         value = BOOLEAN_WORDS.get(str(raw).strip().lower())
         if value is None:
-            self.fail(name, NOT_BOOLEAN, f"{shown(raw)} is not yes or no.", "1/0, true/false, yes/no or on/off")
+            self.fail(
+                name, NOT_BOOLEAN, f"{shown(raw)} is not yes or no.", "1/0, true/false, yes/no or on/off"
+            )
             return default
         return value
 
@@ -220,5 +242,7 @@ class QueryReader:
         for choice in choices:  # the choice itself, typed as the choices are (a Literal, say)
             if choice == value:
                 return choice
-        self.fail(name, NOT_CHOICE, f"{shown(raw)} is not one of the choices.", "one of " + ", ".join(choices))
+        self.fail(
+            name, NOT_CHOICE, f"{shown(raw)} is not one of the choices.", "one of " + ", ".join(choices)
+        )
         return default

@@ -20,7 +20,9 @@ websocket_urlpatterns.append(_route("ws/leaderboard/", LeaderboardConsumer.as_as
 from judge.consumers import EvaluationProgressConsumer, RunProgressConsumer  # noqa: E402
 
 websocket_urlpatterns.append(_route("ws/judge/runs/<int:run_id>/", RunProgressConsumer.as_asgi()))
-websocket_urlpatterns.append(_route("ws/judge/evaluations/<int:evaluation_id>/", EvaluationProgressConsumer.as_asgi()))
+websocket_urlpatterns.append(
+    _route("ws/judge/evaluations/<int:evaluation_id>/", EvaluationProgressConsumer.as_asgi())
+)
 
 from live.consumers import LiveBattleConsumer  # noqa: E402
 

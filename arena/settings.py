@@ -99,7 +99,9 @@ DATABASE_URL = env_url(
     f"sqlite:///{VAR_DIR / 'arena.sqlite3'}",
     schemes=("sqlite", "postgres", "postgresql", "pgsql"),
 )
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0))}
+DATABASES = {
+    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0, minimum=0))
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
     # A process-wide psycopg pool, shared by the request threads (arena.asgi) and any other
     # thread of the process (Celery's), bounded by DB_POOL_MAX_SIZE.
@@ -126,7 +128,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # fails at once with "database is locked" instead of waiting when two raters vote at the same
     # time), and WAL lets pages read while the background refresh or a vote writes.
     DATABASES["default"].setdefault("OPTIONS", {}).update(
-        timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;")
+        timeout=20, transaction_mode="IMMEDIATE", init_command="PRAGMA journal_mode=WAL;"
+    )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -150,13 +153,22 @@ if REDIS_URL:
         }
     }
     # Short timeouts: a request never waits long on a Redis that is down or hangs (arena.cache).
-    CACHES = {"default": {"BACKEND": "arena.cache.ArenaRedisCache", "LOCATION": REDIS_URL, "OPTIONS": {
-        "socket_connect_timeout": ARENA_REDIS_TIMEOUT, "socket_timeout": ARENA_REDIS_TIMEOUT}}}
+    CACHES = {
+        "default": {
+            "BACKEND": "arena.cache.ArenaRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": ARENA_REDIS_TIMEOUT, "socket_timeout": ARENA_REDIS_TIMEOUT},
+        }
+    }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     # Room for every rater's rate-limit counter: the default 300 entries would evict them.
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                          "OPTIONS": {"MAX_ENTRIES": 20000}}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "OPTIONS": {"MAX_ENTRIES": 20000},
+        }
+    }
 
 # --- Celery: inline by default, a real broker when CELERY_BROKER_URL is set ---------------
 CELERY_BROKER_URL = env_url("CELERY_BROKER_URL", "", schemes=("redis", "rediss", "amqp", "amqps", "pyamqp"))
@@ -249,7 +261,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": "arena.observability.JsonFormatter"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "json"} if ARENA_JSON_LOGS
+        "console": {"class": "logging.StreamHandler", "formatter": "json"}
+        if ARENA_JSON_LOGS
         else {"class": "logging.StreamHandler"},
     },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
@@ -269,8 +282,28 @@ ARENA_DATA_DIR = BASE_DIR / "arena" / "data"
 # Word list that flags answers revealing their model ("As ChatGPT", "I am Vicuna").
 ARENA_IDENTITY_WORDS = env_list(
     "ARENA_IDENTITY_WORDS",
-    ["chatgpt", "openai", "gpt-3", "gpt-4", "vicuna", "alpaca", "llama", "bard", "claude", "anthropic",
-     "guanaco", "koala", "palm", "lmsys", "google", "meta ai", "dolly", "mpt", "falcon", "wizardlm"],
+    [
+        "chatgpt",
+        "openai",
+        "gpt-3",
+        "gpt-4",
+        "vicuna",
+        "alpaca",
+        "llama",
+        "bard",
+        "claude",
+        "anthropic",
+        "guanaco",
+        "koala",
+        "palm",
+        "lmsys",
+        "google",
+        "meta ai",
+        "dolly",
+        "mpt",
+        "falcon",
+        "wizardlm",
+    ],
 )
 ARENA_LEASE_SECONDS = env_int("ARENA_LEASE_SECONDS", 600, minimum=10)
 ARENA_TARGET_VOTES = env_int("ARENA_TARGET_VOTES", 1, minimum=1)
@@ -301,8 +334,10 @@ ARENA_SNAPSHOT_DEBOUNCE_SECONDS = env_float("ARENA_SNAPSHOT_DEBOUNCE_SECONDS", 5
 ARENA_BOOTSTRAP_ROUNDS = env_int("ARENA_BOOTSTRAP_ROUNDS", 1000, minimum=0)
 ARENA_MAX_BOOTSTRAP_ROUNDS = env_int("ARENA_MAX_BOOTSTRAP_ROUNDS", 5000, minimum=0)
 if ARENA_BOOTSTRAP_ROUNDS > ARENA_MAX_BOOTSTRAP_ROUNDS:
-    raise SettingsError(f"ARENA_BOOTSTRAP_ROUNDS={ARENA_BOOTSTRAP_ROUNDS} is more than ARENA_MAX_BOOTSTRAP_ROUNDS="
-                        f"{ARENA_MAX_BOOTSTRAP_ROUNDS}: the default would be refused.")
+    raise SettingsError(
+        f"ARENA_BOOTSTRAP_ROUNDS={ARENA_BOOTSTRAP_ROUNDS} is more than ARENA_MAX_BOOTSTRAP_ROUNDS="
+        f"{ARENA_MAX_BOOTSTRAP_ROUNDS}: the default would be refused."
+    )
 # A page asking for a leaderboard never computed is computed in the request up to this many
 # verdicts; above it the page says "computing…" and a worker builds the snapshot.
 ARENA_SNAPSHOT_SYNC_MAX_BATTLES = env_int("ARENA_SNAPSHOT_SYNC_MAX_BATTLES", 20000, minimum=0)
@@ -321,7 +356,9 @@ ARENA_COMMAND_MAX_PERMUTATIONS = env_int("ARENA_COMMAND_MAX_PERMUTATIONS", 10000
 # switches; "off": the two-step form for everyone (studies that want grades with every vote).
 ARENA_ONE_CLICK_VOTING = env_str("ARENA_ONE_CLICK_VOTING", "optional")
 if ARENA_ONE_CLICK_VOTING not in ("optional", "default", "off"):
-    raise SettingsError(f"ARENA_ONE_CLICK_VOTING={ARENA_ONE_CLICK_VOTING!r} must be optional, default or off.")
+    raise SettingsError(
+        f"ARENA_ONE_CLICK_VOTING={ARENA_ONE_CLICK_VOTING!r} must be optional, default or off."
+    )
 # How long after casting a vote its rater may still change it (every earlier version is kept).
 ARENA_VOTE_EDIT_SECONDS = env_int("ARENA_VOTE_EDIT_SECONDS", 600, minimum=0)
 # After the reveal, show the reference answer and the imported verdicts on the same pair (training).
@@ -342,7 +379,9 @@ OPENAI_BASE_URL = env_str("OPENAI_BASE_URL", "")
 # arena.keys. A namespace of its own: capital letters, digits and _, ending in _.
 ARENA_KEY_PREFIX = env_str("ARENA_KEY_PREFIX", "ARENA_KEY_")
 if not re.fullmatch(r"[A-Z][A-Z0-9_]*_", ARENA_KEY_PREFIX):
-    raise SettingsError(f"ARENA_KEY_PREFIX={ARENA_KEY_PREFIX!r} must be capital letters, digits and _, ending in _.")
+    raise SettingsError(
+        f"ARENA_KEY_PREFIX={ARENA_KEY_PREFIX!r} must be capital letters, digits and _, ending in _."
+    )
 # Hosts judges and contenders may be sent requests (and keys) to; empty: any host. A leading dot
 # allows subdomains too (.example.org), as in ALLOWED_HOSTS.
 ARENA_JUDGE_HOSTS = env_list("ARENA_JUDGE_HOSTS", [])

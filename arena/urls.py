@@ -18,10 +18,17 @@ from arena.views import (
 )
 
 # Password reset needs e-mail: without EMAIL_HOST its pages are not served at all (404).
-PASSWORD_RESET_VIEWS = {"password_reset", "password_reset_done", "password_reset_confirm", "password_reset_complete"}
+PASSWORD_RESET_VIEWS = {
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+}
 account_urls = [
-    pattern for pattern in auth_urls.urlpatterns
-    if settings.ARENA_PASSWORD_RESET or not (isinstance(pattern, URLPattern) and pattern.name in PASSWORD_RESET_VIEWS)
+    pattern
+    for pattern in auth_urls.urlpatterns
+    if settings.ARENA_PASSWORD_RESET
+    or not (isinstance(pattern, URLPattern) and pattern.name in PASSWORD_RESET_VIEWS)
 ]
 
 urlpatterns = [

@@ -53,5 +53,7 @@ def pasted_keys_remove(model: type[Model]) -> int:
     pasted = [pk for pk, value in rows if not is_variable_name(value)]
     model._default_manager.filter(pk__in=pasted).update(api_key_env="")
     if pasted:
-        print(f"\n  {len(pasted)} {model.__name__.lower()}(s) held an API key in api_key_env: removed. Rotate those keys.")
+        print(
+            f"\n  {len(pasted)} {model.__name__.lower()}(s) held an API key in api_key_env: removed. Rotate those keys."
+        )
     return len(pasted)

@@ -49,9 +49,19 @@ def free_port() -> int:
 
 def start_redis(port: int) -> subprocess.Popen[bytes]:
     server = subprocess.Popen(
-        [shutil.which("redis-server") or "redis-server", "--bind", "127.0.0.1", "--port", str(port),
-         "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            shutil.which("redis-server") or "redis-server",
+            "--bind",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
@@ -77,7 +87,9 @@ def measure(call: Callable[[], Any], calls: int, rounds: int) -> tuple[float, fl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
@@ -92,17 +104,23 @@ def main() -> None:
         from django.conf import settings
         from django.core.cache import CacheHandler
 
-        options = {"socket_connect_timeout": settings.ARENA_REDIS_TIMEOUT,
-                   "socket_timeout": settings.ARENA_REDIS_TIMEOUT}
+        options = {
+            "socket_connect_timeout": settings.ARENA_REDIS_TIMEOUT,
+            "socket_timeout": settings.ARENA_REDIS_TIMEOUT,
+        }
         backends = {
             "django": "django.core.cache.backends.redis.RedisCache",
             "django+breaker": "benchmarks.bench_cache.BreakerOnlyCache",
             "arena": "arena.cache.ArenaRedisCache",
         }
-        handlers = {name: CacheHandler({"default": {"BACKEND": path, "LOCATION": url, "OPTIONS": options}})
-                    for name, path in backends.items()}
-        print(f"redis-server on port {port}; median of {args.rounds} rounds x {args.calls} calls;"
-              f" microseconds per call, wall (CPU)")
+        handlers = {
+            name: CacheHandler({"default": {"BACKEND": path, "LOCATION": url, "OPTIONS": options}})
+            for name, path in backends.items()
+        }
+        print(
+            f"redis-server on port {port}; median of {args.rounds} rounds x {args.calls} calls;"
+            f" microseconds per call, wall (CPU)"
+        )
         header = f"  {'operation':<34}" + "".join(f"{name:>22}" for name in backends)
         print(header)
 
@@ -123,8 +141,9 @@ def main() -> None:
             results = {}
             for name, handler in handlers.items():
                 cache = handler["default"]
-                results[name] = measure(lambda cache=cache, operation=operation: operation(cache),
-                                        args.calls, args.rounds)
+                results[name] = measure(
+                    lambda cache=cache, operation=operation: operation(cache), args.calls, args.rounds
+                )
             row(label, results)
 
         def rating_request(handler: CacheHandler) -> None:
@@ -135,11 +154,18 @@ def main() -> None:
 
         results = {}
         for name, handler in handlers.items():
-            results[name] = measure(lambda handler=handler: contextvars.Context().run(rating_request, handler),
-                                    max(args.calls // 5, 1), args.rounds)
+            results[name] = measure(
+                lambda handler=handler: contextvars.Context().run(rating_request, handler),
+                max(args.calls // 5, 1),
+                args.rounds,
+            )
         row("request in a new context (4 get+set)", results)
-        same = {name: measure(lambda handler=handler: rating_request(handler), max(args.calls // 5, 1),
-                              args.rounds) for name, handler in handlers.items()}
+        same = {
+            name: measure(
+                lambda handler=handler: rating_request(handler), max(args.calls // 5, 1), args.rounds
+            )
+            for name, handler in handlers.items()
+        }
         row("the same, one context", same)
         print(f"  connections Redis holds open at the end: {_connected_clients(url)}")
     finally:

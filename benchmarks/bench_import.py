@@ -31,8 +31,19 @@ def write_battles(path: Path, n: int) -> None:
             b = models[(i * 7 + 3) % 20]
             if a == b:
                 b = models[(i + 1) % 20]
-            fh.write(json.dumps({"model_a": a, "model_b": b, "winner": winners[(i * 13) % 4],
-                                 "question_id": i % 500, "judge": f"rater_{i % 97}", "tstamp": 1.7e9 + i}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "model_a": a,
+                        "model_b": b,
+                        "winner": winners[(i * 13) % 4],
+                        "question_id": i % 500,
+                        "judge": f"rater_{i % 97}",
+                        "tstamp": 1.7e9 + i,
+                    }
+                )
+                + "\n"
+            )
 
 
 def main() -> None:
@@ -56,8 +67,10 @@ def main() -> None:
         result = verdicts_import(path=path, fmt="fastchat", source="bench")
         elapsed = time.perf_counter() - started
     assert result.created == n, result
-    print(f"imported {n:,} battles into PostgreSQL in {elapsed:.2f} s ({n / elapsed:,.0f} rows/s); goal < 10 s: "
-          f"{'met' if elapsed < 10 else 'NOT met'}")
+    print(
+        f"imported {n:,} battles into PostgreSQL in {elapsed:.2f} s ({n / elapsed:,.0f} rows/s); goal < 10 s: "
+        f"{'met' if elapsed < 10 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

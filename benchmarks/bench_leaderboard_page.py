@@ -50,8 +50,9 @@ def write_verdicts(n: int) -> float:
     ImportBatch.objects.filter(source=SOURCE).delete()
     source, _ = VerdictSource.objects.get_or_create(name=SOURCE, defaults={"is_human": False})
     PromptSet.objects.get_or_create(slug="bench", defaults={"name": "bench"})
-    batch = ImportBatch.objects.create(kind="verdicts", source=SOURCE, file_name="synthetic", sha256="0" * 64,
-                                       format="synthetic", rows=n)
+    batch = ImportBatch.objects.create(
+        kind="verdicts", source=SOURCE, file_name="synthetic", sha256="0" * 64, format="synthetic", rows=n
+    )
     ids = [Contender.objects.get_or_create(name=f"bench-model-{i:02d}")[0].id for i in range(MODELS)]
     rng = np.random.default_rng(0)
     strength = np.linspace(-1.5, 1.5, MODELS)
@@ -70,8 +71,10 @@ def write_verdicts(n: int) -> float:
             for start in range(0, n, chunk):
                 buf = io.StringIO()
                 for i in range(start, min(n, start + chunk)):
-                    buf.write(f"{source.id}\t{batch.id}\t{i}\t{ids[a[i]]}\t{ids[b[i]]}\t{winner[i]}\tq{i % 500}"
-                              f"\t1\tt\t0\t\t\t{{}}\n")
+                    buf.write(
+                        f"{source.id}\t{batch.id}\t{i}\t{ids[a[i]]}\t{ids[b[i]]}\t{winner[i]}\tq{i % 500}"
+                        f"\t1\tt\t0\t\t\t{{}}\n"
+                    )
                 copy.write(buf.getvalue())
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE arena_importedverdict")
@@ -94,8 +97,10 @@ def report(label: str, ms: list[float]) -> bool:
     p50 = statistics.median(ms)
     p95 = ms[int(len(ms) * 0.95) - 1]
     ok = p95 < GOAL_MS
-    print(f"{label:<48} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   max {ms[-1]:7.1f} ms   "
-          f"{'OK' if ok else 'SLOW'} (goal p95 < {GOAL_MS:.0f} ms)")
+    print(
+        f"{label:<48} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   max {ms[-1]:7.1f} ms   "
+        f"{'OK' if ok else 'SLOW'} (goal p95 < {GOAL_MS:.0f} ms)"
+    )
     return ok
 
 
@@ -134,17 +139,27 @@ def main() -> None:
     started = time.perf_counter()
     snapshot_refresh.apply(args=(params.key, True))  # the Celery task (create it), run in this process
     snapshot = RatingSnapshot.objects.get(key=params.key)
-    print(f"snapshot {params.key}: {snapshot.battle_count:,} battles, {len(snapshot.result['rows'])} models, "
-          f"computed in {snapshot.seconds:.1f} s ({time.perf_counter() - started:.1f} s with storing)")
+    print(
+        f"snapshot {params.key}: {snapshot.battle_count:,} battles, {len(snapshot.result['rows'])} models, "
+        f"computed in {snapshot.seconds:.1f} s ({time.perf_counter() - started:.1f} s with storing)"
+    )
 
     client = Client()
     query = params.query()
-    ok = report(f"/leaderboard/ (page, {snapshot.battle_count:,} battles)",
-                timings(client, f"/leaderboard/?source=import:{SOURCE}&method=bt", args.requests))
-    ok &= report("/leaderboard/ htmx partial", timings(
-        Client(headers={"HX-Request": "true"}), f"/leaderboard/?source=import:{SOURCE}", args.requests))
+    ok = report(
+        f"/leaderboard/ (page, {snapshot.battle_count:,} battles)",
+        timings(client, f"/leaderboard/?source=import:{SOURCE}&method=bt", args.requests),
+    )
+    ok &= report(
+        "/leaderboard/ htmx partial",
+        timings(
+            Client(headers={"HX-Request": "true"}), f"/leaderboard/?source=import:{SOURCE}", args.requests
+        ),
+    )
     ok &= report("/api/leaderboard/ (JSON)", timings(client, f"/api/leaderboard/?{query}", args.requests))
-    ok &= report("/api/leaderboard/ (CSV)", timings(client, f"/api/leaderboard/?{query}&format=csv", args.requests))
+    ok &= report(
+        "/api/leaderboard/ (CSV)", timings(client, f"/api/leaderboard/?{query}&format=csv", args.requests)
+    )
     sys.exit(0 if ok else 1)
 
 

@@ -65,8 +65,9 @@ def cpu_seconds(pid: int) -> float:
 
 
 def start_llm(rate: float, words: int) -> tuple[subprocess.Popen[str], str]:
-    server = subprocess.Popen([sys.executable, "-m", "tests.llm_server", "--port", "0"], cwd=ROOT,
-                              stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.llm_server", "--port", "0"], cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
     assert server.stdout is not None
     url = server.stdout.readline().strip()
     from tests.llm_server import control
@@ -102,14 +103,36 @@ def prepare(battles: int, llm_url: str) -> list[str]:
 
 
 def start_server(port: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "DJANGO_DEBUG": "0", "ALLOWED_HOSTS": "127.0.0.1", "REDIS_URL": BENCH_REDIS_URL,
-           "LOG_LEVEL": "WARNING", "ARENA_LIVE_BATTLES_PER_HOUR": "0", "ARENA_LIVE_TOKENS_PER_DAY": "0"}
-    subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True)
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "ALLOWED_HOSTS": "127.0.0.1",
+        "REDIS_URL": BENCH_REDIS_URL,
+        "LOG_LEVEL": "WARNING",
+        "ARENA_LIVE_BATTLES_PER_HOUR": "0",
+        "ARENA_LIVE_TOKENS_PER_DAY": "0",
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env, check=True
+    )
     LOG.parent.mkdir(parents=True, exist_ok=True)
     log = open(LOG, "wb")  # noqa: SIM115 - the server's, open while it runs (a pipe nobody reads would fill)
-    server = subprocess.Popen([str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                               "-v", "0", "arena.asgi:application"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=log)
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "daphne"),
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-v",
+            "0",
+            "arena.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log,
+    )
     import httpx
 
     deadline = time.monotonic() + 30
@@ -123,13 +146,19 @@ def start_server(port: int) -> subprocess.Popen[bytes]:
     raise SystemExit("daphne did not start: " + LOG.read_text())
 
 
-async def one_battle(port: int, key: str, index: int, start: asyncio.Event, delay: float = 0.0) -> dict[str, Any]:
+async def one_battle(
+    port: int, key: str, index: int, start: asyncio.Event, delay: float = 0.0
+) -> dict[str, Any]:
     import websockets
 
     prompt = f"Benchmark battle {index}: explain the tides."
-    async with websockets.connect(f"ws://127.0.0.1:{port}/ws/battle/", origin="http://127.0.0.1",
-                                  additional_headers={"Cookie": f"sessionid={key}"}, max_size=2**22,
-                                  open_timeout=120) as ws:
+    async with websockets.connect(
+        f"ws://127.0.0.1:{port}/ws/battle/",
+        origin="http://127.0.0.1",
+        additional_headers={"Cookie": f"sessionid={key}"},
+        max_size=2**22,
+        open_timeout=120,
+    ) as ws:
         await start.wait()
         await asyncio.sleep(delay)
         sent = time.time()
@@ -155,8 +184,15 @@ async def one_battle(port: int, key: str, index: int, start: asyncio.Event, dela
         await ws.send(json.dumps({"type": "vote", "verdict": "tie"}))
         while json.loads(await asyncio.wait_for(ws.recv(), timeout=60))["type"] != "reveal":
             pass
-    return {"prompt": prompt, "sent": sent, "first": first, "done": done, "messages": messages,
-            "left": "".join(text["left"]), "right": "".join(text["right"])}
+    return {
+        "prompt": prompt,
+        "sent": sent,
+        "first": first,
+        "done": done,
+        "messages": messages,
+        "left": "".join(text["left"]),
+        "right": "".join(text["right"]),
+    }
 
 
 async def run(port: int, keys: list[str], llm_url: str, ramp: float) -> list[dict[str, Any]]:
@@ -169,7 +205,10 @@ async def run(port: int, keys: list[str], llm_url: str, ramp: float) -> list[dic
     reset(llm_url)
     start = asyncio.Event()
     # Raters press Send at moments spread evenly over ``ramp`` seconds (0: all in the same instant).
-    tasks = [asyncio.create_task(one_battle(port, key, i, start, ramp * i / len(keys))) for i, key in enumerate(keys)]
+    tasks = [
+        asyncio.create_task(one_battle(port, key, i, start, ramp * i / len(keys)))
+        for i, key in enumerate(keys)
+    ]
     await asyncio.sleep(1.0 + len(keys) * 0.02)  # every socket open before the prompts go
     start.set()
     return await asyncio.gather(*tasks, return_exceptions=False)
@@ -185,9 +224,13 @@ def main() -> None:
     parser.add_argument("--battles", type=int, default=200)
     parser.add_argument("--rate", type=float, default=20.0, help="chunks (tokens) a second per stream")
     parser.add_argument("--words", type=int, default=200, help="chunks per answer (200 at 20/s: 10 s)")
-    parser.add_argument("--ramp", type=float, default=5.0,
-                        help="seconds over which the battles start (0: all at once); with answers longer than the ramp "
-                             "every battle streams at once at its end")
+    parser.add_argument(
+        "--ramp",
+        type=float,
+        default=5.0,
+        help="seconds over which the battles start (0: all at once); with answers longer than the ramp "
+        "every battle streams at once at its end",
+    )
     args = parser.parse_args()
     url = os.environ["DATABASE_URL"]
     if database_name(url) is None or "127.0.0.1" not in url:
@@ -230,8 +273,12 @@ def main() -> None:
     for r in complete:
         key = request_key([{"role": "user", "content": r["prompt"]}])
         entries = by_key.get(key, [])
-        expected = {"".join(stream_words([{"role": "user", "content": r["prompt"]}], model=m, key=key,
-                                         count=args.words)) for m in ("bench-left-7b", "bench-right-13b")}
+        expected = {
+            "".join(
+                stream_words([{"role": "user", "content": r["prompt"]}], model=m, key=key, count=args.words)
+            )
+            for m in ("bench-left-7b", "bench-right-13b")
+        }
         if {r["left"], r["right"]} != expected:
             missing += 1
         streamed = [e for e in entries if e.get("first_chunk")]
@@ -250,28 +297,44 @@ def main() -> None:
     from live.models import LiveBattle
 
     voted = LiveBattle.objects.filter(status="voted").count() - 1  # less the warm-up battle
-    print(f"battles: {len(results)} started over {args.ramp:g} s ({2 * len(results)} upstream streams at "
-          f"{args.rate:g} tokens/s, {args.words} tokens each; at most {upstream_stats['in_flight_max']} streams at once), "
-          f"{len(errors)} ended by an error, {voted} stored as voted")
-    print(f"every token delivered: {'yes' if missing == 0 and not errors else 'NO'} "
-          f"({tokens} tokens in {messages} WebSocket messages; {missing} battles with a missing or altered answer)")
+    print(
+        f"battles: {len(results)} started over {args.ramp:g} s ({2 * len(results)} upstream streams at "
+        f"{args.rate:g} tokens/s, {args.words} tokens each; at most {upstream_stats['in_flight_max']} streams at once), "
+        f"{len(errors)} ended by an error, {voted} stored as voted"
+    )
+    print(
+        f"every token delivered: {'yes' if missing == 0 and not errors else 'NO'} "
+        f"({tokens} tokens in {messages} WebSocket messages; {missing} battles with a missing or altered answer)"
+    )
     if added:
-        print(f"time to first token added by Arena: p50 {statistics.median(added):.1f} ms, "
-              f"p95 {pct(added, 0.95):.1f} ms, max {max(added):.1f} ms "
-              f"(goal p95 < {GOAL_P95_MS:g} ms: {'met' if pct(added, 0.95) < GOAL_P95_MS else 'MISSED'})")
-        print(f"time to first token seen by the rater: p50 {statistics.median(ttft):.1f} ms, p95 {pct(ttft, 0.95):.1f} ms")
-        print(f"  of which prompt sent -> both upstream requests arrived: p50 {statistics.median(to_upstream):.1f} ms, "
-              f"p95 {pct(to_upstream, 0.95):.1f} ms; first upstream chunk -> first text at the client: "
-              f"p50 {statistics.median(relay):.1f} ms, p95 {pct(relay, 0.95):.1f} ms")
+        print(
+            f"time to first token added by Arena: p50 {statistics.median(added):.1f} ms, "
+            f"p95 {pct(added, 0.95):.1f} ms, max {max(added):.1f} ms "
+            f"(goal p95 < {GOAL_P95_MS:g} ms: {'met' if pct(added, 0.95) < GOAL_P95_MS else 'MISSED'})"
+        )
+        print(
+            f"time to first token seen by the rater: p50 {statistics.median(ttft):.1f} ms, p95 {pct(ttft, 0.95):.1f} ms"
+        )
+        print(
+            f"  of which prompt sent -> both upstream requests arrived: p50 {statistics.median(to_upstream):.1f} ms, "
+            f"p95 {pct(to_upstream, 0.95):.1f} ms; first upstream chunk -> first text at the client: "
+            f"p50 {statistics.median(relay):.1f} ms, p95 {pct(relay, 0.95):.1f} ms"
+        )
     if client_s:
         nominal = (args.words - 1) / args.rate if args.rate > 0 else 0.0
-        print(f"answer streaming time (first to last token; {nominal:.1f} s at the nominal rate): at the client "
-              f"p50 {statistics.median(client_s):.1f} s, p95 {pct(client_s, 0.95):.1f} s; as the LLM server sent it "
-              f"p50 {statistics.median(upstream_s):.1f} s, p95 {pct(upstream_s, 0.95):.1f} s")
-    print(f"daphne CPU: {cpu:.2f} s over {wall:.1f} s wall ({cpu / wall * 100:.0f}% of a core), "
-          f"{cpu / max(tokens, 1) * 1e6:.0f} µs per streamed token")
-    print(f"load average (1, 5, 15 min): before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
-          f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; cores: {os.cpu_count()}")
+        print(
+            f"answer streaming time (first to last token; {nominal:.1f} s at the nominal rate): at the client "
+            f"p50 {statistics.median(client_s):.1f} s, p95 {pct(client_s, 0.95):.1f} s; as the LLM server sent it "
+            f"p50 {statistics.median(upstream_s):.1f} s, p95 {pct(upstream_s, 0.95):.1f} s"
+        )
+    print(
+        f"daphne CPU: {cpu:.2f} s over {wall:.1f} s wall ({cpu / wall * 100:.0f}% of a core), "
+        f"{cpu / max(tokens, 1) * 1e6:.0f} µs per streamed token"
+    )
+    print(
+        f"load average (1, 5, 15 min): before {load_before[0]:.2f} {load_before[1]:.2f} {load_before[2]:.2f}, "
+        f"after {load_after[0]:.2f} {load_after[1]:.2f} {load_after[2]:.2f}; cores: {os.cpu_count()}"
+    )
 
 
 if __name__ == "__main__":

@@ -97,7 +97,9 @@ class HandWrittenStamps:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--calls", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
@@ -128,12 +130,27 @@ def main() -> None:
     for key in range(1024):
         hand.put(key, display)
         library_put(key)
-    rows.append(("displays: get (hit)", measure(lambda i: hand.get(i & 1023), calls, rounds),
-                 measure(lambda i: library_get(i & 1023), calls, rounds)))
-    rows.append(("displays: get (miss)", measure(lambda i: hand.get(-1), calls, rounds),
-                 measure(lambda i: library_get(-1), calls, rounds)))
-    rows.append(("displays: put (full, evicts)", measure(lambda i: hand.put(2048 + i, display), calls, rounds),
-                 measure(lambda i: library_put(2048 + i), calls, rounds)))
+    rows.append(
+        (
+            "displays: get (hit)",
+            measure(lambda i: hand.get(i & 1023), calls, rounds),
+            measure(lambda i: library_get(i & 1023), calls, rounds),
+        )
+    )
+    rows.append(
+        (
+            "displays: get (miss)",
+            measure(lambda i: hand.get(-1), calls, rounds),
+            measure(lambda i: library_get(-1), calls, rounds),
+        )
+    )
+    rows.append(
+        (
+            "displays: put (full, evicts)",
+            measure(lambda i: hand.put(2048 + i, display), calls, rounds),
+            measure(lambda i: library_put(2048 + i), calls, rounds),
+        )
+    )
     library.clear()
 
     # A run's status before each judge request (0.5 s old at most; an hour here, so that every
@@ -149,8 +166,13 @@ def main() -> None:
         with fresh_lock:
             return fresh.get(1, unknown)
 
-    rows.append(("run status: get (fresh)", measure(lambda i: statuses.get(1), calls, rounds),
-                 measure(library_status, calls, rounds)))
+    rows.append(
+        (
+            "run status: get (fresh)",
+            measure(lambda i: statuses.get(1), calls, rounds),
+            measure(library_status, calls, rounds),
+        )
+    )
 
     # The template set of each judgment: the directory looked at once a second at most.
     name = "arena-v1"
@@ -166,10 +188,17 @@ def main() -> None:
 
     hand_template_set(0)
     rendering.template_set_get(name)
-    rows.append(("template set: get (scanned)", measure(hand_template_set, calls, rounds),
-                 measure(lambda i: rendering.template_set_get(name), calls, rounds)))
+    rows.append(
+        (
+            "template set: get (scanned)",
+            measure(hand_template_set, calls, rounds),
+            measure(lambda i: rendering.template_set_get(name), calls, rounds),
+        )
+    )
 
-    print(f"median of {rounds} rounds x {calls} calls; microseconds per call (cachetools {cachetools.__version__})")
+    print(
+        f"median of {rounds} rounds x {calls} calls; microseconds per call (cachetools {cachetools.__version__})"
+    )
     print(f"  {'operation':<32}{'by hand':>12}{'cachetools':>12}")
     for label, home, lib in rows:
         print(f"  {label:<32}{home:>12.2f}{lib:>12.2f}")

@@ -27,9 +27,17 @@ def write(path: Path, changed_every: int | None = None) -> None:
     with path.open("w") as fh:
         for i in range(N):
             suffix = " (revised)" if changed_every and i % changed_every == 0 else ""
-            fh.write(json.dumps({"prompt_id": f"p{i}", "category": f"c{i % 12}",
-                                 "turns": [f"Question {i}: explain topic {i * 7 % 997}.{suffix}", "And why?"],
-                                 "reference": [f"Reference {i}"]}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "prompt_id": f"p{i}",
+                        "category": f"c{i % 12}",
+                        "turns": [f"Question {i}: explain topic {i * 7 % 997}.{suffix}", "And why?"],
+                        "reference": [f"Reference {i}"],
+                    }
+                )
+                + "\n"
+            )
 
 
 def main() -> None:

@@ -42,12 +42,16 @@ def timed(repeat: int, call) -> list[float]:  # type: ignore[no-untyped-def]
 
 
 def line(label: str, seconds: list[float]) -> str:
-    return (f"  {label:<44} median {statistics.median(seconds) * 1000:7.0f} ms   max {max(seconds) * 1000:7.0f} ms"
-            f"   (n={len(seconds)})")
+    return (
+        f"  {label:<44} median {statistics.median(seconds) * 1000:7.0f} ms   max {max(seconds) * 1000:7.0f} ms"
+        f"   (n={len(seconds)})"
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     var_dir = Path(tempfile.mkdtemp(prefix="arena-bench-estimate-"))
@@ -60,11 +64,18 @@ def main() -> None:
         from judge.models import Judge
         from judge.services import judge_run_estimate, judge_run_plan
 
-        judge = Judge.objects.create(name="bench-judge", model="gpt-4o", base_url="http://127.0.0.1:9/v1",
-                                     price_input_per_million=Decimal("2.5"), price_output_per_million=Decimal(10))
+        judge = Judge.objects.create(
+            name="bench-judge",
+            model="gpt-4o",
+            base_url="http://127.0.0.1:9/v1",
+            price_input_per_million=Decimal("2.5"),
+            price_output_per_million=Decimal(10),
+        )
         mt_bench = PromptSet.objects.get(slug="mt_bench")
         estimate = judge_run_estimate(judge=judge, prompt_set=mt_bench, mode="pairwise")
-        service = timed(args.repeat, lambda: judge_run_estimate(judge=judge, prompt_set=mt_bench, mode="pairwise"))
+        service = timed(
+            args.repeat, lambda: judge_run_estimate(judge=judge, prompt_set=mt_bench, mode="pairwise")
+        )
 
         client = Client()
         client.force_login(get_user_model().objects.create_user("bench-staff", is_staff=True))
@@ -76,16 +87,20 @@ def main() -> None:
     finally:
         shutil.rmtree(var_dir, ignore_errors=True)
 
-    print(f"\nMT-Bench, every demo contender, pairwise, both turns: {estimate.judgments:,} judgments, "
-          f"{estimate.input_tokens:,} input tokens, ${estimate.cost:,.2f} at $2.50/$10 per million; "
-          f"SQLite, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"\nMT-Bench, every demo contender, pairwise, both turns: {estimate.judgments:,} judgments, "
+        f"{estimate.input_tokens:,} input tokens, ${estimate.cost:,.2f} at $2.50/$10 per million; "
+        f"SQLite, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+    )
     print(line("judge_run_estimate", service))
     print(line("POST /judge/runs/estimate/ (the page's request)", page))
     print(line("judge_run_plan (every request as an object)", plan))
     print(f"  the page shows {shown.group(1) if shown else '?'} judgments")
     worst = max(page)
-    print(f"  goal < {GOAL_SECONDS:.0f} s for the page's estimate: {'met' if worst < GOAL_SECONDS else 'NOT met'} "
-          f"(slowest {worst:.2f} s)")
+    print(
+        f"  goal < {GOAL_SECONDS:.0f} s for the page's estimate: {'met' if worst < GOAL_SECONDS else 'NOT met'} "
+        f"(slowest {worst:.2f} s)"
+    )
 
 
 if __name__ == "__main__":

@@ -115,14 +115,19 @@ def prepare(raters: int, comparisons: int) -> list[str]:
 
     pset = PromptSet.objects.create(slug="bench", name="bench")
     prompts = Prompt.objects.bulk_create(
-        Prompt(prompt_set=pset, external_id=f"q{i}", position=i,
-               **text(f"Question {i}: sum the even numbers in a list."))
+        Prompt(
+            prompt_set=pset,
+            external_id=f"q{i}",
+            position=i,
+            **text(f"Question {i}: sum the even numbers in a list."),
+        )
         for i in range(comparisons)
     )
     models = [Contender.objects.create(name=n) for n in ("bench-model-one", "bench-model-two")]
     Answer.objects.bulk_create(
         Answer(prompt=p, contender=m, **text(f"{ANSWER}Answer {p.external_id} by candidate {k}."))
-        for p in prompts for k, m in enumerate(models)
+        for p in prompts
+        for k, m in enumerate(models)
     )
     comparisons_create(prompt_set="bench", seed=1)
 
@@ -177,19 +182,39 @@ def server_env(*, debug: bool) -> dict[str, str]:
 
 def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     if env.get("DJANGO_DEBUG") == "0":  # manifest static files, as deployed
-        subprocess.run([sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"], cwd=ROOT, env=env,
-                       check=True)
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--noinput", "-v", "0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "daphne"), "-b", "127.0.0.1", "-p", str(port), "-v", "0",
-         "arena.asgi:application"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        [
+            str(Path(sys.executable).parent / "daphne"),
+            "-b",
+            "127.0.0.1",
+            "-p",
+            str(port),
+            "-v",
+            "0",
+            "arena.asgi:application",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     import httpx
 
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/bench/bare/", headers=PROXY_HEADERS, timeout=1).status_code == 200:
+            if (
+                httpx.get(
+                    f"http://127.0.0.1:{port}/bench/bare/", headers=PROXY_HEADERS, timeout=1
+                ).status_code
+                == 200
+            ):
                 return server
         except httpx.HTTPError:
             time.sleep(0.2)
@@ -202,8 +227,10 @@ def percentiles(samples: list[float]) -> str:
         return "no samples"
     ordered = sorted(samples)
     p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
-    return (f"n={len(ordered):5d}  p50={statistics.median(ordered):6.1f} ms  p95={p95:6.1f} ms  "
-            f"max={ordered[-1]:6.1f} ms")
+    return (
+        f"n={len(ordered):5d}  p50={statistics.median(ordered):6.1f} ms  p95={p95:6.1f} ms  "
+        f"max={ordered[-1]:6.1f} ms"
+    )
 
 
 def p95_of(samples: list[float]) -> float:
@@ -268,8 +295,10 @@ def cpu_line(cpu: dict[str, float], per: int, unit: str) -> str:
     if not per:
         return "no samples"
     ms = {k: v * 1000 / per for k, v in cpu.items()}
-    return (f"CPU per {unit}: daphne {ms['server']:.1f} ms + PostgreSQL {ms['postgres']:.1f} ms "
-            f"= {ms['server'] + ms['postgres']:.1f} ms server side (load generator {ms['client']:.1f} ms)")
+    return (
+        f"CPU per {unit}: daphne {ms['server']:.1f} ms + PostgreSQL {ms['postgres']:.1f} ms "
+        f"= {ms['server'] + ms['postgres']:.1f} ms server side (load generator {ms['client']:.1f} ms)"
+    )
 
 
 # --- Load --------------------------------------------------------------------------------------
@@ -284,8 +313,9 @@ class Rater:
     def __init__(self, base: str, session_key: str) -> None:
         import httpx
 
-        self.client = httpx.AsyncClient(base_url=base, cookies={"sessionid": session_key}, headers=PROXY_HEADERS,
-                                        timeout=30)
+        self.client = httpx.AsyncClient(
+            base_url=base, cookies={"sessionid": session_key}, headers=PROXY_HEADERS, timeout=30
+        )
         self.headers: dict[str, str] = {}
         self.pending: str | None = None
 
@@ -310,15 +340,19 @@ class Rater:
         self.pending = pending.group(1)
 
     async def vote(self) -> None:
-        reveal = await self.client.post(f"/rate/assignments/{self.pending}/vote/",
-                                        data={"choice": "A", "grade_a": "B", "helpful": "A"}, headers=self.headers)
+        reveal = await self.client.post(
+            f"/rate/assignments/{self.pending}/vote/",
+            data={"choice": "A", "grade_a": "B", "helpful": "A"},
+            headers=self.headers,
+        )
         if reveal.status_code != 200 or "Your vote is in" not in reveal.text:
             raise RuntimeError(f"vote: {reveal.status_code} {reveal.text[:120]}")
         self.pending = None
 
 
-async def rater_loop(rater: Rater, votes: int, deadline: float,
-                     get_ms: list[float], post_ms: list[float], errors: list[str]) -> int:
+async def rater_loop(
+    rater: Rater, votes: int, deadline: float, get_ms: list[float], post_ms: list[float], errors: list[str]
+) -> int:
     """Closed loop: lease, vote, lease, vote … back to back."""
     done = 0
     try:
@@ -336,8 +370,9 @@ async def rater_loop(rater: Rater, votes: int, deadline: float,
     return done
 
 
-async def poisson_arrivals(rate: float, seconds: float, rng: random.Random,
-                           job: Callable[[float], Awaitable[None]]) -> float:
+async def poisson_arrivals(
+    rate: float, seconds: float, rng: random.Random, job: Callable[[float], Awaitable[None]]
+) -> float:
     """Start ``job(scheduled_time)`` at Poisson arrivals of ``rate`` per second for ``seconds``,
     wait for every job, and return the elapsed seconds."""
     loop = asyncio.get_running_loop()
@@ -355,8 +390,14 @@ async def poisson_arrivals(rate: float, seconds: float, rng: random.Random,
     return loop.time() - start
 
 
-async def open_loop(raters: list[Rater], rate: float, seconds: float,
-                    get_ms: list[float], post_ms: list[float], errors: list[str]) -> tuple[int, float]:
+async def open_loop(
+    raters: list[Rater],
+    rate: float,
+    seconds: float,
+    get_ms: list[float],
+    post_ms: list[float],
+    errors: list[str],
+) -> tuple[int, float]:
     """Vote cycles arriving as a Poisson process at ``rate`` per second for ``seconds``.
 
     Latency of the GET is measured from the scheduled arrival (so waiting for an idle rater, or
@@ -440,7 +481,9 @@ async def main_async(args: argparse.Namespace, base: str, keys: list[str], meter
     deadline = time.monotonic() + args.seconds
     meter.start()
     started = time.perf_counter()
-    done = await asyncio.gather(*(rater_loop(r, args.votes, deadline, get_ms, post_ms, errors) for r in raters))
+    done = await asyncio.gather(
+        *(rater_loop(r, args.votes, deadline, get_ms, post_ms, errors) for r in raters)
+    )
     vote_seconds = time.perf_counter() - started
     vote_cpu = meter.stop()
     votes = sum(done)
@@ -453,7 +496,9 @@ async def main_async(args: argparse.Namespace, base: str, keys: list[str], meter
     clients = await asyncio.gather(*(bare_client(base) for _ in keys))
     meter.start()
     started = time.perf_counter()
-    await asyncio.gather(*(get_loop(client, "/bench/bare/", per_client, deadline, bare_ms) for client in clients))
+    await asyncio.gather(
+        *(get_loop(client, "/bench/bare/", per_client, deadline, bare_ms) for client in clients)
+    )
     bare_seconds = time.perf_counter() - started
     bare_cpu = meter.stop()
     await asyncio.gather(*(client.aclose() for client in clients))
@@ -464,7 +509,9 @@ async def main_async(args: argparse.Namespace, base: str, keys: list[str], meter
     deadline = time.monotonic() + args.seconds
     meter.start()
     started = time.perf_counter()
-    await asyncio.gather(*(get_loop(r.client, "/bench/signed-in/", per_client, deadline, signed_ms) for r in raters))
+    await asyncio.gather(
+        *(get_loop(r.client, "/bench/signed-in/", per_client, deadline, signed_ms) for r in raters)
+    )
     signed_seconds = time.perf_counter() - started
     signed_cpu = meter.stop()
 
@@ -473,16 +520,20 @@ async def main_async(args: argparse.Namespace, base: str, keys: list[str], meter
     bare_rps = len(bare_ms) / bare_seconds
     signed_rps = len(signed_ms) / signed_seconds
     load = os.getloadavg()[0]
-    print(f"\nClosed loop: {len(keys)} concurrent raters back to back, daphne (one process) on 127.0.0.1, "
-          f"DJANGO_DEBUG={int(args.debug)}, "
-          f"PostgreSQL, {os.cpu_count()} CPUs, load average {load:.1f}")
+    print(
+        f"\nClosed loop: {len(keys)} concurrent raters back to back, daphne (one process) on 127.0.0.1, "
+        f"DJANGO_DEBUG={int(args.debug)}, "
+        f"PostgreSQL, {os.cpu_count()} CPUs, load average {load:.1f}"
+    )
     print(f"  GET  /rate/ (lease + panel)   {percentiles(get_ms)}")
     print(f"  POST vote (store + reveal)    {percentiles(post_ms)}")
     print(f"  vote path, both requests      {percentiles(get_ms + post_ms)}")
     print(f"  GET  /bench/bare/             {percentiles(bare_ms)}")
     print(f"  GET  /bench/signed-in/        {percentiles(signed_ms)}")
-    print(f"  votes stored: {votes} in {vote_seconds:.1f} s = {votes / vote_seconds:.1f} votes/s "
-          f"({vote_rps:.0f} requests/s)")
+    print(
+        f"  votes stored: {votes} in {vote_seconds:.1f} s = {votes / vote_seconds:.1f} votes/s "
+        f"({vote_rps:.0f} requests/s)"
+    )
     print(f"  bare view: {bare_rps:.0f} requests/s; vote path / bare = {vote_rps / bare_rps:.2f}")
     print(f"  signed-in view: {signed_rps:.0f} requests/s; signed-in / bare = {signed_rps / bare_rps:.2f}")
     print(f"  {cpu_line(vote_cpu, votes, 'vote (GET + POST)')}")
@@ -491,24 +542,32 @@ async def main_async(args: argparse.Namespace, base: str, keys: list[str], meter
     if errors:
         print(f"  errors ({len(errors)}): {errors[:5]}")
     p95 = p95_of(get_ms + post_ms)
-    print(f"  goal p95 < {GOAL_P95_MS:.0f} ms: {'met' if p95 < GOAL_P95_MS else 'NOT met'} ({p95:.1f} ms); "
-          f"goal >= 0.5x bare throughput: {'met' if vote_rps >= 0.5 * bare_rps else 'NOT met'}")
+    print(
+        f"  goal p95 < {GOAL_P95_MS:.0f} ms: {'met' if p95 < GOAL_P95_MS else 'NOT met'} ({p95:.1f} ms); "
+        f"goal >= 0.5x bare throughput: {'met' if vote_rps >= 0.5 * bare_rps else 'NOT met'}"
+    )
 
     if args.rates:
-        print(f"\nOpen loop: Poisson arrivals of vote cycles (GET then POST) on {len(keys)} raters, "
-              f"{args.open_seconds:.0f} s per rate; GET latency counted from the scheduled arrival")
+        print(
+            f"\nOpen loop: Poisson arrivals of vote cycles (GET then POST) on {len(keys)} raters, "
+            f"{args.open_seconds:.0f} s per rate; GET latency counted from the scheduled arrival"
+        )
     for rate in args.rates:
         get_ms, post_ms, errors = [], [], []
         meter.start()
         votes, seconds = await open_loop(raters, rate, args.open_seconds, get_ms, post_ms, errors)
         cpu = meter.stop()
         p95 = p95_of(get_ms + post_ms)
-        print(f"  {rate:6.1f} votes/s offered, {votes / seconds:5.1f} done ({2 * votes / seconds:5.1f} requests/s), "
-              f"load average {os.getloadavg()[0]:.1f}")
+        print(
+            f"  {rate:6.1f} votes/s offered, {votes / seconds:5.1f} done ({2 * votes / seconds:5.1f} requests/s), "
+            f"load average {os.getloadavg()[0]:.1f}"
+        )
         print(f"      GET  {percentiles(get_ms)}")
         print(f"      POST {percentiles(post_ms)}")
-        print(f"      both p95 {p95:.1f} ms: {'under' if p95 < GOAL_P95_MS else 'OVER'} {GOAL_P95_MS:.0f} ms; "
-              f"{cpu_line(cpu, votes, 'vote')}")
+        print(
+            f"      both p95 {p95:.1f} ms: {'under' if p95 < GOAL_P95_MS else 'OVER'} {GOAL_P95_MS:.0f} ms; "
+            f"{cpu_line(cpu, votes, 'vote')}"
+        )
         if errors:
             print(f"      errors ({len(errors)}): {errors[:3]}")
         if args.bare_control:
@@ -522,17 +581,30 @@ def main() -> None:
     import logging
 
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--raters", type=int, default=50)
     parser.add_argument("--votes", type=int, default=10, help="Votes per rater (bounded).")
     parser.add_argument("--seconds", type=float, default=60.0, help="Time limit per phase.")
-    parser.add_argument("--rates", type=lambda v: [float(x) for x in v.split(",") if x], default=[],
-                        help="Open-loop arrival rates to try, in votes per second, e.g. 10,20,40.")
+    parser.add_argument(
+        "--rates",
+        type=lambda v: [float(x) for x in v.split(",") if x],
+        default=[],
+        help="Open-loop arrival rates to try, in votes per second, e.g. 10,20,40.",
+    )
     parser.add_argument("--open-seconds", type=float, default=15.0, help="Duration of each open-loop rate.")
-    parser.add_argument("--debug", action="store_true",
-                        help="Serve with DJANGO_DEBUG=1 (the development default) instead of as deployed.")
-    parser.add_argument("--no-bare-control", dest="bare_control", action="store_false",
-                        help="Skip the bare view at the same request rate after each open-loop rate.")
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="Serve with DJANGO_DEBUG=1 (the development default) instead of as deployed.",
+    )
+    parser.add_argument(
+        "--no-bare-control",
+        dest="bare_control",
+        action="store_false",
+        help="Skip the bare view at the same request rate after each open-loop rate.",
+    )
     args = parser.parse_args()
 
     url = os.environ["DATABASE_URL"]

@@ -47,8 +47,12 @@ DEMO_UNSET = ("DATABASE_URL", "REDIS_URL", "CELERY_BROKER_URL", "DJANGO_DEBUG", 
 def demo_env(var_dir: Path) -> dict[str, str]:
     """``make demo``'s environment: SQLite in ``var_dir``, no Redis, no broker."""
     env = {k: v for k, v in os.environ.items() if k not in DEMO_UNSET}
-    env.update(ARENA_VAR_DIR=str(var_dir), ARENA_VOTE_RATE_LIMIT="100000", LOG_LEVEL="WARNING",
-               DJANGO_SETTINGS_MODULE="arena.settings")
+    env.update(
+        ARENA_VAR_DIR=str(var_dir),
+        ARENA_VOTE_RATE_LIMIT="100000",
+        LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="arena.settings",
+    )
     return env
 
 
@@ -60,11 +64,16 @@ def snapshot_keys() -> list[str]:
     for source in ("all", "human"):
         for prompt_set in (None, "mt_bench", "vicuna80", "user_oriented_252"):
             for method in ("bt", "elo"):
-                keys.append(LeaderboardParams.from_query(
-                    {"source": source, "prompt_set": prompt_set, "method": method}).key)
+                keys.append(
+                    LeaderboardParams.from_query(
+                        {"source": source, "prompt_set": prompt_set, "method": method}
+                    ).key
+                )
     for source in ("human", "all"):
         keys.append(BiasParams.from_query({"source": source}).key)
-    keys += [BiasParams.from_query({"source": "human", "prompt_set": s}).key for s in ("mt_bench", "vicuna80")]
+    keys += [
+        BiasParams.from_query({"source": "human", "prompt_set": s}).key for s in ("mt_bench", "vicuna80")
+    ]
     return keys
 
 
@@ -72,8 +81,9 @@ def demo_database(env: dict[str, str]) -> None:
     """``make demo``'s database (migrate, load_demo) in ``env``'s ARENA_VAR_DIR, and Django set up
     on it in this process."""
     for command in (["migrate", "--noinput", "-v", "0"], ["load_demo", "--quiet"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL
+        )
     for name in DEMO_UNSET:  # this process reads the same database (bench_vote's import set some)
         os.environ.pop(name, None)
     os.environ.update(env)
@@ -95,8 +105,10 @@ def prepare(env: dict[str, str], raters: int) -> list[str]:
     for key in keys:
         snapshot_refresh(key=key)
     print(f"{len(keys)} snapshots stored in {time.perf_counter() - started:.1f} s")
-    sessions = [signed_in_session(get_user_model().objects.create_user(f"bench-rater-{i}"))  # no password needed
-                for i in range(raters)]
+    sessions = [
+        signed_in_session(get_user_model().objects.create_user(f"bench-rater-{i}"))  # no password needed
+        for i in range(raters)
+    ]
     connections.close_all()
     return sessions
 
@@ -104,8 +116,13 @@ def prepare(env: dict[str, str], raters: int) -> list[str]:
 def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
     import httpx
 
-    server = subprocess.Popen([sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -114,7 +131,9 @@ def start_server(port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
         except httpx.HTTPError:
             time.sleep(0.3)
     server.kill()
-    raise SystemExit("the demo server did not start: " + (server.stderr.read().decode() if server.stderr else ""))
+    raise SystemExit(
+        "the demo server did not start: " + (server.stderr.read().decode() if server.stderr else "")
+    )
 
 
 def vote_loop(base: str, session_key: str, votes: int, get_ms: list[float], post_ms: list[float]) -> int:
@@ -136,11 +155,15 @@ def vote_loop(base: str, session_key: str, votes: int, get_ms: list[float], post
             if found is None:
                 break  # nothing left to rate
             started = time.perf_counter()
-            reveal = client.post(f"/rate/assignments/{found.group(1)}/vote/", data={"choice": "A"}, headers=headers)
+            reveal = client.post(
+                f"/rate/assignments/{found.group(1)}/vote/", data={"choice": "A"}, headers=headers
+            )
             post_ms.append((time.perf_counter() - started) * 1000)
             if reveal.status_code != 200 or "Your vote is in" not in reveal.text:
                 detail = re.search(r"exception_value\">([^<]*)", reveal.text)
-                raise RuntimeError(f"vote: {reveal.status_code} {detail.group(1) if detail else reveal.text[:200]}")
+                raise RuntimeError(
+                    f"vote: {reveal.status_code} {detail.group(1) if detail else reveal.text[:200]}"
+                )
             done += 1
     return done
 
@@ -166,7 +189,9 @@ def snapshots_caught_up(votes: int, timeout: float) -> tuple[bool, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--votes", type=int, default=150, help="Votes per rater.")
     parser.add_argument("--raters", type=int, default=1, help="Raters voting at once, each back to back.")
     args = parser.parse_args()
@@ -187,7 +212,9 @@ def main() -> None:
 
             def rater(i: int) -> None:
                 try:
-                    counts[i] = vote_loop(f"http://127.0.0.1:{port}", sessions[i], args.votes, get_ms, post_ms)
+                    counts[i] = vote_loop(
+                        f"http://127.0.0.1:{port}", sessions[i], args.votes, get_ms, post_ms
+                    )
                 except Exception as error:  # reported with the figures
                     errors.append(f"rater {i}: {error}")
 
@@ -207,15 +234,21 @@ def main() -> None:
         shutil.rmtree(var_dir, ignore_errors=True)
 
     p95 = p95_of(post_ms)
-    print(f"\nDemo settings (SQLite, no broker, Celery inline), runserver on 127.0.0.1, {args.raters} rater(s) back to "
-          f"back, 20 snapshots reading human votes; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"\nDemo settings (SQLite, no broker, Celery inline), runserver on 127.0.0.1, {args.raters} rater(s) back to "
+        f"back, 20 snapshots reading human votes; {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
+    )
     print(f"  POST vote (store + reveal)    {percentiles(post_ms)}")
     print(f"  GET  /rate/ (lease + panel)   {percentiles(get_ms)}")
     print(f"  {votes} votes in {seconds:.1f} s")
     if errors:
         print(f"  errors ({len(errors)}): {errors}")
-    print(f"  snapshots caught up with every vote: {'yes' if caught_up else 'NO'} ({waited:.1f} s after the last vote)")
-    print(f"  goal p95 < {GOAL_P95_MS:.0f} ms for the vote: {'met' if p95 < GOAL_P95_MS else 'NOT met'} ({p95:.1f} ms)")
+    print(
+        f"  snapshots caught up with every vote: {'yes' if caught_up else 'NO'} ({waited:.1f} s after the last vote)"
+    )
+    print(
+        f"  goal p95 < {GOAL_P95_MS:.0f} ms for the vote: {'met' if p95 < GOAL_P95_MS else 'NOT met'} ({p95:.1f} ms)"
+    )
 
 
 if __name__ == "__main__":

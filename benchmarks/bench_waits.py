@@ -113,7 +113,9 @@ class Row(NamedTuple):
 ROWS: list[Row] = []
 
 
-def verdict(arena: Seconds, *, under: float | None = None, ratio_of: Seconds | None = None, at_least: float = 0.0) -> str:
+def verdict(
+    arena: Seconds, *, under: float | None = None, ratio_of: Seconds | None = None, at_least: float = 0.0
+) -> str:
     """Whether a goal is met by the wall clock and by CPU time. On a busy machine the wall clock
     counts other people's work: the CPU verdict is what an idle machine would show for a
     single-threaded task (for a threaded one CPU time is the sum over threads, so stricter)."""
@@ -126,16 +128,27 @@ def verdict(arena: Seconds, *, under: float | None = None, ratio_of: Seconds | N
     return f"wall {met(arena.wall, reference.wall)}, CPU {met(arena.cpu, reference.cpu)}"
 
 
-def record(task: str, arena: Seconds, reference: Seconds | None, reference_name: str, goal: str = "",
-           met: str = "") -> None:
+def record(
+    task: str, arena: Seconds, reference: Seconds | None, reference_name: str, goal: str = "", met: str = ""
+) -> None:
     ROWS.append(Row(task, arena, reference, reference_name, goal, met))
-    ratio = f"  ratio {reference.wall / arena.wall:,.1f}x wall / {reference.cpu / arena.cpu:,.1f}x CPU" if reference else ""
-    print(f"  {task}: Arena {arena}" + (f", {reference_name} {reference}" if reference else "") + ratio, flush=True)
+    ratio = (
+        f"  ratio {reference.wall / arena.wall:,.1f}x wall / {reference.cpu / arena.cpu:,.1f}x CPU"
+        if reference
+        else ""
+    )
+    print(
+        f"  {task}: Arena {arena}" + (f", {reference_name} {reference}" if reference else "") + ratio,
+        flush=True,
+    )
 
 
 # --- Synthetic data -------------------------------------------------------------------------
 
-def synthetic(n: int, n_models: int, seed: int) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.int8]]:
+
+def synthetic(
+    n: int, n_models: int, seed: int
+) -> tuple[NDArray[np.intp], NDArray[np.intp], NDArray[np.int8]]:
     """Chatbot-Arena-shaped battles: popular models meet more often, BT outcomes on spread
     strengths, about 15 % ties and 10 % both bad."""
     rng = np.random.default_rng(seed)
@@ -155,8 +168,9 @@ def synthetic(n: int, n_models: int, seed: int) -> tuple[NDArray[np.intp], NDArr
 WINNER_NAMES = ("model_a", "model_b", "tie", "both_bad")
 
 
-def write_source(name: str, n: int, *, n_models: int, seed: int, prompts: list[int] | None,
-                 contender_ids: list[int]) -> None:
+def write_source(
+    name: str, n: int, *, n_models: int, seed: int, prompts: list[int] | None, contender_ids: list[int]
+) -> None:
     """COPY ``n`` imported verdicts under ``import:name``: linked to ``prompts`` (two turns) when
     given, else each its own conversation like Chatbot Arena's; raters, positions, timestamps."""
     from django.db import connection, transaction
@@ -166,8 +180,9 @@ def write_source(name: str, n: int, *, n_models: int, seed: int, prompts: list[i
     ImportedVerdict.objects.filter(source__name=name).delete()
     ImportBatch.objects.filter(source=name).delete()
     source, _ = VerdictSource.objects.get_or_create(name=name, defaults={"is_human": True})
-    batch = ImportBatch.objects.create(kind="verdicts", source=name, file_name="synthetic", sha256=name,
-                                       format="synthetic", rows=n)
+    batch = ImportBatch.objects.create(
+        kind="verdicts", source=name, file_name="synthetic", sha256=name, format="synthetic", rows=n
+    )
     a, b, outcome = synthetic(n, n_models, seed)
     rng = np.random.default_rng(seed + 1)
     ids = np.array(contender_ids)
@@ -175,15 +190,19 @@ def write_source(name: str, n: int, *, n_models: int, seed: int, prompts: list[i
     turn = rng.integers(1, 3, n) if prompts else np.ones(n, dtype=np.int64)
     rater = rng.integers(0, max(n // 30, 1), n)
     winner = np.array(WINNER_NAMES)[outcome]
-    copy_sql = ("COPY arena_importedverdict (source_id, batch_id, line, model_a_id, model_b_id, winner, prompt_id, "
-                "question_ref, turn, position_known, judged_order, rater, tstamp, raw_output, metadata) FROM STDIN")
+    copy_sql = (
+        "COPY arena_importedverdict (source_id, batch_id, line, model_a_id, model_b_id, winner, prompt_id, "
+        "question_ref, turn, position_known, judged_order, rater, tstamp, raw_output, metadata) FROM STDIN"
+    )
     with transaction.atomic(), connection.cursor() as cursor, cursor.copy(copy_sql) as copy:
         for start in range(0, n, 200_000):
             buf = io.StringIO()
             for i in range(start, min(n, start + 200_000)):
                 linked = f"{prompt[i]}\tp{prompt[i]}" if prompt is not None else f"\\N\tconv-{i}"
-                buf.write(f"{source.id}\t{batch.id}\t{i}\t{ids[a[i]]}\t{ids[b[i]]}\t{winner[i]}\t{linked}\t{turn[i]}"
-                          f"\tt\t0\tvoter-{rater[i]}\t{1.6e9 + 30.0 * i}\t\t{{}}\n")
+                buf.write(
+                    f"{source.id}\t{batch.id}\t{i}\t{ids[a[i]]}\t{ids[b[i]]}\t{winner[i]}\t{linked}\t{turn[i]}"
+                    f"\tt\t0\tvoter-{rater[i]}\t{1.6e9 + 30.0 * i}\t\t{{}}\n"
+                )
             copy.write(buf.getvalue())
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE arena_importedverdict")
@@ -205,32 +224,63 @@ def ensure_data(large: int, keep: bool) -> None:
     prompt_ids = []
     rng = np.random.default_rng(5)
     for i in range(80):
-        prompt, _ = Prompt.objects.get_or_create(prompt_set=pset, external_id=f"p{i}", defaults={
-            "category": ("writing", "math", "coding", "reasoning")[i % 4], "turns": ["One?", "Two?"]})
+        prompt, _ = Prompt.objects.get_or_create(
+            prompt_set=pset,
+            external_id=f"p{i}",
+            defaults={
+                "category": ("writing", "math", "coding", "reasoning")[i % 4],
+                "turns": ["One?", "Two?"],
+            },
+        )
         prompt_ids.append(prompt.id)
     Answer.objects.filter(prompt__prompt_set=pset).delete()
-    Answer.objects.bulk_create([
-        Answer(prompt_id=p, contender_id=c, turns=["...", "..."], token_counts=[0, 0],
-               style=[[int(rng.integers(20, 900)), int(rng.integers(0, 5)), int(rng.integers(0, 12)),
-                       int(rng.integers(0, 6))] for _ in range(2)])
-        for p in prompt_ids for c in contenders
-    ])
+    Answer.objects.bulk_create(
+        [
+            Answer(
+                prompt_id=p,
+                contender_id=c,
+                turns=["...", "..."],
+                token_counts=[0, 0],
+                style=[
+                    [
+                        int(rng.integers(20, 900)),
+                        int(rng.integers(0, 5)),
+                        int(rng.integers(0, 12)),
+                        int(rng.integers(0, 6)),
+                    ]
+                    for _ in range(2)
+                ],
+            )
+            for p in prompt_ids
+            for c in contenders
+        ]
+    )
     # The Prompt ids go into COPY as prompt_id; question_ref p<id> is what a file would carry.
     write_source("bench-135k", SMALL, n_models=64, seed=1, prompts=None, contender_ids=contenders)
     write_source("bench-large", large, n_models=100, seed=2, prompts=prompt_ids, contender_ids=contenders)
-    write_source("bench-large-b", large // 10, n_models=100, seed=3, prompts=prompt_ids, contender_ids=contenders)
-    print(f"wrote the bench sources ({SMALL:,} + {large:,} + {large // 10:,} verdicts) in "
-          f"{time.perf_counter() - started:.0f} s", flush=True)
+    write_source(
+        "bench-large-b", large // 10, n_models=100, seed=3, prompts=prompt_ids, contender_ids=contenders
+    )
+    print(
+        f"wrote the bench sources ({SMALL:,} + {large:,} + {large // 10:,} verdicts) in "
+        f"{time.perf_counter() - started:.0f} s",
+        flush=True,
+    )
 
 
 # --- References: FastChat's algorithms, written plainly ------------------------------------------
+
 
 def reference_rows(source: str) -> tuple[list[str], list[str], list[str]]:
     """One Python row per battle, as a DataFrame load would give them."""
     from arena.models import ImportedVerdict
 
-    rows = list(ImportedVerdict.objects.filter(source__name=source).exclude(winner="").order_by("batch_id", "line")
-                .values_list("model_a__name", "model_b__name", "winner"))
+    rows = list(
+        ImportedVerdict.objects.filter(source__name=source)
+        .exclude(winner="")
+        .order_by("batch_id", "line")
+        .values_list("model_a__name", "model_b__name", "winner")
+    )
     return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
 
 
@@ -249,7 +299,9 @@ def preprocess_for_bt(model_a: list[str], model_b: list[str], winner: list[str])
     return matchups_outcomes[:, :2], matchups_outcomes[:, 2] / 2.0, models, weights.astype(np.float64)
 
 
-def fit_bt(matchups: NDArray[Any], outcomes: NDArray[Any], weights: NDArray[Any], n_models: int) -> NDArray[Any]:
+def fit_bt(
+    matchups: NDArray[Any], outcomes: NDArray[Any], weights: NDArray[Any], n_models: int
+) -> NDArray[Any]:
     """FastChat's fit_bt: L-BFGS on the weighted logistic loss."""
     from scipy.optimize import minimize
     from scipy.special import expit
@@ -265,8 +317,9 @@ def fit_bt(matchups: NDArray[Any], outcomes: NDArray[Any], weights: NDArray[Any]
         np.add.at(model_grad, matchups[:, [0, 1]], grads[:, None] * np.array([1.0, -1.0]))
         return loss, model_grad
 
-    result = minimize(loss_and_grad, np.zeros(n_models), jac=True, method="L-BFGS-B",
-                      options={"maxiter": 100, "gtol": 1e-6})
+    result = minimize(
+        loss_and_grad, np.zeros(n_models), jac=True, method="L-BFGS-B", options={"maxiter": 100, "gtol": 1e-6}
+    )
     return np.asarray(result.x)
 
 
@@ -275,12 +328,20 @@ def reference_leaderboard(source: str, rounds: int, rounds_timed: int) -> Second
     fit, and ``rounds`` bootstrap fits (``rounds_timed`` of them run, the rest extrapolated)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     wall = time.perf_counter()
-    done = subprocess.run([PYTHON, __file__, "--reference-command", source, str(rounds), str(rounds_timed)], cwd=ROOT,
-                          check=True, capture_output=True, text=True)
+    done = subprocess.run(
+        [PYTHON, __file__, "--reference-command", source, str(rounds), str(rounds_timed)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - wall
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     extra = json.loads(done.stdout.strip().splitlines()[-1])
-    return Seconds(wall + extra["wall"], after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime + extra["cpu"])
+    return Seconds(
+        wall + extra["wall"],
+        after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime + extra["cpu"],
+    )
 
 
 def reference_command(source: str, rounds: int, rounds_timed: int) -> None:
@@ -294,12 +355,16 @@ def reference_command(source: str, rounds: int, rounds_timed: int) -> None:
     if rounds:
         rng = np.random.default_rng(0)
         draws = rng.multinomial(int(weights.sum()), weights / weights.sum(), size=rounds_timed)
-        per_round, _ = timed(lambda: [fit_bt(matchups, outcomes, d.astype(np.float64), len(models)) for d in draws])
+        per_round, _ = timed(
+            lambda: [fit_bt(matchups, outcomes, d.astype(np.float64), len(models)) for d in draws]
+        )
         extra = per_round.times((rounds - rounds_timed) / rounds_timed)
     print(json.dumps(extra._asdict()))
 
 
-def fastchat_compute_elo(matchups: NDArray[Any], outcomes: NDArray[Any], n_models: int, k: float = 4.0) -> NDArray[Any]:
+def fastchat_compute_elo(
+    matchups: NDArray[Any], outcomes: NDArray[Any], n_models: int, k: float = 4.0
+) -> NDArray[Any]:
     """FastChat's compute_elo: the plain loop."""
     alpha = math.log(10.0) / 400.0
     ratings = np.full(n_models, 1000.0)
@@ -311,8 +376,13 @@ def fastchat_compute_elo(matchups: NDArray[Any], outcomes: NDArray[Any], n_model
     return ratings
 
 
-def fastchat_vectorized_elo(matchups: NDArray[Any], outcomes: NDArray[Any], sample_indices: NDArray[Any],
-                            n_models: int, k: float = 4.0) -> NDArray[Any]:
+def fastchat_vectorized_elo(
+    matchups: NDArray[Any],
+    outcomes: NDArray[Any],
+    sample_indices: NDArray[Any],
+    n_models: int,
+    k: float = 4.0,
+) -> NDArray[Any]:
     """FastChat's fit_vectorized_elo: all samples advanced together, one battle position a step."""
     from scipy.special import expit
 
@@ -334,13 +404,18 @@ def fastchat_vectorized_elo(matchups: NDArray[Any], outcomes: NDArray[Any], samp
 
 # --- The rows -----------------------------------------------------------------------------------
 
+
 def startup_rows(repeat: int) -> None:
     print(f"1. Start-up (median of {repeat} fresh processes)", flush=True)
     with tempfile.TemporaryDirectory() as empty:
         Path(empty, "empty_settings.py").write_text("SECRET_KEY = 'x'\nINSTALLED_APPS = []\n")
         floor_env = {**os.environ, "DJANGO_SETTINGS_MODULE": "empty_settings", "PYTHONPATH": empty}
-        floor = median_of(repeat, lambda: run_process([PYTHON, "-c", "import django; django.setup()"], env=floor_env,
-                                                      cwd=Path(empty)))
+        floor = median_of(
+            repeat,
+            lambda: run_process(
+                [PYTHON, "-c", "import django; django.setup()"], env=floor_env, cwd=Path(empty)
+            ),
+        )
     setup = median_of(repeat, lambda: run_process([PYTHON, "-c", "import django; django.setup()"]))
     check = median_of(repeat, lambda: run_process([PYTHON, "manage.py", "check"]))
     floor_name = "floor (empty project)"
@@ -349,19 +424,43 @@ def startup_rows(repeat: int) -> None:
 
 
 def leaderboard_rows(large: int, repeat: int, quick: bool) -> None:
-    print(f"2. manage.py leaderboard, whole command on PostgreSQL (median of {repeat}); the reference too, a fresh "
-          "process", flush=True)
+    print(
+        f"2. manage.py leaderboard, whole command on PostgreSQL (median of {repeat}); the reference too, a fresh "
+        "process",
+        flush=True,
+    )
     rounds_timed = 3 if quick else 5
     for source, n in (("bench-135k", SMALL), ("bench-large", large)):
         for rounds, goal in ((0, ""), (1000, "< 1 s" if n == SMALL else "< 3 s")):
-            arena = median_of(repeat, lambda s=source, r=rounds: run_process(
-                [PYTHON, "manage.py", "leaderboard", "--source", f"import:{s}", "--method", "bt", "--bootstrap", str(r),
-                 "--format", "json"]))
+            arena = median_of(
+                repeat,
+                lambda s=source, r=rounds: run_process(
+                    [
+                        PYTHON,
+                        "manage.py",
+                        "leaderboard",
+                        "--source",
+                        f"import:{s}",
+                        "--method",
+                        "bt",
+                        "--bootstrap",
+                        str(r),
+                        "--format",
+                        "json",
+                    ]
+                ),
+            )
             reference = reference_leaderboard(source, rounds, rounds_timed)
             limit = 1.0 if n == SMALL else 3.0
-            record(f"leaderboard BT, {n:,} battles, bootstrap {rounds}", arena, reference,
-                   "FastChat plainly" + (f" ({rounds_timed} rounds x {rounds // rounds_timed})" if rounds else ""),
-                   goal, verdict(arena, under=limit) if goal and not (quick and n != SMALL) else "")
+            record(
+                f"leaderboard BT, {n:,} battles, bootstrap {rounds}",
+                arena,
+                reference,
+                "FastChat plainly"
+                + (f" ({rounds_timed} rounds x {rounds // rounds_timed})" if rounds else ""),
+                goal,
+                verdict(arena, under=limit) if goal and not (quick and n != SMALL) else "",
+            )
 
 
 def elo_rows(large: int, quick: bool) -> None:
@@ -370,7 +469,9 @@ def elo_rows(large: int, quick: bool) -> None:
 
     print("3./4. Online Elo (in-process, arrays in memory)", flush=True)
     compile_load, _ = timed(lambda: online_elo(BattleArrays.from_arrays(["a", "b"], [0], [1], [0])))
-    print(f"  first Elo call in a process (numba import, compiled loops loaded from the on-disk cache): {compile_load}")
+    print(
+        f"  first Elo call in a process (numba import, compiled loops loaded from the on-disk cache): {compile_load}"
+    )
     for n, orders in ((SMALL, 100 if quick else 1000), (large, 10 if quick else 100)):
         a, b, outcome = synthetic(n, 64, seed=7)
         arrays = BattleArrays.from_arrays([f"m{i}" for i in range(64)], a, b, outcome)
@@ -379,26 +480,41 @@ def elo_rows(large: int, quick: bool) -> None:
         arena, ours = timed(lambda arr=arrays: online_elo(arr))
         reference, theirs = timed(lambda m=matchups, s=score: fastchat_compute_elo(m, s, 64))
         assert np.abs(ours - theirs).max() < 1e-9, "online Elo differs from FastChat's loop"
-        record(f"online Elo, one pass, {n:,} battles", arena, reference, "FastChat compute_elo", ">= 5x",
-               verdict(arena, ratio_of=reference, at_least=5.0))
+        record(
+            f"online Elo, one pass, {n:,} battles",
+            arena,
+            reference,
+            "FastChat compute_elo",
+            ">= 5x",
+            verdict(arena, ratio_of=reference, at_least=5.0),
+        )
         arena, ours = timed(lambda arr=arrays, p=orders: elo_over_random_orders(arr, permutations=p, seed=0))
         # The same orders as random_orders(n, orders, seed=0), a block at a time to bound memory.
-        assert np.array_equal(random_orders(n, 2, seed=0), np.random.default_rng(0).permuted(
-            np.broadcast_to(np.arange(n), (2, n)), axis=1))
+        assert np.array_equal(
+            random_orders(n, 2, seed=0),
+            np.random.default_rng(0).permuted(np.broadcast_to(np.arange(n), (2, n)), axis=1),
+        )
         rng, block = np.random.default_rng(0), max(1, 20_000_000 // n)
         parts: list[NDArray[Any]] = []
         wall = cpu = 0.0
         for start in range(0, orders, block):
             chunk = rng.permuted(np.broadcast_to(np.arange(n), (min(block, orders - start), n)), axis=1)
-            seconds, ratings = timed(lambda c=chunk, m=matchups, s=score: fastchat_vectorized_elo(m, s, c.T.copy(), 64))
+            seconds, ratings = timed(
+                lambda c=chunk, m=matchups, s=score: fastchat_vectorized_elo(m, s, c.T.copy(), 64)
+            )
             wall, cpu = wall + seconds.wall, cpu + seconds.cpu
             parts.append(ratings)
         difference = np.abs(np.concatenate(parts) - ours).max()
         assert difference < 1e-9, f"Elo over random orders differs from FastChat's by {difference}"
         goal = "< 2 s" if n == SMALL and orders == 1000 else ""
-        record(f"Elo mean over {orders:,} orders of {n:,}", arena, Seconds(wall, cpu),
-               f"FastChat vectorised (same orders; max diff {difference:.1e})", goal,
-               verdict(arena, under=2.0) if goal else "")
+        record(
+            f"Elo mean over {orders:,} orders of {n:,}",
+            arena,
+            Seconds(wall, cpu),
+            f"FastChat vectorised (same orders; max diff {difference:.1e})",
+            goal,
+            verdict(arena, under=2.0) if goal else "",
+        )
 
 
 def snapshot_rows(large: int, quick: bool) -> None:
@@ -422,7 +538,10 @@ def snapshot_rows(large: int, quick: bool) -> None:
         compute_leaderboard(previous_battles_list(source=source), bootstrap_rounds=1000)
 
     def old_bias() -> None:
-        per_order, combined = previous_battles_list(source=source, per_order=True), previous_battles_list(source=source)
+        per_order, combined = (
+            previous_battles_list(source=source, per_order=True),
+            previous_battles_list(source=source),
+        )
         previous_reports.position_bias(per_order)
         length_bias(BattleArrays.from_battles(combined))
         previous_reports.inter_rater_agreement(combined)
@@ -439,17 +558,29 @@ def snapshot_rows(large: int, quick: bool) -> None:
         total_arena = Seconds(total_arena.wall + arena.wall, total_arena.cpu + arena.cpu)
         total_old = Seconds(total_old.wall + reference.wall, total_old.cpu + reference.cpu)
         record(f"snapshot: {label}", arena, reference, "previous per-row path")
-    record(f"snapshots together, {large:,} battles", total_arena, total_old, "previous per-row path", "< 5 s",
-           verdict(total_arena, under=5.0) if not quick else "")
+    record(
+        f"snapshots together, {large:,} battles",
+        total_arena,
+        total_old,
+        "previous per-row path",
+        "< 5 s",
+        verdict(total_arena, under=5.0) if not quick else "",
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="200,000 battles for the large rows, fewer Elo orders")
+    parser.add_argument(
+        "--quick", action="store_true", help="200,000 battles for the large rows, fewer Elo orders"
+    )
     parser.add_argument("--keep", action="store_true", help="reuse the bench sources already in the database")
-    parser.add_argument("--repeat", type=int, default=3, help="fresh processes per command row (the median is shown)")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="fresh processes per command row (the median is shown)"
+    )
     parser.add_argument("--only", choices=["startup", "leaderboard", "elo", "snapshots"], action="append")
-    parser.add_argument("--reference-command", nargs=3, metavar=("SOURCE", "ROUNDS", "TIMED"), help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--reference-command", nargs=3, metavar=("SOURCE", "ROUNDS", "TIMED"), help=argparse.SUPPRESS
+    )
     options = parser.parse_args()
     if options.reference_command:
         source, rounds, rounds_timed = options.reference_command
@@ -479,19 +610,40 @@ def main() -> None:
         snapshot_rows(large, options.quick)
 
     print()
-    print(f"{'task':<52} {'Arena wall / CPU':>20}  {'reference wall / CPU':>20}  {'ratio wall / CPU':>17}  "
-          f"{'goal':<7} {'met':<20} reference")
+    print(
+        f"{'task':<52} {'Arena wall / CPU':>20}  {'reference wall / CPU':>20}  {'ratio wall / CPU':>17}  "
+        f"{'goal':<7} {'met':<20} reference"
+    )
     for row in ROWS:
         reference = str(row.reference) if row.reference else ""
-        ratio = (f"{row.reference.wall / row.arena.wall:,.1f}x / {row.reference.cpu / row.arena.cpu:,.1f}x"
-                 if row.reference else "")
-        print(f"{row.task:<52} {row.arena!s:>20}  {reference:>20}  {ratio:>17}  {row.goal:<7} {row.met:<20} "
-              f"{row.reference_name}")
+        ratio = (
+            f"{row.reference.wall / row.arena.wall:,.1f}x / {row.reference.cpu / row.arena.cpu:,.1f}x"
+            if row.reference
+            else ""
+        )
+        print(
+            f"{row.task:<52} {row.arena!s:>20}  {reference:>20}  {ratio:>17}  {row.goal:<7} {row.met:<20} "
+            f"{row.reference_name}"
+        )
     print(f"{started_load} at the start, {load()} at the end")
     if options.quick:
-        print("(--quick: the large rows use 200,000 battles and fewer orders; the absolute goals are for the full run)")
-    print(json.dumps({"rows": [{"task": r.task, "arena": r.arena._asdict(),
-                                "reference": r.reference._asdict() if r.reference else None} for r in ROWS]}))
+        print(
+            "(--quick: the large rows use 200,000 battles and fewer orders; the absolute goals are for the full run)"
+        )
+    print(
+        json.dumps(
+            {
+                "rows": [
+                    {
+                        "task": r.task,
+                        "arena": r.arena._asdict(),
+                        "reference": r.reference._asdict() if r.reference else None,
+                    }
+                    for r in ROWS
+                ]
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -20,8 +20,13 @@ from judge.models import Judgment
 
 
 def judgment_cache_key(
-    *, model: str, base_url: str, template_fingerprint: str, messages: Sequence[Any],
-    temperature: float, max_tokens: int,
+    *,
+    model: str,
+    base_url: str,
+    template_fingerprint: str,
+    messages: Sequence[Any],
+    temperature: float,
+    max_tokens: int,
 ) -> str:
     """sha256 over the canonical JSON of the request; messages may be dicts or dataclasses."""
     payload = {
@@ -42,7 +47,9 @@ def _message_dict(message: Any) -> dict[str, str]:
     return {"role": str(message.role), "content": str(message.content)}
 
 
-def cached_judgments_get(*, cache_keys: Iterable[str], exclude_ids: Iterable[int] = ()) -> dict[str, Judgment]:
+def cached_judgments_get(
+    *, cache_keys: Iterable[str], exclude_ids: Iterable[int] = ()
+) -> dict[str, Judgment]:
     """The oldest DONE judgment answering each of ``cache_keys`` (one query for a whole batch)."""
     keys = sorted(set(cache_keys))
     if not keys:

@@ -122,8 +122,12 @@ def _shared_openai(base_url: str, api_key: str) -> openai.OpenAI:
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
-            client = openai.OpenAI(base_url=base_url, api_key=api_key, max_retries=0,
-                                   http_client=openai.DefaultHttpxClient(verify=_tls_context()))
+            client = openai.OpenAI(
+                base_url=base_url,
+                api_key=api_key,
+                max_retries=0,
+                http_client=openai.DefaultHttpxClient(verify=_tls_context()),
+            )
             _clients[key] = client
         return client
 
@@ -160,8 +164,9 @@ def resolve_endpoint(base_url: str | None, api_key: str | None) -> tuple[str, st
 class OpenAIChatClient:
     """:class:`ChatClient` for an OpenAI-compatible ``/v1/chat/completions`` endpoint."""
 
-    def __init__(self, base_url: str | None = None, api_key: str | None = None, *,
-                 sdk: openai.OpenAI | None = None) -> None:
+    def __init__(
+        self, base_url: str | None = None, api_key: str | None = None, *, sdk: openai.OpenAI | None = None
+    ) -> None:
         self.base_url, api_key = resolve_endpoint(base_url, api_key)
         self._client = sdk or _shared_openai(self.base_url, api_key)
         self._key = api_key
@@ -273,8 +278,11 @@ def _shared_async_openai(base_url: str, api_key: str) -> openai.AsyncOpenAI:
     client = _async_clients.get(key)
     if client is None:
         http_client = openai.DefaultAsyncHttpxClient(
-            verify=_tls_context(), limits=httpx2.Limits(max_connections=None, max_keepalive_connections=100))
-        client = openai.AsyncOpenAI(base_url=base_url, api_key=api_key, max_retries=0, http_client=http_client)
+            verify=_tls_context(), limits=httpx2.Limits(max_connections=None, max_keepalive_connections=100)
+        )
+        client = openai.AsyncOpenAI(
+            base_url=base_url, api_key=api_key, max_retries=0, http_client=http_client
+        )
         _async_clients[key] = client
     return client
 
@@ -282,8 +290,13 @@ def _shared_async_openai(base_url: str, api_key: str) -> openai.AsyncOpenAI:
 class AsyncStreamingClient:
     """Streams chat completions from an OpenAI-compatible endpoint (``"stream": true``)."""
 
-    def __init__(self, base_url: str | None = None, api_key: str | None = None, *,
-                 sdk: openai.AsyncOpenAI | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        *,
+        sdk: openai.AsyncOpenAI | None = None,
+    ) -> None:
         self.base_url, api_key = resolve_endpoint(base_url, api_key)
         self._sdk = sdk
         self._key = api_key
@@ -325,8 +338,13 @@ class AsyncStreamingClient:
         try:
             # The SDK's raw call, as ``complete`` makes it: the same auth, headers, timeout and
             # status errors, the body left unread (``stream=True``) for us to read line by line.
-            response = await client.post("/chat/completions", body=body, options={"timeout": timeout},
-                                         cast_to=httpx2.Response, stream=True)
+            response = await client.post(
+                "/chat/completions",
+                body=body,
+                options={"timeout": timeout},
+                cast_to=httpx2.Response,
+                stream=True,
+            )
             event = ""
             async for line in response.aiter_lines():
                 if not line:
@@ -362,8 +380,9 @@ class AsyncStreamingClient:
         except (ValueError, AttributeError, TypeError) as exc:
             raise TransientLLMError(None, 200, f"unreadable stream: {exc!r}") from exc
         except httpx2.HTTPError as exc:
-            raise _redacted(TransientLLMError(None, None, f"stream broken ({type(exc).__name__}: {exc})"),
-                            (self._key,)) from exc
+            raise _redacted(
+                TransientLLMError(None, None, f"stream broken ({type(exc).__name__}: {exc})"), (self._key,)
+            ) from exc
         except Exception as exc:
             raise classify_error(exc, secrets=(self._key,)) from exc
         finally:
@@ -386,13 +405,19 @@ class Moderation:
     categories: list[str]  # the flagged categories
 
 
-async def moderate(text: str, *, base_url: str, api_key: str | None, model: str, timeout: float = 10.0) -> Moderation:
+async def moderate(
+    text: str, *, base_url: str, api_key: str | None, model: str, timeout: float = 10.0
+) -> Moderation:
     """Ask an OpenAI-compatible ``/moderations`` endpoint about ``text`` (errors as ``LLMError``)."""
     url, key = resolve_endpoint(base_url, api_key)
     client = _shared_async_openai(url, key)
     try:
-        response = await client.post("/moderations", body={"input": text, "model": model},
-                                     options={"timeout": timeout}, cast_to=httpx2.Response)
+        response = await client.post(
+            "/moderations",
+            body={"input": text, "model": model},
+            options={"timeout": timeout},
+            cast_to=httpx2.Response,
+        )
         result = response.json()["results"][0]
         categories = sorted(name for name, on in (result.get("categories") or {}).items() if on)
         return Moderation(bool(result.get("flagged")), categories)
@@ -412,7 +437,10 @@ def _stream_error(payload: Any) -> str:
 
 
 _WARM_UP_REPLY = {
-    "id": "warm-up", "object": "chat.completion", "created": 0, "model": "warm-up",
+    "id": "warm-up",
+    "object": "chat.completion",
+    "created": 0,
+    "model": "warm-up",
     "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": "[[C]]"}}],
     "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
 }
@@ -427,28 +455,50 @@ def sdk_warm_up() -> None:
     """
     transport = httpx2.MockTransport(lambda request: httpx2.Response(200, json=_WARM_UP_REPLY))
     http_client = openai.DefaultHttpxClient(verify=_tls_context(), transport=transport)
-    with openai.OpenAI(base_url="http://warm-up.invalid/v1", api_key=PLACEHOLDER_API_KEY, max_retries=0,
-                       http_client=http_client) as sdk:
+    with openai.OpenAI(
+        base_url="http://warm-up.invalid/v1",
+        api_key=PLACEHOLDER_API_KEY,
+        max_retries=0,
+        http_client=http_client,
+    ) as sdk:
         OpenAIChatClient(base_url="http://warm-up.invalid/v1", sdk=sdk).complete(
-            [{"role": "user", "content": "warm-up"}], model="warm-up", temperature=0.0, max_tokens=1, timeout=5.0,
+            [{"role": "user", "content": "warm-up"}],
+            model="warm-up",
+            temperature=0.0,
+            max_tokens=1,
+            timeout=5.0,
         )
 
 
 async def async_sdk_warm_up() -> None:
     """:func:`sdk_warm_up` for the async client: one streamed completion from an in-memory
     transport, so a process's first live battle does not pay the SDK's set-up."""
-    chunk = {"id": "w", "object": "chat.completion.chunk", "created": 0, "model": "warm-up",
-             "choices": [{"index": 0, "delta": {"content": "ok"}, "finish_reason": "stop"}]}
+    chunk = {
+        "id": "w",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": "warm-up",
+        "choices": [{"index": 0, "delta": {"content": "ok"}, "finish_reason": "stop"}],
+    }
     body = f"data: {json.dumps(chunk)}\n\ndata: [DONE]\n\n".encode()
 
     async def reply(request: httpx2.Request) -> httpx2.Response:
         return httpx2.Response(200, content=body, headers={"content-type": "text/event-stream"})
 
     http_client = openai.DefaultAsyncHttpxClient(verify=_tls_context(), transport=httpx2.MockTransport(reply))
-    async with openai.AsyncOpenAI(base_url="http://warm-up.invalid/v1", api_key=PLACEHOLDER_API_KEY, max_retries=0,
-                                  http_client=http_client) as sdk:
+    async with openai.AsyncOpenAI(
+        base_url="http://warm-up.invalid/v1",
+        api_key=PLACEHOLDER_API_KEY,
+        max_retries=0,
+        http_client=http_client,
+    ) as sdk:
         async for _ in AsyncStreamingClient("http://warm-up.invalid/v1", sdk=sdk).stream(
-                [{"role": "user", "content": "warm-up"}], model="warm-up", temperature=0.0, max_tokens=1, timeout=5.0):
+            [{"role": "user", "content": "warm-up"}],
+            model="warm-up",
+            temperature=0.0,
+            max_tokens=1,
+            timeout=5.0,
+        ):
             pass
 
 

@@ -18,14 +18,24 @@ from arena.validators import validate_api_key_env, validate_endpoint_host
 
 class Judge(models.Model):
     name = models.SlugField(max_length=100, unique=True)
-    base_url = models.URLField(blank=True, validators=[validate_endpoint_host],
-                               help_text="Empty: OPENAI_BASE_URL, else the OpenAI API.")
+    base_url = models.URLField(
+        blank=True,
+        validators=[validate_endpoint_host],
+        help_text="Empty: OPENAI_BASE_URL, else the OpenAI API.",
+    )
     model = models.CharField(max_length=200)
-    api_key_env = models.CharField(max_length=100, default=DEFAULT_KEY_VARIABLE, blank=True,
-                                   validators=[validate_api_key_env], help_text=KEY_ENV_HELP)
+    api_key_env = models.CharField(
+        max_length=100,
+        default=DEFAULT_KEY_VARIABLE,
+        blank=True,
+        validators=[validate_api_key_env],
+        help_text=KEY_ENV_HELP,
+    )
     temperature = models.FloatField(default=0.0)
     max_tokens = models.PositiveIntegerField(default=1024)
-    max_concurrent = models.PositiveIntegerField(default=8, help_text="Requests in flight across all workers.")
+    max_concurrent = models.PositiveIntegerField(
+        default=8, help_text="Requests in flight across all workers."
+    )
     requests_per_minute = models.PositiveIntegerField(default=600)
     price_input_per_million = models.DecimalField(max_digits=10, decimal_places=4, default=0)
     price_output_per_million = models.DecimalField(max_digits=10, decimal_places=4, default=0)
@@ -90,10 +100,18 @@ class JudgeRun(models.Model):
     contenders = models.ManyToManyField(Contender, related_name="judge_runs", blank=True)
     baseline = models.ForeignKey(Contender, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     inconsistent = models.CharField(max_length=4, choices=Inconsistent.choices, default=Inconsistent.TIE)
-    panel = models.ForeignKey(JudgePanel, on_delete=models.SET_NULL, null=True, blank=True, related_name="runs",
-                              help_text="Started as part of this panel's run.")
+    panel = models.ForeignKey(
+        JudgePanel,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="runs",
+        help_text="Started as part of this panel's run.",
+    )
     limit = models.PositiveIntegerField(null=True, blank=True, help_text="At most this many prompts.")
-    turn = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Judge only this turn; empty: every turn.")
+    turn = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Judge only this turn; empty: every turn."
+    )
     template_fingerprint = models.CharField(max_length=64, blank=True)
     estimated_cost = models.DecimalField(max_digits=12, decimal_places=6, default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
@@ -115,9 +133,15 @@ class Judgment(models.Model):
 
     run = models.ForeignKey(JudgeRun, on_delete=models.CASCADE, related_name="judgments")
     # Pairwise and HHH modes judge a comparison; single and grade modes judge one answer.
-    comparison = models.ForeignKey(Comparison, on_delete=models.CASCADE, null=True, blank=True, related_name="judgments")
-    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, null=True, blank=True, related_name="judgments")
-    order = models.PositiveSmallIntegerField(default=1, help_text="1: answer A shown first; 2: answer B first.")
+    comparison = models.ForeignKey(
+        Comparison, on_delete=models.CASCADE, null=True, blank=True, related_name="judgments"
+    )
+    answer = models.ForeignKey(
+        Answer, on_delete=models.CASCADE, null=True, blank=True, related_name="judgments"
+    )
+    order = models.PositiveSmallIntegerField(
+        default=1, help_text="1: answer A shown first; 2: answer B first."
+    )
     turn = models.PositiveSmallIntegerField(default=1)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True)
     # Pairwise verdict in terms of the comparison's answers: model_a, model_b or tie.
@@ -202,8 +226,9 @@ class Evaluation(models.Model):
     notes = models.JSONField(default=list)
     report = models.TextField(blank=True)  # the result table, as the evaluate command prints it
     runs = models.ManyToManyField(JudgeRun, blank=True, related_name="evaluations")
-    created_by = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -132,7 +132,9 @@ PATTERNS: dict[str, re.Pattern[str]] = {
         re.IGNORECASE,
     ),
     # Arena-Hard: [[A>>B]] [[A>B]] [[A=B]] [[B>A]] [[B>>A]] (also written with inner spaces).
-    "five_level": re.compile(r"\[\[\s*(A\s*>>\s*B|A\s*>\s*B|A\s*=\s*B|B\s*>\s*A|B\s*>>\s*A)\s*\]\]", re.IGNORECASE),
+    "five_level": re.compile(
+        r"\[\[\s*(A\s*>>\s*B|A\s*>\s*B|A\s*=\s*B|B\s*>\s*A|B\s*>>\s*A)\s*\]\]", re.IGNORECASE
+    ),
     # PRD / QLoRA threeclass: the last line is exactly 1, 2 or 3.
     "threeclass": re.compile(r"\s*([123])\s*"),
 }
@@ -305,7 +307,9 @@ def parse_five_level(output: str | None) -> FiveLevel | Unparsed:
 def logprob_output(content: str, top_logprobs: dict[str, float] | None) -> str:
     """What a logprob judgment stores as its raw output: the token and its alternatives, as JSON,
     so a cached or re-parsed judgment reads the same probabilities."""
-    return json.dumps({"content": content, "top_logprobs": top_logprobs or {}}, ensure_ascii=False, sort_keys=True)
+    return json.dumps(
+        {"content": content, "top_logprobs": top_logprobs or {}}, ensure_ascii=False, sort_keys=True
+    )
 
 
 def parse_logprobs(output: str | None) -> PositionPreference | Unparsed:
@@ -406,11 +410,13 @@ def stored_verdict(kind: str, output: str | None, *, order: int) -> StoredVerdic
             winner = "model_b" if preference > 0.5 else "model_a" if preference < 0.5 else "tie"
             return StoredVerdict(winner=winner, preference=preference)
         case HHHVerdict():
-            return StoredVerdict(hhh={
-                "helpful": _hhh_side(result.helpful, a_shown_first),
-                "honest": _hhh_side(result.honest, a_shown_first),
-                "harmless": _hhh_side(result.harmless, a_shown_first),
-            })
+            return StoredVerdict(
+                hhh={
+                    "helpful": _hhh_side(result.helpful, a_shown_first),
+                    "honest": _hhh_side(result.honest, a_shown_first),
+                    "harmless": _hhh_side(result.harmless, a_shown_first),
+                }
+            )
         case Grade():
             return StoredVerdict(grade=result.value)
         case float():

@@ -72,7 +72,12 @@ MODES: tuple[str, ...] = (
     "logprob",
 )
 # Kinds with one template for every turn (the template decides what of the conversation it shows).
-_ONE_MODE_KINDS: Mapping[JudgeKind, str] = {"grade": "grade", "hhh": "hhh", "five_level": "five-level", "logprob": "logprob"}
+_ONE_MODE_KINDS: Mapping[JudgeKind, str] = {
+    "grade": "grade",
+    "hhh": "hhh",
+    "five_level": "five-level",
+    "logprob": "logprob",
+}
 
 _SECTION_HEADERS = {"[system]": "system", "[user]": "user"}
 _TURN_PLACEHOLDER = re.compile(r"(question|answer_a|answer_b|answer|reference)_([1-9][0-9]*)")

@@ -51,14 +51,17 @@ class RunProgress:
     @property
     def status_text(self) -> str:
         """What the run page says about the run: never "done" for a run that judged nothing."""
-        problems = ", ".join(f"{n:,} {label}" for n, label in ((self.unparsed, "unparsed"), (self.failed, "failed")) if n)
+        problems = ", ".join(
+            f"{n:,} {label}" for n, label in ((self.unparsed, "unparsed"), (self.failed, "failed")) if n
+        )
         if self.active:
             started = "Waiting to start" if self.status == "pending" else "Running"
             text = f"{started} · {self.finished:,} of {self.total:,} answered ({self.percent} %)"
             return f"{text}; {problems}" if problems else text
         if self.status == "cancelled":
             return f"Cancelled · {self.done:,} of {self.total:,} judged, {self.pending:,} not sent" + (
-                f"; {problems}" if problems else "")
+                f"; {problems}" if problems else ""
+            )
         if self.done == 0 and self.problems:
             return f"Failed · none of the {self.total:,} judgments succeeded ({problems})"
         if self.status == "failed":
@@ -117,10 +120,20 @@ def judge_run_progress_get(*, run_id: int) -> RunProgress:
     pending = agg["pending"]
     eta = pending / rate if rate > 0 and pending else (0.0 if not pending else None)
     return RunProgress(
-        run_id=run_id, status=run.status, total=agg["total"], done=agg["done"], failed=agg["failed"],
-        unparsed=agg["unparsed"], pending=pending, from_cache=agg["from_cache"], resent=agg["resent"],
-        input_tokens=agg["input_tokens"] or 0, output_tokens=agg["output_tokens"] or 0,
-        cost=agg["cost"] or Decimal(0), rate=round(rate, 2), eta_seconds=None if eta is None else round(eta, 1),
+        run_id=run_id,
+        status=run.status,
+        total=agg["total"],
+        done=agg["done"],
+        failed=agg["failed"],
+        unparsed=agg["unparsed"],
+        pending=pending,
+        from_cache=agg["from_cache"],
+        resent=agg["resent"],
+        input_tokens=agg["input_tokens"] or 0,
+        output_tokens=agg["output_tokens"] or 0,
+        cost=agg["cost"] or Decimal(0),
+        rate=round(rate, 2),
+        eta_seconds=None if eta is None else round(eta, 1),
     )
 
 

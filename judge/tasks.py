@@ -15,8 +15,14 @@ from judge.services.execution import judgments_execute
 from judge.services.runs import judge_runs_resume_stale
 
 
-@shared_task(name="judge.tasks.judgments_judge", bind=True, acks_late=True, reject_on_worker_lost=True,
-             max_retries=50, ignore_result=True)
+@shared_task(
+    name="judge.tasks.judgments_judge",
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    max_retries=50,
+    ignore_result=True,
+)
 def judgments_judge(self: Task[Any, Any], judgment_ids: list[int]) -> dict[str, int]:
     """Judge a small batch of Judgment rows at once; idempotent (see judge.services.execution)."""
     outcomes = judgments_execute(judgment_ids=judgment_ids, parallel=not self.request.is_eager)

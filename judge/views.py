@@ -21,15 +21,24 @@ from judge.services import evaluate, evaluations
 
 @staff_required
 def run_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "judge/run_list.html", {
-        "runs": selectors.judge_runs_list()[:200], "judges": selectors.judges_with_totals(),
-    })
+    return render(
+        request,
+        "judge/run_list.html",
+        {
+            "runs": selectors.judge_runs_list()[:200],
+            "judges": selectors.judges_with_totals(),
+        },
+    )
 
 
 def _estimate(options: RunOptions) -> services.CostEstimate:
     return services.judge_run_estimate(
-        judge=options["judge"], prompt_set=options["prompt_set"], mode=options["mode"],
-        contenders=options["contenders"], baseline=options["baseline"], limit=options["limit"],
+        judge=options["judge"],
+        prompt_set=options["prompt_set"],
+        mode=options["mode"],
+        contenders=options["contenders"],
+        baseline=options["baseline"],
+        limit=options["limit"],
         turn=options["turn"],
     )
 
@@ -44,8 +53,11 @@ def run_new(request: HttpRequest) -> HttpResponse:
         options = form.run_options()
         estimate = _estimate(options)
         if estimate.needs_confirmation and request.POST.get("confirm") != "1":
-            form.add_error(None, f"This run makes {estimate.judgments:,} judgments (estimated cost "
-                                 f"${estimate.cost:,.2f}): tick the confirmation below the estimate to start it.")
+            form.add_error(
+                None,
+                f"This run makes {estimate.judgments:,} judgments (estimated cost "
+                f"${estimate.cost:,.2f}): tick the confirmation below the estimate to start it.",
+            )
         else:
             try:
                 run = services.judge_run_create(**options)
@@ -57,7 +69,10 @@ def run_new(request: HttpRequest) -> HttpResponse:
 
 
 def _thresholds() -> dict[str, object]:
-    return {"confirm_judgments": settings.JUDGE_CONFIRM_JUDGMENTS, "confirm_cost": settings.JUDGE_CONFIRM_COST}
+    return {
+        "confirm_judgments": settings.JUDGE_CONFIRM_JUDGMENTS,
+        "confirm_cost": settings.JUDGE_CONFIRM_COST,
+    }
 
 
 @staff_required
@@ -69,13 +84,19 @@ def run_estimate(request: HttpRequest) -> HttpResponse:
         estimate = _estimate(form.run_options())
     else:
         error = "Choose a judge, a prompt set and a mode to see the estimate."
-    return render(request, "judge/run_new.html#estimate", {"estimate": estimate, "estimate_error": error,
-                                                           **_thresholds()})
+    return render(
+        request,
+        "judge/run_new.html#estimate",
+        {"estimate": estimate, "estimate_error": error, **_thresholds()},
+    )
 
 
 def _detail_context(run: JudgeRun) -> dict[str, object]:
-    return {"run": run, "progress": selectors.judge_run_progress_get(run_id=run.pk),
-            "problems": selectors.judge_run_problems(run_id=run.pk)}
+    return {
+        "run": run,
+        "progress": selectors.judge_run_progress_get(run_id=run.pk),
+        "problems": selectors.judge_run_problems(run_id=run.pk),
+    }
 
 
 @staff_required
@@ -106,7 +127,9 @@ def _acted(request: HtmxRequest, run_id: int, notice: str) -> HttpResponse:
 @require_POST
 def run_cancel(request: HtmxRequest, run_id: int) -> HttpResponse:
     run = services.judge_run_cancel(run=get_object_or_404(JudgeRun, pk=run_id))
-    return _acted(request, run.pk, f"Run {run.pk} cancelled; pending judgments stay pending and can be resumed.")
+    return _acted(
+        request, run.pk, f"Run {run.pk} cancelled; pending judgments stay pending and can be resumed."
+    )
 
 
 @staff_required
@@ -139,22 +162,36 @@ def evaluation_new(request: HttpRequest) -> HttpResponse:
             evaluate.evaluation_cost_check(options, plan)  # above max cost: said now, no start button
             if request.POST.get("action") == "start":
                 evaluation, created = evaluations.evaluation_start(
-                    options=options, plan=plan, token=form.cleaned_data["token"], user=request.user)
+                    options=options, plan=plan, token=form.cleaned_data["token"], user=request.user
+                )
                 if not created:
-                    messages.info(request, f"Evaluation {evaluation.pk} was already started with these options: "
-                                           f"nothing new was started.")
+                    messages.info(
+                        request,
+                        f"Evaluation {evaluation.pk} was already started with these options: "
+                        f"nothing new was started.",
+                    )
                 return redirect("judge:evaluation-detail", evaluation_id=evaluation.pk)
         except evaluate.EvaluationError as exc:
             plan = None
             field = exc.field if exc.field in form.fields else None
             form.add_error(field, str(exc))
-    return render(request, "judge/evaluation_new.html", {
-        "form": form, "plan": plan, "evaluations": Evaluation.objects.select_related("created_by")[:20],
-    }, status=400 if form.errors else 200)
+    return render(
+        request,
+        "judge/evaluation_new.html",
+        {
+            "form": form,
+            "plan": plan,
+            "evaluations": Evaluation.objects.select_related("created_by")[:20],
+        },
+        status=400 if form.errors else 200,
+    )
 
 
 @staff_required
 def evaluation_detail(request: HttpRequest, evaluation_id: int) -> HttpResponse:
     evaluation = get_object_or_404(Evaluation.objects.prefetch_related("runs"), pk=evaluation_id)
-    return render(request, "judge/evaluation_detail.html", {
-        "evaluation": evaluation, "links": evaluations.evaluation_links(evaluation)})
+    return render(
+        request,
+        "judge/evaluation_detail.html",
+        {"evaluation": evaluation, "links": evaluations.evaluation_links(evaluation)},
+    )

@@ -15,8 +15,19 @@ class LiveContenderAdmin(admin.ModelAdmin):
 
 @admin.register(LiveBattle)
 class LiveBattleAdmin(admin.ModelAdmin):
-    list_display = ("id", "created_at", "user", "contender_a", "contender_b", "status", "turns", "winner",
-                    "reveals_identity", "cost_a", "cost_b")
+    list_display = (
+        "id",
+        "created_at",
+        "user",
+        "contender_a",
+        "contender_b",
+        "status",
+        "turns",
+        "winner",
+        "reveals_identity",
+        "cost_a",
+        "cost_b",
+    )
     list_filter = ("status", "reveals_identity")
     search_fields = ("contender_a__name", "contender_b__name", "user__username", "address")
     readonly_fields = [f.name for f in LiveBattle._meta.fields]

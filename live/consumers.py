@@ -43,13 +43,17 @@ def db(func: Any) -> Any:
     """``database_sync_to_async`` on any worker thread, not the one shared thread: a burst of
     battles starting at once would otherwise queue behind each other's queries."""
     return DatabaseSyncToAsync(func, thread_sensitive=False)
+
+
 _last_sweep = 0.0
 
 
 def scope_address(scope: Mapping[str, Any]) -> str:
     """As ``arena.services.logins.client_address``, from an ASGI scope."""
     headers = dict(scope.get("headers") or [])
-    return address_of((scope.get("client") or ("",))[0] or "", headers.get(b"x-forwarded-for", b"").decode("latin-1"))
+    return address_of(
+        (scope.get("client") or ("",))[0] or "", headers.get(b"x-forwarded-for", b"").decode("latin-1")
+    )
 
 
 class Outbox:
@@ -188,7 +192,8 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
                 raise services.LiveRefused(problem)
             await self._moderate(text)
             battle, requests = await db(services.turn_open)(
-                battle_id=self.battle_id, user_id=self.user_id, address=self.address, prompt=text)
+                battle_id=self.battle_id, user_id=self.user_id, address=self.address, prompt=text
+            )
             self.battle_id, self.left_is_a = battle.pk, battle.a_shown_first
         except services.LiveRefused as exc:
             await self._refuse(str(exc))
@@ -204,17 +209,23 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
         if endpoint is None:
             return
         try:
-            verdict = await moderate(text, base_url=endpoint[0], api_key=endpoint[1],
-                                     model=settings.ARENA_LIVE_MODERATION_MODEL)
+            verdict = await moderate(
+                text, base_url=endpoint[0], api_key=endpoint[1], model=settings.ARENA_LIVE_MODERATION_MODEL
+            )
         except LLMError as exc:
             log.warning("moderation endpoint failed: %s", exc)
             raise services.LiveRefused(services.MODERATION_DOWN) from None
         if verdict.flagged:
             await db(services.refusal_store)(
-                user_id=self.user_id, address=self.address, battle_id=self.battle_id, prompt=text,
-                categories=verdict.categories)
-            raise services.LiveRefused(services.MODERATION_REFUSAL.format(
-                categories=", ".join(verdict.categories) or "flagged"))
+                user_id=self.user_id,
+                address=self.address,
+                battle_id=self.battle_id,
+                prompt=text,
+                categories=verdict.categories,
+            )
+            raise services.LiveRefused(
+                services.MODERATION_REFUSAL.format(categories=", ".join(verdict.categories) or "flagged")
+            )
 
     def _shown(self, side: str) -> str:
         return "left" if (side == "a") == self.left_is_a else "right"
@@ -232,15 +243,21 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
             shown = self._shown(side)
             if html is not None:
                 outbox.pending.append({"type": "delta", "side": shown, "text": piece})
-                await outbox.frame({"type": "block", "side": shown, "html": html, "upto": renderer.rendered_upto})
+                await outbox.frame(
+                    {"type": "block", "side": shown, "html": html, "upto": renderer.rendered_upto}
+                )
             else:
                 await outbox.delta(shown, piece, urgent=first)
 
         async def on_done(side: str, result: SideResult) -> None:
-            await outbox.frame({"type": "side_done", "side": self._shown(side), "html": renderers[side].final()})
+            await outbox.frame(
+                {"type": "side_done", "side": self._shown(side), "html": renderers[side].final()}
+            )
 
         try:
-            results = await stream_pair(requests, on_piece, on_done=on_done, timeout=settings.ARENA_LIVE_TIMEOUT)
+            results = await stream_pair(
+                requests, on_piece, on_done=on_done, timeout=settings.ARENA_LIVE_TIMEOUT
+            )
         except SideFailed as failed:
             outbox.cancel()  # no piece of a failed battle is sent after its end
             await self._end(f"side {failed.side}: {failed.error}")
@@ -255,8 +272,13 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
             return
         if battle.status != LiveBattle.Status.ANSWERED:
             return
-        await self.send_json({"type": "answered", "turn": battle.turns,
-                              "can_follow_up": battle.turns < settings.ARENA_LIVE_MAX_TURNS})
+        await self.send_json(
+            {
+                "type": "answered",
+                "turn": battle.turns,
+                "can_follow_up": battle.turns < settings.ARENA_LIVE_MAX_TURNS,
+            }
+        )
 
     async def _end(self, error: str) -> None:
         if self.battle_id is not None:
@@ -271,7 +293,8 @@ class LiveBattleConsumer(AsyncJsonWebsocketConsumer):
             return
         try:
             reveal = await db(services.battle_vote)(
-                self.battle_id, user_id=self.user_id, verdict=str(verdict))
+                self.battle_id, user_id=self.user_id, verdict=str(verdict)
+            )
         except services.LiveRefused as exc:
             await self._refuse(str(exc))
             return

@@ -15,8 +15,14 @@ from live.models import LiveContender
 
 STAND_INS = (
     ("stand-in-alpha", "Stand-in model A: canned text from the tests' LLM server, not a real model."),
-    ("stand-in-beta-quality-7", "Stand-in model B: canned text from the tests' LLM server, not a real model."),
-    ("stand-in-gamma-names-itself", "Stand-in model C: names a vendor in its answers, so its battles are void."),
+    (
+        "stand-in-beta-quality-7",
+        "Stand-in model B: canned text from the tests' LLM server, not a real model.",
+    ),
+    (
+        "stand-in-gamma-names-itself",
+        "Stand-in model C: names a vendor in its answers, so its battles are void.",
+    ),
 )
 
 
@@ -30,9 +36,13 @@ def stand_ins_ensure(base_url: str) -> list[str]:
         raise ValueError(" ".join(exc.messages)) from None
     names = []
     for name, description in STAND_INS:
-        contender, _ = Contender.objects.update_or_create(name=name, defaults={
-            "description": description, "base_url": base_url, "api_model": name, "api_key_env": ""})
-        LiveContender.objects.update_or_create(contender=contender, defaults={"stand_in": True, "enabled": True})
+        contender, _ = Contender.objects.update_or_create(
+            name=name,
+            defaults={"description": description, "base_url": base_url, "api_model": name, "api_key_env": ""},
+        )
+        LiveContender.objects.update_or_create(
+            contender=contender, defaults={"stand_in": True, "enabled": True}
+        )
         names.append(name)
     return names
 

@@ -49,17 +49,26 @@ OnPiece = Callable[[str, str], Coroutine[Any, Any, None]]
 OnDone = Callable[[str, SideResult], Coroutine[Any, Any, None]]
 
 
-async def _side(side: str, request: SideRequest, on_piece: OnPiece, on_done: OnDone | None,
-                timeout: float) -> SideResult:
+async def _side(
+    side: str, request: SideRequest, on_piece: OnPiece, on_done: OnDone | None, timeout: float
+) -> SideResult:
     try:
         async with asyncio.timeout(timeout):
-            async for item in request.client.stream(request.messages, model=request.model,
-                                                    temperature=request.temperature,
-                                                    max_tokens=request.max_tokens, timeout=timeout):
+            async for item in request.client.stream(
+                request.messages,
+                model=request.model,
+                temperature=request.temperature,
+                max_tokens=request.max_tokens,
+                timeout=timeout,
+            ):
                 if isinstance(item, StreamEnd):
-                    result = SideResult(item.text, item.input_tokens, item.output_tokens,
-                                        None if item.first_token_s is None else item.first_token_s * 1000,
-                                        item.total_s * 1000)
+                    result = SideResult(
+                        item.text,
+                        item.input_tokens,
+                        item.output_tokens,
+                        None if item.first_token_s is None else item.first_token_s * 1000,
+                        item.total_s * 1000,
+                    )
                     if on_done is not None:
                         await on_done(side, result)
                     return result
@@ -69,12 +78,17 @@ async def _side(side: str, request: SideRequest, on_piece: OnPiece, on_done: OnD
     raise SideFailed(side, RuntimeError("the stream ended without its end"))
 
 
-async def stream_pair(requests: dict[str, SideRequest], on_piece: OnPiece, *, timeout: float,
-                      on_done: OnDone | None = None) -> dict[str, SideResult]:
+async def stream_pair(
+    requests: dict[str, SideRequest], on_piece: OnPiece, *, timeout: float, on_done: OnDone | None = None
+) -> dict[str, SideResult]:
     """Stream both sides concurrently; their results, or :class:`SideFailed` for the first failure.
     ``on_done`` is called for each side as soon as that side has finished."""
-    tasks = {side: asyncio.create_task(_side(side, requests[side], on_piece, on_done, timeout), name=f"live-side-{side}")
-             for side in SIDES}
+    tasks = {
+        side: asyncio.create_task(
+            _side(side, requests[side], on_piece, on_done, timeout), name=f"live-side-{side}"
+        )
+        for side in SIDES
+    }
     try:
         done, pending = await asyncio.wait(tasks.values(), return_when=asyncio.FIRST_EXCEPTION)
         failed = [t for t in done if t.exception() is not None]

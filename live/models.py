@@ -21,17 +21,23 @@ class LiveContender(models.Model):
 
     contender = models.OneToOneField(Contender, on_delete=models.CASCADE, related_name="live")
     enabled = models.BooleanField(default=True)
-    weight = models.FloatField(default=1.0, validators=[MinValueValidator(0.0)],
-                               help_text="Relative chance to be drawn; 0 never.")
-    added_at = models.DateTimeField(default=timezone.now,
-                                    help_text="New contenders (ARENA_LIVE_NEW_DAYS) are drawn more often.")
+    weight = models.FloatField(
+        default=1.0, validators=[MinValueValidator(0.0)], help_text="Relative chance to be drawn; 0 never."
+    )
+    added_at = models.DateTimeField(
+        default=timezone.now, help_text="New contenders (ARENA_LIVE_NEW_DAYS) are drawn more often."
+    )
     temperature = models.FloatField(default=0.7, validators=[MinValueValidator(0.0)])
     max_tokens = models.PositiveIntegerField(default=1024, validators=[MinValueValidator(1)])
-    price_input = models.FloatField(default=0.0, validators=[MinValueValidator(0.0)],
-                                    help_text="US$ per million input tokens.")
-    price_output = models.FloatField(default=0.0, validators=[MinValueValidator(0.0)],
-                                     help_text="US$ per million output tokens.")
-    stand_in = models.BooleanField(default=False, help_text="The demo's stand-in for a real model (the test server).")
+    price_input = models.FloatField(
+        default=0.0, validators=[MinValueValidator(0.0)], help_text="US$ per million input tokens."
+    )
+    price_output = models.FloatField(
+        default=0.0, validators=[MinValueValidator(0.0)], help_text="US$ per million output tokens."
+    )
+    stand_in = models.BooleanField(
+        default=False, help_text="The demo's stand-in for a real model (the test server)."
+    )
 
     def __str__(self) -> str:
         return f"{self.contender.name} (live, weight {self.weight:g})"
@@ -50,15 +56,21 @@ class LiveBattle(models.Model):
 
     ACTIVE = (Status.STREAMING, Status.ANSWERED)
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="live_battles")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="live_battles"
+    )
     address = models.CharField(max_length=64, db_index=True)
     contender_a = models.ForeignKey(Contender, on_delete=models.PROTECT, related_name="+")
     contender_b = models.ForeignKey(Contender, on_delete=models.PROTECT, related_name="+")
     a_shown_first = models.BooleanField(help_text="True when contender A was the left column.")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.STREAMING, db_index=True)
     turns = models.PositiveSmallIntegerField(default=0, help_text="Turns both sides finished.")
-    conversation = models.JSONField(default=list, help_text=(
-        "One entry per turn: prompt, a, b (full answers), timing {a, b: first_token_ms, total_ms}."))
+    conversation = models.JSONField(
+        default=list,
+        help_text=(
+            "One entry per turn: prompt, a, b (full answers), timing {a, b: first_token_ms, total_ms}."
+        ),
+    )
     input_tokens_a = models.PositiveIntegerField(default=0)
     output_tokens_a = models.PositiveIntegerField(default=0)
     input_tokens_b = models.PositiveIntegerField(default=0)
@@ -66,9 +78,15 @@ class LiveBattle(models.Model):
     cost_a = models.FloatField(default=0.0)
     cost_b = models.FloatField(default=0.0)
     winner = models.CharField(max_length=10, choices=WINNER_CHOICES, blank=True)
-    reveals_identity = models.BooleanField(default=False, help_text=(
-        "An answer named a model or vendor as shown: the vote is kept but the battle is void for ratings."))
-    error = models.TextField(blank=True, help_text="What ended the battle (staff only; the rater saw a neutral message).")
+    reveals_identity = models.BooleanField(
+        default=False,
+        help_text=(
+            "An answer named a model or vendor as shown: the vote is kept but the battle is void for ratings."
+        ),
+    )
+    error = models.TextField(
+        blank=True, help_text="What ended the battle (staff only; the rater saw a neutral message)."
+    )
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     heartbeat_at = models.DateTimeField(default=timezone.now)
     voted_at = models.DateTimeField(null=True, blank=True, db_index=True)
@@ -81,8 +99,12 @@ class LiveBattle(models.Model):
             models.Index(fields=["address", "created_at"], name="live_battle_address_idx"),
         ]
         constraints = [
-            models.CheckConstraint(condition=~models.Q(contender_a=models.F("contender_b")), name="live_two_contenders"),
-            models.CheckConstraint(condition=models.Q(status="voted") | models.Q(winner=""), name="live_winner_only_voted"),
+            models.CheckConstraint(
+                condition=~models.Q(contender_a=models.F("contender_b")), name="live_two_contenders"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="voted") | models.Q(winner=""), name="live_winner_only_voted"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -103,8 +125,14 @@ class LiveRefusal(models.Model):
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
     address = models.CharField(max_length=64)
-    battle = models.ForeignKey(LiveBattle, on_delete=models.CASCADE, null=True, blank=True, related_name="refusals",
-                               help_text="Set for a refused follow-up.")
+    battle = models.ForeignKey(
+        LiveBattle,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="refusals",
+        help_text="Set for a refused follow-up.",
+    )
     prompt = models.TextField()
     categories = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -119,7 +147,9 @@ class LivePromptReview(models.Model):
     text_hash = models.CharField(max_length=64, unique=True, help_text="sha256 of the normalised prompt.")
     text = models.TextField()
     keep = models.BooleanField()
-    reviewed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
     reviewed_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:

@@ -40,21 +40,29 @@ def _draw(candidates: Sequence[Candidate], weights: Sequence[float], rng: random
     return next(c for c, w in zip(reversed(candidates), reversed(weights), strict=True) if w > 0)
 
 
-def draw_pair(candidates: Sequence[Candidate], rng: random.Random, *, boost: float = 1.0,
-              new_days: float = 0.0) -> tuple[Candidate, Candidate]:
+def draw_pair(
+    candidates: Sequence[Candidate], rng: random.Random, *, boost: float = 1.0, new_days: float = 0.0
+) -> tuple[Candidate, Candidate]:
     """Two different models, drawn by weight (first, then second among the rest)."""
     weights = [effective_weight(c, boost=boost, new_days=new_days) for c in candidates]
     drawable = [c for c, w in zip(candidates, weights, strict=True) if w > 0]
     if len({c.model for c in drawable}) < 2:
-        raise NoPair("Live battles need at least two different contenders with an endpoint and a weight above 0.")
+        raise NoPair(
+            "Live battles need at least two different contenders with an endpoint and a weight above 0."
+        )
     first = _draw(candidates, weights, rng)
-    rest = [(c, w) for c, w in zip(candidates, weights, strict=True) if c.model != first.model and c.key != first.key]
+    rest = [
+        (c, w)
+        for c, w in zip(candidates, weights, strict=True)
+        if c.model != first.model and c.key != first.key
+    ]
     second = _draw([c for c, _ in rest], [w for _, w in rest], rng)
     return first, second
 
 
-def pair_probabilities(candidates: Sequence[Candidate], *, boost: float = 1.0,
-                       new_days: float = 0.0) -> dict[int, float]:
+def pair_probabilities(
+    candidates: Sequence[Candidate], *, boost: float = 1.0, new_days: float = 0.0
+) -> dict[int, float]:
     """Each candidate's chance to be in a battle (either side): shown to staff next to the weights."""
     weights = [effective_weight(c, boost=boost, new_days=new_days) for c in candidates]
     total = sum(weights)

@@ -51,7 +51,7 @@ class StreamRenderer:
         end = _stable_end(text, max(self.rendered_upto, self.length - len(piece) - 1))
         if end <= self.rendered_upto:
             return None
-        html = render_markdown(text[self.rendered_upto:end])
+        html = render_markdown(text[self.rendered_upto : end])
         self.rendered_upto = end
         return html
 

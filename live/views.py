@@ -16,13 +16,21 @@ from arena.views.permissions import staff_required
 def battle(request: HttpRequest) -> HttpResponse:
     from live.demo import stand_ins_enabled
 
-    return render(request, "live/battle.html", {
-        "stand_ins": stand_ins_enabled(),
-        "max_turns": settings.ARENA_LIVE_MAX_TURNS,
-        "max_chars": settings.ARENA_LIVE_MAX_PROMPT_CHARS,
-        "verdicts": [("left", "Left is better", "1"), ("right", "Right is better", "2"),
-                     ("tie", "Tie", "3"), ("both_bad", "Both are bad", "4")],
-    })
+    return render(
+        request,
+        "live/battle.html",
+        {
+            "stand_ins": stand_ins_enabled(),
+            "max_turns": settings.ARENA_LIVE_MAX_TURNS,
+            "max_chars": settings.ARENA_LIVE_MAX_PROMPT_CHARS,
+            "verdicts": [
+                ("left", "Left is better", "1"),
+                ("right", "Right is better", "2"),
+                ("tie", "Tie", "3"),
+                ("both_bad", "Both are bad", "4"),
+            ],
+        },
+    )
 
 
 PROMPT_SET_SLUG = re.compile(r"[-a-zA-Z0-9_]{1,64}")
@@ -50,8 +58,10 @@ def live_prompts(request: HttpRequest) -> HttpResponse:
                 message, status = "slug: letters, digits, - and _, at most 64 characters.", 400
             else:
                 result = services.prompt_set_from_reviews(slug=slug, name=name)
-                message = (f"Prompt set {result.slug}: {result.added} prompt(s) added, "
-                           f"{result.already} already in it.")
+                message = (
+                    f"Prompt set {result.slug}: {result.added} prompt(s) added, "
+                    f"{result.already} already in it."
+                )
         else:
             message, status = "Unknown action.", 400
     context = {

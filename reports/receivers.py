@@ -22,8 +22,9 @@ from reports.services.snapshots import snapshots_mark_stale
 def _prompt_set_of_comparison(comparison_id: int | None) -> str | None:
     if comparison_id is None:
         return None
-    return (Comparison.objects.filter(pk=comparison_id)
-            .values_list("prompt__prompt_set__slug", flat=True).first())
+    return (
+        Comparison.objects.filter(pk=comparison_id).values_list("prompt__prompt_set__slug", flat=True).first()
+    )
 
 
 def _prompt_set_of_vote(vote: Vote) -> str | None:
@@ -41,8 +42,9 @@ def judgment_saved(sender: Any, instance: Any, **kwargs: Any) -> None:
     grade or HHH choices; the snapshots of its judge (and its panels) read it."""
     if instance.status not in ("done", "unparsed"):
         return
-    judge_name, prompt_set = (type(instance).objects.filter(pk=instance.pk).values_list(
-        "run__judge__name", "run__prompt_set__slug").first() or (None, None))
+    judge_name, prompt_set = type(instance).objects.filter(pk=instance.pk).values_list(
+        "run__judge__name", "run__prompt_set__slug"
+    ).first() or (None, None)
     if judge_name:
         snapshots_mark_stale(source=f"judge:{judge_name}", prompt_set=prompt_set)
 

@@ -22,9 +22,16 @@ INK = "#1d2330"
 MUTED = "#5b6475"
 LINE = "#dde1e8"
 ACCENT = "#2f5bd3"
-GRADE_COLOURS = {"A": "#1f8a4c", "B": "#8cc084", "C": "#f0b44c", "D": "#b3261e",
-                 # HHH shares: won, "the same", lost
-                 "won": "#1f8a4c", "same": "#c9ced8", "lost": "#b3261e"}
+GRADE_COLOURS = {
+    "A": "#1f8a4c",
+    "B": "#8cc084",
+    "C": "#f0b44c",
+    "D": "#b3261e",
+    # HHH shares: won, "the same", lost
+    "won": "#1f8a4c",
+    "same": "#c9ced8",
+    "lost": "#b3261e",
+}
 
 
 def _num(value: Any) -> float | None:
@@ -68,7 +75,7 @@ def _short(text: str, chars: int) -> str:
     if len(text) <= chars:
         return text
     head = (chars - 1) // 2
-    return f"{text[:head]}…{text[len(text) - (chars - 1 - head):]}"
+    return f"{text[:head]}…{text[len(text) - (chars - 1 - head) :]}"
 
 
 def _label(text: str, chars: int, attrs: str) -> str:
@@ -101,8 +108,9 @@ def empty_chart(title: str, message: str) -> str:
     return f'{head}<text x="8" y="24" fill="{MUTED}">{escape(message)}</text>{tail}'
 
 
-def ratings_chart(rows: Sequence[Mapping[str, Any]], *, title: str = "Ratings with confidence intervals",
-                  width: int = 720) -> str:
+def ratings_chart(
+    rows: Sequence[Mapping[str, Any]], *, title: str = "Ratings with confidence intervals", width: int = 720
+) -> str:
     """One line per model in rank order: a dot at the rating and a bar from ``ci_low`` to
     ``ci_high``."""
     if not rows:
@@ -111,8 +119,12 @@ def ratings_chart(rows: Sequence[Mapping[str, Any]], *, title: str = "Ratings wi
     labels = [f"{r.get('rank', i + 1)}. {r['model']}" for i, r in enumerate(rows)]
     label_w, chars = _label_room(labels)
     width = max(width, int(label_w) + 260)
-    values = [v for r in rows for v in (_num(r.get("rating")), _num(r.get("ci_low")), _num(r.get("ci_high")))
-              if v is not None]
+    values = [
+        v
+        for r in rows
+        for v in (_num(r.get("rating")), _num(r.get("ci_low")), _num(r.get("ci_high")))
+        if v is not None
+    ]
     low, high = min(values), max(values)
     pad = (high - low) * 0.05 or 10
     ticks = _nice_ticks(low - pad, high + pad)
@@ -131,18 +143,28 @@ def ratings_chart(rows: Sequence[Mapping[str, Any]], *, title: str = "Ratings wi
     parts = [head]
     axis_y = top + row_h * len(rows)
     for t in ticks:
-        parts.append(f'<line x1="{x(t):.1f}" y1="{top - 6}" x2="{x(t):.1f}" y2="{axis_y}" stroke="{LINE}"/>'
-                     f'<text x="{x(t):.1f}" y="{axis_y + 16}" text-anchor="middle" fill="{MUTED}">{t:g}</text>')
-    parts.append(f'<text x="{label_w + plot_w / 2:.1f}" y="{top - 12}" text-anchor="middle" fill="{MUTED}">rating</text>')
+        parts.append(
+            f'<line x1="{x(t):.1f}" y1="{top - 6}" x2="{x(t):.1f}" y2="{axis_y}" stroke="{LINE}"/>'
+            f'<text x="{x(t):.1f}" y="{axis_y + 16}" text-anchor="middle" fill="{MUTED}">{t:g}</text>'
+        )
+    parts.append(
+        f'<text x="{label_w + plot_w / 2:.1f}" y="{top - 12}" text-anchor="middle" fill="{MUTED}">rating</text>'
+    )
     for i, r in enumerate(rows):
         y = top + row_h * i + row_h / 2
         rating, ci_low, ci_high = _num(r.get("rating")), _num(r.get("ci_low")), _num(r.get("ci_high"))
-        parts.append(f'<g class="model"><title>{escape(r["model"])}: {_fmt(rating)} '
-                     f'(interval {_fmt(ci_low)} to {_fmt(ci_high)})</title>')
-        parts.append(_label(labels[i], chars, f'x="{label_w - 8:.0f}" y="{y + 4:.1f}" text-anchor="end" fill="{INK}"'))
+        parts.append(
+            f'<g class="model"><title>{escape(r["model"])}: {_fmt(rating)} '
+            f"(interval {_fmt(ci_low)} to {_fmt(ci_high)})</title>"
+        )
+        parts.append(
+            _label(labels[i], chars, f'x="{label_w - 8:.0f}" y="{y + 4:.1f}" text-anchor="end" fill="{INK}"')
+        )
         if ci_low is not None and ci_high is not None:
-            parts.append(f'<line x1="{x(ci_low):.1f}" y1="{y:.1f}" x2="{x(ci_high):.1f}" y2="{y:.1f}" '
-                         f'stroke="{ACCENT}" stroke-width="3" stroke-linecap="round" opacity="0.45"/>')
+            parts.append(
+                f'<line x1="{x(ci_low):.1f}" y1="{y:.1f}" x2="{x(ci_high):.1f}" y2="{y:.1f}" '
+                f'stroke="{ACCENT}" stroke-width="3" stroke-linecap="round" opacity="0.45"/>'
+            )
         if rating is not None:
             parts.append(f'<circle cx="{x(rating):.1f}" cy="{y:.1f}" r="4.5" fill="{ACCENT}"/>')
         parts.append("</g>")
@@ -162,9 +184,13 @@ def _heat_colour(value: float) -> str:
     return f"#{round(r):02x}{round(g):02x}{round(b):02x}"
 
 
-def win_rate_heatmap(models: Sequence[str], win_rate: Sequence[Sequence[Any]],
-                     counts: Sequence[Sequence[Any]] | None = None, *,
-                     title: str = "Win rate of the row model against the column model") -> str:
+def win_rate_heatmap(
+    models: Sequence[str],
+    win_rate: Sequence[Sequence[Any]],
+    counts: Sequence[Sequence[Any]] | None = None,
+    *,
+    title: str = "Win rate of the row model against the column model",
+) -> str:
     """The pairwise win-rate matrix (ties counted half) with each cell's value written in it."""
     n = len(models)
     if n == 0 or not win_rate:
@@ -177,18 +203,30 @@ def win_rate_heatmap(models: Sequence[str], win_rate: Sequence[Sequence[Any]],
     # Column labels at -60°: they rise sin 60° and lean right cos 60° of their length.
     top = int(label_w * 0.87) + 14
     width, height = label_w + cell * n + 10 + int(chars * CHAR_W * 0.5), top + cell * n + 10
-    head, tail = _open(width, height, title,
-                       f"{n} by {n} matrix; each cell is the share of battles the row model won against "
-                       "the column model, ties counted half; empty cells: the two never met."
-                       + ("" if show_values else " Values are shown on hover."), "heatmap")
+    head, tail = _open(
+        width,
+        height,
+        title,
+        f"{n} by {n} matrix; each cell is the share of battles the row model won against "
+        "the column model, ties counted half; empty cells: the two never met."
+        + ("" if show_values else " Values are shown on hover."),
+        "heatmap",
+    )
     parts = [head]
     for j, name in enumerate(models):
         cx = label_w + cell * j + cell / 2
-        parts.append(_label(name, chars, f'transform="translate({cx + 4:.1f},{top - 6}) rotate(-60)" fill="{INK}"'))
+        parts.append(
+            _label(name, chars, f'transform="translate({cx + 4:.1f},{top - 6}) rotate(-60)" fill="{INK}"')
+        )
     for i, row_name in enumerate(models):
         y = top + cell * i
-        parts.append(_label(row_name, chars, f'x="{label_w - 6:.0f}" y="{y + cell / 2 + 4:.1f}" text-anchor="end" '
-                                             f'fill="{INK}"'))
+        parts.append(
+            _label(
+                row_name,
+                chars,
+                f'x="{label_w - 6:.0f}" y="{y + cell / 2 + 4:.1f}" text-anchor="end" fill="{INK}"',
+            )
+        )
         for j, col_name in enumerate(models):
             value = _num(win_rate[i][j]) if i < len(win_rate) and j < len(win_rate[i]) else None
             count = None
@@ -196,23 +234,38 @@ def win_rate_heatmap(models: Sequence[str], win_rate: Sequence[Sequence[Any]],
                 count = _num(counts[i][j])
             x0 = label_w + cell * j
             if i == j or value is None:
-                parts.append(f'<rect x="{x0:.0f}" y="{y}" width="{cell}" height="{cell}" fill="#f0f2f6" stroke="#fff"/>')
+                parts.append(
+                    f'<rect x="{x0:.0f}" y="{y}" width="{cell}" height="{cell}" fill="#f0f2f6" stroke="#fff"/>'
+                )
                 continue
             battles = f" over {count:.0f} battles" if count is not None else ""
-            text = (f'<text x="{x0 + cell / 2:.1f}" y="{y + cell / 2 + 4:.1f}" text-anchor="middle" font-size="10" '
-                    f'fill="{INK if 0.25 < value < 0.75 else "#fff"}">{value:.2f}</text>') if show_values else ""
+            text = (
+                (
+                    f'<text x="{x0 + cell / 2:.1f}" y="{y + cell / 2 + 4:.1f}" text-anchor="middle" font-size="10" '
+                    f'fill="{INK if 0.25 < value < 0.75 else "#fff"}">{value:.2f}</text>'
+                )
+                if show_values
+                else ""
+            )
             parts.append(
                 f'<g class="cell"><title>{escape(row_name)} vs {escape(col_name)}: {value:.2f}{battles}</title>'
                 f'<rect x="{x0:.0f}" y="{y}" width="{cell}" height="{cell}" fill="{_heat_colour(value)}" stroke="#fff"/>'
-                f'{text}</g>'
+                f"{text}</g>"
             )
     parts.append(tail)
     return "".join(parts)
 
 
-def bar_chart(items: Sequence[Mapping[str, Any]], *, title: str, value_label: str,
-              domain: tuple[float, float] = (0.0, 1.0), reference: float | None = None,
-              width: int = 640, digits: int = 2) -> str:
+def bar_chart(
+    items: Sequence[Mapping[str, Any]],
+    *,
+    title: str,
+    value_label: str,
+    domain: tuple[float, float] = (0.0, 1.0),
+    reference: float | None = None,
+    width: int = 640,
+    digits: int = 2,
+) -> str:
     """Horizontal bars: ``items`` are ``{"label", "value", "low"?, "high"?}``; an optional
     reference line (0.5 for "no position bias", 0 for no correlation)."""
     items = [i for i in items if _num(i.get("value")) is not None]
@@ -235,35 +288,57 @@ def bar_chart(items: Sequence[Mapping[str, Any]], *, title: str, value_label: st
     axis_y = top + row_h * len(items)
     for t in _nice_ticks(low, high, 4):
         if low <= t <= high:
-            parts.append(f'<line x1="{x(t):.1f}" y1="{top - 4}" x2="{x(t):.1f}" y2="{axis_y}" stroke="{LINE}"/>'
-                         f'<text x="{x(t):.1f}" y="{axis_y + 16}" text-anchor="middle" fill="{MUTED}">{t:g}</text>')
-    parts.append(f'<text x="{label_w + plot_w / 2:.1f}" y="{top - 10}" text-anchor="middle" fill="{MUTED}">'
-                 f'{escape(value_label)}</text>')
+            parts.append(
+                f'<line x1="{x(t):.1f}" y1="{top - 4}" x2="{x(t):.1f}" y2="{axis_y}" stroke="{LINE}"/>'
+                f'<text x="{x(t):.1f}" y="{axis_y + 16}" text-anchor="middle" fill="{MUTED}">{t:g}</text>'
+            )
+    parts.append(
+        f'<text x="{label_w + plot_w / 2:.1f}" y="{top - 10}" text-anchor="middle" fill="{MUTED}">'
+        f"{escape(value_label)}</text>"
+    )
     zero = x(max(low, min(high, 0.0)))
     for k, item in enumerate(items):
         y = top + row_h * k
         value = _num(item["value"]) or 0.0
         x_val = x(value)
-        parts.append(f'<g><title>{escape(str(item["label"]))}: {_fmt(value, digits)}</title>')
-        parts.append(_label(str(item["label"]), chars,
-                            f'x="{label_w - 8:.0f}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end" fill="{INK}"'))
-        parts.append(f'<rect x="{min(zero, x_val):.1f}" y="{y + 4}" width="{abs(x_val - zero):.1f}" '
-                     f'height="{row_h - 8}" fill="{ACCENT}" opacity="0.75"/>')
+        parts.append(f"<g><title>{escape(str(item['label']))}: {_fmt(value, digits)}</title>")
+        parts.append(
+            _label(
+                str(item["label"]),
+                chars,
+                f'x="{label_w - 8:.0f}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end" fill="{INK}"',
+            )
+        )
+        parts.append(
+            f'<rect x="{min(zero, x_val):.1f}" y="{y + 4}" width="{abs(x_val - zero):.1f}" '
+            f'height="{row_h - 8}" fill="{ACCENT}" opacity="0.75"/>'
+        )
         lo, hi = _num(item.get("low")), _num(item.get("high"))
         if lo is not None and hi is not None:
-            parts.append(f'<line x1="{x(lo):.1f}" y1="{y + row_h / 2:.1f}" x2="{x(hi):.1f}" '
-                         f'y2="{y + row_h / 2:.1f}" stroke="{INK}" stroke-width="1.5"/>')
-        parts.append(f'<text x="{max(x_val, zero) + 6:.1f}" y="{y + row_h / 2 + 4:.1f}" fill="{INK}">'
-                     f'{_fmt(value, digits)}</text></g>')
+            parts.append(
+                f'<line x1="{x(lo):.1f}" y1="{y + row_h / 2:.1f}" x2="{x(hi):.1f}" '
+                f'y2="{y + row_h / 2:.1f}" stroke="{INK}" stroke-width="1.5"/>'
+            )
+        parts.append(
+            f'<text x="{max(x_val, zero) + 6:.1f}" y="{y + row_h / 2 + 4:.1f}" fill="{INK}">'
+            f"{_fmt(value, digits)}</text></g>"
+        )
     if reference is not None and low <= reference <= high:
-        parts.append(f'<line x1="{x(reference):.1f}" y1="{top - 4}" x2="{x(reference):.1f}" y2="{axis_y}" '
-                     f'stroke="{INK}" stroke-dasharray="4 3"/>')
+        parts.append(
+            f'<line x1="{x(reference):.1f}" y1="{top - 4}" x2="{x(reference):.1f}" y2="{axis_y}" '
+            f'stroke="{INK}" stroke-dasharray="4 3"/>'
+        )
     parts.append(tail)
     return "".join(parts)
 
 
-def stacked_bars(rows: Sequence[Mapping[str, Any]], *, categories: Sequence[str] = ("A", "B", "C", "D"),
-                 title: str = "Grade distribution per model", width: int = 640) -> str:
+def stacked_bars(
+    rows: Sequence[Mapping[str, Any]],
+    *,
+    categories: Sequence[str] = ("A", "B", "C", "D"),
+    title: str = "Grade distribution per model",
+    width: int = 640,
+) -> str:
     """One 100 % bar per model split by category counts (A-D grades)."""
     rows = [r for r in rows if sum(int(r.get(c) or 0) for c in categories) > 0]
     if not rows:
@@ -273,27 +348,38 @@ def stacked_bars(rows: Sequence[Mapping[str, Any]], *, categories: Sequence[str]
     width = max(width, int(label_w) + 260)
     plot_w = width - label_w - right
     height = top + row_h * len(rows) + 12
-    desc = "; ".join(f"{r['model']}: " + ", ".join(f"{c} {int(r.get(c) or 0)}" for c in categories) for r in rows)
+    desc = "; ".join(
+        f"{r['model']}: " + ", ".join(f"{c} {int(r.get(c) or 0)}" for c in categories) for r in rows
+    )
     head, tail = _open(width, height, title, desc, "stacked-bars")
     parts = [head]
     for k, c in enumerate(categories):
         colour = GRADE_COLOURS.get(c, ACCENT)
-        parts.append(f'<rect x="{label_w + k * 60:.0f}" y="6" width="12" height="12" fill="{colour}"/>'
-                     f'<text x="{label_w + k * 60 + 16:.0f}" y="16" fill="{INK}">{escape(c)}</text>')
+        parts.append(
+            f'<rect x="{label_w + k * 60:.0f}" y="6" width="12" height="12" fill="{colour}"/>'
+            f'<text x="{label_w + k * 60 + 16:.0f}" y="16" fill="{INK}">{escape(c)}</text>'
+        )
     for k, r in enumerate(rows):
         y = top + row_h * k
         total = sum(int(r.get(c) or 0) for c in categories)
-        parts.append(_label(str(r["model"]), chars,
-                            f'x="{label_w - 8:.0f}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end" fill="{INK}"'))
+        parts.append(
+            _label(
+                str(r["model"]),
+                chars,
+                f'x="{label_w - 8:.0f}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end" fill="{INK}"',
+            )
+        )
         x0 = float(label_w)
         for c in categories:
             n = int(r.get(c) or 0)
             if not n:
                 continue
             w = n / total * plot_w
-            parts.append(f'<rect x="{x0:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
-                         f'fill="{GRADE_COLOURS.get(c, ACCENT)}"><title>{escape(str(r["model"]))}: {n} x {escape(c)} '
-                         f'({n / total:.0%})</title></rect>')
+            parts.append(
+                f'<rect x="{x0:.1f}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}" '
+                f'fill="{GRADE_COLOURS.get(c, ACCENT)}"><title>{escape(str(r["model"]))}: {n} x {escape(c)} '
+                f"({n / total:.0%})</title></rect>"
+            )
             x0 += w
     parts.append(tail)
     return "".join(parts)
@@ -316,11 +402,19 @@ def position_chart(position: Mapping[str, Any] | None, *, title: str = "Position
     for row in (position or {}).get("rows") or []:
         share = row.get("first_shown_wins") or {}
         if row.get("order_recorded") and _num(share.get("share")) is not None:
-            items.append({"label": f"{row['source']} (n={share.get('trials')})", "value": share["share"],
-                          "low": share.get("ci_low"), "high": share.get("ci_high")})
+            items.append(
+                {
+                    "label": f"{row['source']} (n={share.get('trials')})",
+                    "value": share["share"],
+                    "low": share.get("ci_low"),
+                    "high": share.get("ci_high"),
+                }
+            )
     if not items:
         return empty_chart(title, "No verdicts with a recorded presentation order.")
-    return bar_chart(items, title=title, value_label="first-shown answer's share (dashed: no bias)", reference=0.5)
+    return bar_chart(
+        items, title=title, value_label="first-shown answer's share (dashed: no bias)", reference=0.5
+    )
 
 
 def length_chart(length: Mapping[str, Any] | None, *, title: str = "Length bias") -> str:
@@ -330,23 +424,41 @@ def length_chart(length: Mapping[str, Any] | None, *, title: str = "Length bias"
         return empty_chart(title, "No verdicts with answer lengths.")
     items = []
     rows = [("all gaps", length.get("overall") or {})]
-    rows += [(f"gap {row['low']:.0%}-{row['high']:.0%}", row.get("longer_wins") or {}) for row in length.get("rows") or []]
+    rows += [
+        (f"gap {row['low']:.0%}-{row['high']:.0%}", row.get("longer_wins") or {})
+        for row in length.get("rows") or []
+    ]
     for label, share in rows:
         if _num(share.get("share")) is not None:
-            items.append({"label": f"{label} (n={share.get('trials')})", "value": share["share"],
-                          "low": share.get("ci_low"), "high": share.get("ci_high")})
+            items.append(
+                {
+                    "label": f"{label} (n={share.get('trials')})",
+                    "value": share["share"],
+                    "low": share.get("ci_low"),
+                    "high": share.get("ci_high"),
+                }
+            )
     if not items:
         return empty_chart(title, "No decisive verdicts between answers of different length.")
-    return bar_chart(items, title=title, value_label="longer answer's win rate (dashed: no bias)", reference=0.5)
+    return bar_chart(
+        items, title=title, value_label="longer answer's win rate (dashed: no bias)", reference=0.5
+    )
 
 
-def agreement_chart(overall: Mapping[str, Any] | None, per_turn: Sequence[Mapping[str, Any]], *,
-                    title: str = "Agreement between the two sources") -> str:
+def agreement_chart(
+    overall: Mapping[str, Any] | None,
+    per_turn: Sequence[Mapping[str, Any]],
+    *,
+    title: str = "Agreement between the two sources",
+) -> str:
     """S1 (ties kept), S2 (ties dropped) and Cohen's κ, overall and per turn."""
     items = []
     for label, data in [("all turns", overall), *((f"turn {t.get('turn')}", t) for t in per_turn)]:
-        for metric, names in (("S1", ("agreement_with_ties",)), ("S2", ("agreement_without_ties",)),
-                              ("kappa", ("kappa",))):
+        for metric, names in (
+            ("S1", ("agreement_with_ties",)),
+            ("S2", ("agreement_without_ties",)),
+            ("kappa", ("kappa",)),
+        ):
             value = _pick(data, *names)
             if value is not None:
                 items.append({"label": f"{label} · {metric}", "value": value})

@@ -25,7 +25,9 @@ def pytest_configure(config: pytest.Config) -> None:
     if not config.pluginmanager.hasplugin("django"):
         return
     url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")) and not os.environ.get("ARENA_ALLOW_SQLITE_TESTS"):
+    if not url.startswith(("postgres://", "postgresql://")) and not os.environ.get(
+        "ARENA_ALLOW_SQLITE_TESTS"
+    ):
         pytest.exit(
             "The tests run against PostgreSQL: use `make test`, or set DATABASE_URL=postgres://… "
             "(ARENA_ALLOW_SQLITE_TESTS=1 to force SQLite).",
@@ -67,7 +69,11 @@ def module_data(django_db_blocker) -> Iterator[None]:  # type: ignore[no-untyped
     from django.db import transaction
     from django.test import override_settings
 
-    with django_db_blocker.unblock(), override_settings(ARENA_SNAPSHOT_REFRESH_INLINE=True), transaction.atomic():
+    with (
+        django_db_blocker.unblock(),
+        override_settings(ARENA_SNAPSHOT_REFRESH_INLINE=True),
+        transaction.atomic(),
+    ):
         yield
         transaction.set_rollback(True)
 

@@ -34,12 +34,23 @@ def prompt_set(slug: str = "custom", **fields) -> PromptSet:
     return PromptSet.objects.get_or_create(slug=slug, defaults={"name": slug, **fields})[0]
 
 
-def prompt(pset: PromptSet | None = None, *, external_id: str | None = None, turns=("Say hello.",),
-           category: str = "general", references=(), **fields) -> Prompt:
+def prompt(
+    pset: PromptSet | None = None,
+    *,
+    external_id: str | None = None,
+    turns=("Say hello.",),
+    category: str = "general",
+    references=(),
+    **fields,
+) -> Prompt:
     pset = pset or prompt_set()
     return Prompt.objects.create(
-        prompt_set=pset, external_id=external_id or str(next(_counter)), category=category,
-        turns=list(turns), references=list(references), **fields,
+        prompt_set=pset,
+        external_id=external_id or str(next(_counter)),
+        category=category,
+        turns=list(turns),
+        references=list(references),
+        **fields,
     )
 
 
@@ -51,34 +62,62 @@ def answer(p: Prompt, model: str | Contender, *turns: str) -> Answer:
     c = model if isinstance(model, Contender) else contender(model)
     texts = list(turns) or [f"{c.name} answers {p.external_id}."] * len(p.turns)
     tokens, style = answer_features(texts)
-    return Answer.objects.create(prompt=p, contender=c, turns=texts, token_counts=tokens, style=style,
-                                 reveals_identity=answer_reveals_identity(texts))
+    return Answer.objects.create(
+        prompt=p,
+        contender=c,
+        turns=texts,
+        token_counts=tokens,
+        style=style,
+        reveals_identity=answer_reveals_identity(texts),
+    )
 
 
-def comparison(p: Prompt, model_1: str, model_2: str, *, turn: int = 1,
-               texts: dict[str, tuple[str, ...]] | None = None, **fields) -> Comparison:
+def comparison(
+    p: Prompt,
+    model_1: str,
+    model_2: str,
+    *,
+    turn: int = 1,
+    texts: dict[str, tuple[str, ...]] | None = None,
+    **fields,
+) -> Comparison:
     """The comparison of the two models' answers to ``p`` (made when missing, with ``texts`` per
     model if given); ``fields`` set the comparison's other columns when it is created."""
     texts = texts or {}
-    a1 = Answer.objects.filter(prompt=p, contender__name=model_1).first() or answer(p, model_1, *texts.get(model_1, ()))
-    a2 = Answer.objects.filter(prompt=p, contender__name=model_2).first() or answer(p, model_2, *texts.get(model_2, ()))
+    a1 = Answer.objects.filter(prompt=p, contender__name=model_1).first() or answer(
+        p, model_1, *texts.get(model_1, ())
+    )
+    a2 = Answer.objects.filter(prompt=p, contender__name=model_2).first() or answer(
+        p, model_2, *texts.get(model_2, ())
+    )
     first, second = sorted((a1, a2), key=lambda a: a.id)
-    return Comparison.objects.get_or_create(prompt=p, answer_a=first, answer_b=second, turn=turn, defaults=fields)[0]
+    return Comparison.objects.get_or_create(
+        prompt=p, answer_a=first, answer_b=second, turn=turn, defaults=fields
+    )[0]
 
 
 def judge(base_url: str, name: str, **fields) -> Judge:
     """An LLM judge at ``base_url`` (the tests' LLM server) with a key variable no one sets."""
     return Judge.objects.create(
-        name=name, base_url=base_url, model=fields.pop("model", "fake-judge"),
-        api_key_env="ARENA_KEY_TEST_NO_SUCH_KEY", max_concurrent=4, requests_per_minute=60000,
-        price_input_per_million=Decimal("2.5"), price_output_per_million=Decimal("10"), max_tokens=512, **fields,
+        name=name,
+        base_url=base_url,
+        model=fields.pop("model", "fake-judge"),
+        api_key_env="ARENA_KEY_TEST_NO_SUCH_KEY",
+        max_concurrent=4,
+        requests_per_minute=60000,
+        price_input_per_million=Decimal("2.5"),
+        price_output_per_million=Decimal("10"),
+        max_tokens=512,
+        **fields,
     )
 
 
 # --- Comparisons whose answers never name their model (the rating tests) -----------------------
 
 
-def blind_prompt(slug: str = "rating-set", *, turns: tuple[str, ...] = ("Say hello.",), category: str = "general") -> Prompt:
+def blind_prompt(
+    slug: str = "rating-set", *, turns: tuple[str, ...] = ("Say hello.",), category: str = "general"
+) -> Prompt:
     return prompt(prompt_set(slug), external_id=f"q{next(_counter)}", turns=turns, category=category)
 
 
@@ -90,15 +129,22 @@ def blind_answer(p: Prompt, model: str, *turns: str) -> Answer:
     return answer(p, model, *(turns or _name_free_texts(p)))
 
 
-def blind_comparison(p: Prompt, model_1: str, model_2: str, *, turn: int = 1, texts=None, **fields) -> Comparison:
+def blind_comparison(
+    p: Prompt, model_1: str, model_2: str, *, turn: int = 1, texts=None, **fields
+) -> Comparison:
     texts = dict(texts or {})
     for model in (model_1, model_2):  # the test's own texts, else name-free ones
         texts.setdefault(model, _name_free_texts(p))
     return comparison(p, model_1, model_2, turn=turn, texts=texts, **fields)
 
 
-def blind_comparisons(n: int, *, slug: str = "rating-set",
-                      models: tuple[str, str] = ("zephyr-secret-7b", "quokka-hidden-13b"), **fields) -> list[Comparison]:
+def blind_comparisons(
+    n: int,
+    *,
+    slug: str = "rating-set",
+    models: tuple[str, str] = ("zephyr-secret-7b", "quokka-hidden-13b"),
+    **fields,
+) -> list[Comparison]:
     return [blind_comparison(blind_prompt(slug), *models, **fields) for _ in range(n)]
 
 
@@ -118,31 +164,53 @@ class Arena:
         first, second = sorted((a1, a2), key=lambda a: a.id)
         return Comparison.objects.get_or_create(prompt=prompt, answer_a=first, answer_b=second, turn=turn)[0]
 
-    def vote(self, rater, prompt: Prompt, winner_model: str, loser_model: str, *, tie: bool = False,
-             left: str | None = None, turn: int = 1, **extra) -> Vote:
+    def vote(
+        self,
+        rater,
+        prompt: Prompt,
+        winner_model: str,
+        loser_model: str,
+        *,
+        tie: bool = False,
+        left: str | None = None,
+        turn: int = 1,
+        **extra,
+    ) -> Vote:
         """``winner_model`` beats ``loser_model`` (or ties with it); ``left`` is the model shown first."""
         comp = self.comparison(prompt, winner_model, loser_model, turn)
         name_a = comp.answer_a.contender.name
         winner = "tie" if tie else "model_a" if name_a == winner_model else "model_b"
         left = left or name_a
-        return Vote.objects.create(rater=rater, comparison=comp, a_shown_first=(left == name_a),
-                                   winner=winner, **extra)
+        return Vote.objects.create(
+            rater=rater, comparison=comp, a_shown_first=(left == name_a), winner=winner, **extra
+        )
 
 
-def build_arena(models=("alpha", "beta", "gamma"), prompts: int = 6, set_slug: str = "demo-set",
-                categories=("writing", "coding")) -> Arena:
+def build_arena(
+    models=("alpha", "beta", "gamma"),
+    prompts: int = 6,
+    set_slug: str = "demo-set",
+    categories=("writing", "coding"),
+) -> Arena:
     pset = PromptSet.objects.create(slug=set_slug, name=set_slug)
     arena = Arena(prompt_set=pset)
     for name in models:
         arena.contenders[name] = Contender.objects.get_or_create(name=name)[0]
     for i in range(prompts):
-        p = Prompt.objects.create(prompt_set=pset, external_id=f"q{i}", category=categories[i % len(categories)],
-                                  turns=["Say something.", "And more."], position=i)
+        p = Prompt.objects.create(
+            prompt_set=pset,
+            external_id=f"q{i}",
+            category=categories[i % len(categories)],
+            turns=["Say something.", "And more."],
+            position=i,
+        )
         arena.prompts.append(p)
         for k, name in enumerate(models):
             text = f"{name} answers {i}." + " more" * (10 * (k + 1))
             arena.answers[(p.id, name)] = Answer.objects.create(
-                prompt=p, contender=arena.contenders[name], turns=[text, text],
+                prompt=p,
+                contender=arena.contenders[name],
+                turns=[text, text],
                 token_counts=[len(text.split())] * 2,
                 style=[[len(text.split()) + (i * 7 + k * 3) % 11, (i + k) % 3, k + i % 2, (i * k) % 4]] * 2,
             )
@@ -167,31 +235,56 @@ def human_votes(arena: Arena, *, seed: int = 1) -> list[Vote]:
                 else:
                     winner, loser = m2, m1
                 left = rng.choice([m1, m2])
-                votes.append(arena.vote(rater, prompt, winner, loser, tie=tie, left=left,
-                                        grade_a=rng.choice("ABCD"), grade_b=rng.choice("ABCD"),
-                                        helpful=rng.choice(["model_a", "model_b", "same"]),
-                                        honest=rng.choice(["model_a", "model_b", "same"]),
-                                        harmless="same"))
+                votes.append(
+                    arena.vote(
+                        rater,
+                        prompt,
+                        winner,
+                        loser,
+                        tie=tie,
+                        left=left,
+                        grade_a=rng.choice("ABCD"),
+                        grade_b=rng.choice("ABCD"),
+                        helpful=rng.choice(["model_a", "model_b", "same"]),
+                        honest=rng.choice(["model_a", "model_b", "same"]),
+                        harmless="same",
+                    )
+                )
     return votes
 
 
-def imported_verdicts(arena: Arena, source_name: str = "paper-gpt4", *, is_human: bool = False,
-                      seed: int = 2) -> VerdictSource:
+def imported_verdicts(
+    arena: Arena, source_name: str = "paper-gpt4", *, is_human: bool = False, seed: int = 2
+) -> VerdictSource:
     """An imported LLM judge that mostly agrees with the model order, on the same comparisons."""
     rng = random.Random(seed)
     source = VerdictSource.objects.create(name=source_name, is_human=is_human)
-    batch = ImportBatch.objects.create(kind="verdicts", source=source_name, file_name=f"{source_name}.jsonl",
-                                       sha256=f"{source_name:0<64}"[:64], format="fastchat",
-                                       prompt_set=arena.prompt_set)
+    batch = ImportBatch.objects.create(
+        kind="verdicts",
+        source=source_name,
+        file_name=f"{source_name}.jsonl",
+        sha256=f"{source_name:0<64}"[:64],
+        format="fastchat",
+        prompt_set=arena.prompt_set,
+    )
     order = list(arena.contenders)
     rows = []
     for prompt in arena.prompts:
         for m1, m2 in itertools.combinations(order, 2):
             winner = "model_a" if rng.random() < 0.8 else rng.choice(["model_b", "tie"])
-            rows.append(ImportedVerdict(
-                source=source, batch=batch, line=next(_line), model_a=arena.contenders[m1],
-                model_b=arena.contenders[m2], winner=winner, prompt=prompt, question_ref=prompt.external_id,
-                turn=1, position_known=True,
-            ))
+            rows.append(
+                ImportedVerdict(
+                    source=source,
+                    batch=batch,
+                    line=next(_line),
+                    model_a=arena.contenders[m1],
+                    model_b=arena.contenders[m2],
+                    winner=winner,
+                    prompt=prompt,
+                    question_ref=prompt.external_id,
+                    turn=1,
+                    position_known=True,
+                )
+            )
     ImportedVerdict.objects.bulk_create(rows)
     return source

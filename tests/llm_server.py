@@ -239,8 +239,9 @@ def second_better_probability(a: str, b: str) -> float:
 
 def logprob_alternatives(messages: list[dict[str, Any]]) -> dict[str, float]:
     prompt = "\n".join(str(m.get("content") or "") for m in messages if m.get("role") in ("system", "user"))
-    p_second = min(max(second_better_probability(_answer(prompt, "A") or "", _answer(prompt, "B") or ""), 1e-6),
-                   1 - 1e-6)
+    p_second = min(
+        max(second_better_probability(_answer(prompt, "A") or "", _answer(prompt, "B") or ""), 1e-6), 1 - 1e-6
+    )
     # A little mass on a stray token, as real endpoints show: the identifiers' shares stay the same.
     return {"M": math.log(0.98 * p_second), "m": math.log(0.98 * (1 - p_second)), "The": math.log(0.02)}
 
@@ -301,8 +302,10 @@ def stream_words(messages: list[dict[str, Any]], *, model: str, key: str, count:
     head = ["## ", "Answer ", f"{turn}\n\n"]
     if "names-itself" in model:
         head += ["As ", "ChatGPT, ", "made ", "by ", "OpenAI, ", "I ", "say: "]
-    filler = ("**Short** points about the question, then a list:\n\n- one\n- two\n\n"
-              f"The question began with {' '.join(question.split()[:6])!r} and is answered ").split(" ")
+    filler = (
+        "**Short** points about the question, then a list:\n\n- one\n- two\n\n"
+        f"The question began with {' '.join(question.split()[:6])!r} and is answered "
+    ).split(" ")
     body = [w + " " for w in filler if w]
     words = head + body
     tail = [f"[{key[:8]}-{int(_unit(model) * 1e6):06d}]"] + ([f" quality:{level.group(1)}"] if level else [])
@@ -362,8 +365,14 @@ class _State:
             if status == "200":
                 self.completed_by_key[key] += 1
             self.log.append(
-                {"key": key, "start": started, "end": time.time(), "status": status, "model": model,
-                 "first_chunk": first}
+                {
+                    "key": key,
+                    "start": started,
+                    "end": time.time(),
+                    "status": status,
+                    "model": model,
+                    "first_chunk": first,
+                }
             )
 
     def snapshot(self, *, with_log: bool) -> dict[str, Any]:
@@ -492,8 +501,13 @@ class _Handler(BaseHTTPRequestHandler):
         results = []
         for text in texts:
             flagged = any(w.lower() in text.lower() for w in words)
-            results.append({"flagged": flagged, "categories": {"harassment": flagged},
-                            "category_scores": {"harassment": 0.97 if flagged else 0.01}})
+            results.append(
+                {
+                    "flagged": flagged,
+                    "categories": {"harassment": flagged},
+                    "category_scores": {"harassment": 0.97 if flagged else 0.01},
+                }
+            )
         self._send(200, {"id": "modr-test", "model": str(payload.get("model") or ""), "results": results})
 
     def _chat(self, payload: dict[str, Any]) -> None:
@@ -550,9 +564,13 @@ class _Handler(BaseHTTPRequestHandler):
 
         def chunk(delta: dict[str, Any], finish: str | None = None, usage: Any = None) -> bytes:
             body: dict[str, Any] = {
-                "id": ident, "object": "chat.completion.chunk", "created": created, "model": model,
-                "choices": [] if usage is not None and not delta else
-                [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
+                "id": ident,
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": []
+                if usage is not None and not delta
+                else [{"index": 0, "delta": delta, "finish_reason": finish, "logprobs": None}],
             }
             if usage is not None:
                 body["usage"] = usage
@@ -573,7 +591,9 @@ class _Handler(BaseHTTPRequestHandler):
                 if i == 0:
                     self._first_chunk = time.time()
             if fault == "stream_error":
-                error = {"error": {"message": "fault script: stream_error", "type": "server_error", "code": None}}
+                error = {
+                    "error": {"message": "fault script: stream_error", "type": "server_error", "code": None}
+                }
                 self.wfile.write(b"event: error\ndata: " + json.dumps(error).encode() + b"\n\n")
                 self.wfile.flush()
                 self._record("stream_error")
@@ -588,8 +608,16 @@ class _Handler(BaseHTTPRequestHandler):
             if options.get("include_usage"):
                 prompt_tokens = sum(approx_tokens(str(m.get("content") or "")) + 4 for m in messages)
                 completion = len(words)
-                self.wfile.write(chunk({}, usage={"prompt_tokens": prompt_tokens, "completion_tokens": completion,
-                                                  "total_tokens": prompt_tokens + completion}))
+                self.wfile.write(
+                    chunk(
+                        {},
+                        usage={
+                            "prompt_tokens": prompt_tokens,
+                            "completion_tokens": completion,
+                            "total_tokens": prompt_tokens + completion,
+                        },
+                    )
+                )
             self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()
             self._record("200")
@@ -621,8 +649,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(int(fault), f"fault script: {fault}", kind=kind, **headers)
             return
         if fault == "401_echo":
-            self._error(401, f"Incorrect API key provided: {self.headers.get('Authorization')}.",
-                        kind="invalid_request_error", code="invalid_api_key")
+            self._error(
+                401,
+                f"Incorrect API key provided: {self.headers.get('Authorization')}.",
+                kind="invalid_request_error",
+                code="invalid_api_key",
+            )
             return
         if fault == "context_length":
             self._error(
@@ -661,10 +693,18 @@ class _Handler(BaseHTTPRequestHandler):
         if payload.get("logprobs") and content and fault == "ok":
             alternatives = logprob_alternatives(messages) if content in ("m", "M") else {content: 0.0}
             top = sorted(alternatives.items(), key=lambda kv: -kv[1])[: int(payload.get("top_logprobs") or 1)]
-            logprobs = {"content": [{
-                "token": content, "logprob": alternatives.get(content, 0.0), "bytes": list(content.encode()),
-                "top_logprobs": [{"token": t, "logprob": lp, "bytes": list(t.encode())} for t, lp in top],
-            }]}
+            logprobs = {
+                "content": [
+                    {
+                        "token": content,
+                        "logprob": alternatives.get(content, 0.0),
+                        "bytes": list(content.encode()),
+                        "top_logprobs": [
+                            {"token": t, "logprob": lp, "bytes": list(t.encode())} for t, lp in top
+                        ],
+                    }
+                ]
+            }
         self._send(
             200,
             {
@@ -798,7 +838,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--script", default="", help="comma-separated faults, one per request")
     parser.add_argument("--rate", action="append", default=[], metavar="FAULT=P", help="e.g. --rate 500=0.1")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--models", default="", help="comma-separated model ids /v1/models lists (added to the defaults)")
+    parser.add_argument(
+        "--models", default="", help="comma-separated model ids /v1/models lists (added to the defaults)"
+    )
     parser.add_argument("--stream-rate", type=float, default=20.0, help="streamed chunks a second")
     parser.add_argument("--stream-words", type=int, default=40, help="chunks per streamed answer")
     args = parser.parse_args(argv)

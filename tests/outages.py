@@ -47,8 +47,19 @@ class OwnRedis:
 
     def start(self) -> None:
         self.process = subprocess.Popen(
-            ["redis-server", "--bind", "127.0.0.1", "--port", str(self.port), "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                "redis-server",
+                "--bind",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         assert wait_until(lambda: _port_open(self.port), timeout=10), "redis-server did not start"
 
@@ -101,9 +112,13 @@ class OwnPostgres:
         subprocess.run(command, check=True, capture_output=True, timeout=120)
 
     def start(self) -> None:
-        options = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "60", "start")
+        options = (
+            f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.dir} -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run(
+            "pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "60", "start"
+        )
 
     def stop(self) -> None:
         self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "-t", "60", "stop")
@@ -132,23 +147,44 @@ class OwnPostgres:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def app_env(*, database_url: str, redis_url: str = "", broker_url: str = "", var_dir: Path, **extra: str) -> dict[str, str]:
+def app_env(
+    *, database_url: str, redis_url: str = "", broker_url: str = "", var_dir: Path, **extra: str
+) -> dict[str, str]:
     """The environment of an Arena process as an operator runs it in production mode, on plain HTTP
     (no TLS proxy in a test): nothing of the test harness's own environment leaks in."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CELERY_", "JUDGE_", "ARENA_", "DJANGO_", "DB_", "REDIS_", "DATABASE_"))}
-    env.update({
-        "DATABASE_URL": database_url, "REDIS_URL": redis_url, "CELERY_BROKER_URL": broker_url,
-        "DJANGO_SETTINGS_MODULE": "arena.settings", "PYTHONPATH": str(ROOT), "LOG_LEVEL": "WARNING",
-        "DJANGO_DEBUG": "0", "SECRET_KEY": "outage-test-" + "x" * 50, "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0", "ARENA_VAR_DIR": str(var_dir), **extra,
-    })
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CELERY_", "JUDGE_", "ARENA_", "DJANGO_", "DB_", "REDIS_", "DATABASE_"))
+    }
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "REDIS_URL": redis_url,
+            "CELERY_BROKER_URL": broker_url,
+            "DJANGO_SETTINGS_MODULE": "arena.settings",
+            "PYTHONPATH": str(ROOT),
+            "LOG_LEVEL": "WARNING",
+            "DJANGO_DEBUG": "0",
+            "SECRET_KEY": "outage-test-" + "x" * 50,
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "SECURE_SSL_REDIRECT": "0",
+            "ARENA_VAR_DIR": str(var_dir),
+            **extra,
+        }
+    )
     return env
 
 
 def manage(env: dict[str, str], *args: str, timeout: float = 300) -> str:
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
-                            text=True, timeout=timeout)
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     return result.stdout
 

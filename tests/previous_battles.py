@@ -11,8 +11,14 @@ from django.db.models import QuerySet
 
 from arena.models import Answer, Contender, ImportedVerdict, Prompt, Vote
 from arena.ratings.types import Battle, Position, StyleFeatures, Winner
-from reports.selectors.battles import HUMAN, IMPORT_PREFIX, JUDGE_PREFIX, BattleFilter, comparison_key, parse_source
-
+from reports.selectors.battles import (
+    HUMAN,
+    IMPORT_PREFIX,
+    JUDGE_PREFIX,
+    BattleFilter,
+    comparison_key,
+    parse_source,
+)
 
 
 class _Lookups:
@@ -32,7 +38,9 @@ class _Lookups:
     def _load_answers(self) -> None:
         self._answer_style = {}
         self._answer_by_prompt_contender = {}
-        for aid, prompt_id, contender_id, style in Answer.objects.values_list("id", "prompt_id", "contender_id", "style"):
+        for aid, prompt_id, contender_id, style in Answer.objects.values_list(
+            "id", "prompt_id", "contender_id", "style"
+        ):
             self._answer_style[aid] = style or []
             self._answer_by_prompt_contender[(prompt_id, contender_id)] = aid
 
@@ -69,21 +77,36 @@ def _human_battles(flt: BattleFilter, look: _Lookups) -> Iterator[Battle]:
     if flt.turn:
         qs = qs.filter(comparison__turn=flt.turn)
     rows = qs.order_by("created_at", "id").values_list(
-        "winner", "a_shown_first", "rater_id", "created_at",
-        "comparison__prompt_id", "comparison__turn",
-        "comparison__answer_a_id", "comparison__answer_b_id",
-        "comparison__answer_a__contender_id", "comparison__answer_b__contender_id",
+        "winner",
+        "a_shown_first",
+        "rater_id",
+        "created_at",
+        "comparison__prompt_id",
+        "comparison__turn",
+        "comparison__answer_a_id",
+        "comparison__answer_b_id",
+        "comparison__answer_a__contender_id",
+        "comparison__answer_b__contender_id",
     )
-    for winner, a_first, rater_id, created, prompt_id, turn, ans_a, ans_b, con_a, con_b in rows.iterator(2000):
+    for winner, a_first, rater_id, created, prompt_id, turn, ans_a, ans_b, con_a, con_b in rows.iterator(
+        2000
+    ):
         slug, ext, category = look.prompt_info[prompt_id]
         name_a, name_b = look.contender_name[con_a], look.contender_name[con_b]
         yield Battle(
-            source=HUMAN, model_a=name_a, model_b=name_b, winner=winner,
-            prompt_set=slug, prompt=ext, category=category, turn=turn,
+            source=HUMAN,
+            model_a=name_a,
+            model_b=name_b,
+            winner=winner,
+            prompt_set=slug,
+            prompt=ext,
+            category=category,
+            turn=turn,
             first_shown="model_a" if a_first else "model_b",
             comparison=comparison_key(slug, ext, turn, name_a, name_b),
             rater=f"user:{rater_id}",
-            style_a=look.style(ans_a, turn), style_b=look.style(ans_b, turn),
+            style_a=look.style(ans_a, turn),
+            style_b=look.style(ans_b, turn),
             tstamp=created.timestamp(),
         )
 
@@ -98,14 +121,36 @@ def _judge_battles(flt: BattleFilter, look: _Lookups, judge_name: str | None) ->
     if flt.turn:
         qs = qs.filter(turn=flt.turn)
     rows = qs.order_by("completed_at", "id").values_list(
-        "run_id", "run__judge__name", "run__inconsistent", "comparison_id", "order", "turn", "winner",
-        "completed_at", "comparison__prompt_id",
-        "comparison__answer_a_id", "comparison__answer_b_id",
-        "comparison__answer_a__contender_id", "comparison__answer_b__contender_id",
+        "run_id",
+        "run__judge__name",
+        "run__inconsistent",
+        "comparison_id",
+        "order",
+        "turn",
+        "winner",
+        "completed_at",
+        "comparison__prompt_id",
+        "comparison__answer_a_id",
+        "comparison__answer_b_id",
+        "comparison__answer_a__contender_id",
+        "comparison__answer_b__contender_id",
     )
     pending: dict[tuple[int, int, int], str] = {}
-    for (run_id, jname, inconsistent, comp_id, order, turn, winner, done_at, prompt_id,
-         ans_a, ans_b, con_a, con_b) in rows.iterator(2000):
+    for (
+        run_id,
+        jname,
+        inconsistent,
+        comp_id,
+        order,
+        turn,
+        winner,
+        done_at,
+        prompt_id,
+        ans_a,
+        ans_b,
+        con_a,
+        con_b,
+    ) in rows.iterator(2000):
         if flt.per_order:
             result: Winner | None = winner
             first: Position | None = "model_a" if order == 1 else "model_b"
@@ -123,10 +168,19 @@ def _judge_battles(flt: BattleFilter, look: _Lookups, judge_name: str | None) ->
         slug, ext, category = look.prompt_info[prompt_id]
         name_a, name_b = look.contender_name[con_a], look.contender_name[con_b]
         yield Battle(
-            source=f"{JUDGE_PREFIX}{jname}", model_a=name_a, model_b=name_b, winner=result,
-            prompt_set=slug, prompt=ext, category=category, turn=turn, first_shown=first,
-            comparison=comparison_key(slug, ext, turn, name_a, name_b), rater=jname,
-            style_a=look.style(ans_a, turn), style_b=look.style(ans_b, turn),
+            source=f"{JUDGE_PREFIX}{jname}",
+            model_a=name_a,
+            model_b=name_b,
+            winner=result,
+            prompt_set=slug,
+            prompt=ext,
+            category=category,
+            turn=turn,
+            first_shown=first,
+            comparison=comparison_key(slug, ext, turn, name_a, name_b),
+            rater=jname,
+            style_a=look.style(ans_a, turn),
+            style_b=look.style(ans_b, turn),
             tstamp=done_at.timestamp() if done_at else None,
         )
 
@@ -140,18 +194,34 @@ def _import_battles(flt: BattleFilter, look: _Lookups, source_name: str | None) 
     if flt.turn:
         qs = qs.filter(turn=flt.turn)
     rows = qs.order_by("batch_id", "line", "judged_order").values_list(
-        "source__name", "model_a_id", "model_b_id", "winner", "prompt_id", "question_ref", "turn",
-        "position_known", "rater", "tstamp",
+        "source__name",
+        "model_a_id",
+        "model_b_id",
+        "winner",
+        "prompt_id",
+        "question_ref",
+        "turn",
+        "position_known",
+        "rater",
+        "tstamp",
     )
-    for name, con_a, con_b, winner, prompt_id, ref, turn, position_known, rater, tstamp in rows.iterator(5000):
+    for name, con_a, con_b, winner, prompt_id, ref, turn, position_known, rater, tstamp in rows.iterator(
+        5000
+    ):
         name_a, name_b = look.contender_name[con_a], look.contender_name[con_b]
         slug = category = None
         ext = ref or None  # unlinked verdicts keep the source's own prompt id
         if prompt_id is not None:
             slug, ext, category = look.prompt_info[prompt_id]
         yield Battle(
-            source=f"{IMPORT_PREFIX}{name}", model_a=name_a, model_b=name_b, winner=winner,
-            prompt_set=slug, prompt=ext, category=category, turn=turn,
+            source=f"{IMPORT_PREFIX}{name}",
+            model_a=name_a,
+            model_b=name_b,
+            winner=winner,
+            prompt_set=slug,
+            prompt=ext,
+            category=category,
+            turn=turn,
             first_shown="model_a" if position_known else None,
             comparison=comparison_key(slug, ext, turn, name_a, name_b),
             rater=rater or None,
@@ -173,8 +243,12 @@ def battles_iter(flt: BattleFilter) -> Iterator[Battle]:
 
 
 def previous_battles_list(
-    *, source: str = "all", prompt_set: str | None = None, category: str | None = None,
-    turn: int | None = None, per_order: bool = False,
+    *,
+    source: str = "all",
+    prompt_set: str | None = None,
+    category: str | None = None,
+    turn: int | None = None,
+    per_order: bool = False,
 ) -> list[Battle]:
     """Every battle from ``source`` matching the filters, oldest first within each source."""
     return list(battles_iter(BattleFilter(source, prompt_set, category, turn, per_order)))

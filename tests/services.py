@@ -81,11 +81,19 @@ def broker_vhost(name: str) -> str:
     parts = urlsplit(BROKER_BASE)
     url = urlunsplit((parts.scheme, parts.netloc, f"/{name}", "", ""))
     if shutil.which("rabbitmqctl"):
-        listed = subprocess.run(["rabbitmqctl", "-q", "list_vhosts"], capture_output=True, text=True, timeout=60)
+        listed = subprocess.run(
+            ["rabbitmqctl", "-q", "list_vhosts"], capture_output=True, text=True, timeout=60
+        )
         if name not in listed.stdout.split():
-            subprocess.run(["rabbitmqctl", "-q", "add_vhost", name], check=True, capture_output=True, timeout=60)
-        subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
-                       check=True, capture_output=True, timeout=60)
+            subprocess.run(
+                ["rabbitmqctl", "-q", "add_vhost", name], check=True, capture_output=True, timeout=60
+            )
+        subprocess.run(
+            ["rabbitmqctl", "-q", "set_permissions", "-p", name, "guest", ".*", ".*", ".*"],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
     try:
         with Connection(url, connect_timeout=5) as conn:
             channel = conn.channel()

@@ -30,11 +30,15 @@ def vote(rater, comparison, winner, *, a_shown_first=True):
     from django.utils import timezone
 
     assignment = Assignment.objects.create(
-        rater=rater, comparison=comparison, a_shown_first=a_shown_first, status="voted",
+        rater=rater,
+        comparison=comparison,
+        a_shown_first=a_shown_first,
+        status="voted",
         expires_at=timezone.now() + timedelta(minutes=5),
     )
-    return Vote.objects.create(rater=rater, comparison=comparison, assignment=assignment,
-                               a_shown_first=a_shown_first, winner=winner)
+    return Vote.objects.create(
+        rater=rater, comparison=comparison, assignment=assignment, a_shown_first=a_shown_first, winner=winner
+    )
 
 
 def test_a_human_vote_becomes_a_battle_with_side_order_and_style(setup):
@@ -43,7 +47,12 @@ def test_a_human_vote_becomes_a_battle_with_side_order_and_style(setup):
     rater = get_user_model().objects.create_user("rita")
     vote(rater, comparison, "model_b", a_shown_first=False)
     [battle] = battles_list(source="human")
-    assert (battle.source, battle.model_a, battle.model_b, battle.winner) == ("human", "alpha", "beta", "model_b")
+    assert (battle.source, battle.model_a, battle.model_b, battle.winner) == (
+        "human",
+        "alpha",
+        "beta",
+        "model_b",
+    )
     assert (battle.prompt_set, battle.prompt, battle.category, battle.turn) == ("custom", "q1", "math", 1)
     assert battle.first_shown == "model_b"
     assert battle.rater == f"user:{rater.id}"
@@ -53,8 +62,9 @@ def test_a_human_vote_becomes_a_battle_with_side_order_and_style(setup):
 
 
 def judgment(run, comparison, order, winner, turn=1):
-    return Judgment.objects.create(run=run, comparison=comparison, order=order, turn=turn,
-                                   status=Judgment.Status.DONE, winner=winner)
+    return Judgment.objects.create(
+        run=run, comparison=comparison, order=order, turn=turn, status=Judgment.Status.DONE, winner=winner
+    )
 
 
 @pytest.mark.parametrize(
@@ -90,17 +100,46 @@ def test_pending_and_unparsed_judgments_are_not_battles(setup):
 def test_imported_verdicts_keep_their_source_and_unparsed_ones_are_left_out(setup):
     _pset, p1, _ = setup
     source = VerdictSource.objects.create(name="mtbench-human", is_human=True)
-    batch = ImportBatch.objects.create(kind="verdicts", source="mtbench-human", file_name="f", sha256="x", format="fastchat")
+    batch = ImportBatch.objects.create(
+        kind="verdicts", source="mtbench-human", file_name="f", sha256="x", format="fastchat"
+    )
     alpha, beta = factories.contender("alpha"), factories.contender("beta")
-    ImportedVerdict.objects.create(source=source, batch=batch, line=1, model_a=alpha, model_b=beta, winner="tie",
-                                   prompt=p1, question_ref="q1", turn=2, rater="expert_1")
-    ImportedVerdict.objects.create(source=source, batch=batch, line=2, model_a=beta, model_b=alpha, winner="",
-                                   prompt=p1, question_ref="q1")
-    ImportedVerdict.objects.create(source=source, batch=batch, line=3, model_a=beta, model_b=alpha, winner="model_a",
-                                   question_ref="arena-77", position_known=False)
+    ImportedVerdict.objects.create(
+        source=source,
+        batch=batch,
+        line=1,
+        model_a=alpha,
+        model_b=beta,
+        winner="tie",
+        prompt=p1,
+        question_ref="q1",
+        turn=2,
+        rater="expert_1",
+    )
+    ImportedVerdict.objects.create(
+        source=source,
+        batch=batch,
+        line=2,
+        model_a=beta,
+        model_b=alpha,
+        winner="",
+        prompt=p1,
+        question_ref="q1",
+    )
+    ImportedVerdict.objects.create(
+        source=source,
+        batch=batch,
+        line=3,
+        model_a=beta,
+        model_b=alpha,
+        winner="model_a",
+        question_ref="arena-77",
+        position_known=False,
+    )
     battles = battles_list(source="import:mtbench-human")
     assert [(b.winner, b.turn, b.prompt, b.first_shown) for b in battles] == [
-        ("tie", 2, "q1", "model_a"), ("model_a", 1, "arena-77", None)
+        ("tie", 2, "q1", "model_a"),
+        ("model_a", 1, "arena-77", None),
     ]
     assert battles[0].style_a is not None  # linked to the answers of the prompt
     assert battles_list(source="import:mtbench-human", prompt_set="custom", turn=2)[0].rater == "expert_1"

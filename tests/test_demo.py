@@ -41,7 +41,12 @@ def test_demo_loads_every_shipped_file_with_provenance_counts(demo):
     # + vicuna-13b-v1.2 (79, question 144 missing); Self-Instruct: 8 GPT-3 variants.
     assert per_set == {"vicuna80": 13 * 80, "mt_bench": 31 * 80 + 79, "user_oriented_252": 8 * 252}
     assert Answer.objects.filter(prompt__prompt_set__slug="mt_bench", contender__name="gpt-4").count() == 80
-    assert Contender.objects.filter(name__in=["guanaco-33b", "claude", "gpt-3.5-turbo", "vicuna-13b-v1.2"]).count() == 4
+    assert (
+        Contender.objects.filter(
+            name__in=["guanaco-33b", "claude", "gpt-3.5-turbo", "vicuna-13b-v1.2"]
+        ).count()
+        == 4
+    )
 
     assert sum(verdict_counts("vicuna80-gpt4-review").values()) == 1040
     assert verdict_counts("vicuna80-gpt4-review")["tie"] == 100
@@ -54,7 +59,10 @@ def test_demo_loads_every_shipped_file_with_provenance_counts(demo):
     assert sum(human.values()) == 1689 + 869
     assert ImportedVerdict.objects.filter(source__name="mtbench-human", turn=1).count() == 1689
     assert verdict_counts("mtbench-gpt4") == {"model_b": 827, "tie": 196 + 108, "model_a": 109}
-    assert set(VerdictSource.objects.filter(is_human=True).values_list("name", flat=True)) == {"prd-human", "mtbench-human"}
+    assert set(VerdictSource.objects.filter(is_human=True).values_list("name", flat=True)) == {
+        "prd-human",
+        "mtbench-human",
+    }
     assert "Demo login: username 'demo'" in demo
 
 
@@ -65,7 +73,9 @@ def test_demo_has_comparisons_to_rate_in_every_bundled_set(demo):
     assert 0.9 * 2 * 80 <= per_set["vicuna80"] <= 2 * 80
     assert 0.9 * 2 * 80 <= per_set["mt_bench"] <= 2 * 80
     assert 0.9 * 2 * 252 <= per_set["user_oriented_252"] <= 2 * 252
-    assert set(Comparison.objects.filter(prompt__prompt_set__slug="mt_bench").values_list("turn", flat=True)) == {2}
+    assert set(
+        Comparison.objects.filter(prompt__prompt_set__slug="mt_bench").values_list("turn", flat=True)
+    ) == {2}
 
 
 def test_running_the_demo_again_writes_nothing(demo, capsys):

@@ -71,17 +71,24 @@ print(vote.comparison.answer_a.contender.name, vote.comparison.answer_b.contende
 def demo_env(tmp_path_factory) -> dict[str, str]:
     """The demo's settings (no DATABASE_URL, DJANGO_DEBUG, REDIS_URL or broker: SQLite in
     ARENA_VAR_DIR, the in-memory channel layer, Celery inline) on a freshly migrated database."""
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DATABASE_URL", "DJANGO_DEBUG", "REDIS_URL", "CELERY_BROKER_URL")}
-    env.update(ARENA_VAR_DIR=str(tmp_path_factory.mktemp("demo-var")), DJANGO_SETTINGS_MODULE="arena.settings",
-               PYTHONPATH=str(ROOT))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DATABASE_URL", "DJANGO_DEBUG", "REDIS_URL", "CELERY_BROKER_URL")
+    }
+    env.update(
+        ARENA_VAR_DIR=str(tmp_path_factory.mktemp("demo-var")),
+        DJANGO_SETTINGS_MODULE="arena.settings",
+        PYTHONPATH=str(ROOT),
+    )
     manage(env, "migrate", "--noinput", "-v", "0")
     return env
 
 
 def manage(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=600)
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     return result.stdout
 
@@ -91,21 +98,35 @@ def test_the_demo_path_on_sqlite_migrate_load_a_vote_and_its_leaderboard(demo_en
     assert "Demo login: username 'demo'" in loaded
     assert (Path(demo_env["ARENA_VAR_DIR"]) / "arena.sqlite3").is_file()
 
-    result = subprocess.run([sys.executable, "-c", VOTE], cwd=ROOT, env=demo_env, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", VOTE], cwd=ROOT, env=demo_env, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     model_a, model_b, page_status = result.stdout.split()
     assert page_status == "200"
 
-    rows = json.loads(manage(demo_env, "leaderboard", "--source", "human", "--rater-quality", "all",
-                             "--bootstrap", "0", "--format", "json"))
+    rows = json.loads(
+        manage(
+            demo_env,
+            "leaderboard",
+            "--source",
+            "human",
+            "--rater-quality",
+            "all",
+            "--bootstrap",
+            "0",
+            "--format",
+            "json",
+        )
+    )
     assert {row["model"] for row in rows} == {model_a, model_b}
     assert sorted((row["battles"], row["wins"], row["losses"]) for row in rows) == [(1, 0, 1), (1, 1, 0)]
 
 
 def test_concurrent_read_then_write_transactions_wait_instead_of_failing(demo_env):
-    result = subprocess.run([sys.executable, "-c", WRITERS], cwd=ROOT, env=demo_env, capture_output=True, text=True,
-                            timeout=300)
+    result = subprocess.run(
+        [sys.executable, "-c", WRITERS], cwd=ROOT, env=demo_env, capture_output=True, text=True, timeout=300
+    )
 
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.split(maxsplit=1) == ["240", "[]\n"]

@@ -23,8 +23,14 @@ def contract(contract_id: str) -> dict:
 
 
 def lint(where: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([LINT_IMPORTS, "--no-cache", "--no-logo"], cwd=where, capture_output=True, text=True,
-                          timeout=300, env={"PATH": str(Path(sys.executable).parent), "PYTHONPATH": str(where)})
+    return subprocess.run(
+        [LINT_IMPORTS, "--no-cache", "--no-logo"],
+        cwd=where,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={"PATH": str(Path(sys.executable).parent), "PYTHONPATH": str(where)},
+    )
 
 
 def test_the_project_keeps_every_contract():
@@ -52,8 +58,15 @@ def test_every_module_is_in_exactly_one_layer():
 
 def test_an_upward_import_a_django_import_in_pure_code_and_a_circle_each_fail_lint(tmp_path):
     for package in CONFIG["root_packages"]:
-        shutil.copytree(ROOT / package, tmp_path / package, ignore=lambda folder, names: [
-            n for n in names if not (n.endswith(".py") or (Path(folder) / n).is_dir()) or n == "__pycache__"])
+        shutil.copytree(
+            ROOT / package,
+            tmp_path / package,
+            ignore=lambda folder, names: [
+                n
+                for n in names
+                if not (n.endswith(".py") or (Path(folder) / n).is_dir()) or n == "__pycache__"
+            ],
+        )
     shutil.copy(ROOT / "pyproject.toml", tmp_path)
     assert lint(tmp_path).returncode == 0  # the copy passes as it is
 

@@ -23,4 +23,5 @@ def test_the_lock_pins_every_requirement_at_its_version():
     wanted = {**pins("requirements.txt"), **pins("requirements-dev.txt")}
     assert wanted and len(locked) > len(wanted)
     assert {name: version for name, version in wanted.items() if locked.get(name) != version} == {}, (
-        "requirements.lock is out of date: run `make lock`")
+        "requirements.lock is out of date: run `make lock`"
+    )

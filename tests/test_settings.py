@@ -13,9 +13,16 @@ def start_django(**env: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_DEBUG"}}
     environment.update(env)
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"],
-        cwd=ROOT, env={**environment, "DJANGO_SETTINGS_MODULE": "arena.settings"},
-        capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])",
+        ],
+        cwd=ROOT,
+        env={**environment, "DJANGO_SETTINGS_MODULE": "arena.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -23,7 +30,10 @@ def start_django(**env: str) -> subprocess.CompletedProcess[str]:
     ("env", "message"),
     [
         ({"DJANGO_DEBUG": "maybe"}, "DJANGO_DEBUG='maybe' is not a boolean"),
-        ({"DATABASE_URL": "mysql://root@localhost/x"}, "DATABASE_URL='mysql://root@localhost/x' must start with one of"),
+        (
+            {"DATABASE_URL": "mysql://root@localhost/x"},
+            "DATABASE_URL='mysql://root@localhost/x' must start with one of",
+        ),
         ({"REDIS_URL": "localhost:6379"}, "REDIS_URL='localhost:6379' must start with one of"),
         ({"CELERY_BROKER_URL": "rabbit://x"}, "CELERY_BROKER_URL='rabbit://x' must start with one of"),
         ({"ARENA_LEASE_SECONDS": "ten"}, "ARENA_LEASE_SECONDS='ten' is not a whole number"),
@@ -53,10 +63,14 @@ def test_embedded_defaults_run_celery_inline_and_channels_in_memory():
         "print(s.CELERY_TASK_ALWAYS_EAGER, s.CHANNEL_LAYERS['default']['BACKEND'])"
     )
     env = {k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL", "REDIS_URL"}}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert out.stdout.split() == ["True", "channels.layers.InMemoryChannelLayer"]
     env.update(CELERY_BROKER_URL="redis://127.0.0.1:6379/1", REDIS_URL="redis://127.0.0.1:6379/1")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert out.stdout.split() == ["False", "channels_redis.core.RedisChannelLayer"]
 
 
@@ -68,17 +82,28 @@ def test_sessions_live_in_the_database_with_or_without_redis():
         "print(s.SESSION_ENGINE, type(caches['default']).__name__)"
     )
     env = {k: v for k, v in os.environ.items() if k not in {"CELERY_BROKER_URL", "REDIS_URL"}}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert out.stdout.split() == ["django.contrib.sessions.backends.db", "LocMemCache"]
     env.update(REDIS_URL="redis://127.0.0.1:6379/1")
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert out.stdout.split() == ["django.contrib.sessions.backends.db", "ArenaRedisCache"]
 
 
 def test_readme_documents_every_environment_variable_the_settings_read():
     code = "import django; django.setup(); from arena.env import SETTINGS_VARIABLES; print(' '.join(sorted(SETTINGS_VARIABLES)))"
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**os.environ, "DJANGO_SETTINGS_MODULE": "arena.settings"},
-                         capture_output=True, text=True, timeout=60, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "arena.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
     variables = out.stdout.split()
     readme = (ROOT / "README.md").read_text()
     assert len(variables) > 50

@@ -7,9 +7,15 @@ import pytest
 from arena.sides import comparison_side, is_shown_first
 
 
-@pytest.mark.parametrize(("shown_first", "a_shown_first", "side"), [
-    (True, True, "model_a"), (False, True, "model_b"), (True, False, "model_b"), (False, False, "model_a"),
-])
+@pytest.mark.parametrize(
+    ("shown_first", "a_shown_first", "side"),
+    [
+        (True, True, "model_a"),
+        (False, True, "model_b"),
+        (True, False, "model_b"),
+        (False, False, "model_a"),
+    ],
+)
 def test_both_directions_agree(shown_first: bool, a_shown_first: bool, side: str) -> None:
     assert comparison_side(shown_first, a_shown_first=a_shown_first) == side
     assert is_shown_first(side, a_shown_first=a_shown_first) is shown_first

@@ -17,9 +17,21 @@ from tests.conftest import ROOT
 
 # Heavy modules no command needs merely to start: SciPy and NumPy come with the first rating
 # computation, daphne's server and Twisted with the processes that serve.
-HEAVY = ("numpy", "scipy", "scipy.stats", "daphne.server", "twisted", "autobahn", "arena.ratings.bias",
-         "arena.ratings.leaderboard", "numba", "confusable_homoglyphs.confusables", "redis",
-         "markdown_it", "openai")
+HEAVY = (
+    "numpy",
+    "scipy",
+    "scipy.stats",
+    "daphne.server",
+    "twisted",
+    "autobahn",
+    "arena.ratings.bias",
+    "arena.ratings.leaderboard",
+    "numba",
+    "confusable_homoglyphs.confusables",
+    "redis",
+    "markdown_it",
+    "openai",
+)
 
 
 def modules_after(code: str) -> dict[str, bool]:
@@ -29,8 +41,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "arena.settings")
 {code}
 print(json.dumps({{name: name in sys.modules for name in {list(HEAVY)!r}}}))
 """
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=dict(os.environ), capture_output=True,
-                            text=True, timeout=120, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -56,8 +75,15 @@ def test_runserver_is_still_daphnes_and_the_celery_app_is_still_made_current():
         "from celery import current_app\n"
         "print(get_commands()['runserver'], current_app.main)"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=dict(os.environ), capture_output=True,
-                            text=True, timeout=120, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert result.stdout.split() == ["daphne", "arena"]
 
 
@@ -78,7 +104,9 @@ def test_a_name_shared_by_a_function_and_its_module_is_the_function_whichever_lo
         "from arena.ratings import agreement\n"
         "print(callable(agreement), callable(arena.ratings.agreement))"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120, check=True
+    )
     assert result.stdout.split() == ["True", "True"]
 
 
@@ -95,7 +123,14 @@ def test_the_report_commands_load_no_views():
         "        pass\n"
         "print(sorted(m for m in sys.modules if m.startswith(('arena.views', 'judge.views', 'arena.urls'))))"
     )
-    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=dict(os.environ), capture_output=True,
-                            text=True, timeout=120, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     assert "--source: 'nope' is not a source." in result.stderr
     assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -28,8 +28,10 @@ def layers() -> tuple[list[str], dict[str, list[str]]]:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
     [contract] = [c for c in config["contracts"] if c["id"] == "layers"]
     assert len(contract["layers"]) == len(LAYER_NAMES), "name the new layer in tools/import_graph.py"
-    modules = {name: [m.strip() for m in layer.replace("|", ":").split(":")]
-               for name, layer in zip(LAYER_NAMES, contract["layers"], strict=True)}
+    modules = {
+        name: [m.strip() for m in layer.replace("|", ":").split(":")]
+        for name, layer in zip(LAYER_NAMES, contract["layers"], strict=True)
+    }
     return config["root_packages"], modules
 
 
@@ -47,11 +49,15 @@ def build() -> tuple[grimp.ImportGraph, dict[str, tuple[int, str]]]:
     return graph, place
 
 
-def edges(graph: grimp.ImportGraph, place: dict[str, tuple[int, str]], *, packages: bool) -> Counter[tuple[str, str]]:
+def edges(
+    graph: grimp.ImportGraph, place: dict[str, tuple[int, str]], *, packages: bool
+) -> Counter[tuple[str, str]]:
     def node(module: str) -> str:
         if not packages:
             return place[module][1]
-        if module in ("arena.imports.parsers", "arena.imports.rows") or module.startswith("arena.imports.parsers."):
+        if module in ("arena.imports.parsers", "arena.imports.rows") or module.startswith(
+            "arena.imports.parsers."
+        ):
             return "arena.imports.parsers"
         return ".".join(module.split(".")[:2])
 
@@ -68,9 +74,15 @@ def edges(graph: grimp.ImportGraph, place: dict[str, tuple[int, str]], *, packag
 def layer_of(place: dict[str, tuple[int, str]], *, packages: bool) -> dict[str, int]:
     out: dict[str, int] = {}
     for module, (index, node) in place.items():
-        key = node if not packages else (
-            "arena.imports.parsers" if module.startswith(("arena.imports.parsers", "arena.imports.rows"))
-            else ".".join(module.split(".")[:2]))
+        key = (
+            node
+            if not packages
+            else (
+                "arena.imports.parsers"
+                if module.startswith(("arena.imports.parsers", "arena.imports.rows"))
+                else ".".join(module.split(".")[:2])
+            )
+        )
         out[key] = index
     return out
 
@@ -126,9 +138,13 @@ def main() -> int:
         print("digraph imports {\n  rankdir=TB;\n  node [shape=box];")
         for index, name in enumerate(LAYER_NAMES):
             nodes = sorted(n for n, i in level.items() if i == index)
-            print(f'  subgraph "cluster_{index}" {{ label="{name}"; ' + " ".join(f'"{n}";' for n in nodes) + " }")
+            print(
+                f'  subgraph "cluster_{index}" {{ label="{name}"; '
+                + " ".join(f'"{n}";' for n in nodes)
+                + " }"
+            )
         for a, b in ordered:
-            colour = ' [color=red]' if (a, b) in upward else ""
+            colour = " [color=red]" if (a, b) in upward else ""
             print(f'  "{a}" -> "{b}" [label="{found[a, b]}"]{colour};')
         print("}")
     else:
@@ -139,7 +155,9 @@ def main() -> int:
         for a, b in ordered:
             n = found[a, b]
             print(f"{a} -> {b} ({n} import{'s' if n > 1 else ''})")
-    unplaced = sorted(m for m in graph.modules if m not in place and graph.find_modules_directly_imported_by(m))
+    unplaced = sorted(
+        m for m in graph.modules if m not in place and graph.find_modules_directly_imported_by(m)
+    )
     for problem, items in (("upward", upward), ("circle", loops), ("in no layer", unplaced)):
         for item in items:
             print(f"{problem}: {item}", file=sys.stderr)

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,259 +14,637 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Answer',
+            name="Answer",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('turns', models.JSONField(help_text="The contender's reply to each turn.")),
-                ('token_counts', models.JSONField(default=list, help_text='Tokens per turn (approximate unless generated).')),
-                ('style', models.JSONField(default=list)),
-                ('external_id', models.CharField(blank=True, db_index=True, max_length=200)),
-                ('origin', models.CharField(blank=True, help_text="Import file or 'generated'.", max_length=200)),
-                ('reveals_identity', models.BooleanField(default=False, help_text='Mentions a model or vendor name; left out of human comparisons by default.')),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("turns", models.JSONField(help_text="The contender's reply to each turn.")),
+                (
+                    "token_counts",
+                    models.JSONField(
+                        default=list, help_text="Tokens per turn (approximate unless generated)."
+                    ),
+                ),
+                ("style", models.JSONField(default=list)),
+                ("external_id", models.CharField(blank=True, db_index=True, max_length=200)),
+                (
+                    "origin",
+                    models.CharField(blank=True, help_text="Import file or 'generated'.", max_length=200),
+                ),
+                (
+                    "reveals_identity",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Mentions a model or vendor name; left out of human comparisons by default.",
+                    ),
+                ),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['prompt', 'contender'],
+                "ordering": ["prompt", "contender"],
             },
         ),
         migrations.CreateModel(
-            name='Contender',
+            name="Contender",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('base_url', models.URLField(blank=True)),
-                ('api_model', models.CharField(blank=True, help_text='Model name sent to the endpoint.', max_length=200)),
-                ('api_key_env', models.CharField(blank=True, help_text='Name of the environment variable holding the API key.', max_length=100)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("base_url", models.URLField(blank=True)),
+                (
+                    "api_model",
+                    models.CharField(
+                        blank=True, help_text="Model name sent to the endpoint.", max_length=200
+                    ),
+                ),
+                (
+                    "api_key_env",
+                    models.CharField(
+                        blank=True,
+                        help_text="Name of the environment variable holding the API key.",
+                        max_length=100,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Prompt',
+            name="Prompt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('external_id', models.CharField(help_text='The id the source uses (question_id).', max_length=200)),
-                ('category', models.CharField(blank=True, db_index=True, max_length=100)),
-                ('turns', models.JSONField(help_text='The user messages, one per turn.')),
-                ('references', models.JSONField(blank=True, default=list, help_text='Reference answers, one per turn.')),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('position', models.PositiveIntegerField(default=0, help_text='Order within the set.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "external_id",
+                    models.CharField(help_text="The id the source uses (question_id).", max_length=200),
+                ),
+                ("category", models.CharField(blank=True, db_index=True, max_length=100)),
+                ("turns", models.JSONField(help_text="The user messages, one per turn.")),
+                (
+                    "references",
+                    models.JSONField(blank=True, default=list, help_text="Reference answers, one per turn."),
+                ),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                ("position", models.PositiveIntegerField(default=0, help_text="Order within the set.")),
             ],
             options={
-                'ordering': ['prompt_set', 'position', 'id'],
+                "ordering": ["prompt_set", "position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='PromptSet',
+            name="PromptSet",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('source', models.TextField(blank=True, help_text='Where the prompts come from.')),
-                ('license', models.CharField(blank=True, max_length=200)),
-                ('bundled', models.BooleanField(default=False, help_text='Shipped with Arena and loaded by load_prompt_sets.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                ("source", models.TextField(blank=True, help_text="Where the prompts come from.")),
+                ("license", models.CharField(blank=True, max_length=200)),
+                (
+                    "bundled",
+                    models.BooleanField(
+                        default=False, help_text="Shipped with Arena and loaded by load_prompt_sets."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['slug'],
+                "ordering": ["slug"],
             },
         ),
         migrations.CreateModel(
-            name='RatingSnapshot',
+            name="RatingSnapshot",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(help_text='Canonical form of the filters.', max_length=400, unique=True)),
-                ('params', models.JSONField(default=dict)),
-                ('result', models.JSONField(default=dict)),
-                ('battle_count', models.PositiveIntegerField(default=0)),
-                ('computed_at', models.DateTimeField(auto_now=True)),
-                ('seconds', models.FloatField(default=0.0, help_text='How long the computation took.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "key",
+                    models.CharField(help_text="Canonical form of the filters.", max_length=400, unique=True),
+                ),
+                ("params", models.JSONField(default=dict)),
+                ("result", models.JSONField(default=dict)),
+                ("battle_count", models.PositiveIntegerField(default=0)),
+                ("computed_at", models.DateTimeField(auto_now=True)),
+                ("seconds", models.FloatField(default=0.0, help_text="How long the computation took.")),
             ],
         ),
         migrations.CreateModel(
-            name='VerdictSource',
+            name="VerdictSource",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(max_length=100, unique=True)),
-                ('is_human', models.BooleanField(default=False)),
-                ('description', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.SlugField(max_length=100, unique=True)),
+                ("is_human", models.BooleanField(default=False)),
+                ("description", models.TextField(blank=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Comparison',
+            name="Comparison",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('turn', models.PositiveSmallIntegerField(default=1)),
-                ('is_gold', models.BooleanField(default=False, help_text='Has a known answer, used to check raters.')),
-                ('gold_winner', models.CharField(blank=True, choices=[('model_a', 'Model A'), ('model_b', 'Model B'), ('tie', 'Tie'), ('both_bad', 'Both are bad')], max_length=10)),
-                ('target_votes', models.PositiveSmallIntegerField(blank=True, help_text='Overrides the default.', null=True)),
-                ('vote_count', models.PositiveIntegerField(default=0, help_text='Denormalised for choosing the next comparison.')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('answer_a', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='arena.answer')),
-                ('answer_b', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='arena.answer')),
-                ('prompt', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='comparisons', to='arena.prompt')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("turn", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "is_gold",
+                    models.BooleanField(default=False, help_text="Has a known answer, used to check raters."),
+                ),
+                (
+                    "gold_winner",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("model_a", "Model A"),
+                            ("model_b", "Model B"),
+                            ("tie", "Tie"),
+                            ("both_bad", "Both are bad"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "target_votes",
+                    models.PositiveSmallIntegerField(
+                        blank=True, help_text="Overrides the default.", null=True
+                    ),
+                ),
+                (
+                    "vote_count",
+                    models.PositiveIntegerField(
+                        default=0, help_text="Denormalised for choosing the next comparison."
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "answer_a",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="arena.answer"
+                    ),
+                ),
+                (
+                    "answer_b",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="arena.answer"
+                    ),
+                ),
+                (
+                    "prompt",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="comparisons",
+                        to="arena.prompt",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Assignment',
+            name="Assignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('a_shown_first', models.BooleanField(help_text="True when the comparison's answer A sits on the left.")),
-                ('status', models.CharField(choices=[('leased', 'Leased'), ('voted', 'Voted'), ('skipped', 'Skipped'), ('expired', 'Expired')], db_index=True, default='leased', max_length=10)),
-                ('leased_at', models.DateTimeField(auto_now_add=True)),
-                ('expires_at', models.DateTimeField(db_index=True)),
-                ('skip_reason', models.CharField(blank=True, max_length=500)),
-                ('rater', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to=settings.AUTH_USER_MODEL)),
-                ('comparison', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assignments', to='arena.comparison')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "a_shown_first",
+                    models.BooleanField(help_text="True when the comparison's answer A sits on the left."),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("leased", "Leased"),
+                            ("voted", "Voted"),
+                            ("skipped", "Skipped"),
+                            ("expired", "Expired"),
+                        ],
+                        db_index=True,
+                        default="leased",
+                        max_length=10,
+                    ),
+                ),
+                ("leased_at", models.DateTimeField(auto_now_add=True)),
+                ("expires_at", models.DateTimeField(db_index=True)),
+                ("skip_reason", models.CharField(blank=True, max_length=500)),
+                (
+                    "rater",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "comparison",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="assignments",
+                        to="arena.comparison",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='answer',
-            name='contender',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='arena.contender'),
+            model_name="answer",
+            name="contender",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="answers", to="arena.contender"
+            ),
         ),
         migrations.CreateModel(
-            name='ContenderAlias',
+            name="ContenderAlias",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('alias', models.CharField(max_length=200, unique=True)),
-                ('contender', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='aliases', to='arena.contender')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("alias", models.CharField(max_length=200, unique=True)),
+                (
+                    "contender",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="aliases",
+                        to="arena.contender",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'contender aliases',
-                'ordering': ['alias'],
+                "verbose_name_plural": "contender aliases",
+                "ordering": ["alias"],
             },
         ),
         migrations.AddField(
-            model_name='answer',
-            name='prompt',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='answers', to='arena.prompt'),
+            model_name="answer",
+            name="prompt",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="answers", to="arena.prompt"
+            ),
         ),
         migrations.AddField(
-            model_name='prompt',
-            name='prompt_set',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='prompts', to='arena.promptset'),
+            model_name="prompt",
+            name="prompt_set",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="prompts", to="arena.promptset"
+            ),
         ),
         migrations.CreateModel(
-            name='ImportBatch',
+            name="ImportBatch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('answers', 'Answers'), ('verdicts', 'Verdicts')], max_length=10)),
-                ('source', models.CharField(help_text='Verdict source name, or the prompt set for answers.', max_length=200)),
-                ('file_name', models.CharField(max_length=500)),
-                ('sha256', models.CharField(max_length=64)),
-                ('format', models.CharField(max_length=50)),
-                ('rows', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('prompt_set', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='arena.promptset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("answers", "Answers"), ("verdicts", "Verdicts")], max_length=10
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        help_text="Verdict source name, or the prompt set for answers.", max_length=200
+                    ),
+                ),
+                ("file_name", models.CharField(max_length=500)),
+                ("sha256", models.CharField(max_length=64)),
+                ("format", models.CharField(max_length=50)),
+                ("rows", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "prompt_set",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="arena.promptset",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'import batches',
+                "verbose_name_plural": "import batches",
             },
         ),
         migrations.CreateModel(
-            name='RaterPool',
+            name="RaterPool",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('members', models.ManyToManyField(blank=True, related_name='rater_pools', to=settings.AUTH_USER_MODEL)),
-                ('prompt_sets', models.ManyToManyField(blank=True, related_name='rater_pools', to='arena.promptset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                (
+                    "members",
+                    models.ManyToManyField(
+                        blank=True, related_name="rater_pools", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
+                (
+                    "prompt_sets",
+                    models.ManyToManyField(blank=True, related_name="rater_pools", to="arena.promptset"),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='ImportedVerdict',
+            name="ImportedVerdict",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('line', models.PositiveIntegerField()),
-                ('winner', models.CharField(blank=True, choices=[('model_a', 'Model A'), ('model_b', 'Model B'), ('tie', 'Tie'), ('both_bad', 'Both are bad')], help_text='Empty: unparsable.', max_length=10)),
-                ('question_ref', models.CharField(blank=True, help_text="The source's prompt id, linked or not.", max_length=200)),
-                ('turn', models.PositiveSmallIntegerField(default=1)),
-                ('position_known', models.BooleanField(default=True, help_text='model_a was shown first.')),
-                ('judged_order', models.PositiveSmallIntegerField(default=0)),
-                ('rater', models.CharField(blank=True, max_length=200)),
-                ('tstamp', models.FloatField(blank=True, null=True)),
-                ('raw_output', models.TextField(blank=True)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('batch', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='verdicts', to='arena.importbatch')),
-                ('model_a', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='arena.contender')),
-                ('model_b', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='arena.contender')),
-                ('prompt', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='arena.prompt')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='verdicts', to='arena.verdictsource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("line", models.PositiveIntegerField()),
+                (
+                    "winner",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("model_a", "Model A"),
+                            ("model_b", "Model B"),
+                            ("tie", "Tie"),
+                            ("both_bad", "Both are bad"),
+                        ],
+                        help_text="Empty: unparsable.",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "question_ref",
+                    models.CharField(
+                        blank=True, help_text="The source's prompt id, linked or not.", max_length=200
+                    ),
+                ),
+                ("turn", models.PositiveSmallIntegerField(default=1)),
+                ("position_known", models.BooleanField(default=True, help_text="model_a was shown first.")),
+                ("judged_order", models.PositiveSmallIntegerField(default=0)),
+                ("rater", models.CharField(blank=True, max_length=200)),
+                ("tstamp", models.FloatField(blank=True, null=True)),
+                ("raw_output", models.TextField(blank=True)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="verdicts",
+                        to="arena.importbatch",
+                    ),
+                ),
+                (
+                    "model_a",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="arena.contender"
+                    ),
+                ),
+                (
+                    "model_b",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="arena.contender"
+                    ),
+                ),
+                (
+                    "prompt",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="arena.prompt",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="verdicts",
+                        to="arena.verdictsource",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Vote',
+            name="Vote",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('a_shown_first', models.BooleanField()),
-                ('winner', models.CharField(choices=[('model_a', 'Model A'), ('model_b', 'Model B'), ('tie', 'Tie'), ('both_bad', 'Both are bad')], max_length=10)),
-                ('grade_a', models.CharField(blank=True, choices=[('A', 'A: valid and satisfying'), ('B', 'B: acceptable with minor imperfections'), ('C', 'C: responds to the instruction but has significant errors'), ('D', 'D: irrelevant or invalid')], max_length=1)),
-                ('grade_b', models.CharField(blank=True, choices=[('A', 'A: valid and satisfying'), ('B', 'B: acceptable with minor imperfections'), ('C', 'C: responds to the instruction but has significant errors'), ('D', 'D: irrelevant or invalid')], max_length=1)),
-                ('helpful', models.CharField(blank=True, choices=[('model_a', 'A is better'), ('model_b', 'B is better'), ('same', 'The same')], max_length=10)),
-                ('honest', models.CharField(blank=True, choices=[('model_a', 'A is better'), ('model_b', 'B is better'), ('same', 'The same')], max_length=10)),
-                ('harmless', models.CharField(blank=True, choices=[('model_a', 'A is better'), ('model_b', 'B is better'), ('same', 'The same')], max_length=10)),
-                ('comment', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('seconds_spent', models.FloatField(blank=True, help_text='From lease to vote.', null=True)),
-                ('assignment', models.OneToOneField(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='vote', to='arena.assignment')),
-                ('comparison', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='votes', to='arena.comparison')),
-                ('rater', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='votes', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("a_shown_first", models.BooleanField()),
+                (
+                    "winner",
+                    models.CharField(
+                        choices=[
+                            ("model_a", "Model A"),
+                            ("model_b", "Model B"),
+                            ("tie", "Tie"),
+                            ("both_bad", "Both are bad"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "grade_a",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("A", "A: valid and satisfying"),
+                            ("B", "B: acceptable with minor imperfections"),
+                            ("C", "C: responds to the instruction but has significant errors"),
+                            ("D", "D: irrelevant or invalid"),
+                        ],
+                        max_length=1,
+                    ),
+                ),
+                (
+                    "grade_b",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("A", "A: valid and satisfying"),
+                            ("B", "B: acceptable with minor imperfections"),
+                            ("C", "C: responds to the instruction but has significant errors"),
+                            ("D", "D: irrelevant or invalid"),
+                        ],
+                        max_length=1,
+                    ),
+                ),
+                (
+                    "helpful",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("model_a", "A is better"),
+                            ("model_b", "B is better"),
+                            ("same", "The same"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "honest",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("model_a", "A is better"),
+                            ("model_b", "B is better"),
+                            ("same", "The same"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "harmless",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("model_a", "A is better"),
+                            ("model_b", "B is better"),
+                            ("same", "The same"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("comment", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("seconds_spent", models.FloatField(blank=True, help_text="From lease to vote.", null=True)),
+                (
+                    "assignment",
+                    models.OneToOneField(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="vote",
+                        to="arena.assignment",
+                    ),
+                ),
+                (
+                    "comparison",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="votes",
+                        to="arena.comparison",
+                    ),
+                ),
+                (
+                    "rater",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="votes",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='assignment',
-            constraint=models.UniqueConstraint(fields=('rater', 'comparison'), name='unique_assignment_per_rater'),
+            model_name="assignment",
+            constraint=models.UniqueConstraint(
+                fields=("rater", "comparison"), name="unique_assignment_per_rater"
+            ),
         ),
         migrations.AddIndex(
-            model_name='comparison',
-            index=models.Index(fields=['vote_count', 'id'], name='comparison_queue_idx'),
+            model_name="comparison",
+            index=models.Index(fields=["vote_count", "id"], name="comparison_queue_idx"),
         ),
         migrations.AddConstraint(
-            model_name='comparison',
-            constraint=models.UniqueConstraint(fields=('answer_a', 'answer_b', 'turn'), name='unique_comparison_pair_turn'),
+            model_name="comparison",
+            constraint=models.UniqueConstraint(
+                fields=("answer_a", "answer_b", "turn"), name="unique_comparison_pair_turn"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='comparison',
-            constraint=models.CheckConstraint(condition=models.Q(('answer_a__lt', models.F('answer_b'))), name='comparison_canonical_order'),
+            model_name="comparison",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("answer_a__lt", models.F("answer_b"))), name="comparison_canonical_order"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='comparison',
-            constraint=models.CheckConstraint(condition=models.Q(('turn__gte', 1)), name='comparison_turn_positive'),
+            model_name="comparison",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("turn__gte", 1)), name="comparison_turn_positive"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='answer',
-            constraint=models.UniqueConstraint(fields=('prompt', 'contender'), name='unique_answer_per_prompt_contender'),
+            model_name="answer",
+            constraint=models.UniqueConstraint(
+                fields=("prompt", "contender"), name="unique_answer_per_prompt_contender"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='prompt',
-            constraint=models.UniqueConstraint(fields=('prompt_set', 'external_id'), name='unique_prompt_external_id'),
+            model_name="prompt",
+            constraint=models.UniqueConstraint(
+                fields=("prompt_set", "external_id"), name="unique_prompt_external_id"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='importbatch',
-            constraint=models.UniqueConstraint(fields=('kind', 'source', 'sha256'), name='unique_import_per_file'),
+            model_name="importbatch",
+            constraint=models.UniqueConstraint(
+                fields=("kind", "source", "sha256"), name="unique_import_per_file"
+            ),
         ),
         migrations.AddIndex(
-            model_name='importedverdict',
-            index=models.Index(fields=['source', 'prompt'], name='imported_verdict_source_idx'),
+            model_name="importedverdict",
+            index=models.Index(fields=["source", "prompt"], name="imported_verdict_source_idx"),
         ),
         migrations.AddConstraint(
-            model_name='importedverdict',
-            constraint=models.UniqueConstraint(fields=('batch', 'line', 'judged_order'), name='unique_verdict_per_batch_line'),
+            model_name="importedverdict",
+            constraint=models.UniqueConstraint(
+                fields=("batch", "line", "judged_order"), name="unique_verdict_per_batch_line"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='vote',
-            constraint=models.UniqueConstraint(fields=('rater', 'comparison'), name='unique_vote_per_rater_comparison'),
+            model_name="vote",
+            constraint=models.UniqueConstraint(
+                fields=("rater", "comparison"), name="unique_vote_per_rater_comparison"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='vote',
-            constraint=models.CheckConstraint(condition=models.Q(('winner__in', ['model_a', 'model_b', 'tie', 'both_bad'])), name='vote_winner_valid'),
+            model_name="vote",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("winner__in", ["model_a", "model_b", "tie", "both_bad"])),
+                name="vote_winner_valid",
+            ),
         ),
     ]

@@ -20,21 +20,30 @@ def fill_rendered(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('arena', '0001_initial'),
+        ("arena", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='answer',
-            name='rendered',
-            field=models.JSONField(blank=True, default=dict, editable=False, help_text='The turns as sanitised HTML, keyed by the text and renderer they came from (filled on save).'),
+            model_name="answer",
+            name="rendered",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                editable=False,
+                help_text="The turns as sanitised HTML, keyed by the text and renderer they came from (filled on save).",
+            ),
         ),
         migrations.AddField(
-            model_name='prompt',
-            name='rendered',
-            field=models.JSONField(blank=True, default=dict, editable=False, help_text='The turns as sanitised HTML, keyed by the text and renderer they came from (filled on save).'),
+            model_name="prompt",
+            name="rendered",
+            field=models.JSONField(
+                blank=True,
+                default=dict,
+                editable=False,
+                help_text="The turns as sanitised HTML, keyed by the text and renderer they came from (filled on save).",
+            ),
         ),
         migrations.RunPython(fill_rendered, migrations.RunPython.noop),
     ]

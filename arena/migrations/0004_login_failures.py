@@ -4,22 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('arena', '0003_invites'),
+        ("arena", "0003_invites"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LoginFailure',
+            name="LoginFailure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('username', models.CharField(max_length=150)),
-                ('address', models.CharField(max_length=64)),
-                ('at', models.DateTimeField()),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("username", models.CharField(max_length=150)),
+                ("address", models.CharField(max_length=64)),
+                ("at", models.DateTimeField()),
             ],
             options={
-                'indexes': [models.Index(fields=['username', 'at'], name='login_failure_username_at'), models.Index(fields=['address', 'at'], name='login_failure_address_at'), models.Index(fields=['at'], name='login_failure_at')],
+                "indexes": [
+                    models.Index(fields=["username", "at"], name="login_failure_username_at"),
+                    models.Index(fields=["address", "at"], name="login_failure_address_at"),
+                    models.Index(fields=["at"], name="login_failure_at"),
+                ],
             },
         ),
     ]

@@ -5,37 +5,84 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('arena', '0004_login_failures'),
+        ("arena", "0004_login_failures"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='importbatch',
-            name='kind',
-            field=models.CharField(choices=[('answers', 'Answers'), ('verdicts', 'Verdicts'), ('scores', 'Scores')], max_length=10),
+            model_name="importbatch",
+            name="kind",
+            field=models.CharField(
+                choices=[("answers", "Answers"), ("verdicts", "Verdicts"), ("scores", "Scores")],
+                max_length=10,
+            ),
         ),
         migrations.CreateModel(
-            name='ImportedScore',
+            name="ImportedScore",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('line', models.PositiveIntegerField()),
-                ('question_ref', models.CharField(blank=True, help_text="The source's prompt id, linked or not.", max_length=200)),
-                ('turn', models.PositiveSmallIntegerField(default=1)),
-                ('score', models.FloatField(blank=True, help_text='Empty: the rating could not be parsed.', null=True)),
-                ('rater', models.CharField(blank=True, max_length=200)),
-                ('tstamp', models.FloatField(blank=True, null=True)),
-                ('raw_output', models.TextField(blank=True)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('batch', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scores', to='arena.importbatch')),
-                ('model', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='arena.contender')),
-                ('prompt', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='arena.prompt')),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='scores', to='arena.verdictsource')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("line", models.PositiveIntegerField()),
+                (
+                    "question_ref",
+                    models.CharField(
+                        blank=True, help_text="The source's prompt id, linked or not.", max_length=200
+                    ),
+                ),
+                ("turn", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "score",
+                    models.FloatField(
+                        blank=True, help_text="Empty: the rating could not be parsed.", null=True
+                    ),
+                ),
+                ("rater", models.CharField(blank=True, max_length=200)),
+                ("tstamp", models.FloatField(blank=True, null=True)),
+                ("raw_output", models.TextField(blank=True)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                (
+                    "batch",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="scores",
+                        to="arena.importbatch",
+                    ),
+                ),
+                (
+                    "model",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="+", to="arena.contender"
+                    ),
+                ),
+                (
+                    "prompt",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="arena.prompt",
+                    ),
+                ),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="scores",
+                        to="arena.verdictsource",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['source', 'prompt'], name='imported_score_source_idx')],
-                'constraints': [models.UniqueConstraint(fields=('batch', 'line'), name='unique_score_per_batch_line')],
+                "indexes": [models.Index(fields=["source", "prompt"], name="imported_score_source_idx")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("batch", "line"), name="unique_score_per_batch_line")
+                ],
             },
         ),
     ]

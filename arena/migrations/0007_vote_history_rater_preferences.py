@@ -6,50 +6,150 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('arena', '0006_contender_api_key_env'),
+        ("arena", "0006_contender_api_key_env"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='vote',
-            name='changed_at',
-            field=models.DateTimeField(blank=True, help_text='When the rater last changed it.', null=True),
+            model_name="vote",
+            name="changed_at",
+            field=models.DateTimeField(blank=True, help_text="When the rater last changed it.", null=True),
         ),
         migrations.AddField(
-            model_name='vote',
-            name='version',
-            field=models.PositiveIntegerField(default=1, help_text='1 when cast; one more each time the rater changes it.'),
+            model_name="vote",
+            name="version",
+            field=models.PositiveIntegerField(
+                default=1, help_text="1 when cast; one more each time the rater changes it."
+            ),
         ),
         migrations.CreateModel(
-            name='RaterPreference',
+            name="RaterPreference",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('one_click', models.BooleanField(blank=True, help_text='The verdict buttons submit at once (None: ARENA_ONE_CLICK_VOTING decides).', null=True)),
-                ('rater', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='rating_preference', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "one_click",
+                    models.BooleanField(
+                        blank=True,
+                        help_text="The verdict buttons submit at once (None: ARENA_ONE_CLICK_VOTING decides).",
+                        null=True,
+                    ),
+                ),
+                (
+                    "rater",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="rating_preference",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='VoteRevision',
+            name="VoteRevision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('version', models.PositiveIntegerField()),
-                ('winner', models.CharField(choices=[('model_a', 'Model A'), ('model_b', 'Model B'), ('tie', 'Tie'), ('both_bad', 'Both are bad')], max_length=10)),
-                ('grade_a', models.CharField(blank=True, choices=[('A', 'A: valid and satisfying'), ('B', 'B: acceptable with minor imperfections'), ('C', 'C: responds to the instruction but has significant errors'), ('D', 'D: irrelevant or invalid')], max_length=1)),
-                ('grade_b', models.CharField(blank=True, choices=[('A', 'A: valid and satisfying'), ('B', 'B: acceptable with minor imperfections'), ('C', 'C: responds to the instruction but has significant errors'), ('D', 'D: irrelevant or invalid')], max_length=1)),
-                ('helpful', models.CharField(blank=True, choices=[('model_a', 'A is better'), ('model_b', 'B is better'), ('same', 'The same')], max_length=10)),
-                ('honest', models.CharField(blank=True, choices=[('model_a', 'A is better'), ('model_b', 'B is better'), ('same', 'The same')], max_length=10)),
-                ('harmless', models.CharField(blank=True, choices=[('model_a', 'A is better'), ('model_b', 'B is better'), ('same', 'The same')], max_length=10)),
-                ('comment', models.TextField(blank=True)),
-                ('recorded_at', models.DateTimeField(help_text='When this version was stored.')),
-                ('replaced_at', models.DateTimeField(help_text='When the next version replaced it.')),
-                ('vote', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='revisions', to='arena.vote')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("version", models.PositiveIntegerField()),
+                (
+                    "winner",
+                    models.CharField(
+                        choices=[
+                            ("model_a", "Model A"),
+                            ("model_b", "Model B"),
+                            ("tie", "Tie"),
+                            ("both_bad", "Both are bad"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "grade_a",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("A", "A: valid and satisfying"),
+                            ("B", "B: acceptable with minor imperfections"),
+                            ("C", "C: responds to the instruction but has significant errors"),
+                            ("D", "D: irrelevant or invalid"),
+                        ],
+                        max_length=1,
+                    ),
+                ),
+                (
+                    "grade_b",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("A", "A: valid and satisfying"),
+                            ("B", "B: acceptable with minor imperfections"),
+                            ("C", "C: responds to the instruction but has significant errors"),
+                            ("D", "D: irrelevant or invalid"),
+                        ],
+                        max_length=1,
+                    ),
+                ),
+                (
+                    "helpful",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("model_a", "A is better"),
+                            ("model_b", "B is better"),
+                            ("same", "The same"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "honest",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("model_a", "A is better"),
+                            ("model_b", "B is better"),
+                            ("same", "The same"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "harmless",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("model_a", "A is better"),
+                            ("model_b", "B is better"),
+                            ("same", "The same"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("comment", models.TextField(blank=True)),
+                ("recorded_at", models.DateTimeField(help_text="When this version was stored.")),
+                ("replaced_at", models.DateTimeField(help_text="When the next version replaced it.")),
+                (
+                    "vote",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="revisions", to="arena.vote"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['vote', 'version'],
-                'constraints': [models.UniqueConstraint(fields=('vote', 'version'), name='unique_vote_revision_version')],
+                "ordering": ["vote", "version"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("vote", "version"), name="unique_vote_revision_version")
+                ],
             },
         ),
     ]

@@ -5,20 +5,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('arena', '0007_vote_history_rater_preferences'),
+        ("arena", "0007_vote_history_rater_preferences"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='ratingsnapshot',
-            name='last_read_at',
+            model_name="ratingsnapshot",
+            name="last_read_at",
             field=models.DateTimeField(db_index=True, default=django.utils.timezone.now),
         ),
         migrations.AlterField(
-            model_name='ratingsnapshot',
-            name='key',
-            field=models.CharField(help_text='Canonical form of the filters.', max_length=1000, unique=True),
+            model_name="ratingsnapshot",
+            name="key",
+            field=models.CharField(help_text="Canonical form of the filters.", max_length=1000, unique=True),
         ),
     ]

@@ -5,61 +5,82 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('arena', '0008_snapshot_reads'),
+        ("arena", "0008_snapshot_reads"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='PromptSetVersion',
+            name="PromptSetVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveIntegerField()),
-                ('file_name', models.CharField(max_length=500)),
-                ('format', models.CharField(max_length=50)),
-                ('sha256', models.CharField(help_text="Digest of the prompts as parsed (not of the file's bytes).", max_length=64)),
-                ('prompts', models.PositiveIntegerField(default=0)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveIntegerField()),
+                ("file_name", models.CharField(max_length=500)),
+                ("format", models.CharField(max_length=50)),
+                (
+                    "sha256",
+                    models.CharField(
+                        help_text="Digest of the prompts as parsed (not of the file's bytes).", max_length=64
+                    ),
+                ),
+                ("prompts", models.PositiveIntegerField(default=0)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['prompt_set', 'number'],
+                "ordering": ["prompt_set", "number"],
             },
         ),
         migrations.RemoveConstraint(
-            model_name='prompt',
-            name='unique_prompt_external_id',
+            model_name="prompt",
+            name="unique_prompt_external_id",
         ),
         migrations.AddField(
-            model_name='prompt',
-            name='first_version',
+            model_name="prompt",
+            name="first_version",
             field=models.PositiveIntegerField(default=1),
         ),
         migrations.AddField(
-            model_name='prompt',
-            name='last_version',
-            field=models.PositiveIntegerField(blank=True, help_text='Empty: still in the latest version.', null=True),
+            model_name="prompt",
+            name="last_version",
+            field=models.PositiveIntegerField(
+                blank=True, help_text="Empty: still in the latest version.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='promptset',
-            name='version',
-            field=models.PositiveIntegerField(default=1, help_text='The latest version: one more each time import_prompt_set reads a changed file.'),
+            model_name="promptset",
+            name="version",
+            field=models.PositiveIntegerField(
+                default=1,
+                help_text="The latest version: one more each time import_prompt_set reads a changed file.",
+            ),
         ),
         migrations.AddIndex(
-            model_name='prompt',
-            index=models.Index(fields=['prompt_set', 'last_version'], name='prompt_set_current_idx'),
+            model_name="prompt",
+            index=models.Index(fields=["prompt_set", "last_version"], name="prompt_set_current_idx"),
         ),
         migrations.AddConstraint(
-            model_name='prompt',
-            constraint=models.UniqueConstraint(fields=('prompt_set', 'external_id', 'first_version'), name='unique_prompt_external_id_version'),
+            model_name="prompt",
+            constraint=models.UniqueConstraint(
+                fields=("prompt_set", "external_id", "first_version"),
+                name="unique_prompt_external_id_version",
+            ),
         ),
         migrations.AddField(
-            model_name='promptsetversion',
-            name='prompt_set',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='arena.promptset'),
+            model_name="promptsetversion",
+            name="prompt_set",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="versions", to="arena.promptset"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='promptsetversion',
-            constraint=models.UniqueConstraint(fields=('prompt_set', 'number'), name='unique_prompt_set_version'),
+            model_name="promptsetversion",
+            constraint=models.UniqueConstraint(
+                fields=("prompt_set", "number"), name="unique_prompt_set_version"
+            ),
         ),
     ]

@@ -5,23 +5,41 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('arena', '0009_prompt_set_versions'),
+        ("arena", "0009_prompt_set_versions"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CategoryMapping',
+            name="CategoryMapping",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('raw', models.CharField(help_text='The category as the prompts spell it.', max_length=100)),
-                ('canonical', models.CharField(blank=True, help_text='What it is listed as; empty: left out.', max_length=100)),
-                ('prompt_set', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='category_mappings', to='arena.promptset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("raw", models.CharField(help_text="The category as the prompts spell it.", max_length=100)),
+                (
+                    "canonical",
+                    models.CharField(
+                        blank=True, help_text="What it is listed as; empty: left out.", max_length=100
+                    ),
+                ),
+                (
+                    "prompt_set",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="category_mappings",
+                        to="arena.promptset",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['prompt_set', 'raw'],
-                'constraints': [models.UniqueConstraint(fields=('prompt_set', 'raw'), name='unique_category_mapping')],
+                "ordering": ["prompt_set", "raw"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("prompt_set", "raw"), name="unique_category_mapping")
+                ],
             },
         ),
     ]

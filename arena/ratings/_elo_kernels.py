@@ -59,7 +59,9 @@ def play_rows(battles: NDArray[np.int64], ratings: NDArray[np.float64], step_siz
 
 
 @njit(cache=True, nogil=True)
-def play_counts(battles: NDArray[np.int64], times: NDArray[np.int64], ratings: NDArray[np.float64], step_size: float) -> None:
+def play_counts(
+    battles: NDArray[np.int64], times: NDArray[np.int64], ratings: NDArray[np.float64], step_size: float
+) -> None:
     """Play ``battles[t]`` ``times[t]`` times in a row, for t in order: a sorted resample."""
     for t in range(battles.shape[0]):
         for _ in range(times[t]):
@@ -67,7 +69,9 @@ def play_counts(battles: NDArray[np.int64], times: NDArray[np.int64], ratings: N
 
 
 @njit(cache=True, nogil=True)
-def shuffle_from_raw(order: NDArray[np.int64], start: int, raw: NDArray[np.uint64], cursor: NDArray[np.uint64]) -> int:
+def shuffle_from_raw(
+    order: NDArray[np.int64], start: int, raw: NDArray[np.uint64], cursor: NDArray[np.uint64]
+) -> int:
     """Continue NumPy's Fisher-Yates on ``order`` from position ``start`` down to 1.
 
     NumPy shuffles ``range(n)``; shuffling the packed battles with the same swaps gives the

@@ -68,10 +68,16 @@ class Agreement:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "comparisons": self.comparisons, "pairs": self.pairs, "agreeing": self.agreeing,
-            "agreement_with_ties": self.agreement_with_ties, "pairs_without_ties": self.pairs_without_ties,
-            "agreeing_without_ties": self.agreeing_without_ties, "agreement_without_ties": self.agreement_without_ties,
-            "kappa": self.kappa, "confusion": self.confusion, "class_names": list(CLASS_NAMES),
+            "comparisons": self.comparisons,
+            "pairs": self.pairs,
+            "agreeing": self.agreeing,
+            "agreement_with_ties": self.agreement_with_ties,
+            "pairs_without_ties": self.pairs_without_ties,
+            "agreeing_without_ties": self.agreeing_without_ties,
+            "agreement_without_ties": self.agreement_without_ties,
+            "kappa": self.kappa,
+            "confusion": self.confusion,
+            "class_names": list(CLASS_NAMES),
             "intervals": {k: None if v is None else list(v) for k, v in self.intervals.items()},
             "by_turn": {str(turn): report.to_dict() for turn, report in self.by_turn.items()},
         }
@@ -92,18 +98,25 @@ def _comparison_codes(first: BattleArrays, second: BattleArrays) -> tuple[NDArra
     return labels_a.comparison, remap[labels_b.comparison]
 
 
-def _class_counts(arrays: BattleArrays, comparison: NDArray[np.intp], turns: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+def _class_counts(
+    arrays: BattleArrays, comparison: NDArray[np.intp], turns: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     """(sorted keys comparison * turns + turn, verdicts per class for each key: (keys, 3))."""
     labels = arrays.labels
     assert labels is not None
     rows = np.flatnonzero(comparison >= 0)
-    keys, inverse = np.unique(comparison[rows].astype(np.int64) * turns + labels.turn[rows], return_inverse=True)
+    keys, inverse = np.unique(
+        comparison[rows].astype(np.int64) * turns + labels.turn[rows], return_inverse=True
+    )
     counts = np.bincount(inverse.reshape(-1) * 3 + canonical_classes(arrays)[rows], minlength=keys.size * 3)
     return keys, counts.reshape(-1, 3).astype(np.int64)
 
 
-def _agreement_of(confusion: NDArray[np.floating[Any]] | NDArray[np.integer[Any]], comparisons: int,
-                  intervals: dict[str, tuple[float, float] | None] | None = None) -> Agreement:
+def _agreement_of(
+    confusion: NDArray[np.floating[Any]] | NDArray[np.integer[Any]],
+    comparisons: int,
+    intervals: dict[str, tuple[float, float] | None] | None = None,
+) -> Agreement:
     total = round(float(confusion.sum()))
     agreeing = round(float(np.trace(confusion)))
     decisive = confusion[:2, :2]
@@ -136,8 +149,9 @@ def _statistics(confusions: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.column_stack([s1, s2, kappa])
 
 
-def bootstrap_intervals(per_comparison: NDArray[np.float64], *, rounds: int, seed: int, ci: float = 0.95
-                        ) -> dict[str, tuple[float, float] | None]:
+def bootstrap_intervals(
+    per_comparison: NDArray[np.float64], *, rounds: int, seed: int, ci: float = 0.95
+) -> dict[str, tuple[float, float] | None]:
     """Percentile intervals of S1, S2 and kappa, resampling comparisons with replacement.
 
     ``per_comparison`` is (comparisons, 9): each comparison's pairs of verdicts by class. The
@@ -162,14 +176,19 @@ def bootstrap_intervals(per_comparison: NDArray[np.float64], *, rounds: int, see
     return out
 
 
-def _report_per_turn(per_comparison: NDArray[np.float64], turn_of: NDArray[np.int64], *, rounds: int, seed: int) -> Agreement:
+def _report_per_turn(
+    per_comparison: NDArray[np.float64], turn_of: NDArray[np.int64], *, rounds: int, seed: int
+) -> Agreement:
     """Overall and per-turn agreement from per-comparison confusions (comparisons, 9)."""
     compared = per_comparison.sum(axis=1) > 0
 
     def report(rows: NDArray[np.bool_]) -> Agreement:
         part = per_comparison[rows & compared]
-        return _agreement_of(part.sum(axis=0).reshape(3, 3), int(part.shape[0]),
-                             bootstrap_intervals(part, rounds=rounds, seed=seed))
+        return _agreement_of(
+            part.sum(axis=0).reshape(3, 3),
+            int(part.shape[0]),
+            bootstrap_intervals(part, rounds=rounds, seed=seed),
+        )
 
     overall = report(np.ones(per_comparison.shape[0], dtype=np.bool_))
     by_turn = {int(turn): report(turn_of == turn) for turn in np.unique(turn_of).tolist()}
@@ -186,7 +205,11 @@ def _pair_confusion(counts: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def within_source_agreement(
-    battles: Sequence[Battle] | BattleArrays, *, raters: Sequence[str] | None = None, rounds: int = 0, seed: int = 0
+    battles: Sequence[Battle] | BattleArrays,
+    *,
+    raters: Sequence[str] | None = None,
+    rounds: int = 0,
+    seed: int = 0,
 ) -> Agreement:
     """Agreement among the raters of one source, counted as MT-Bench does for human-human.
 
@@ -212,7 +235,11 @@ def within_source_agreement(
     counts = np.bincount(per_key * 3 + classes, minlength=keys.size * 3).reshape(-1, 3).astype(np.float64)
     # Pairs within one rater (a rater who judged a comparison twice) are not between raters.
     own, per_own = np.unique(group_codes(per_key, labels.rater[rows]), return_inverse=True)
-    own_counts = np.bincount(per_own.reshape(-1) * 3 + classes, minlength=own.size * 3).reshape(-1, 3).astype(np.float64)
+    own_counts = (
+        np.bincount(per_own.reshape(-1) * 3 + classes, minlength=own.size * 3)
+        .reshape(-1, 3)
+        .astype(np.float64)
+    )
     key_of_own = np.zeros(own.size, dtype=np.intp)
     key_of_own[per_own.reshape(-1)] = per_key
     per_comparison = _pair_confusion(counts)
@@ -231,8 +258,12 @@ def _majority(counts: NDArray[np.int64]) -> NDArray[np.int64]:
 
 
 def agreement(
-    battles_a: Sequence[Battle] | BattleArrays, battles_b: Sequence[Battle] | BattleArrays, *,
-    mode: Literal["all_pairs", "majority"] = "all_pairs", rounds: int = 0, seed: int = 0,
+    battles_a: Sequence[Battle] | BattleArrays,
+    battles_b: Sequence[Battle] | BattleArrays,
+    *,
+    mode: Literal["all_pairs", "majority"] = "all_pairs",
+    rounds: int = 0,
+    seed: int = 0,
 ) -> Agreement:
     """Agreement between two sources on the comparisons both judged (joined on comparison and turn).
 
@@ -311,8 +342,9 @@ def inter_rater_agreement(battles: Sequence[Battle] | BattleArrays) -> InterRate
     _, from_end = np.unique(group_codes(group, rater)[::-1], return_index=True)
     latest = rows.size - 1 - from_end
     groups, per_group = np.unique(group[latest], return_inverse=True)
-    counts = np.bincount(per_group.reshape(-1) * 3 + canonical_classes(arrays)[rows][latest],
-                         minlength=groups.size * 3).reshape(-1, 3)
+    counts = np.bincount(
+        per_group.reshape(-1) * 3 + canonical_classes(arrays)[rows][latest], minlength=groups.size * 3
+    ).reshape(-1, 3)
     counts = counts[counts.sum(axis=1) >= 2]
     raters = counts.sum(axis=1)
     pairs = int((raters * (raters - 1) // 2).sum())

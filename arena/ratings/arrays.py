@@ -49,15 +49,25 @@ class BattleLabels:
 
     def take(self, rows: NDArray[np.bool_] | NDArray[np.intp]) -> BattleLabels:
         """The labels of ``rows`` (a mask or indices), the tables shared."""
-        return BattleLabels(self.sources, self.source[rows], self.raters, self.rater[rows], self.comparisons,
-                            self.comparison[rows], self.turn[rows])
+        return BattleLabels(
+            self.sources,
+            self.source[rows],
+            self.raters,
+            self.rater[rows],
+            self.comparisons,
+            self.comparison[rows],
+            self.turn[rows],
+        )
 
 
 def label_codes(values: Sequence[str | None]) -> tuple[tuple[str, ...], NDArray[np.intp]]:
     """(distinct names, code per value) with None as -1: labels from Python values."""
     names: dict[str, int] = {}
-    codes = np.fromiter((-1 if v is None else names.setdefault(v, len(names)) for v in values), dtype=np.intp,
-                        count=len(values))
+    codes = np.fromiter(
+        (-1 if v is None else names.setdefault(v, len(names)) for v in values),
+        dtype=np.intp,
+        count=len(values),
+    )
     return tuple(names), codes
 
 
@@ -96,25 +106,43 @@ class BattleArrays:
 
     @classmethod
     def from_battles(
-        cls, battles: Sequence[Battle], models: Sequence[str] | None = None, *, keep_self_battles: bool = False
+        cls,
+        battles: Sequence[Battle],
+        models: Sequence[str] | None = None,
+        *,
+        keep_self_battles: bool = False,
     ) -> BattleArrays:
         """Columnar form of ``battles``, labels included; models sorted by name unless ``models``
         gives the order."""
-        names = tuple(models) if models is not None else tuple(sorted({m for b in battles for m in (b.model_a, b.model_b)}))
+        names = (
+            tuple(models)
+            if models is not None
+            else tuple(sorted({m for b in battles for m in (b.model_a, b.model_b)}))
+        )
         index = {name: i for i, name in enumerate(names)}
         try:
             model_a = np.fromiter((index[b.model_a] for b in battles), dtype=np.intp, count=len(battles))
             model_b = np.fromiter((index[b.model_b] for b in battles), dtype=np.intp, count=len(battles))
-            outcome = np.fromiter((OUTCOME_CODES[b.winner] for b in battles), dtype=np.int8, count=len(battles))
+            outcome = np.fromiter(
+                (OUTCOME_CODES[b.winner] for b in battles), dtype=np.int8, count=len(battles)
+            )
         except KeyError as missing:
             raise ValueError(f"Unknown model or winner {missing} in battles") from None
-        first_known = np.fromiter((b.first_shown is not None for b in battles), dtype=np.bool_, count=len(battles))
-        first_a = np.fromiter((b.first_shown == "model_a" for b in battles), dtype=np.bool_, count=len(battles))
+        first_known = np.fromiter(
+            (b.first_shown is not None for b in battles), dtype=np.bool_, count=len(battles)
+        )
+        first_a = np.fromiter(
+            (b.first_shown == "model_a" for b in battles), dtype=np.bool_, count=len(battles)
+        )
         style_a = style_b = None
         if any(b.style_a is not None and b.style_b is not None for b in battles):
             unknown = (np.nan,) * 4
-            style_a = np.array([b.style_a if b.style_a is not None else unknown for b in battles], dtype=np.float64)
-            style_b = np.array([b.style_b if b.style_b is not None else unknown for b in battles], dtype=np.float64)
+            style_a = np.array(
+                [b.style_a if b.style_a is not None else unknown for b in battles], dtype=np.float64
+            )
+            style_b = np.array(
+                [b.style_b if b.style_b is not None else unknown for b in battles], dtype=np.float64
+            )
             style_a = style_a.reshape(len(battles), 4)
             style_b = style_b.reshape(len(battles), 4)
         tstamp = None
@@ -125,10 +153,15 @@ class BattleArrays:
         comparisons, comparison = label_codes([b.comparison for b in battles])
         turn = np.fromiter((b.turn for b in battles), dtype=np.int64, count=len(battles))
         return cls.from_arrays(
-            names, model_a, model_b, outcome,
+            names,
+            model_a,
+            model_b,
+            outcome,
             first_shown_a=first_a if first_known.any() else None,
             first_shown_known=first_known if first_known.any() else None,
-            style_a=style_a, style_b=style_b, tstamp=tstamp,
+            style_a=style_a,
+            style_b=style_b,
+            tstamp=tstamp,
             labels=BattleLabels(sources, source, raters, rater, comparisons, comparison, turn),
             keep_self_battles=keep_self_battles,
         )
@@ -169,7 +202,9 @@ class BattleArrays:
         if first_shown_a is not None:
             first_a = np.asarray(first_shown_a, dtype=np.bool_)
             first_known = (
-                np.ones(n, dtype=np.bool_) if first_shown_known is None else np.asarray(first_shown_known, dtype=np.bool_)
+                np.ones(n, dtype=np.bool_)
+                if first_shown_known is None
+                else np.asarray(first_shown_known, dtype=np.bool_)
             )
         sa = sb = None
         if (style_a is None) != (style_b is None):
@@ -217,9 +252,15 @@ class BattleArrays:
             return None if column is None else column[rows]
 
         return replace(
-            self, model_a=self.model_a[rows], model_b=self.model_b[rows], outcome=self.outcome[rows],
-            first_shown_a=kept(self.first_shown_a), first_shown_known=kept(self.first_shown_known),
-            style_a=kept(self.style_a), style_b=kept(self.style_b), tstamp=kept(self.tstamp),
+            self,
+            model_a=self.model_a[rows],
+            model_b=self.model_b[rows],
+            outcome=self.outcome[rows],
+            first_shown_a=kept(self.first_shown_a),
+            first_shown_known=kept(self.first_shown_known),
+            style_a=kept(self.style_a),
+            style_b=kept(self.style_b),
+            tstamp=kept(self.tstamp),
             labels=None if self.labels is None else self.labels.take(rows),
         )
 
@@ -246,7 +287,9 @@ def labelled(battles: Sequence[Battle] | BattleArrays) -> BattleArrays:
     """Arrays with labels for the reports: ``Battle`` records become arrays, every one kept."""
     if isinstance(battles, BattleArrays):
         if battles.labels is None:
-            raise ValueError("bias and agreement reports need labelled battles (source, rater, comparison, turn)")
+            raise ValueError(
+                "bias and agreement reports need labelled battles (source, rater, comparison, turn)"
+            )
         return battles
     return BattleArrays.from_battles(battles, keep_self_battles=True)
 
@@ -274,7 +317,9 @@ def group_codes(*columns: NDArray[np.integer]) -> NDArray[np.int64]:
 
 def model_name_rank(models: Sequence[str]) -> NDArray[np.intp]:
     """Rank of each model's name in alphabetical order (index order when ``models`` is sorted)."""
-    return np.argsort(np.argsort(np.array(models, dtype=object), kind="stable"), kind="stable").astype(np.intp)
+    return np.argsort(np.argsort(np.array(models, dtype=object), kind="stable"), kind="stable").astype(
+        np.intp
+    )
 
 
 def as_battle_arrays(battles: Sequence[Battle] | BattleArrays) -> BattleArrays:
@@ -303,7 +348,9 @@ def pairwise_wins(counts: NDArray[np.int64], *, both_bad_as_tie: bool = True) ->
     return np.asarray(won_as_a + won_as_b + 0.5 * ties_both_seats, dtype=np.float64)
 
 
-def record_per_model(counts: NDArray[np.int64]) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+def record_per_model(
+    counts: NDArray[np.int64],
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """(wins, losses, ties) per model over all its battles; ``both_bad`` counts as a tie here."""
     wins = counts[:, :, A_WINS].sum(axis=1) + counts[:, :, B_WINS].sum(axis=0)
     losses = counts[:, :, B_WINS].sum(axis=1) + counts[:, :, A_WINS].sum(axis=0)

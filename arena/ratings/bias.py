@@ -51,7 +51,9 @@ def binomial_share(successes: int, trials: int) -> BinomialShare:
         return BinomialShare(0, 0, None, None, None, None)
     test = binomtest(successes, trials, 0.5, alternative="two-sided")
     interval = test.proportion_ci(confidence_level=0.95, method="exact")
-    return BinomialShare(trials, successes, successes / trials, float(test.pvalue), float(interval.low), float(interval.high))
+    return BinomialShare(
+        trials, successes, successes / trials, float(test.pvalue), float(interval.low), float(interval.high)
+    )
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,9 @@ def _share(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
-def _first_shown_wins(arrays: BattleArrays, rows: NDArray[np.bool_]) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
+def _first_shown_wins(
+    arrays: BattleArrays, rows: NDArray[np.bool_]
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_]]:
     """(decisive verdicts with a known position, those won by the answer shown first)."""
     if arrays.first_shown_known is None or arrays.first_shown_a is None:
         none = np.zeros(len(arrays), dtype=np.bool_)
@@ -108,7 +112,9 @@ def _first_shown_wins(arrays: BattleArrays, rows: NDArray[np.bool_]) -> tuple[ND
     return decisive, decisive & ((arrays.outcome == A_WINS) == arrays.first_shown_a)
 
 
-def position_consistency(battles: Sequence[Battle] | BattleArrays, rows: NDArray[np.bool_] | None = None) -> PositionConsistency:
+def position_consistency(
+    battles: Sequence[Battle] | BattleArrays, rows: NDArray[np.bool_] | None = None
+) -> PositionConsistency:
     """Pair each judge's verdicts on one comparison in the two orders and count agreement.
 
     Pairs are formed per (source, rater, comparison, turn) from verdicts that showed different
@@ -128,7 +134,9 @@ def position_consistency(battles: Sequence[Battle] | BattleArrays, rows: NDArray
     index = np.flatnonzero(usable)
     first_a = arrays.first_shown_a[index] if arrays.first_shown_a is not None else np.zeros(0, dtype=np.bool_)
     a, b, outcome = arrays.model_a[index], arrays.model_b[index], arrays.outcome[index]
-    group = group_codes(labels.source[index], labels.rater[index], labels.comparison[index], labels.turn[index])
+    group = group_codes(
+        labels.source[index], labels.rater[index], labels.comparison[index], labels.turn[index]
+    )
     # The earliest verdict per (group, model shown first), then the first two such per group.
     _, earliest = np.unique(group_codes(group, np.where(first_a, a, b)), return_index=True)
     order = np.lexsort((earliest, group[earliest]))
@@ -145,9 +153,13 @@ def position_consistency(battles: Sequence[Battle] | BattleArrays, rows: NDArray
     favour_second = pairs - consistent - favour_first
     inconsistent = pairs - consistent
     return PositionConsistency(
-        pairs=pairs, consistent=consistent, favour_first=favour_first, favour_second=favour_second,
+        pairs=pairs,
+        consistent=consistent,
+        favour_first=favour_first,
+        favour_second=favour_second,
         consistency=_share(consistent, pairs),
-        favour_first_share=_share(favour_first, pairs), favour_second_share=_share(favour_second, pairs),
+        favour_first_share=_share(favour_first, pairs),
+        favour_second_share=_share(favour_second, pairs),
         favour_first_share_of_inconsistent=_share(favour_first, inconsistent),
         favour_second_share_of_inconsistent=_share(favour_second, inconsistent),
     )
@@ -155,7 +167,9 @@ def position_consistency(battles: Sequence[Battle] | BattleArrays, rows: NDArray
 
 def _position_bias_of(arrays: BattleArrays, rows: NDArray[np.bool_]) -> PositionBias:
     decisive, first_wins = _first_shown_wins(arrays, rows)
-    return PositionBias(binomial_share(int(first_wins.sum()), int(decisive.sum())), position_consistency(arrays, rows), {})
+    return PositionBias(
+        binomial_share(int(first_wins.sum()), int(decisive.sum())), position_consistency(arrays, rows), {}
+    )
 
 
 def position_bias(battles: Sequence[Battle] | BattleArrays) -> PositionBias:
@@ -238,8 +252,17 @@ def length_bias(
     """
     if style_bootstrap not in STYLE_BOOTSTRAP_METHODS:
         raise ValueError(f"style_bootstrap must be one of {', '.join(STYLE_BOOTSTRAP_METHODS)}")
-    arrays = (battles if isinstance(battles, BattleArrays) else BattleArrays.from_battles(battles)).without_self_battles()
-    empty = LengthBias(binomial_share(0, 0), [LengthBucket(lo, hi, 0, 0, None) for lo, hi in LENGTH_BUCKETS], 0, None, None, None)
+    arrays = (
+        battles if isinstance(battles, BattleArrays) else BattleArrays.from_battles(battles)
+    ).without_self_battles()
+    empty = LengthBias(
+        binomial_share(0, 0),
+        [LengthBucket(lo, hi, 0, 0, None) for lo, hi in LENGTH_BUCKETS],
+        0,
+        None,
+        None,
+        None,
+    )
     if arrays.style_a is None or arrays.style_b is None:
         return empty
     tokens_a, tokens_b = arrays.style_a[:, 0], arrays.style_b[:, 0]
@@ -306,7 +329,10 @@ def _sources_present(labels: Any) -> list[tuple[int, str]]:
     """(code, name) of each source that has at least one verdict in ``labels``, by name: the rows
     of every per-source table and caveat, in one order."""
     present = set(np.unique(labels.source).tolist())
-    return sorted(((code, name) for code, name in enumerate(labels.sources) if code in present), key=lambda item: item[1])
+    return sorted(
+        ((code, name) for code, name in enumerate(labels.sources) if code in present),
+        key=lambda item: item[1],
+    )
 
 
 def position_table(arrays: BattleArrays, combined: dict[str, CombinedOrders] | None = None) -> dict[str, Any]:
@@ -325,17 +351,33 @@ def position_table(arrays: BattleArrays, combined: dict[str, CombinedOrders] | N
         decisive, first_wins = _first_shown_wins(arrays, mine)
         if name in combined:
             reason = "Each verdict combines both presentation orders, so the order shown is not recorded."
-        elif not decisive.any() and (arrays.first_shown_known is None or not (arrays.first_shown_known & mine).any()):
+        elif not decisive.any() and (
+            arrays.first_shown_known is None or not (arrays.first_shown_known & mine).any()
+        ):
             reason = "The source did not record which answer was shown first."
         else:
             reason = None
         if reason:
-            rows.append({"source": name, "verdicts": int(mine.sum()), "order_recorded": False,
-                         "reason": reason, "first_shown_wins": None})
+            rows.append(
+                {
+                    "source": name,
+                    "verdicts": int(mine.sum()),
+                    "order_recorded": False,
+                    "reason": reason,
+                    "first_shown_wins": None,
+                }
+            )
             continue
         pooled |= mine
-        rows.append({"source": name, "verdicts": int(mine.sum()), "order_recorded": True, "reason": None,
-                     "first_shown_wins": _share_row(binomial_share(int(first_wins.sum()), int(decisive.sum())))})
+        rows.append(
+            {
+                "source": name,
+                "verdicts": int(mine.sum()),
+                "order_recorded": True,
+                "reason": None,
+                "first_shown_wins": _share_row(binomial_share(int(first_wins.sum()), int(decisive.sum()))),
+            }
+        )
     overall = None
     if len(rows) > 1 and pooled.any():
         decisive, first_wins = _first_shown_wins(arrays, pooled)
@@ -343,7 +385,9 @@ def position_table(arrays: BattleArrays, combined: dict[str, CombinedOrders] | N
     return {"rows": rows, "overall": overall}
 
 
-def consistency_table(arrays: BattleArrays, combined: dict[str, CombinedOrders] | None = None) -> dict[str, Any]:
+def consistency_table(
+    arrays: BattleArrays, combined: dict[str, CombinedOrders] | None = None
+) -> dict[str, Any]:
     """Per source, how often a judge's two presentation orders agree (MT-Bench table 2), with
     n and an exact 95 % interval, and of the inconsistent pairs the share favouring the first
     position (binomial p against 1/2). Verdicts seen in both orders are paired as
@@ -357,19 +401,33 @@ def consistency_table(arrays: BattleArrays, combined: dict[str, CombinedOrders] 
     for code, name in _sources_present(labels):
         if name in combined:
             flags = combined[name]
-            rows.append({"source": name, "counted_from": "inconsistency flags of the source", "pairs": flags.verdicts,
-                         "consistent": _share_row(binomial_share(flags.verdicts - flags.flagged, flags.verdicts),
-                                                  test=False),
-                         "inconsistent": flags.flagged, "favour_first": None})
+            rows.append(
+                {
+                    "source": name,
+                    "counted_from": "inconsistency flags of the source",
+                    "pairs": flags.verdicts,
+                    "consistent": _share_row(
+                        binomial_share(flags.verdicts - flags.flagged, flags.verdicts), test=False
+                    ),
+                    "inconsistent": flags.flagged,
+                    "favour_first": None,
+                }
+            )
             continue
         pairs = position_consistency(arrays, labels.source == code)
         if not pairs.pairs:
             continue
         inconsistent = pairs.pairs - pairs.consistent
-        rows.append({"source": name, "counted_from": "verdicts in both orders", "pairs": pairs.pairs,
-                     "consistent": _share_row(binomial_share(pairs.consistent, pairs.pairs), test=False),
-                     "inconsistent": inconsistent,
-                     "favour_first": _share_row(binomial_share(pairs.favour_first, inconsistent))})
+        rows.append(
+            {
+                "source": name,
+                "counted_from": "verdicts in both orders",
+                "pairs": pairs.pairs,
+                "consistent": _share_row(binomial_share(pairs.consistent, pairs.pairs), test=False),
+                "inconsistent": inconsistent,
+                "favour_first": _share_row(binomial_share(pairs.favour_first, inconsistent)),
+            }
+        )
     return {"rows": rows}
 
 
@@ -378,8 +436,14 @@ def length_table(report: LengthBias) -> dict[str, Any]:
     per relative-gap bucket, each with n, exact 95 % interval and binomial p against 1/2."""
     return {
         "overall": _share_row(report.longer_wins),
-        "rows": [{"low": b.low, "high": b.high, "longer_wins": _share_row(binomial_share(b.longer_wins, b.decisive))}
-                 for b in report.buckets],
+        "rows": [
+            {
+                "low": b.low,
+                "high": b.high,
+                "longer_wins": _share_row(binomial_share(b.longer_wins, b.decisive)),
+            }
+            for b in report.buckets
+        ],
         "ties_between_unequal_lengths": report.ties_between_unequal_lengths,
         "length_coefficient": report.length_coefficient,
         "length_coefficient_ci_low": report.length_coefficient_ci_low,
@@ -399,9 +463,11 @@ def provenance_caveats(arrays: BattleArrays, combined: dict[str, CombinedOrders]
     for code, name in _sources_present(labels):
         if name in combined:
             flags = combined[name]
-            caveats.append(f"{name}: each verdict combines the judge's two presentation orders ({flags.flagged:,} of "
-                           f"{flags.verdicts:,} flagged inconsistent by the source), so its position bias cannot be "
-                           "known; its consistency comes from those flags.")
+            caveats.append(
+                f"{name}: each verdict combines the judge's two presentation orders ({flags.flagged:,} of "
+                f"{flags.verdicts:,} flagged inconsistent by the source), so its position bias cannot be "
+                "known; its consistency comes from those flags."
+            )
             continue
         if arrays.first_shown_known is None or arrays.first_shown_a is None:
             continue
@@ -411,13 +477,17 @@ def provenance_caveats(arrays: BattleArrays, combined: dict[str, CombinedOrders]
         n_first = np.bincount(first, minlength=arrays.n_models)
         n_second = np.bincount(second, minlength=arrays.n_models)
         for model in np.flatnonzero((n_first == 0) & (n_second >= FIXED_POSITION_MIN)).tolist():
-            caveats.append(f"{name}: {arrays.models[model]} was shown second in all {int(n_second[model]):,} of its "
-                           "verdicts, so this source's first-position share also measures "
-                           f"{arrays.models[model]} against the others.")
+            caveats.append(
+                f"{name}: {arrays.models[model]} was shown second in all {int(n_second[model]):,} of its "
+                "verdicts, so this source's first-position share also measures "
+                f"{arrays.models[model]} against the others."
+            )
         for model in np.flatnonzero((n_second == 0) & (n_first >= FIXED_POSITION_MIN)).tolist():
-            caveats.append(f"{name}: {arrays.models[model]} was shown first in all {int(n_first[model]):,} of its "
-                           "verdicts, so this source's first-position share also measures "
-                           f"{arrays.models[model]} against the others.")
+            caveats.append(
+                f"{name}: {arrays.models[model]} was shown first in all {int(n_first[model]):,} of its "
+                "verdicts, so this source's first-position share also measures "
+                f"{arrays.models[model]} against the others."
+            )
     return caveats
 
 
@@ -429,7 +499,22 @@ def format_p_value(p: float | None) -> str:
 
 
 __all__ = [
-    "FIXED_POSITION_MIN", "LENGTH_BUCKETS", "ORDER_NOT_RECORDED", "BinomialShare", "CombinedOrders", "LengthBias",
-    "LengthBucket", "PositionBias", "PositionConsistency", "binomial_share", "consistency_table", "format_p_value",
-    "length_bias", "length_table", "position_bias", "position_consistency", "position_table", "provenance_caveats",
+    "FIXED_POSITION_MIN",
+    "LENGTH_BUCKETS",
+    "ORDER_NOT_RECORDED",
+    "BinomialShare",
+    "CombinedOrders",
+    "LengthBias",
+    "LengthBucket",
+    "PositionBias",
+    "PositionConsistency",
+    "binomial_share",
+    "consistency_table",
+    "format_p_value",
+    "length_bias",
+    "length_table",
+    "position_bias",
+    "position_consistency",
+    "position_table",
+    "provenance_caveats",
 ]

@@ -38,7 +38,11 @@ def worker_count() -> int:
 
 
 def run_in_chunks(
-    rounds: int, seed: int, work: Callable[[np.random.Generator, int], NDArray[np.float64]], *, chunk: int = ROUNDS_PER_CHUNK
+    rounds: int,
+    seed: int,
+    work: Callable[[np.random.Generator, int], NDArray[np.float64]],
+    *,
+    chunk: int = ROUNDS_PER_CHUNK,
 ) -> NDArray[np.float64]:
     """Run ``work(rng, size)`` over ``rounds`` in chunks seeded independently, stacked in order."""
     sizes = [min(chunk, rounds - start) for start in range(0, rounds, chunk)]
@@ -52,7 +56,9 @@ def run_in_chunks(
     return np.concatenate(parts, axis=0)
 
 
-def multinomial_rows(rng: np.random.Generator, total: int, shares: NDArray[np.float64], rounds: int) -> NDArray[np.int64]:
+def multinomial_rows(
+    rng: np.random.Generator, total: int, shares: NDArray[np.float64], rounds: int
+) -> NDArray[np.int64]:
     """``rounds`` exact draws of Multinomial(total, shares), about twice as fast as NumPy's.
 
     NumPy draws a multinomial as one binomial per cell. Here: independent Poisson counts with
@@ -97,7 +103,9 @@ def resample_occupied(rng: np.random.Generator, counts: NDArray[np.int64], round
     one_each = nonzero.size == total
     # int32 halves the table every draw is looked up in (a million random reads a round): faster
     # once the int64 table no longer fits a core's cache (bench_ratings.py; PERFORMANCE.md).
-    cell_of_battle = np.repeat(np.arange(nonzero.size, dtype=np.int32 if nonzero.size < 2**31 else np.intp), counts[nonzero])
+    cell_of_battle = np.repeat(
+        np.arange(nonzero.size, dtype=np.int32 if nonzero.size < 2**31 else np.intp), counts[nonzero]
+    )
     out = np.empty((rounds, nonzero.size), dtype=np.int64)
     for r in range(rounds):  # one draw of N indices per round: the work is N, not the loop
         drawn = rng.integers(0, total, size=total)
@@ -186,13 +194,19 @@ def bootstrap_bradley_terry(
         if full_exists and not always_prior and lost_edge.any():
             degenerate[lost_edge] = ~mle_exists_each(wins[lost_edge])
         return fit_bradley_terry(
-            wins, prior_precision=prior_precision, theta_start=theta_full, degenerate=degenerate, tolerance=BOOTSTRAP_NEWTON_TOLERANCE
+            wins,
+            prior_precision=prior_precision,
+            theta_start=theta_full,
+            degenerate=degenerate,
+            tolerance=BOOTSTRAP_NEWTON_TOLERANCE,
         ).theta
 
     return run_in_chunks(rounds, seed, work)
 
 
-def percentile_interval(samples: NDArray[np.float64], ci: float) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def percentile_interval(
+    samples: NDArray[np.float64], ci: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Percentile bootstrap interval per column: the (1-ci)/2 and (1+ci)/2 quantiles."""
     if not 0.0 < ci < 1.0:
         raise ValueError("ci must lie strictly between 0 and 1")

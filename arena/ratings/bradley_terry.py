@@ -76,7 +76,11 @@ def weak_prior_precision(prior_sd: float, *, scale: float, base: float) -> float
 
 
 def posterior_sd(
-    wins: NDArray[np.float64], theta: NDArray[np.float64], *, prior_precision: float, reference: NDArray[np.float64]
+    wins: NDArray[np.float64],
+    theta: NDArray[np.float64],
+    *,
+    prior_precision: float,
+    reference: NDArray[np.float64],
 ) -> NDArray[np.float64]:
     """Normal-approximation (Laplace) sd of each log-strength measured from ``reference . theta``
     (weights summing to one: 1/n each for the mean, one-hot for an anchor) under a Gaussian
@@ -162,7 +166,11 @@ def fit_bradley_terry(
     if degenerate is None:
         degenerate = ~mle_exists_each(stack)
     ridge = np.where(degenerate, prior_precision, 0.0)
-    theta = np.zeros((rounds, n)) if theta_start is None else np.array(np.broadcast_to(theta_start, (rounds, n)), dtype=np.float64)
+    theta = (
+        np.zeros((rounds, n))
+        if theta_start is None
+        else np.array(np.broadcast_to(theta_start, (rounds, n)), dtype=np.float64)
+    )
     converged = np.zeros(rounds, dtype=np.bool_)
     if n <= 1:
         converged[:] = True

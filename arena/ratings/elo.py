@@ -27,7 +27,9 @@ ORDER_BLOCK_ELEMENTS = 12_500_000
 PLAY_BLOCK_ELEMENTS = 1_000_000
 
 
-def elo_scores(arrays: BattleArrays, *, both_bad_as_tie: bool = True) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
+def elo_scores(
+    arrays: BattleArrays, *, both_bad_as_tie: bool = True
+) -> tuple[NDArray[np.bool_], NDArray[np.float64]]:
     """(battles used, score of model_a): 1 win, 0 loss, 0.5 tie; ``both_bad`` a tie or left out."""
     used = np.ones(len(arrays), dtype=np.bool_) if both_bad_as_tie else arrays.outcome != BOTH_BAD
     score = np.full(len(arrays), 0.5)
@@ -62,7 +64,9 @@ def pack_battles(model_a: ArrayLike, model_b: ArrayLike, score_a: ArrayLike) -> 
     b = np.asarray(model_b, dtype=np.int64)
     twice = np.asarray(score_a, dtype=np.float64) * 2.0
     twice_score = np.rint(twice).astype(np.int64)
-    if twice.size and (twice_score.min() < 0 or twice_score.max() > 2 or not np.array_equal(twice_score, twice)):
+    if twice.size and (
+        twice_score.min() < 0 or twice_score.max() > 2 or not np.array_equal(twice_score, twice)
+    ):
         raise ValueError("Elo scores must be 0, 0.5 or 1")
     if a.size and (min(a.min(), b.min()) < 0 or max(a.max(), b.max()) >= 2**_MODEL_BITS):
         raise ValueError(f"Elo takes model indices from 0 to {2**_MODEL_BITS - 1}")
@@ -110,7 +114,17 @@ def online_elo(
     used, score = elo_scores(arrays, both_bad_as_tie=both_bad_as_tie)
     order = arrays.chronological_order()
     order = order[used[order]]
-    ratings = elo_over_orders(arrays.model_a, arrays.model_b, score, arrays.n_models, order[None], k=k, init=init, scale=scale, base=base)
+    ratings = elo_over_orders(
+        arrays.model_a,
+        arrays.model_b,
+        score,
+        arrays.n_models,
+        order[None],
+        k=k,
+        init=init,
+        scale=scale,
+        base=base,
+    )
     return np.asarray(ratings[0], dtype=np.float64)
 
 
@@ -151,7 +165,9 @@ def random_orders(n_battles: int, permutations: int, seed: int) -> NDArray[np.in
     """
     rng = np.random.default_rng(seed)
     identity = np.arange(n_battles, dtype=np.intp)
-    return np.asarray(rng.permuted(np.broadcast_to(identity, (permutations, n_battles)), axis=1), dtype=np.intp)
+    return np.asarray(
+        rng.permuted(np.broadcast_to(identity, (permutations, n_battles)), axis=1), dtype=np.intp
+    )
 
 
 def elo_over_random_orders(

@@ -71,9 +71,19 @@ def hhh_table(verdicts: Iterable[tuple[Mapping[str, str], str, str]]) -> dict[st
         rows: list[dict[str, Any]] = []
         for model, c in per_model.items():
             n = c["wins"] + c["losses"] + c["same"]
-            rows.append({"model": model, "wins": c["wins"], "losses": c["losses"], "same": c["same"], "n": n,
-                         "share_wins": c["wins"] / n, "share_losses": c["losses"] / n, "share_same": c["same"] / n,
-                         "win_rate": (c["wins"] + 0.5 * c["same"]) / n})
+            rows.append(
+                {
+                    "model": model,
+                    "wins": c["wins"],
+                    "losses": c["losses"],
+                    "same": c["same"],
+                    "n": n,
+                    "share_wins": c["wins"] / n,
+                    "share_losses": c["losses"] / n,
+                    "share_same": c["same"] / n,
+                    "win_rate": (c["wins"] + 0.5 * c["same"]) / n,
+                }
+            )
         rows.sort(key=lambda r: (-float(r["win_rate"]), r["model"]))
         for rank, row in enumerate(rows, start=1):
             row["rank"] = rank
@@ -117,10 +127,14 @@ def grade_agreement(pairs: Sequence[tuple[str, str]]) -> GradeAgreement:
         confusion[GRADES.index(a), GRADES.index(b)] += 1
     n = len(valid)
     gaps = [abs(GRADES.index(a) - GRADES.index(b)) for a, b in valid]
-    return GradeAgreement(n, sum(g == 0 for g in gaps) / n, sum(g <= 1 for g in gaps) / n, weighted_kappa(confusion))
+    return GradeAgreement(
+        n, sum(g == 0 for g in gaps) / n, sum(g <= 1 for g in gaps) / n, weighted_kappa(confusion)
+    )
 
 
-def rank_correlation(ratings_a: Mapping[str, float], ratings_b: Mapping[str, float]) -> tuple[float | None, int]:
+def rank_correlation(
+    ratings_a: Mapping[str, float], ratings_b: Mapping[str, float]
+) -> tuple[float | None, int]:
     """Spearman's rho of two leaderboards over the models both rate, and how many that is."""
     shared = sorted(set(ratings_a) & set(ratings_b))
     if len(shared) < 3:

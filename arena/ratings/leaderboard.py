@@ -58,8 +58,15 @@ class RatingRow:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "model": self.model, "rating": self.rating, "ci_low": self.ci_low, "ci_high": self.ci_high,
-            "rank": self.rank, "battles": self.battles, "wins": self.wins, "losses": self.losses, "ties": self.ties,
+            "model": self.model,
+            "rating": self.rating,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "rank": self.rank,
+            "battles": self.battles,
+            "wins": self.wins,
+            "losses": self.losses,
+            "ties": self.ties,
             "provisional": self.provisional,
         }
 
@@ -77,7 +84,9 @@ class StyleCoefficient:
         return {"name": self.name, "value": self.value, "ci_low": self.ci_low, "ci_high": self.ci_high}
 
 
-def _json_matrix(matrix: NDArray[np.floating[Any]] | NDArray[np.integer[Any]]) -> list[list[float | int | None]]:
+def _json_matrix(
+    matrix: NDArray[np.floating[Any]] | NDArray[np.integer[Any]],
+) -> list[list[float | int | None]]:
     return [[None if isinstance(x, float) and math.isnan(x) else x for x in row] for row in matrix.tolist()]
 
 
@@ -104,7 +113,9 @@ class Leaderboard:
             "parameters": dict(self.parameters),
             "rows": [row.to_dict() for row in self.rows],
             "models": list(self.models),
-            "style_coefficients": None if self.style_coefficients is None else [c.to_dict() for c in self.style_coefficients],
+            "style_coefficients": None
+            if self.style_coefficients is None
+            else [c.to_dict() for c in self.style_coefficients],
             "win_rate": _json_matrix(self.win_rate),
             "battle_count": _json_matrix(self.battle_count),
             "notes": list(self.notes),
@@ -190,7 +201,9 @@ def compute_leaderboard(
     prior = degenerate_prior_precision(base)
 
     def to_ratings(theta: NDArray[np.float64]) -> NDArray[np.float64]:
-        return theta_to_ratings(theta, init=init, scale=scale, base=base, anchor_index=anchor_index, anchor_rating=anchor_rating)
+        return theta_to_ratings(
+            theta, init=init, scale=scale, base=base, anchor_index=anchor_index, anchor_rating=anchor_rating
+        )
 
     def anchored(elo: NDArray[np.float64]) -> NDArray[np.float64]:
         if anchor_index is None:
@@ -212,10 +225,14 @@ def compute_leaderboard(
         assert isinstance(arrays, BattleArrays)
         design = style_design(arrays, both_bad_as_tie=both_bad_as_tie)
         if design.dropped:
-            notes.append("Style control left out " + "; ".join(f"{name} ({why})" for name, why in design.dropped) + ".")
+            notes.append(
+                "Style control left out " + "; ".join(f"{name} ({why})" for name, why in design.dropped) + "."
+            )
         if design.n_features == 0:
-            notes.append("No style feature can be estimated from these battles: the ratings are plain Bradley-Terry, "
-                         "without style control.")
+            notes.append(
+                "No style feature can be estimated from these battles: the ratings are plain Bradley-Terry, "
+                "without style control."
+            )
             plain_fit, design = True, None
     if plain_fit:
         wins = pairwise_wins(counts, both_bad_as_tie=both_bad_as_tie)
@@ -223,7 +240,9 @@ def compute_leaderboard(
         always_prior = prior_sd is not None
         if prior_sd is not None:
             prior = weak_prior_precision(prior_sd, scale=scale, base=base)
-        fit = fit_bradley_terry(wins, prior_precision=prior, degenerate=np.array([always_prior or not exists]))
+        fit = fit_bradley_terry(
+            wins, prior_precision=prior, degenerate=np.array([always_prior or not exists])
+        )
         # Centred on the ranked models' mean (with an anchor, the anchor decides): provisional
         # models, whose ratings rest largely on the prior, then cannot shift the others.
         reference = np.full(len(models), 1.0 / max(len(models), 1))
@@ -235,11 +254,20 @@ def compute_leaderboard(
         if not exists:
             notes.append(_DEGENERATE_NOTE if not always_prior else _DEGENERATE_PRIOR_NOTE)
         if always_prior:
-            laplace_sd = posterior_sd(wins, fit.theta, prior_precision=prior, reference=reference) * scale / np.log(base)
+            laplace_sd = (
+                posterior_sd(wins, fit.theta, prior_precision=prior, reference=reference)
+                * scale
+                / np.log(base)
+            )
         if bootstrap_rounds:
             theta_rounds = bootstrap_bradley_terry(
-                counts, rounds=bootstrap_rounds, seed=seed, both_bad_as_tie=both_bad_as_tie,
-                prior_precision=prior, theta_full=fit.theta, always_prior=always_prior,
+                counts,
+                rounds=bootstrap_rounds,
+                seed=seed,
+                both_bad_as_tie=both_bad_as_tie,
+                prior_precision=prior,
+                theta_full=fit.theta,
+                always_prior=always_prior,
             )
             samples = to_ratings(theta_rounds - (theta_rounds @ reference)[:, None])
     elif design is not None:
@@ -247,20 +275,31 @@ def compute_leaderboard(
         try:
             style_fit = fit_style_bradley_terry(design, prior_precision=prior)
         except np.linalg.LinAlgError as exc:
-            raise ValueError(f"the style-controlled fit has no unique solution on these battles ({exc})") from exc
+            raise ValueError(
+                f"the style-controlled fit has no unique solution on these battles ({exc})"
+            ) from exc
         rating = to_ratings(style_fit.theta[0])
         if style_fit.degenerate:
             notes.append(_DEGENERATE_NOTE)
         if design.battles_used < len(arrays):
-            notes.append(f"Style control used the {design.battles_used} of {len(arrays)} battles whose answers have style features.")
+            notes.append(
+                f"Style control used the {design.battles_used} of {len(arrays)} battles whose answers have style features."
+            )
         gamma_low = gamma_high = style_fit.gamma[0]
         if bootstrap_rounds:
             try:
                 rounds_fit = style_bootstrap_replicates(
-                    design, style_fit, rounds=bootstrap_rounds, seed=seed, prior_precision=prior, method=style_bootstrap
+                    design,
+                    style_fit,
+                    rounds=bootstrap_rounds,
+                    seed=seed,
+                    prior_precision=prior,
+                    method=style_bootstrap,
                 )
             except np.linalg.LinAlgError as exc:
-                raise ValueError(f"the style-controlled bootstrap has no unique solution on these battles ({exc})") from exc
+                raise ValueError(
+                    f"the style-controlled bootstrap has no unique solution on these battles ({exc})"
+                ) from exc
             samples = to_ratings(rounds_fit.theta)
             gamma_low, gamma_high = percentile_interval(rounds_fit.gamma, ci)
         style_coefficients = [
@@ -272,20 +311,36 @@ def compute_leaderboard(
         if permutations:
             per_order = anchored(
                 elo_over_random_orders(
-                    arrays, permutations=permutations, seed=seed, k=k, init=init, scale=scale, base=base, both_bad_as_tie=both_bad_as_tie
+                    arrays,
+                    permutations=permutations,
+                    seed=seed,
+                    k=k,
+                    init=init,
+                    scale=scale,
+                    base=base,
+                    both_bad_as_tie=both_bad_as_tie,
                 )
             )
             rating = per_order.mean(axis=0)
             if not bootstrap_rounds:
                 samples = per_order
         else:
-            rating = anchored(online_elo(arrays, k=k, init=init, scale=scale, base=base, both_bad_as_tie=both_bad_as_tie))
+            rating = anchored(
+                online_elo(arrays, k=k, init=init, scale=scale, base=base, both_bad_as_tie=both_bad_as_tie)
+            )
         if bootstrap_rounds:
             # An independent stream from the permutations' one, still fixed by the seed.
             samples = anchored(
                 bootstrap_elo(
-                    arrays, rounds=bootstrap_rounds, seed=seed + 1, shuffle=permutations > 0,
-                    k=k, init=init, scale=scale, base=base, both_bad_as_tie=both_bad_as_tie,
+                    arrays,
+                    rounds=bootstrap_rounds,
+                    seed=seed + 1,
+                    shuffle=permutations > 0,
+                    k=k,
+                    init=init,
+                    scale=scale,
+                    base=base,
+                    both_bad_as_tie=both_bad_as_tie,
                 )
             )
 
@@ -309,8 +364,15 @@ def compute_leaderboard(
         )
     rows = [
         RatingRow(
-            model=models[i], rating=float(rating[i]), ci_low=float(ci_low[i]), ci_high=float(ci_high[i]), rank=int(rank[i]),
-            battles=int(battles_per_model[i]), wins=int(wins_per_model[i]), losses=int(losses[i]), ties=int(ties[i]),
+            model=models[i],
+            rating=float(rating[i]),
+            ci_low=float(ci_low[i]),
+            ci_high=float(ci_high[i]),
+            rank=int(rank[i]),
+            battles=int(battles_per_model[i]),
+            wins=int(wins_per_model[i]),
+            losses=int(losses[i]),
+            ties=int(ties[i]),
             provisional=bool(provisional[i]),
         )
         for i in order
@@ -322,10 +384,21 @@ def compute_leaderboard(
         win_rate=win_rate_matrix(counts, both_bad_as_tie=both_bad_as_tie)[np.ix_(order, order)],
         battle_count=battle_count_matrix(counts)[np.ix_(order, order)],
         parameters={
-            "bootstrap_rounds": bootstrap_rounds, "seed": seed, "style_control": style_control, "k": k, "init": init,
-            "scale": scale, "base": base, "permutations": permutations, "anchor": anchor, "anchor_rating": anchor_rating,
-            "both_bad_as_tie": both_bad_as_tie, "ci": ci, "style_bootstrap": style_bootstrap,
-            "prior_sd": prior_sd, "min_battles": min_battles,
+            "bootstrap_rounds": bootstrap_rounds,
+            "seed": seed,
+            "style_control": style_control,
+            "k": k,
+            "init": init,
+            "scale": scale,
+            "base": base,
+            "permutations": permutations,
+            "anchor": anchor,
+            "anchor_rating": anchor_rating,
+            "both_bad_as_tie": both_bad_as_tie,
+            "ci": ci,
+            "style_bootstrap": style_bootstrap,
+            "prior_sd": prior_sd,
+            "min_battles": min_battles,
         },
         style_coefficients=style_coefficients,
         notes=notes,

@@ -68,8 +68,11 @@ def _sigmoid(x: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def fit_soft_logistic(
-    features: NDArray[np.float64], target: NDArray[np.float64], weights: NDArray[np.float64],
-    *, ridge: NDArray[np.float64] | float = _RIDGE,
+    features: NDArray[np.float64],
+    target: NDArray[np.float64],
+    weights: NDArray[np.float64],
+    *,
+    ridge: NDArray[np.float64] | float = _RIDGE,
 ) -> NDArray[np.float64]:
     """Coefficients maximising sum w·[p·log sigmoid(xβ) + (1-p)·log(1-sigmoid(xβ))] - ridge/2·|β|², by
     Newton's method, for one (n,) or many (R, n) weight vectors at once (bootstrap rounds)."""
@@ -124,7 +127,11 @@ def instruction_difficulty(by_model: dict[str, list[Preference]]) -> dict[str, f
 
 
 def length_controlled_win_rates(
-    records: Sequence[Preference], *, bootstrap_rounds: int = 200, seed: int = 0, ci: float = 0.95,
+    records: Sequence[Preference],
+    *,
+    bootstrap_rounds: int = 200,
+    seed: int = 0,
+    ci: float = 0.95,
 ) -> dict[str, LengthControlled]:
     """Raw and length-controlled win rate per model; verdicts without both lengths are left out.
 
@@ -135,15 +142,26 @@ def length_controlled_win_rates(
     for r in records:
         if r.length_model is not None and r.length_baseline is not None:
             by_model.setdefault(r.model, []).append(r)
-    shared = len(by_model) >= 2 and len(set.intersection(*({r.prompt for r in rs} for rs in by_model.values()))) > 1
+    shared = (
+        len(by_model) >= 2
+        and len(set.intersection(*({r.prompt for r in rs} for rs in by_model.values()))) > 1
+    )
     difficulty = instruction_difficulty(by_model) if shared else None
     results = {}
     for offset, (model, rows) in enumerate(sorted(by_model.items())):
         target = np.array([r.preference for r in rows])
         raw = float(100.0 * target.mean())
         if len(rows) < 3:
-            results[model] = LengthControlled(model, len(rows), raw, None, None, None, FORMULA_MINIMAL,
-                                              error="Too few verdicts with answer lengths to fit the length model.")
+            results[model] = LengthControlled(
+                model,
+                len(rows),
+                raw,
+                None,
+                None,
+                None,
+                FORMULA_MINIMAL,
+                error="Too few verdicts with answer lengths to fit the length model.",
+            )
             continue
         columns = [np.ones(len(rows)), _tanh_delta(rows)]
         if difficulty is not None:
@@ -151,7 +169,9 @@ def length_controlled_win_rates(
         features = np.column_stack(columns)
         beta = fit_soft_logistic(features, target, np.ones(len(rows)))
 
-        def predicted(coef: NDArray[np.float64], features: NDArray[np.float64] = features) -> NDArray[np.float64]:
+        def predicted(
+            coef: NDArray[np.float64], features: NDArray[np.float64] = features
+        ) -> NDArray[np.float64]:
             at_equal_length = features.copy()
             at_equal_length[:, 1] = 0.0
             return _sigmoid(at_equal_length @ coef.T)
@@ -169,7 +189,12 @@ def length_controlled_win_rates(
             low, high = float(lo[0]), float(hi[0])
         names = ["intercept", "length"] + (["difficulty"] if difficulty is not None else [])
         results[model] = LengthControlled(
-            model=model, n=len(rows), raw_win_rate=raw, length_controlled_win_rate=lc, ci_low=low, ci_high=high,
+            model=model,
+            n=len(rows),
+            raw_win_rate=raw,
+            length_controlled_win_rate=lc,
+            ci_low=low,
+            ci_high=high,
             formula=FORMULA_V1 if difficulty is not None else FORMULA_MINIMAL,
             coefficients={name: float(b) for name, b in zip(names, beta, strict=True)},
         )

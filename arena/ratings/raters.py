@@ -51,10 +51,19 @@ class RaterCheck:
         return np.asarray(self.unlikely | self.too_fast, dtype=np.bool_)
 
     def to_rows(self, names: list[str]) -> list[dict[str, Any]]:
-        return [{"rater": names[i], "votes": int(self.votes[i]), "decisive": int(self.decisive[i]),
-                 "p_likelihood": float(self.p_likelihood[i]), "p_position": float(self.p_position[i]),
-                 "p_value": float(self.p_value[i]), "unlikely": bool(self.unlikely[i]), "too_fast": bool(self.too_fast[i])}
-                for i in range(len(names))]
+        return [
+            {
+                "rater": names[i],
+                "votes": int(self.votes[i]),
+                "decisive": int(self.decisive[i]),
+                "p_likelihood": float(self.p_likelihood[i]),
+                "p_position": float(self.p_position[i]),
+                "p_value": float(self.p_value[i]),
+                "unlikely": bool(self.unlikely[i]),
+                "too_fast": bool(self.too_fast[i]),
+            }
+            for i in range(len(names))
+        ]
 
 
 def benjamini_hochberg(p: NDArray[np.float64], fdr: float) -> NDArray[np.bool_]:
@@ -71,9 +80,18 @@ def benjamini_hochberg(p: NDArray[np.float64], fdr: float) -> NDArray[np.bool_]:
 
 
 def rater_check(
-    rater: NDArray[np.intp], model_a: NDArray[np.intp], model_b: NDArray[np.intp], outcome: NDArray[np.int8],
-    theta: NDArray[np.float64], *, n_raters: int, first_shown_a: NDArray[np.bool_] | None = None,
-    too_fast: NDArray[np.bool_] | None = None, fdr: float = 0.05, fast_share: float = 0.5, min_votes: int = 5,
+    rater: NDArray[np.intp],
+    model_a: NDArray[np.intp],
+    model_b: NDArray[np.intp],
+    outcome: NDArray[np.int8],
+    theta: NDArray[np.float64],
+    *,
+    n_raters: int,
+    first_shown_a: NDArray[np.bool_] | None = None,
+    too_fast: NDArray[np.bool_] | None = None,
+    fdr: float = 0.05,
+    fast_share: float = 0.5,
+    min_votes: int = 5,
 ) -> RaterCheck:
     """The anomaly checks of the module docstring for every rater code 0 .. n_raters-1.
 
@@ -112,5 +130,12 @@ def rater_check(
         fast_votes = np.bincount(rater, weights=too_fast.astype(np.float64), minlength=n_raters)
         with np.errstate(invalid="ignore", divide="ignore"):
             fast = (votes >= min_votes) & (fast_votes / np.maximum(votes, 1) > fast_share)
-    return RaterCheck(votes=votes.astype(np.int64), decisive=n_decisive.astype(np.int64), p_likelihood=p_likelihood,
-                      p_position=p_position, p_value=p_value, unlikely=unlikely, too_fast=fast)
+    return RaterCheck(
+        votes=votes.astype(np.int64),
+        decisive=n_decisive.astype(np.int64),
+        p_likelihood=p_likelihood,
+        p_position=p_position,
+        p_value=p_value,
+        unlikely=unlikely,
+        too_fast=fast,
+    )

@@ -60,7 +60,8 @@ class ModelScores:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "model": self.model, "overall": self.overall.to_dict(),
+            "model": self.model,
+            "overall": self.overall.to_dict(),
             "turns": {str(t): s.to_dict() for t, s in sorted(self.turns.items())},
             "categories": {c: s.to_dict() for c, s in sorted(self.categories.items())},
         }
@@ -80,8 +81,12 @@ class ScoreTable:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "rows": [r.to_dict() for r in self.rows], "turns": self.turns, "categories": self.categories,
-            "prompts": self.prompts, "judgments": self.judgments, "unparsed": self.unparsed,
+            "rows": [r.to_dict() for r in self.rows],
+            "turns": self.turns,
+            "categories": self.categories,
+            "prompts": self.prompts,
+            "judgments": self.judgments,
+            "unparsed": self.unparsed,
             "bootstrap_rounds": self.bootstrap_rounds,
         }
 
@@ -91,8 +96,12 @@ def is_unparsed(score: float | None) -> bool:
 
 
 def _mean_of(
-    prompt_index: NDArray[np.intp], scores: NDArray[np.float64], unparsed: int, n_prompts: int,
-    weights: NDArray[np.float64] | None, ci: float,
+    prompt_index: NDArray[np.intp],
+    scores: NDArray[np.float64],
+    unparsed: int,
+    n_prompts: int,
+    weights: NDArray[np.float64] | None,
+    ci: float,
 ) -> MeanScore:
     n = int(scores.shape[0])
     if n == 0:
@@ -113,7 +122,11 @@ def _mean_of(
 
 
 def score_table(
-    records: Sequence[ScoreRecord], *, bootstrap_rounds: int = 1000, seed: int = 0, ci: float = 0.95,
+    records: Sequence[ScoreRecord],
+    *,
+    bootstrap_rounds: int = 1000,
+    seed: int = 0,
+    ci: float = 0.95,
 ) -> ScoreTable:
     """Per model: overall, per-turn and per-category means (show_result rules) with intervals."""
     prompts = sorted({r.prompt for r in records})
@@ -135,13 +148,30 @@ def score_table(
 
     rows = []
     for model, subset in by_model.items():
-        rows.append(ModelScores(
-            model=model, overall=mean(subset),
-            turns={t: mean([r for r in subset if r.turn == t]) for t in turns if any(r.turn == t for r in subset)},
-            categories={c: mean([r for r in subset if r.category == c]) for c in categories
-                        if any(r.category == c for r in subset)},
-        ))
+        rows.append(
+            ModelScores(
+                model=model,
+                overall=mean(subset),
+                turns={
+                    t: mean([r for r in subset if r.turn == t])
+                    for t in turns
+                    if any(r.turn == t for r in subset)
+                },
+                categories={
+                    c: mean([r for r in subset if r.category == c])
+                    for c in categories
+                    if any(r.category == c for r in subset)
+                },
+            )
+        )
     rows.sort(key=lambda r: (-(r.overall.mean if r.overall.mean is not None else -np.inf), r.model))
     unparsed = sum(1 for r in records if is_unparsed(r.score))
-    return ScoreTable(rows, turns, categories, len(prompts), len(records), unparsed,
-                      bootstrap_rounds if weights is not None else 0)
+    return ScoreTable(
+        rows,
+        turns,
+        categories,
+        len(prompts),
+        len(records),
+        unparsed,
+        bootstrap_rounds if weights is not None else 0,
+    )

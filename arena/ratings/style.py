@@ -92,7 +92,9 @@ def markdown_style_features(text: str, tokens: int | None = None) -> StyleFeatur
     )
 
 
-def normalised_style_differences(style_a: NDArray[np.float64], style_b: NDArray[np.float64]) -> NDArray[np.float64]:
+def normalised_style_differences(
+    style_a: NDArray[np.float64], style_b: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """(f_a - f_b) / (f_a + f_b) per feature, 0 where both answers have none (Chatbot Arena)."""
     total = style_a + style_b
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -180,9 +182,14 @@ def style_design(arrays: BattleArrays, *, both_bad_as_tie: bool = True) -> Style
     differing = (diff != 0).sum(axis=0) if diff.shape[0] else np.zeros(4, dtype=np.int64)
     keep = differing >= STYLE_MIN_BATTLES
     dropped = [
-        (name, "the same for both answers in every battle" if count == 0 else
-         f"differs between the answers in only {int(count)} battle{'s' if count != 1 else ''}; at least {STYLE_MIN_BATTLES} are needed")
-        for name, count in zip(STYLE_FEATURE_NAMES, differing, strict=True) if count < STYLE_MIN_BATTLES
+        (
+            name,
+            "the same for both answers in every battle"
+            if count == 0
+            else f"differs between the answers in only {int(count)} battle{'s' if count != 1 else ''}; at least {STYLE_MIN_BATTLES} are needed",
+        )
+        for name, count in zip(STYLE_FEATURE_NAMES, differing, strict=True)
+        if count < STYLE_MIN_BATTLES
     ]
     z = diff[:, keep] / rms[keep]
     swap = a > b
@@ -199,7 +206,11 @@ def style_design(arrays: BattleArrays, *, both_bad_as_tie: bool = True) -> Style
     u_first = unique_rows[:, 0].astype(np.intp)
     u_second = unique_rows[:, 1].astype(np.intp)
     pair_code = u_first * arrays.n_models + u_second
-    pair_start = np.flatnonzero(np.r_[True, pair_code[1:] != pair_code[:-1]]) if pair_code.size else np.empty(0, np.intp)
+    pair_start = (
+        np.flatnonzero(np.r_[True, pair_code[1:] != pair_code[:-1]])
+        if pair_code.size
+        else np.empty(0, np.intp)
+    )
     design = StyleDesign(
         n_models=arrays.n_models,
         first=u_first,
@@ -231,7 +242,13 @@ def drop_collinear(design: StyleDesign) -> StyleDesign:
         return design
     games = design.cells.sum(axis=1).astype(np.float64)[None]
     _, hessian = _newton_system(
-        design, _NewtonTerms(design), np.zeros((1, n)), np.zeros((1, q)), games, np.zeros_like(games), 0.0,
+        design,
+        _NewtonTerms(design),
+        np.zeros((1, n)),
+        np.zeros((1, q)),
+        games,
+        np.zeros_like(games),
+        0.0,
         _shift_penalty(games, n),
     )
     info = hessian[0]
@@ -246,12 +263,20 @@ def drop_collinear(design: StyleDesign) -> StyleDesign:
             kept.append(k)
         else:
             names = [design.feature_names[j] for j in kept]
-            dropped.append((design.feature_names[k], "follows from the models" + (f" and {', '.join(names)}" if names else "")))
+            dropped.append(
+                (
+                    design.feature_names[k],
+                    "follows from the models" + (f" and {', '.join(names)}" if names else ""),
+                )
+            )
     if len(kept) == q:
         return design
     return replace(
-        design, z=np.ascontiguousarray(design.z[:, kept]), feature_names=tuple(design.feature_names[j] for j in kept),
-        feature_scale=design.feature_scale[kept], dropped=tuple(dropped),
+        design,
+        z=np.ascontiguousarray(design.z[:, kept]),
+        feature_names=tuple(design.feature_names[j] for j in kept),
+        feature_scale=design.feature_scale[kept],
+        dropped=tuple(dropped),
     )
 
 
@@ -358,8 +383,12 @@ def fit_style_bradley_terry(
     if degenerate is None:
         degenerate = not mle_exists(_win_graph(design, design.cells))
     ridge = prior_precision if degenerate else 0.0
-    theta = np.zeros((rounds, n)) if theta_start is None else np.array(np.broadcast_to(theta_start, (rounds, n)))
-    gamma = np.zeros((rounds, q)) if gamma_start is None else np.array(np.broadcast_to(gamma_start, (rounds, q)))
+    theta = (
+        np.zeros((rounds, n)) if theta_start is None else np.array(np.broadcast_to(theta_start, (rounds, n)))
+    )
+    gamma = (
+        np.zeros((rounds, q)) if gamma_start is None else np.array(np.broadcast_to(gamma_start, (rounds, q)))
+    )
     games = counts.sum(axis=2).astype(np.float64)
     first_score = counts[:, :, 0] + 0.5 * counts[:, :, 2]
     terms = _NewtonTerms(design)
@@ -408,14 +437,22 @@ def bootstrap_style_bradley_terry(
     def work(rng: np.random.Generator, size: int) -> NDArray[np.float64]:
         cells = resample_cells(rng, design.cells.reshape(-1), size).reshape(size, -1, 3)
         fit = fit_style_bradley_terry(
-            design, cells, prior_precision=prior_precision, degenerate=full.degenerate,
-            theta_start=full.theta[0], gamma_start=full.gamma[0], tolerance=BOOTSTRAP_NEWTON_TOLERANCE,
+            design,
+            cells,
+            prior_precision=prior_precision,
+            degenerate=full.degenerate,
+            theta_start=full.theta[0],
+            gamma_start=full.gamma[0],
+            tolerance=BOOTSTRAP_NEWTON_TOLERANCE,
         )
         return np.concatenate([fit.theta, fit.gamma, fit.converged[:, None].astype(np.float64)], axis=1)
 
     stacked = run_in_chunks(rounds, seed, work, chunk=per_chunk)
     return StyleFit(
-        theta=stacked[:, :n], gamma=stacked[:, n : n + q], degenerate=full.degenerate, converged=stacked[:, -1] > 0.5
+        theta=stacked[:, :n],
+        gamma=stacked[:, n : n + q],
+        degenerate=full.degenerate,
+        converged=stacked[:, -1] > 0.5,
     )
 
 
@@ -425,7 +462,9 @@ def _cell_rows(design: StyleDesign, occupied: NDArray[np.intp]) -> csr_matrix:
 
     n, q = design.n_models, design.n_features
     row = occupied // 3
-    columns = np.column_stack([design.first[row], design.second[row], np.broadcast_to(n + np.arange(q), (row.size, q))])
+    columns = np.column_stack(
+        [design.first[row], design.second[row], np.broadcast_to(n + np.arange(q), (row.size, q))]
+    )
     values = np.column_stack([np.ones(row.size), -np.ones(row.size), design.z[row]])
     indptr = np.arange(0, (2 + q) * row.size + 1, 2 + q)
     return csr_matrix((values.reshape(-1), columns.reshape(-1), indptr), shape=(row.size, n + q))
@@ -481,14 +520,23 @@ def one_step_bootstrap_style_bradley_terry(
     flat = design.cells.reshape(-1)
     if design.first.size == 0 or rounds == 0:
         return StyleFit(
-            theta=np.tile(centre[:n], (rounds, 1)), gamma=np.tile(centre[n:], (rounds, 1)),
-            degenerate=full.degenerate, converged=np.ones(rounds, dtype=np.bool_),
+            theta=np.tile(centre[:n], (rounds, 1)),
+            gamma=np.tile(centre[n:], (rounds, 1)),
+            degenerate=full.degenerate,
+            converged=np.ones(rounds, dtype=np.bool_),
         )
     ridge = prior_precision if full.degenerate else 0.0
     games = design.cells.sum(axis=1).astype(np.float64)[None]
     first_score = (design.cells[:, 0] + 0.5 * design.cells[:, 2])[None]
     _, hessian = _newton_system(
-        design, _NewtonTerms(design), full.theta, full.gamma, games, first_score, ridge, _shift_penalty(games, n)
+        design,
+        _NewtonTerms(design),
+        full.theta,
+        full.gamma,
+        games,
+        first_score,
+        ridge,
+        _shift_penalty(games, n),
     )
     inverse = np.linalg.inv(hessian[0])
     occupied = np.flatnonzero(flat)
@@ -521,7 +569,10 @@ def one_step_bootstrap_style_bradley_terry(
 
     stacked = run_in_chunks(rounds, seed, work, chunk=rounds_per_chunk(design))
     return StyleFit(
-        theta=stacked[:, :n], gamma=stacked[:, n:], degenerate=full.degenerate, converged=np.ones(rounds, dtype=np.bool_)
+        theta=stacked[:, :n],
+        gamma=stacked[:, n:],
+        degenerate=full.degenerate,
+        converged=np.ones(rounds, dtype=np.bool_),
     )
 
 
@@ -530,13 +581,23 @@ STYLE_BOOTSTRAP_METHODS: tuple[StyleBootstrap, ...] = ("one_step", "exact")
 
 
 def style_bootstrap_replicates(
-    design: StyleDesign, full: StyleFit, *, rounds: int, seed: int, prior_precision: float, method: StyleBootstrap = "one_step"
+    design: StyleDesign,
+    full: StyleFit,
+    *,
+    rounds: int,
+    seed: int,
+    prior_precision: float,
+    method: StyleBootstrap = "one_step",
 ) -> StyleFit:
     """Bootstrap replicates of the style-controlled fit: ``"one_step"`` (default, linearised,
     ``one_step_bootstrap_style_bradley_terry``) or ``"exact"`` (every round refitted,
     ``bootstrap_style_bradley_terry``). Same seed, same resamples either way."""
     if method == "one_step":
-        return one_step_bootstrap_style_bradley_terry(design, full, rounds=rounds, seed=seed, prior_precision=prior_precision)
+        return one_step_bootstrap_style_bradley_terry(
+            design, full, rounds=rounds, seed=seed, prior_precision=prior_precision
+        )
     if method == "exact":
-        return bootstrap_style_bradley_terry(design, full, rounds=rounds, seed=seed, prior_precision=prior_precision)
+        return bootstrap_style_bradley_terry(
+            design, full, rounds=rounds, seed=seed, prior_precision=prior_precision
+        )
     raise ValueError(f"style_bootstrap must be one of {', '.join(STYLE_BOOTSTRAP_METHODS)}, not {method!r}")

@@ -80,8 +80,13 @@ def _check(preferences: NDArray[np.float64], weights: NDArray[np.float64]) -> No
 
 
 def win_rate(
-    preferences: Sequence[float] | NDArray[np.float64], *, weights: Sequence[float] | NDArray[np.float64] | None = None,
-    prompts: Sequence[str] | None = None, bootstrap_rounds: int = 1000, seed: int = 0, ci: float = 0.95,
+    preferences: Sequence[float] | NDArray[np.float64],
+    *,
+    weights: Sequence[float] | NDArray[np.float64] | None = None,
+    prompts: Sequence[str] | None = None,
+    bootstrap_rounds: int = 1000,
+    seed: int = 0,
+    ci: float = 0.95,
 ) -> WinRate:
     """The AlpacaEval/Arena-Hard figures of one model's verdicts against the baseline.
 
@@ -118,8 +123,15 @@ def win_rate(
         low, high = percentile_interval(100.0 * replicates[:, None], ci)
         ci_low, ci_high = float(low[0]), float(high[0])
     return WinRate(
-        n=n, win_rate=100.0 * mean, standard_error=standard_error, ci_low=ci_low, ci_high=ci_high,
-        n_wins=wins, n_losses=losses, n_draws=draws, discrete_win_rate=100.0 * (wins + draws / 2) / n,
+        n=n,
+        win_rate=100.0 * mean,
+        standard_error=standard_error,
+        ci_low=ci_low,
+        ci_high=ci_high,
+        n_wins=wins,
+        n_losses=losses,
+        n_draws=draws,
+        discrete_win_rate=100.0 * (wins + draws / 2) / n,
         weighted_n=float(w.sum()),
     )
 
@@ -152,8 +164,15 @@ class AnchoredRating:
 
 
 def anchored_bradley_terry(
-    records: Sequence[Preference], *, baseline: str, anchor_rating: float = 1000.0, scale: float = 400.0,
-    base: float = 10.0, bootstrap_rounds: int = 1000, seed: int = 0, ci: float = 0.95,
+    records: Sequence[Preference],
+    *,
+    baseline: str,
+    anchor_rating: float = 1000.0,
+    scale: float = 400.0,
+    base: float = 10.0,
+    bootstrap_rounds: int = 1000,
+    seed: int = 0,
+    ci: float = 0.95,
 ) -> list[AnchoredRating]:
     """Bradley–Terry ratings of the models that faced ``baseline``, the baseline at ``anchor_rating``.
 
@@ -192,17 +211,28 @@ def anchored_bradley_terry(
     low = high = None
     if bootstrap_rounds > 0:
         counts = prompt_resamples(np.random.default_rng(seed), n_prompts, bootstrap_rounds)
-        boot = fit_bradley_terry(matrices(counts), prior_precision=precision, theta_start=full.theta,
-                                 tolerance=BOOTSTRAP_NEWTON_TOLERANCE)
-        boot_ratings = theta_to_ratings(boot.theta, init=anchor_rating, scale=scale, base=base, anchor_index=0)
+        boot = fit_bradley_terry(
+            matrices(counts),
+            prior_precision=precision,
+            theta_start=full.theta,
+            tolerance=BOOTSTRAP_NEWTON_TOLERANCE,
+        )
+        boot_ratings = theta_to_ratings(
+            boot.theta, init=anchor_rating, scale=scale, base=base, anchor_index=0
+        )
         low, high = percentile_interval(boot_ratings, ci)
     rows = []
     for name, i in index.items():
         gap = (ratings[i] - ratings[0]) / scale * np.log(base)
-        rows.append(AnchoredRating(
-            model=name, rating=float(ratings[i]),
-            ci_low=None if low is None else float(low[i]), ci_high=None if high is None else float(high[i]),
-            predicted_win_rate=float(100.0 / (1.0 + np.exp(-gap))), degenerate=bool(full.degenerate[0]),
-        ))
+        rows.append(
+            AnchoredRating(
+                model=name,
+                rating=float(ratings[i]),
+                ci_low=None if low is None else float(low[i]),
+                ci_high=None if high is None else float(high[i]),
+                predicted_win_rate=float(100.0 / (1.0 + np.exp(-gap))),
+                degenerate=bool(full.degenerate[0]),
+            )
+        )
     rows.sort(key=lambda r: (-r.rating, r.model))
     return rows

@@ -64,7 +64,8 @@ async def _redis() -> dict[str, Any]:
     import redis.asyncio
 
     client = redis.asyncio.Redis.from_url(
-        settings.REDIS_URL, socket_connect_timeout=CHECK_TIMEOUT_SECONDS, socket_timeout=CHECK_TIMEOUT_SECONDS)
+        settings.REDIS_URL, socket_connect_timeout=CHECK_TIMEOUT_SECONDS, socket_timeout=CHECK_TIMEOUT_SECONDS
+    )
     try:
         await client.ping()
     finally:

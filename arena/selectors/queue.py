@@ -59,7 +59,9 @@ def rater_prompt_set_ids(*, rater: User) -> set[int] | None:
     key = f"arena:rater-prompt-sets:{rater.pk}"
     cached = cache.get(key)
     if cached is None:
-        cached = sorted(rater.rater_pools.filter(prompt_sets__isnull=False).values_list("prompt_sets", flat=True))
+        cached = sorted(
+            rater.rater_pools.filter(prompt_sets__isnull=False).values_list("prompt_sets", flat=True)
+        )
         cache.set(key, cached, POOL_CACHE_SECONDS)
     return set(cached) or None
 
@@ -81,8 +83,10 @@ _DONE = (Assignment.Status.VOTED.value, Assignment.Status.SKIPPED.value)
 _COLUMNS = ", ".join(f"c.{f.column}" for f in Comparison._meta.concrete_fields)
 # Live leases on a comparison held by raters other than the asking one: correlated with the
 # queue's row ``c`` (parameters: now, rater), or for one comparison (comparison, now, rater).
-_LEASES_OF = (f"SELECT COUNT(*) FROM {_AS} l WHERE l.comparison_id = {{}} AND l.status = '{_LEASED}' "
-              "AND l.expires_at > %s AND l.rater_id <> %s")
+_LEASES_OF = (
+    f"SELECT COUNT(*) FROM {_AS} l WHERE l.comparison_id = {{}} AND l.status = '{_LEASED}' "
+    "AND l.expires_at > %s AND l.rater_id <> %s"
+)
 _LIVE_LEASES = _LEASES_OF.format("c.id")
 _LIVE_LEASES_OF_ONE = _LEASES_OF.format("%s")
 
@@ -121,8 +125,9 @@ def _candidates(*, rater: User, prompt_set: str | None, now: datetime) -> _Where
     allowed = rater_prompt_set_ids(rater=rater)
     if allowed is not None:
         ids = sorted(allowed)
-        where = where.and_(f"c.prompt_id IN (SELECT p.id FROM {_P} p WHERE p.prompt_set_id IN ({_placeholders(ids)}))",
-                           *ids)
+        where = where.and_(
+            f"c.prompt_id IN (SELECT p.id FROM {_P} p WHERE p.prompt_set_id IN ({_placeholders(ids)}))", *ids
+        )
     return where
 
 
@@ -130,7 +135,10 @@ def _open(where: _Where, *, rater: User, now: datetime) -> _Where:
     """Not gold, and fewer votes plus other raters' live leases than its target."""
     return where.and_(
         f"c.is_gold = %s AND COALESCE(c.target_votes, %s) > c.vote_count + ({_LIVE_LEASES})",
-        False, settings.ARENA_TARGET_VOTES, connection.ops.adapt_datetimefield_value(now), rater.pk,
+        False,
+        settings.ARENA_TARGET_VOTES,
+        connection.ops.adapt_datetimefield_value(now),
+        rater.pk,
     )
 
 
@@ -192,7 +200,10 @@ def _informative_order(where: _Where) -> _Where | None:
     return where.and_(
         f"((c.answer_a_id IN ({side}) AND c.answer_b_id IN ({side})) "
         f"OR (c.answer_a_id IN ({side}) AND c.answer_b_id IN ({side})))",
-        low, high, high, low,
+        low,
+        high,
+        high,
+        low,
     )
 
 
@@ -257,8 +268,9 @@ class Reveal:
         return CHOICE_LABELS.get(self.choice, self.choice)
 
 
-def vote_reveal(verdict: Any, *, a_shown_first: bool, a_name: str, b_name: str, vote_id: int,
-                version: int) -> Reveal:
+def vote_reveal(
+    verdict: Any, *, a_shown_first: bool, a_name: str, b_name: str, vote_id: int, version: int
+) -> Reveal:
     """A stored verdict (a ``Vote`` or one of its ``VoteRevision``s, in comparison terms) as its
     rater saw it: A is the answer that was on the left."""
     first = a_shown_first
@@ -364,7 +376,19 @@ def comparison_display_get(comparison_id: int) -> _Display:
             row = cursor.fetchone()
         if row is None:
             raise Comparison.DoesNotExist(f"No comparison {comparison_id}.")
-        turn, slug, category, question, question_rendered, a_turns, a_rendered, b_turns, b_rendered, a_name, b_name = row
+        (
+            turn,
+            slug,
+            category,
+            question,
+            question_rendered,
+            a_turns,
+            a_rendered,
+            b_turns,
+            b_rendered,
+            a_name,
+            b_name,
+        ) = row
         display = _Display(
             prompt_set=slug,
             category=category,
@@ -395,7 +419,9 @@ def comparison_view_get(*, assignment_id: int, vote: Vote | None = None) -> Comp
 def vote_seen_as(vote: Vote) -> Assignment:
     """The assignment ``vote`` was cast on, as ``comparison_view_for`` reads it (its id, comparison
     and side order), without a query; also for votes without one (e.g. entered in the admin)."""
-    return Assignment(pk=vote.assignment_id, comparison_id=vote.comparison_id, a_shown_first=vote.a_shown_first)
+    return Assignment(
+        pk=vote.assignment_id, comparison_id=vote.comparison_id, a_shown_first=vote.a_shown_first
+    )
 
 
 def comparison_view_for(*, assignment: Assignment, vote: Vote | None = None) -> ComparisonView:
@@ -416,8 +442,14 @@ def comparison_view_for(*, assignment: Assignment, vote: Vote | None = None) -> 
     ]
     reveal = None
     if vote is not None:
-        reveal = vote_reveal(vote, a_shown_first=first, a_name=display.a_name, b_name=display.b_name,
-                             vote_id=vote.pk, version=vote.version)
+        reveal = vote_reveal(
+            vote,
+            a_shown_first=first,
+            a_name=display.a_name,
+            b_name=display.b_name,
+            vote_id=vote.pk,
+            version=vote.version,
+        )
     return ComparisonView(
         assignment_id=assignment.pk,
         prompt_set=display.prompt_set,

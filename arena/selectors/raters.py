@@ -54,7 +54,9 @@ def _set_size_key(prompt_set: str | None) -> str:
     return f"arena:comparisons-in-set:{prompt_set or '*'}"
 
 
-def rater_progress_get(*, rater: User, prompt_set: str | None = None, now: datetime | None = None) -> Progress:
+def rater_progress_get(
+    *, rater: User, prompt_set: str | None = None, now: datetime | None = None
+) -> Progress:
     """Votes today (server time zone), votes in this set and how many comparisons it has.
 
     One statement for the rater's counts (written out: it runs on every rating request, and
@@ -64,10 +66,19 @@ def rater_progress_get(*, rater: User, prompt_set: str | None = None, now: datet
     start = now.replace(hour=0, minute=0, second=0, microsecond=0)
     sql = _VOTES_TODAY_AND_IN_SET.format(
         vote=Vote._meta.db_table,
-        in_set=_IN_SET.format(comparison=Comparison._meta.db_table, prompt=Prompt._meta.db_table,
-                              prompt_set=PromptSet._meta.db_table) if prompt_set else "COUNT(*)",
+        in_set=_IN_SET.format(
+            comparison=Comparison._meta.db_table,
+            prompt=Prompt._meta.db_table,
+            prompt_set=PromptSet._meta.db_table,
+        )
+        if prompt_set
+        else "COUNT(*)",
     )
-    params = (connection.ops.adapt_datetimefield_value(start), *((prompt_set,) if prompt_set else ()), rater.pk)
+    params = (
+        connection.ops.adapt_datetimefield_value(start),
+        *((prompt_set,) if prompt_set else ()),
+        rater.pk,
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         today, in_set = cursor.fetchone()
@@ -80,7 +91,11 @@ def rater_progress_get(*, rater: User, prompt_set: str | None = None, now: datet
         total = comparisons.count()
         cache.set(total_key, total, RATING_SETS_CACHE_SECONDS)
     return Progress(
-        today=today, daily_target=settings.ARENA_DAILY_TARGET, in_set=in_set, set_total=total, prompt_set=prompt_set,
+        today=today,
+        daily_target=settings.ARENA_DAILY_TARGET,
+        in_set=in_set,
+        set_total=total,
+        prompt_set=prompt_set,
     )
 
 
@@ -92,7 +107,9 @@ def prompt_sets_to_rate() -> list[tuple[str, str]]:
     sets = cache.get(_SETS_TO_RATE_KEY)
     if sets is None:
         comparisons = Comparison.objects.filter(prompt__prompt_set=OuterRef("pk"))
-        sets = list(PromptSet.objects.filter(Exists(comparisons)).order_by("slug").values_list("slug", "name"))
+        sets = list(
+            PromptSet.objects.filter(Exists(comparisons)).order_by("slug").values_list("slug", "name")
+        )
         cache.set(_SETS_TO_RATE_KEY, sets, RATING_SETS_CACHE_SECONDS)
     return [(slug, name or slug) for slug, name in sets]
 
@@ -120,7 +137,9 @@ def rater_one_click_get(*, rater: User) -> bool:
     chosen = cache.get(key)
     if chosen is None:
         stored = RaterPreference.objects.filter(rater=rater).values_list("one_click", flat=True).first()
-        chosen = "" if stored is None else "on" if stored else "off"  # "" (no choice) is cacheable, None is not
+        chosen = (
+            "" if stored is None else "on" if stored else "off"
+        )  # "" (no choice) is cacheable, None is not
         cache.set(key, chosen, ONE_CLICK_CACHE_SECONDS)
     return mode == "default" if chosen == "" else chosen == "on"
 
@@ -154,19 +173,44 @@ class MyVote:
         return self.latest.vote_id
 
 
-_VOTE_FIELDS = ("id", "rater_id", "comparison_id", "assignment_id", "a_shown_first", "winner", "grade_a", "grade_b",
-                "helpful", "honest", "harmless", "comment", "created_at", "version", "changed_at")
+_VOTE_FIELDS = (
+    "id",
+    "rater_id",
+    "comparison_id",
+    "assignment_id",
+    "a_shown_first",
+    "winner",
+    "grade_a",
+    "grade_b",
+    "helpful",
+    "honest",
+    "harmless",
+    "comment",
+    "created_at",
+    "version",
+    "changed_at",
+)
 
 
 def _own_votes(rater: User) -> QuerySet[Vote]:
     """The rater's votes with what ``MyVote`` shows of them, and nothing more of the answers."""
     return (
         Vote.objects.filter(rater=rater)
-        .select_related("comparison__prompt__prompt_set", "comparison__answer_a__contender",
-                        "comparison__answer_b__contender")
-        .only(*_VOTE_FIELDS, "comparison__turn", "comparison__prompt__external_id", "comparison__prompt__turns",
-              "comparison__prompt__prompt_set__slug", "comparison__prompt__prompt_set__name",
-              "comparison__answer_a__contender__name", "comparison__answer_b__contender__name")
+        .select_related(
+            "comparison__prompt__prompt_set",
+            "comparison__answer_a__contender",
+            "comparison__answer_b__contender",
+        )
+        .only(
+            *_VOTE_FIELDS,
+            "comparison__turn",
+            "comparison__prompt__external_id",
+            "comparison__prompt__turns",
+            "comparison__prompt__prompt_set__slug",
+            "comparison__prompt__prompt_set__name",
+            "comparison__answer_a__contender__name",
+            "comparison__answer_b__contender__name",
+        )
         .prefetch_related(Prefetch("revisions", queryset=VoteRevision.objects.order_by("-version")))
     )
 
@@ -197,11 +241,20 @@ def _my_vote(vote: Vote, *, now: datetime) -> MyVote:
         prompt=prompt.external_id,
         turn=comparison.turn,
         question=str(turns[comparison.turn - 1]) if len(turns) >= comparison.turn else "",
-        latest=vote_reveal(vote, a_shown_first=vote.a_shown_first, vote_id=vote.pk, version=vote.version, **names),
+        latest=vote_reveal(
+            vote, a_shown_first=vote.a_shown_first, vote_id=vote.pk, version=vote.version, **names
+        ),
         earlier=[
-            (revision.recorded_at,
-             vote_reveal(revision, a_shown_first=vote.a_shown_first, vote_id=vote.pk, version=revision.version,
-                         **names))
+            (
+                revision.recorded_at,
+                vote_reveal(
+                    revision,
+                    a_shown_first=vote.a_shown_first,
+                    vote_id=vote.pk,
+                    version=revision.version,
+                    **names,
+                ),
+            )
             for revision in vote.revisions.all()
         ],
         editable_until=deadline if now <= deadline else None,
@@ -250,8 +303,13 @@ class RaterStats:
 def rater_stats_list() -> list[RaterStats]:
     """Per-rater quality figures for the staff page, from one pass over the votes."""
     rows = Vote.objects.values_list(
-        "rater_id", "comparison_id", "winner", "a_shown_first", "seconds_spent",
-        "comparison__is_gold", "comparison__gold_winner",
+        "rater_id",
+        "comparison_id",
+        "winner",
+        "a_shown_first",
+        "seconds_spent",
+        "comparison__is_gold",
+        "comparison__gold_winner",
     ).order_by("id")
     seconds: dict[int, list[float]] = defaultdict(list)
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -278,11 +336,17 @@ def rater_stats_list() -> list[RaterStats]:
     users = get_user_model().objects.filter(pk__in=set(counts) | set(skips)).order_by("username")
     return [
         RaterStats(
-            rater_id=u.pk, username=u.get_username(), votes=counts[u.pk]["votes"], skips=skips[u.pk],
+            rater_id=u.pk,
+            username=u.get_username(),
+            votes=counts[u.pk]["votes"],
+            skips=skips[u.pk],
             median_seconds=statistics.median(seconds[u.pk]) if seconds[u.pk] else None,
-            gold_votes=counts[u.pk]["gold"], gold_correct=counts[u.pk]["gold_correct"],
-            decisive=counts[u.pk]["decisive"], left_wins=counts[u.pk]["left"],
-            shared_pairs=counts[u.pk]["shared"], agreed_pairs=counts[u.pk]["agreed"],
+            gold_votes=counts[u.pk]["gold"],
+            gold_correct=counts[u.pk]["gold_correct"],
+            decisive=counts[u.pk]["decisive"],
+            left_wins=counts[u.pk]["left"],
+            shared_pairs=counts[u.pk]["shared"],
+            agreed_pairs=counts[u.pk]["agreed"],
         )
         for u in users
     ]
@@ -291,7 +355,9 @@ def rater_stats_list() -> list[RaterStats]:
 def _skip_counts() -> list[tuple[int, int]]:
     return list(
         Assignment.objects.filter(status=Assignment.Status.SKIPPED)
-        .values("rater_id").annotate(n=Count("id")).values_list("rater_id", "n")
+        .values("rater_id")
+        .annotate(n=Count("id"))
+        .values_list("rater_id", "n")
     )
 
 

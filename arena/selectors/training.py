@@ -41,9 +41,11 @@ class Training:
 
 
 def reveal_training_get(*, comparison_id: int, a_shown_first: bool) -> Training:
-    comparison = (Comparison.objects.select_related("prompt", "answer_a", "answer_b")
-                  .only("turn", "prompt__references", "answer_a__contender_id", "answer_b__contender_id")
-                  .get(pk=comparison_id))
+    comparison = (
+        Comparison.objects.select_related("prompt", "answer_a", "answer_b")
+        .only("turn", "prompt__references", "answer_a__contender_id", "answer_b__contender_id")
+        .get(pk=comparison_id)
+    )
     a, b = comparison.answer_a.contender_id, comparison.answer_b.contender_id
     left, right = (a, b) if a_shown_first else (b, a)
     references = comparison.prompt.references if isinstance(comparison.prompt.references, list) else []
@@ -59,14 +61,19 @@ def reveal_training_get(*, comparison_id: int, a_shown_first: bool) -> Training:
         return "A" if contender_id == left else "B"
 
     return Training(
-        references=[(turn, render_markdown(str(text)))
-                    for turn, text in enumerate(references[:comparison.turn], start=1) if text],
+        references=[
+            (turn, render_markdown(str(text)))
+            for turn, text in enumerate(references[: comparison.turn], start=1)
+            if text
+        ],
         verdicts=[
             PastVerdict(
                 source=v.source.name,
                 human=v.source.is_human,
                 rater=v.rater,
-                choice={"model_a": screen(v.model_a_id), "model_b": screen(v.model_b_id)}.get(v.winner, v.winner),
+                choice={"model_a": screen(v.model_a_id), "model_b": screen(v.model_b_id)}.get(
+                    v.winner, v.winner
+                ),
                 first_shown=screen(v.model_a_id) if v.position_known else "",
             )
             for v in verdicts

@@ -71,7 +71,8 @@ def _label(model: type[models.Model]) -> str:
 def backup_models() -> list[type[models.Model]]:
     """Every table to carry, parents before children (foreign keys point backwards)."""
     candidates = [
-        m for m in apps.get_models(include_auto_created=True)
+        m
+        for m in apps.get_models(include_auto_created=True)
         if m._meta.app_label in APPS and _label(m) not in SKIPPED and m._meta.managed and not m._meta.proxy
     ]
     ordered: list[type[models.Model]] = []
@@ -80,7 +81,8 @@ def backup_models() -> list[type[models.Model]]:
         progressed = False
         for model in list(remaining):
             parents = {
-                f.related_model for f in model._meta.concrete_fields
+                f.related_model
+                for f in model._meta.concrete_fields
                 if f.is_relation and f.related_model is not model and f.related_model in candidates
             }
             if parents <= set(ordered):
@@ -111,7 +113,10 @@ def _rows(model: type[models.Model], pseudonymise_salt: str | None) -> Iterable[
     for row in model._default_manager.order_by("pk").values(*fields).iterator(BATCH):
         if is_user and pseudonymise_salt is not None:
             row.update(
-                username=_pseudonym(pseudonymise_salt, row["username"]), email="", first_name="", last_name="",
+                username=_pseudonym(pseudonymise_salt, row["username"]),
+                email="",
+                first_name="",
+                last_name="",
                 password="!" + secrets.token_urlsafe(16),  # unusable: "!" prefix, as set_unusable_password
             )
         if is_verdict and pseudonymise_salt is not None and row["rater"]:
@@ -131,7 +136,9 @@ def backup_export(*, directory: Path, pseudonymise: bool = False) -> BackupSumma
         raise BackupError(f"{directory} is not empty; export into a new directory")
     salt = secrets.token_hex(16) if pseudonymise else None
     manifest: dict[str, Any] = {
-        "format": FORMAT, "version": VERSION, "created_at": timezone.now().isoformat(),
+        "format": FORMAT,
+        "version": VERSION,
+        "created_at": timezone.now().isoformat(),
         "pseudonymised": pseudonymise,
         "migrations": {
             app: sorted(MigrationRecorder.Migration.objects.filter(app=app).values_list("name", flat=True))
@@ -177,7 +184,12 @@ def _decode(model: type[models.Model], row: dict[str, Any]) -> models.Model:
             raise BackupError(f"{_label(model)}: a row lacks column {field.attname!r}")
         value = row[field.attname]
         if value is not None and isinstance(
-            field, models.DateTimeField | models.DateField | models.TimeField | models.DecimalField | models.UUIDField
+            field,
+            models.DateTimeField
+            | models.DateField
+            | models.TimeField
+            | models.DecimalField
+            | models.UUIDField,
         ):
             value = field.to_python(value)
         values[field.attname] = value
@@ -188,8 +200,11 @@ def _decode(model: type[models.Model], row: dict[str, Any]) -> models.Model:
 @contextmanager
 def _stored_timestamps(model: type[models.Model]) -> Iterator[None]:
     """Keep the backup's created/updated times: auto_now fields would overwrite them on save."""
-    fields = [f for f in model._meta.concrete_fields
-              if isinstance(f, models.DateField | models.TimeField) and (f.auto_now or f.auto_now_add)]
+    fields = [
+        f
+        for f in model._meta.concrete_fields
+        if isinstance(f, models.DateField | models.TimeField) and (f.auto_now or f.auto_now_add)
+    ]
     saved = [(f, f.auto_now, f.auto_now_add) for f in fields]
     for f in fields:
         f.auto_now = f.auto_now_add = False
@@ -202,7 +217,14 @@ def _stored_timestamps(model: type[models.Model]) -> Iterator[None]:
 
 def _inside(directory: Path, name: object) -> Path:
     """``directory / name`` for a plain file name whose file (symlinks followed) is inside ``directory``."""
-    if not isinstance(name, str) or not name or name in (".", "..") or "/" in name or "\\" in name or "\0" in name:
+    if (
+        not isinstance(name, str)
+        or not name
+        or name in (".", "..")
+        or "/" in name
+        or "\\" in name
+        or "\0" in name
+    ):
         raise BackupError(f"manifest: {name!r} is not a file name inside the backup folder")
     path = directory / name
     if not path.resolve().is_relative_to(directory.resolve()):
@@ -215,7 +237,11 @@ def _manifest_tables(manifest_path: Path) -> list[dict[str, Any]]:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise BackupError(f"{manifest_path}: unreadable manifest ({exc})") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT or manifest.get("version") != VERSION:
+    if (
+        not isinstance(manifest, dict)
+        or manifest.get("format") != FORMAT
+        or manifest.get("version") != VERSION
+    ):
         raise BackupError(f"{manifest_path}: not an {FORMAT} version {VERSION} manifest")
     tables = manifest.get("tables")
     keys = {"model": str, "file": str, "rows": int, "sha256": str}

@@ -91,7 +91,9 @@ def comparisons_create(
         pset = PromptSet.objects.get(slug=prompt_set)
     except PromptSet.DoesNotExist:
         raise ComparisonsError(f"No prompt set {prompt_set!r}.") from None
-    answers = Answer.objects.filter(prompt__prompt_set=pset, prompt__last_version__isnull=True).select_related("prompt")
+    answers = Answer.objects.filter(
+        prompt__prompt_set=pset, prompt__last_version__isnull=True
+    ).select_related("prompt")
     if contenders:
         names = list(dict.fromkeys(contenders))
         found = set(answers.filter(contender__name__in=names).values_list("contender__name", flat=True))

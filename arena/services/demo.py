@@ -63,9 +63,15 @@ VERDICTS = (
     VerdictFiles("mt_bench/human/*.jsonl", "mtbench_human", "mtbench-human", "mt_bench"),
     VerdictFiles("mt_bench/gpt4/*.jsonl", "fastchat", "mtbench-gpt4", "mt_bench"),
     # AlpacaEval 2 (weighted GPT-4 Turbo annotator, continuous preferences) and AlpacaEval 1.
-    VerdictFiles("alpaca_eval/alpaca-7b/weighted_alpaca_eval_gpt4_turbo/annotations.json", "alpaca_eval",
-                 "alpaca-eval-2", None),
-    VerdictFiles("alpaca_eval/alpaca-7b/alpaca_eval_gpt4/annotations.json", "alpaca_eval", "alpaca-eval-1", None),
+    VerdictFiles(
+        "alpaca_eval/alpaca-7b/weighted_alpaca_eval_gpt4_turbo/annotations.json",
+        "alpaca_eval",
+        "alpaca-eval-2",
+        None,
+    ),
+    VerdictFiles(
+        "alpaca_eval/alpaca-7b/alpaca_eval_gpt4/annotations.json", "alpaca_eval", "alpaca-eval-1", None
+    ),
 )
 # Single-answer grades in FastChat's format: (pattern, source, prompt set).
 SCORES = (("mt_bench/judgments/gpt-4_single.jsonl", "mtbench-public-single", "mt_bench"),)
@@ -125,7 +131,9 @@ def demo_load(*, report: Callable[[str], None] = print, demo_dir: Path | None = 
             report(result.summary())
     for vspec in VERDICTS:
         for path in sorted(folder.glob(vspec.pattern)):
-            result = verdicts_import(path=path, fmt=vspec.fmt, source=vspec.source, prompt_set=vspec.prompt_set)
+            result = verdicts_import(
+                path=path, fmt=vspec.fmt, source=vspec.source, prompt_set=vspec.prompt_set
+            )
             results.append(result)
             report(result.summary())
     for pattern, source, slug in SCORES:

@@ -24,11 +24,17 @@ class IdentityReflag:
     comparisons: int  # existing comparisons holding a newly flagged answer (left as they are)
 
     def summary(self) -> str:
-        kept = "" if self.cleared_applied else " (kept flagged: a person may have flagged them; --clear clears them)"
-        return (f"{self.checked} answers checked: {len(self.flagged)} newly flagged as revealing their model, "
-                f"{len(self.cleared)} no longer flagged by the filter{kept}. {self.comparisons} existing comparisons "
-                "hold a newly "
-                "flagged answer; they stay (votes and judgments may refer to them), new ones leave such answers out.")
+        kept = (
+            ""
+            if self.cleared_applied
+            else " (kept flagged: a person may have flagged them; --clear clears them)"
+        )
+        return (
+            f"{self.checked} answers checked: {len(self.flagged)} newly flagged as revealing their model, "
+            f"{len(self.cleared)} no longer flagged by the filter{kept}. {self.comparisons} existing comparisons "
+            "hold a newly "
+            "flagged answer; they stay (votes and judgments may refer to them), new ones leave such answers out."
+        )
 
 
 def answers_identity_reflag(*, dry_run: bool = False, clear: bool = False) -> IdentityReflag:
@@ -37,7 +43,9 @@ def answers_identity_reflag(*, dry_run: bool = False, clear: bool = False) -> Id
     flagged: list[int] = []
     cleared: list[int] = []
     checked = 0
-    for answer_id, turns, flag in Answer.objects.order_by("id").values_list("id", "turns", "reveals_identity").iterator(BATCH):
+    for answer_id, turns, flag in (
+        Answer.objects.order_by("id").values_list("id", "turns", "reveals_identity").iterator(BATCH)
+    ):
         checked += 1
         now = answer_reveals_identity(turns)
         if now != flag:

@@ -121,8 +121,9 @@ class _PromptIndex:
         self.by_external_id: dict[str, int] = {}
         self.by_text: dict[str, int] = {}
         self.turns: dict[int, int] = {}
-        for pid, ext, turns in Prompt.objects.current().filter(prompt_set=prompt_set).values_list(
-                "id", "external_id", "turns"):
+        for pid, ext, turns in (
+            Prompt.objects.current().filter(prompt_set=prompt_set).values_list("id", "external_id", "turns")
+        ):
             self.by_external_id[ext] = pid
             self.turns[pid] = len(turns)
             if turns:
@@ -133,17 +134,25 @@ class _PromptIndex:
             pid = self.by_external_id.get(str(prompt))
             if pid is None:
                 raise ImportFormatError(
-                    file, line, f"unknown question id {prompt!r} in prompt set '{self.prompt_set.slug}'", "question_id"
+                    file,
+                    line,
+                    f"unknown question id {prompt!r} in prompt set '{self.prompt_set.slug}'",
+                    "question_id",
                 )
             return pid
         if prompt_text is not None:
             pid = self.by_text.get(_normalise_text(prompt_text))
             if pid is None:
                 raise ImportFormatError(
-                    file, line, f"no prompt in '{self.prompt_set.slug}' has this text: {prompt_text[:60]!r}", "instruction"
+                    file,
+                    line,
+                    f"no prompt in '{self.prompt_set.slug}' has this text: {prompt_text[:60]!r}",
+                    "instruction",
                 )
             return pid
-        raise ImportFormatError(file, line, "a prompt id is required when --prompt-set is given", "question_id")
+        raise ImportFormatError(
+            file, line, "a prompt id is required when --prompt-set is given", "question_id"
+        )
 
 
 def _check_text(file: str, line: int | None, field: str, value: str | None, max_length: int) -> None:
@@ -154,7 +163,9 @@ def _check_text(file: str, line: int | None, field: str, value: str | None, max_
     if "\x00" in value:
         raise ImportFormatError(file, line, "contains a NUL character, which text cannot hold", field)
     if len(value) > max_length:
-        raise ImportFormatError(file, line, f"is {len(value):,} characters long; at most {max_length} are stored", field)
+        raise ImportFormatError(
+            file, line, f"is {len(value):,} characters long; at most {max_length} are stored", field
+        )
 
 
 def _check_answer_row(file: str, row: AnswerRow) -> None:
@@ -174,8 +185,9 @@ def _check_source(file: str, source: str) -> None:
     """``--source`` names a VerdictSource (a slug) and the battles' source ``import:<source>``."""
     _check_text(file, None, "--source", source, max_length_of(VerdictSource, "name"))
     if not _SOURCE_NAME.fullmatch(source):
-        raise ImportFormatError(file, None, f"{source[:60]!r} is not a source name: use letters, digits, - and _",
-                                "--source")
+        raise ImportFormatError(
+            file, None, f"{source[:60]!r} is not a source name: use letters, digits, - and _", "--source"
+        )
 
 
 _SOURCE_NAME = re.compile(r"[-a-zA-Z0-9_]+")
@@ -188,7 +200,9 @@ def _get_prompt_set(slug: str) -> PromptSet:
         return PromptSet.objects.get(slug=slug)
     except PromptSet.DoesNotExist:
         known = ", ".join(PromptSet.objects.values_list("slug", flat=True)) or "none — run load_prompt_sets"
-        raise ImportFormatError(slug, None, f"unknown prompt set; known sets: {known}", "--prompt-set") from None
+        raise ImportFormatError(
+            slug, None, f"unknown prompt set; known sets: {known}", "--prompt-set"
+        ) from None
 
 
 def answer_features(turns: Iterable[str]) -> tuple[list[int], list[list[int]]]:
@@ -208,7 +222,12 @@ def answer_reveals_identity(turns: Iterable[str]) -> bool:
 
 
 def answers_import(
-    *, path: Path, fmt: str, prompt_set: str, contender: str | None = None, replace: bool = False,
+    *,
+    path: Path,
+    fmt: str,
+    prompt_set: str,
+    contender: str | None = None,
+    replace: bool = False,
     progress: Progress | None = None,
 ) -> ImportResult:
     """Import one answer file into ``prompt_set``; contenders named in it are created."""
@@ -241,15 +260,21 @@ def answers_import(
         cid = names.get_or_plan(row.contender)
         if (pid, cid) in seen:
             raise ImportFormatError(
-                file, row.line, f"a second answer by {row.contender!r} to the same prompt (first on line {seen[(pid, cid)]})",
+                file,
+                row.line,
+                f"a second answer by {row.contender!r} to the same prompt (first on line {seen[(pid, cid)]})",
                 "question_id",
             )
         seen[(pid, cid)] = row.line
-        if isinstance(cid, int) and (pid, cid) in existing and not replace and (
-            list(existing[(pid, cid)][1]) != list(row.turns)
+        if (
+            isinstance(cid, int)
+            and (pid, cid) in existing
+            and not replace
+            and (list(existing[(pid, cid)][1]) != list(row.turns))
         ):
             raise ImportFormatError(
-                file, row.line,
+                file,
+                row.line,
                 f"{row.contender!r} already has a different answer to this prompt (use --replace to overwrite)",
                 "turns",
             )
@@ -258,8 +283,13 @@ def answers_import(
     with transaction.atomic():
         created_ids = names.create_planned()
         ImportBatch.objects.create(
-            kind=ImportBatch.Kind.ANSWERS, source=pset.slug, file_name=path.name, sha256=sha, format=fmt,
-            prompt_set=pset, rows=rows,
+            kind=ImportBatch.Kind.ANSWERS,
+            source=pset.slug,
+            file_name=path.name,
+            sha256=sha,
+            format=fmt,
+            prompt_set=pset,
+            rows=rows,
         )
         new_answers: list[Answer] = []
         for row, pid, cid in planned:
@@ -269,9 +299,12 @@ def answers_import(
                 continue  # the identical answer is already stored
             token_counts, style = answer_features(row.turns)
             fields = {
-                "turns": list(row.turns), "rendered": rendered_turns(row.turns),
-                "token_counts": token_counts, "style": style,
-                "external_id": row.external_id or "", "origin": f"import:{path.name}",
+                "turns": list(row.turns),
+                "rendered": rendered_turns(row.turns),
+                "token_counts": token_counts,
+                "style": style,
+                "external_id": row.external_id or "",
+                "origin": f"import:{path.name}",
                 "reveals_identity": answer_reveals_identity(row.turns),
                 "metadata": row.metadata,
             }
@@ -281,13 +314,30 @@ def answers_import(
                 new_answers.append(Answer(prompt_id=pid, contender_id=contender_id, **fields))
         Answer.objects.bulk_create(new_answers, batch_size=BULK_BATCH)
     return ImportResult(
-        file, "answers", rows, len(new_answers), created_contenders=tuple(names.new_names),
+        file,
+        "answers",
+        rows,
+        len(new_answers),
+        created_contenders=tuple(names.new_names),
     )
 
 
 _VERDICT_COLUMNS = (
-    "source_id", "batch_id", "line", "model_a_id", "model_b_id", "winner", "prompt_id", "question_ref", "turn",
-    "position_known", "judged_order", "rater", "tstamp", "raw_output", "metadata",
+    "source_id",
+    "batch_id",
+    "line",
+    "model_a_id",
+    "model_b_id",
+    "winner",
+    "prompt_id",
+    "question_ref",
+    "turn",
+    "position_known",
+    "judged_order",
+    "rater",
+    "tstamp",
+    "raw_output",
+    "metadata",
 )
 
 
@@ -299,14 +349,16 @@ def _verdicts_insert(values: list[tuple]) -> None:
     """
     if connection.vendor != "postgresql":
         ImportedVerdict.objects.bulk_create(
-            [ImportedVerdict(**dict(zip(_VERDICT_COLUMNS, v, strict=True))) for v in values], batch_size=BULK_BATCH
+            [ImportedVerdict(**dict(zip(_VERDICT_COLUMNS, v, strict=True))) for v in values],
+            batch_size=BULK_BATCH,
         )
         return
     table = ImportedVerdict._meta.db_table
     metadata_at = _VERDICT_COLUMNS.index("metadata")
-    with connection.cursor() as cursor, cursor.cursor.copy(
-        f"COPY {table} ({', '.join(_VERDICT_COLUMNS)}) FROM STDIN"
-    ) as copy:
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({', '.join(_VERDICT_COLUMNS)}) FROM STDIN") as copy,
+    ):
         for value in values:
             row = list(value)
             row[metadata_at] = json.dumps(row[metadata_at])
@@ -314,7 +366,12 @@ def _verdicts_insert(values: list[tuple]) -> None:
 
 
 def verdicts_import(
-    *, path: Path, fmt: str, source: str, prompt_set: str | None = None, is_human: bool | None = None,
+    *,
+    path: Path,
+    fmt: str,
+    source: str,
+    prompt_set: str | None = None,
+    is_human: bool | None = None,
     progress: Progress | None = None,
 ) -> ImportResult:
     """Import one verdict file as source ``import:<source>``.
@@ -335,19 +392,26 @@ def verdicts_import(
     if pset is not None:
         answer_owner = {
             ext: (pid, cid)
-            for ext, pid, cid in Answer.objects.filter(prompt__prompt_set=pset).exclude(external_id="").values_list(
-                "external_id", "prompt_id", "contender_id"
-            )
+            for ext, pid, cid in Answer.objects.filter(prompt__prompt_set=pset)
+            .exclude(external_id="")
+            .values_list("external_id", "prompt_id", "contender_id")
         }
 
-    def model_id(row: VerdictRow, name: str | None, answer: str | None, field: str, pid: int | None) -> int | str:
+    def model_id(
+        row: VerdictRow, name: str | None, answer: str | None, field: str, pid: int | None
+    ) -> int | str:
         if answer is not None and (name is None or pset is not None):
             if pset is None:
-                raise ImportFormatError(file, row.line, "answer ids can only be resolved with --prompt-set", field)
+                raise ImportFormatError(
+                    file, row.line, "answer ids can only be resolved with --prompt-set", field
+                )
             owner = answer_owner.get(answer)
             if owner is None:
                 raise ImportFormatError(
-                    file, row.line, f"unknown answer id {answer!r}: import the answers into '{pset.slug}' first", field
+                    file,
+                    row.line,
+                    f"unknown answer id {answer!r}: import the answers into '{pset.slug}' first",
+                    field,
                 )
             if pid is not None and owner[0] != pid:
                 raise ImportFormatError(file, row.line, f"answer {answer!r} belongs to another prompt", field)
@@ -358,7 +422,10 @@ def verdicts_import(
             found = names.get(name)
             if found is None:
                 raise ImportFormatError(
-                    file, row.line, f"unknown model {name!r}: import its answers or add it as a contender alias", field
+                    file,
+                    row.line,
+                    f"unknown model {name!r}: import its answers or add it as a contender alias",
+                    field,
                 )
             return found
         return names.get_or_plan(name)
@@ -371,7 +438,9 @@ def verdicts_import(
         _check_verdict_row(file, row)
         pid = prompts.resolve(file, row.line, row.prompt, row.prompt_text) if prompts else None
         if prompts and pid is not None and row.turn > prompts.turns[pid]:
-            raise ImportFormatError(file, row.line, f"turn {row.turn} but the prompt has {prompts.turns[pid]}", "turn")
+            raise ImportFormatError(
+                file, row.line, f"turn {row.turn} but the prompt has {prompts.turns[pid]}", "turn"
+            )
         a = model_id(row, row.model_a, row.answer_a, "model_a", pid)
         b = model_id(row, row.model_b, row.answer_b, "model_b", pid)
         if a == b:
@@ -385,28 +454,57 @@ def verdicts_import(
         human = is_human if is_human is not None else fmt in HUMAN_FORMATS
         verdict_source, _ = VerdictSource.objects.get_or_create(name=source, defaults={"is_human": human})
         batch = ImportBatch.objects.create(
-            kind=ImportBatch.Kind.VERDICTS, source=source, file_name=path.name, sha256=sha, format=fmt,
-            prompt_set=pset, rows=rows,
+            kind=ImportBatch.Kind.VERDICTS,
+            source=source,
+            file_name=path.name,
+            sha256=sha,
+            format=fmt,
+            prompt_set=pset,
+            rows=rows,
         )
 
         def cid(value: int | str) -> int:
             return value if isinstance(value, int) else created_ids[value]
 
         values = [
-            (verdict_source.id, batch.id, row.line, cid(a), cid(b), row.winner or "", pid, row.prompt or "",
-             row.turn, row.position_known, row.judged_order or 0, row.rater or "", row.tstamp,
-             row.raw_output or "", row.metadata)
+            (
+                verdict_source.id,
+                batch.id,
+                row.line,
+                cid(a),
+                cid(b),
+                row.winner or "",
+                pid,
+                row.prompt or "",
+                row.turn,
+                row.position_known,
+                row.judged_order or 0,
+                row.rater or "",
+                row.tstamp,
+                row.raw_output or "",
+                row.metadata,
+            )
             for row, pid, a, b in planned
         ]
         _verdicts_insert(values)
         # bulk writes send no signals: tell open leaderboards about the new verdicts once.
-        transaction.on_commit(lambda: verdicts_changed.send(sender=ImportBatch, source=f"import:{source}",
-                                                            prompt_set=prompt_set))
-    return ImportResult(file, "verdicts", rows, len(values), unparsed, created_contenders=tuple(names.new_names))
+        transaction.on_commit(
+            lambda: verdicts_changed.send(
+                sender=ImportBatch, source=f"import:{source}", prompt_set=prompt_set
+            )
+        )
+    return ImportResult(
+        file, "verdicts", rows, len(values), unparsed, created_contenders=tuple(names.new_names)
+    )
 
 
 def scores_import(
-    *, path: Path, fmt: str, source: str, prompt_set: str | None = None, progress: Progress | None = None,
+    *,
+    path: Path,
+    fmt: str,
+    source: str,
+    prompt_set: str | None = None,
+    progress: Progress | None = None,
 ) -> ImportResult:
     """Import one file of single-answer grades (``fastchat_single``) as source ``import:<source>``.
 
@@ -431,21 +529,48 @@ def scores_import(
         assert isinstance(row, ScoreRow)
         pid = prompts.resolve(file, row.line, row.prompt, None) if prompts else None
         if prompts and pid is not None and row.turn > prompts.turns[pid]:
-            raise ImportFormatError(file, row.line, f"turn {row.turn} but the prompt has {prompts.turns[pid]}", "turn")
+            raise ImportFormatError(
+                file, row.line, f"turn {row.turn} but the prompt has {prompts.turns[pid]}", "turn"
+            )
         unparsed += row.score is None
         planned.append((row, pid, names.get_or_plan(row.model)))
     with transaction.atomic():
         created_ids = names.create_planned()
         verdict_source, _ = VerdictSource.objects.get_or_create(name=source, defaults={"is_human": False})
-        batch = ImportBatch.objects.create(kind=ImportBatch.Kind.SCORES, source=source, file_name=path.name,
-                                           sha256=sha, format=fmt, prompt_set=pset, rows=rows)
-        ImportedScore.objects.bulk_create([
-            ImportedScore(source=verdict_source, batch=batch, line=row.line,
-                          model_id=cid if isinstance(cid, int) else created_ids[cid], prompt_id=pid,
-                          question_ref=row.prompt, turn=row.turn, score=row.score, rater=row.rater or "",
-                          tstamp=row.tstamp, raw_output=row.raw_output or "", metadata=row.metadata)
-            for row, pid, cid in planned
-        ], batch_size=BULK_BATCH)
-        transaction.on_commit(lambda: verdicts_changed.send(sender=ImportBatch, source=f"import:{source}",
-                                                            prompt_set=prompt_set))
-    return ImportResult(file, "scores", rows, len(planned), unparsed, created_contenders=tuple(names.new_names))
+        batch = ImportBatch.objects.create(
+            kind=ImportBatch.Kind.SCORES,
+            source=source,
+            file_name=path.name,
+            sha256=sha,
+            format=fmt,
+            prompt_set=pset,
+            rows=rows,
+        )
+        ImportedScore.objects.bulk_create(
+            [
+                ImportedScore(
+                    source=verdict_source,
+                    batch=batch,
+                    line=row.line,
+                    model_id=cid if isinstance(cid, int) else created_ids[cid],
+                    prompt_id=pid,
+                    question_ref=row.prompt,
+                    turn=row.turn,
+                    score=row.score,
+                    rater=row.rater or "",
+                    tstamp=row.tstamp,
+                    raw_output=row.raw_output or "",
+                    metadata=row.metadata,
+                )
+                for row, pid, cid in planned
+            ],
+            batch_size=BULK_BATCH,
+        )
+        transaction.on_commit(
+            lambda: verdicts_changed.send(
+                sender=ImportBatch, source=f"import:{source}", prompt_set=prompt_set
+            )
+        )
+    return ImportResult(
+        file, "scores", rows, len(planned), unparsed, created_contenders=tuple(names.new_names)
+    )

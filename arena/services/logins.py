@@ -38,8 +38,10 @@ class Throttled:
     def message(self) -> str:
         minutes = max(1, math.ceil(self.retry_after / 60))
         whom = "for this account" if self.scope == "account" else "from your network address"
-        return (f"Too many failed log-ins {whom}. For your safety, log-in is paused: try again in "
-                f"{minutes} minute{'s' if minutes != 1 else ''}.")
+        return (
+            f"Too many failed log-ins {whom}. For your safety, log-in is paused: try again in "
+            f"{minutes} minute{'s' if minutes != 1 else ''}."
+        )
 
 
 def client_address(request: HttpRequest) -> str:
@@ -80,12 +82,17 @@ def login_throttle_get(*, username: str, address: str, now: datetime | None = No
     """Whether an attempt for ``username`` from ``address`` must be refused now."""
     now = now or timezone.now()
     window = timedelta(seconds=settings.ARENA_LOGIN_WINDOW_SECONDS)
-    by_address = _wait(LoginFailure.objects.filter(address=address), settings.ARENA_LOGIN_FAILURES_PER_ADDRESS,
-                       window, now)
+    by_address = _wait(
+        LoginFailure.objects.filter(address=address), settings.ARENA_LOGIN_FAILURES_PER_ADDRESS, window, now
+    )
     if by_address:
         return Throttled("address", by_address)
-    by_account = _wait(LoginFailure.objects.filter(username=_account(username)),
-                       settings.ARENA_LOGIN_FAILURES_PER_ACCOUNT, window, now)
+    by_account = _wait(
+        LoginFailure.objects.filter(username=_account(username)),
+        settings.ARENA_LOGIN_FAILURES_PER_ACCOUNT,
+        window,
+        now,
+    )
     return Throttled("account", by_account) if by_account else None
 
 

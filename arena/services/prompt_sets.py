@@ -89,13 +89,21 @@ class LoadResult:
 
 def prompt_rows(spec: BundledPromptSet, data_dir: Path) -> list[PromptRow]:
     folder = data_dir / "prompt_sets" / spec.folder
-    rows = [row for row in parsers.parse("prompts", spec.fmt, folder / spec.questions) if isinstance(row, PromptRow)]
+    rows = [
+        row
+        for row in parsers.parse("prompts", spec.fmt, folder / spec.questions)
+        if isinstance(row, PromptRow)
+    ]
     if spec.references:
         refs = dict(parsers.parse_reference_answers(folder / spec.references))
         rows = [
             PromptRow(
-                line=row.line, external_id=row.external_id, category=row.category, turns=row.turns,
-                references=tuple(refs.get(row.external_id, row.references)), metadata=row.metadata,
+                line=row.line,
+                external_id=row.external_id,
+                category=row.category,
+                turns=row.turns,
+                references=tuple(refs.get(row.external_id, row.references)),
+                metadata=row.metadata,
             )
             for row in rows
         ]
@@ -108,14 +116,24 @@ def prompt_set_load(spec: BundledPromptSet, *, data_dir: Path | None = None) -> 
     rows = prompt_rows(spec, data_dir or settings.ARENA_DATA_DIR)
     pset, _ = PromptSet.objects.update_or_create(
         slug=spec.slug,
-        defaults={"name": spec.name, "description": spec.description, "source": spec.source,
-                  "license": spec.license, "bundled": True},
+        defaults={
+            "name": spec.name,
+            "description": spec.description,
+            "source": spec.source,
+            "license": spec.license,
+            "bundled": True,
+        },
     )
     existing = {p.external_id: p for p in Prompt.objects.filter(prompt_set=pset)}
     created = updated = 0
     for position, row in enumerate(rows):
-        values = {"category": row.category, "turns": list(row.turns), "references": list(row.references),
-                  "metadata": row.metadata, "position": position}
+        values = {
+            "category": row.category,
+            "turns": list(row.turns),
+            "references": list(row.references),
+            "metadata": row.metadata,
+            "position": position,
+        }
         prompt = existing.get(row.external_id)
         if prompt is None:
             Prompt.objects.create(prompt_set=pset, external_id=row.external_id, **values)
@@ -155,14 +173,20 @@ class PromptSetImported:
         if self.version == 1:
             return f"{self.slug}: version 1 with {self.prompts} prompts."
         kept = self.prompts - self.created
-        return (f"{self.slug}: version {self.version} with {self.prompts} prompts "
-                f"({kept} unchanged, {self.created} new or changed, {self.closed} of version {self.version - 1} "
-                f"changed or dropped; their votes and judgments stay with version {self.version - 1}).")
+        return (
+            f"{self.slug}: version {self.version} with {self.prompts} prompts "
+            f"({kept} unchanged, {self.created} new or changed, {self.closed} of version {self.version - 1} "
+            f"changed or dropped; their votes and judgments stay with version {self.version - 1})."
+        )
 
 
 def _content(row: PromptRow) -> dict:
-    return {"category": row.category, "turns": list(row.turns), "references": list(row.references),
-            "metadata": row.metadata}
+    return {
+        "category": row.category,
+        "turns": list(row.turns),
+        "references": list(row.references),
+        "metadata": row.metadata,
+    }
 
 
 def prompt_rows_digest(rows: list[PromptRow]) -> str:
@@ -172,8 +196,9 @@ def prompt_rows_digest(rows: list[PromptRow]) -> str:
     return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def prompt_set_rows(path: Path, fmt: str, *, references: Path | None = None,
-                    progress: Callable[[int], object] | None = None) -> list[PromptRow]:
+def prompt_set_rows(
+    path: Path, fmt: str, *, references: Path | None = None, progress: Callable[[int], object] | None = None
+) -> list[PromptRow]:
     """Every row of a custom prompt-set file, checked against the database's limits (the first
     problem raises ``ImportFormatError`` naming the file, line and field)."""
     file = os.fspath(path)
@@ -196,13 +221,20 @@ def _check_slug_and_name(file: str, slug: str, name: str | None) -> None:
     try:
         validate_slug(slug)
     except ValidationError:
-        raise ImportFormatError(file, None, f"{slug!r} is not a slug: use letters, digits, - and _", "--slug") from None
+        raise ImportFormatError(
+            file, None, f"{slug!r} is not a slug: use letters, digits, - and _", "--slug"
+        ) from None
     if name is not None and (not name.strip() or len(name) > NAME_MAX_LENGTH or "\x00" in name):
         raise ImportFormatError(file, None, f"must be 1 to {NAME_MAX_LENGTH} printable characters", "--name")
 
 
 def prompt_set_import(
-    *, path: Path, fmt: str, slug: str, name: str | None = None, references: Path | None = None,
+    *,
+    path: Path,
+    fmt: str,
+    slug: str,
+    name: str | None = None,
+    references: Path | None = None,
     progress: Callable[[int], object] | None = None,
 ) -> PromptSetImported:
     """Import a custom prompt set from ``path`` (format ``fmt``, see ``parsers.CUSTOM_PROMPT_FORMATS``).
@@ -218,8 +250,9 @@ def prompt_set_import(
     with transaction.atomic():
         pset = PromptSet.objects.select_for_update().filter(slug=slug).first()
         if pset is not None and pset.bundled:
-            raise ImportFormatError(file, None, f"'{slug}' is a bundled set (load_prompt_sets); choose another slug",
-                                    "--slug")
+            raise ImportFormatError(
+                file, None, f"'{slug}' is a bundled set (load_prompt_sets); choose another slug", "--slug"
+            )
         if pset is None:
             pset = PromptSet.objects.create(slug=slug, name=name or slug, source=path.name, version=1)
             version = 1
@@ -229,15 +262,30 @@ def prompt_set_import(
             if latest is not None and latest.sha256 == digest:
                 return PromptSetImported(slug, pset.version, latest.prompts, 0, 0, already_imported=True)
             current = {p.external_id: p for p in Prompt.objects.current().filter(prompt_set=pset)}
-            if latest is None and [p.external_id for p in sorted(current.values(), key=lambda p: (p.position, p.id))] \
-                    == [r.external_id for r in rows] and all(
-                        _content(r) == {"category": current[r.external_id].category,
-                                        "turns": current[r.external_id].turns,
-                                        "references": current[r.external_id].references,
-                                        "metadata": current[r.external_id].metadata} for r in rows):
+            if (
+                latest is None
+                and [p.external_id for p in sorted(current.values(), key=lambda p: (p.position, p.id))]
+                == [r.external_id for r in rows]
+                and all(
+                    _content(r)
+                    == {
+                        "category": current[r.external_id].category,
+                        "turns": current[r.external_id].turns,
+                        "references": current[r.external_id].references,
+                        "metadata": current[r.external_id].metadata,
+                    }
+                    for r in rows
+                )
+            ):
                 # A set made elsewhere (admin) holding exactly these prompts: record it, change nothing.
-                PromptSetVersion.objects.create(prompt_set=pset, number=pset.version, file_name=path.name[:500],
-                                                format=fmt, sha256=digest, prompts=len(rows))
+                PromptSetVersion.objects.create(
+                    prompt_set=pset,
+                    number=pset.version,
+                    file_name=path.name[:500],
+                    format=fmt,
+                    sha256=digest,
+                    prompts=len(rows),
+                )
                 return PromptSetImported(slug, pset.version, len(rows), 0, 0, already_imported=True)
             version = pset.version + 1
         seen = set()
@@ -256,8 +304,16 @@ def prompt_set_import(
             if old is not None:
                 close.append(old.pk)
             # Written in bulk (save() is bypassed), so the HTML save() would store is made here.
-            new.append(Prompt(prompt_set=pset, external_id=row.external_id, position=position, first_version=version,
-                              rendered=rendered_turns(values["turns"]), **values))
+            new.append(
+                Prompt(
+                    prompt_set=pset,
+                    external_id=row.external_id,
+                    position=position,
+                    first_version=version,
+                    rendered=rendered_turns(values["turns"]),
+                    **values,
+                )
+            )
         close += [p.pk for ext, p in current.items() if ext not in seen]
         closed = Prompt.objects.filter(pk__in=close).update(last_version=version - 1) if close else 0
         Prompt.objects.bulk_update(moved, ["position"], batch_size=1000)
@@ -269,11 +325,19 @@ def prompt_set_import(
             pset.name = name
             fields.append("name")
         pset.save(update_fields=fields)
-        PromptSetVersion.objects.create(prompt_set=pset, number=version, file_name=path.name[:500], format=fmt,
-                                        sha256=digest, prompts=len(rows))
+        PromptSetVersion.objects.create(
+            prompt_set=pset,
+            number=version,
+            file_name=path.name[:500],
+            format=fmt,
+            sha256=digest,
+            prompts=len(rows),
+        )
         if version > 1:
             from arena.signals import verdicts_changed
 
             # Every number read on this set counts the prompts of its latest version.
-            transaction.on_commit(lambda: verdicts_changed.send(sender=PromptSet, source="all", prompt_set=slug))
+            transaction.on_commit(
+                lambda: verdicts_changed.send(sender=PromptSet, source="all", prompt_set=slug)
+            )
     return PromptSetImported(slug, version, len(rows), created, closed)

@@ -43,7 +43,10 @@ def rater_invite_create(*, pool: RaterPool | None, created_by: User, uses: int =
         raise InviteInvalid("Only active staff can create invites.")
     token = secrets.token_urlsafe(24)
     Invite.objects.create(
-        token_hash=_token_hash(token), pool=pool, created_by=created_by, max_uses=uses,
+        token_hash=_token_hash(token),
+        pool=pool,
+        created_by=created_by,
+        max_uses=uses,
         expires_at=timezone.now() + timedelta(days=settings.ARENA_INVITE_MAX_AGE_DAYS),
     )
     return token
@@ -51,8 +54,15 @@ def rater_invite_create(*, pool: RaterPool | None, created_by: User, uses: int =
 
 def rater_invite_read(*, token: str) -> Invite:
     """The invite behind ``token`` if it can still be used; raises InviteInvalid saying why not."""
-    invite = (Invite.objects.select_related("pool", "created_by")
-              .filter(token_hash=_token_hash(token[:200])).first()) if token else None
+    invite = (
+        (
+            Invite.objects.select_related("pool", "created_by")
+            .filter(token_hash=_token_hash(token[:200]))
+            .first()
+        )
+        if token
+        else None
+    )
     if invite is None:
         raise InviteInvalid("This invite link is not valid.")
     if invite.revoked_at is not None:
@@ -68,7 +78,9 @@ def rater_invite_read(*, token: str) -> Invite:
 
 def rater_invite_revoke(*, invite_id: int) -> bool:
     """Withdraw an invite; True if it was still open."""
-    return bool(Invite.objects.filter(pk=invite_id, revoked_at__isnull=True).update(revoked_at=timezone.now()))
+    return bool(
+        Invite.objects.filter(pk=invite_id, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    )
 
 
 def rater_invites_revoke_for(*, user: User) -> int:
@@ -86,7 +98,8 @@ def rater_create(*, username: str, password: str, email: str = "", invite_token:
     if invite_token:
         invite = rater_invite_read(token=invite_token)
         taken = Invite.objects.filter(pk=invite.pk, revoked_at__isnull=True, uses__lt=F("max_uses")).update(
-            uses=F("uses") + 1)
+            uses=F("uses") + 1
+        )
         if not taken:
             raise InviteInvalid("This invite link has been used up; ask for a new one.")
         pool = invite.pool

@@ -54,7 +54,11 @@ class VoteResult:
 
 @transaction.atomic
 def assignment_lease(
-    *, rater: User, prompt_set: str | None = None, now: datetime | None = None, rng: random.Random | None = None
+    *,
+    rater: User,
+    prompt_set: str | None = None,
+    now: datetime | None = None,
+    rng: random.Random | None = None,
 ) -> Assignment | None:
     """The rater's current lease, or a new one on the next open comparison; None if none is open.
 
@@ -72,7 +76,9 @@ def assignment_lease(
     expires = now + timedelta(seconds=settings.ARENA_LEASE_SECONDS)
     own = getattr(comparison, "own_assignment_id", None)
     if own is not None:  # the rater's own lapsed lease on it: same sides again, fresh clock
-        Assignment.objects.filter(pk=own).update(status=Assignment.Status.LEASED, leased_at=now, expires_at=expires)
+        Assignment.objects.filter(pk=own).update(
+            status=Assignment.Status.LEASED, leased_at=now, expires_at=expires
+        )
         return Assignment.objects.get(pk=own)
     # Which answer sits left is decided per assignment, unpredictably, and stored.
     return Assignment.objects.create(
@@ -96,11 +102,20 @@ def _held_lease(*, rater: User, prompt_set: str | None, now: datetime) -> Assign
     sql = _HELD.format(
         columns=", ".join(f"a.{f.column}" for f in Assignment._meta.concrete_fields),
         assignment=Assignment._meta.db_table,
-        in_set=_HELD_IN_SET.format(comparison=Comparison._meta.db_table, prompt=Prompt._meta.db_table,
-                                   prompt_set=PromptSet._meta.db_table) if prompt_set else "",
+        in_set=_HELD_IN_SET.format(
+            comparison=Comparison._meta.db_table,
+            prompt=Prompt._meta.db_table,
+            prompt_set=PromptSet._meta.db_table,
+        )
+        if prompt_set
+        else "",
     )
-    params = (rater.pk, Assignment.Status.LEASED.value, connection.ops.adapt_datetimefield_value(now),
-              *((prompt_set,) if prompt_set else ()))
+    params = (
+        rater.pk,
+        Assignment.Status.LEASED.value,
+        connection.ops.adapt_datetimefield_value(now),
+        *((prompt_set,) if prompt_set else ()),
+    )
     return next(iter(Assignment.objects.raw(sql, params)), None)
 
 
@@ -115,8 +130,15 @@ def _side(value: str, a_shown_first: bool) -> str:
 VERDICT_FIELDS = ("winner", "grade_a", "grade_b", "helpful", "honest", "harmless", "comment")
 
 
-def _stored_verdict(a_shown_first: bool, *, choice: str, grade_left: str, grade_right: str,
-                    hhh: tuple[str, str, str], comment: str) -> dict[str, str]:
+def _stored_verdict(
+    a_shown_first: bool,
+    *,
+    choice: str,
+    grade_left: str,
+    grade_right: str,
+    hhh: tuple[str, str, str],
+    comment: str,
+) -> dict[str, str]:
     """A verdict given in screen terms, as the vote's fields store it (``VERDICT_FIELDS``)."""
     helpful, honest, harmless = (_side(value, a_shown_first) for value in hhh)
     return {
@@ -213,8 +235,14 @@ def vote_submit(
                 assignment=assignment,
                 a_shown_first=first,
                 seconds_spent=max((now - assignment.leased_at).total_seconds(), 0.0),
-                **_stored_verdict(first, choice=choice, grade_left=grade_a, grade_right=grade_b,
-                                  hhh=(helpful, honest, harmless), comment=comment),
+                **_stored_verdict(
+                    first,
+                    choice=choice,
+                    grade_left=grade_a,
+                    grade_right=grade_b,
+                    hhh=(helpful, honest, harmless),
+                    comment=comment,
+                ),
             )
     except IntegrityError:
         # A vote on this comparison by this rater exists without this assignment (e.g. entered
@@ -223,8 +251,10 @@ def vote_submit(
         return VoteResult(existing, assignment, created=False)
     with connection.cursor() as cursor:  # two fixed statements: cheaper written out than built
         cursor.execute(_COUNT_VOTE.format(comparison=Comparison._meta.db_table), (assignment.comparison_id,))
-        cursor.execute(_SET_STATUS.format(assignment=Assignment._meta.db_table),
-                       (Assignment.Status.VOTED.value, assignment.pk))
+        cursor.execute(
+            _SET_STATUS.format(assignment=Assignment._meta.db_table),
+            (Assignment.Status.VOTED.value, assignment.pk),
+        )
     assignment.status = Assignment.Status.VOTED
     return VoteResult(vote, assignment, created=True)
 
@@ -258,17 +288,31 @@ def vote_change(
         raise VoteRejected("This is not one of your votes.", status=404)
     if now > vote_edit_deadline(vote.created_at):
         minutes = settings.ARENA_VOTE_EDIT_SECONDS // 60
-        raise VoteRejected(f"A vote can be changed for {minutes} minutes after it is cast; this one no longer can.",
-                           status=409)
+        raise VoteRejected(
+            f"A vote can be changed for {minutes} minutes after it is cast; this one no longer can.",
+            status=409,
+        )
     if version != vote.version:
-        raise VoteRejected("This vote was changed in another tab or window since you opened it; "
-                           "reload to see what is stored, then change it again.", status=409)
-    new = _stored_verdict(vote.a_shown_first, choice=choice, grade_left=grade_a, grade_right=grade_b,
-                          hhh=(helpful, honest, harmless), comment=comment)
+        raise VoteRejected(
+            "This vote was changed in another tab or window since you opened it; "
+            "reload to see what is stored, then change it again.",
+            status=409,
+        )
+    new = _stored_verdict(
+        vote.a_shown_first,
+        choice=choice,
+        grade_left=grade_a,
+        grade_right=grade_b,
+        hhh=(helpful, honest, harmless),
+        comment=comment,
+    )
     if all(getattr(vote, name) == value for name, value in new.items()):
         return vote
     VoteRevision.objects.create(
-        vote=vote, version=vote.version, recorded_at=vote.changed_at or vote.created_at, replaced_at=now,
+        vote=vote,
+        version=vote.version,
+        recorded_at=vote.changed_at or vote.created_at,
+        replaced_at=now,
         **{name: getattr(vote, name) for name in VERDICT_FIELDS},
     )
     for name, value in new.items():
@@ -321,15 +365,17 @@ def vote_rate_allow(*, rater: User) -> bool:
         return _local_vote_limit(rater.pk, limit).try_acquire() == 0
     unavailable: tuple[type[Exception], ...] = (RedisUnavailable, *unavailable_errors())
     try:
-        limiter = RateLimiter(web_redis(), f"arena:vote-rate:{rater.pk}", limit,
-                              window_seconds=VOTE_RATE_WINDOW_SECONDS)
+        limiter = RateLimiter(
+            web_redis(), f"arena:vote-rate:{rater.pk}", limit, window_seconds=VOTE_RATE_WINDOW_SECONDS
+        )
         return limiter.try_acquire() == 0
     except unavailable as error:
         if not isinstance(error, RedisUnavailable):
             breaker.trip(error)
         raise VoteRejected(
             "Voting is paused for a moment: the vote limiter cannot be reached. Your vote was not stored; "
-            "submit it again in a minute.", status=503,
+            "submit it again in a minute.",
+            status=503,
         ) from error
 
 

@@ -47,14 +47,18 @@ def signup(request: HttpRequest) -> HttpResponse:
             return render(request, "registration/signup.html", {"closed": str(invalid)}, status=403)
     elif not settings.ARENA_OPEN_SIGNUP:
         return render(
-            request, "registration/signup.html",
-            {"closed": "Sign-up is by invitation: ask the study's staff for an invite link."}, status=403,
+            request,
+            "registration/signup.html",
+            {"closed": "Sign-up is by invitation: ask the study's staff for an invite link."},
+            status=403,
         )
     form = SignupForm(request.POST or None, initial={"invite": token})
     if request.method == "POST" and form.is_valid():
         try:
             user = rater_create(
-                username=form.cleaned_data["username"], password=form.cleaned_data["password1"], invite_token=token
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password1"],
+                invite_token=token,
             )
         except InviteInvalid as invalid:  # used up (or withdrawn) while the form was being filled in
             return render(request, "registration/signup.html", {"closed": str(invalid)}, status=403)

@@ -46,8 +46,12 @@ def _csv_response(filename: str, header: Iterable[str], rows: Iterable[Iterable[
     return response
 
 
-def _snapshot_endpoint(request: HttpRequest, params_class: type[ReportParams],
-                       to_csv: Callable[[Any, dict[str, Any]], HttpResponse], api_name: str) -> HttpResponse:
+def _snapshot_endpoint(
+    request: HttpRequest,
+    params_class: type[ReportParams],
+    to_csv: Callable[[Any, dict[str, Any]], HttpResponse],
+    api_name: str,
+) -> HttpResponse:
     reader = QueryReader(request.GET, allowed=[*params_class.names(), "format"])
     fmt = reader.choice("format", "json", FORMATS)
     params = params_class.read(reader)
@@ -58,21 +62,28 @@ def _snapshot_endpoint(request: HttpRequest, params_class: type[ReportParams],
     try:
         snapshot = snapshot_read(params=params, may_create=request.user.is_staff)
     except SnapshotNotAvailable as exc:
-        return JsonResponse({
-            "error": "These numbers have not been computed, and only staff may start a computation outside the "
-                     "default views of each source and prompt set.",
-            "code": NOT_AVAILABLE, "canonical": f"{reverse(api_name)}?{exc.suggestion}",
-        }, status=403)
+        return JsonResponse(
+            {
+                "error": "These numbers have not been computed, and only staff may start a computation outside the "
+                "default views of each source and prompt set.",
+                "code": NOT_AVAILABLE,
+                "canonical": f"{reverse(api_name)}?{exc.suggestion}",
+            },
+            status=403,
+        )
     if snapshot.computing:
         return JsonResponse({"status": "computing", "key": snapshot.key}, status=202)
     result = snapshot.result or {}
     if result.get("error"):  # numbers that cannot be computed for these parameters: an error, not a 200
-        return JsonResponse({"error": result["error"], "code": NOT_COMPUTABLE, "key": snapshot.key}, status=422)
+        return JsonResponse(
+            {"error": result["error"], "code": NOT_COMPUTABLE, "key": snapshot.key}, status=422
+        )
     if fmt == "csv":
         return to_csv(params, result)
     # ``battle_total`` counts the battles read; a leaderboard's ``battle_count`` is its matrix.
-    return JsonResponse({"key": snapshot.key, "computed_at": snapshot.computed_at, "seconds": snapshot.seconds,
-                         **result})
+    return JsonResponse(
+        {"key": snapshot.key, "computed_at": snapshot.computed_at, "seconds": snapshot.seconds, **result}
+    )
 
 
 def _leaderboard_csv(params: LeaderboardParams, result: dict[str, Any]) -> HttpResponse:

@@ -40,6 +40,11 @@ async def health_asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
         return
     report = await health_get_async()
     body = json.dumps(report).encode()
-    await send({"type": "http.response.start", "status": 200 if report["ok"] else 503,
-                "headers": [*HEADERS, (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 200 if report["ok"] else 503,
+            "headers": [*HEADERS, (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})

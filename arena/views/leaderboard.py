@@ -28,5 +28,8 @@ def leaderboard(request: HtmxRequest) -> HttpResponse:
         )
 
     prompt_set = request.GET.get("prompt_set")
-    context = {"choices": filter_choices(prompt_set if isinstance(prompt_set, str) else None), "query": request.GET}
+    context = {
+        "choices": filter_choices(prompt_set if isinstance(prompt_set, str) else None),
+        "query": request.GET,
+    }
     return snapshot_page(request, "arena/leaderboard.html", context, LeaderboardParams, decorate)

@@ -20,11 +20,21 @@ from reports.selectors.prompt_sets import prompt_set_page, prompt_sets_list
 UPLOAD_MAX_BYTES = 50 * 1024 * 1024
 
 
-def _list(request: HttpRequest, *, error: str = "", form: dict | None = None, status: int = 200) -> HttpResponse:
-    return render(request, "arena/prompt_sets.html", {
-        "rows": prompt_sets_list(), "formats": sorted(CUSTOM_PROMPT_FORMATS), "error": error,
-        "form": form or {}, "message": request.GET.get("imported", "")[:300],
-    }, status=status)
+def _list(
+    request: HttpRequest, *, error: str = "", form: dict | None = None, status: int = 200
+) -> HttpResponse:
+    return render(
+        request,
+        "arena/prompt_sets.html",
+        {
+            "rows": prompt_sets_list(),
+            "formats": sorted(CUSTOM_PROMPT_FORMATS),
+            "error": error,
+            "form": form or {},
+            "message": request.GET.get("imported", "")[:300],
+        },
+        status=status,
+    )
 
 
 def _save(upload: UploadedFile, folder: Path) -> Path:
@@ -47,18 +57,31 @@ def prompt_sets(request: HttpRequest) -> HttpResponse:
     if upload is None:
         return _list(request, error="file: choose a file to upload.", form=form, status=400)
     if form["format"] not in CUSTOM_PROMPT_FORMATS:
-        return _list(request, error=f"format: one of {', '.join(sorted(CUSTOM_PROMPT_FORMATS))}.", form=form,
-                     status=400)
-    if (upload.size and upload.size > UPLOAD_MAX_BYTES) or (refs is not None and refs.size and refs.size > UPLOAD_MAX_BYTES):
-        return _list(request, error=f"file: at most {UPLOAD_MAX_BYTES // 1024 // 1024} MB.", form=form, status=400)
+        return _list(
+            request,
+            error=f"format: one of {', '.join(sorted(CUSTOM_PROMPT_FORMATS))}.",
+            form=form,
+            status=400,
+        )
+    if (upload.size and upload.size > UPLOAD_MAX_BYTES) or (
+        refs is not None and refs.size and refs.size > UPLOAD_MAX_BYTES
+    ):
+        return _list(
+            request, error=f"file: at most {UPLOAD_MAX_BYTES // 1024 // 1024} MB.", form=form, status=400
+        )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "refs").mkdir()
         path = _save(upload, folder)
         ref_path = _save(refs, folder / "refs") if refs is not None else None
         try:
-            result = prompt_set_import(path=path, fmt=form["format"], slug=form["slug"].strip(),
-                                       name=form["name"].strip() or None, references=ref_path)
+            result = prompt_set_import(
+                path=path,
+                fmt=form["format"],
+                slug=form["slug"].strip(),
+                name=form["name"].strip() or None,
+                references=ref_path,
+            )
         except ImportFormatError as exc:
             message = str(exc).replace(str(folder / "refs") + "/", "").replace(str(folder) + "/", "")
             return _list(request, error=f"{message} — nothing was imported.", form=form, status=400)

@@ -45,8 +45,10 @@ TEMPLATE = "arena/rate.html"
 HHH_ROWS = [("helpful", "H"), ("honest", "J"), ("harmless", "K")]
 # (value, label, key) of the four verdicts, and (screen side, field, keys A–D) of the two grades.
 CHOICE_ROWS = [(value, label, str(key)) for key, (value, label) in enumerate(CHOICE_LABELS.items(), start=1)]
-GRADE_ROWS = [("A", "grade_a", "grade_left", list(zip("ABCD", "QWER", strict=True))),
-              ("B", "grade_b", "grade_right", list(zip("ABCD", "UIOP", strict=True)))]
+GRADE_ROWS = [
+    ("A", "grade_a", "grade_left", list(zip("ABCD", "QWER", strict=True))),
+    ("B", "grade_b", "grade_right", list(zip("ABCD", "UIOP", strict=True))),
+]
 FORM_ROWS = {"hhh_rows": HHH_ROWS, "choice_rows": CHOICE_ROWS, "grade_rows": GRADE_ROWS}
 
 
@@ -56,8 +58,15 @@ def _prompt_set_or_404(slug: str | None) -> str | None:
     return slug or None
 
 
-def _panel(request: SignedInRequest, *, prompt_set: str | None, assignment: Assignment | None = None,
-           vote: Vote | None = None, status: int = 200, already_voted: str = "") -> HttpResponse:
+def _panel(
+    request: SignedInRequest,
+    *,
+    prompt_set: str | None,
+    assignment: Assignment | None = None,
+    vote: Vote | None = None,
+    status: int = 200,
+    already_voted: str = "",
+) -> HttpResponse:
     """The panel (or the page) for ``assignment``, which the services load with everything the
     view shows (``VIEW_RELATED``), so rendering it costs no further query.
 
@@ -75,8 +84,13 @@ def _panel(request: SignedInRequest, *, prompt_set: str | None, assignment: Assi
         "one_click_choosable": settings.ARENA_ONE_CLICK_VOTING != "off",
         "changeable": vote is not None and timezone.now() <= vote_edit_deadline(vote.created_at),
         "already_voted": CHOICE_LABELS.get(already_voted, ""),
-        "training": (reveal_training_get(comparison_id=assignment.comparison_id, a_shown_first=assignment.a_shown_first)
-                     if revealed and assignment and settings.ARENA_REVEAL_TRAINING else None),
+        "training": (
+            reveal_training_get(
+                comparison_id=assignment.comparison_id, a_shown_first=assignment.a_shown_first
+            )
+            if revealed and assignment and settings.ARENA_REVEAL_TRAINING
+            else None
+        ),
     }
     template = f"{TEMPLATE}#panel" if request.htmx else TEMPLATE
     return render(request, template, context, status=status)
@@ -112,9 +126,15 @@ class _Verdict(TypedDict):
 def _verdict_from_post(request: HttpRequest) -> _Verdict:
     """The verdict fields of a vote or a change, in screen terms, as the services take them."""
     post = request.POST
-    return _Verdict(choice=post.get("choice", ""), grade_a=post.get("grade_a", ""), grade_b=post.get("grade_b", ""),
-                    helpful=post.get("helpful", ""), honest=post.get("honest", ""),
-                    harmless=post.get("harmless", ""), comment=post.get("comment", ""))
+    return _Verdict(
+        choice=post.get("choice", ""),
+        grade_a=post.get("grade_a", ""),
+        grade_b=post.get("grade_b", ""),
+        helpful=post.get("helpful", ""),
+        honest=post.get("honest", ""),
+        harmless=post.get("harmless", ""),
+        comment=post.get("comment", ""),
+    )
 
 
 @login_required
@@ -123,19 +143,28 @@ def vote(request: SignedInRequest, assignment_id: int) -> HttpResponse:
     verdict = _verdict_from_post(request)
     try:
         if not vote_rate_allow(rater=request.user):
-            return _rejected(request, "You are voting faster than the limit allows; wait a minute and submit again.", 429)
+            return _rejected(
+                request, "You are voting faster than the limit allows; wait a minute and submit again.", 429
+            )
         result = vote_submit(rater=request.user, assignment_id=assignment_id, **verdict)
     except VoteRejected as rejected:
         return _rejected(request, rejected.message, rejected.status)
-    return _panel(request, prompt_set=_set_from_post(request), assignment=result.assignment, vote=result.vote,
-                  already_voted="" if result.created else verdict["choice"])
+    return _panel(
+        request,
+        prompt_set=_set_from_post(request),
+        assignment=result.assignment,
+        vote=result.vote,
+        already_voted="" if result.created else verdict["choice"],
+    )
 
 
 @login_required
 @require_POST
 def skip(request: SignedInRequest, assignment_id: int) -> HttpResponse:
     try:
-        assignment_skip(rater=request.user, assignment_id=assignment_id, reason=request.POST.get("reason", ""))
+        assignment_skip(
+            rater=request.user, assignment_id=assignment_id, reason=request.POST.get("reason", "")
+        )
     except VoteRejected as rejected:
         return _rejected(request, rejected.message, rejected.status)
     prompt_set = _set_from_post(request)
@@ -152,8 +181,11 @@ def preferences(request: SignedInRequest) -> HttpResponse:
     """The rater switches one-click voting on or off; back to the page they came from."""
     one_click = request.POST.get("one_click", "")
     if one_click not in ("0", "1"):
-        return HttpResponse("one_click: 1 (the verdict buttons submit at once) or 0 (the two-step form).",
-                            status=400, content_type="text/plain; charset=utf-8")
+        return HttpResponse(
+            "one_click: 1 (the verdict buttons submit at once) or 0 (the two-step form).",
+            status=400,
+            content_type="text/plain; charset=utf-8",
+        )
     if settings.ARENA_ONE_CLICK_VOTING != "off":
         rater_one_click_set(rater=request.user, one_click=one_click == "1")
     target = request.POST.get("next", "")
@@ -170,9 +202,14 @@ def guidelines(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def my_votes(request: SignedInRequest) -> HttpResponse:
-    return render(request, "arena/rate_mine.html", {
-        "votes": rater_votes_list(rater=request.user), "edit_minutes": settings.ARENA_VOTE_EDIT_SECONDS // 60,
-    })
+    return render(
+        request,
+        "arena/rate_mine.html",
+        {
+            "votes": rater_votes_list(rater=request.user),
+            "edit_minutes": settings.ARENA_VOTE_EDIT_SECONDS // 60,
+        },
+    )
 
 
 def _version_from_post(request: HttpRequest) -> int:
@@ -196,20 +233,36 @@ def my_vote(request: SignedInRequest, vote_id: int) -> HttpResponse:
     error, status = "", 200
     if request.method == "POST":
         try:
-            changed = vote_change(rater=request.user, vote_id=vote_id, version=_version_from_post(request),
-                                  **_verdict_from_post(request))
+            changed = vote_change(
+                rater=request.user,
+                vote_id=vote_id,
+                version=_version_from_post(request),
+                **_verdict_from_post(request),
+            )
         except VoteRejected as rejected:
             if request.htmx:
                 return _rejected(request, rejected.message, rejected.status)
             error, status = rejected.message, rejected.status
         else:
             if request.htmx:
-                return _panel(request, prompt_set=_set_from_post(request), assignment=vote_seen_as(changed),
-                              vote=changed)
+                return _panel(
+                    request,
+                    prompt_set=_set_from_post(request),
+                    assignment=vote_seen_as(changed),
+                    vote=changed,
+                )
             messages.success(request, f"Your vote is now: {CHOICE_LABELS[request.POST['choice']]}.")
             return redirect(f"{reverse('rate_mine')}#vote-{vote_id}")
     vote_row = Vote.objects.get(pk=vote_id)
-    return render(request, "arena/rate_vote.html", {
-        **FORM_ROWS, "mine": mine, "view": comparison_view_for(assignment=vote_seen_as(vote_row), vote=vote_row),
-        "error": error, "edit_minutes": settings.ARENA_VOTE_EDIT_SECONDS // 60,
-    }, status=status)
+    return render(
+        request,
+        "arena/rate_vote.html",
+        {
+            **FORM_ROWS,
+            "mine": mine,
+            "view": comparison_view_for(assignment=vote_seen_as(vote_row), vote=vote_row),
+            "error": error,
+            "edit_minutes": settings.ARENA_VOTE_EDIT_SECONDS // 60,
+        },
+        status=status,
+    )

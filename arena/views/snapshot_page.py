@@ -21,8 +21,14 @@ from reports.selectors.leaderboards import ReportParams
 from reports.services.snapshots import SnapshotNotAvailable, snapshot_read
 
 
-def snapshot_page(request: HtmxRequest, template: str, context: dict[str, Any], params_class: type[ReportParams],
-                  decorate: Callable[[dict[str, Any], dict[str, Any]], None], **defaults: Any) -> HttpResponse:
+def snapshot_page(
+    request: HtmxRequest,
+    template: str,
+    context: dict[str, Any],
+    params_class: type[ReportParams],
+    decorate: Callable[[dict[str, Any], dict[str, Any]], None],
+    **defaults: Any,
+) -> HttpResponse:
     response = _snapshot_page(request, template, context, params_class, decorate, **defaults)
     # The same URL answers a whole page or, for htmx, its results: a browser's cache must keep
     # them apart, or Back from another page shows the bare results (django-htmx's advice).
@@ -30,8 +36,14 @@ def snapshot_page(request: HtmxRequest, template: str, context: dict[str, Any], 
     return response
 
 
-def _snapshot_page(request: HtmxRequest, template: str, context: dict[str, Any], params_class: type[ReportParams],
-                   decorate: Callable[[dict[str, Any], dict[str, Any]], None], **defaults: Any) -> HttpResponse:
+def _snapshot_page(
+    request: HtmxRequest,
+    template: str,
+    context: dict[str, Any],
+    params_class: type[ReportParams],
+    decorate: Callable[[dict[str, Any], dict[str, Any]], None],
+    **defaults: Any,
+) -> HttpResponse:
     reader = QueryReader(request.GET, allowed=params_class.names())
     context.setdefault("query", request.GET)  # what the URL set (hidden inputs keep it across filter changes)
     # With bad values replaced by their defaults: the form shows what can be kept.

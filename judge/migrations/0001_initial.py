@@ -5,81 +5,230 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('arena', '0001_initial'),
+        ("arena", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Judge',
+            name="Judge",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(max_length=100, unique=True)),
-                ('base_url', models.URLField(blank=True, help_text='Empty: OPENAI_BASE_URL, else the OpenAI API.')),
-                ('model', models.CharField(max_length=200)),
-                ('api_key_env', models.CharField(default='OPENAI_API_KEY', max_length=100)),
-                ('temperature', models.FloatField(default=0.0)),
-                ('max_tokens', models.PositiveIntegerField(default=1024)),
-                ('max_concurrent', models.PositiveIntegerField(default=8, help_text='Requests in flight across all workers.')),
-                ('requests_per_minute', models.PositiveIntegerField(default=600)),
-                ('price_input_per_million', models.DecimalField(decimal_places=4, default=0, max_digits=10)),
-                ('price_output_per_million', models.DecimalField(decimal_places=4, default=0, max_digits=10)),
-                ('template_set', models.CharField(default='arena-v1', max_length=100)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.SlugField(max_length=100, unique=True)),
+                (
+                    "base_url",
+                    models.URLField(blank=True, help_text="Empty: OPENAI_BASE_URL, else the OpenAI API."),
+                ),
+                ("model", models.CharField(max_length=200)),
+                ("api_key_env", models.CharField(default="OPENAI_API_KEY", max_length=100)),
+                ("temperature", models.FloatField(default=0.0)),
+                ("max_tokens", models.PositiveIntegerField(default=1024)),
+                (
+                    "max_concurrent",
+                    models.PositiveIntegerField(
+                        default=8, help_text="Requests in flight across all workers."
+                    ),
+                ),
+                ("requests_per_minute", models.PositiveIntegerField(default=600)),
+                ("price_input_per_million", models.DecimalField(decimal_places=4, default=0, max_digits=10)),
+                ("price_output_per_million", models.DecimalField(decimal_places=4, default=0, max_digits=10)),
+                ("template_set", models.CharField(default="arena-v1", max_length=100)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='JudgeRun',
+            name="JudgeRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('mode', models.CharField(choices=[('pairwise', 'Pairwise'), ('single', 'Single'), ('grade', 'Grade'), ('hhh', 'Hhh')], default='pairwise', max_length=10)),
-                ('inconsistent', models.CharField(choices=[('tie', 'Count as a tie'), ('drop', 'Drop the comparison')], default='tie', max_length=4)),
-                ('limit', models.PositiveIntegerField(blank=True, help_text='At most this many prompts.', null=True)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('running', 'Running'), ('done', 'Done'), ('cancelled', 'Cancelled'), ('failed', 'Failed')], db_index=True, default='pending', max_length=10)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('error', models.TextField(blank=True)),
-                ('baseline', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='arena.contender')),
-                ('contenders', models.ManyToManyField(blank=True, related_name='judge_runs', to='arena.contender')),
-                ('judge', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='runs', to='judge.judge')),
-                ('prompt_set', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='judge_runs', to='arena.promptset')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "mode",
+                    models.CharField(
+                        choices=[
+                            ("pairwise", "Pairwise"),
+                            ("single", "Single"),
+                            ("grade", "Grade"),
+                            ("hhh", "Hhh"),
+                        ],
+                        default="pairwise",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "inconsistent",
+                    models.CharField(
+                        choices=[("tie", "Count as a tie"), ("drop", "Drop the comparison")],
+                        default="tie",
+                        max_length=4,
+                    ),
+                ),
+                (
+                    "limit",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="At most this many prompts.", null=True
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("cancelled", "Cancelled"),
+                            ("failed", "Failed"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                ("error", models.TextField(blank=True)),
+                (
+                    "baseline",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="arena.contender",
+                    ),
+                ),
+                (
+                    "contenders",
+                    models.ManyToManyField(blank=True, related_name="judge_runs", to="arena.contender"),
+                ),
+                (
+                    "judge",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="runs", to="judge.judge"
+                    ),
+                ),
+                (
+                    "prompt_set",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="judge_runs",
+                        to="arena.promptset",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Judgment',
+            name="Judgment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('order', models.PositiveSmallIntegerField(default=1, help_text='1: answer A shown first; 2: answer B first.')),
-                ('turn', models.PositiveSmallIntegerField(default=1)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('done', 'Done'), ('unparsed', 'Unparsed'), ('failed', 'Failed')], db_index=True, default='pending', max_length=10)),
-                ('winner', models.CharField(blank=True, max_length=10)),
-                ('score', models.FloatField(blank=True, help_text='Single-answer grade 1–10.', null=True)),
-                ('grade', models.CharField(blank=True, help_text='Self-Instruct A–D.', max_length=1)),
-                ('hhh', models.JSONField(blank=True, default=dict)),
-                ('raw_output', models.TextField(blank=True)),
-                ('parse_error', models.CharField(blank=True, max_length=500)),
-                ('error', models.TextField(blank=True)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('cache_key', models.CharField(blank=True, db_index=True, max_length=64)),
-                ('input_tokens', models.PositiveIntegerField(default=0)),
-                ('output_tokens', models.PositiveIntegerField(default=0)),
-                ('cost', models.DecimalField(decimal_places=6, default=0, max_digits=12)),
-                ('from_cache', models.BooleanField(default=False)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('answer', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='judgments', to='arena.answer')),
-                ('comparison', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='judgments', to='arena.comparison')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='judgments', to='judge.judgerun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "order",
+                    models.PositiveSmallIntegerField(
+                        default=1, help_text="1: answer A shown first; 2: answer B first."
+                    ),
+                ),
+                ("turn", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("done", "Done"),
+                            ("unparsed", "Unparsed"),
+                            ("failed", "Failed"),
+                        ],
+                        db_index=True,
+                        default="pending",
+                        max_length=10,
+                    ),
+                ),
+                ("winner", models.CharField(blank=True, max_length=10)),
+                ("score", models.FloatField(blank=True, help_text="Single-answer grade 1–10.", null=True)),
+                ("grade", models.CharField(blank=True, help_text="Self-Instruct A–D.", max_length=1)),
+                ("hhh", models.JSONField(blank=True, default=dict)),
+                ("raw_output", models.TextField(blank=True)),
+                ("parse_error", models.CharField(blank=True, max_length=500)),
+                ("error", models.TextField(blank=True)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("cache_key", models.CharField(blank=True, db_index=True, max_length=64)),
+                ("input_tokens", models.PositiveIntegerField(default=0)),
+                ("output_tokens", models.PositiveIntegerField(default=0)),
+                ("cost", models.DecimalField(decimal_places=6, default=0, max_digits=12)),
+                ("from_cache", models.BooleanField(default=False)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "answer",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="judgments",
+                        to="arena.answer",
+                    ),
+                ),
+                (
+                    "comparison",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="judgments",
+                        to="arena.comparison",
+                    ),
+                ),
+                (
+                    "run",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="judgments",
+                        to="judge.judgerun",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(condition=models.Q(('comparison__isnull', False)), fields=('run', 'comparison', 'order', 'turn'), name='unique_judgment_per_run_comparison_order'), models.UniqueConstraint(condition=models.Q(('answer__isnull', False)), fields=('run', 'answer', 'turn'), name='unique_judgment_per_run_answer'), models.CheckConstraint(condition=models.Q(models.Q(('answer__isnull', True), ('comparison__isnull', False)), models.Q(('answer__isnull', False), ('comparison__isnull', True)), _connector='OR'), name='judgment_targets_comparison_or_answer'), models.CheckConstraint(condition=models.Q(('order__in', [1, 2])), name='judgment_order_1_or_2')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(("comparison__isnull", False)),
+                        fields=("run", "comparison", "order", "turn"),
+                        name="unique_judgment_per_run_comparison_order",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(("answer__isnull", False)),
+                        fields=("run", "answer", "turn"),
+                        name="unique_judgment_per_run_answer",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("answer__isnull", True), ("comparison__isnull", False)),
+                            models.Q(("answer__isnull", False), ("comparison__isnull", True)),
+                            _connector="OR",
+                        ),
+                        name="judgment_targets_comparison_or_answer",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("order__in", [1, 2])), name="judgment_order_1_or_2"
+                    ),
+                ],
             },
         ),
     ]

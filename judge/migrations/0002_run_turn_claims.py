@@ -4,60 +4,61 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('arena', '0001_initial'),
-        ('judge', '0001_initial'),
+        ("arena", "0001_initial"),
+        ("judge", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='judgerun',
-            name='estimated_cost',
+            model_name="judgerun",
+            name="estimated_cost",
             field=models.DecimalField(decimal_places=6, default=0, max_digits=12),
         ),
         migrations.AddField(
-            model_name='judgerun',
-            name='template_fingerprint',
+            model_name="judgerun",
+            name="template_fingerprint",
             field=models.CharField(blank=True, max_length=64),
         ),
         migrations.AddField(
-            model_name='judgerun',
-            name='turn',
-            field=models.PositiveSmallIntegerField(blank=True, help_text='Judge only this turn; empty: every turn.', null=True),
+            model_name="judgerun",
+            name="turn",
+            field=models.PositiveSmallIntegerField(
+                blank=True, help_text="Judge only this turn; empty: every turn.", null=True
+            ),
         ),
         migrations.AddField(
-            model_name='judgment',
-            name='claim_token',
+            model_name="judgment",
+            name="claim_token",
             field=models.CharField(blank=True, max_length=32),
         ),
         migrations.AddField(
-            model_name='judgment',
-            name='claimed_until',
+            model_name="judgment",
+            name="claimed_until",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='judgment',
-            name='enqueued_at',
+            model_name="judgment",
+            name="enqueued_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='judgment',
-            name='latency_s',
+            model_name="judgment",
+            name="latency_s",
             field=models.FloatField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='judgment',
-            name='mode',
+            model_name="judgment",
+            name="mode",
             field=models.CharField(blank=True, max_length=30),
         ),
         migrations.AddField(
-            model_name='judgment',
-            name='sends',
+            model_name="judgment",
+            name="sends",
             field=models.PositiveSmallIntegerField(default=0),
         ),
         migrations.AddIndex(
-            model_name='judgment',
-            index=models.Index(fields=['run', 'status'], name='judgment_run_status_idx'),
+            model_name="judgment",
+            index=models.Index(fields=["run", "status"], name="judgment_run_status_idx"),
         ),
     ]

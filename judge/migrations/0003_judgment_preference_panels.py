@@ -5,43 +5,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('judge', '0002_run_turn_claims'),
+        ("judge", "0002_run_turn_claims"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='judgment',
-            name='preference',
+            model_name="judgment",
+            name="preference",
             field=models.FloatField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='judgment',
-            name='strong',
+            model_name="judgment",
+            name="strong",
             field=models.BooleanField(default=False),
         ),
         migrations.AlterField(
-            model_name='judgerun',
-            name='mode',
-            field=models.CharField(choices=[('pairwise', 'Pairwise'), ('single', 'Single'), ('grade', 'Grade'), ('hhh', 'Hhh'), ('five_level', 'five-level pairwise'), ('logprob', 'pairwise preference from logprobs')], default='pairwise', max_length=10),
+            model_name="judgerun",
+            name="mode",
+            field=models.CharField(
+                choices=[
+                    ("pairwise", "Pairwise"),
+                    ("single", "Single"),
+                    ("grade", "Grade"),
+                    ("hhh", "Hhh"),
+                    ("five_level", "five-level pairwise"),
+                    ("logprob", "pairwise preference from logprobs"),
+                ],
+                default="pairwise",
+                max_length=10,
+            ),
         ),
         migrations.CreateModel(
-            name='JudgePanel',
+            name="JudgePanel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.SlugField(max_length=100, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('judges', models.ManyToManyField(related_name='panels', to='judge.judge')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.SlugField(max_length=100, unique=True)),
+                ("description", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("judges", models.ManyToManyField(related_name="panels", to="judge.judge")),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.AddField(
-            model_name='judgerun',
-            name='panel',
-            field=models.ForeignKey(blank=True, help_text="Started as part of this panel's run.", null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='runs', to='judge.judgepanel'),
+            model_name="judgerun",
+            name="panel",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Started as part of this panel's run.",
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="runs",
+                to="judge.judgepanel",
+            ),
         ),
     ]

@@ -22,21 +22,30 @@ def remove_stored_keys(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('judge', '0003_judgment_preference_panels'),
+        ("judge", "0003_judgment_preference_panels"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='judge',
-            name='api_key_env',
-            field=models.CharField(blank=True, default='OPENAI_API_KEY', help_text='NAME of the environment variable holding the API key: ARENA_KEY_… (the ARENA_KEY_PREFIX setting) or OPENAI_API_KEY. Empty: OPENAI_API_KEY if it is set, else no key (local servers need none).', max_length=100, validators=[arena.validators.validate_api_key_env]),
+            model_name="judge",
+            name="api_key_env",
+            field=models.CharField(
+                blank=True,
+                default="OPENAI_API_KEY",
+                help_text="NAME of the environment variable holding the API key: ARENA_KEY_… (the ARENA_KEY_PREFIX setting) or OPENAI_API_KEY. Empty: OPENAI_API_KEY if it is set, else no key (local servers need none).",
+                max_length=100,
+                validators=[arena.validators.validate_api_key_env],
+            ),
         ),
         migrations.AlterField(
-            model_name='judge',
-            name='base_url',
-            field=models.URLField(blank=True, help_text='Empty: OPENAI_BASE_URL, else the OpenAI API.', validators=[arena.validators.validate_endpoint_host]),
+            model_name="judge",
+            name="base_url",
+            field=models.URLField(
+                blank=True,
+                help_text="Empty: OPENAI_BASE_URL, else the OpenAI API.",
+                validators=[arena.validators.validate_endpoint_host],
+            ),
         ),
         migrations.RunPython(remove_stored_keys, migrations.RunPython.noop),
     ]

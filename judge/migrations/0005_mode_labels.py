@@ -4,15 +4,25 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('judge', '0004_judge_api_key_env'),
+        ("judge", "0004_judge_api_key_env"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='judgerun',
-            name='mode',
-            field=models.CharField(choices=[('pairwise', 'Pairwise'), ('single', 'Single'), ('grade', 'Grade'), ('hhh', 'HHH'), ('five_level', 'five-level pairwise'), ('logprob', 'pairwise preference from logprobs')], default='pairwise', max_length=10),
+            model_name="judgerun",
+            name="mode",
+            field=models.CharField(
+                choices=[
+                    ("pairwise", "Pairwise"),
+                    ("single", "Single"),
+                    ("grade", "Grade"),
+                    ("hhh", "HHH"),
+                    ("five_level", "five-level pairwise"),
+                    ("logprob", "pairwise preference from logprobs"),
+                ],
+                default="pairwise",
+                max_length=10,
+            ),
         ),
     ]

@@ -6,39 +6,65 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('judge', '0005_mode_labels'),
+        ("judge", "0005_mode_labels"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Evaluation',
+            name="Evaluation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('token', models.UUIDField(unique=True)),
-                ('options', models.JSONField()),
-                ('status', models.CharField(choices=[('queued', 'Waiting to start'), ('running', 'Running'), ('done', 'Done'), ('stopped', 'Stopped at the cost limit'), ('failed', 'Failed')], default='queued', max_length=10)),
-                ('phase', models.CharField(blank=True, max_length=20)),
-                ('plan', models.JSONField(default=list)),
-                ('estimated_cost', models.DecimalField(decimal_places=6, default=0, max_digits=12)),
-                ('answers_total', models.PositiveIntegerField(default=0)),
-                ('answers_done', models.PositiveIntegerField(default=0)),
-                ('judgments_total', models.PositiveIntegerField(default=0)),
-                ('judgments_done', models.PositiveIntegerField(default=0)),
-                ('cost', models.DecimalField(decimal_places=6, default=0, max_digits=12)),
-                ('error', models.TextField(blank=True)),
-                ('notes', models.JSONField(default=list)),
-                ('report', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('started_at', models.DateTimeField(blank=True, null=True)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('runs', models.ManyToManyField(blank=True, related_name='evaluations', to='judge.judgerun')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("token", models.UUIDField(unique=True)),
+                ("options", models.JSONField()),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Waiting to start"),
+                            ("running", "Running"),
+                            ("done", "Done"),
+                            ("stopped", "Stopped at the cost limit"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=10,
+                    ),
+                ),
+                ("phase", models.CharField(blank=True, max_length=20)),
+                ("plan", models.JSONField(default=list)),
+                ("estimated_cost", models.DecimalField(decimal_places=6, default=0, max_digits=12)),
+                ("answers_total", models.PositiveIntegerField(default=0)),
+                ("answers_done", models.PositiveIntegerField(default=0)),
+                ("judgments_total", models.PositiveIntegerField(default=0)),
+                ("judgments_done", models.PositiveIntegerField(default=0)),
+                ("cost", models.DecimalField(decimal_places=6, default=0, max_digits=12)),
+                ("error", models.TextField(blank=True)),
+                ("notes", models.JSONField(default=list)),
+                ("report", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("started_at", models.DateTimeField(blank=True, null=True)),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                ("runs", models.ManyToManyField(blank=True, related_name="evaluations", to="judge.judgerun")),
             ],
             options={
-                'ordering': ['-id'],
+                "ordering": ["-id"],
             },
         ),
     ]

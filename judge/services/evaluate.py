@@ -57,8 +57,9 @@ def max_cost_parse(value: object) -> Decimal | None:
     except InvalidOperation:
         amount = None
     if amount is None or not amount.is_finite() or amount < 0:
-        raise EvaluationError(f"--max-cost: {value!r} is not an amount in USD (a number, 0 or more).",
-                              field="max_cost")
+        raise EvaluationError(
+            f"--max-cost: {value!r} is not an amount in USD (a number, 0 or more).", field="max_cost"
+        )
     return amount
 
 
@@ -139,25 +140,46 @@ def _contender(options: EvaluationOptions) -> tuple[Contender, bool]:
             found._evaluate_changed = True  # type: ignore[attr-defined]  # a mark for the run, not a field
         return found, False
     if not options.base_url and not options.model:
-        raise EvaluationError(f"No contender {options.contender!r}: give --base-url and --model (and --api-key-env "
-                              f"if the endpoint needs a key) to create it.", field="base_url")
-    contender = Contender(name=options.contender, base_url=options.base_url, api_model=options.model,
-                          api_key_env=options.api_key_env)
+        raise EvaluationError(
+            f"No contender {options.contender!r}: give --base-url and --model (and --api-key-env "
+            f"if the endpoint needs a key) to create it.",
+            field="base_url",
+        )
+    contender = Contender(
+        name=options.contender,
+        base_url=options.base_url,
+        api_model=options.model,
+        api_key_env=options.api_key_env,
+    )
     _validate(contender, options.contender)
     return contender, True
 
 
-_FIELD_OF_MODEL = {"base_url": "base_url", "api_model": "model", "api_key_env": "api_key_env", "name": "contender"}
-_OPTION_OF_FIELD = {"base_url": "--base-url", "api_model": "--model", "api_key_env": "--api-key-env", "name": "--contender"}
+_FIELD_OF_MODEL = {
+    "base_url": "base_url",
+    "api_model": "model",
+    "api_key_env": "api_key_env",
+    "name": "contender",
+}
+_OPTION_OF_FIELD = {
+    "base_url": "--base-url",
+    "api_model": "--model",
+    "api_key_env": "--api-key-env",
+    "name": "--contender",
+}
 
 
 def _validate(contender: Contender, name: str) -> None:
     try:
         contender.full_clean(validate_unique=contender.pk is None)
     except ValidationError as exc:
-        problems = "; ".join(f"{_OPTION_OF_FIELD.get(k, '')} {' '.join(v)}".strip() for k, v in exc.message_dict.items())
-        raise EvaluationError(f"Cannot use contender {name!r}: {problems}", field=_FIELD_OF_MODEL.get(
-            next(iter(exc.message_dict), ""), "contender")) from None
+        problems = "; ".join(
+            f"{_OPTION_OF_FIELD.get(k, '')} {' '.join(v)}".strip() for k, v in exc.message_dict.items()
+        )
+        raise EvaluationError(
+            f"Cannot use contender {name!r}: {problems}",
+            field=_FIELD_OF_MODEL.get(next(iter(exc.message_dict), ""), "contender"),
+        ) from None
 
 
 def evaluation_plan(options: EvaluationOptions) -> EvaluationPlan:
@@ -166,22 +188,32 @@ def evaluation_plan(options: EvaluationOptions) -> EvaluationPlan:
         raise EvaluationError(f"Unknown mode {options.mode!r}; use single or pairwise.", field="mode")
     pset = PromptSet.objects.filter(slug=options.prompt_set).first()
     if pset is None:
-        raise EvaluationError(f"No prompt set {options.prompt_set!r}; known sets: {_names(PromptSet, 'slug')}. "
-                              f"Import one with import_prompt_set.", field="prompt_set")
+        raise EvaluationError(
+            f"No prompt set {options.prompt_set!r}; known sets: {_names(PromptSet, 'slug')}. "
+            f"Import one with import_prompt_set.",
+            field="prompt_set",
+        )
     judge = Judge.objects.filter(name=options.judge).first()
     if judge is None:
-        raise EvaluationError(f"No judge {options.judge!r}; known judges: {_names(Judge, 'name')}. Add one with judge_add.", field="judge")
+        raise EvaluationError(
+            f"No judge {options.judge!r}; known judges: {_names(Judge, 'name')}. Add one with judge_add.",
+            field="judge",
+        )
     if options.baseline and options.against:
         raise EvaluationError("Give --baseline or --against, not both.", field="against")
     if options.mode == "single" and (options.baseline or options.against):
-        raise EvaluationError("--baseline and --against compare two answers: use --mode pairwise.", field="mode")
+        raise EvaluationError(
+            "--baseline and --against compare two answers: use --mode pairwise.", field="mode"
+        )
     names = [options.baseline] if options.baseline else list(options.against)
     if options.mode == "pairwise" and not names:
         raise EvaluationError("--mode pairwise needs --baseline MODEL or --against a,b,c.", field="baseline")
     contender, created = _contender(options)
     if options.contender in names:
-        raise EvaluationError(f"{options.contender} cannot be its own opponent.",
-                              field="baseline" if options.baseline else "against")
+        raise EvaluationError(
+            f"{options.contender} cannot be its own opponent.",
+            field="baseline" if options.baseline else "against",
+        )
     prompts = list(Prompt.objects.current().filter(prompt_set=pset).order_by("position", "id"))
     opponents = []
     opponent_field = "baseline" if options.baseline else "against"
@@ -191,17 +223,26 @@ def evaluation_plan(options: EvaluationOptions) -> EvaluationPlan:
             raise EvaluationError(f"No contender {name!r} to compare with.", field=opponent_field)
         have = Answer.objects.filter(contender=opponent, prompt__in=prompts).count()
         if have < len(prompts):
-            raise EvaluationError(f"{name} has answers to {have} of the {len(prompts)} prompts of {pset.slug}: "
-                                  f"generate or import the rest first (generate_answers / import_answers).",
-                                  field=opponent_field)
+            raise EvaluationError(
+                f"{name} has answers to {have} of the {len(prompts)} prompts of {pset.slug}: "
+                f"generate or import the rest first (generate_answers / import_answers).",
+                field=opponent_field,
+            )
         opponents.append(opponent)
-    answered = set() if created else set(
-        Answer.objects.filter(contender=contender, prompt__in=prompts).values_list("prompt_id", flat=True))
+    answered = (
+        set()
+        if created
+        else set(
+            Answer.objects.filter(contender=contender, prompt__in=prompts).values_list("prompt_id", flat=True)
+        )
+    )
     missing = [p for p in prompts if p.pk not in answered]
     gen_requests = sum(len(p.turns) for p in missing)
     # Turn k's request carries every earlier question and answer of the conversation.
-    gen_input = sum(sum(len("".join(p.turns[: k + 1])) // 4 + k * options.max_tokens for k in range(len(p.turns)))
-                    for p in missing)
+    gen_input = sum(
+        sum(len("".join(p.turns[: k + 1])) // 4 + k * options.max_tokens for k in range(len(p.turns)))
+        for p in missing
+    )
     gen_output = gen_requests * options.max_tokens
 
     turns = [options.turn] if options.turn else None
@@ -210,8 +251,14 @@ def evaluation_plan(options: EvaluationOptions) -> EvaluationPlan:
     run_options = [(None,)] if options.mode == "single" else [(o,) for o in opponents]
     for (opponent,) in run_options:
         if not missing and not created:
-            est = judge_run_estimate(judge=judge, prompt_set=pset, mode=options.mode, contenders=[contender],
-                                     baseline=opponent, turn=options.turn)
+            est = judge_run_estimate(
+                judge=judge,
+                prompt_set=pset,
+                mode=options.mode,
+                contenders=[contender],
+                baseline=opponent,
+                turn=options.turn,
+            )
             judgments += est.judgments - est.cached
             judge_in += est.input_tokens
             judge_out += est.output_tokens
@@ -231,10 +278,21 @@ def evaluation_plan(options: EvaluationOptions) -> EvaluationPlan:
     if missing or created:
         cost = Decimal(str(cost_of(judge, judge_in, judge_out)))
     return EvaluationPlan(
-        contender=contender, prompt_set=pset, judge=judge, mode=options.mode, opponents=opponents,
-        prompts=len(prompts), answers_missing=len(missing), generation_requests=gen_requests,
-        generation_input_tokens=gen_input, generation_output_tokens=gen_output, judgments=judgments,
-        judge_input_tokens=judge_in, judge_output_tokens=judge_out, judge_cost=cost, contender_created=created,
+        contender=contender,
+        prompt_set=pset,
+        judge=judge,
+        mode=options.mode,
+        opponents=opponents,
+        prompts=len(prompts),
+        answers_missing=len(missing),
+        generation_requests=gen_requests,
+        generation_input_tokens=gen_input,
+        generation_output_tokens=gen_output,
+        judgments=judgments,
+        judge_input_tokens=judge_in,
+        judge_output_tokens=judge_out,
+        judge_cost=cost,
+        contender_created=created,
     )
 
 
@@ -245,7 +303,9 @@ def _check_endpoint(contender: Contender) -> None:
     from judge import client as llm
     from judge.services.execution import chat_client_for
 
-    problems = endpoint_problems(url=llm.endpoint_url(contender.base_url or None), api_key_env=contender.api_key_env)
+    problems = endpoint_problems(
+        url=llm.endpoint_url(contender.base_url or None), api_key_env=contender.api_key_env
+    )
     if problems:
         raise EvaluationError(f"Contender {contender.name}: {' '.join(problems)}")
     model = contender.api_model or contender.name
@@ -253,23 +313,35 @@ def _check_endpoint(contender: Contender) -> None:
         served = chat_client_for(base_url=contender.base_url, api_key_env=contender.api_key_env).list_models()
     except llm.PermanentLLMError as exc:
         if exc.kind in ("auth", "forbidden", "config"):
-            raise EvaluationError(f"The endpoint of {contender.name} refused the key "
-                                  f"({contender.api_key_env or 'OPENAI_API_KEY'}): {exc.message}") from None
+            raise EvaluationError(
+                f"The endpoint of {contender.name} refused the key "
+                f"({contender.api_key_env or 'OPENAI_API_KEY'}): {exc.message}"
+            ) from None
         return  # no model list here (404 and the like): the first request will tell
     except llm.LLMError:
         return
     if served and model not in served:
-        raise EvaluationError(f"The endpoint of {contender.name} does not serve model {model!r}; it serves: "
-                              f"{', '.join(sorted(served)[:20])}.")
+        raise EvaluationError(
+            f"The endpoint of {contender.name} does not serve model {model!r}; it serves: "
+            f"{', '.join(sorted(served)[:20])}."
+        )
 
 
 def _existing_run(plan: EvaluationPlan, opponent: Contender | None, turn: int | None) -> JudgeRun | None:
     """A run of these options made earlier (its judgments are resumed, not asked for again)."""
-    runs = JudgeRun.objects.filter(judge=plan.judge, prompt_set=plan.prompt_set, mode=plan.mode, baseline=opponent,
-                                   turn=turn, limit__isnull=True, contenders=plan.contender).order_by("-id")
+    runs = JudgeRun.objects.filter(
+        judge=plan.judge,
+        prompt_set=plan.prompt_set,
+        mode=plan.mode,
+        baseline=opponent,
+        turn=turn,
+        limit__isnull=True,
+        contenders=plan.contender,
+    ).order_by("-id")
     for run in runs:
         if set(run.contenders.values_list("pk", flat=True)) == {plan.contender.pk} | (
-                {opponent.pk} if opponent else set()):
+            {opponent.pk} if opponent else set()
+        ):
             return run
     return None
 
@@ -277,12 +349,17 @@ def _existing_run(plan: EvaluationPlan, opponent: Contender | None, turn: int | 
 def evaluation_cost_check(options: EvaluationOptions, plan: EvaluationPlan) -> None:
     """Refuse to start when the estimate is above ``max_cost``."""
     if options.max_cost is not None and plan.judge_cost > options.max_cost:
-        raise EvaluationError(f"The estimated cost ${plan.judge_cost:.4f} is above --max-cost ${options.max_cost}: "
-                              f"nothing was sent.", field="max_cost")
+        raise EvaluationError(
+            f"The estimated cost ${plan.judge_cost:.4f} is above --max-cost ${options.max_cost}: "
+            f"nothing was sent.",
+            field="max_cost",
+        )
 
 
 def evaluation_run(
-    options: EvaluationOptions, *, plan: EvaluationPlan | None = None,
+    options: EvaluationOptions,
+    *,
+    plan: EvaluationPlan | None = None,
     on_generation: Callable[[int], object] | None = None,
     on_judgment: Callable[[int, int, Decimal], None] | None = None,
 ) -> EvaluationResult:
@@ -304,20 +381,30 @@ def evaluation_run(
         if plan.contender_created:
             contender.save()
         try:
-            result.generation = answers_generate(contender=contender, prompt_set=plan.prompt_set,
-                                                 max_tokens=options.max_tokens, on_progress=on_generation)
+            result.generation = answers_generate(
+                contender=contender,
+                prompt_set=plan.prompt_set,
+                max_tokens=options.max_tokens,
+                on_progress=on_generation,
+            )
         except llm.PermanentLLMError as exc:
             raise EvaluationError(f"Contender {contender.name}: {exc.message}") from None
         if result.generation.failed:
             first = (result.generation.errors or ["?"])[0]
             if any(f" {code}: " in first for code in (401, 403)):
-                raise EvaluationError(f"The endpoint of {contender.name} refused the key "
-                                      f"({contender.api_key_env or 'OPENAI_API_KEY'}): {first}")
+                raise EvaluationError(
+                    f"The endpoint of {contender.name} refused the key "
+                    f"({contender.api_key_env or 'OPENAI_API_KEY'}): {first}"
+                )
             if " 404: " in first:
-                raise EvaluationError(f"The endpoint of {contender.name} does not know model "
-                                      f"{contender.api_model or contender.name!r}: {first}")
-            raise EvaluationError(f"{result.generation.failed} of {plan.answers_missing} answers failed (first: "
-                                  f"{first}); the others are stored: run the same command again to retry.")
+                raise EvaluationError(
+                    f"The endpoint of {contender.name} does not know model "
+                    f"{contender.api_model or contender.name!r}: {first}"
+                )
+            raise EvaluationError(
+                f"{result.generation.failed} of {plan.answers_missing} answers failed (first: "
+                f"{first}); the others are stored: run the same command again to retry."
+            )
     runs = []
     opponents: list[Contender | None] = [*plan.opponents] or [None]  # single: one run, no opponent
     for opponent in opponents:
@@ -327,32 +414,46 @@ def evaluation_run(
             result.notes.append(
                 f"Run {run.pk} was made before version {latest.number} of {plan.prompt_set.slug}: it is resumed as "
                 f"it was (a second run would count its unchanged prompts twice), so prompts new in version "
-                f"{latest.number} are not judged by it.")
+                f"{latest.number} are not judged by it."
+            )
         if run is None:
             try:
-                run = judge_run_create(judge=plan.judge, prompt_set=plan.prompt_set, mode=plan.mode,
-                                       contenders=[contender], baseline=opponent, turn=options.turn, start=False)
+                run = judge_run_create(
+                    judge=plan.judge,
+                    prompt_set=plan.prompt_set,
+                    mode=plan.mode,
+                    contenders=[contender],
+                    baseline=opponent,
+                    turn=options.turn,
+                    start=False,
+                )
             except RunError as exc:
                 raise EvaluationError(str(exc)) from None
         runs.append(run)
     result.runs = runs
-    pending = list(Judgment.objects.filter(run__in=runs, status=Judgment.Status.PENDING)
-                   .order_by("run_id", "id").values_list("run_id", "id"))
+    pending = list(
+        Judgment.objects.filter(run__in=runs, status=Judgment.Status.PENDING)
+        .order_by("run_id", "id")
+        .values_list("run_id", "id")
+    )
     total = len(pending)
     spent = Decimal(0)
     from judge.services.execution import judgment_execute
 
     for run in runs:
         if Judgment.objects.filter(run=run, status=Judgment.Status.PENDING).exists():
-            JudgeRun.objects.filter(pk=run.pk).update(status=JudgeRun.Status.RUNNING,
-                                                      started_at=run.started_at or timezone.now(), finished_at=None)
+            JudgeRun.objects.filter(pk=run.pk).update(
+                status=JudgeRun.Status.RUNNING, started_at=run.started_at or timezone.now(), finished_at=None
+            )
     for done, (_run, judgment_id) in enumerate(pending, 1):
         if options.max_cost is not None and spent > options.max_cost:
             for run in runs:
                 judge_run_cancel(run=run)
-            result.stopped = (f"Stopped: the judge's cost ${spent:.4f} passed --max-cost ${options.max_cost} after "
-                              f"{done - 1} of {total} judgments; what was judged is kept, run again with a higher "
-                              f"limit to go on.")
+            result.stopped = (
+                f"Stopped: the judge's cost ${spent:.4f} passed --max-cost ${options.max_cost} after "
+                f"{done - 1} of {total} judgments; what was judged is kept, run again with a higher "
+                f"limit to go on."
+            )
             break
         judgment_execute(judgment_id=judgment_id)
         row = Judgment.objects.filter(pk=judgment_id).values_list("cost", "status").first()

@@ -78,28 +78,43 @@ def evaluation_links(evaluation: Evaluation) -> list[tuple[str, str]]:
     query = {"source": f"judge:{o['judge']}", "prompt_set": o["prompt_set"]}
     links = [("Scores", f"/scores/?{urlencode(query)}")] if o["mode"] == "single" else []
     if o.get("baseline"):
-        links.append((f"Win rate against {o['baseline']}", f"/winrate/?{urlencode({**query, 'baseline': o['baseline']})}"))
+        links.append(
+            (
+                f"Win rate against {o['baseline']}",
+                f"/winrate/?{urlencode({**query, 'baseline': o['baseline']})}",
+            )
+        )
     if o["mode"] == "pairwise":
         links.append(("Leaderboard", f"/leaderboard/?{urlencode(query)}"))
     links.append((f"Prompt set {o['prompt_set']}", f"/prompt-sets/{o['prompt_set']}/"))
     return links
 
 
-def evaluation_start(*, options: EvaluationOptions, plan: EvaluationPlan, token: uuid.UUID,
-                     user: Any = None) -> tuple[Evaluation, bool]:
+def evaluation_start(
+    *, options: EvaluationOptions, plan: EvaluationPlan, token: uuid.UUID, user: Any = None
+) -> tuple[Evaluation, bool]:
     """Record the evaluation and start it after commit; ``(evaluation, False)`` when this token or
     these same options already have one queued or running (nothing new starts)."""
     data = options_to_json(options)
-    same = Evaluation.objects.filter(token=token).first() or Evaluation.objects.filter(
-        options=data, status__in=[Evaluation.Status.QUEUED, Evaluation.Status.RUNNING]).first()
+    same = (
+        Evaluation.objects.filter(token=token).first()
+        or Evaluation.objects.filter(
+            options=data, status__in=[Evaluation.Status.QUEUED, Evaluation.Status.RUNNING]
+        ).first()
+    )
     if same is not None:
         return same, False
     try:
         with transaction.atomic():
             evaluation = Evaluation.objects.create(
-                token=token, options=data, plan=plan.lines(), estimated_cost=plan.judge_cost,
-                answers_total=plan.answers_missing, judgments_total=plan.judgments,
-                created_by=user if getattr(user, "pk", None) else None)
+                token=token,
+                options=data,
+                plan=plan.lines(),
+                estimated_cost=plan.judge_cost,
+                answers_total=plan.answers_missing,
+                judgments_total=plan.judgments,
+                created_by=user if getattr(user, "pk", None) else None,
+            )
     except IntegrityError:  # the same form submitted twice at once: the other request made it
         return Evaluation.objects.get(token=token), False
     transaction.on_commit(lambda: evaluation_dispatch(evaluation.pk))
@@ -113,6 +128,7 @@ def evaluation_dispatch(evaluation_id: int) -> None:
     """A Celery task with a broker; embedded mode: a thread of this process (so the page that
     started it is answered at once), or the caller's thread when JUDGE_EAGER_THREADS is 0 (tests)."""
     if settings.CELERY_TASK_ALWAYS_EAGER and settings.JUDGE_EAGER_THREADS > 0:
+
         def work() -> None:
             try:
                 evaluation_execute(evaluation_id)
@@ -134,8 +150,10 @@ def evaluation_wait(evaluation_id: int, timeout: float | None = None) -> None:
 
 
 def progress_html(evaluation: Evaluation) -> str:
-    return render_to_string("judge/evaluation_detail.html#progress", {
-        "evaluation": evaluation, "links": evaluation_links(evaluation), "oob": True})
+    return render_to_string(
+        "judge/evaluation_detail.html#progress",
+        {"evaluation": evaluation, "links": evaluation_links(evaluation), "oob": True},
+    )
 
 
 class _Reporter:
@@ -157,8 +175,10 @@ class _Reporter:
             return
         try:
             evaluation = Evaluation.objects.get(pk=self.evaluation_id)
-            async_to_sync(layer.group_send)(evaluation_group(self.evaluation_id),
-                                            {"type": PROGRESS_EVENT, "html": progress_html(evaluation)})
+            async_to_sync(layer.group_send)(
+                evaluation_group(self.evaluation_id),
+                {"type": PROGRESS_EVENT, "html": progress_html(evaluation)},
+            )
         except Exception:  # a lost channel layer must never fail the evaluation
             logger.warning("progress for evaluation %s not sent", self.evaluation_id, exc_info=True)
 
@@ -166,7 +186,8 @@ class _Reporter:
 def evaluation_execute(evaluation_id: int) -> Evaluation | None:
     """Run a queued evaluation to its end; a second delivery of the same task does nothing."""
     claimed = Evaluation.objects.filter(pk=evaluation_id, status=Evaluation.Status.QUEUED).update(
-        status=Evaluation.Status.RUNNING, started_at=timezone.now())
+        status=Evaluation.Status.RUNNING, started_at=timezone.now()
+    )
     if not claimed:
         return None
     rows = Evaluation.objects.filter(pk=evaluation_id)
@@ -175,8 +196,11 @@ def evaluation_execute(evaluation_id: int) -> Evaluation | None:
     options = options_from_json(evaluation.options)
     try:
         plan = evaluation_plan(options)
-        rows.update(answers_total=plan.answers_missing, judgments_total=plan.judgments,
-                    phase="generating" if plan.answers_missing else "judging")
+        rows.update(
+            answers_total=plan.answers_missing,
+            judgments_total=plan.judgments,
+            phase="generating" if plan.answers_missing else "judging",
+        )
         report(force=True)
 
         def generated(n: int) -> None:
@@ -192,14 +216,25 @@ def evaluation_execute(evaluation_id: int) -> Evaluation | None:
         if not result.stopped:
             evaluation_report(options, plan, out)
         evaluation.runs.set(result.runs)
-        rows.update(status=Evaluation.Status.STOPPED if result.stopped else Evaluation.Status.DONE,
-                    error=result.stopped, notes=result.notes, report=out.getvalue(), cost=result.cost,
-                    judgments_done=result.judged, phase="", finished_at=timezone.now())
+        rows.update(
+            status=Evaluation.Status.STOPPED if result.stopped else Evaluation.Status.DONE,
+            error=result.stopped,
+            notes=result.notes,
+            report=out.getvalue(),
+            cost=result.cost,
+            judgments_done=result.judged,
+            phase="",
+            finished_at=timezone.now(),
+        )
     except EvaluationError as exc:
         rows.update(status=Evaluation.Status.FAILED, error=str(exc), phase="", finished_at=timezone.now())
     except Exception as exc:
         logger.exception("evaluation %s failed", evaluation_id)
-        rows.update(status=Evaluation.Status.FAILED, error=f"Unexpected error: {type(exc).__name__}: {exc}",
-                    phase="", finished_at=timezone.now())
+        rows.update(
+            status=Evaluation.Status.FAILED,
+            error=f"Unexpected error: {type(exc).__name__}: {exc}",
+            phase="",
+            finished_at=timezone.now(),
+        )
     report(force=True)
     return rows.get()

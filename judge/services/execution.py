@@ -158,8 +158,14 @@ def _judgment_column(name: str) -> str:
     return column
 
 
-def _update_row(judgment_id: int, where: str, where_params: Sequence[str | datetime], fields: dict[str, object], *,
-                wait: bool = True) -> int:
+def _update_row(
+    judgment_id: int,
+    where: str,
+    where_params: Sequence[str | datetime],
+    fields: dict[str, object],
+    *,
+    wait: bool = True,
+) -> int:
     """``UPDATE judge_judgment SET fields WHERE id = judgment_id AND where``; rows changed (0 or 1).
 
     The claim and the store of every judgment, by a statement built once per set of fields: the
@@ -181,7 +187,8 @@ def _update_row(judgment_id: int, where: str, where_params: Sequence[str | datet
         _update_sql[(where, names)] = sql
     params = [
         _judgment_field(name).get_db_prep_save(value, connection)
-        for name, value in fields.items() if value is not PLUS_1
+        for name, value in fields.items()
+        if value is not PLUS_1
     ]
 
     def run() -> int:
@@ -201,8 +208,11 @@ def _claim(judgment_id: int, **fields: object) -> tuple[str | None, Outcome | No
     if _update_row(judgment_id, f"{_PENDING} AND {_FREE}", [Judgment.Status.PENDING, now, token], fields):
         return token, None
     row = with_database(
-        lambda: Judgment.objects.filter(pk=judgment_id).values("status", "claim_token", "claimed_until").first(),
-        what=f"judgment {judgment_id}")
+        lambda: (
+            Judgment.objects.filter(pk=judgment_id).values("status", "claim_token", "claimed_until").first()
+        ),
+        what=f"judgment {judgment_id}",
+    )
     if row is None or row["status"] != Judgment.Status.PENDING:
         return None, Outcome("skipped")
     if holder_is_dead(row["claim_token"]) and _update_row(
@@ -215,9 +225,12 @@ def _claim(judgment_id: int, **fields: object) -> tuple[str | None, Outcome | No
 
 
 def _release(judgment_id: int, token: str) -> None:
-    with_database(lambda: Judgment.objects.filter(
-        pk=judgment_id, claim_token=token, status=Judgment.Status.PENDING).update(claim_token="", claimed_until=None),
-        what=f"judgment {judgment_id}")
+    with_database(
+        lambda: Judgment.objects.filter(
+            pk=judgment_id, claim_token=token, status=Judgment.Status.PENDING
+        ).update(claim_token="", claimed_until=None),
+        what=f"judgment {judgment_id}",
+    )
 
 
 def _store(judgment_id: int, token: str, *, reply: bool = False, **fields: object) -> bool:
@@ -241,9 +254,14 @@ def _store(judgment_id: int, token: str, *, reply: bool = False, **fields: objec
             logger.warning("judgment %s: database unavailable, reply spooled to %s", judgment_id, spooled)
             written = _update_row(judgment_id, where, params, fields)
     if not written:  # written by an earlier try whose answer was lost?
-        written = with_database(lambda: Judgment.objects.filter(
-            pk=judgment_id, completed_at=completed_at).exclude(status=Judgment.Status.PENDING).exists(),
-            what=f"judgment {judgment_id}")
+        written = with_database(
+            lambda: (
+                Judgment.objects.filter(pk=judgment_id, completed_at=completed_at)
+                .exclude(status=Judgment.Status.PENDING)
+                .exists()
+            ),
+            what=f"judgment {judgment_id}",
+        )
     if spooled is not None:
         spooled.unlink(missing_ok=True)
     return bool(written)
@@ -251,8 +269,10 @@ def _store(judgment_id: int, token: str, *, reply: bool = False, **fields: objec
 
 def _update_claimed(judgment_id: int, token: str, **fields: object) -> None:
     """Change fields of a row this worker holds (waiting out a database outage)."""
-    with_database(lambda: Judgment.objects.filter(pk=judgment_id, claim_token=token).update(**fields),
-                  what=f"judgment {judgment_id}")
+    with_database(
+        lambda: Judgment.objects.filter(pk=judgment_id, claim_token=token).update(**fields),
+        what=f"judgment {judgment_id}",
+    )
 
 
 def store_spooled(*, judgment_id: int, fields: dict[str, object]) -> bool:
@@ -285,7 +305,9 @@ def spool_flush() -> int:
             return stored
         stored += written
         if not written:
-            logger.warning("judge spool: judgment %s was already stored; spooled reply dropped", entry["judgment_id"])
+            logger.warning(
+                "judge spool: judgment %s was already stored; spooled reply dropped", entry["judgment_id"]
+            )
         path.unlink(missing_ok=True)
     return stored
 
@@ -319,9 +341,16 @@ def _verdict_fields(kind: JudgeKind, text: str, order: int) -> _VerdictFields:
     if not verdict.parsed:
         return {"status": Judgment.Status.UNPARSED, "parse_error": verdict.error, "raw_output": text}
     return {
-        "status": Judgment.Status.DONE, "winner": verdict.winner, "score": verdict.score, "grade": verdict.grade,
-        "hhh": verdict.hhh, "preference": verdict.preference, "strong": verdict.strong, "raw_output": text,
-        "parse_error": "", "error": "",
+        "status": Judgment.Status.DONE,
+        "winner": verdict.winner,
+        "score": verdict.score,
+        "grade": verdict.grade,
+        "hhh": verdict.hhh,
+        "preference": verdict.preference,
+        "strong": verdict.strong,
+        "raw_output": text,
+        "parse_error": "",
+        "error": "",
     }
 
 
@@ -347,10 +376,20 @@ def batch_size() -> int:
 # What rendering and judging a row reads (the rest of the rows, answers' token counts and style
 # among them, is not loaded).
 BATCH_FIELDS = (
-    "id", "run_id", "status", "order", "turn", "comparison_id", "answer_id",
-    "comparison__prompt__turns", "comparison__prompt__references",
-    "comparison__answer_a__turns", "comparison__answer_b__turns",
-    "answer__turns", "answer__prompt__turns", "answer__prompt__references",
+    "id",
+    "run_id",
+    "status",
+    "order",
+    "turn",
+    "comparison_id",
+    "answer_id",
+    "comparison__prompt__turns",
+    "comparison__prompt__references",
+    "comparison__answer_a__turns",
+    "comparison__answer_b__turns",
+    "answer__turns",
+    "answer__prompt__turns",
+    "answer__prompt__references",
 )
 # How stale a process's view of a run's status may be when a waiting row is about to be sent: a
 # cancel stops this process's requests within this many seconds (retries always read it afresh).
@@ -374,8 +413,10 @@ def _run_status_get(run_id: int, *, fresh: bool = False) -> str | None:
             cached = _run_status.get(run_id, _UNKNOWN)
         if cached is not _UNKNOWN:
             return cast("str | None", cached)  # not the _UNKNOWN sentinel: a stored status
-    status = with_database(lambda: JudgeRun.objects.filter(pk=run_id).values_list("status", flat=True).first(),
-                           what=f"run {run_id}")
+    status = with_database(
+        lambda: JudgeRun.objects.filter(pk=run_id).values_list("status", flat=True).first(),
+        what=f"run {run_id}",
+    )
     _run_status_set(run_id, status)
     return status
 
@@ -399,13 +440,20 @@ def _request_pool() -> ThreadPoolExecutor:
         return _pool
 
 
-def judgment_execute(*, judgment_id: int, sleep: Callable[[float], object] = time.sleep, rng: random.Random | None = None) -> Outcome:
+def judgment_execute(
+    *, judgment_id: int, sleep: Callable[[float], object] = time.sleep, rng: random.Random | None = None
+) -> Outcome:
     """Judge one row if it is still pending and its run is running; see the module docstring."""
     return judgments_execute(judgment_ids=[judgment_id], sleep=sleep, rng=rng)[judgment_id]
 
 
-def judgments_execute(*, judgment_ids: Sequence[int], sleep: Callable[[float], object] = time.sleep, rng: random.Random | None = None,
-                      parallel: bool = False) -> dict[int, Outcome]:
+def judgments_execute(
+    *,
+    judgment_ids: Sequence[int],
+    sleep: Callable[[float], object] = time.sleep,
+    rng: random.Random | None = None,
+    parallel: bool = False,
+) -> dict[int, Outcome]:
     """Judge a batch of rows (one Celery task's worth): each as :func:`judgment_execute` would.
 
     The batch shares its queries: one load of the pending rows, one of their run and judge, one
@@ -421,12 +469,19 @@ def judgments_execute(*, judgment_ids: Sequence[int], sleep: Callable[[float], o
         spool_flush()
     # By primary key alone (the status is checked here): a status condition lets the planner
     # combine the status index with the key, and that index holds every row of every run.
-    rows = with_database(lambda: [
-        row for row in Judgment.objects.select_related("comparison__prompt", "comparison__answer_a",
-                                                       "comparison__answer_b", "answer__prompt")
-        .only(*BATCH_FIELDS).filter(pk__in=list(judgment_ids)).order_by("id")
-        if row.status == Judgment.Status.PENDING
-    ], what="a batch of judgments")
+    rows = with_database(
+        lambda: [
+            row
+            for row in Judgment.objects.select_related(
+                "comparison__prompt", "comparison__answer_a", "comparison__answer_b", "answer__prompt"
+            )
+            .only(*BATCH_FIELDS)
+            .filter(pk__in=list(judgment_ids))
+            .order_by("id")
+            if row.status == Judgment.Status.PENDING
+        ],
+        what="a batch of judgments",
+    )
     by_run: dict[int, list[Judgment]] = {}
     for row in rows:
         by_run.setdefault(row.run_id, []).append(row)
@@ -435,10 +490,18 @@ def judgments_execute(*, judgment_ids: Sequence[int], sleep: Callable[[float], o
     return outcomes
 
 
-def _run_batch(run_id: int, rows: list[Judgment], *, sleep: Callable[[float], object], rng: random.Random | None,
-               parallel: bool) -> dict[int, Outcome]:
-    run = with_database(lambda: JudgeRun.objects.select_related("judge", "prompt_set").filter(pk=run_id).first(),
-                        what=f"run {run_id}")
+def _run_batch(
+    run_id: int,
+    rows: list[Judgment],
+    *,
+    sleep: Callable[[float], object],
+    rng: random.Random | None,
+    parallel: bool,
+) -> dict[int, Outcome]:
+    run = with_database(
+        lambda: JudgeRun.objects.select_related("judge", "prompt_set").filter(pk=run_id).first(),
+        what=f"run {run_id}",
+    )
     if run is None:
         return {row.pk: Outcome("skipped") for row in rows}
     _run_status_set(run_id, run.status)
@@ -457,12 +520,20 @@ def _run_batch(run_id: int, rows: list[Judgment], *, sleep: Callable[[float], ob
             items.append(_Item(row, render_error=f"render: {exc}"[:2000]))
             continue
         key = judgment_cache_key(
-            model=judge.model, base_url=base_url, template_fingerprint=rendered.fingerprint,
-            messages=rendered.messages, temperature=judge.temperature, max_tokens=judge.max_tokens,
+            model=judge.model,
+            base_url=base_url,
+            template_fingerprint=rendered.fingerprint,
+            messages=rendered.messages,
+            temperature=judge.temperature,
+            max_tokens=judge.max_tokens,
         )
         items.append(_Item(row, rendered, key))
-    hits = with_database(lambda: cached_judgments_get(cache_keys=[i.key for i in items if i.key],
-                                                      exclude_ids=[r.pk for r in rows]), what=f"run {run_id}")
+    hits = with_database(
+        lambda: cached_judgments_get(
+            cache_keys=[i.key for i in items if i.key], exclude_ids=[r.pk for r in rows]
+        ),
+        what=f"run {run_id}",
+    )
     for item in items:
         item.hit = hits.get(item.key) if item.key else None
 
@@ -500,7 +571,9 @@ def _in_pool_thread(fn: Callable[[_Item], Outcome], item: _Item) -> Outcome:
             connection.close()
 
 
-def _judge_one(item: _Item, kind: JudgeKind, *, sleep: Callable[[float], object], rng: random.Random) -> Outcome:
+def _judge_one(
+    item: _Item, kind: JudgeKind, *, sleep: Callable[[float], object], rng: random.Random
+) -> Outcome:
     judgment = item.judgment
     if item.rendered is None:
         token, outcome = _claim(judgment.pk)
@@ -559,8 +632,15 @@ def _request_options(kind: JudgeKind, max_tokens: int) -> _RequestOptions:
     return {"max_tokens": max_tokens, "logprobs": None}
 
 
-def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind: JudgeKind, key: str, *, sleep: Callable[[float], object],
-                          rng: random.Random) -> Outcome:
+def _request_with_retries(
+    judgment: Judgment,
+    rendered: rendering.Rendered,
+    kind: JudgeKind,
+    key: str,
+    *,
+    sleep: Callable[[float], object],
+    rng: random.Random,
+) -> Outcome:
     """Claim the row once the process may send for this judge, then send with retries and store.
 
     The claim records the cache key, the template mode and the send about to happen (counted
@@ -591,23 +671,38 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
                         outcome = busy
                         return outcome
                 else:
-                    _update_claimed(judgment.pk, token, sends=F("sends") + 1,
-                                    claimed_until=timezone.now() + timedelta(seconds=_lease_seconds()))
+                    _update_claimed(
+                        judgment.pk,
+                        token,
+                        sends=F("sends") + 1,
+                        claimed_until=timezone.now() + timedelta(seconds=_lease_seconds()),
+                    )
                 _release_pooled_connection()
                 try:
                     client = chat_client_for(base_url=judge.base_url, api_key_env=judge.api_key_env)
-                    with slots.endpoint_slot(key=limit_key, max_concurrent=judge.max_concurrent,
-                                             rpm=judge.requests_per_minute,
-                                             lease_seconds=settings.JUDGE_REQUEST_TIMEOUT + 30):
+                    with slots.endpoint_slot(
+                        key=limit_key,
+                        max_concurrent=judge.max_concurrent,
+                        rpm=judge.requests_per_minute,
+                        lease_seconds=settings.JUDGE_REQUEST_TIMEOUT + 30,
+                    ):
                         completion = client.complete(
-                            rendered.messages, model=judge.model, temperature=judge.temperature,
-                            timeout=settings.JUDGE_REQUEST_TIMEOUT, **_request_options(kind, judge.max_tokens),
+                            rendered.messages,
+                            model=judge.model,
+                            temperature=judge.temperature,
+                            timeout=settings.JUDGE_REQUEST_TIMEOUT,
+                            **_request_options(kind, judge.max_tokens),
                         )
                 except (llm.TransientLLMError, TimeoutError, llm.PermanentLLMError) as exc:
                     # TimeoutError: no request slot of the judge came free in time (arena.limits.SlotTimeout).
                     failure = exc
             if isinstance(failure, llm.PermanentLLMError):
-                _store(judgment.pk, token, status=Judgment.Status.FAILED, error=f"{failure.kind}: {failure}"[:2000])
+                _store(
+                    judgment.pk,
+                    token,
+                    status=Judgment.Status.FAILED,
+                    error=f"{failure.kind}: {failure}"[:2000],
+                )
                 outcome = Outcome("failed")
                 return outcome
             if failure is not None:
@@ -615,8 +710,13 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
                 _update_claimed(judgment.pk, token, error=last_error[:2000])
                 if attempt == settings.JUDGE_MAX_ATTEMPTS:
                     break
-                delay = backoff.retry_delay(attempt, retry_after=getattr(failure, "retry_after", None),
-                                            base=settings.JUDGE_BACKOFF_BASE, cap=settings.JUDGE_BACKOFF_CAP, rng=rng)
+                delay = backoff.retry_delay(
+                    attempt,
+                    retry_after=getattr(failure, "retry_after", None),
+                    base=settings.JUDGE_BACKOFF_BASE,
+                    cap=settings.JUDGE_BACKOFF_CAP,
+                    rng=rng,
+                )
                 _release_pooled_connection()
                 sleep(delay)  # outside the gate: the process's slots serve other rows meanwhile
                 continue
@@ -626,20 +726,30 @@ def _request_with_retries(judgment: Judgment, rendered: rendering.Rendered, kind
                 text = parsing.logprob_output(text, completion.top_logprobs)
             fields = _verdict_fields(kind, text, judgment.order)
             stored = _store(
-                judgment.pk, token, reply=True, input_tokens=completion.input_tokens or 0,
+                judgment.pk,
+                token,
+                reply=True,
+                input_tokens=completion.input_tokens or 0,
                 output_tokens=completion.output_tokens or 0,
                 cost=cost_of(judge, completion.input_tokens or 0, completion.output_tokens or 0),
-                latency_s=completion.latency_s, **fields,
+                latency_s=completion.latency_s,
+                **fields,
             )
             if not stored:
-                logger.warning("judgment %s: result discarded, the row was stored by another worker", judgment.pk)
+                logger.warning(
+                    "judgment %s: result discarded, the row was stored by another worker", judgment.pk
+                )
                 outcome = Outcome("skipped")
                 return outcome
             outcome = Outcome(str(fields["status"]))
             return outcome
         assert token is not None  # claimed on the first attempt (JUDGE_MAX_ATTEMPTS >= 1)
-        _store(judgment.pk, token, status=Judgment.Status.FAILED,
-               error=f"gave up after {settings.JUDGE_MAX_ATTEMPTS} attempts; {last_error}"[:2000])
+        _store(
+            judgment.pk,
+            token,
+            status=Judgment.Status.FAILED,
+            error=f"gave up after {settings.JUDGE_MAX_ATTEMPTS} attempts; {last_error}"[:2000],
+        )
         outcome = Outcome("failed")
         return outcome
     finally:

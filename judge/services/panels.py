@@ -14,7 +14,9 @@ from judge.services.runs import RunError, judge_run_create
 
 
 @transaction.atomic
-def judge_panel_create(*, name: str, judges: Sequence[Judge], description: str = "", update: bool = False) -> JudgePanel:
+def judge_panel_create(
+    *, name: str, judges: Sequence[Judge], description: str = "", update: bool = False
+) -> JudgePanel:
     """Create (or with ``update`` replace the judges of) a panel; two judges at least."""
     if len({j.pk for j in judges}) < 2:
         raise RunError("A panel needs at least two different judges (three give a majority without ties).")
@@ -30,9 +32,16 @@ def judge_panel_create(*, name: str, judges: Sequence[Judge], description: str =
 
 @transaction.atomic
 def judge_panel_run_create(
-    *, panel: JudgePanel, prompt_set: PromptSet, mode: str = JudgeRun.Mode.PAIRWISE,
-    contenders: Sequence[Contender] | None = None, baseline: Contender | None = None, limit: int | None = None,
-    turn: int | None = None, inconsistent: str = JudgeRun.Inconsistent.TIE, background: bool = True,
+    *,
+    panel: JudgePanel,
+    prompt_set: PromptSet,
+    mode: str = JudgeRun.Mode.PAIRWISE,
+    contenders: Sequence[Contender] | None = None,
+    baseline: Contender | None = None,
+    limit: int | None = None,
+    turn: int | None = None,
+    inconsistent: str = JudgeRun.Inconsistent.TIE,
+    background: bool = True,
 ) -> list[JudgeRun]:
     """One run per judge of the panel with the same options, all started together after commit."""
     judges = list(panel.judges.order_by("name"))
@@ -40,9 +49,17 @@ def judge_panel_run_create(
         raise RunError(f"Panel {panel.name!r} has no judges.")
     runs = []
     for judge in judges:
-        run = judge_run_create(judge=judge, prompt_set=prompt_set, mode=mode, contenders=contenders,
-                               baseline=baseline, limit=limit, turn=turn, inconsistent=inconsistent,
-                               background=background)
+        run = judge_run_create(
+            judge=judge,
+            prompt_set=prompt_set,
+            mode=mode,
+            contenders=contenders,
+            baseline=baseline,
+            limit=limit,
+            turn=turn,
+            inconsistent=inconsistent,
+            background=background,
+        )
         JudgeRun.objects.filter(pk=run.pk).update(panel=panel)
         run.panel = panel
         runs.append(run)

@@ -58,9 +58,11 @@ def _cluster_turn(run_id: int, interval: float) -> bool:
     from judge.services.slots import redis_client
 
     try:
-        return bool(redis_client(settings.REDIS_URL).set(
-            f"arena:progress:{run_id}", 1, nx=True, px=max(1, int(interval * 1000))
-        ))
+        return bool(
+            redis_client(settings.REDIS_URL).set(
+                f"arena:progress:{run_id}", 1, nx=True, px=max(1, int(interval * 1000))
+            )
+        )
     except Exception:
         logger.warning("progress throttle unavailable", exc_info=True)
         return True

@@ -52,7 +52,11 @@ def template_set_get(name: str) -> prompts.TemplateSet:
         mtime = _scanned.get(name)
     if mtime is None:
         directory = prompts.TEMPLATES_DIR / name
-        mtime = max((p.stat().st_mtime for p in directory.glob("*.txt")), default=0.0) if directory.is_dir() else 0.0
+        mtime = (
+            max((p.stat().st_mtime for p in directory.glob("*.txt")), default=0.0)
+            if directory.is_dir()
+            else 0.0
+        )
         with _scanned_lock:
             _scanned[name] = mtime
     return _template_set_cached(name, mtime)
@@ -83,7 +87,12 @@ def _reference_turns(prompt: Prompt, turn: int) -> list[str] | None:
 
 
 def render_request(
-    *, template_set: str, kind: prompts.JudgeKind, prompt: Prompt, turn: int, first: Answer,
+    *,
+    template_set: str,
+    kind: prompts.JudgeKind,
+    prompt: Prompt,
+    turn: int,
+    first: Answer,
     second: Answer | None,
 ) -> Rendered:
     """Render one judge request; ``first`` sits in position A (or is the single answer)."""

@@ -31,14 +31,20 @@ class Target:
         if self.second is not None and self.order == 2:
             shown_first, shown_second = self.second, self.first
         return rendering.render_request(
-            template_set=template_set, kind=kind, prompt=self.prompt,
-            turn=self.turn, first=shown_first, second=shown_second,
+            template_set=template_set,
+            kind=kind,
+            prompt=self.prompt,
+            turn=self.turn,
+            first=shown_first,
+            second=shown_second,
         )
 
 
 def cost_of(judge: Judge, input_tokens: int, output_tokens: int) -> Decimal:
-    cost = (Decimal(input_tokens) * judge.price_input_per_million
-            + Decimal(output_tokens) * judge.price_output_per_million) / Decimal(1_000_000)
+    cost = (
+        Decimal(input_tokens) * judge.price_input_per_million
+        + Decimal(output_tokens) * judge.price_output_per_million
+    ) / Decimal(1_000_000)
     return cost.quantize(Decimal("0.000001"))
 
 

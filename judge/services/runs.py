@@ -38,15 +38,24 @@ class RunError(ValueError):
 
 
 def _answers_by_prompt(
-    *, prompt_set: PromptSet, contenders: Sequence[Contender] | None, baseline: Contender | None,
+    *,
+    prompt_set: PromptSet,
+    contenders: Sequence[Contender] | None,
+    baseline: Contender | None,
     limit: int | None,
 ) -> tuple[list[Prompt], dict[int, dict[int, Answer]]]:
     """The run's prompts in a stable order and, per prompt, its answers by contender id."""
     # The stored HTML and style features are not needed to judge: not loaded (most of the bytes).
-    prompt_qs = Prompt.objects.current().filter(prompt_set=prompt_set).defer("rendered").order_by("position", "id")
+    prompt_qs = (
+        Prompt.objects.current().filter(prompt_set=prompt_set).defer("rendered").order_by("position", "id")
+    )
     prompt_list = list(prompt_qs[:limit] if limit else prompt_qs)
-    answers = (Answer.objects.filter(prompt__in=prompt_list).select_related("contender")
-               .defer("rendered", "token_counts", "style", "metadata").order_by())
+    answers = (
+        Answer.objects.filter(prompt__in=prompt_list)
+        .select_related("contender")
+        .defer("rendered", "token_counts", "style", "metadata")
+        .order_by()
+    )
     if contenders:
         wanted = {c.pk for c in contenders} | ({baseline.pk} if baseline else set())
         answers = answers.filter(contender_id__in=wanted)
@@ -70,18 +79,27 @@ def _pairs(present: dict[int, Answer], baseline: Contender | None, turn: int) ->
         pairs = [(base, a) for cid, a in sorted(present.items()) if base and cid != baseline.pk]
     else:
         pairs = list(itertools.combinations([present[c] for c in sorted(present)], 2))
-    return [(left, right) if left.pk <= right.pk else (right, left) for left, right in pairs
-            if len(left.turns) >= turn and len(right.turns) >= turn]
+    return [
+        (left, right) if left.pk <= right.pk else (right, left)
+        for left, right in pairs
+        if len(left.turns) >= turn and len(right.turns) >= turn
+    ]
 
 
 def judge_run_plan(
-    *, prompt_set: PromptSet, mode: str, contenders: Sequence[Contender] | None = None,
-    baseline: Contender | None = None, limit: int | None = None, turn: int | None = None,
+    *,
+    prompt_set: PromptSet,
+    mode: str,
+    contenders: Sequence[Contender] | None = None,
+    baseline: Contender | None = None,
+    limit: int | None = None,
+    turn: int | None = None,
 ) -> list[Target]:
     """Every request a run with these options makes, in a stable order."""
     kind = rendering.KIND_BY_RUN_MODE[mode]
-    prompt_list, by_prompt = _answers_by_prompt(prompt_set=prompt_set, contenders=contenders, baseline=baseline,
-                                                limit=limit)
+    prompt_list, by_prompt = _answers_by_prompt(
+        prompt_set=prompt_set, contenders=contenders, baseline=baseline, limit=limit
+    )
     targets: list[Target] = []
     for prompt in prompt_list:
         present = by_prompt.get(prompt.pk, {})
@@ -90,8 +108,11 @@ def judge_run_plan(
                 for first, second in _pairs(present, baseline, t):
                     targets += [Target(prompt, t, first, second, 1), Target(prompt, t, first, second, 2)]
             else:
-                targets += [Target(prompt, t, answer, None, 1) for _cid, answer in sorted(present.items())
-                            if len(answer.turns) >= t]
+                targets += [
+                    Target(prompt, t, answer, None, 1)
+                    for _cid, answer in sorted(present.items())
+                    if len(answer.turns) >= t
+                ]
     return targets
 
 
@@ -106,8 +127,9 @@ class CostEstimate:
     @property
     def needs_confirmation(self) -> bool:
         """Large or costly runs are started only when the operator confirms (the run page)."""
-        return (self.judgments > settings.JUDGE_CONFIRM_JUDGMENTS
-                or self.cost > Decimal(str(settings.JUDGE_CONFIRM_COST)))
+        return self.judgments > settings.JUDGE_CONFIRM_JUDGMENTS or self.cost > Decimal(
+            str(settings.JUDGE_CONFIRM_COST)
+        )
 
 
 @dataclass(frozen=True)
@@ -124,8 +146,10 @@ class _Shape:
     def quoted(self, answer: Answer) -> tuple[int, int]:
         """Characters ``answer`` adds to the request in position A, and in position B."""
         lengths = [len(str(text)) for text in answer.turns]
-        return (sum(n * size for n, size in zip(self.slot_a, lengths, strict=False)),
-                sum(n * size for n, size in zip(self.slot_b, lengths, strict=False)))
+        return (
+            sum(n * size for n, size in zip(self.slot_a, lengths, strict=False)),
+            sum(n * size for n, size in zip(self.slot_b, lengths, strict=False)),
+        )
 
 
 def _shape(*, template_set: str, kind: JudgeKind, prompt: Prompt, turn: int) -> _Shape:
@@ -133,20 +157,31 @@ def _shape(*, template_set: str, kind: JudgeKind, prompt: Prompt, turn: int) -> 
     marks_a = [f"\x00a{i}\x00" for i in range(turn)]
     marks_b = [f"\x00b{i}\x00" for i in range(turn)]
     second = Answer(turns=marks_b) if kind in rendering.PAIRWISE_KINDS else None
-    rendered = rendering.render_request(template_set=template_set, kind=kind,
-                                        prompt=prompt, turn=turn, first=Answer(turns=marks_a), second=second)
+    rendered = rendering.render_request(
+        template_set=template_set,
+        kind=kind,
+        prompt=prompt,
+        turn=turn,
+        first=Answer(turns=marks_a),
+        second=second,
+    )
     text = "".join(m["content"] for m in rendered.messages)
     slot_a = tuple(text.count(m) for m in marks_a)
     slot_b = tuple(text.count(m) for m in marks_b)
-    markers = sum(n * len(m) for n, m in zip(slot_a, marks_a, strict=True)) + \
-        sum(n * len(m) for n, m in zip(slot_b, marks_b, strict=True))
+    markers = sum(n * len(m) for n, m in zip(slot_a, marks_a, strict=True)) + sum(
+        n * len(m) for n, m in zip(slot_b, marks_b, strict=True)
+    )
     return _Shape(base=len(text) - markers, messages=len(rendered.messages), slot_a=slot_a, slot_b=slot_b)
 
 
 def _request_key(judge: Judge, rendered: rendering.Rendered) -> str:
     return cache.judgment_cache_key(
-        model=judge.model, base_url=rendering.judge_base_url(judge), template_fingerprint=rendered.fingerprint,
-        messages=rendered.messages, temperature=judge.temperature, max_tokens=judge.max_tokens,
+        model=judge.model,
+        base_url=rendering.judge_base_url(judge),
+        template_fingerprint=rendered.fingerprint,
+        messages=rendered.messages,
+        temperature=judge.temperature,
+        max_tokens=judge.max_tokens,
     )
 
 
@@ -157,9 +192,13 @@ def _judged_before(judge: Judge, *, pairwise: bool) -> dict[tuple[int, int], set
         status=Judgment.Status.DONE,
         run__template_fingerprint=rendering.template_set_get(judge.template_set).fingerprint,
     )
-    rows = (done.filter(comparison__isnull=False).values_list(
-        "comparison__prompt_id", "turn", "comparison__answer_a_id", "comparison__answer_b_id", "order")
-        if pairwise else done.filter(answer__isnull=False).values_list("answer__prompt_id", "turn", "answer_id"))
+    rows = (
+        done.filter(comparison__isnull=False).values_list(
+            "comparison__prompt_id", "turn", "comparison__answer_a_id", "comparison__answer_b_id", "order"
+        )
+        if pairwise
+        else done.filter(answer__isnull=False).values_list("answer__prompt_id", "turn", "answer_id")
+    )
     found: dict[tuple[int, int], set[tuple[int, ...]]] = {}
     for prompt_id, turn, *request in rows.iterator(5000):
         found.setdefault((prompt_id, turn), set()).add(tuple(request))
@@ -181,14 +220,23 @@ def _cache_hit_share(judge: Judge, kind: JudgeKind, candidates: Sequence[Target]
     keys = [_request_key(judge, t.rendered(template_set=judge.template_set, kind=kind)) for t in checked]
     hits: set[str] = set()
     for start in range(0, len(keys), 1000):
-        hits.update(Judgment.objects.filter(cache_key__in=keys[start:start + 1000], status=Judgment.Status.DONE)
-                    .values_list("cache_key", flat=True))
+        hits.update(
+            Judgment.objects.filter(
+                cache_key__in=keys[start : start + 1000], status=Judgment.Status.DONE
+            ).values_list("cache_key", flat=True)
+        )
     return sum(key in hits for key in keys) / len(keys)
 
 
 def judge_run_estimate(
-    *, judge: Judge, prompt_set: PromptSet, mode: str, contenders: Sequence[Contender] | None = None,
-    baseline: Contender | None = None, limit: int | None = None, turn: int | None = None,
+    *,
+    judge: Judge,
+    prompt_set: PromptSet,
+    mode: str,
+    contenders: Sequence[Contender] | None = None,
+    baseline: Contender | None = None,
+    limit: int | None = None,
+    turn: int | None = None,
 ) -> CostEstimate:
     """What a run with these options would send and cost, without building it: the requests of
     ``judge_run_plan``, measured from one rendering per prompt and turn (``_Shape``) and summed
@@ -197,8 +245,9 @@ def judge_run_estimate(
     (PERFORMANCE.md)."""
     kind = rendering.KIND_BY_RUN_MODE[mode]
     pairwise = kind in rendering.PAIRWISE_KINDS
-    prompt_list, by_prompt = _answers_by_prompt(prompt_set=prompt_set, contenders=contenders, baseline=baseline,
-                                                limit=limit)
+    prompt_list, by_prompt = _answers_by_prompt(
+        prompt_set=prompt_set, contenders=contenders, baseline=baseline, limit=limit
+    )
     judged_before = _judged_before(judge, pairwise=pairwise)
     judgments = chars = tokens_per_message = 0
     candidates: list[Target] = []  # requests the cache may answer, with their size
@@ -219,14 +268,22 @@ def judge_run_estimate(
                 elif base is not None and base.pk in valid:
                     others = [pk for pk in valid if pk != base.pk]
                     pairs = len(others)
-                    chars += pairs * (2 * shape.base + sum(quoted[base.pk])) + sum(sum(quoted[pk]) for pk in others)
+                    chars += pairs * (2 * shape.base + sum(quoted[base.pk])) + sum(
+                        sum(quoted[pk]) for pk in others
+                    )
                 else:
                     pairs = 0
                 judgments += 2 * pairs
                 for first, second, order in sorted(judged_before.get((prompt.pk, t), ())):
-                    if first in valid and second in valid and first < second and (
-                            base is None or base.pk in (first, second)):
-                        shown_a, shown_b = (first, second) if order == 1 else (second, first)  # order 1: A first
+                    if (
+                        first in valid
+                        and second in valid
+                        and first < second
+                        and (base is None or base.pk in (first, second))
+                    ):
+                        shown_a, shown_b = (
+                            (first, second) if order == 1 else (second, first)
+                        )  # order 1: A first
                         candidates.append(Target(prompt, t, valid[first], valid[second], order))
                         candidate_chars.append(shape.base + quoted[shown_a][0] + quoted[shown_b][1])
             else:
@@ -239,11 +296,18 @@ def judge_run_estimate(
             tokens_per_message += 4 * shape.messages * (judgments - before)
     share = _cache_hit_share(judge, kind, candidates)
     cached = round(share * len(candidates))
-    input_tokens = round((chars - share * sum(candidate_chars)) / 4
-                         + tokens_per_message * (1 - cached / judgments if judgments else 1))
+    input_tokens = round(
+        (chars - share * sum(candidate_chars)) / 4
+        + tokens_per_message * (1 - cached / judgments if judgments else 1)
+    )
     output_tokens = (judgments - cached) * min(judge.max_tokens, settings.JUDGE_ESTIMATE_OUTPUT_TOKENS)
-    return CostEstimate(judgments=judgments, cached=cached, input_tokens=input_tokens, output_tokens=output_tokens,
-                        cost=cost_of(judge, input_tokens, output_tokens))
+    return CostEstimate(
+        judgments=judgments,
+        cached=cached,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        cost=cost_of(judge, input_tokens, output_tokens),
+    )
 
 
 def _comparisons_for(targets: Iterable[Target]) -> dict[tuple[int, int, int], Comparison]:
@@ -256,7 +320,8 @@ def _comparisons_for(targets: Iterable[Target]) -> dict[tuple[int, int, int], Co
         existing[(comp.answer_a_id, comp.answer_b_id, comp.turn)] = comp
     missing = [
         Comparison(prompt_id=prompt_id, answer_a_id=a, answer_b_id=b, turn=t)
-        for (a, b, t), prompt_id in wanted.items() if (a, b, t) not in existing
+        for (a, b, t), prompt_id in wanted.items()
+        if (a, b, t) not in existing
     ]
     if missing:
         Comparison.objects.bulk_create(missing, ignore_conflicts=True, batch_size=1000)
@@ -267,31 +332,56 @@ def _comparisons_for(targets: Iterable[Target]) -> dict[tuple[int, int, int], Co
 
 @transaction.atomic
 def judge_run_create(
-    *, judge: Judge, prompt_set: PromptSet, mode: str = JudgeRun.Mode.PAIRWISE,
-    contenders: Sequence[Contender] | None = None, baseline: Contender | None = None,
-    limit: int | None = None, turn: int | None = None, inconsistent: str = JudgeRun.Inconsistent.TIE,
-    start: bool = True, background: bool = True,
+    *,
+    judge: Judge,
+    prompt_set: PromptSet,
+    mode: str = JudgeRun.Mode.PAIRWISE,
+    contenders: Sequence[Contender] | None = None,
+    baseline: Contender | None = None,
+    limit: int | None = None,
+    turn: int | None = None,
+    inconsistent: str = JudgeRun.Inconsistent.TIE,
+    start: bool = True,
+    background: bool = True,
 ) -> JudgeRun:
     """Create a run, its comparisons and every pending judgment; start it after commit."""
     if mode not in JudgeRun.Mode.values:
         raise RunError(f"Unknown mode {mode!r}; use one of {', '.join(JudgeRun.Mode.values)}.")
     if baseline is not None and rendering.KIND_BY_RUN_MODE.get(mode) not in rendering.PAIRWISE_KINDS:
-        raise RunError("A baseline only makes sense for runs that compare two answers (pairwise, five_level, logprob, hhh).")
+        raise RunError(
+            "A baseline only makes sense for runs that compare two answers (pairwise, five_level, logprob, hhh)."
+        )
     if turn is not None and turn < 1:
         raise RunError("The turn is 1 or more.")
     rendering.template_set_get(judge.template_set)  # fail now, not in every task, on a missing set
     problems = endpoint_problems(url=rendering.judge_base_url(judge), api_key_env=judge.api_key_env)
     if problems:
         raise RunError(f"Judge {judge.name}: {' '.join(problems)} Edit the judge first.")
-    targets = judge_run_plan(prompt_set=prompt_set, mode=mode, contenders=contenders, baseline=baseline,
-                             limit=limit, turn=turn)
+    targets = judge_run_plan(
+        prompt_set=prompt_set, mode=mode, contenders=contenders, baseline=baseline, limit=limit, turn=turn
+    )
     if not targets:
-        raise RunError("Nothing to judge: no contender has answers to these prompts (two are needed for pairwise).")
-    estimate = judge_run_estimate(judge=judge, prompt_set=prompt_set, mode=mode, contenders=contenders,
-                                  baseline=baseline, limit=limit, turn=turn)
+        raise RunError(
+            "Nothing to judge: no contender has answers to these prompts (two are needed for pairwise)."
+        )
+    estimate = judge_run_estimate(
+        judge=judge,
+        prompt_set=prompt_set,
+        mode=mode,
+        contenders=contenders,
+        baseline=baseline,
+        limit=limit,
+        turn=turn,
+    )
     run = JudgeRun.objects.create(
-        judge=judge, prompt_set=prompt_set, mode=mode, baseline=baseline, limit=limit, turn=turn,
-        inconsistent=inconsistent, template_fingerprint=rendering.template_set_get(judge.template_set).fingerprint,
+        judge=judge,
+        prompt_set=prompt_set,
+        mode=mode,
+        baseline=baseline,
+        limit=limit,
+        turn=turn,
+        inconsistent=inconsistent,
+        template_fingerprint=rendering.template_set_get(judge.template_set).fingerprint,
         estimated_cost=estimate.cost,
     )
     chosen = set(contenders or [])
@@ -316,7 +406,10 @@ def judge_run_create(
 
 def _start(run: JudgeRun, *, background: bool, statuses: Sequence[str] = ()) -> None:
     JudgeRun.objects.filter(pk=run.pk).update(
-        status=JudgeRun.Status.RUNNING, started_at=run.started_at or timezone.now(), finished_at=None, error="",
+        status=JudgeRun.Status.RUNNING,
+        started_at=run.started_at or timezone.now(),
+        finished_at=None,
+        error="",
     )
     run.status = JudgeRun.Status.RUNNING
     judge_run_dispatch(run_id=run.pk, background=background)
@@ -330,7 +423,9 @@ def judge_run_dispatch(*, run_id: int, background: bool = True, ids: Sequence[in
     JUDGE_EAGER_THREADS threads in this process judges them, in the background for the web page.
     """
     if not settings.CELERY_TASK_ALWAYS_EAGER:
-        judgments_judge = task_named("judge.tasks.judgments_judge")  # found before the rows are stamped enqueued
+        judgments_judge = task_named(
+            "judge.tasks.judgments_judge"
+        )  # found before the rows are stamped enqueued
     pending = Judgment.objects.filter(run_id=run_id, status=Judgment.Status.PENDING)
     if ids is not None:
         pending = pending.filter(pk__in=ids)
@@ -348,7 +443,7 @@ def judge_run_dispatch(*, run_id: int, background: bool = True, ids: Sequence[in
 
         def send() -> None:
             for start in range(0, len(judgment_ids), size):
-                judgments_judge.apply_async((judgment_ids[start:start + size],))
+                judgments_judge.apply_async((judgment_ids[start : start + size],))
 
         transaction.on_commit(send)
     return len(judgment_ids)
@@ -377,8 +472,12 @@ def run_inline(run_id: int, judgment_ids: Sequence[int], *, background: bool) ->
                 close_old_connections()
                 connection.close()
 
-        max_concurrent = Judge.objects.filter(runs__id=run_id).values_list("max_concurrent", flat=True).first() or 1
-        with ThreadPoolExecutor(max_workers=max(1, min(threads, max_concurrent)), thread_name_prefix=f"judge-run-{run_id}") as pool:
+        max_concurrent = (
+            Judge.objects.filter(runs__id=run_id).values_list("max_concurrent", flat=True).first() or 1
+        )
+        with ThreadPoolExecutor(
+            max_workers=max(1, min(threads, max_concurrent)), thread_name_prefix=f"judge-run-{run_id}"
+        ) as pool:
             list(pool.map(one, judgment_ids))
 
     if not background:
@@ -419,13 +518,25 @@ def judge_run_resume(*, run: JudgeRun, background: bool = True) -> int:
 
 
 @transaction.atomic
-def judge_run_retry(*, run: JudgeRun, statuses: Sequence[str] = (Judgment.Status.UNPARSED,),
-                    background: bool = True) -> int:
+def judge_run_retry(
+    *, run: JudgeRun, statuses: Sequence[str] = (Judgment.Status.UNPARSED,), background: bool = True
+) -> int:
     """Send the unparsed (and optionally failed) judgments again; their old output is discarded."""
     run = JudgeRun.objects.select_for_update().get(pk=run.pk)
     count = Judgment.objects.filter(run=run, status__in=list(statuses)).update(
-        status=Judgment.Status.PENDING, winner="", score=None, grade="", hhh={}, preference=None, strong=False,
-        parse_error="", error="", raw_output="", completed_at=None, claim_token="", claimed_until=None,
+        status=Judgment.Status.PENDING,
+        winner="",
+        score=None,
+        grade="",
+        hhh={},
+        preference=None,
+        strong=False,
+        parse_error="",
+        error="",
+        raw_output="",
+        completed_at=None,
+        claim_token="",
+        claimed_until=None,
     )
     _start(run, background=background)
     return count
@@ -440,12 +551,13 @@ def judge_runs_resume_stale(*, older_than: timedelta | None = None) -> list[int]
     """
     from judge.services.execution import holder_is_dead
 
-    threshold = timezone.now() - (older_than if older_than is not None else timedelta(seconds=settings.JUDGE_STALE_SECONDS))
-    now = timezone.now()
-    stale = (
-        Judgment.objects.filter(run__status=JudgeRun.Status.RUNNING, status=Judgment.Status.PENDING)
-        .filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=threshold))
+    threshold = timezone.now() - (
+        older_than if older_than is not None else timedelta(seconds=settings.JUDGE_STALE_SECONDS)
     )
+    now = timezone.now()
+    stale = Judgment.objects.filter(
+        run__status=JudgeRun.Status.RUNNING, status=Judgment.Status.PENDING
+    ).filter(Q(enqueued_at__isnull=True) | Q(enqueued_at__lt=threshold))
     by_run: dict[int, list[int]] = {}
     for jid, run_id, token, until in stale.values_list("id", "run_id", "claim_token", "claimed_until"):
         if token and until and until > now and not holder_is_dead(token):
@@ -453,6 +565,10 @@ def judge_runs_resume_stale(*, older_than: timedelta | None = None) -> list[int]
         by_run.setdefault(run_id, []).append(jid)
     for run_id, ids in by_run.items():
         judge_run_dispatch(run_id=run_id, ids=ids)
-    for run_id in JudgeRun.objects.filter(status=JudgeRun.Status.RUNNING).exclude(pk__in=by_run).values_list("id", flat=True):
+    for run_id in (
+        JudgeRun.objects.filter(status=JudgeRun.Status.RUNNING)
+        .exclude(pk__in=by_run)
+        .values_list("id", flat=True)
+    ):
         judge_run_finish_if_complete(run_id=run_id)
     return sorted(by_run)

@@ -154,8 +154,9 @@ def endpoint_slot(*, key: str, max_concurrent: int, rpm: int, lease_seconds: flo
         taken = None
         while taken is None:
             try:
-                taken = judge_slot_take(client, key, max(1, max_concurrent), rpm, lease,
-                                        timeout=max(lease_seconds, 600.0))
+                taken = judge_slot_take(
+                    client, key, max(1, max_concurrent), rpm, lease, timeout=max(lease_seconds, 600.0)
+                )
             except unavailable_errors():
                 if time.monotonic() > deadline:
                     raise

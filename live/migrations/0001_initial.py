@@ -8,98 +8,269 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('arena', '0008_snapshot_reads'),
+        ("arena", "0008_snapshot_reads"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LiveBattle',
+            name="LiveBattle",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address', models.CharField(db_index=True, max_length=64)),
-                ('a_shown_first', models.BooleanField(help_text='True when contender A was the left column.')),
-                ('status', models.CharField(choices=[('streaming', 'Streaming'), ('answered', 'Both answered, waiting for a vote'), ('voted', 'Voted'), ('abandoned', 'Abandoned'), ('error', 'Ended by an error')], db_index=True, default='streaming', max_length=10)),
-                ('turns', models.PositiveSmallIntegerField(default=0, help_text='Turns both sides finished.')),
-                ('conversation', models.JSONField(default=list, help_text='One entry per turn: prompt, a, b (full answers), timing {a, b: first_token_ms, total_ms}.')),
-                ('input_tokens_a', models.PositiveIntegerField(default=0)),
-                ('output_tokens_a', models.PositiveIntegerField(default=0)),
-                ('input_tokens_b', models.PositiveIntegerField(default=0)),
-                ('output_tokens_b', models.PositiveIntegerField(default=0)),
-                ('cost_a', models.FloatField(default=0.0)),
-                ('cost_b', models.FloatField(default=0.0)),
-                ('winner', models.CharField(blank=True, choices=[('model_a', 'Model A'), ('model_b', 'Model B'), ('tie', 'Tie'), ('both_bad', 'Both are bad')], max_length=10)),
-                ('reveals_identity', models.BooleanField(default=False, help_text='An answer named a model or vendor as shown: the vote is kept but the battle is void for ratings.')),
-                ('error', models.TextField(blank=True, help_text='What ended the battle (staff only; the rater saw a neutral message).')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('heartbeat_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('voted_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('contender_a', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='arena.contender')),
-                ('contender_b', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='arena.contender')),
-                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='live_battles', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("address", models.CharField(db_index=True, max_length=64)),
+                (
+                    "a_shown_first",
+                    models.BooleanField(help_text="True when contender A was the left column."),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("streaming", "Streaming"),
+                            ("answered", "Both answered, waiting for a vote"),
+                            ("voted", "Voted"),
+                            ("abandoned", "Abandoned"),
+                            ("error", "Ended by an error"),
+                        ],
+                        db_index=True,
+                        default="streaming",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "turns",
+                    models.PositiveSmallIntegerField(default=0, help_text="Turns both sides finished."),
+                ),
+                (
+                    "conversation",
+                    models.JSONField(
+                        default=list,
+                        help_text="One entry per turn: prompt, a, b (full answers), timing {a, b: first_token_ms, total_ms}.",
+                    ),
+                ),
+                ("input_tokens_a", models.PositiveIntegerField(default=0)),
+                ("output_tokens_a", models.PositiveIntegerField(default=0)),
+                ("input_tokens_b", models.PositiveIntegerField(default=0)),
+                ("output_tokens_b", models.PositiveIntegerField(default=0)),
+                ("cost_a", models.FloatField(default=0.0)),
+                ("cost_b", models.FloatField(default=0.0)),
+                (
+                    "winner",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("model_a", "Model A"),
+                            ("model_b", "Model B"),
+                            ("tie", "Tie"),
+                            ("both_bad", "Both are bad"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "reveals_identity",
+                    models.BooleanField(
+                        default=False,
+                        help_text="An answer named a model or vendor as shown: the vote is kept but the battle is void for ratings.",
+                    ),
+                ),
+                (
+                    "error",
+                    models.TextField(
+                        blank=True,
+                        help_text="What ended the battle (staff only; the rater saw a neutral message).",
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("heartbeat_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("voted_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "contender_a",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="arena.contender"
+                    ),
+                ),
+                (
+                    "contender_b",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="+", to="arena.contender"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="live_battles",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='LiveContender',
+            name="LiveContender",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('enabled', models.BooleanField(default=True)),
-                ('weight', models.FloatField(default=1.0, help_text='Relative chance to be drawn; 0 never.', validators=[django.core.validators.MinValueValidator(0.0)])),
-                ('added_at', models.DateTimeField(default=django.utils.timezone.now, help_text='New contenders (ARENA_LIVE_NEW_DAYS) are drawn more often.')),
-                ('temperature', models.FloatField(default=0.7, validators=[django.core.validators.MinValueValidator(0.0)])),
-                ('max_tokens', models.PositiveIntegerField(default=1024, validators=[django.core.validators.MinValueValidator(1)])),
-                ('price_input', models.FloatField(default=0.0, help_text='US$ per million input tokens.', validators=[django.core.validators.MinValueValidator(0.0)])),
-                ('price_output', models.FloatField(default=0.0, help_text='US$ per million output tokens.', validators=[django.core.validators.MinValueValidator(0.0)])),
-                ('stand_in', models.BooleanField(default=False, help_text="The demo's stand-in for a real model (the test server).")),
-                ('contender', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='live', to='arena.contender')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("enabled", models.BooleanField(default=True)),
+                (
+                    "weight",
+                    models.FloatField(
+                        default=1.0,
+                        help_text="Relative chance to be drawn; 0 never.",
+                        validators=[django.core.validators.MinValueValidator(0.0)],
+                    ),
+                ),
+                (
+                    "added_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now,
+                        help_text="New contenders (ARENA_LIVE_NEW_DAYS) are drawn more often.",
+                    ),
+                ),
+                (
+                    "temperature",
+                    models.FloatField(
+                        default=0.7, validators=[django.core.validators.MinValueValidator(0.0)]
+                    ),
+                ),
+                (
+                    "max_tokens",
+                    models.PositiveIntegerField(
+                        default=1024, validators=[django.core.validators.MinValueValidator(1)]
+                    ),
+                ),
+                (
+                    "price_input",
+                    models.FloatField(
+                        default=0.0,
+                        help_text="US$ per million input tokens.",
+                        validators=[django.core.validators.MinValueValidator(0.0)],
+                    ),
+                ),
+                (
+                    "price_output",
+                    models.FloatField(
+                        default=0.0,
+                        help_text="US$ per million output tokens.",
+                        validators=[django.core.validators.MinValueValidator(0.0)],
+                    ),
+                ),
+                (
+                    "stand_in",
+                    models.BooleanField(
+                        default=False, help_text="The demo's stand-in for a real model (the test server)."
+                    ),
+                ),
+                (
+                    "contender",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="live", to="arena.contender"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='LivePromptReview',
+            name="LivePromptReview",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('text_hash', models.CharField(help_text='sha256 of the normalised prompt.', max_length=64, unique=True)),
-                ('text', models.TextField()),
-                ('keep', models.BooleanField()),
-                ('reviewed_at', models.DateTimeField(auto_now=True)),
-                ('reviewed_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "text_hash",
+                    models.CharField(
+                        help_text="sha256 of the normalised prompt.", max_length=64, unique=True
+                    ),
+                ),
+                ("text", models.TextField()),
+                ("keep", models.BooleanField()),
+                ("reviewed_at", models.DateTimeField(auto_now=True)),
+                (
+                    "reviewed_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='LiveRefusal',
+            name="LiveRefusal",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('address', models.CharField(max_length=64)),
-                ('prompt', models.TextField()),
-                ('categories', models.JSONField(default=list)),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('battle', models.ForeignKey(blank=True, help_text='Set for a refused follow-up.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='refusals', to='live.livebattle')),
-                ('user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("address", models.CharField(max_length=64)),
+                ("prompt", models.TextField()),
+                ("categories", models.JSONField(default=list)),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                (
+                    "battle",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Set for a refused follow-up.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="refusals",
+                        to="live.livebattle",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='livebattle',
-            index=models.Index(fields=['status', 'heartbeat_at'], name='live_battle_active_idx'),
+            model_name="livebattle",
+            index=models.Index(fields=["status", "heartbeat_at"], name="live_battle_active_idx"),
         ),
         migrations.AddIndex(
-            model_name='livebattle',
-            index=models.Index(fields=['user', 'created_at'], name='live_battle_user_idx'),
+            model_name="livebattle",
+            index=models.Index(fields=["user", "created_at"], name="live_battle_user_idx"),
         ),
         migrations.AddIndex(
-            model_name='livebattle',
-            index=models.Index(fields=['address', 'created_at'], name='live_battle_address_idx'),
+            model_name="livebattle",
+            index=models.Index(fields=["address", "created_at"], name="live_battle_address_idx"),
         ),
         migrations.AddConstraint(
-            model_name='livebattle',
-            constraint=models.CheckConstraint(condition=models.Q(('contender_a', models.F('contender_b')), _negated=True), name='live_two_contenders'),
+            model_name="livebattle",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("contender_a", models.F("contender_b")), _negated=True),
+                name="live_two_contenders",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='livebattle',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'voted'), ('winner', ''), _connector='OR'), name='live_winner_only_voted'),
+            model_name="livebattle",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status", "voted"), ("winner", ""), _connector="OR"),
+                name="live_winner_only_voted",
+            ),
         ),
     ]

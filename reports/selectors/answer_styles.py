@@ -13,8 +13,12 @@ from arena.ratings.arrays import A_WINS, B_WINS, BOTH_BAD, TIE
 
 OUTCOME_OF_WINNER = {name: code for code, name in enumerate(("model_a", "model_b", "tie", "both_bad"))}
 WINNER_NAMES = tuple(OUTCOME_OF_WINNER)  # by outcome code (A_WINS, B_WINS, TIE, BOTH_BAD)
-assert (OUTCOME_OF_WINNER["model_a"], OUTCOME_OF_WINNER["model_b"], OUTCOME_OF_WINNER["tie"],
-        OUTCOME_OF_WINNER["both_bad"]) == (A_WINS, B_WINS, TIE, BOTH_BAD)
+assert (
+    OUTCOME_OF_WINNER["model_a"],
+    OUTCOME_OF_WINNER["model_b"],
+    OUTCOME_OF_WINNER["tie"],
+    OUTCOME_OF_WINNER["both_bad"],
+) == (A_WINS, B_WINS, TIE, BOTH_BAD)
 
 
 class IdMap:
@@ -28,7 +32,9 @@ class IdMap:
         keys, values = np.asarray(keys, dtype=np.int64), np.asarray(values, dtype=np.int64)
         self._dense: NDArray[np.int64] | None = None
         if keys.size == 0 or int(keys.max()) < self.DENSE_LIMIT:
-            self._dense = np.full(int(keys.max(initial=-1)) + 2, -1, dtype=np.int64)  # the last slot: not found
+            self._dense = np.full(
+                int(keys.max(initial=-1)) + 2, -1, dtype=np.int64
+            )  # the last slot: not found
             self._dense[keys] = values
         else:
             order = np.argsort(keys, kind="stable")
@@ -70,7 +76,9 @@ class AnswerStyles:
         if self._ids is None:
             self._load()
         known = (prompt_id >= 0) & (contender_id < self._width)
-        return np.where(known, self._answer_of_pair.get(np.where(known, prompt_id * self._width + contender_id, -1)), -1)
+        return np.where(
+            known, self._answer_of_pair.get(np.where(known, prompt_id * self._width + contender_id, -1)), -1
+        )
 
     def features(self, answer_id: NDArray[np.int64], turn: NDArray[np.int64]) -> NDArray[np.float64]:
         """(n, 4) style features of each answer at its turn, NaN where unknown."""

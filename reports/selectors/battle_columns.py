@@ -62,7 +62,9 @@ class _Rows:
         try:
             rows = list(qs.values_list(*fields))
             self.n = len(rows)
-            self._columns = dict(zip(fields, zip(*rows, strict=True), strict=True)) if rows else dict.fromkeys(fields, ())
+            self._columns = (
+                dict(zip(fields, zip(*rows, strict=True), strict=True)) if rows else dict.fromkeys(fields, ())
+            )
             del rows
         finally:
             if enabled:
@@ -79,17 +81,26 @@ class _Rows:
             return np.array([none if v is None else v for v in values], dtype=dtype).reshape(self.n)
 
     def floats(self, field: str) -> NDArray[np.float64]:
-        return np.array([np.nan if v is None else v for v in self._columns[field]], dtype=np.float64).reshape(self.n)
+        return np.array([np.nan if v is None else v for v in self._columns[field]], dtype=np.float64).reshape(
+            self.n
+        )
 
     def outcomes(self, field: str = "winner") -> NDArray[np.int8]:
         try:
-            return np.fromiter(map(OUTCOME_OF_WINNER.__getitem__, self._columns[field]), dtype=np.int8, count=self.n)
+            return np.fromiter(
+                map(OUTCOME_OF_WINNER.__getitem__, self._columns[field]), dtype=np.int8, count=self.n
+            )
         except KeyError as unknown:
-            raise ValueError(f"Unknown winner {unknown} in battles: expected model_a, model_b, tie or both_bad") from None
+            raise ValueError(
+                f"Unknown winner {unknown} in battles: expected model_a, model_b, tie or both_bad"
+            ) from None
 
     def epochs(self, field: str) -> NDArray[np.float64]:
-        return np.fromiter((np.nan if m is None else m.timestamp() for m in self._columns[field]), dtype=np.float64,
-                           count=self.n)
+        return np.fromiter(
+            (np.nan if m is None else m.timestamp() for m in self._columns[field]),
+            dtype=np.float64,
+            count=self.n,
+        )
 
 
 def _factorise(values: Any, table: dict[Any, int]) -> NDArray[np.intp]:
@@ -152,31 +163,55 @@ class _Reader:
         """Codes in ``out.prompts`` of linked prompts (-1 where ``prompt_ids`` is -1)."""
         if self._prompt_codes is None:
             info = sorted(Prompt.objects.values_list("id", "prompt_set__slug", "external_id", "category"))
-            self._prompt_codes = IdMap(np.array([row[0] for row in info], dtype=np.int64), np.array(
-                [self.out.prompts.setdefault((row[1], row[2], row[3]), len(self.out.prompts)) for row in info],
-                dtype=np.int64))
+            self._prompt_codes = IdMap(
+                np.array([row[0] for row in info], dtype=np.int64),
+                np.array(
+                    [
+                        self.out.prompts.setdefault((row[1], row[2], row[3]), len(self.out.prompts))
+                        for row in info
+                    ],
+                    dtype=np.int64,
+                ),
+            )
         return self._prompt_codes.get(prompt_ids).astype(np.intp)
 
     def human(self) -> None:
         qs = filter_votes(filter_prompts(Vote.objects.all(), self.flt, "comparison__prompt"), self.flt)
         if self.flt.turn:
             qs = qs.filter(comparison__turn=self.flt.turn)
-        rows = _Rows(qs.order_by("created_at", "id"), [
-            "comparison__answer_a__contender_id", "comparison__answer_b__contender_id", "winner", "a_shown_first",
-            "comparison__turn", "comparison__prompt_id", "rater_id", "created_at", "comparison__answer_a_id",
-            "comparison__answer_b_id",
-        ])
+        rows = _Rows(
+            qs.order_by("created_at", "id"),
+            [
+                "comparison__answer_a__contender_id",
+                "comparison__answer_b__contender_id",
+                "winner",
+                "a_shown_first",
+                "comparison__turn",
+                "comparison__prompt_id",
+                "rater_id",
+                "created_at",
+                "comparison__answer_a_id",
+                "comparison__answer_b_id",
+            ],
+        )
         n = rows.n
         self.out.add(
             contender_a=rows.ints("comparison__answer_a__contender_id"),
             contender_b=rows.ints("comparison__answer_b__contender_id"),
-            outcome=rows.outcomes(), first_known=np.ones(n, dtype=np.bool_), first_a=rows.ints("a_shown_first", np.bool_),
-            turn=rows.ints("comparison__turn"), prompt=self.prompt_codes(rows.ints("comparison__prompt_id")),
+            outcome=rows.outcomes(),
+            first_known=np.ones(n, dtype=np.bool_),
+            first_a=rows.ints("a_shown_first", np.bool_),
+            turn=rows.ints("comparison__turn"),
+            prompt=self.prompt_codes(rows.ints("comparison__prompt_id")),
             source=np.full(n, self.out.sources.setdefault(HUMAN, len(self.out.sources)), dtype=np.intp),
-            rater=(_factorise((f"user:{r}" for r in rows["rater_id"]), self.out.raters) if self.raters
-                   else np.full(n, -1, np.intp)),
+            rater=(
+                _factorise((f"user:{r}" for r in rows["rater_id"]), self.out.raters)
+                if self.raters
+                else np.full(n, -1, np.intp)
+            ),
             tstamp=rows.epochs("created_at"),
-            answer_a=rows.ints("comparison__answer_a_id"), answer_b=rows.ints("comparison__answer_b_id"),
+            answer_a=rows.ints("comparison__answer_a_id"),
+            answer_b=rows.ints("comparison__answer_b_id"),
         )
 
     def live(self, label: str) -> None:
@@ -189,19 +224,42 @@ class _Reader:
         qs = LiveBattle.objects.filter(status=LiveBattle.Status.VOTED, reveals_identity=False)
         if self.flt.turn:
             qs = qs.filter(turns=self.flt.turn)
-        rows = _Rows(qs.order_by("voted_at", "id"), [
-            "contender_a_id", "contender_b_id", "winner", "a_shown_first", "turns", "id", "user_id", "voted_at"])
+        rows = _Rows(
+            qs.order_by("voted_at", "id"),
+            [
+                "contender_a_id",
+                "contender_b_id",
+                "winner",
+                "a_shown_first",
+                "turns",
+                "id",
+                "user_id",
+                "voted_at",
+            ],
+        )
         n = rows.n
-        prompt = (_factorise(((None, f"live-{i}", None) for i in rows["id"]), self.out.prompts).astype(np.intp)
-                  if self.labels else np.full(n, -1, np.intp))
+        prompt = (
+            _factorise(((None, f"live-{i}", None) for i in rows["id"]), self.out.prompts).astype(np.intp)
+            if self.labels
+            else np.full(n, -1, np.intp)
+        )
         self.out.add(
-            contender_a=rows.ints("contender_a_id"), contender_b=rows.ints("contender_b_id"), outcome=rows.outcomes(),
-            first_known=np.ones(n, dtype=np.bool_), first_a=rows.ints("a_shown_first", np.bool_),
-            turn=rows.ints("turns"), prompt=prompt,
+            contender_a=rows.ints("contender_a_id"),
+            contender_b=rows.ints("contender_b_id"),
+            outcome=rows.outcomes(),
+            first_known=np.ones(n, dtype=np.bool_),
+            first_a=rows.ints("a_shown_first", np.bool_),
+            turn=rows.ints("turns"),
+            prompt=prompt,
             source=np.full(n, self.out.sources.setdefault(label, len(self.out.sources)), dtype=np.intp),
-            rater=(_factorise((None if r is None else f"user:{r}" for r in rows["user_id"]), self.out.raters)
-                   if self.raters else np.full(n, -1, np.intp)),
-            tstamp=rows.epochs("voted_at"), answer_a=np.full(n, -1, np.int64), answer_b=np.full(n, -1, np.int64),
+            rater=(
+                _factorise((None if r is None else f"user:{r}" for r in rows["user_id"]), self.out.raters)
+                if self.raters
+                else np.full(n, -1, np.intp)
+            ),
+            tstamp=rows.epochs("voted_at"),
+            answer_a=np.full(n, -1, np.int64),
+            answer_b=np.full(n, -1, np.int64),
         )
 
     def judges(self, judge_name: str | None) -> None:
@@ -213,12 +271,25 @@ class _Reader:
         qs = filter_prompts(qs, self.flt, "comparison__prompt")
         if self.flt.turn:
             qs = qs.filter(turn=self.flt.turn)
-        rows = _Rows(qs.order_by("completed_at", "id"), [
-            "comparison__answer_a__contender_id", "comparison__answer_b__contender_id", "winner", "order", "turn",
-            "comparison__prompt_id", "run__judge__name", "completed_at", "comparison__answer_a_id",
-            "comparison__answer_b_id", "run_id", "comparison_id", "run__inconsistent",
-            *(["from_cache"] if self.raters and self.flt.judge_runs_as_raters else []),
-        ])
+        rows = _Rows(
+            qs.order_by("completed_at", "id"),
+            [
+                "comparison__answer_a__contender_id",
+                "comparison__answer_b__contender_id",
+                "winner",
+                "order",
+                "turn",
+                "comparison__prompt_id",
+                "run__judge__name",
+                "completed_at",
+                "comparison__answer_a_id",
+                "comparison__answer_b_id",
+                "run_id",
+                "comparison_id",
+                "run__inconsistent",
+                *(["from_cache"] if self.raters and self.flt.judge_runs_as_raters else []),
+            ],
+        )
         outcome, turn = rows.outcomes(), rows.ints("turn")
         judge_names: dict[str, int] = {}
         judge = _factorise(rows["run__judge__name"], judge_names)
@@ -232,7 +303,9 @@ class _Reader:
             key = group_codes(rows.ints("run_id"), rows.ints("comparison_id"), turn)
             by_key = np.argsort(key, kind="stable")
             sorted_key = key[by_key]
-            odd = np.flatnonzero((np.arange(key.size) - np.searchsorted(sorted_key, sorted_key, side="left")) % 2 == 1)
+            odd = np.flatnonzero(
+                (np.arange(key.size) - np.searchsorted(sorted_key, sorted_key, side="left")) % 2 == 1
+            )
             second, first = by_key[odd], by_key[odd - 1]
             in_time = np.argsort(second)
             second, first = second[in_time], first[in_time]
@@ -243,31 +316,61 @@ class _Reader:
             keep, partner = second[kept], first[kept]
             first_known = np.zeros(keep.size, dtype=np.bool_)
             first_a = np.zeros(keep.size, dtype=np.bool_)
-        source_code = np.array([self.out.sources.setdefault(f"{JUDGE_PREFIX}{name}", len(self.out.sources))
-                                for name in judge_names] or [-1], dtype=np.intp)
-        rater_code = np.array([self.out.raters.setdefault(name, len(self.out.raters)) if self.raters else -1
-                               for name in judge_names] or [-1], dtype=np.intp)
+        source_code = np.array(
+            [
+                self.out.sources.setdefault(f"{JUDGE_PREFIX}{name}", len(self.out.sources))
+                for name in judge_names
+            ]
+            or [-1],
+            dtype=np.intp,
+        )
+        rater_code = np.array(
+            [
+                self.out.raters.setdefault(name, len(self.out.raters)) if self.raters else -1
+                for name in judge_names
+            ]
+            or [-1],
+            dtype=np.intp,
+        )
         self.out.add(
             contender_a=rows.ints("comparison__answer_a__contender_id")[keep],
             contender_b=rows.ints("comparison__answer_b__contender_id")[keep],
-            outcome=outcome[keep], first_known=first_known, first_a=first_a, turn=turn[keep],
+            outcome=outcome[keep],
+            first_known=first_known,
+            first_a=first_a,
+            turn=turn[keep],
             prompt=self.prompt_codes(rows.ints("comparison__prompt_id")[keep]),
             source=source_code[judge[keep]],
-            rater=self._run_raters(rows, judge_names, judge, keep, partner) if self.raters and self.flt.judge_runs_as_raters
-            else rater_code[judge[keep]], tstamp=rows.epochs("completed_at")[keep],
-            answer_a=rows.ints("comparison__answer_a_id")[keep], answer_b=rows.ints("comparison__answer_b_id")[keep],
+            rater=self._run_raters(rows, judge_names, judge, keep, partner)
+            if self.raters and self.flt.judge_runs_as_raters
+            else rater_code[judge[keep]],
+            tstamp=rows.epochs("completed_at")[keep],
+            answer_a=rows.ints("comparison__answer_a_id")[keep],
+            answer_b=rows.ints("comparison__answer_b_id")[keep],
         )
 
-    def _run_raters(self, rows: _Rows, judge_names: dict[str, int], judge: NDArray[np.intp], keep: NDArray[np.intp],
-                    partner: NDArray[np.intp]) -> NDArray[np.intp]:
+    def _run_raters(
+        self,
+        rows: _Rows,
+        judge_names: dict[str, int],
+        judge: NDArray[np.intp],
+        keep: NDArray[np.intp],
+        partner: NDArray[np.intp],
+    ) -> NDArray[np.intp]:
         """Each kept judge verdict's rater as its run (``<judge>#run<id>``), so that a judge's
         repeated runs are different raters. Both orders of one run are the same rater. A
         verdict the judgment cache answered (either order, ``partner`` being the other) repeats an
         earlier answer, maybe another run's, so it is no sample of its own: it has no rater."""
         runs, at, run_of = np.unique(rows.ints("run_id")[keep], return_index=True, return_inverse=True)
         names = list(judge_names)
-        code = np.array([self.out.raters.setdefault(f"{names[j]}#run{r}", len(self.out.raters))
-                         for j, r in zip(judge[keep][at].tolist(), runs.tolist(), strict=True)] or [-1], dtype=np.intp)
+        code = np.array(
+            [
+                self.out.raters.setdefault(f"{names[j]}#run{r}", len(self.out.raters))
+                for j, r in zip(judge[keep][at].tolist(), runs.tolist(), strict=True)
+            ]
+            or [-1],
+            dtype=np.intp,
+        )
         cached = rows.ints("from_cache", np.bool_)
         return np.where(cached[keep] | cached[partner], -1, code[run_of.reshape(-1)]).astype(np.intp)
 
@@ -278,19 +381,36 @@ class _Reader:
         from reports.selectors.panels import panel_judges
 
         members = _Reader(self.flt, labels=False, style=False)
-        members.out.prompts, members._prompt_codes, members.answers = self.out.prompts, self._prompt_codes, self.answers
+        members.out.prompts, members._prompt_codes, members.answers = (
+            self.out.prompts,
+            self._prompt_codes,
+            self.answers,
+        )
         for judge in panel_judges(name):
             members.judges(judge)
         self._prompt_codes = members._prompt_codes
         if not len(members.out):
             return
-        cols = {column: members.out.joined(column, dtype) for column, dtype in (
-            ("contender_a", np.int64), ("contender_b", np.int64), ("outcome", np.int8), ("first_known", np.bool_),
-            ("first_a", np.bool_), ("turn", np.int64), ("prompt", np.intp), ("tstamp", np.float64),
-            ("answer_a", np.int64), ("answer_b", np.int64))}
+        cols = {
+            column: members.out.joined(column, dtype)
+            for column, dtype in (
+                ("contender_a", np.int64),
+                ("contender_b", np.int64),
+                ("outcome", np.int8),
+                ("first_known", np.bool_),
+                ("first_a", np.bool_),
+                ("turn", np.int64),
+                ("prompt", np.intp),
+                ("tstamp", np.float64),
+                ("answer_a", np.int64),
+                ("answer_b", np.int64),
+            )
+        }
         # Every judge judged the same stored comparison, so A and B mean the same answers in
         # each member's verdict; both-bad counts as a tie, as in the panel's grades.
-        group = group_codes(cols["answer_a"], cols["answer_b"], cols["turn"], cols["first_known"], cols["first_a"])
+        group = group_codes(
+            cols["answer_a"], cols["answer_b"], cols["turn"], cols["first_known"], cols["first_a"]
+        )
         codes, first_row, inverse = np.unique(group, return_index=True, return_inverse=True)
         inverse = inverse.reshape(-1)
         vote = np.where(cols["outcome"] == A_WINS, 0, np.where(cols["outcome"] == B_WINS, 1, 2))
@@ -306,13 +426,20 @@ class _Reader:
         source = f"panel:{name}"
         n = rows.size
         self.out.add(
-            contender_a=cols["contender_a"][rows], contender_b=cols["contender_b"][rows], outcome=outcome[in_order],
-            first_known=cols["first_known"][rows], first_a=cols["first_a"][rows], turn=cols["turn"][rows],
+            contender_a=cols["contender_a"][rows],
+            contender_b=cols["contender_b"][rows],
+            outcome=outcome[in_order],
+            first_known=cols["first_known"][rows],
+            first_a=cols["first_a"][rows],
+            turn=cols["turn"][rows],
             prompt=cols["prompt"][rows],
             source=np.full(n, self.out.sources.setdefault(source, len(self.out.sources)), dtype=np.intp),
-            rater=np.full(n, self.out.raters.setdefault(source, len(self.out.raters)) if self.raters else -1, np.intp),
+            rater=np.full(
+                n, self.out.raters.setdefault(source, len(self.out.raters)) if self.raters else -1, np.intp
+            ),
             tstamp=np.where(np.isinf(latest[in_order]), np.nan, latest[in_order]),
-            answer_a=cols["answer_a"][rows], answer_b=cols["answer_b"][rows],
+            answer_a=cols["answer_a"][rows],
+            answer_b=cols["answer_b"][rows],
         )
 
     def imports(self, source_name: str | None) -> None:
@@ -323,8 +450,19 @@ class _Reader:
             qs = filter_prompts(qs, self.flt, "prompt")
         if self.flt.turn:
             qs = qs.filter(turn=self.flt.turn)
-        fields = ["model_a_id", "model_b_id", "winner", "position_known", "turn", "prompt_id", "source_id", "tstamp",
-                  "batch_id", "line", "judged_order"]
+        fields = [
+            "model_a_id",
+            "model_b_id",
+            "winner",
+            "position_known",
+            "turn",
+            "prompt_id",
+            "source_id",
+            "tstamp",
+            "batch_id",
+            "line",
+            "judged_order",
+        ]
         if self.labels:
             fields += ["question_ref"]
         if self.raters:
@@ -340,21 +478,37 @@ class _Reader:
             # An unlinked verdict keeps the source's own prompt id.
             unlinked = np.flatnonzero(prompt_id < 0)
             refs = rows["question_ref"]
-            prompt[unlinked] = _factorise(((None, refs[i], None) if refs[i] else None for i in order[unlinked].tolist()),
-                                          self.out.prompts)
+            prompt[unlinked] = _factorise(
+                ((None, refs[i], None) if refs[i] else None for i in order[unlinked].tolist()),
+                self.out.prompts,
+            )
         source_ids, source = np.unique(rows.ints("source_id")[order], return_inverse=True)
         names = dict(VerdictSource.objects.filter(id__in=source_ids.tolist()).values_list("id", "name"))
-        source_code = np.array([self.out.sources.setdefault(f"{IMPORT_PREFIX}{names[i]}", len(self.out.sources))
-                                for i in source_ids.tolist()] or [-1], dtype=np.intp)
+        source_code = np.array(
+            [
+                self.out.sources.setdefault(f"{IMPORT_PREFIX}{names[i]}", len(self.out.sources))
+                for i in source_ids.tolist()
+            ]
+            or [-1],
+            dtype=np.intp,
+        )
         contender_a, contender_b = rows.ints("model_a_id")[order], rows.ints("model_b_id")[order]
         known = rows.ints("position_known", np.bool_)[order]
         no_answers = np.full(n, -1, np.int64)
         self.out.add(
-            contender_a=contender_a, contender_b=contender_b, outcome=rows.outcomes()[order],
-            first_known=known, first_a=known, turn=rows.ints("turn")[order], prompt=prompt,
+            contender_a=contender_a,
+            contender_b=contender_b,
+            outcome=rows.outcomes()[order],
+            first_known=known,
+            first_a=known,
+            turn=rows.ints("turn")[order],
+            prompt=prompt,
             source=source_code[source.reshape(-1)],
-            rater=(_factorise(((rater or None) for rater in rows["rater"]), self.out.raters)[order] if self.raters
-                   else np.full(n, -1, np.intp)),
+            rater=(
+                _factorise(((rater or None) for rater in rows["rater"]), self.out.raters)[order]
+                if self.raters
+                else np.full(n, -1, np.intp)
+            ),
             tstamp=rows.floats("tstamp")[order],
             # Imported verdicts name contenders; their answers are found by prompt and contender.
             answer_a=self.answers.find(prompt_id, contender_a) if self.style else no_answers,
@@ -409,7 +563,10 @@ class ReadBattles:
 
 def _model_index(columns: BattleColumns) -> tuple[tuple[str, ...], NDArray[np.intp], NDArray[np.intp]]:
     """Model names sorted, and each battle's two models as indices into them."""
-    contender_a, contender_b = columns.joined("contender_a", np.int64), columns.joined("contender_b", np.int64)
+    contender_a, contender_b = (
+        columns.joined("contender_a", np.int64),
+        columns.joined("contender_b", np.int64),
+    )
     present = np.unique(np.concatenate([contender_a, contender_b]))
     names = dict(Contender.objects.filter(id__in=present.tolist()).values_list("id", "name"))
     models = tuple(sorted(names[i] for i in present.tolist()))
@@ -425,30 +582,48 @@ class ComparisonNames(Sequence[str]):
     elsewhere, and formatting one per distinct comparison is slow at a million (PERFORMANCE.md).
     """
 
-    def __init__(self, prompts: list[tuple[str | None, str | None, str | None]], prompt: NDArray[np.intp],
-                 turn: NDArray[np.int64], low: NDArray[np.intp], high: NDArray[np.intp], models: tuple[str, ...]):
-        self._prompts, self._prompt, self._turn, self._low, self._high, self._models = prompts, prompt, turn, low, high, models
+    def __init__(
+        self,
+        prompts: list[tuple[str | None, str | None, str | None]],
+        prompt: NDArray[np.intp],
+        turn: NDArray[np.int64],
+        low: NDArray[np.intp],
+        high: NDArray[np.intp],
+        models: tuple[str, ...],
+    ):
+        self._prompts, self._prompt, self._turn, self._low, self._high, self._models = (
+            prompts,
+            prompt,
+            turn,
+            low,
+            high,
+            models,
+        )
 
     def __len__(self) -> int:
         return int(self._prompt.shape[0])
 
     def __getitem__(self, index: int) -> str:  # type: ignore[override]  # an index, never a slice
         slug, ext, _category = self._prompts[self._prompt[index]]
-        key = comparison_key(slug, ext, int(self._turn[index]), self._models[self._low[index]], self._models[self._high[index]])
+        key = comparison_key(
+            slug, ext, int(self._turn[index]), self._models[self._low[index]], self._models[self._high[index]]
+        )
         assert key is not None
         return key
 
 
-def _comparisons(columns: BattleColumns, models: tuple[str, ...], model_a: NDArray[np.intp],
-                 model_b: NDArray[np.intp]) -> tuple[ComparisonNames, NDArray[np.intp]]:
+def _comparisons(
+    columns: BattleColumns, models: tuple[str, ...], model_a: NDArray[np.intp], model_b: NDArray[np.intp]
+) -> tuple[ComparisonNames, NDArray[np.intp]]:
     """A code per distinct comparison key (-1: none) and the keys' names."""
     prompt, turn = columns.joined("prompt", np.intp), columns.joined("turn", np.int64)
     prompts = list(columns.prompts)
     has_key = np.array([info[1] is not None for info in prompts] + [False], dtype=np.bool_)[prompt]
     low, high = np.minimum(model_a, model_b), np.maximum(model_a, model_b)
     rows = np.flatnonzero(has_key)
-    _, first, inverse = np.unique(group_codes(prompt[rows], turn[rows], low[rows], high[rows]), return_index=True,
-                                  return_inverse=True)
+    _, first, inverse = np.unique(
+        group_codes(prompt[rows], turn[rows], low[rows], high[rows]), return_index=True, return_inverse=True
+    )
     comparison = np.full(prompt.shape[0], -1, dtype=np.intp)
     comparison[rows] = inverse.reshape(-1)
     at = rows[first]
@@ -472,7 +647,10 @@ def battle_arrays_together(*filters: BattleFilter) -> list[ReadBattles]:
     columns, answers, ends = battle_columns(*filters, labels=True, raters=False, style=False)
     arrays = _arrays(columns, answers, labels=True, style=False)
     starts = [0, *ends[:-1]]
-    return [ReadBattles(arrays.take(np.arange(start, end)), end - start) for start, end in zip(starts, ends, strict=True)]
+    return [
+        ReadBattles(arrays.take(np.arange(start, end)), end - start)
+        for start, end in zip(starts, ends, strict=True)
+    ]
 
 
 def _arrays(columns: BattleColumns, answers: AnswerStyles, *, labels: bool, style: bool) -> BattleArrays:
@@ -491,16 +669,26 @@ def _arrays(columns: BattleColumns, answers: AnswerStyles, *, labels: bool, styl
     if labels:
         comparisons, comparison = _comparisons(columns, models, model_a, model_b)
         battle_labels = BattleLabels(
-            tuple(columns.sources), columns.joined("source", np.intp), tuple(columns.raters),
-            columns.joined("rater", np.intp), comparisons, comparison, columns.joined("turn", np.int64),
+            tuple(columns.sources),
+            columns.joined("source", np.intp),
+            tuple(columns.raters),
+            columns.joined("rater", np.intp),
+            comparisons,
+            comparison,
+            columns.joined("turn", np.int64),
         )
     return BattleArrays.from_arrays(
-        models, model_a, model_b, columns.joined("outcome", np.int8),
+        models,
+        model_a,
+        model_b,
+        columns.joined("outcome", np.int8),
         first_shown_a=first_a if first_known.any() else None,
         first_shown_known=first_known if first_known.any() else None,
-        style_a=style_a, style_b=style_b,
+        style_a=style_a,
+        style_b=style_b,
         tstamp=tstamp if (~np.isnan(tstamp)).any() else None,
-        labels=battle_labels, keep_self_battles=labels,
+        labels=battle_labels,
+        keep_self_battles=labels,
     )
 
 
@@ -509,7 +697,9 @@ def _aggregate(qs: QuerySet[Any], model_a: str, model_b: str) -> list[tuple[int,
     try:
         return [(a, b, OUTCOME_OF_WINNER[winner], n) for a, b, winner, n in cells]
     except KeyError as unknown:
-        raise ValueError(f"Unknown winner {unknown} in battles: expected model_a, model_b, tie or both_bad") from None
+        raise ValueError(
+            f"Unknown winner {unknown} in battles: expected model_a, model_b, tie or both_bad"
+        ) from None
 
 
 def battle_counts(flt: BattleFilter) -> BattleCounts:
@@ -541,8 +731,15 @@ def battle_counts(flt: BattleFilter) -> BattleCounts:
         else:
             reader.judges(name)
         judged = reader.out
-        cells += list(zip(judged.joined("contender_a", np.int64).tolist(), judged.joined("contender_b", np.int64).tolist(),
-                          judged.joined("outcome", np.int8).tolist(), [1] * len(judged), strict=True))
+        cells += list(
+            zip(
+                judged.joined("contender_a", np.int64).tolist(),
+                judged.joined("contender_b", np.int64).tolist(),
+                judged.joined("outcome", np.int8).tolist(),
+                [1] * len(judged),
+                strict=True,
+            )
+        )
     if kind in ("all", "import"):
         qs = ImportedVerdict.objects.exclude(winner="")
         if name:
@@ -570,27 +767,55 @@ def battle_counts(flt: BattleFilter) -> BattleCounts:
 def battle_records(flt: BattleFilter) -> Iterator[Battle]:
     """The same battles as ``Battle`` records, for the code that needs rows (exports, tests)."""
     columns, answers, _ = battle_columns(flt)
-    contender_a, contender_b = columns.joined("contender_a", np.int64), columns.joined("contender_b", np.int64)
-    names = dict(Contender.objects.filter(id__in=np.unique(np.r_[contender_a, contender_b]).tolist())
-                 .values_list("id", "name"))
+    contender_a, contender_b = (
+        columns.joined("contender_a", np.int64),
+        columns.joined("contender_b", np.int64),
+    )
+    names = dict(
+        Contender.objects.filter(id__in=np.unique(np.r_[contender_a, contender_b]).tolist()).values_list(
+            "id", "name"
+        )
+    )
     turn = columns.joined("turn", np.int64)
-    styles = [answers.features(columns.joined(side, np.int64), turn) if len(columns) else np.empty((0, 4))
-              for side in ("answer_a", "answer_b")]
+    styles = [
+        answers.features(columns.joined(side, np.int64), turn) if len(columns) else np.empty((0, 4))
+        for side in ("answer_a", "answer_b")
+    ]
     prompts, sources, raters = list(columns.prompts), list(columns.sources), list(columns.raters)
     no_prompt = (None, None, None)
-    for i, (con_a, con_b, outcome, known, first_a, at, t, prompt, source, rater) in enumerate(zip(
-        contender_a.tolist(), contender_b.tolist(), columns.joined("outcome", np.int8).tolist(),
-        columns.joined("first_known", np.bool_).tolist(), columns.joined("first_a", np.bool_).tolist(),
-        columns.joined("tstamp", np.float64).tolist(), turn.tolist(), columns.joined("prompt", np.intp).tolist(),
-        columns.joined("source", np.intp).tolist(), columns.joined("rater", np.intp).tolist(), strict=True,
-    )):
+    for i, (con_a, con_b, outcome, known, first_a, at, t, prompt, source, rater) in enumerate(
+        zip(
+            contender_a.tolist(),
+            contender_b.tolist(),
+            columns.joined("outcome", np.int8).tolist(),
+            columns.joined("first_known", np.bool_).tolist(),
+            columns.joined("first_a", np.bool_).tolist(),
+            columns.joined("tstamp", np.float64).tolist(),
+            turn.tolist(),
+            columns.joined("prompt", np.intp).tolist(),
+            columns.joined("source", np.intp).tolist(),
+            columns.joined("rater", np.intp).tolist(),
+            strict=True,
+        )
+    ):
         slug, ext, category = prompts[prompt] if prompt >= 0 else no_prompt
         name_a, name_b = names[con_a], names[con_b]
-        style_a, style_b = (None if np.isnan(style[i, 0]) else StyleFeatures(*(int(x) for x in style[i])) for style in styles)
+        style_a, style_b = (
+            None if np.isnan(style[i, 0]) else StyleFeatures(*(int(x) for x in style[i])) for style in styles
+        )
         yield Battle(
-            source=sources[source], model_a=name_a, model_b=name_b, winner=WINNER_NAMES[outcome],
-            prompt_set=slug, prompt=ext, category=category, turn=t,
+            source=sources[source],
+            model_a=name_a,
+            model_b=name_b,
+            winner=WINNER_NAMES[outcome],
+            prompt_set=slug,
+            prompt=ext,
+            category=category,
+            turn=t,
             first_shown=("model_a" if first_a else "model_b") if known else None,
-            comparison=comparison_key(slug, ext, t, name_a, name_b), rater=raters[rater] if rater >= 0 else None,
-            style_a=style_a, style_b=style_b, tstamp=None if np.isnan(at) else at,
+            comparison=comparison_key(slug, ext, t, name_a, name_b),
+            rater=raters[rater] if rater >= 0 else None,
+            style_a=style_a,
+            style_b=style_b,
+            tstamp=None if np.isnan(at) else at,
         )

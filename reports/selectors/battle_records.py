@@ -19,8 +19,12 @@ def battles_iter(flt: BattleFilter) -> Iterator[Battle]:
 
 
 def battles_list(
-    *, source: str = "all", prompt_set: str | None = None, category: str | None = None,
-    turn: int | None = None, per_order: bool = False,
+    *,
+    source: str = "all",
+    prompt_set: str | None = None,
+    category: str | None = None,
+    turn: int | None = None,
+    per_order: bool = False,
 ) -> list[Battle]:
     """Every battle from ``source`` matching the filters, oldest first within each source."""
     return list(battles_iter(BattleFilter(source, prompt_set, category, turn, per_order)))

@@ -52,8 +52,10 @@ def parse_source(source: str) -> tuple[str, str | None]:
         return source, None
     for prefix in (JUDGE_PREFIX, IMPORT_PREFIX, PANEL_PREFIX):
         if source.startswith(prefix) and len(source) > len(prefix):
-            return prefix[:-1], source[len(prefix):]
-    raise UnknownSource(f"Unknown source {source!r}: use human, live, judge:NAME, import:NAME, panel:NAME or all.")
+            return prefix[:-1], source[len(prefix) :]
+    raise UnknownSource(
+        f"Unknown source {source!r}: use human, live, judge:NAME, import:NAME, panel:NAME or all."
+    )
 
 
 def live_kinds(kind: str) -> str | None:
@@ -71,7 +73,9 @@ def live_kinds(kind: str) -> str | None:
     return None
 
 
-def comparison_key(prompt_set: str | None, prompt: str | None, turn: int, model_1: str, model_2: str) -> str | None:
+def comparison_key(
+    prompt_set: str | None, prompt: str | None, turn: int, model_1: str, model_2: str
+) -> str | None:
     """Key shared by every verdict on the same prompt turn and unordered pair of models."""
     if prompt is None:
         return None
@@ -81,7 +85,10 @@ def comparison_key(prompt_set: str | None, prompt: str | None, turn: int, model_
 
 def filter_prompts(qs: QuerySet, flt: BattleFilter, prompt_field: str) -> QuerySet:
     if flt.prompt_set:
-        qs = qs.filter(Q(**{f"{prompt_field}__prompt_set__slug": flt.prompt_set}) & in_version_q(prompt_field, flt.version))
+        qs = qs.filter(
+            Q(**{f"{prompt_field}__prompt_set__slug": flt.prompt_set})
+            & in_version_q(prompt_field, flt.version)
+        )
     if flt.category:  # a normalised name: every raw spelling of it (arena.categories)
         qs = qs.filter(**{f"{prompt_field}__category__in": category_raw_values(flt.category, flt.prompt_set)})
     return qs
@@ -94,11 +101,14 @@ def gold_failed_raters() -> QuerySet:
 
     from arena.models import Vote
 
-    return (Vote.objects.filter(comparison__is_gold=True).exclude(comparison__gold_winner="")
-            .values("rater_id")
-            .annotate(n=Count("id"), ok=Count("id", filter=Q(winner=F("comparison__gold_winner"))))
-            .filter(n__gte=settings.ARENA_GOLD_MIN_VOTES, ok__lt=F("n") * settings.ARENA_GOLD_MIN_ACCURACY)
-            .values("rater_id"))
+    return (
+        Vote.objects.filter(comparison__is_gold=True)
+        .exclude(comparison__gold_winner="")
+        .values("rater_id")
+        .annotate(n=Count("id"), ok=Count("id", filter=Q(winner=F("comparison__gold_winner"))))
+        .filter(n__gte=settings.ARENA_GOLD_MIN_VOTES, ok__lt=F("n") * settings.ARENA_GOLD_MIN_ACCURACY)
+        .values("rater_id")
+    )
 
 
 def filter_votes(qs: QuerySet, flt: BattleFilter) -> QuerySet:
@@ -137,8 +147,11 @@ def categories_of(prompt_set: str | None) -> dict[str, list[str]]:
         prompts = prompts.filter(prompt_set__slug=prompt_set)
         mappings = mappings.filter(prompt_set__slug=prompt_set)
     raw_counts = dict(prompts.values_list("category").annotate(n=Count("id")).values_list("category", "n"))
-    groups = normalise_categories(raw_counts, bundled=BUNDLED_CATEGORIES.get(prompt_set or "", ()),
-                                  mapping=dict(mappings.values_list("raw", "canonical")))
+    groups = normalise_categories(
+        raw_counts,
+        bundled=BUNDLED_CATEGORIES.get(prompt_set or "", ()),
+        mapping=dict(mappings.values_list("raw", "canonical")),
+    )
     cache.set(key, groups, settings.ARENA_SOURCES_CACHE_SECONDS)
     return groups
 

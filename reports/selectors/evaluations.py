@@ -45,8 +45,9 @@ CONTENDER_NAME_MAX_LENGTH = max_length_of(Contender, "name")
 
 
 def _bootstrap(reader: QueryReader) -> int:
-    return reader.integer("bootstrap", settings.ARENA_BOOTSTRAP_ROUNDS, minimum=0,
-                          maximum=settings.ARENA_MAX_BOOTSTRAP_ROUNDS)
+    return reader.integer(
+        "bootstrap", settings.ARENA_BOOTSTRAP_ROUNDS, minimum=0, maximum=settings.ARENA_MAX_BOOTSTRAP_ROUNDS
+    )
 
 
 def _seed(reader: QueryReader) -> int:
@@ -71,8 +72,15 @@ def judgments_count(*, source: str, prompt_set: str | None = None, modes: Sequen
     return qs.count()
 
 
-def read_source_of(reader: QueryReader, kinds: tuple[str, ...], why: str, allowed: str, *, name: str = "source",
-                    default: str | None = None) -> str:
+def read_source_of(
+    reader: QueryReader,
+    kinds: tuple[str, ...],
+    why: str,
+    allowed: str,
+    *,
+    name: str = "source",
+    default: str | None = None,
+) -> str:
     """A source that exists (``read_source``) and is of one of ``kinds``: the others cannot give
     this report's numbers (``why``)."""
     source = read_source(reader, name, default=default)
@@ -92,6 +100,7 @@ def _prompt_key(slug: str | None, external_id: str | None, turn: int) -> str:
 
 # --- MT-Bench single-answer scores ------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ScoresParams(ReportParams):
     """The canonical set: each source and prompt set, the bootstrap and seed at their defaults."""
@@ -105,9 +114,19 @@ class ScoresParams(ReportParams):
 
     @classmethod
     def read(cls, reader: QueryReader, *, default_source: str | None = None) -> Self:
-        source = read_source_of(reader, ("judge", "import", "panel"), "scores come from a judge, a panel or an import.",
-                                 "judge:NAME, panel:NAME or import:NAME", default=default_source)
-        return cls(source=source, prompt_set=read_prompt_set(reader), bootstrap=_bootstrap(reader), seed=_seed(reader))
+        source = read_source_of(
+            reader,
+            ("judge", "import", "panel"),
+            "scores come from a judge, a panel or an import.",
+            "judge:NAME, panel:NAME or import:NAME",
+            default=default_source,
+        )
+        return cls(
+            source=source,
+            prompt_set=read_prompt_set(reader),
+            bootstrap=_bootstrap(reader),
+            seed=_seed(reader),
+        )
 
     def size(self) -> int:
         """Scores are not battles: how many single-answer scores the computation reads, at most."""
@@ -118,19 +137,40 @@ def score_sources() -> list[str]:
     """Sources with single-answer scores: judges that ran ``single``, imports of scores, panels."""
     from judge.models import Judge, JudgePanel, Judgment
 
-    judges = list(Judge.objects.filter(runs__judgments__answer__isnull=False, runs__mode="single",
-                                       runs__judgments__status=Judgment.Status.DONE)
-                  .distinct().order_by("name").values_list("name", flat=True))
-    imports = VerdictSource.objects.filter(scores__isnull=False).distinct().order_by("name").values_list("name", flat=True)
-    panels = JudgePanel.objects.filter(judges__name__in=judges).distinct().order_by("name").values_list("name", flat=True)
+    judges = list(
+        Judge.objects.filter(
+            runs__judgments__answer__isnull=False,
+            runs__mode="single",
+            runs__judgments__status=Judgment.Status.DONE,
+        )
+        .distinct()
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    imports = (
+        VerdictSource.objects.filter(scores__isnull=False)
+        .distinct()
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    panels = (
+        JudgePanel.objects.filter(judges__name__in=judges)
+        .distinct()
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
     return [f"judge:{n}" for n in judges] + [f"panel:{n}" for n in panels] + [f"import:{n}" for n in imports]
 
 
 def _judge_scores(judges: Sequence[str], prompt_set: str | None) -> QuerySet[Any]:
     from judge.models import Judgment
 
-    qs = Judgment.objects.filter(run__judge__name__in=judges, run__mode="single", answer__isnull=False,
-                                 status__in=[Judgment.Status.DONE, Judgment.Status.UNPARSED])
+    qs = Judgment.objects.filter(
+        run__judge__name__in=judges,
+        run__mode="single",
+        answer__isnull=False,
+        status__in=[Judgment.Status.DONE, Judgment.Status.UNPARSED],
+    )
     if prompt_set:
         qs = qs.filter(answer__prompt__prompt_set__slug=prompt_set)
     return qs
@@ -155,11 +195,22 @@ def score_records_count(*, source: str, prompt_set: str | None = None) -> int:
 def _judge_score_records(judge: str, prompt_set: str | None) -> list[ScoreRecord]:
     qs = _judge_scores([judge], prompt_set)
     latest: dict[tuple[int, int], ScoreRecord] = {}  # a later run of the same judge replaces an earlier one
-    for answer_id, turn, score, model, slug, ext, category in qs.order_by("run_id", "id").values_list(
-        "answer_id", "turn", "score", "answer__contender__name", "answer__prompt__prompt_set__slug",
-        "answer__prompt__external_id", "answer__prompt__category",
-    ).iterator(5000):
-        latest[(answer_id, turn)] = ratings.ScoreRecord(model, _prompt_name(slug, ext), turn, score, category or None)
+    for answer_id, turn, score, model, slug, ext, category in (
+        qs.order_by("run_id", "id")
+        .values_list(
+            "answer_id",
+            "turn",
+            "score",
+            "answer__contender__name",
+            "answer__prompt__prompt_set__slug",
+            "answer__prompt__external_id",
+            "answer__prompt__category",
+        )
+        .iterator(5000)
+    ):
+        latest[(answer_id, turn)] = ratings.ScoreRecord(
+            model, _prompt_name(slug, ext), turn, score, category or None
+        )
     return list(latest.values())
 
 
@@ -177,16 +228,32 @@ def score_records(*, source: str, prompt_set: str | None = None) -> list[ScoreRe
         records = []
         for members in by_target.values():
             parsed = [r.score for r in members if r.score is not None]
-            records.append(ratings.ScoreRecord(members[0].model, members[0].prompt, members[0].turn,
-                                       statistics.fmean(parsed) if parsed else None, members[0].category))
+            records.append(
+                ratings.ScoreRecord(
+                    members[0].model,
+                    members[0].prompt,
+                    members[0].turn,
+                    statistics.fmean(parsed) if parsed else None,
+                    members[0].category,
+                )
+            )
         return records
     qs = _imported_scores(name, prompt_set)
     return [
-        ratings.ScoreRecord(model, _prompt_name(slug, ext) if ext else f"-/{ref}", turn, score, category or None)
-        for model, slug, ext, ref, category, turn, score in qs.order_by("batch_id", "line").values_list(
-            "model__name", "prompt__prompt_set__slug", "prompt__external_id", "question_ref", "prompt__category",
-            "turn", "score",
-        ).iterator(5000)
+        ratings.ScoreRecord(
+            model, _prompt_name(slug, ext) if ext else f"-/{ref}", turn, score, category or None
+        )
+        for model, slug, ext, ref, category, turn, score in qs.order_by("batch_id", "line")
+        .values_list(
+            "model__name",
+            "prompt__prompt_set__slug",
+            "prompt__external_id",
+            "question_ref",
+            "prompt__category",
+            "turn",
+            "score",
+        )
+        .iterator(5000)
     ]
 
 
@@ -195,11 +262,14 @@ def scores_compute(*, params: ScoresParams) -> dict[str, Any]:
     table = ratings.score_table(records, bootstrap_rounds=params.bootstrap, seed=params.seed)
     result = {"kind": params.kind, "params": asdict(params), "battle_total": len(records), **table.to_dict()}
     if not records:
-        result["error"] = f"{params.source} has no single-answer scores{' on ' + params.prompt_set if params.prompt_set else ''}."
+        result["error"] = (
+            f"{params.source} has no single-answer scores{' on ' + params.prompt_set if params.prompt_set else ''}."
+        )
     return jsonable(result)
 
 
 # --- Win rate against a baseline ----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class WinRateParams(ReportParams):
@@ -222,10 +292,12 @@ class WinRateParams(ReportParams):
         if baseline and not Contender.objects.filter(name=baseline).exists():
             reader.fail("baseline", NOT_FOUND, f"No contender named {shown(baseline)}.", allowed)
         return cls(
-            source=read_source(reader, default=default_source or "all"), baseline=baseline,
+            source=read_source(reader, default=default_source or "all"),
+            baseline=baseline,
             prompt_set=read_prompt_set(reader),
             strong_weight=reader.number("strong_weight", DEFAULT_STRONG_WEIGHT, minimum=1.0, maximum=100.0),
-            bootstrap=_bootstrap(reader), seed=_seed(reader),
+            bootstrap=_bootstrap(reader),
+            seed=_seed(reader),
         )
 
 
@@ -256,8 +328,12 @@ class _Lengths:
         if prompt_id is None:
             return None
         if self._by is None:
-            self._by = {(p, c): [len(t) for t in turns] for p, c, turns in
-                        Answer.objects.values_list("prompt_id", "contender_id", "turns").iterator(2000)}
+            self._by = {
+                (p, c): [len(t) for t in turns]
+                for p, c, turns in Answer.objects.values_list("prompt_id", "contender_id", "turns").iterator(
+                    2000
+                )
+            }
         turns = self._by.get((prompt_id, contender_id)) or []
         return turns[turn - 1] if len(turns) >= turn else None
 
@@ -271,21 +347,50 @@ def _judge_verdicts(judge: str, prompt_set: str | None) -> tuple[list[_Verdict],
     """
     from judge.models import Judgment
 
-    qs = Judgment.objects.filter(run__judge__name=judge, comparison__isnull=False, status=Judgment.Status.DONE) \
-        .exclude(winner="")
+    qs = Judgment.objects.filter(
+        run__judge__name=judge, comparison__isnull=False, status=Judgment.Status.DONE
+    ).exclude(winner="")
     if prompt_set:
         qs = qs.filter(comparison__prompt__prompt_set__slug=prompt_set)
     rows = qs.order_by("run_id", "comparison_id", "turn", "order").values_list(
-        "run_id", "run__inconsistent", "run__mode", "run__baseline__name", "comparison_id", "turn", "winner",
-        "preference", "strong", "comparison__prompt_id", "comparison__prompt__prompt_set__slug",
-        "comparison__prompt__external_id", "comparison__answer_a__contender__name",
-        "comparison__answer_b__contender__name", "comparison__answer_a__turns", "comparison__answer_b__turns",
+        "run_id",
+        "run__inconsistent",
+        "run__mode",
+        "run__baseline__name",
+        "comparison_id",
+        "turn",
+        "winner",
+        "preference",
+        "strong",
+        "comparison__prompt_id",
+        "comparison__prompt__prompt_set__slug",
+        "comparison__prompt__external_id",
+        "comparison__answer_a__contender__name",
+        "comparison__answer_b__contender__name",
+        "comparison__answer_a__turns",
+        "comparison__answer_b__turns",
     )
     pending: dict[tuple[int, int, int], tuple[Any, ...]] = {}
     verdicts, baselines = [], Counter[str]()
     for row in rows.iterator(2000):
-        (run_id, inconsistent, mode, baseline, comp_id, turn, winner, preference, strong, _pid, slug, ext,
-         name_a, name_b, turns_a, turns_b) = row
+        (
+            run_id,
+            inconsistent,
+            mode,
+            baseline,
+            comp_id,
+            turn,
+            winner,
+            preference,
+            strong,
+            _pid,
+            slug,
+            ext,
+            name_a,
+            name_b,
+            turns_a,
+            turns_b,
+        ) = row
         if baseline:
             baselines[baseline] += 1
         key = (run_id, comp_id, turn)
@@ -293,14 +398,19 @@ def _judge_verdicts(judge: str, prompt_set: str | None) -> tuple[list[_Verdict],
             pending[key] = row
             continue
         other = pending.pop(key)
-        common: dict[str, Any] = {"model_a": name_a, "model_b": name_b, "prompt": _prompt_key(slug, ext, turn),
-                  "length_a": len(turns_a[turn - 1]) if len(turns_a) >= turn else None,
-                  "length_b": len(turns_b[turn - 1]) if len(turns_b) >= turn else None}
+        common: dict[str, Any] = {
+            "model_a": name_a,
+            "model_b": name_b,
+            "prompt": _prompt_key(slug, ext, turn),
+            "length_a": len(turns_a[turn - 1]) if len(turns_a) >= turn else None,
+            "length_b": len(turns_b[turn - 1]) if len(turns_b) >= turn else None,
+        }
         if mode == "logprob" and preference is not None and other[7] is not None:
             verdicts.append(_Verdict(preference_b=(preference + other[7]) / 2, continuous=True, **common))
         elif winner == other[6]:
-            verdicts.append(_Verdict(preference_b=_WINNER_PREFERENCE[winner], strong=bool(strong and other[8]),
-                                     **common))
+            verdicts.append(
+                _Verdict(preference_b=_WINNER_PREFERENCE[winner], strong=bool(strong and other[8]), **common)
+            )
         elif inconsistent == "tie":
             verdicts.append(_Verdict(preference_b=0.5, **common))
     return verdicts, baselines
@@ -318,11 +428,27 @@ def _import_verdicts(name: str, prompt_set: str | None) -> list[_Verdict]:
     lengths = _Lengths()
     out: list[_Verdict] = []
     pending: dict[tuple[int, int], _Verdict] = {}
-    for (batch, line, order, fmt, winner, meta, turn, pid, slug, ext, ref, a_id, b_id, name_a, name_b) in \
-            qs.order_by("batch_id", "line", "judged_order").values_list(
-                "batch_id", "line", "judged_order", "batch__format", "winner", "metadata", "turn", "prompt_id",
-                "prompt__prompt_set__slug", "prompt__external_id", "question_ref", "model_a_id", "model_b_id",
-                "model_a__name", "model_b__name").iterator(5000):
+    for batch, line, order, fmt, winner, meta, turn, pid, slug, ext, ref, a_id, b_id, name_a, name_b in (
+        qs.order_by("batch_id", "line", "judged_order")
+        .values_list(
+            "batch_id",
+            "line",
+            "judged_order",
+            "batch__format",
+            "winner",
+            "metadata",
+            "turn",
+            "prompt_id",
+            "prompt__prompt_set__slug",
+            "prompt__external_id",
+            "question_ref",
+            "model_a_id",
+            "model_b_id",
+            "model_a__name",
+            "model_b__name",
+        )
+        .iterator(5000)
+    ):
         meta = meta or {}
         preference = _WINNER_PREFERENCE[winner]
         continuous = False
@@ -331,7 +457,11 @@ def _import_verdicts(name: str, prompt_set: str | None) -> list[_Verdict]:
             preference, continuous = (0.5 if raw == 0 else float(raw) - 1.0), True
         prompt = _prompt_key(slug, ext, turn) if pid else f"{name}/{ref or line}/{turn}"
         verdict = _Verdict(
-            name_a, name_b, prompt, preference, continuous=continuous,
+            name_a,
+            name_b,
+            prompt,
+            preference,
+            continuous=continuous,
             length_a=meta.get("length_a") or lengths.get(pid, a_id, turn),
             length_b=meta.get("length_b") or lengths.get(pid, b_id, turn),
         )
@@ -339,8 +469,11 @@ def _import_verdicts(name: str, prompt_set: str | None) -> list[_Verdict]:
             out.append(verdict)
         elif (batch, line) in pending:
             first = pending.pop((batch, line))
-            same = first.preference_b == verdict.preference_b if first.model_a == verdict.model_a \
+            same = (
+                first.preference_b == verdict.preference_b
+                if first.model_a == verdict.model_a
                 else first.preference_b == 1.0 - verdict.preference_b
+            )
             first.preference_b = first.preference_b if same else 0.5
             out.append(first)
         else:
@@ -353,13 +486,24 @@ def _human_verdicts(prompt_set: str | None) -> list[_Verdict]:
     if prompt_set:
         qs = qs.filter(comparison__prompt__prompt_set__slug=prompt_set)
     return [
-        _Verdict(a, b, _prompt_key(slug, ext, turn), _WINNER_PREFERENCE[winner],
-                 length_a=len(ta[turn - 1]) if len(ta) >= turn else None,
-                 length_b=len(tb[turn - 1]) if len(tb) >= turn else None)
+        _Verdict(
+            a,
+            b,
+            _prompt_key(slug, ext, turn),
+            _WINNER_PREFERENCE[winner],
+            length_a=len(ta[turn - 1]) if len(ta) >= turn else None,
+            length_b=len(tb[turn - 1]) if len(tb) >= turn else None,
+        )
         for winner, turn, slug, ext, a, b, ta, tb in qs.values_list(
-            "winner", "comparison__turn", "comparison__prompt__prompt_set__slug", "comparison__prompt__external_id",
-            "comparison__answer_a__contender__name", "comparison__answer_b__contender__name",
-            "comparison__answer_a__turns", "comparison__answer_b__turns").iterator(5000)
+            "winner",
+            "comparison__turn",
+            "comparison__prompt__prompt_set__slug",
+            "comparison__prompt__external_id",
+            "comparison__answer_a__contender__name",
+            "comparison__answer_b__contender__name",
+            "comparison__answer_a__turns",
+            "comparison__answer_b__turns",
+        ).iterator(5000)
     ]
 
 
@@ -410,9 +554,21 @@ def _panel_verdicts(name: str, prompt_set: str | None) -> tuple[list[_Verdict], 
         else:
             voted = ratings.majority([m.preference_b for m in members], tie=0.5)
             preference = 0.5 if voted is None else voted
-        strong = ratings.majority([m.strong for m in members if m.preference_b == preference], tie=False) or False
-        out.append(_Verdict(first.model_a, first.model_b, first.prompt, preference, strong,
-                            first.length_a, first.length_b, all(m.continuous for m in members)))
+        strong = (
+            ratings.majority([m.strong for m in members if m.preference_b == preference], tie=False) or False
+        )
+        out.append(
+            _Verdict(
+                first.model_a,
+                first.model_b,
+                first.prompt,
+                preference,
+                strong,
+                first.length_a,
+                first.length_b,
+                all(m.continuous for m in members),
+            )
+        )
     return out, baselines
 
 
@@ -435,20 +591,25 @@ def _infer_baseline(verdicts: Sequence[_Verdict], named: Counter[str]) -> str | 
     return first[0][0] if len(first) == 1 or first[0][1] > first[1][1] else None
 
 
-def preferences_against(verdicts: Iterable[_Verdict], baseline: str, strong_weight: float) -> list[Preference]:
+def preferences_against(
+    verdicts: Iterable[_Verdict], baseline: str, strong_weight: float
+) -> list[Preference]:
     """Each verdict involving ``baseline`` as a preference for the other model."""
     out = []
     for v in verdicts:
         if baseline not in (v.model_a, v.model_b) or v.model_a == v.model_b:
             continue
         model_is_b = v.model_a == baseline
-        out.append(ratings.Preference(
-            model=v.model_b if model_is_b else v.model_a, prompt=v.prompt,
-            preference=v.preference_b if model_is_b else 1.0 - v.preference_b,
-            weight=strong_weight if v.strong else 1.0,
-            length_model=v.length_b if model_is_b else v.length_a,
-            length_baseline=v.length_a if model_is_b else v.length_b,
-        ))
+        out.append(
+            ratings.Preference(
+                model=v.model_b if model_is_b else v.model_a,
+                prompt=v.prompt,
+                preference=v.preference_b if model_is_b else 1.0 - v.preference_b,
+                weight=strong_weight if v.strong else 1.0,
+                length_model=v.length_b if model_is_b else v.length_a,
+                length_baseline=v.length_a if model_is_b else v.length_b,
+            )
+        )
     return out
 
 
@@ -457,11 +618,21 @@ def winrate_compute(*, params: WinRateParams) -> dict[str, Any]:
     win rate and Bradley–Terry ratings anchored on the baseline."""
     verdicts, named = _verdicts(params.source, params.prompt_set)
     baseline = params.baseline or _infer_baseline(verdicts, named)
-    result: dict[str, Any] = {"kind": params.kind, "params": asdict(params), "battle_total": len(verdicts),
-                              "baseline": baseline, "rows": [], "bradley_terry": []}
+    result: dict[str, Any] = {
+        "kind": params.kind,
+        "params": asdict(params),
+        "battle_total": len(verdicts),
+        "baseline": baseline,
+        "rows": [],
+        "bradley_terry": [],
+    }
     if baseline is None:
-        result["error"] = ("No baseline: no run of this source named one and no model faced every other; "
-                           "choose one with baseline=NAME." if verdicts else f"{params.source} has no pairwise verdicts.")
+        result["error"] = (
+            "No baseline: no run of this source named one and no model faced every other; "
+            "choose one with baseline=NAME."
+            if verdicts
+            else f"{params.source} has no pairwise verdicts."
+        )
         return jsonable(result)
     records = preferences_against(verdicts, baseline, params.strong_weight)
     if not records:
@@ -470,26 +641,41 @@ def winrate_compute(*, params: WinRateParams) -> dict[str, Any]:
     by_model: dict[str, list[Preference]] = defaultdict(list)
     for r in records:
         by_model[r.model].append(r)
-    controlled = ratings.length_controlled_win_rates(records, bootstrap_rounds=min(params.bootstrap, 200), seed=params.seed)
+    controlled = ratings.length_controlled_win_rates(
+        records, bootstrap_rounds=min(params.bootstrap, 200), seed=params.seed
+    )
     rows = []
     for model, prefs in by_model.items():
-        summary = ratings.win_rate([p.preference for p in prefs], weights=[p.weight for p in prefs],
-                           prompts=[p.prompt for p in prefs], bootstrap_rounds=params.bootstrap, seed=params.seed)
+        summary = ratings.win_rate(
+            [p.preference for p in prefs],
+            weights=[p.weight for p in prefs],
+            prompts=[p.prompt for p in prefs],
+            bootstrap_rounds=params.bootstrap,
+            seed=params.seed,
+        )
         lc = controlled.get(model)
-        rows.append({
-            "model": model, **summary.to_dict(), "strong": sum(1 for p in prefs if p.weight != 1.0),
-            "with_lengths": lc.n if lc else 0,
-            "length_controlled": lc.to_dict() if lc else None,
-            "avg_length": statistics.fmean(p.length_model for p in prefs if p.length_model is not None)
-            if any(p.length_model is not None for p in prefs) else None,
-        })
+        rows.append(
+            {
+                "model": model,
+                **summary.to_dict(),
+                "strong": sum(1 for p in prefs if p.weight != 1.0),
+                "with_lengths": lc.n if lc else 0,
+                "length_controlled": lc.to_dict() if lc else None,
+                "avg_length": statistics.fmean(p.length_model for p in prefs if p.length_model is not None)
+                if any(p.length_model is not None for p in prefs)
+                else None,
+            }
+        )
     rows.sort(key=lambda r: (-(r["win_rate"] or 0.0), r["model"]))
-    bt = ratings.anchored_bradley_terry(records, baseline=baseline, bootstrap_rounds=params.bootstrap, seed=params.seed)
+    bt = ratings.anchored_bradley_terry(
+        records, baseline=baseline, bootstrap_rounds=params.bootstrap, seed=params.seed
+    )
     result.update(rows=rows, bradley_terry=[r.to_dict() for r in bt], comparisons=len(records))
     return jsonable(result)
 
 
 # --- Grades and HHH per source ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class GradesParams(ReportParams):
@@ -502,8 +688,13 @@ class GradesParams(ReportParams):
 
     @classmethod
     def read(cls, reader: QueryReader, *, default_source: str = "human") -> Self:
-        source = read_source_of(reader, ("human", "judge", "panel"), "grades and HHH come from people or judges.",
-                                 "human, judge:NAME or panel:NAME", default=default_source)
+        source = read_source_of(
+            reader,
+            ("human", "judge", "panel"),
+            "grades and HHH come from people or judges.",
+            "human, judge:NAME or panel:NAME",
+            default=default_source,
+        )
         return cls(source=source, prompt_set=read_prompt_set(reader))
 
     @classmethod
@@ -515,8 +706,9 @@ class GradesParams(ReportParams):
     def size(self) -> int:
         """Grades and HHH choices are not battles: people's votes and the judges' grade and HHH
         judgments, at most."""
-        return (verdicts_count(source="human", prompt_set=self.prompt_set)
-                + judgments_count(source=self.source, prompt_set=self.prompt_set, modes=("grade", "hhh")))
+        return verdicts_count(source="human", prompt_set=self.prompt_set) + judgments_count(
+            source=self.source, prompt_set=self.prompt_set, modes=("grade", "hhh")
+        )
 
 
 def _human_grades(prompt_set: str | None) -> list[tuple[int, str, str]]:
@@ -525,9 +717,14 @@ def _human_grades(prompt_set: str | None) -> list[tuple[int, str, str]]:
     if prompt_set:
         qs = qs.filter(comparison__prompt__prompt_set__slug=prompt_set)
     out = []
-    for ga, gb, aa, ab, ma, mb in qs.values_list("grade_a", "grade_b", "comparison__answer_a_id",
-                                                 "comparison__answer_b_id", "comparison__answer_a__contender__name",
-                                                 "comparison__answer_b__contender__name").iterator(5000):
+    for ga, gb, aa, ab, ma, mb in qs.values_list(
+        "grade_a",
+        "grade_b",
+        "comparison__answer_a_id",
+        "comparison__answer_b_id",
+        "comparison__answer_a__contender__name",
+        "comparison__answer_b__contender__name",
+    ).iterator(5000):
         if ga:
             out.append((aa, ma, ga))
         if gb:
@@ -538,12 +735,17 @@ def _human_grades(prompt_set: str | None) -> list[tuple[int, str, str]]:
 def _judge_grades(judge: str, prompt_set: str | None) -> list[tuple[int, str, str]]:
     from judge.models import Judgment
 
-    qs = Judgment.objects.filter(run__judge__name=judge, run__mode="grade", status=Judgment.Status.DONE,
-                                 answer__isnull=False).exclude(grade="")
+    qs = Judgment.objects.filter(
+        run__judge__name=judge, run__mode="grade", status=Judgment.Status.DONE, answer__isnull=False
+    ).exclude(grade="")
     if prompt_set:
         qs = qs.filter(answer__prompt__prompt_set__slug=prompt_set)
-    latest = {a: (a, m, g) for a, m, g in qs.order_by("run_id", "id").values_list(
-        "answer_id", "answer__contender__name", "grade").iterator(5000)}
+    latest = {
+        a: (a, m, g)
+        for a, m, g in qs.order_by("run_id", "id")
+        .values_list("answer_id", "answer__contender__name", "grade")
+        .iterator(5000)
+    }
     return list(latest.values())
 
 
@@ -573,24 +775,42 @@ def _human_hhh(prompt_set: str | None) -> list[tuple[dict[str, str], str, str]]:
     qs = Vote.objects.all()
     if prompt_set:
         qs = qs.filter(comparison__prompt__prompt_set__slug=prompt_set)
-    return [({"helpful": h, "honest": o, "harmless": m}, a, b) for h, o, m, a, b in qs.values_list(
-        "helpful", "honest", "harmless", "comparison__answer_a__contender__name",
-        "comparison__answer_b__contender__name").iterator(5000) if h or o or m]
+    return [
+        ({"helpful": h, "honest": o, "harmless": m}, a, b)
+        for h, o, m, a, b in qs.values_list(
+            "helpful",
+            "honest",
+            "harmless",
+            "comparison__answer_a__contender__name",
+            "comparison__answer_b__contender__name",
+        ).iterator(5000)
+        if h or o or m
+    ]
 
 
 def _judge_hhh(judge: str, prompt_set: str | None) -> list[tuple[dict[str, str], str, str, int]]:
     """Per comparison, the two orders combined per criterion: the same choice, else "same"."""
     from judge.models import Judgment
 
-    qs = Judgment.objects.filter(run__judge__name=judge, run__mode="hhh", status=Judgment.Status.DONE,
-                                 comparison__isnull=False)
+    qs = Judgment.objects.filter(
+        run__judge__name=judge, run__mode="hhh", status=Judgment.Status.DONE, comparison__isnull=False
+    )
     if prompt_set:
         qs = qs.filter(comparison__prompt__prompt_set__slug=prompt_set)
     pending: dict[tuple[int, int, int], dict[str, str]] = {}
     out = []
-    for run_id, comp_id, turn, hhh, a, b in qs.order_by("run_id", "comparison_id", "turn", "order").values_list(
-            "run_id", "comparison_id", "turn", "hhh", "comparison__answer_a__contender__name",
-            "comparison__answer_b__contender__name").iterator(5000):
+    for run_id, comp_id, turn, hhh, a, b in (
+        qs.order_by("run_id", "comparison_id", "turn", "order")
+        .values_list(
+            "run_id",
+            "comparison_id",
+            "turn",
+            "hhh",
+            "comparison__answer_a__contender__name",
+            "comparison__answer_b__contender__name",
+        )
+        .iterator(5000)
+    ):
         key = (run_id, comp_id, turn)
         if key not in pending:
             pending[key] = hhh or {}
@@ -612,9 +832,17 @@ def hhh_of(source: str, prompt_set: str | None) -> list[tuple[dict[str, str], st
         for judge in panel_judges(name or ""):
             for item in _judge_hhh(judge, prompt_set):
                 groups[item[3]].append(item)
-        return [({c: ratings.majority([m[0].get(c, "") for m in members], tie="same") or "same"
-                  for c in ("helpful", "honest", "harmless")}, members[0][1], members[0][2])
-                for members in groups.values()]
+        return [
+            (
+                {
+                    c: ratings.majority([m[0].get(c, "") for m in members], tie="same") or "same"
+                    for c in ("helpful", "honest", "harmless")
+                },
+                members[0][1],
+                members[0][2],
+            )
+            for members in groups.values()
+        ]
     return []
 
 
@@ -624,17 +852,26 @@ def grades_compute(*, params: GradesParams) -> dict[str, Any]:
     grades = grades_of(params.source, params.prompt_set)
     hhh = hhh_of(params.source, params.prompt_set)
     result: dict[str, Any] = {
-        "kind": params.kind, "params": asdict(params), "battle_total": len(grades) + len(hhh),
-        "grades": ratings.grade_table((m, g) for _, m, g in grades), "hhh": ratings.hhh_table(hhh),
-        "grades_n": len(grades), "hhh_n": len(hhh),
-        "human": None, "grade_agreement": None,
+        "kind": params.kind,
+        "params": asdict(params),
+        "battle_total": len(grades) + len(hhh),
+        "grades": ratings.grade_table((m, g) for _, m, g in grades),
+        "hhh": ratings.hhh_table(hhh),
+        "grades_n": len(grades),
+        "hhh_n": len(hhh),
+        "human": None,
+        "grade_agreement": None,
     }
     if params.source != "human":
         human_grades = _human_grades(params.prompt_set)
         human_hhh = _human_hhh(params.prompt_set)
         if human_grades or human_hhh:
-            result["human"] = {"grades": ratings.grade_table((m, g) for _, m, g in human_grades), "hhh": ratings.hhh_table(human_hhh),
-                               "grades_n": len(human_grades), "hhh_n": len(human_hhh)}
+            result["human"] = {
+                "grades": ratings.grade_table((m, g) for _, m, g in human_grades),
+                "hhh": ratings.hhh_table(human_hhh),
+                "grades_n": len(human_grades),
+                "hhh_n": len(human_hhh),
+            }
         judged = {answer: grade for answer, _, grade in grades}
         pairs = [(judged[a], g) for a, _, g in human_grades if a in judged]
         result["grade_agreement"] = ratings.grade_agreement(pairs).to_dict()
@@ -642,6 +879,7 @@ def grades_compute(*, params: GradesParams) -> dict[str, Any]:
 
 
 # --- The table comparing judges ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class JudgesParams(ReportParams):
@@ -659,11 +897,21 @@ class JudgesParams(ReportParams):
 
     @classmethod
     def read(cls, reader: QueryReader, *, default_human: str | None = None) -> Self:
-        source = read_source_of(reader, ("all", "judge", "panel"), "the table compares judges and panels.",
-                                 "all, judge:NAME or panel:NAME", default="all")
-        human = read_source_of(reader, ("human", "import"), "the reference is the people's verdicts.",
-                                "human or import:NAME", name="human",
-                                default=default_human or human_reference_default())
+        source = read_source_of(
+            reader,
+            ("all", "judge", "panel"),
+            "the table compares judges and panels.",
+            "all, judge:NAME or panel:NAME",
+            default="all",
+        )
+        human = read_source_of(
+            reader,
+            ("human", "import"),
+            "the reference is the people's verdicts.",
+            "human or import:NAME",
+            name="human",
+            default=default_human or human_reference_default(),
+        )
         return cls(source=source, human=human, prompt_set=read_prompt_set(reader))
 
     def defaults(self) -> dict[str, Any]:
@@ -693,19 +941,24 @@ def _usage(judges: Sequence[str], prompt_set: str | None) -> dict[str, Any]:
     total = sum(counts.values())
     tokens = cost = 0.0
     latencies = []
-    for inp, out, money, latency, cached in qs.values_list("input_tokens", "output_tokens", "cost", "latency_s",
-                                                           "from_cache").iterator(5000):
+    for inp, out, money, latency, cached in qs.values_list(
+        "input_tokens", "output_tokens", "cost", "latency_s", "from_cache"
+    ).iterator(5000):
         tokens += inp + out
         cost += float(money)
         if latency is not None and not cached:
             latencies.append(latency)
     per_k = 1000.0 / total if total else None
     return {
-        "judgments": total, "unparsed": counts.get("unparsed", 0), "failed": counts.get("failed", 0),
+        "judgments": total,
+        "unparsed": counts.get("unparsed", 0),
+        "failed": counts.get("failed", 0),
         "unparsed_share": counts.get("unparsed", 0) / total if total else None,
         "failed_share": counts.get("failed", 0) / total if total else None,
-        "tokens_per_1000": tokens * per_k if per_k else None, "cost_per_1000": cost * per_k if per_k else None,
-        "median_latency_s": statistics.median(latencies) if latencies else None, "latency_n": len(latencies),
+        "tokens_per_1000": tokens * per_k if per_k else None,
+        "cost_per_1000": cost * per_k if per_k else None,
+        "median_latency_s": statistics.median(latencies) if latencies else None,
+        "latency_n": len(latencies),
     }
 
 
@@ -754,8 +1007,13 @@ def judges_compute(*, params: JudgesParams) -> dict[str, Any]:
             for name in ("tokens_per_1000", "cost_per_1000"):
                 usage[name] = usage[name] * len(members) if usage[name] is not None else None
             usage["median_latency_s"] = max(
-                (u["median_latency_s"] for u in (_usage([m], params.prompt_set) for m in members)
-                 if u["median_latency_s"] is not None), default=None)
+                (
+                    u["median_latency_s"]
+                    for u in (_usage([m], params.prompt_set) for m in members)
+                    if u["median_latency_s"] is not None
+                ),
+                default=None,
+            )
         agree = agreement(combined, human_battles).to_dict() if combined and human_battles else None
         consistency = position_bias(per_order).to_dict().get("consistency") if per_order else None
         longer = None
@@ -765,16 +1023,40 @@ def judges_compute(*, params: JudgesParams) -> dict[str, Any]:
             except ValueError:
                 longer = None
         rho, rho_n = ratings.rank_correlation(_ratings(source, params.prompt_set), human_ratings)
-        rows.append({
-            "source": source, "members": members if src_kind == "panel" else [], "verdicts": len(combined),
-            "template_set": templates.get(src_name or "") if src_kind == "judge" else None,
-            "agreement": {k: agree[k] for k in ("pairs", "agreement_with_ties", "pairs_without_ties",
-                                                "agreement_without_ties", "kappa")} if agree else None,
-            "consistency": consistency, "longer_wins": longer, **usage,
-            "rank_correlation": rho, "rank_correlation_n": rho_n,
-        })
-    return jsonable({"kind": params.kind, "params": asdict(params), "battle_total": len(human_battles),
-                     "human_verdicts": len(human_battles), "rows": rows})
+        rows.append(
+            {
+                "source": source,
+                "members": members if src_kind == "panel" else [],
+                "verdicts": len(combined),
+                "template_set": templates.get(src_name or "") if src_kind == "judge" else None,
+                "agreement": {
+                    k: agree[k]
+                    for k in (
+                        "pairs",
+                        "agreement_with_ties",
+                        "pairs_without_ties",
+                        "agreement_without_ties",
+                        "kappa",
+                    )
+                }
+                if agree
+                else None,
+                "consistency": consistency,
+                "longer_wins": longer,
+                **usage,
+                "rank_correlation": rho,
+                "rank_correlation_n": rho_n,
+            }
+        )
+    return jsonable(
+        {
+            "kind": params.kind,
+            "params": asdict(params),
+            "battle_total": len(human_battles),
+            "human_verdicts": len(human_battles),
+            "rows": rows,
+        }
+    )
 
 
 # --- Registry used by the snapshot service ---------------------------------------------------
@@ -793,6 +1075,7 @@ def evaluation_compute(*, params: Any) -> dict[str, Any]:
 
 
 # --- Flat rows: the CSV export and the command-line table read these --------------------------
+
 
 def _score_rows(result: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
     header = ["model", "overall", "overall_ci_low", "overall_ci_high", "n", "unparsed"]
@@ -813,9 +1096,28 @@ def _score_rows(result: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
     return header, rows
 
 
-WINRATE_FIELDS = ("model", "win_rate", "standard_error", "ci_low", "ci_high", "n", "n_wins", "n_losses", "n_draws",
-                  "discrete_win_rate", "strong", "weighted_n", "length_controlled_win_rate", "lc_ci_low", "lc_ci_high",
-                  "lc_formula", "avg_length", "bt_rating", "bt_ci_low", "bt_ci_high")
+WINRATE_FIELDS = (
+    "model",
+    "win_rate",
+    "standard_error",
+    "ci_low",
+    "ci_high",
+    "n",
+    "n_wins",
+    "n_losses",
+    "n_draws",
+    "discrete_win_rate",
+    "strong",
+    "weighted_n",
+    "length_controlled_win_rate",
+    "lc_ci_low",
+    "lc_ci_high",
+    "lc_formula",
+    "avg_length",
+    "bt_rating",
+    "bt_ci_low",
+    "bt_ci_high",
+)
 
 
 def _winrate_rows(result: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
@@ -824,50 +1126,134 @@ def _winrate_rows(result: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]
     for r in result.get("rows") or []:
         lc = r.get("length_controlled") or {}
         b = bt.get(r["model"]) or {}
-        flat = {**r, "length_controlled_win_rate": lc.get("length_controlled_win_rate"), "lc_ci_low": lc.get("ci_low"),
-                "lc_ci_high": lc.get("ci_high"), "lc_formula": lc.get("formula"), "bt_rating": b.get("rating"),
-                "bt_ci_low": b.get("ci_low"), "bt_ci_high": b.get("ci_high")}
+        flat = {
+            **r,
+            "length_controlled_win_rate": lc.get("length_controlled_win_rate"),
+            "lc_ci_low": lc.get("ci_low"),
+            "lc_ci_high": lc.get("ci_high"),
+            "lc_formula": lc.get("formula"),
+            "bt_rating": b.get("rating"),
+            "bt_ci_low": b.get("ci_low"),
+            "bt_ci_high": b.get("ci_high"),
+        }
         rows.append([flat.get(f) for f in WINRATE_FIELDS])
     return list(WINRATE_FIELDS), rows
 
 
 def _grade_rows(result: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    header = ["who", "table", "model", "A", "B", "C", "D", "total", "share_ab", "wins", "losses", "same", "n",
-              "win_rate"]
+    header = [
+        "who",
+        "table",
+        "model",
+        "A",
+        "B",
+        "C",
+        "D",
+        "total",
+        "share_ab",
+        "wins",
+        "losses",
+        "same",
+        "n",
+        "win_rate",
+    ]
     rows = []
     sides = [("source", result)] + ([("human", result["human"])] if result.get("human") else [])
     for who, side in sides:
         for g in side.get("grades") or []:
-            rows.append([who, "grades", g["model"], g["A"], g["B"], g["C"], g["D"], g["total"], g["share_ab"],
-                         None, None, None, None, None])
+            rows.append(
+                [
+                    who,
+                    "grades",
+                    g["model"],
+                    g["A"],
+                    g["B"],
+                    g["C"],
+                    g["D"],
+                    g["total"],
+                    g["share_ab"],
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                ]
+            )
         for criterion, board in (side.get("hhh") or {}).items():
             for r in board:
-                rows.append([who, criterion, r["model"], None, None, None, None, None, None, r["wins"], r["losses"],
-                             r["same"], r["n"], r["win_rate"]])
+                rows.append(
+                    [
+                        who,
+                        criterion,
+                        r["model"],
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        None,
+                        r["wins"],
+                        r["losses"],
+                        r["same"],
+                        r["n"],
+                        r["win_rate"],
+                    ]
+                )
     return header, rows
 
 
-JUDGE_FIELDS = ("source", "template_set", "verdicts", "s1", "s2", "kappa", "agreement_pairs", "consistency",
-                "consistency_n", "longer_wins", "longer_wins_ci_low", "longer_wins_ci_high", "longer_wins_n", "judgments", "unparsed_share", "failed_share", "tokens_per_1000",
-                "cost_per_1000", "median_latency_s", "rank_correlation", "rank_correlation_n")
+JUDGE_FIELDS = (
+    "source",
+    "template_set",
+    "verdicts",
+    "s1",
+    "s2",
+    "kappa",
+    "agreement_pairs",
+    "consistency",
+    "consistency_n",
+    "longer_wins",
+    "longer_wins_ci_low",
+    "longer_wins_ci_high",
+    "longer_wins_n",
+    "judgments",
+    "unparsed_share",
+    "failed_share",
+    "tokens_per_1000",
+    "cost_per_1000",
+    "median_latency_s",
+    "rank_correlation",
+    "rank_correlation_n",
+)
 
 
 def judge_row_flat(r: Mapping[str, Any]) -> dict[str, Any]:
     agree = r.get("agreement") or {}
     consistency = r.get("consistency") or {}
     longer = r.get("longer_wins") or {}
-    return {**r, "s1": agree.get("agreement_with_ties"), "s2": agree.get("agreement_without_ties"),
-            "kappa": agree.get("kappa"), "agreement_pairs": agree.get("pairs"),
-            "consistency": consistency.get("consistency"), "consistency_n": consistency.get("pairs"),
-            "longer_wins": longer.get("share"), "longer_wins_ci_low": longer.get("ci_low"),
-            "longer_wins_ci_high": longer.get("ci_high"), "longer_wins_n": longer.get("trials")}
+    return {
+        **r,
+        "s1": agree.get("agreement_with_ties"),
+        "s2": agree.get("agreement_without_ties"),
+        "kappa": agree.get("kappa"),
+        "agreement_pairs": agree.get("pairs"),
+        "consistency": consistency.get("consistency"),
+        "consistency_n": consistency.get("pairs"),
+        "longer_wins": longer.get("share"),
+        "longer_wins_ci_low": longer.get("ci_low"),
+        "longer_wins_ci_high": longer.get("ci_high"),
+        "longer_wins_n": longer.get("trials"),
+    }
 
 
 def _judge_rows(result: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
-    return list(JUDGE_FIELDS), [[judge_row_flat(r).get(f) for f in JUDGE_FIELDS] for r in result.get("rows") or []]
+    return list(JUDGE_FIELDS), [
+        [judge_row_flat(r).get(f) for f in JUDGE_FIELDS] for r in result.get("rows") or []
+    ]
 
 
 def flat_rows(result: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
     """A report's main table as a header and rows (CSV and the commands' tables)."""
-    return {"scores": _score_rows, "winrate": _winrate_rows, "grades": _grade_rows,
-            "judges": _judge_rows}[result["kind"]](result)
+    return {"scores": _score_rows, "winrate": _winrate_rows, "grades": _grade_rows, "judges": _judge_rows}[
+        result["kind"]
+    ](result)

@@ -73,8 +73,9 @@ def read_source(reader: QueryReader, name: str = "source", default: str | None =
     if kind == "judge" and not Judge.objects.filter(name=source_name).exists():
         reader.fail(name, NOT_FOUND, f"No judge named {shown(source_name)}.", _sources_allowed())
     elif kind == "import" and not VerdictSource.objects.filter(name=source_name).exists():
-        reader.fail(name, NOT_FOUND, f"No imported verdict source named {shown(source_name)}.",
-                    _sources_allowed())
+        reader.fail(
+            name, NOT_FOUND, f"No imported verdict source named {shown(source_name)}.", _sources_allowed()
+        )
     elif kind == "panel" and not JudgePanel.objects.filter(name=source_name).exists():
         reader.fail(name, NOT_FOUND, f"No judge panel named {shown(source_name)}.", _sources_allowed())
     return value
@@ -84,8 +85,12 @@ def read_prompt_set(reader: QueryReader) -> str | None:
     slug = reader.text("prompt_set", max_length=PROMPT_SET_MAX_LENGTH)
     if slug and not PromptSet.objects.filter(slug=slug).exists():
         slugs = ", ".join(PromptSet.objects.order_by("slug").values_list("slug", flat=True))
-        reader.fail("prompt_set", NOT_FOUND, f"No prompt set {shown(slug)}.",
-                    f"a prompt set ({slugs or 'none loaded yet'}) or nothing for every set")
+        reader.fail(
+            "prompt_set",
+            NOT_FOUND,
+            f"No prompt set {shown(slug)}.",
+            f"a prompt set ({slugs or 'none loaded yet'}) or nothing for every set",
+        )
     return slug
 
 
@@ -95,20 +100,30 @@ def read_version(reader: QueryReader, prompt_set: str | None) -> int | None:
     if version is None or reader.failed("prompt_set"):
         return version
     if not prompt_set:
-        reader.fail("version", CONFLICT, "A version needs a prompt set.",
-                    "a version number together with prompt_set, or nothing for the latest")
+        reader.fail(
+            "version",
+            CONFLICT,
+            "A version needs a prompt set.",
+            "a version number together with prompt_set, or nothing for the latest",
+        )
         return None
     latest = PromptSet.objects.filter(slug=prompt_set).values_list("version", flat=True).first() or 1
     if version > latest:
-        reader.fail("version", NOT_FOUND, f"{shown(prompt_set)} has no version {version}.",
-                    f"1 to {latest}, or nothing for the latest")
+        reader.fail(
+            "version",
+            NOT_FOUND,
+            f"{shown(prompt_set)} has no version {version}.",
+            f"1 to {latest}, or nothing for the latest",
+        )
     return None if version == latest else version
 
 
 def read_category(reader: QueryReader, prompt_set: str | None = None) -> str | None:
     """A category of ``prompt_set`` (of every set without one) as the filter lists it: a
     normalised name (``categories_of``) or any raw spelling of one, stored as the name."""
-    allowed = f"a category of the prompts (at most {CATEGORY_MAX_LENGTH} characters) or nothing for every category"
+    allowed = (
+        f"a category of the prompts (at most {CATEGORY_MAX_LENGTH} characters) or nothing for every category"
+    )
     category = reader.text("category", max_length=CATEGORY_MAX_LENGTH, allowed=allowed)
     if not category or reader.failed("prompt_set"):
         return category
@@ -119,8 +134,12 @@ def read_category(reader: QueryReader, prompt_set: str | None = None) -> str | N
         if category in raws:
             return name
     listed = ", ".join(list(groups)[:12]) + (", …" if len(groups) > 12 else "")
-    reader.fail("category", NOT_FOUND, f"No prompt{' of ' + shown(prompt_set) if prompt_set else ''} has the "
-                f"category {shown(category)}.", f"{listed or 'none'}, or nothing for every category")
+    reader.fail(
+        "category",
+        NOT_FOUND,
+        f"No prompt{' of ' + shown(prompt_set) if prompt_set else ''} has the category {shown(category)}.",
+        f"{listed or 'none'}, or nothing for every category",
+    )
     return category
 
 
@@ -208,15 +227,20 @@ class ReportParams:
         """Every parameter, empty ones too, as a query string: the filter form re-syncs its
         controls to it after Back (``leaderboard.js``)."""
         values = asdict(self)
-        return urlencode({name: "" if value is None or value is False else
-                          (1 if value is True else value) for name, value in values.items()})
+        return urlencode(
+            {
+                name: "" if value is None or value is False else (1 if value is True else value)
+                for name, value in values.items()
+            }
+        )
 
     # --- The canonical set ---------------------------------------------------------------------
 
     def defaults(self) -> dict[str, Any]:
         """The value of each parameter outside ``chosen`` in the canonical set."""
-        values = {f.name: f.default for f in fields(self)
-                  if f.name not in self.chosen and f.default is not MISSING}
+        values = {
+            f.name: f.default for f in fields(self) if f.name not in self.chosen and f.default is not MISSING
+        }
         if "bootstrap" in values:
             values["bootstrap"] = settings.ARENA_BOOTSTRAP_ROUNDS  # the dataclass default is only a fallback
         return values
@@ -242,6 +266,7 @@ class ReportParams:
 
 
 # --- Leaderboard parameters -----------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class LeaderboardParams(ReportParams):
@@ -276,27 +301,38 @@ class LeaderboardParams(ReportParams):
         method = reader.choice("method", "bt", METHODS)
         style_control = reader.boolean("style_control")
         if style_control and method != "bt" and not reader.failed("method"):
-            reader.fail("style_control", CONFLICT, "Style control needs method=bt.",
-                        "1 with method=bt (it is a Bradley-Terry regression), else 0")
+            reader.fail(
+                "style_control",
+                CONFLICT,
+                "Style control needs method=bt.",
+                "1 with method=bt (it is a Bradley-Terry regression), else 0",
+            )
         most_rounds = settings.ARENA_MAX_BOOTSTRAP_ROUNDS
         # Commands may average Elo over more orders than a web request (QLoRA used 10,000).
         most_permutations = defaults.get("max_permutations") or most_rounds
         prompt_set = read_prompt_set(reader)
         return cls(
             # The default is looked up only when no source is given (a command with a bad one reads nothing).
-            source=read_source(reader, default=defaults.get("default_source")
-                               or (None if reader.given("source") else leaderboard_default_source())),
+            source=read_source(
+                reader,
+                default=defaults.get("default_source")
+                or (None if reader.given("source") else leaderboard_default_source()),
+            ),
             prompt_set=prompt_set,
             version=read_version(reader, prompt_set),
             category=read_category(reader, prompt_set),
             turn=reader.optional_integer("turn", minimum=1, maximum=100),
             method=method,
-            bootstrap=reader.integer("bootstrap", settings.ARENA_BOOTSTRAP_ROUNDS, minimum=0, maximum=most_rounds),
+            bootstrap=reader.integer(
+                "bootstrap", settings.ARENA_BOOTSTRAP_ROUNDS, minimum=0, maximum=most_rounds
+            ),
             seed=reader.integer("seed", cls.seed, minimum=0, maximum=2**32 - 1),
             style_control=style_control,
             k=reader.number("k", cls.k, minimum=0.0, maximum=1000.0),
             init=reader.number("init", cls.init, minimum=-1e6, maximum=1e6),
-            permutations=reader.integer("permutations", cls.permutations, minimum=0, maximum=most_permutations),
+            permutations=reader.integer(
+                "permutations", cls.permutations, minimum=0, maximum=most_permutations
+            ),
             rater_quality=read_rater_quality(reader),
         )
 
@@ -319,14 +355,31 @@ def leaderboard_default_source() -> str:
     if Vote.objects.exists():
         source = "human"
     else:
-        judge = (Judge.objects.annotate(n=Count("runs__judgments", filter=Q(
-            runs__judgments__status=Judgment.Status.DONE, runs__judgments__comparison__isnull=False)))
-            .filter(n__gt=0).order_by("-n", "name").values_list("name", flat=True).first())
+        judge = (
+            Judge.objects.annotate(
+                n=Count(
+                    "runs__judgments",
+                    filter=Q(
+                        runs__judgments__status=Judgment.Status.DONE,
+                        runs__judgments__comparison__isnull=False,
+                    ),
+                )
+            )
+            .filter(n__gt=0)
+            .order_by("-n", "name")
+            .values_list("name", flat=True)
+            .first()
+        )
         if judge is not None:
             source = f"judge:{judge}"
         else:
-            imported = (VerdictSource.objects.annotate(n=Count("verdicts")).filter(n__gt=0)
-                        .order_by("-n", "name").values_list("name", flat=True).first())
+            imported = (
+                VerdictSource.objects.annotate(n=Count("verdicts"))
+                .filter(n__gt=0)
+                .order_by("-n", "name")
+                .values_list("name", flat=True)
+                .first()
+            )
             if imported is not None:
                 source = f"import:{imported}"
     cache.set(DEFAULT_SOURCE_CACHE_KEY, source, settings.ARENA_SOURCES_CACHE_SECONDS)
@@ -336,7 +389,6 @@ def leaderboard_default_source() -> str:
 def sources_mixed(source: str) -> list[str]:
     """What ``all`` mixes (every source with verdicts); any other source is itself."""
     return sources_available() if source == "all" else [source]
-
 
 
 def leaderboard_compute(*, params: LeaderboardParams) -> dict[str, Any]:
@@ -349,8 +401,14 @@ def leaderboard_compute(*, params: LeaderboardParams) -> dict[str, Any]:
     from arena.ratings import BattleArrays, BattleCounts, compute_leaderboard
     from reports.selectors.battle_columns import battle_arrays, battle_counts
 
-    flt = BattleFilter(params.source, params.prompt_set, params.category, params.turn, version=params.version,
-                       clean_raters=params.rater_quality == "clean")
+    flt = BattleFilter(
+        params.source,
+        params.prompt_set,
+        params.category,
+        params.turn,
+        version=params.version,
+        clean_raters=params.rater_quality == "clean",
+    )
     battles: BattleArrays | BattleCounts
     if params.method == "bt" and not params.style_control:
         battles = battle_counts(flt)  # all plain Bradley-Terry needs, counted by the database
@@ -358,25 +416,43 @@ def leaderboard_compute(*, params: LeaderboardParams) -> dict[str, Any]:
     else:
         read = battle_arrays(flt, style=params.style_control)
         battles, total = read.arrays, read.total
-    result: dict[str, Any] = {"kind": params.kind, "params": asdict(params), "battle_total": total,
-                              "mixes": sources_mixed(params.source),
-                              "min_battles": settings.ARENA_LEADERBOARD_MIN_BATTLES,
-                              "prior_sd": settings.ARENA_LEADERBOARD_PRIOR_SD if params.method == "bt"
-                              and not params.style_control else None}
+    result: dict[str, Any] = {
+        "kind": params.kind,
+        "params": asdict(params),
+        "battle_total": total,
+        "mixes": sources_mixed(params.source),
+        "min_battles": settings.ARENA_LEADERBOARD_MIN_BATTLES,
+        "prior_sd": settings.ARENA_LEADERBOARD_PRIOR_SD
+        if params.method == "bt" and not params.style_control
+        else None,
+    }
     if not total:
         result.update(rows=[], models=[], win_rate=[], battle_count=[], style_coefficients=None, notes=[])
         return result
     try:
         plain_bt = params.method == "bt" and not params.style_control
         board = compute_leaderboard(
-            battles, method=params.method, bootstrap_rounds=params.bootstrap, seed=params.seed,
-            style_control=params.style_control, k=params.k, init=params.init, permutations=params.permutations,
+            battles,
+            method=params.method,
+            bootstrap_rounds=params.bootstrap,
+            seed=params.seed,
+            style_control=params.style_control,
+            k=params.k,
+            init=params.init,
+            permutations=params.permutations,
             prior_sd=(settings.ARENA_LEADERBOARD_PRIOR_SD or None) if plain_bt else None,
             min_battles=settings.ARENA_LEADERBOARD_MIN_BATTLES,
         )
     except ValueError as exc:  # numpy's LinAlgError too: say why on the page instead of failing
-        result.update(rows=[], models=[], win_rate=[], battle_count=[], style_coefficients=None, notes=[],
-                      error=f"The ratings could not be computed for these filters: {exc}")
+        result.update(
+            rows=[],
+            models=[],
+            win_rate=[],
+            battle_count=[],
+            style_coefficients=None,
+            notes=[],
+            error=f"The ratings could not be computed for these filters: {exc}",
+        )
         return result
     data = board.to_dict()
     result.update(
@@ -390,10 +466,22 @@ def leaderboard_compute(*, params: LeaderboardParams) -> dict[str, Any]:
     return jsonable(result)
 
 
-ROW_FIELDS = ("model", "rating", "ci_low", "ci_high", "rank", "battles", "wins", "losses", "ties", "provisional")
+ROW_FIELDS = (
+    "model",
+    "rating",
+    "ci_low",
+    "ci_high",
+    "rank",
+    "battles",
+    "wins",
+    "losses",
+    "ties",
+    "provisional",
+)
 
 
 # --- Reading snapshots -----------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SnapshotView:
@@ -412,14 +500,18 @@ class SnapshotView:
 
 
 def snapshot_get(*, key: str) -> SnapshotView | None:
-    row = (RatingSnapshot.objects.filter(key=key)
-           .values("key", "result", "battle_count", "computed_at", "seconds", "last_read_at").first())
+    row = (
+        RatingSnapshot.objects.filter(key=key)
+        .values("key", "result", "battle_count", "computed_at", "seconds", "last_read_at")
+        .first()
+    )
     if row is None:
         return None
     return SnapshotView(**row)
 
 
 # --- What the filter forms offer -------------------------------------------------------------
+
 
 def sources_available() -> list[str]:
     """Sources with at least one verdict, cached briefly: the filter form is on every page view.
@@ -443,9 +535,11 @@ def sources_available() -> list[str]:
         Exists(Judgment.objects.filter(run__judge=OuterRef("pk"), status=Judgment.Status.DONE))
     ).values_list("name", flat=True)
     names += [f"judge:{n}" for n in judges]
-    imported = VerdictSource.objects.filter(
-        Exists(ImportedVerdict.objects.filter(source=OuterRef("pk")))
-    ).order_by("name").values_list("name", flat=True)
+    imported = (
+        VerdictSource.objects.filter(Exists(ImportedVerdict.objects.filter(source=OuterRef("pk"))))
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
     names += [f"import:{n}" for n in imported]
     from reports.selectors.panels import panels_with_verdicts
 
@@ -460,8 +554,11 @@ def filter_choices(prompt_set: str | None = None) -> dict[str, list[str]]:
     import re
 
     # Unvalidated input (the page reads it before its parameters): only a real slug is looked up.
-    if prompt_set and (len(prompt_set) > PROMPT_SET_MAX_LENGTH or not re.fullmatch(r"[-\w]+", prompt_set, re.ASCII)
-                       or not PromptSet.objects.filter(slug=prompt_set).exists()):
+    if prompt_set and (
+        len(prompt_set) > PROMPT_SET_MAX_LENGTH
+        or not re.fullmatch(r"[-\w]+", prompt_set, re.ASCII)
+        or not PromptSet.objects.filter(slug=prompt_set).exists()
+    ):
         prompt_set = None
     return {
         "sources": ["all", *sources_available()],
@@ -479,7 +576,9 @@ def verdicts_count(*, source: str, prompt_set: str | None = None) -> int:
     if kind == "panel":
         from reports.selectors.panels import panel_judges
 
-        return sum(verdicts_count(source=f"judge:{j}", prompt_set=prompt_set) for j in panel_judges(name or ""))
+        return sum(
+            verdicts_count(source=f"judge:{j}", prompt_set=prompt_set) for j in panel_judges(name or "")
+        )
     total = 0
     if kind in ("all", "human"):
         votes = Vote.objects.all()

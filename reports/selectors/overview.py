@@ -24,7 +24,9 @@ def overview_get() -> Overview:
     from judge.models import Judgment
 
     return Overview(
-        prompt_sets=list(PromptSet.objects.annotate(prompt_count=Count("prompts", distinct=True)).order_by("slug")),
+        prompt_sets=list(
+            PromptSet.objects.annotate(prompt_count=Count("prompts", distinct=True)).order_by("slug")
+        ),
         contenders=list(Contender.objects.annotate(answer_count=Count("answers")).order_by("name")),
         sources=list(VerdictSource.objects.annotate(verdict_count=Count("verdicts")).order_by("name")),
         answers=Answer.objects.count(),

@@ -23,7 +23,9 @@ def panel_judges(name: str) -> list[str]:
 def panels_of_judge(judge_name: str) -> list[str]:
     from judge.models import JudgePanel
 
-    return list(JudgePanel.objects.filter(judges__name=judge_name).order_by("name").values_list("name", flat=True))
+    return list(
+        JudgePanel.objects.filter(judges__name=judge_name).order_by("name").values_list("name", flat=True)
+    )
 
 
 def panels_with_verdicts() -> list[str]:

@@ -42,18 +42,27 @@ def prompt_sets_list() -> list[PromptSetRow]:
     current = Prompt.objects.current()
     prompts = _grouped(current, "prompt_set", Count("id"))
     categories = _grouped(current.exclude(category=""), "prompt_set", Count("category", distinct=True))
-    contenders = _grouped(Answer.objects.filter(prompt__last_version__isnull=True), "prompt__prompt_set",
-                          Count("contender", distinct=True))
+    contenders = _grouped(
+        Answer.objects.filter(prompt__last_version__isnull=True),
+        "prompt__prompt_set",
+        Count("contender", distinct=True),
+    )
     comparisons = _grouped(Comparison.objects.all(), "prompt__prompt_set", Count("id"))
     votes = _grouped(Vote.objects.all(), "comparison__prompt__prompt_set", Count("id"))
     judgments = _grouped(Judgment.objects.filter(status=Judgment.Status.DONE), "run__prompt_set", Count("id"))
     rows = []
     for pset in PromptSet.objects.order_by("slug"):
-        rows.append(PromptSetRow(
-            prompt_set=pset, prompts=prompts.get(pset.pk, 0), categories=categories.get(pset.pk, 0),
-            contenders=contenders.get(pset.pk, 0), comparisons=comparisons.get(pset.pk, 0),
-            votes=votes.get(pset.pk, 0), judgments=judgments.get(pset.pk, 0),
-        ))
+        rows.append(
+            PromptSetRow(
+                prompt_set=pset,
+                prompts=prompts.get(pset.pk, 0),
+                categories=categories.get(pset.pk, 0),
+                contenders=contenders.get(pset.pk, 0),
+                comparisons=comparisons.get(pset.pk, 0),
+                votes=votes.get(pset.pk, 0),
+                judgments=judgments.get(pset.pk, 0),
+            )
+        )
     return rows
 
 
@@ -75,23 +84,41 @@ def prompt_set_page(*, prompt_set: PromptSet, reader: QueryReader) -> PromptSetP
     category or text) and paged (``page``). Problems are recorded in ``reader``."""
     version = reader.optional_integer("version", minimum=1, maximum=1_000_000)
     if version is not None and version > prompt_set.version:
-        reader.fail("version", NOT_FOUND, f"{prompt_set.slug} has no version {version}.",
-                    f"1 to {prompt_set.version}, or nothing for the latest")
+        reader.fail(
+            "version",
+            NOT_FOUND,
+            f"{prompt_set.slug} has no version {version}.",
+            f"1 to {prompt_set.version}, or nothing for the latest",
+        )
         version = None
     version = version or prompt_set.version
-    q = reader.text("q", max_length=SEARCH_MAX_LENGTH, allowed="words to find in the prompts' ids, categories "
-                    f"and text (at most {SEARCH_MAX_LENGTH} characters)") or ""
+    q = (
+        reader.text(
+            "q",
+            max_length=SEARCH_MAX_LENGTH,
+            allowed="words to find in the prompts' ids, categories "
+            f"and text (at most {SEARCH_MAX_LENGTH} characters)",
+        )
+        or ""
+    )
     page = reader.integer("page", 1, minimum=1, maximum=100_000)
     qs = Prompt.objects.in_version(version).filter(prompt_set=prompt_set).order_by("position", "id")
     in_version = qs.count()
     if q:
         qs = qs.annotate(text=Cast("turns", TextField())).filter(
-            Q(external_id__icontains=q) | Q(category__icontains=q) | Q(text__icontains=q))
+            Q(external_id__icontains=q) | Q(category__icontains=q) | Q(text__icontains=q)
+        )
     total = qs.count()
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
     return PromptSetPage(
-        prompt_set=prompt_set, version=version, q=q, page=page, pages=pages, total=total, in_version=in_version,
-        prompts=list(qs[(page - 1) * PAGE_SIZE: page * PAGE_SIZE]),
+        prompt_set=prompt_set,
+        version=version,
+        q=q,
+        page=page,
+        pages=pages,
+        total=total,
+        in_version=in_version,
+        prompts=list(qs[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]),
         versions=list(prompt_set.versions.order_by("-number")),
     )

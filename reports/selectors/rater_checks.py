@@ -37,14 +37,32 @@ def rater_check_compute() -> dict[str, Any]:
     from arena.ratings.raters import rater_check
     from reports.selectors.answer_styles import OUTCOME_OF_WINNER, AnswerStyles
 
-    rows = list(Vote.objects.exclude(comparison__is_gold=True).order_by("id").values_list(
-        "rater_id", "rater__username", "comparison__answer_a__contender_id", "comparison__answer_b__contender_id",
-        "winner", "a_shown_first", "seconds_spent", "comparison__answer_a_id", "comparison__answer_b_id",
-        "comparison__turn"))
+    rows = list(
+        Vote.objects.exclude(comparison__is_gold=True)
+        .order_by("id")
+        .values_list(
+            "rater_id",
+            "rater__username",
+            "comparison__answer_a__contender_id",
+            "comparison__answer_b__contender_id",
+            "winner",
+            "a_shown_first",
+            "seconds_spent",
+            "comparison__answer_a_id",
+            "comparison__answer_b_id",
+            "comparison__turn",
+        )
+    )
     words_per_second = settings.ARENA_RATER_WORDS_PER_SECOND
-    result: dict[str, Any] = {"computed_at": datetime.now(UTC).isoformat(), "votes": len(rows), "raters_checked": 0,
-                              "fdr": settings.ARENA_RATER_FDR, "words_per_second": words_per_second,
-                              "flagged": [], "flagged_ids": []}
+    result: dict[str, Any] = {
+        "computed_at": datetime.now(UTC).isoformat(),
+        "votes": len(rows),
+        "raters_checked": 0,
+        "fdr": settings.ARENA_RATER_FDR,
+        "words_per_second": words_per_second,
+        "flagged": [],
+        "flagged_ids": [],
+    }
     if not rows:
         return result
     rater_ids, rater = np.unique(np.array([r[0] for r in rows], dtype=np.int64), return_inverse=True)
@@ -60,14 +78,25 @@ def rater_check_compute() -> dict[str, Any]:
     # The reading-speed floor: seconds to read both answers at the configured speed.
     styles = AnswerStyles()
     turn = np.array([r[9] for r in rows], dtype=np.int64)
-    tokens = (styles.features(np.array([r[7] for r in rows], dtype=np.int64), turn)[:, 0]
-              + styles.features(np.array([r[8] for r in rows], dtype=np.int64), turn)[:, 0])
+    tokens = (
+        styles.features(np.array([r[7] for r in rows], dtype=np.int64), turn)[:, 0]
+        + styles.features(np.array([r[8] for r in rows], dtype=np.int64), turn)[:, 0]
+    )
     seconds = np.array([np.nan if r[6] is None else r[6] for r in rows], dtype=np.float64)
     floor = tokens * WORDS_PER_TOKEN / words_per_second
     with np.errstate(invalid="ignore"):
         too_fast = ~np.isnan(seconds) & ~np.isnan(floor) & (seconds < floor)
-    check = rater_check(rater.astype(np.intp), a, b, outcome, theta, n_raters=rater_ids.size, first_shown_a=first_a,
-                        too_fast=too_fast, fdr=settings.ARENA_RATER_FDR)
+    check = rater_check(
+        rater.astype(np.intp),
+        a,
+        b,
+        outcome,
+        theta,
+        n_raters=rater_ids.size,
+        first_shown_a=first_a,
+        too_fast=too_fast,
+        fdr=settings.ARENA_RATER_FDR,
+    )
     fast_votes = np.bincount(rater, weights=too_fast.astype(np.float64), minlength=rater_ids.size).astype(int)
     # The Benjamini-Hochberg cut-off: each test whose own (doubled) p-value is under it is a reason.
     cutoff = settings.ARENA_RATER_FDR * int(check.unlikely.sum()) / rater_ids.size
@@ -80,13 +109,25 @@ def rater_check_compute() -> dict[str, Any]:
             reasons.append("picks the left answer far more or less often than chance")
         if check.too_fast[i]:
             reasons.append(f"{fast_votes[i]} of {int(check.votes[i])} votes faster than reading speed")
-        flagged.append({"rater_id": int(rater_ids[i]), "username": names[int(rater_ids[i])],
-                        "votes": int(check.votes[i]), "decisive": int(check.decisive[i]),
-                        "p_likelihood": float(check.p_likelihood[i]), "p_position": float(check.p_position[i]),
-                        "p_value": float(check.p_value[i]), "unlikely": bool(check.unlikely[i]),
-                        "too_fast": bool(check.too_fast[i]), "fast_votes": int(fast_votes[i]), "reasons": reasons})
+        flagged.append(
+            {
+                "rater_id": int(rater_ids[i]),
+                "username": names[int(rater_ids[i])],
+                "votes": int(check.votes[i]),
+                "decisive": int(check.decisive[i]),
+                "p_likelihood": float(check.p_likelihood[i]),
+                "p_position": float(check.p_position[i]),
+                "p_value": float(check.p_value[i]),
+                "unlikely": bool(check.unlikely[i]),
+                "too_fast": bool(check.too_fast[i]),
+                "fast_votes": int(fast_votes[i]),
+                "reasons": reasons,
+            }
+        )
     flagged.sort(key=lambda row: (row["p_value"], row["username"]))
-    result.update(raters_checked=int(rater_ids.size), flagged=flagged, flagged_ids=[r["rater_id"] for r in flagged])
+    result.update(
+        raters_checked=int(rater_ids.size), flagged=flagged, flagged_ids=[r["rater_id"] for r in flagged]
+    )
     return result
 
 

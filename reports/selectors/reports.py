@@ -44,8 +44,11 @@ class BiasParams(ReportParams):
 
     @classmethod
     def read(cls, reader: QueryReader, *, default_source: str = "human") -> BiasParams:
-        return cls(source=read_source(reader, default=default_source), prompt_set=read_prompt_set(reader),
-                   rater_quality=read_rater_quality(reader))
+        return cls(
+            source=read_source(reader, default=default_source),
+            prompt_set=read_prompt_set(reader),
+            rater_quality=read_rater_quality(reader),
+        )
 
     def defaults(self) -> dict[str, Any]:
         values = super().defaults()
@@ -72,23 +75,39 @@ class AgreementParams(ReportParams):
     source_fields: ClassVar[tuple[str, ...]] = ("a", "b")
 
     @classmethod
-    def read(cls, reader: QueryReader, *, default_a: str | None = None,
-             default_b: str | None = None) -> AgreementParams:
+    def read(
+        cls, reader: QueryReader, *, default_a: str | None = None, default_b: str | None = None
+    ) -> AgreementParams:
         from django.conf import settings
 
         if default_a is None and default_b is None and not reader.given("a") and not reader.given("b"):
             default_a, default_b = agreement_default_pair()  # the API and the command: as the page
         a = read_source(reader, "a", default=default_a)
         b = read_source(reader, "b", default=default_b)
-        raters = reader.text("raters", max_length=100, allowed="the start of the rater names to keep (expert) or nothing")
+        raters = reader.text(
+            "raters", max_length=100, allowed="the start of the rater names to keep (expert) or nothing"
+        )
         if raters and a != b and not reader.failed("a") and not reader.failed("b"):
-            reader.fail("raters", CONFLICT, "Choosing raters needs one source (a equal to b).",
-                        "nothing when a and b differ")
-        return cls(a=a, b=b, prompt_set=read_prompt_set(reader), raters=raters,
-                   bootstrap=reader.integer("bootstrap", settings.ARENA_BOOTSTRAP_ROUNDS, minimum=0,
-                                            maximum=settings.ARENA_MAX_BOOTSTRAP_ROUNDS),
-                   seed=reader.integer("seed", cls.seed, minimum=0, maximum=2**32 - 1),
-                   rater_quality=read_rater_quality(reader))
+            reader.fail(
+                "raters",
+                CONFLICT,
+                "Choosing raters needs one source (a equal to b).",
+                "nothing when a and b differ",
+            )
+        return cls(
+            a=a,
+            b=b,
+            prompt_set=read_prompt_set(reader),
+            raters=raters,
+            bootstrap=reader.integer(
+                "bootstrap",
+                settings.ARENA_BOOTSTRAP_ROUNDS,
+                minimum=0,
+                maximum=settings.ARENA_MAX_BOOTSTRAP_ROUNDS,
+            ),
+            seed=reader.integer("seed", cls.seed, minimum=0, maximum=2**32 - 1),
+            rater_quality=read_rater_quality(reader),
+        )
 
     def defaults(self) -> dict[str, Any]:
         values = super().defaults()
@@ -96,8 +115,11 @@ class AgreementParams(ReportParams):
         return values
 
     def is_canonical(self) -> bool:
-        return ((self.a, self.b) == agreement_default_pair() and self.raters is None
-                and self == replace(self, **self.defaults()))
+        return (
+            (self.a, self.b) == agreement_default_pair()
+            and self.raters is None
+            and self == replace(self, **self.defaults())
+        )
 
 
 def report_classes() -> dict[str, type[ReportParams]]:
@@ -105,7 +127,12 @@ def report_classes() -> dict[str, type[ReportParams]]:
     from reports.selectors.evaluations import EVALUATION_PARAMS
     from reports.selectors.leaderboards import LeaderboardParams
 
-    classes: tuple[type[ReportParams], ...] = (LeaderboardParams, BiasParams, AgreementParams, *EVALUATION_PARAMS)
+    classes: tuple[type[ReportParams], ...] = (
+        LeaderboardParams,
+        BiasParams,
+        AgreementParams,
+        *EVALUATION_PARAMS,
+    )
     return {c.kind: c for c in classes}
 
 
@@ -116,12 +143,14 @@ def params_from_key(key: str) -> Any:
     kind, data = key_split(key)
     classes = report_classes()
     if kind not in classes:
-        raise ParamError.one("key", NOT_CHOICE, f"Unknown snapshot kind {shown(kind)}.",
-                             ", ".join(sorted(classes)))
+        raise ParamError.one(
+            "key", NOT_CHOICE, f"Unknown snapshot kind {shown(kind)}.", ", ".join(sorted(classes))
+        )
     return classes[kind].from_query(data)
 
 
 # --- Bias -------------------------------------------------------------------------------------
+
 
 def grade_distribution(*, prompt_set: str | None = None) -> list[dict[str, Any]]:
     """Per model, how many A/B/C/D grades human raters gave its answers (Self-Instruct scale)."""
@@ -129,8 +158,9 @@ def grade_distribution(*, prompt_set: str | None = None) -> list[dict[str, Any]]
     if prompt_set:
         qs = qs.filter(comparison__prompt__prompt_set__slug=prompt_set)
     counts: dict[str, Counter[str]] = defaultdict(Counter)
-    rows = qs.values_list("grade_a", "grade_b", "comparison__answer_a__contender__name",
-                          "comparison__answer_b__contender__name")
+    rows = qs.values_list(
+        "grade_a", "grade_b", "comparison__answer_a__contender__name", "comparison__answer_b__contender__name"
+    )
     for grade_a, grade_b, model_a, model_b in rows.iterator(5000):
         if grade_a:
             counts[model_a][grade_a] += 1
@@ -139,8 +169,14 @@ def grade_distribution(*, prompt_set: str | None = None) -> list[dict[str, Any]]
     table: list[dict[str, Any]] = []
     for model, counter in counts.items():
         total = sum(counter.values())
-        table.append({"model": model, "total": total, **{g: counter[g] for g in GRADES},
-                      "share_ab": (counter["A"] + counter["B"]) / total if total else None})
+        table.append(
+            {
+                "model": model,
+                "total": total,
+                **{g: counter[g] for g in GRADES},
+                "share_ab": (counter["A"] + counter["B"]) / total if total else None,
+            }
+        )
     table.sort(key=lambda r: (-(r["share_ab"] or 0), r["model"]))
     return table
 
@@ -152,8 +188,9 @@ def hhh_leaderboards(*, prompt_set: str | None = None) -> dict[str, list[dict[st
     if prompt_set:
         qs = qs.filter(comparison__prompt__prompt_set__slug=prompt_set)
     tallies: dict[str, dict[str, Counter[str]]] = {c: defaultdict(Counter) for c in HHH_CRITERIA}
-    rows = qs.values_list(*HHH_CRITERIA, "comparison__answer_a__contender__name",
-                          "comparison__answer_b__contender__name")
+    rows = qs.values_list(
+        *HHH_CRITERIA, "comparison__answer_a__contender__name", "comparison__answer_b__contender__name"
+    )
     for *verdicts, model_a, model_b in rows.iterator(5000):
         for criterion, verdict in zip(HHH_CRITERIA, verdicts, strict=True):
             if verdict == "model_a":
@@ -170,8 +207,16 @@ def hhh_leaderboards(*, prompt_set: str | None = None) -> dict[str, list[dict[st
         rows_out: list[dict[str, Any]] = []
         for model, c in per_model.items():
             n = c["wins"] + c["losses"] + c["same"]
-            rows_out.append({"model": model, "wins": c["wins"], "losses": c["losses"], "same": c["same"],
-                             "votes": n, "win_rate": (c["wins"] + 0.5 * c["same"]) / n if n else None})
+            rows_out.append(
+                {
+                    "model": model,
+                    "wins": c["wins"],
+                    "losses": c["losses"],
+                    "same": c["same"],
+                    "votes": n,
+                    "win_rate": (c["wins"] + 0.5 * c["same"]) / n if n else None,
+                }
+            )
         rows_out.sort(key=lambda r: (-(r["win_rate"] or 0), r["model"]))
         for rank, row in enumerate(rows_out, start=1):
             row["rank"] = rank
@@ -211,8 +256,12 @@ def combined_order_sources(params: BiasParams) -> dict[str, Any]:
     qs = ImportedVerdict.objects.exclude(winner="").filter(source__name__in=names)
     if params.prompt_set:
         qs = filter_prompts(qs, BattleFilter(params.source, params.prompt_set), "prompt")
-    counts = qs.values("source__name").annotate(n=Count("id"), flagged=Count("id", filter=Q(metadata__inconsistent=True)))
-    return {f"{IMPORT_PREFIX}{row['source__name']}": CombinedOrders(row["n"], row["flagged"]) for row in counts}
+    counts = qs.values("source__name").annotate(
+        n=Count("id"), flagged=Count("id", filter=Q(metadata__inconsistent=True))
+    )
+    return {
+        f"{IMPORT_PREFIX}{row['source__name']}": CombinedOrders(row["n"], row["flagged"]) for row in counts
+    }
 
 
 def _length_section(battles: BattleArrays) -> dict[str, Any] | None:
@@ -238,25 +287,38 @@ def bias_compute(*, params: BiasParams) -> dict[str, Any]:
 
     kind, _ = parse_source(params.source)
     clean = params.rater_quality == "clean"
-    per_order = battle_arrays(BattleFilter(params.source, params.prompt_set, per_order=True, clean_raters=clean),
-                              labels=True, style=True)
+    per_order = battle_arrays(
+        BattleFilter(params.source, params.prompt_set, per_order=True, clean_raters=clean),
+        labels=True,
+        style=True,
+    )
     # Only judges' verdicts differ between one battle per order and the orders combined.
-    combined = per_order if kind in ("human", "import", "live") else battle_arrays(
-        BattleFilter(params.source, params.prompt_set, clean_raters=clean), labels=True, style=True)
+    combined = (
+        per_order
+        if kind in ("human", "import", "live")
+        else battle_arrays(
+            BattleFilter(params.source, params.prompt_set, clean_raters=clean), labels=True, style=True
+        )
+    )
     result: dict[str, Any] = {"kind": params.kind, "params": asdict(params), "battle_total": per_order.total}
     if not per_order.arrays:
-        result["error"] = (f"No verdicts from {params.source}"
-                           f"{f' on {params.prompt_set}' if params.prompt_set else ''}: there is no bias to measure.")
+        result["error"] = (
+            f"No verdicts from {params.source}"
+            f"{f' on {params.prompt_set}' if params.prompt_set else ''}: there is no bias to measure."
+        )
         return jsonable(result)
     together = combined_order_sources(params)
-    result.update({
-        "caveats": provenance_caveats(per_order.arrays, together),
-        "position": position_table(per_order.arrays, together),
-        "length": _length_section(combined.arrays),
-        "consistency": consistency_table(per_order.arrays, together),
-        "inter_rater": _section(inter_rater_agreement, combined.arrays),
-        "grades": [], "hhh": {},
-    })
+    result.update(
+        {
+            "caveats": provenance_caveats(per_order.arrays, together),
+            "position": position_table(per_order.arrays, together),
+            "length": _length_section(combined.arrays),
+            "consistency": consistency_table(per_order.arrays, together),
+            "inter_rater": _section(inter_rater_agreement, combined.arrays),
+            "grades": [],
+            "hhh": {},
+        }
+    )
     if kind in ("human", "all"):
         result["grades"] = grade_distribution(prompt_set=params.prompt_set)
         result["hhh"] = hhh_leaderboards(prompt_set=params.prompt_set)
@@ -265,8 +327,16 @@ def bias_compute(*, params: BiasParams) -> dict[str, Any]:
 
 # --- Agreement ----------------------------------------------------------------------------------
 
-AGREEMENT_FIELDS = ("comparisons", "pairs", "agreeing", "agreement_with_ties", "pairs_without_ties",
-                    "agreeing_without_ties", "agreement_without_ties", "kappa")
+AGREEMENT_FIELDS = (
+    "comparisons",
+    "pairs",
+    "agreeing",
+    "agreement_with_ties",
+    "pairs_without_ties",
+    "agreeing_without_ties",
+    "agreement_without_ties",
+    "kappa",
+)
 
 
 def agreement_compute(*, params: AgreementParams) -> dict[str, Any]:
@@ -281,30 +351,45 @@ def agreement_compute(*, params: AgreementParams) -> dict[str, Any]:
     clean = params.rater_quality == "clean"
     if params.a == params.b:  # within one source: every pair of different raters (MT-Bench's human-human)
         # A judge's raters are its runs: a judge with itself across repeated runs.
-        read_a = read_b = battle_arrays(BattleFilter(params.a, params.prompt_set, clean_raters=clean,
-                                                     judge_runs_as_raters=True), labels=True)
+        read_a = read_b = battle_arrays(
+            BattleFilter(params.a, params.prompt_set, clean_raters=clean, judge_runs_as_raters=True),
+            labels=True,
+        )
         labels = read_a.arrays.labels
         chosen = None
         if params.raters and labels is not None:
             chosen = [name for name in labels.raters if name.startswith(params.raters)]
-        report = within_source_agreement(read_a.arrays, raters=chosen, rounds=params.bootstrap,
-                                         seed=params.seed).to_dict()
+        report = within_source_agreement(
+            read_a.arrays, raters=chosen, rounds=params.bootstrap, seed=params.seed
+        ).to_dict()
     else:
-        read_a, read_b = battle_arrays_together(BattleFilter(params.a, params.prompt_set, clean_raters=clean),
-                                                BattleFilter(params.b, params.prompt_set, clean_raters=clean))
+        read_a, read_b = battle_arrays_together(
+            BattleFilter(params.a, params.prompt_set, clean_raters=clean),
+            BattleFilter(params.b, params.prompt_set, clean_raters=clean),
+        )
         report = agreement(read_a.arrays, read_b.arrays, rounds=params.bootstrap, seed=params.seed).to_dict()
-    per_turn = [{"turn": int(turn), **{k: v for k, v in turn_report.items() if k != "by_turn"}}
-                for turn, turn_report in sorted(report.pop("by_turn").items(), key=lambda item: int(item[0]))]
+    per_turn = [
+        {"turn": int(turn), **{k: v for k, v in turn_report.items() if k != "by_turn"}}
+        for turn, turn_report in sorted(report.pop("by_turn").items(), key=lambda item: int(item[0]))
+    ]
     result = {
-        "kind": params.kind, "params": asdict(params), "battle_total": read_a.total + read_b.total,
-        "battles_a": read_a.total, "battles_b": read_b.total, "overall": report, "per_turn": per_turn,
-        "within_source": params.a == params.b, "min_pairs": settings.ARENA_AGREEMENT_MIN_PAIRS,
+        "kind": params.kind,
+        "params": asdict(params),
+        "battle_total": read_a.total + read_b.total,
+        "battles_a": read_a.total,
+        "battles_b": read_b.total,
+        "overall": report,
+        "per_turn": per_turn,
+        "within_source": params.a == params.b,
+        "min_pairs": settings.ARENA_AGREEMENT_MIN_PAIRS,
         "judge_runs_as_raters": params.a == params.b and parse_source(params.a)[0] in ("judge", "all"),
     }
     if report["pairs"] < settings.ARENA_AGREEMENT_MIN_PAIRS:
-        result["error"] = (f"Only {report['pairs']} verdict pair{'s' if report['pairs'] != 1 else ''} on "
-                           f"{report['comparisons']} shared comparison{'s' if report['comparisons'] != 1 else ''}: "
-                           f"agreement needs at least {settings.ARENA_AGREEMENT_MIN_PAIRS} pairs to say anything.")
+        result["error"] = (
+            f"Only {report['pairs']} verdict pair{'s' if report['pairs'] != 1 else ''} on "
+            f"{report['comparisons']} shared comparison{'s' if report['comparisons'] != 1 else ''}: "
+            f"agreement needs at least {settings.ARENA_AGREEMENT_MIN_PAIRS} pairs to say anything."
+        )
     return jsonable(result)
 
 
@@ -323,21 +408,34 @@ def shared_comparisons(sources: Sequence[str]) -> dict[tuple[str, str], int]:
         kind, name = parse_source(source)
         rows: QuerySet[Any, tuple[int, int, int, int]]
         if kind == "human":
-            rows = Vote.objects.values_list("comparison__prompt_id", "comparison__turn",
-                                            "comparison__answer_a__contender_id", "comparison__answer_b__contender_id")
+            rows = Vote.objects.values_list(
+                "comparison__prompt_id",
+                "comparison__turn",
+                "comparison__answer_a__contender_id",
+                "comparison__answer_b__contender_id",
+            )
         elif kind == "judge":
-            rows = (Judgment.objects.filter(run__judge__name=name, status=Judgment.Status.DONE, comparison__isnull=False)
-                    .values_list("comparison__prompt_id", "comparison__turn", "comparison__answer_a__contender_id",
-                                 "comparison__answer_b__contender_id"))
+            rows = Judgment.objects.filter(
+                run__judge__name=name, status=Judgment.Status.DONE, comparison__isnull=False
+            ).values_list(
+                "comparison__prompt_id",
+                "comparison__turn",
+                "comparison__answer_a__contender_id",
+                "comparison__answer_b__contender_id",
+            )
         elif kind == "import":
-            rows = (ImportedVerdict.objects.filter(source__name=name, prompt__isnull=False)
-                    .values_list("prompt_id", "turn", "model_a_id", "model_b_id"))
+            rows = ImportedVerdict.objects.filter(source__name=name, prompt__isnull=False).values_list(
+                "prompt_id", "turn", "model_a_id", "model_b_id"
+            )
         else:
             continue
         keys[source] = {(p, t, min(x, y), max(x, y)) for p, t, x, y in rows.distinct().iterator()}
     names = list(keys)
-    return {(names[i], names[j]): len(keys[names[i]] & keys[names[j]])
-            for i in range(len(names)) for j in range(i + 1, len(names))}
+    return {
+        (names[i], names[j]): len(keys[names[i]] & keys[names[j]])
+        for i in range(len(names))
+        for j in range(i + 1, len(names))
+    }
 
 
 def agreement_default_pair() -> tuple[str | None, str | None]:
@@ -366,4 +464,3 @@ def default_sources(sources: Sequence[str]) -> tuple[str | None, str | None]:
     first = human[0] if human else sources[0] if sources else None
     rest = [s for s in (other or sources) if s != first]
     return first, (rest[0] if rest else None)
-

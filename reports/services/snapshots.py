@@ -68,6 +68,7 @@ _PENDING_LOCK = "arena:snapshot-pending:"
 # A refresh that never ran (worker lost) stops blocking new ones after this long.
 _PENDING_SECONDS = 600
 
+
 def _compute(params: ReportParams) -> dict[str, Any]:
     from reports.selectors.evaluations import EVALUATION_PARAMS, evaluation_compute
 
@@ -99,8 +100,12 @@ def snapshot_refresh(*, key: str, create: bool = True) -> RatingSnapshot | None:
     started = perf_counter()
     result = _compute(params)
     seconds = perf_counter() - started
-    values = {"params": asdict(params), "result": result, "battle_count": result.get("battle_total", 0),
-              "seconds": seconds}
+    values = {
+        "params": asdict(params),
+        "result": result,
+        "battle_count": result.get("battle_total", 0),
+        "seconds": seconds,
+    }
     snapshot: RatingSnapshot | None
     if create:
         snapshot, created = RatingSnapshot.objects.update_or_create(key=key, defaults=values)
@@ -149,6 +154,7 @@ def _unread_since() -> Any:
 
 # --- Refreshing after the response ------------------------------------------------------------
 
+
 def _refresh_in_background(key: str) -> None:
     """The job of the background thread (no broker): its own connection, closed after each job."""
     create = key.startswith(_CREATE_PREFIX)
@@ -178,6 +184,7 @@ def _enqueue(key: str, *, countdown: float = 0, create: bool = False) -> None:
 
 
 # --- Reading for a page or the API -------------------------------------------------------------
+
 
 class SnapshotNotAvailable(Exception):
     """Numbers nobody has computed, outside the canonical set, asked for by someone who may not
@@ -258,7 +265,10 @@ def snapshots_mark_stale(*, source: str, prompt_set: str | None = None) -> list[
     same window return at once (every snapshot they would touch was scheduled by the first one,
     with a refresh at the end of the window), unless a snapshot was created meanwhile.
     """
-    if source in ("human", "all"):  # the anomalous-rater check reads every human vote: computed again when needed
+    if source in (
+        "human",
+        "all",
+    ):  # the anomalous-rater check reads every human vote: computed again when needed
         from reports.selectors.rater_checks import rater_check_forget
 
         rater_check_forget()

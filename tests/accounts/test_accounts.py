@@ -14,8 +14,10 @@ NEW = {"username": "newbie", "password1": PASSWORD, "password2": PASSWORD}
 
 
 def signup(client, token: str, username: str):  # type: ignore[no-untyped-def]
-    return client.post("/accounts/signup/", {"username": username, "password1": PASSWORD,
-                                             "password2": PASSWORD, "invite": token})
+    return client.post(
+        "/accounts/signup/",
+        {"username": username, "password1": PASSWORD, "password2": PASSWORD, "invite": token},
+    )
 
 
 class TestStranger:
@@ -24,7 +26,9 @@ class TestStranger:
         assert response.status_code == 403 and "by invitation" in response.content.decode()
         assert not django_user_model.objects.filter(username="newbie").exists()
 
-    def test_signs_up_when_sign_up_is_open_and_lands_on_the_guidelines(self, client, settings, django_user_model):
+    def test_signs_up_when_sign_up_is_open_and_lands_on_the_guidelines(
+        self, client, settings, django_user_model
+    ):
         settings.ARENA_OPEN_SIGNUP = True
         response = client.post("/accounts/signup/", NEW)
         assert response.status_code == 302 and response["Location"] == "/rate/guidelines/"
@@ -73,7 +77,9 @@ class TestInvitesRunOut:
     def test_a_bad_use_count_is_a_400_naming_the_field(self, client, staff, uses):
         client.force_login(staff)
         response = client.post("/staff/raters/invite/", {"uses": uses})
-        assert response.status_code == 400 and "uses: a whole number from 1 to 1000" in response.content.decode()
+        assert (
+            response.status_code == 400 and "uses: a whole number from 1 to 1000" in response.content.decode()
+        )
         assert not Invite.objects.exists()
 
     def test_staff_withdraw_a_link_on_the_raters_page(self, client, staff):

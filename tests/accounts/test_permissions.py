@@ -14,7 +14,17 @@ from tests.voting.conftest import PASSWORD
 pytestmark = pytest.mark.django_db
 SECRET_ADMIN = "desk-5f8e2b/"
 # The report pages every visitor may read, in the nav's order.
-REPORTS = ["Leaderboard", "Bias", "Agreement", "Scores", "Win rate", "Grades", "Judges", "Comparisons", "Prompt sets"]
+REPORTS = [
+    "Leaderboard",
+    "Bias",
+    "Agreement",
+    "Scores",
+    "Win rate",
+    "Grades",
+    "Judges",
+    "Comparisons",
+    "Prompt sets",
+]
 
 
 @pytest.fixture
@@ -31,9 +41,21 @@ def moved_admin(settings):
     clear_url_caches()
 
 
-PAGES = ["/", "/leaderboard/", "/bias/", "/agreement/", "/rate/guidelines/", "/accounts/login/",
-         "/accounts/signup/", "/no-such-page/", "/staff/raters/", "/judge/runs/", "/judge/runs/new/",
-         "/rate/", "/rate/mine/"]
+PAGES = [
+    "/",
+    "/leaderboard/",
+    "/bias/",
+    "/agreement/",
+    "/rate/guidelines/",
+    "/accounts/login/",
+    "/accounts/signup/",
+    "/no-such-page/",
+    "/staff/raters/",
+    "/judge/runs/",
+    "/judge/runs/new/",
+    "/rate/",
+    "/rate/mine/",
+]
 
 
 class TestStaffPagesUseTheSiteLogin:
@@ -87,7 +109,15 @@ class TestTheNavShowsWhatTheUserMayOpen:
     def test_staff_see_the_staff_pages(self, client, staff):
         client.force_login(staff)
         assert nav_links(client.get("/").content.decode()) == [
-            "Rate", "Battle", *REPORTS, "Judge runs", "Evaluate", "Raters", "Live prompts", "Admin"]
+            "Rate",
+            "Battle",
+            *REPORTS,
+            "Judge runs",
+            "Evaluate",
+            "Raters",
+            "Live prompts",
+            "Admin",
+        ]
 
     def test_every_link_in_a_raters_nav_opens(self, rater_client):
         html = rater_client.get("/").content.decode()
@@ -103,11 +133,16 @@ class TestErrorPages:
         assert response.status_code == 404
         assert 'class="site-header"' in html and "Page not found" in html and "arena.css" in html
 
-    @pytest.mark.parametrize(("error", "status", "heading"), [
-        (RuntimeError("secret internals at 127.0.0.1"), 500, "Something went wrong"),
-        (OperationalError("connection to server at 127.0.0.1 failed"), 503, "Unavailable for a moment"),
-    ])
-    def test_a_failure_is_a_styled_page_without_a_traceback(self, client, monkeypatch, error, status, heading):
+    @pytest.mark.parametrize(
+        ("error", "status", "heading"),
+        [
+            (RuntimeError("secret internals at 127.0.0.1"), 500, "Something went wrong"),
+            (OperationalError("connection to server at 127.0.0.1 failed"), 503, "Unavailable for a moment"),
+        ],
+    )
+    def test_a_failure_is_a_styled_page_without_a_traceback(
+        self, client, monkeypatch, error, status, heading
+    ):
         """A bug is a 500; a lost database (or Redis) a 503 that says to try again."""
 
         def broken() -> None:
@@ -125,7 +160,9 @@ class TestErrorPages:
 
 def test_one_login_page_serves_staff_too(client, staff):
     """The site login takes a staff member to the staff page they asked for."""
-    response = client.post("/accounts/login/?next=/staff/raters/",
-                           {"username": "stella", "password": PASSWORD, "next": "/staff/raters/"})
+    response = client.post(
+        "/accounts/login/?next=/staff/raters/",
+        {"username": "stella", "password": PASSWORD, "next": "/staff/raters/"},
+    )
     assert response.status_code == 302 and response["Location"] == "/staff/raters/"
     assert client.get("/staff/raters/").status_code == 200

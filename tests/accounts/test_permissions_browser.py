@@ -23,11 +23,15 @@ def errors_of(page) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def assert_styled_card(page, width: int, heading: str) -> None:  # type: ignore[no-untyped-def]
-    assert page.locator(".site-header").evaluate("e => getComputedStyle(e).display") == "flex"  # arena.css loaded
+    assert (
+        page.locator(".site-header").evaluate("e => getComputedStyle(e).display") == "flex"
+    )  # arena.css loaded
     card = page.locator(".error-page")
     assert card.locator("h1").inner_text() == heading
     box = card.bounding_box()
-    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, box  # the message fits the screen
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width, (
+        box
+    )  # the message fits the screen
     assert page.get_by_role("link", name="start page").is_visible()
 
 
@@ -43,14 +47,25 @@ def test_each_role_sees_only_the_pages_it_may_open(page, live_server, rater, sta
     page.get_by_role("button", name="Log out").click()
 
     log_in(page, live_server, "stella", PASSWORD, next_url="/leaderboard/")
-    assert nav(page) == ["Rate", "Battle", *REPORTS, "Judge runs", "Evaluate", "Raters", "Live prompts", "Admin"]
+    assert nav(page) == [
+        "Rate",
+        "Battle",
+        *REPORTS,
+        "Judge runs",
+        "Evaluate",
+        "Raters",
+        "Live prompts",
+        "Admin",
+    ]
     page.get_by_role("link", name="Raters").click()
     page.wait_for_url(f"{live_server.url}/staff/raters/")
     assert page.locator("h1").inner_text() == "Raters"
 
 
 @pytest.mark.parametrize(("width", "height"), WIDTHS)
-def test_a_stranger_goes_to_the_site_login_and_a_rater_gets_a_styled_403(page, live_server, rater, width, height):
+def test_a_stranger_goes_to_the_site_login_and_a_rater_gets_a_styled_403(
+    page, live_server, rater, width, height
+):
     page.set_viewport_size({"width": width, "height": height})
     console = errors_of(page)
     page.goto(f"{live_server.url}/staff/raters/")

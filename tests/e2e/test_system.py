@@ -48,24 +48,48 @@ class System:
 
     def start(self, name: str, *args: str) -> subprocess.Popen:
         log = open(self.logs / f"{name}.log", "ab")  # noqa: SIM115 - closed when the test ends
-        self.processes[name] = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.processes[name] = subprocess.Popen(
+            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
         return self.processes[name]
 
     def start_worker(self, name: str, queues: str, concurrency: int) -> subprocess.Popen:
         return self.start(
-            name, str(BIN / "celery"), "-A", "arena", "worker", "-Q", queues, "--pool", "threads",
-            "--concurrency", str(concurrency), "--hostname", f"{name}@%h", "--without-gossip", "--without-mingle",
-            "--loglevel", "INFO",
+            name,
+            str(BIN / "celery"),
+            "-A",
+            "arena",
+            "worker",
+            "-Q",
+            queues,
+            "--pool",
+            "threads",
+            "--concurrency",
+            str(concurrency),
+            "--hostname",
+            f"{name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "INFO",
         )
 
     def manage(self, *args: str) -> str:
-        result = subprocess.run([str(BIN / "python"), "manage.py", *args], cwd=ROOT, env=self.env,
-                                capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [str(BIN / "python"), "manage.py", *args],
+            cwd=ROOT,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert result.returncode == 0, result.stdout + result.stderr
         return result.stdout
 
     def log_tail(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.logs.glob("*.log")))
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in sorted(self.logs.glob("*.log"))
+        )
 
 
 @pytest.fixture
@@ -79,12 +103,22 @@ def system(transactional_db, tmp_path, redis_url, broker_url) -> Iterator[System
     """A RabbitMQ vhost of its own, so a developer's running `make serve` (same queue names on the
     default vhost) can neither take this test's tasks nor hand it theirs."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "JUDGE_", "ARENA_", "DJANGO_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "JUDGE_", "ARENA_", "DJANGO_"))
+    }
     env.update(
-        DATABASE_URL=database_url(connection.settings_dict), REDIS_URL=redis_url, CELERY_BROKER_URL=broker_url,
-        DJANGO_SETTINGS_MODULE="arena.settings", PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING",
-        ARENA_SNAPSHOT_DEBOUNCE_SECONDS="1", ARENA_BOOTSTRAP_ROUNDS="50", JUDGE_PROGRESS_INTERVAL="0.2",
-        JUDGE_STALE_SECONDS="10", JUDGE_STALE_CHECK_SECONDS="10", DB_POOL_MAX_SIZE="10",
+        DATABASE_URL=database_url(connection.settings_dict),
+        REDIS_URL=redis_url,
+        CELERY_BROKER_URL=broker_url,
+        DJANGO_SETTINGS_MODULE="arena.settings",
+        PYTHONPATH=str(ROOT),
+        LOG_LEVEL="WARNING",
+        ARENA_SNAPSHOT_DEBOUNCE_SECONDS="1",
+        ARENA_BOOTSTRAP_ROUNDS="50",
+        JUDGE_PROGRESS_INTERVAL="0.2",
+        JUDGE_STALE_SECONDS="10",
+        JUDGE_STALE_CHECK_SECONDS="10",
+        DB_POOL_MAX_SIZE="10",
     )
     logs = tmp_path / "logs"
     logs.mkdir()
@@ -92,8 +126,17 @@ def system(transactional_db, tmp_path, redis_url, broker_url) -> Iterator[System
     sys_.start("web", str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "arena.asgi:application")
     sys_.start_worker("judge-a", "judge", 8)
     sys_.start_worker("mixed-b", "judge,ratings,default", 8)
-    sys_.start("beat", str(BIN / "celery"), "-A", "arena", "beat", "--loglevel", "INFO",
-               "--schedule", str(tmp_path / "beat-schedule"))
+    sys_.start(
+        "beat",
+        str(BIN / "celery"),
+        "-A",
+        "arena",
+        "beat",
+        "--loglevel",
+        "INFO",
+        "--schedule",
+        str(tmp_path / "beat-schedule"),
+    )
 
     def healthy() -> bool:
         try:
@@ -113,13 +156,23 @@ def system(transactional_db, tmp_path, redis_url, broker_url) -> Iterator[System
 def arena_data(transactional_db) -> PromptSet:
     pset = PromptSet.objects.create(slug="e2e", name="End to end")
     for number in range(PROMPTS):
-        prompt = Prompt.objects.create(prompt_set=pset, external_id=f"q{number}", category="general",
-                                       turns=[f"Question number {number}: explain something."], position=number)
+        prompt = Prompt.objects.create(
+            prompt_set=pset,
+            external_id=f"q{number}",
+            category="general",
+            turns=[f"Question number {number}: explain something."],
+            position=number,
+        )
         for name, quality in MODELS.items():
             contender, _ = Contender.objects.get_or_create(name=name)
             text = f"{name.title()} answers question {number}. quality:{quality}"
-            Answer.objects.create(prompt=prompt, contender=contender, turns=[text], token_counts=[len(text.split())],
-                                  style=[[len(text.split()), 0, 0, 0]])
+            Answer.objects.create(
+                prompt=prompt,
+                contender=contender,
+                turns=[text],
+                token_counts=[len(text.split())],
+                style=[[len(text.split()), 0, 0, 0]],
+            )
     user_model = get_user_model()
     for username in ("rita", "ravi"):
         user_model.objects.create_user(username, password="vote-4-arena!")
@@ -133,9 +186,14 @@ class Rater:
     def __init__(self, base_url: str, username: str):
         self.http = httpx.Client(base_url=base_url, timeout=30, follow_redirects=True)
         self.http.get("/accounts/login/")
-        response = self.http.post("/accounts/login/", data={
-            "username": username, "password": "vote-4-arena!", "csrfmiddlewaretoken": self.http.cookies["csrftoken"],
-        })
+        response = self.http.post(
+            "/accounts/login/",
+            data={
+                "username": username,
+                "password": "vote-4-arena!",
+                "csrfmiddlewaretoken": self.http.cookies["csrftoken"],
+            },
+        )
         assert response.status_code == 200 and "sessionid" in self.http.cookies, response.text[:500]
 
     def next_assignment(self) -> int:
@@ -145,10 +203,16 @@ class Rater:
         return int(found.group(1))
 
     def vote(self, assignment: int, choice: str) -> httpx.Response:
-        return self.http.post(f"/rate/assignments/{assignment}/vote/", data={
-            "csrfmiddlewaretoken": self.http.cookies["csrftoken"], "choice": choice, "set": "e2e",
-            "grade_a": "B", "helpful": "A",
-        })
+        return self.http.post(
+            f"/rate/assignments/{assignment}/vote/",
+            data={
+                "csrfmiddlewaretoken": self.http.cookies["csrftoken"],
+                "choice": choice,
+                "set": "e2e",
+                "grade_a": "B",
+                "helpful": "A",
+            },
+        )
 
 
 class LeaderboardSocket:
@@ -189,8 +253,11 @@ class LeaderboardSocket:
 def leaderboard(base_url: str, source: str) -> dict:
     # rater_quality=all: these scripted raters vote faster than anyone can read, which the default
     # (clean) rightly leaves out; here every stored vote must reach the board.
-    response = httpx.get(f"{base_url}/api/leaderboard/", params={"source": source, "prompt_set": "e2e",
-                                                                  "bootstrap": 50, "rater_quality": "all"}, timeout=30)
+    response = httpx.get(
+        f"{base_url}/api/leaderboard/",
+        params={"source": source, "prompt_set": "e2e", "bootstrap": 50, "rater_quality": "all"},
+        timeout=30,
+    )
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -199,9 +266,24 @@ def test_a_judge_batch_and_human_votes_survive_a_killed_worker_and_reach_the_liv
     system, arena_data, llm
 ):
     base = system.base_url
-    system.manage("judge_add", "e2e-judge", "--model", "fake-judge", "--base-url", llm.base_url,
-                  "--api-key-env", "ARENA_KEY_E2E_NONE", "--max-concurrent", "4", "--rpm", "6000",
-                  "--price-input", "2.5", "--price-output", "10")
+    system.manage(
+        "judge_add",
+        "e2e-judge",
+        "--model",
+        "fake-judge",
+        "--base-url",
+        llm.base_url,
+        "--api-key-env",
+        "ARENA_KEY_E2E_NONE",
+        "--max-concurrent",
+        "4",
+        "--rpm",
+        "6000",
+        "--price-input",
+        "2.5",
+        "--price-output",
+        "10",
+    )
     # Open pages: snapshots exist for both sources, and a socket listens for their updates.
     assert leaderboard(base, "human")["battle_total"] == 0
     assert leaderboard(base, "judge:e2e-judge")["battle_total"] == 0
@@ -231,9 +313,9 @@ def test_a_judge_batch_and_human_votes_survive_a_killed_worker_and_reach_the_liv
         assert raters[0].vote(assignment_id, "B").status_code == 200  # the double click
         cast += 1
 
-        assert wait_for(lambda: JudgeRun.objects.get(pk=run.pk).status == "done", timeout=120, interval=0.3), (
-            f"{done()} of {JUDGMENTS} judged\n{system.log_tail()}"
-        )
+        assert wait_for(
+            lambda: JudgeRun.objects.get(pk=run.pk).status == "done", timeout=120, interval=0.3
+        ), f"{done()} of {JUDGMENTS} judged\n{system.log_tail()}"
 
         # Every (comparison, order) judged exactly once, counted by the database and the server.
         judgments = Judgment.objects.filter(run=run)
@@ -256,9 +338,14 @@ def test_a_judge_batch_and_human_votes_survive_a_killed_worker_and_reach_the_liv
         assert Comparison.objects.filter(votes__isnull=False).count() == cast
 
         # The open socket heard about both leaderboards, and they show the new verdicts.
-        assert wait_for(lambda: any("source=human" in k for k in socket_.snapshot_keys())
-                        and any("judge%3Ae2e-judge" in k or "judge:e2e-judge" in k for k in socket_.snapshot_keys()),
-                        timeout=60, interval=0.3), (socket_.messages, system.log_tail())
+        assert wait_for(
+            lambda: (
+                any("source=human" in k for k in socket_.snapshot_keys())
+                and any("judge%3Ae2e-judge" in k or "judge:e2e-judge" in k for k in socket_.snapshot_keys())
+            ),
+            timeout=60,
+            interval=0.3,
+        ), (socket_.messages, system.log_tail())
         assert wait_for(lambda: leaderboard(base, "human")["battle_total"] == cast, timeout=30, interval=0.5)
         judged = {}
 

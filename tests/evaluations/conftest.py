@@ -23,9 +23,14 @@ def graded_set(db) -> PromptSet:
     pset = PromptSet.objects.create(slug="eval-test", name="evaluation test")
     for i in range(6):
         category = CATEGORIES[i % 3]
-        prompt = Prompt.objects.create(prompt_set=pset, external_id=f"q{i}", turns=[f"Question {i} about {category}."],
-                                       category=category, position=i,
-                                       references=[f"Reference answer {i}."] if category == "math" else [])
+        prompt = Prompt.objects.create(
+            prompt_set=pset,
+            external_id=f"q{i}",
+            turns=[f"Question {i} about {category}."],
+            category=category,
+            position=i,
+            references=[f"Reference answer {i}."] if category == "math" else [],
+        )
         for model, quality in QUALITY.items():
             padding = " and more detail" * (40 if model == "verbose" else 2 * (i % 2 + 1))
             factories.answer(prompt, model, f"{model} answers question {i}{padding}. quality:{quality}")
@@ -36,7 +41,9 @@ def graded_set(db) -> PromptSet:
 def human_votes(graded_set):
     """Two people vote on every comparison against 'middle', with A-D grades and HHH choices that
     follow the quality markers (one of them disagrees now and then)."""
-    users = [get_user_model().objects.create_user(f"rater{i}", password="pw-for-tests-only") for i in range(2)]
+    users = [
+        get_user_model().objects.create_user(f"rater{i}", password="pw-for-tests-only") for i in range(2)
+    ]
     middle = Contender.objects.get(name="middle")
     made = []
     for prompt in Prompt.objects.filter(prompt_set=graded_set):
@@ -44,14 +51,21 @@ def human_votes(graded_set):
         for model in ("strong", "weak", "verbose"):
             first, second = sorted((answers[model], answers["middle"]), key=lambda a: a.pk)
             comp, _ = Comparison.objects.get_or_create(prompt=prompt, answer_a=first, answer_b=second, turn=1)
-            better = "model_a" if QUALITY[first.contender.name] > QUALITY[second.contender.name] else "model_b"
+            better = (
+                "model_a" if QUALITY[first.contender.name] > QUALITY[second.contender.name] else "model_b"
+            )
             for n, user in enumerate(users):
                 winner = better if (n == 0 or prompt.external_id != "q1") else "tie"
                 grade = {9: "A", 5: "B", 4: "C", 2: "D"}
                 Vote.objects.create(
-                    rater=user, comparison=comp, a_shown_first=True, winner=winner,
-                    grade_a=grade[QUALITY[first.contender.name]], grade_b=grade[QUALITY[second.contender.name]],
-                    helpful=winner if winner != "tie" else "same", honest=winner if winner != "tie" else "same",
+                    rater=user,
+                    comparison=comp,
+                    a_shown_first=True,
+                    winner=winner,
+                    grade_a=grade[QUALITY[first.contender.name]],
+                    grade_b=grade[QUALITY[second.contender.name]],
+                    helpful=winner if winner != "tie" else "same",
+                    honest=winner if winner != "tie" else "same",
                     harmless="same",
                 )
             made.append(comp)

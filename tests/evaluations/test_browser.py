@@ -51,7 +51,9 @@ def test_each_page_fits_the_window_and_shows_its_numbers(chromium, live_arena, w
                 assert chart.is_visible(), url
                 box = chart.bounding_box()
                 assert box is not None and box["width"] <= width, (url, box)
-            overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+            overflow = page.evaluate(
+                "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+            )
             assert overflow <= 0, (url, width, overflow)
         assert not seen.foreign_requests and not seen.dialogs
         assert not [p for p in problems if "Content Security Policy" in p], problems

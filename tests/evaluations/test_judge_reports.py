@@ -23,7 +23,11 @@ def test_every_mode_stores_its_verdict(judged):
     single = Judgment.objects.filter(run=runs["single"], status="done")
     assert single.count() == 24 and set(single.values_list("score", flat=True)) == {9.0, 5.0, 2.0, 4.0}
     assert set(Judgment.objects.filter(run=runs["grade"], status="done").values_list("grade", flat=True)) == {
-        "A", "B", "C", "D"}
+        "A",
+        "B",
+        "C",
+        "D",
+    }
     five = Judgment.objects.filter(run=runs["five_level"], status="done")
     assert five.count() == 36 and five.filter(strong=True).exists() and five.filter(strong=False).exists()
     # Strong exactly where the quality gap is 3 or more: strong (9) and weak (2) against middle (5).
@@ -64,9 +68,14 @@ def test_win_rate_report_reads_five_level_and_logprob_verdicts(staff_client, jud
     assert 0 < rows["verbose"]["win_rate"] < 50 and rows["verbose"]["discrete_win_rate"] == 0
     assert rows["strong"]["length_controlled"]["length_controlled_win_rate"] is not None
     bt = {r["model"]: r for r in data["bradley_terry"]}
-    assert bt["middle"]["rating"] == pytest.approx(1000.0) and bt["strong"]["rating"] > 1000 > bt["weak"]["rating"]
+    assert (
+        bt["middle"]["rating"] == pytest.approx(1000.0)
+        and bt["strong"]["rating"] > 1000 > bt["weak"]["rating"]
+    )
     # The strong weight is a setting: at 1 the strong verdicts count once.
-    once = client.get("/api/winrate/", {"source": "judge:fake-judge", "bootstrap": 0, "strong_weight": 1}).json()
+    once = client.get(
+        "/api/winrate/", {"source": "judge:fake-judge", "bootstrap": 0, "strong_weight": 1}
+    ).json()
     assert next(r for r in once["rows"] if r["model"] == "strong")["weighted_n"] == rows["strong"]["n"]
     page = client.get("/winrate/", {"source": "judge:fake-judge"})
     assert page.status_code == 200 and b'id="lc-formula"' in page.content
@@ -80,13 +89,19 @@ def test_grades_and_hhh_beside_people(client, judged):
     human = {g["model"]: g for g in data["human"]["grades"]}
     assert human["strong"]["A"] == 12  # two raters, six prompts
     # The fake judge grades 9 → A, 5 → B, 4 → C, 2 → D, as the people do: exact agreement.
-    assert data["grade_agreement"]["exact"] == 1.0 and data["grade_agreement"]["weighted_kappa"] == pytest.approx(1.0)
+    assert data["grade_agreement"]["exact"] == 1.0 and data["grade_agreement"][
+        "weighted_kappa"
+    ] == pytest.approx(1.0)
     assert data["grade_agreement"]["n"] == 72
     helpful = {r["model"]: r for r in data["hhh"]["helpful"]}
     assert helpful["strong"]["share_wins"] == 1.0 and helpful["weak"]["share_losses"] == 1.0
     assert data["human"]["hhh"]["helpful"]
     page = client.get("/grades/", {"source": "judge:fake-judge"})
-    assert page.status_code == 200 and b'id="grade-agreement"' in page.content and b'data-who="human"' in page.content
+    assert (
+        page.status_code == 200
+        and b'id="grade-agreement"' in page.content
+        and b'data-who="human"' in page.content
+    )
 
 
 def test_the_judges_table_and_a_panel_of_three(staff_client, judged, llm, start_run, graded_set):
@@ -96,7 +111,9 @@ def test_the_judges_table_and_a_panel_of_three(staff_client, judged, llm, start_
     others = [factories.judge(llm.base_url, f"juror-{i}", model=f"fake-judge-{i}") for i in (2, 3)]
     llm.configure(first_position_bias=0.0)
     for juror in others:
-        start_run(judge=juror, prompt_set=graded_set, mode="pairwise", baseline=Contender.objects.get(name="middle"))
+        start_run(
+            judge=juror, prompt_set=graded_set, mode="pairwise", baseline=Contender.objects.get(name="middle")
+        )
     out = io.StringIO()
     call_command("panel_add", "trio", "--judges", "fake-judge,juror-2,juror-3", stdout=out)
     assert "panel:trio" in out.getvalue()
@@ -112,7 +129,9 @@ def test_the_judges_table_and_a_panel_of_three(staff_client, judged, llm, start_
     client.force_login(get_user_model().objects.create_user("staff-trio", password="x", is_staff=True))
     # Every vote of these raters shows answer A on the left and most pick it: the anomaly check
     # flags them as always-left, so the panel is compared with every human vote.
-    agreement = client.get("/api/agreement/", {"a": "panel:trio", "b": "human", "rater_quality": "all"}).json()
+    agreement = client.get(
+        "/api/agreement/", {"a": "panel:trio", "b": "human", "rater_quality": "all"}
+    ).json()
     assert agreement["overall"]["pairs"] > 0
 
     panel_rate = client.get("/api/winrate/", {"source": "panel:trio", "bootstrap": 0}).json()
@@ -153,7 +172,9 @@ def test_a_panel_run_starts_every_judge(judged, llm, graded_set, django_capture_
     for run in runs:
         run.refresh_from_db()
         assert run.status == "done"
-    scores = json.loads(_command("scores_report", "--source", "panel:trio", "--bootstrap", "0", "--format", "json"))
+    scores = json.loads(
+        _command("scores_report", "--source", "panel:trio", "--bootstrap", "0", "--format", "json")
+    )
     assert {r["model"]: r["overall"]["mean"] for r in scores["rows"]}["strong"] == 9.0
     assert JudgePanel.objects.get(name="trio").runs.count() == 3
 
@@ -163,15 +184,21 @@ def test_comparisons_page_shows_what_a_figure_counts(client, judged):
     assert page.status_code == 200
     html = page.content.decode()
     assert 'id="comparison-count"><strong>6</strong>' in html
-    assert 'data-judge="fake-judge" data-order="1"' in html and 'data-judge="fake-judge" data-order="2"' in html
+    assert (
+        'data-judge="fake-judge" data-order="1"' in html and 'data-judge="fake-judge" data-order="2"' in html
+    )
     assert "Reference answer" in html  # the math prompts carry one
     assert "rater " in html  # the people's votes
     # Disagreement with people: on q1 the second rater called every comparison a tie, so the
     # people's majority is a tie there; the judge picked a winner each time.
-    disagree = client.get("/comparisons/", {"source": "judge:fake-judge", "disagreement": "human"}).content.decode()
+    disagree = client.get(
+        "/comparisons/", {"source": "judge:fake-judge", "disagreement": "human"}
+    ).content.decode()
     assert 'id="comparison-count"><strong>3</strong>' in disagree
     assert disagree.count('data-prompt="eval-test/q1"') == 3
-    orders = client.get("/comparisons/", {"source": "judge:fake-judge", "disagreement": "orders"}).content.decode()
+    orders = client.get(
+        "/comparisons/", {"source": "judge:fake-judge", "disagreement": "orders"}
+    ).content.decode()
     assert 'id="comparison-count"><strong>0</strong>' in orders  # the fake judge has no position bias
     bad = client.get("/comparisons/", {"disagreement": "sideways"})
     assert bad.status_code == 400 and b"disagreement" in bad.content

@@ -26,19 +26,54 @@ def _jsonl(*records: dict) -> str:
 
 
 ANSWERS = [
-    ("nul in the model", _jsonl({"prompt_id": "81", "model": "m\x00x", "turns": ["a", "b"]}), 1, "model", "NUL"),
+    (
+        "nul in the model",
+        _jsonl({"prompt_id": "81", "model": "m\x00x", "turns": ["a", "b"]}),
+        1,
+        "model",
+        "NUL",
+    ),
     ("nul in a turn", _jsonl({"prompt_id": "81", "model": "m", "turns": ["a\x00", "b"]}), 1, "turns", "NUL"),
-    ("a 300-character model", _jsonl({"prompt_id": "81", "model": "m" * 300, "turns": ["a"]}), 1, "model",
-     "at most 200"),
+    (
+        "a 300-character model",
+        _jsonl({"prompt_id": "81", "model": "m" * 300, "turns": ["a"]}),
+        1,
+        "model",
+        "at most 200",
+    ),
 ]
 VERDICTS = [
-    ("a turn over 32767", _jsonl({"model_a": "a", "model_b": "b", "winner": "tie"},
-                                 {"model_a": "a", "model_b": "b", "winner": "tie", "turn": 40000}), 2, "turn", "32767"),
-    ("deeply nested JSON", '{"model_a": "a", "model_b": "b", "winner": "tie", "metadata": ' + NESTED + "}\n", 1, None,
-     "nested more than 64"),
-    ("nul in the rater", _jsonl({"model_a": "a", "model_b": "b", "winner": "tie", "rater": "r\x00"}), 1, "rater", "NUL"),
-    ("a 300-character question id", _jsonl({"model_a": "a", "model_b": "b", "winner": "tie", "question_id": "q" * 300}),
-     1, "question_id", "at most 200"),
+    (
+        "a turn over 32767",
+        _jsonl(
+            {"model_a": "a", "model_b": "b", "winner": "tie"},
+            {"model_a": "a", "model_b": "b", "winner": "tie", "turn": 40000},
+        ),
+        2,
+        "turn",
+        "32767",
+    ),
+    (
+        "deeply nested JSON",
+        '{"model_a": "a", "model_b": "b", "winner": "tie", "metadata": ' + NESTED + "}\n",
+        1,
+        None,
+        "nested more than 64",
+    ),
+    (
+        "nul in the rater",
+        _jsonl({"model_a": "a", "model_b": "b", "winner": "tie", "rater": "r\x00"}),
+        1,
+        "rater",
+        "NUL",
+    ),
+    (
+        "a 300-character question id",
+        _jsonl({"model_a": "a", "model_b": "b", "winner": "tie", "question_id": "q" * 300}),
+        1,
+        "question_id",
+        "at most 200",
+    ),
 ]
 
 
@@ -52,7 +87,9 @@ def _refused(command: str, path, *args: str) -> str:
 
 
 @pytest.mark.parametrize(("case", "text", "line", "field", "says"), ANSWERS, ids=[c[0] for c in ANSWERS])
-def test_bad_answer_files_are_refused_with_line_and_field(bundled_prompt_sets, tmp_path, case, text, line, field, says):
+def test_bad_answer_files_are_refused_with_line_and_field(
+    bundled_prompt_sets, tmp_path, case, text, line, field, says
+):
     path = tmp_path / "answers.jsonl"
     path.write_text(text)
     message = _refused("import_answers", path, "--format", "jsonl", "--prompt-set", "mt_bench")
@@ -69,7 +106,7 @@ def test_bad_verdict_files_are_refused_with_line_and_field(tmp_path, case, text,
 
 def test_a_huge_csv_cell_is_refused_with_its_line(tmp_path):
     path = tmp_path / "verdicts.csv"
-    path.write_text("model_a,model_b,winner\na,b,tie\n\"" + "x" * 200_000 + "\",b,tie\n")
+    path.write_text('model_a,model_b,winner\na,b,tie\n"' + "x" * 200_000 + '",b,tie\n')
     message = _refused("import_battles", path, "--format", "csv", "--source", "probe")
     assert "line 3: invalid CSV (a cell is longer than 131,072 characters)" in message
 
@@ -77,8 +114,9 @@ def test_a_huge_csv_cell_is_refused_with_its_line(tmp_path):
 def test_a_nul_in_a_csv_cell_names_its_column(tmp_path):
     path = tmp_path / "verdicts.csv"
     path.write_text("model_a,model_b,winner\na,b\x00,tie\n")
-    assert "line 2: field 'model_b': contains a NUL" in _refused("import_battles", path, "--format", "csv",
-                                                                "--source", "probe")
+    assert "line 2: field 'model_b': contains a NUL" in _refused(
+        "import_battles", path, "--format", "csv", "--source", "probe"
+    )
 
 
 @pytest.mark.parametrize(("source", "says"), [("s" * 300, "at most 100"), ("has space", "not a source name")])
@@ -93,7 +131,13 @@ def test_the_command_exits_non_zero_without_a_traceback(tmp_path):
     path = tmp_path / "verdicts.jsonl"
     path.write_text(VERDICTS[1][1])
     env = {**os.environ, "DATABASE_URL": database_url(connection.settings_dict)}  # the migrated test database
-    result = subprocess.run([sys.executable, "manage.py", "import_battles", str(path), "--format", "jsonl",
-                             "--source", "probe"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "import_battles", str(path), "--format", "jsonl", "--source", "probe"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode != 0
     assert "Traceback" not in result.stderr and "nested more than 64" in result.stderr

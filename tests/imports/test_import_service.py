@@ -20,8 +20,12 @@ pytestmark = pytest.mark.django_db
 
 
 def stored() -> tuple[int, int, int, int]:
-    return (Answer.objects.count(), ImportedVerdict.objects.count(), Contender.objects.count(),
-            ImportBatch.objects.count())
+    return (
+        Answer.objects.count(),
+        ImportedVerdict.objects.count(),
+        Contender.objects.count(),
+        ImportBatch.objects.count(),
+    )
 
 
 def rewrite_line(src: Path, dst: Path, line: int, edit) -> Path:
@@ -48,9 +52,15 @@ def test_mt_bench_answers_import_with_both_turns_and_reimport_is_a_no_op(bundled
     assert again.already_imported and stored() == before
 
 
-def test_a_missing_field_writes_nothing_and_names_file_line_and_field(bundled_prompt_sets, data_dir, tmp_path):
-    bad = rewrite_line(data_dir / "demo/mt_bench/model_answer/claude-v1.jsonl", tmp_path / "claude-v1.jsonl", 57,
-                       lambda r: r.pop("choices"))
+def test_a_missing_field_writes_nothing_and_names_file_line_and_field(
+    bundled_prompt_sets, data_dir, tmp_path
+):
+    bad = rewrite_line(
+        data_dir / "demo/mt_bench/model_answer/claude-v1.jsonl",
+        tmp_path / "claude-v1.jsonl",
+        57,
+        lambda r: r.pop("choices"),
+    )
     before = stored()
     with pytest.raises(ImportFormatError) as info:
         answers_import(path=bad, fmt="fastchat", prompt_set="mt_bench")
@@ -59,18 +69,25 @@ def test_a_missing_field_writes_nothing_and_names_file_line_and_field(bundled_pr
 
 
 def test_an_unknown_question_id_is_refused_with_its_line(bundled_prompt_sets, data_dir, tmp_path):
-    bad = rewrite_line(data_dir / "demo/mt_bench/model_answer/claude-v1.jsonl", tmp_path / "claude-v1.jsonl", 12,
-                       lambda r: r.update(question_id=999))
+    bad = rewrite_line(
+        data_dir / "demo/mt_bench/model_answer/claude-v1.jsonl",
+        tmp_path / "claude-v1.jsonl",
+        12,
+        lambda r: r.update(question_id=999),
+    )
     with pytest.raises(CommandError, match=r"line 12.*question_id.*'999'.*nothing was imported"):
         call_command("import_answers", str(bad), "--format", "fastchat", "--prompt-set", "mt_bench")
     assert stored() == (0, 0, 0, 0)
 
 
-def test_a_different_answer_for_the_same_model_and_prompt_needs_replace(bundled_prompt_sets, data_dir, tmp_path):
+def test_a_different_answer_for_the_same_model_and_prompt_needs_replace(
+    bundled_prompt_sets, data_dir, tmp_path
+):
     original = data_dir / "demo/mt_bench/model_answer/llama-13b.jsonl"
     answers_import(path=original, fmt="fastchat", prompt_set="mt_bench")
-    changed = rewrite_line(original, tmp_path / "llama-13b.jsonl", 3,
-                           lambda r: r["choices"][0].update(turns=["new", "text"]))
+    changed = rewrite_line(
+        original, tmp_path / "llama-13b.jsonl", 3, lambda r: r["choices"][0].update(turns=["new", "text"])
+    )
     with pytest.raises(ImportFormatError, match=r"line 3.*already has a different answer"):
         answers_import(path=changed, fmt="fastchat", prompt_set="mt_bench")
     answers_import(path=changed, fmt="fastchat", prompt_set="mt_bench", replace=True)
@@ -85,7 +102,9 @@ def test_vicuna_reviews_resolve_answer_ids_to_contenders(bundled_prompt_sets, da
     for path in sorted((data_dir / "demo/vicuna80/answers").glob("*.jsonl")):
         answers_import(path=path, fmt="fastchat", prompt_set="vicuna80")
     review = data_dir / "demo/vicuna80/reviews/review_gpt35_vicuna-13b.jsonl"
-    result = verdicts_import(path=review, fmt="fastchat_review", source="vicuna80-gpt4-review", prompt_set="vicuna80")
+    result = verdicts_import(
+        path=review, fmt="fastchat_review", source="vicuna80-gpt4-review", prompt_set="vicuna80"
+    )
     assert result.created == 80
     pairs = set(ImportedVerdict.objects.values_list("model_a__name", "model_b__name"))
     assert pairs == {("gpt-3.5-turbo", "vicuna-13b")}
@@ -97,7 +116,8 @@ def test_vicuna_reviews_resolve_answer_ids_to_contenders(bundled_prompt_sets, da
 def test_with_a_prompt_set_an_unknown_model_is_refused(bundled_prompt_sets, tmp_path):
     path = tmp_path / "battles.jsonl"
     path.write_text(
-        json.dumps({"model_a": "gpt-4", "model_b": "claude-v1", "winner": "model_a", "question_id": 81}) + "\n"
+        json.dumps({"model_a": "gpt-4", "model_b": "claude-v1", "winner": "model_a", "question_id": 81})
+        + "\n"
     )
     before = stored()
     with pytest.raises(ImportFormatError, match=r"line 1.*model_a.*unknown model 'gpt-4'"):
@@ -116,7 +136,11 @@ def test_one_bad_line_in_100000_writes_nothing_then_the_fixed_file_imports_whole
         lines.append(json.dumps({"model_a": a, "model_b": b, "winner": winners[i % 4], "tstamp": 1.7e9 + i}))
     good = tmp_path / "battles.jsonl"
     good.write_text("\n".join(lines) + "\n")
-    lines[73_411] = lines[73_411].replace('"winner": "model_', '"winner": "model_c').replace('"winner": "tie', '"winner": "model_c')
+    lines[73_411] = (
+        lines[73_411]
+        .replace('"winner": "model_', '"winner": "model_c')
+        .replace('"winner": "tie', '"winner": "model_c')
+    )
     bad = tmp_path / "battles-bad.jsonl"
     bad.write_text("\n".join(lines) + "\n")
 
@@ -134,20 +158,50 @@ def test_one_bad_line_in_100000_writes_nothing_then_the_fixed_file_imports_whole
 
 def test_fastchat_battles_round_trip_through_export(tmp_path):
     records = [
-        {"model_a": "gpt-4", "model_b": "claude-v1", "winner": "model_a", "question_id": 81, "turn": 1,
-         "judge": "expert_1", "tstamp": 1690000000.5},
-        {"model_a": "claude-v1", "model_b": "llama-13b", "winner": "tie (bothbad)", "question_id": 82, "turn": 2,
-         "judge": "expert_2", "tstamp": 1690000001.0},
-        {"model_a": "llama-13b", "model_b": "gpt-4", "winner": "tie", "question_id": 83, "turn": 1,
-         "judge": "author_0", "tstamp": 1690000002.0},
-        {"model_a": "llama-13b", "model_b": "gpt-4", "winner": "model_b", "question_id": 83, "turn": 1,
-         "judge": "author_1", "tstamp": 1690000003.0},
+        {
+            "model_a": "gpt-4",
+            "model_b": "claude-v1",
+            "winner": "model_a",
+            "question_id": 81,
+            "turn": 1,
+            "judge": "expert_1",
+            "tstamp": 1690000000.5,
+        },
+        {
+            "model_a": "claude-v1",
+            "model_b": "llama-13b",
+            "winner": "tie (bothbad)",
+            "question_id": 82,
+            "turn": 2,
+            "judge": "expert_2",
+            "tstamp": 1690000001.0,
+        },
+        {
+            "model_a": "llama-13b",
+            "model_b": "gpt-4",
+            "winner": "tie",
+            "question_id": 83,
+            "turn": 1,
+            "judge": "author_0",
+            "tstamp": 1690000002.0,
+        },
+        {
+            "model_a": "llama-13b",
+            "model_b": "gpt-4",
+            "winner": "model_b",
+            "question_id": 83,
+            "turn": 1,
+            "judge": "author_1",
+            "tstamp": 1690000003.0,
+        },
     ]
     source = tmp_path / "arena.json"
     source.write_text(json.dumps(records, indent=1))
     call_command("import_battles", str(source), "--format", "fastchat", "--source", "arena-sample")
     exported = tmp_path / "export.json"
-    call_command("export_battles", "--format", "fastchat", "--source", "import:arena-sample", "-o", str(exported))
+    call_command(
+        "export_battles", "--format", "fastchat", "--source", "import:arena-sample", "-o", str(exported)
+    )
     assert json.loads(exported.read_text()) == records
     copy = tmp_path / "again.json"
     shutil.copy(source, copy)  # the same file under another name: recognised by its bytes

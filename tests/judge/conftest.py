@@ -41,9 +41,15 @@ def llm() -> Iterator[FakeLLMServer]:
 @pytest.fixture
 def judge(db, llm) -> Judge:
     return Judge.objects.create(
-        name="fake-judge", base_url=llm.base_url, model="fake-judge", api_key_env="ARENA_KEY_TEST_NO_SUCH",
-        max_concurrent=4, requests_per_minute=6000, price_input_per_million=Decimal("2.5"),
-        price_output_per_million=Decimal("10"), max_tokens=512,
+        name="fake-judge",
+        base_url=llm.base_url,
+        model="fake-judge",
+        api_key_env="ARENA_KEY_TEST_NO_SUCH",
+        max_concurrent=4,
+        requests_per_minute=6000,
+        price_input_per_million=Decimal("2.5"),
+        price_output_per_million=Decimal("10"),
+        max_tokens=512,
     )
 
 
@@ -52,8 +58,9 @@ def battle_set(db) -> PromptSet:
     """Two one-turn prompts; strong > middle > weak by the quality markers the fake judge reads."""
     pset = PromptSet.objects.create(slug="judge-test", name="judge test")
     for position, text in enumerate(["Explain photosynthesis.", "Write a haiku about rain."]):
-        prompt = Prompt.objects.create(prompt_set=pset, external_id=f"p{position}", turns=[text],
-                                       category="writing", position=position)
+        prompt = Prompt.objects.create(
+            prompt_set=pset, external_id=f"p{position}", turns=[text], category="writing", position=position
+        )
         factories.answer(prompt, "strong", f"A careful answer to {text} quality:9")
         factories.answer(prompt, "middle", f"An answer to {text} quality:5")
         factories.answer(prompt, "weak", "Meh. quality:2")

@@ -33,11 +33,21 @@ CONFIRM_ABOVE = 8  # judgments: the daphne below asks to confirm bigger runs
 def web(transactional_db, tmp_path) -> Iterator[str]:
     """daphne on the test database: in-memory channel layer and inline judging (no Redis, no
     broker), so the progress the judging threads report reaches the page's socket."""
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CELERY_", "JUDGE_", "ARENA_", "DJANGO_", "REDIS_"))}
-    env.update(DATABASE_URL=database_url(connection.settings_dict), DJANGO_SETTINGS_MODULE="arena.settings",
-               PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING", JUDGE_PROGRESS_INTERVAL="0.1",
-               JUDGE_CONFIRM_JUDGMENTS=str(CONFIRM_ABOVE), JUDGE_BACKOFF_BASE="0.01", DB_POOL="0")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CELERY_", "JUDGE_", "ARENA_", "DJANGO_", "REDIS_"))
+    }
+    env.update(
+        DATABASE_URL=database_url(connection.settings_dict),
+        DJANGO_SETTINGS_MODULE="arena.settings",
+        PYTHONPATH=str(ROOT),
+        LOG_LEVEL="WARNING",
+        JUDGE_PROGRESS_INTERVAL="0.1",
+        JUDGE_CONFIRM_JUDGMENTS=str(CONFIRM_ABOVE),
+        JUDGE_BACKOFF_BASE="0.01",
+        DB_POOL="0",
+    )
     with daphne_serving(env, tmp_path) as base:
         yield base
 
@@ -64,7 +74,9 @@ def test_a_failing_run_is_watched_live_from_start_to_failed(web, page, staff, ju
     seen = watch(page)
     errors: list[str] = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
-    llm.configure(rates={"400": 1.0}, latency=0.6)  # every request refused, slowly: the run lasts a few seconds
+    llm.configure(
+        rates={"400": 1.0}, latency=0.6
+    )  # every request refused, slowly: the run lasts a few seconds
     judge.max_concurrent = 1
     judge.save()
     log_in(page, web, "/judge/runs/new/")
@@ -80,7 +92,9 @@ def test_a_failing_run_is_watched_live_from_start_to_failed(web, page, staff, ju
     for route in held:
         route.continue_()
     page.unroute("**/judge/runs/estimate/")
-    page.select_option("#id_contenders", [str(c.pk) for c in Contender.objects.filter(name__in=["strong", "weak"])])
+    page.select_option(
+        "#id_contenders", [str(c.pk) for c in Contender.objects.filter(name__in=["strong", "weak"])]
+    )
     page.wait_for_selector("#estimate:has-text('4 judgments')")
     assert not page.locator("#estimate-busy").is_visible()
     assert page.locator("#confirm-run").count() == 0  # small: no confirmation asked
@@ -94,7 +108,8 @@ def test_a_failing_run_is_watched_live_from_start_to_failed(web, page, staff, ju
 
     # (expect, not wait_for_function: the page's CSP forbids the eval that one needs)
     expect(page.locator("[data-field=status-text]")).to_have_text(
-        "Failed · none of the 4 judgments succeeded (4 failed)", timeout=30_000)
+        "Failed · none of the 4 judgments succeeded (4 failed)", timeout=30_000
+    )
     expect(page.locator("#problems-table tr[data-judgment]")).to_have_count(4)
     assert page.locator("[data-action=cancel]").count() == 0
     assert page.locator("[data-action=resume]").count() == 0
@@ -105,7 +120,13 @@ def test_a_failing_run_is_watched_live_from_start_to_failed(web, page, staff, ju
 
 
 def test_cancel_and_resume_change_the_buttons_and_the_run_finishes_live_on_a_phone(
-        web, page, staff, judge, battle_set, llm):  # noqa: F811
+    web,
+    page,  # noqa: F811
+    staff,
+    judge,
+    battle_set,
+    llm,
+):
     from judge.services import judge_run_create
 
     page.set_viewport_size({"width": 390, "height": 844})
@@ -131,7 +152,9 @@ def test_cancel_and_resume_change_the_buttons_and_the_run_finishes_live_on_a_pho
     assert page.locator("#run-actions button").count() == 0
     assert page.evaluate("window.__sameDocument") is True
     # The run's own panel fits the phone (the site header's width is issue 17.7's, not this page's).
-    assert page.evaluate("document.getElementById('progress').scrollWidth <= document.getElementById('progress').clientWidth")
+    assert page.evaluate(
+        "document.getElementById('progress').scrollWidth <= document.getElementById('progress').clientWidth"
+    )
     assert page.locator("#progress").bounding_box()["width"] <= 390
 
 
@@ -141,7 +164,10 @@ def test_a_large_run_starts_only_once_confirmed(web, page, staff, judge, battle_
     page.select_option("#id_judge", str(judge.pk))
     page.select_option("#id_prompt_set", battle_set.slug)
     page.wait_for_selector("#estimate:has-text('12 judgments')")
-    assert f"above the confirmation threshold ({CONFIRM_ABOVE} judgments" in page.locator("#confirm-run").inner_text()
+    assert (
+        f"above the confirmation threshold ({CONFIRM_ABOVE} judgments"
+        in page.locator("#confirm-run").inner_text()
+    )
 
     page.get_by_role("button", name="Start", exact=True).click()
     page.wait_for_selector(".errorlist:has-text('This run makes 12 judgments')")

@@ -39,9 +39,22 @@ async def test_staff_watching_a_run_receive_progress_as_it_happens():
 
     from judge.services.progress import progress_send
 
-    progress = RunProgress(run_id=7, status="running", total=10, done=3, failed=1, unparsed=2, pending=4,
-                           from_cache=0, resent=0, input_tokens=100, output_tokens=20, cost=Decimal("0.0125"),
-                           rate=2.5, eta_seconds=1.6)
+    progress = RunProgress(
+        run_id=7,
+        status="running",
+        total=10,
+        done=3,
+        failed=1,
+        unparsed=2,
+        pending=4,
+        from_cache=0,
+        resent=0,
+        input_tokens=100,
+        output_tokens=20,
+        cost=Decimal("0.0125"),
+        rate=2.5,
+        eta_seconds=1.6,
+    )
     await sync_to_async(progress_send)(progress)
     html = await comm.receive_from(timeout=3)
     assert 'id="progress"' in html and 'hx-swap-oob="true"' in html
@@ -60,7 +73,9 @@ async def test_the_worker_reports_a_real_run_after_each_judgment(judge, battle_s
     from asgiref.sync import sync_to_async
 
     staff = await sync_to_async(get_user_model().objects.create_user)("olga", is_staff=True)
-    run = await sync_to_async(start_run_async)(judge=judge, prompt_set=battle_set, mode="pairwise", start=False)
+    run = await sync_to_async(start_run_async)(
+        judge=judge, prompt_set=battle_set, mode="pairwise", start=False
+    )
     comm = communicator(run.pk, staff)
     assert (await comm.connect())[0]
     await sync_to_async(start_run_async.start)(run)
@@ -87,7 +102,9 @@ def test_reports_are_throttled(settings, db, judge, battle_set, start_run):
     assert run_progress_report(run.pk, force=True) is not None
 
 
-def test_with_redis_the_interval_holds_across_processes(settings, db, judge, battle_set, start_run, redis_url):
+def test_with_redis_the_interval_holds_across_processes(
+    settings, db, judge, battle_set, start_run, redis_url
+):
     settings.REDIS_URL = redis_url
     settings.JUDGE_PROGRESS_INTERVAL = 60
     run = start_run(judge=judge, prompt_set=battle_set, mode="pairwise", limit=1, start=False)

@@ -50,16 +50,34 @@ def assert_no_secret_sent(llm_server) -> None:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("name", ["SECRET_KEY", "DATABASE_URL", "REDIS_URL", *PASTED])
 def test_judge_add_refuses_a_variable_that_may_not_hold_a_key(name):
     with pytest.raises(CommandError) as refused:
-        call_command("judge_add", "evil", "--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--api-key-env", name,
-                     stdout=StringIO())
+        call_command(
+            "judge_add",
+            "evil",
+            "--base-url",
+            "http://127.0.0.1:9/v1",
+            "--model",
+            "m",
+            "--api-key-env",
+            name,
+            stdout=StringIO(),
+        )
     assert name not in str(refused.value) or name.isupper()
     assert not Judge.objects.exists()
 
 
 @pytest.mark.django_db
 def test_judge_add_takes_no_key_variable_for_a_local_server():
-    call_command("judge_add", "local", "--base-url", "http://127.0.0.1:9/v1", "--model", "m", "--api-key-env", "",
-                 stdout=StringIO())
+    call_command(
+        "judge_add",
+        "local",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--model",
+        "m",
+        "--api-key-env",
+        "",
+        stdout=StringIO(),
+    )
     assert Judge.objects.get().api_key_env == ""
 
 
@@ -67,13 +85,22 @@ def test_judge_add_takes_no_key_variable_for_a_local_server():
 def test_a_judge_host_outside_arena_judge_hosts_is_refused(settings):
     settings.ARENA_JUDGE_HOSTS = ["api.openai.com"]
     with pytest.raises(CommandError, match="ARENA_JUDGE_HOSTS"):
-        call_command("judge_add", "evil", "--base-url", "http://127.0.0.1:9/v1", "--model", "m", stdout=StringIO())
+        call_command(
+            "judge_add", "evil", "--base-url", "http://127.0.0.1:9/v1", "--model", "m", stdout=StringIO()
+        )
 
 
 JUDGE_FORM = {
-    "name": "local", "base_url": "http://127.0.0.1:9/v1", "model": "m", "temperature": "0", "max_tokens": "512",
-    "max_concurrent": "4", "requests_per_minute": "60", "price_input_per_million": "0",
-    "price_output_per_million": "0", "template_set": "arena-v1",
+    "name": "local",
+    "base_url": "http://127.0.0.1:9/v1",
+    "model": "m",
+    "temperature": "0",
+    "max_tokens": "512",
+    "max_concurrent": "4",
+    "requests_per_minute": "60",
+    "price_input_per_million": "0",
+    "price_output_per_million": "0",
+    "template_set": "arena-v1",
 }
 
 
@@ -88,9 +115,16 @@ def test_the_admin_judge_form_needs_no_key_variable(admin_client):
 def test_the_admin_forms_refuse_a_variable_that_may_not_hold_a_key(admin_client, name):
     page = admin_client.post("/admin/judge/judge/add/", {**JUDGE_FORM, "api_key_env": name}).content.decode()
     assert "errorlist" in page and not Judge.objects.exists()
-    page = admin_client.post("/admin/arena/contender/add/", {
-        "name": "c", "base_url": "http://127.0.0.1:9/v1", "api_key_env": name,
-        "aliases-TOTAL_FORMS": "0", "aliases-INITIAL_FORMS": "0"}).content.decode()
+    page = admin_client.post(
+        "/admin/arena/contender/add/",
+        {
+            "name": "c",
+            "base_url": "http://127.0.0.1:9/v1",
+            "api_key_env": name,
+            "aliases-TOTAL_FORMS": "0",
+            "aliases-INITIAL_FORMS": "0",
+        },
+    ).content.decode()
     assert "errorlist" in page and not Contender.objects.exists()
 
 
@@ -100,8 +134,12 @@ def test_the_admin_forms_refuse_a_variable_that_may_not_hold_a_key(admin_client,
 def _start_after_tampering(judge, battle_set, django_capture_on_commit_callbacks, **changes):  # type: ignore[no-untyped-def]
     """Create a run with a valid judge, then change the judge's row behind every check (as a
     direct database write would) and let the worker judge it."""
-    return _start_after(judge, battle_set, django_capture_on_commit_callbacks,
-                        lambda: Judge.objects.filter(pk=judge.pk).update(**changes))
+    return _start_after(
+        judge,
+        battle_set,
+        django_capture_on_commit_callbacks,
+        lambda: Judge.objects.filter(pk=judge.pk).update(**changes),
+    )
 
 
 def _start_after(judge, battle_set, django_capture_on_commit_callbacks, tamper):  # type: ignore[no-untyped-def]
@@ -115,8 +153,9 @@ def _start_after(judge, battle_set, django_capture_on_commit_callbacks, tamper):
 
 
 @pytest.mark.parametrize("name", ["SECRET_KEY", "DATABASE_URL_FOR_TEST", "REDIS_URL", PASTED[0]])
-def test_a_judge_row_naming_a_worker_secret_sends_nothing(judge, battle_set, llm, django_capture_on_commit_callbacks,
-                                                          name):
+def test_a_judge_row_naming_a_worker_secret_sends_nothing(
+    judge, battle_set, llm, django_capture_on_commit_callbacks, name
+):
     run = _start_after_tampering(judge, battle_set, django_capture_on_commit_callbacks, api_key_env=name)
     assert llm.stats()["total"] == 0
     errors = list(run.judgments.values_list("status", "error"))
@@ -124,14 +163,19 @@ def test_a_judge_row_naming_a_worker_secret_sends_nothing(judge, battle_set, llm
     assert all(SECRET not in error and PASTED[0] not in error for _, error in errors)
 
 
-def test_an_allowed_key_variable_reaches_the_judge(judge, battle_set, llm, django_capture_on_commit_callbacks):
-    run = _start_after_tampering(judge, battle_set, django_capture_on_commit_callbacks, api_key_env="ARENA_KEY_PRESET")
+def test_an_allowed_key_variable_reaches_the_judge(
+    judge, battle_set, llm, django_capture_on_commit_callbacks
+):
+    run = _start_after_tampering(
+        judge, battle_set, django_capture_on_commit_callbacks, api_key_env="ARENA_KEY_PRESET"
+    )
     assert set(seen_authorizations(llm)) == {f"Bearer {SECRET}"}  # what the checks below look for
     assert set(run.judgments.values_list("status", flat=True)) == {"done"}
 
 
-def test_a_judge_host_outside_the_allow_list_is_sent_nothing(judge, battle_set, llm, settings,
-                                                             django_capture_on_commit_callbacks):
+def test_a_judge_host_outside_the_allow_list_is_sent_nothing(
+    judge, battle_set, llm, settings, django_capture_on_commit_callbacks
+):
     Judge.objects.filter(pk=judge.pk).update(api_key_env="ARENA_KEY_PRESET")
     judge.refresh_from_db()
 
@@ -151,15 +195,20 @@ def test_run_start_refuses_a_judge_whose_row_names_a_worker_secret(judge, battle
     with pytest.raises(RunError, match="SECRET_KEY"):
         judge_run_create(judge=Judge.objects.get(), prompt_set=battle_set, mode="pairwise")
     client.force_login(get_user_model().objects.create_user("olga", is_staff=True))
-    page = client.post("/judge/runs/new/", {"judge": judge.pk, "prompt_set": battle_set.slug, "mode": "pairwise",
-                                            "inconsistent": "tie"}).content.decode()
+    page = client.post(
+        "/judge/runs/new/",
+        {"judge": judge.pk, "prompt_set": battle_set.slug, "mode": "pairwise", "inconsistent": "tie"},
+    ).content.decode()
     assert "Edit the judge first" in page and not JudgeRun.objects.exists()
     assert llm.stats()["total"] == 0
 
 
-def test_an_unset_key_variable_sends_no_key_not_openai_api_key(judge, battle_set, llm,
-                                                               django_capture_on_commit_callbacks):
-    _start_after_tampering(judge, battle_set, django_capture_on_commit_callbacks, api_key_env="ARENA_KEY_UNSET")
+def test_an_unset_key_variable_sends_no_key_not_openai_api_key(
+    judge, battle_set, llm, django_capture_on_commit_callbacks
+):
+    _start_after_tampering(
+        judge, battle_set, django_capture_on_commit_callbacks, api_key_env="ARENA_KEY_UNSET"
+    )
     assert set(seen_authorizations(llm)) == {f"Bearer {PLACEHOLDER_API_KEY}"}
 
 
@@ -172,7 +221,9 @@ def test_a_contender_naming_a_worker_secret_generates_nothing(llm, name):
     prompt = Prompt.objects.create(prompt_set=pset, external_id="1", turns=["Hello?"])
     contender = Contender.objects.create(name="evil", base_url=llm.base_url, api_model="m", api_key_env=name)
     with pytest.raises(CommandError, match=name):
-        call_command("generate_answers", contender="evil", prompt_set="gen", no_progress=True, stdout=StringIO())
+        call_command(
+            "generate_answers", contender="evil", prompt_set="gen", no_progress=True, stdout=StringIO()
+        )
     with pytest.raises(PermanentLLMError) as refused:  # the request itself checks too
         answer_generate(contender=contender, prompt=prompt)
     assert refused.value.kind == "config"
@@ -183,16 +234,21 @@ def test_a_contender_naming_a_worker_secret_generates_nothing(llm, name):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_key_echoed_in_a_401_is_stored_shown_and_exported_redacted(judge, battle_set, llm, monkeypatch, tmp_path,
-                                                                     client):
+def test_a_key_echoed_in_a_401_is_stored_shown_and_exported_redacted(
+    judge, battle_set, llm, monkeypatch, tmp_path, client
+):
     monkeypatch.setenv("ARENA_KEY_ECHOED", "opaque-proxy-credential-1234")
     llm.configure(rates={"401_echo": 1.0})
     Judge.objects.filter(pk=judge.pk).update(api_key_env="ARENA_KEY_ECHOED")
-    run = judge_run_create(judge=Judge.objects.get(), prompt_set=battle_set, mode="pairwise", limit=1)  # judged now
+    run = judge_run_create(
+        judge=Judge.objects.get(), prompt_set=battle_set, mode="pairwise", limit=1
+    )  # judged now
     run.refresh_from_db()
     assert set(seen_authorizations(llm)) == {"Bearer opaque-proxy-credential-1234"}
     errors = list(run.judgments.values_list("error", flat=True))
-    assert all(e.startswith("auth:") and "Incorrect API key provided" in e and "[redacted]" in e for e in errors)
+    assert all(
+        e.startswith("auth:") and "Incorrect API key provided" in e and "[redacted]" in e for e in errors
+    )
     assert not any("opaque-proxy-credential" in e for e in errors)
     client.force_login(get_user_model().objects.create_user("olga", is_staff=True))
     assert "opaque-proxy-credential" not in client.get(f"/judge/runs/{run.pk}/").content.decode()
@@ -211,8 +267,15 @@ def test_a_key_echoed_to_generate_answers_is_redacted(llm, monkeypatch):
     llm.configure(script=["401_echo"])
     err = StringIO()
     with pytest.raises(CommandError):
-        call_command("generate_answers", contender="c", prompt_set="gen", no_progress=True, concurrency=1,
-                     stdout=StringIO(), stderr=err)
+        call_command(
+            "generate_answers",
+            contender="c",
+            prompt_set="gen",
+            no_progress=True,
+            concurrency=1,
+            stdout=StringIO(),
+            stderr=err,
+        )
     assert "Incorrect API key provided" in err.getvalue() and "sk-gen-0123456789" not in err.getvalue()
 
 
@@ -236,10 +299,15 @@ def test_the_migration_removes_keys_already_stored(judge, db):
     Judge.objects.create(name="fine", model="m", api_key_env="ARENA_KEY_FINE")
     Contender.objects.create(name="c", api_key_env=PASTED[2])
     Contender.objects.create(name="d", api_key_env="MY_OLD_NAME")  # a name, refused at send time, kept
-    run = JudgeRun.objects.create(judge=judge, prompt_set_id=_a_prompt_set().pk, error="401: Bearer sk-abcdefgh12345678")
+    run = JudgeRun.objects.create(
+        judge=judge, prompt_set_id=_a_prompt_set().pk, error="401: Bearer sk-abcdefgh12345678"
+    )
     importlib.import_module("judge.migrations.0004_judge_api_key_env").remove_stored_keys(apps, None)
     importlib.import_module("arena.migrations.0006_contender_api_key_env").blank_pasted_keys(apps, None)
-    assert dict(Judge.objects.values_list("name", "api_key_env")) == {"fake-judge": "", "fine": "ARENA_KEY_FINE"}
+    assert dict(Judge.objects.values_list("name", "api_key_env")) == {
+        "fake-judge": "",
+        "fine": "ARENA_KEY_FINE",
+    }
     assert dict(Contender.objects.values_list("name", "api_key_env")) == {"c": "", "d": "MY_OLD_NAME"}
     run.refresh_from_db()
     assert run.error == "401: Bearer [redacted]"

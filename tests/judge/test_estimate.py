@@ -19,9 +19,14 @@ def mixed_set(db) -> PromptSet:
     """Two-turn prompts with and without references; one contender answered only the first turn."""
     pset = PromptSet.objects.create(slug="mixed", name="mixed")
     for i in range(3):
-        prompt = Prompt.objects.create(prompt_set=pset, external_id=f"m{i}", position=i, category="math",
-                                       turns=[f"Question {i} " + "x" * (40 * i), f"Follow-up {i}"],
-                                       references=[f"ref {i}", f"ref two {i}"] if i != 1 else [])
+        prompt = Prompt.objects.create(
+            prompt_set=pset,
+            external_id=f"m{i}",
+            position=i,
+            category="math",
+            turns=[f"Question {i} " + "x" * (40 * i), f"Follow-up {i}"],
+            references=[f"ref {i}", f"ref two {i}"] if i != 1 else [],
+        )
         for k, name in enumerate(("ant", "bee", "cat", "dog")):
             first = f"{name} answers {i} " + "word " * (7 * k + i)
             if name == "dog":
@@ -34,14 +39,26 @@ def mixed_set(db) -> PromptSet:
 def rendered_tokens(judge, targets, mode) -> int:
     """What the estimate approximates: every request rendered, four characters per token."""
     kind = KIND_BY_RUN_MODE[mode]
-    return sum(max(1, len(m["content"]) // 4) + 4
-               for t in targets for m in t.rendered(template_set=judge.template_set, kind=kind).messages)
+    return sum(
+        max(1, len(m["content"]) // 4) + 4
+        for t in targets
+        for m in t.rendered(template_set=judge.template_set, kind=kind).messages
+    )
 
 
-@pytest.mark.parametrize(("mode", "options"), [
-    ("pairwise", {}), ("pairwise", {"turn": 2}), ("pairwise", {"baseline": "bee"}), ("pairwise", {"limit": 2}),
-    ("pairwise", {"contenders": ["ant", "dog"]}), ("hhh", {"turn": 1}), ("single", {}), ("grade", {}),
-])
+@pytest.mark.parametrize(
+    ("mode", "options"),
+    [
+        ("pairwise", {}),
+        ("pairwise", {"turn": 2}),
+        ("pairwise", {"baseline": "bee"}),
+        ("pairwise", {"limit": 2}),
+        ("pairwise", {"contenders": ["ant", "dog"]}),
+        ("hhh", {"turn": 1}),
+        ("single", {}),
+        ("grade", {}),
+    ],
+)
 def test_the_estimate_counts_and_measures_the_requests_the_run_sends(judge, mixed_set, mode, options):
     if "baseline" in options:
         options["baseline"] = Contender.objects.get(name=options["baseline"])

@@ -31,7 +31,9 @@ def custom_set(llm):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "mine.jsonl"
         path.write_text("".join(json.dumps(r) + "\n" for r in rows))
-        call_command("import_prompt_set", str(path), "--slug", "mine", "--format", "jsonl", stdout=io.StringIO())
+        call_command(
+            "import_prompt_set", str(path), "--slug", "mine", "--format", "jsonl", stdout=io.StringIO()
+        )
     return "mine"
 
 

@@ -19,9 +19,20 @@ from judge.services.evaluations import _Reporter
 
 pytestmark = [pytest.mark.django_db(transaction=True)]
 
-OPTIONS = {"contender": "new", "prompt_set": "mine", "judge": "fake-judge", "mode": "single", "baseline": None,
-           "against": [], "turn": None, "max_cost": None, "max_tokens": 1024, "base_url": "", "model": "",
-           "api_key_env": ""}
+OPTIONS = {
+    "contender": "new",
+    "prompt_set": "mine",
+    "judge": "fake-judge",
+    "mode": "single",
+    "baseline": None,
+    "against": [],
+    "turn": None,
+    "max_cost": None,
+    "max_tokens": 1024,
+    "base_url": "",
+    "model": "",
+    "api_key_env": "",
+}
 
 
 def communicator(evaluation_id: int, user) -> WebsocketCommunicator:  # type: ignore[no-untyped-def]
@@ -46,7 +57,8 @@ async def test_staff_get_the_state_then_the_reports_of_this_evaluation_only(sett
     assert 'id="progress"' in html and 'hx-swap-oob="true"' in html and "Waiting to start" in html
 
     await sync_to_async(Evaluation.objects.filter(pk=evaluation.pk).update)(
-        status="running", phase="judging", answers_done=2, judgments_done=3)
+        status="running", phase="judging", answers_done=2, judgments_done=3
+    )
     await sync_to_async(_Reporter(evaluation.pk))(force=True)
     html = await comm.receive_from(timeout=3)
     assert "Running · judging" in html and "3 of 4" in html

@@ -38,9 +38,21 @@ def staff(client):
 
 
 def form(the_judge, llm, **changes):
-    data = {"contender": "new", "base_url": llm.base_url, "model": "new-quality-7", "api_key_env": "",
-            "prompt_set": "mine", "judge": the_judge.name, "mode": "single", "baseline": "", "against": "",
-            "turn": "all", "max_cost": "", "token": str(uuid.uuid4()), "action": "estimate"}
+    data = {
+        "contender": "new",
+        "base_url": llm.base_url,
+        "model": "new-quality-7",
+        "api_key_env": "",
+        "prompt_set": "mine",
+        "judge": the_judge.name,
+        "mode": "single",
+        "baseline": "",
+        "against": "",
+        "turn": "all",
+        "max_cost": "",
+        "token": str(uuid.uuid4()),
+        "action": "estimate",
+    }
     data.update(changes)
     return data
 
@@ -63,25 +75,39 @@ def test_anonymous_and_raters_are_refused(client, db):
     assert not Evaluation.objects.exists()
 
 
-@pytest.mark.parametrize(("changes", "field", "command"), [
-    ({"prompt_set": "nope"}, "prompt_set", ["--prompt-set", "nope"]),
-    ({"judge": "nobody"}, "judge", ["--judge", "nobody"]),
-    ({"max_cost": "lots"}, "max_cost", ["--max-cost", "lots"]),
-    ({"mode": "pairwise"}, "baseline", ["--mode", "pairwise"]),
-    ({"baseline": "new"}, "mode", ["--baseline", "new"]),
-    ({"mode": "pairwise", "baseline": "ghost"}, "baseline", ["--mode", "pairwise", "--baseline", "ghost"]),
-    ({"base_url": "", "model": ""}, "base_url", ["--base-url", "", "--model", ""]),
-    ({"api_key_env": "sk-abc123"}, "api_key_env", ["--api-key-env", "sk-abc123"]),
-    ({"max_cost": "0"}, "max_cost", ["--max-cost", "0"]),
-])
-def test_a_bad_option_is_named_with_the_commands_message(staff, judge, llm, custom_set, changes, field, command):
+@pytest.mark.parametrize(
+    ("changes", "field", "command"),
+    [
+        ({"prompt_set": "nope"}, "prompt_set", ["--prompt-set", "nope"]),
+        ({"judge": "nobody"}, "judge", ["--judge", "nobody"]),
+        ({"max_cost": "lots"}, "max_cost", ["--max-cost", "lots"]),
+        ({"mode": "pairwise"}, "baseline", ["--mode", "pairwise"]),
+        ({"baseline": "new"}, "mode", ["--baseline", "new"]),
+        (
+            {"mode": "pairwise", "baseline": "ghost"},
+            "baseline",
+            ["--mode", "pairwise", "--baseline", "ghost"],
+        ),
+        ({"base_url": "", "model": ""}, "base_url", ["--base-url", "", "--model", ""]),
+        ({"api_key_env": "sk-abc123"}, "api_key_env", ["--api-key-env", "sk-abc123"]),
+        ({"max_cost": "0"}, "max_cost", ["--max-cost", "0"]),
+    ],
+)
+def test_a_bad_option_is_named_with_the_commands_message(
+    staff, judge, llm, custom_set, changes, field, command
+):
     data = form(judge, llm, **changes)
     response = staff.post(URL, data)
     assert response.status_code == 400
     errors = response.context["form"].errors
     assert list(errors) == [field]
-    args = {"--contender": "new", "--prompt-set": "mine", "--judge": judge.name, "--base-url": llm.base_url,
-            "--model": "new-quality-7"}
+    args = {
+        "--contender": "new",
+        "--prompt-set": "mine",
+        "--judge": judge.name,
+        "--base-url": llm.base_url,
+        "--model": "new-quality-7",
+    }
     args.update(dict(zip(command[::2], command[1::2], strict=True)))
     expected = command_error(*[x for pair in args.items() for x in pair])
     assert errors[field] == [expected]
@@ -102,7 +128,8 @@ def test_the_estimate_comes_first_and_sends_nothing(staff, judge, llm, custom_se
 
 
 def test_start_runs_it_once_shows_the_result_and_a_second_submit_starts_nothing(
-        staff, judge, llm, custom_set, django_capture_on_commit_callbacks):
+    staff, judge, llm, custom_set, django_capture_on_commit_callbacks
+):
     data = form(judge, llm, action="start")
     with django_capture_on_commit_callbacks(execute=True):
         response = staff.post(URL, data)
@@ -129,8 +156,9 @@ def test_start_runs_it_once_shows_the_result_and_a_second_submit_starts_nothing(
     assert f"/judge/runs/{evaluation.runs.get().pk}/" in page
 
 
-def test_same_options_while_one_is_running_start_nothing(staff, judge, llm, custom_set,
-                                                         django_capture_on_commit_callbacks):
+def test_same_options_while_one_is_running_start_nothing(
+    staff, judge, llm, custom_set, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=False):  # queued, not run yet
         first = staff.post(URL, form(judge, llm, action="start"))
     with django_capture_on_commit_callbacks(execute=False):
@@ -139,8 +167,9 @@ def test_same_options_while_one_is_running_start_nothing(staff, judge, llm, cust
     assert Evaluation.objects.count() == 1
 
 
-def test_a_failure_of_the_endpoint_is_shown_on_the_page(staff, judge, llm, custom_set,
-                                                        django_capture_on_commit_callbacks):
+def test_a_failure_of_the_endpoint_is_shown_on_the_page(
+    staff, judge, llm, custom_set, django_capture_on_commit_callbacks
+):
     with django_capture_on_commit_callbacks(execute=True):
         response = staff.post(URL, form(judge, llm, model="not-served", action="start"))
     evaluation = Evaluation.objects.get()

@@ -14,12 +14,15 @@ from judge.client import OpenAIChatClient
 from tests.llm_server import FakeLLMServer
 
 
-@pytest.mark.parametrize(("text", "level", "strong"), [
-    ("Both fine, but A is much clearer.\n\nMy final verdict is [[A>>B]]", "A>>B", True),
-    ("[[B > A]]", "B>A", False),
-    ("tie: [[a=b]]", "A=B", False),
-    ("Answer B once wrote [[A>>B]].\nMy final verdict: [[B>>A]]", "B>>A", True),
-])
+@pytest.mark.parametrize(
+    ("text", "level", "strong"),
+    [
+        ("Both fine, but A is much clearer.\n\nMy final verdict is [[A>>B]]", "A>>B", True),
+        ("[[B > A]]", "B>A", False),
+        ("tie: [[a=b]]", "A=B", False),
+        ("Answer B once wrote [[A>>B]].\nMy final verdict: [[B>>A]]", "B>>A", True),
+    ],
+)
 def test_five_level_parser_reads_the_last_marker(text, level, strong):
     parsed = parsing.parse_five_level(text)
     assert isinstance(parsed, parsing.FiveLevel)
@@ -53,14 +56,27 @@ def test_both_orders_map_to_the_comparisons_answers():
 
 
 def test_the_client_asks_for_logprobs_and_reads_the_alternatives():
-    prompt = ("Output identified by m:\n<output_m>\nshort quality:2\n</output_m>\n\nOutput identified by M:\n"
-              "<output_M>\nbetter quality:5\n</output_M>\n\nGive the identifier: m or M.")
+    prompt = (
+        "Output identified by m:\n<output_m>\nshort quality:2\n</output_m>\n\nOutput identified by M:\n"
+        "<output_M>\nbetter quality:5\n</output_M>\n\nGive the identifier: m or M."
+    )
     with FakeLLMServer() as server:
         client = OpenAIChatClient(base_url=server.base_url)
-        completion = client.complete([{"role": "user", "content": prompt}], model="fake-judge", temperature=0.0,
-                                     max_tokens=1, timeout=5.0, logprobs=5)
-        plain = client.complete([{"role": "user", "content": prompt}], model="fake-judge", temperature=0.0,
-                                max_tokens=1, timeout=5.0)
+        completion = client.complete(
+            [{"role": "user", "content": prompt}],
+            model="fake-judge",
+            temperature=0.0,
+            max_tokens=1,
+            timeout=5.0,
+            logprobs=5,
+        )
+        plain = client.complete(
+            [{"role": "user", "content": prompt}],
+            model="fake-judge",
+            temperature=0.0,
+            max_tokens=1,
+            timeout=5.0,
+        )
     assert completion.text == "M"
     alternatives = completion.top_logprobs
     assert set(alternatives) == {"m", "M", "The"}

@@ -6,9 +6,12 @@ from django.contrib.auth import get_user_model
 pytestmark = pytest.mark.django_db
 
 
-def test_a_finished_judge_run_refreshes_the_judges_leaderboard(client, judge, battle_set, start_run, settings,
-                                                               django_capture_on_commit_callbacks):
-    client.force_login(get_user_model().objects.create_user("olga", is_staff=True))  # 10 rounds: not a default view
+def test_a_finished_judge_run_refreshes_the_judges_leaderboard(
+    client, judge, battle_set, start_run, settings, django_capture_on_commit_callbacks
+):
+    client.force_login(
+        get_user_model().objects.create_user("olga", is_staff=True)
+    )  # 10 rounds: not a default view
     settings.ARENA_SNAPSHOT_DEBOUNCE_SECONDS = 0  # refresh at once instead of at the end of a window
     empty = client.get("/api/leaderboard/", {"source": f"judge:{judge.name}", "bootstrap": 10}).json()
     assert empty["battle_total"] == 0

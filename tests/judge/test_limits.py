@@ -56,7 +56,9 @@ class TestConcurrency:
         assert in_flight.peak == 4, "the limit holds and is also reached"
         assert r.zcard(slot_keys("judge:1")[0]) == 0, "every slot was released"
 
-    def test_the_limit_holds_across_processes_as_counted_by_the_llm_server(self, r: redis.Redis, redis_url: str) -> None:
+    def test_the_limit_holds_across_processes_as_counted_by_the_llm_server(
+        self, r: redis.Redis, redis_url: str
+    ) -> None:
         # Four worker processes, eight threads each, share one judge limited to 3 in flight; the
         # fake LLM server measures how many requests it really had in flight at once.
         worker = textwrap.dedent(
@@ -165,7 +167,9 @@ class TestLeases:
         assert 0.3 <= time.monotonic() - started < 1.0
 
     @pytest.mark.timing
-    def test_the_slot_of_a_sigkilled_worker_comes_back_after_its_lease(self, r: redis.Redis, redis_url: str) -> None:
+    def test_the_slot_of_a_sigkilled_worker_comes_back_after_its_lease(
+        self, r: redis.Redis, redis_url: str
+    ) -> None:
         holder = subprocess.Popen(
             [
                 sys.executable,

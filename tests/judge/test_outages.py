@@ -45,7 +45,9 @@ def counts(db_url: str) -> dict[str, int]:
     return {**dict(rows), "run": run[0] if run else ""}
 
 
-def test_a_run_keeps_every_reply_through_a_postgres_restart_and_a_redis_outage_and_finishes_by_itself(tmp_path, broker_url):
+def test_a_run_keeps_every_reply_through_a_postgres_restart_and_a_redis_outage_and_finishes_by_itself(
+    tmp_path, broker_url
+):
     postgres, redis = OwnPostgres(), OwnRedis()
     workers: list[subprocess.Popen[bytes]] = []
     logs = [tmp_path / "worker-1.log", tmp_path / "worker-2.log"]
@@ -54,23 +56,77 @@ def test_a_run_keeps_every_reply_through_a_postgres_restart_and_a_redis_outage_a
         postgres.create_database("arena")
         redis.start()
         db_url = postgres.url("arena")
-        env = app_env(database_url=db_url, redis_url=redis.url, broker_url=broker_url,
-                      var_dir=tmp_path, DJANGO_DEBUG="1", DB_POOL_TIMEOUT="2", JUDGE_SLOT_LEASE_SECONDS="3",
-                      JUDGE_TASK_BATCH="8", JUDGE_PROGRESS_INTERVAL="0.5")
+        env = app_env(
+            database_url=db_url,
+            redis_url=redis.url,
+            broker_url=broker_url,
+            var_dir=tmp_path,
+            DJANGO_DEBUG="1",
+            DB_POOL_TIMEOUT="2",
+            JUDGE_SLOT_LEASE_SECONDS="3",
+            JUDGE_TASK_BATCH="8",
+            JUDGE_PROGRESS_INTERVAL="0.5",
+        )
         manage(env, "migrate", "--noinput", "-v", "0")
         shell(env, SETUP)
         with FakeLLMServer(latency=0.4) as llm:
-            manage(env, "judge_add", "outage-judge", "--model", "fake-judge", "--base-url", llm.base_url,
-                   "--max-concurrent", "8", "--rpm", "100000", "--price-input", "2.5", "--price-output", "10")
+            manage(
+                env,
+                "judge_add",
+                "outage-judge",
+                "--model",
+                "fake-judge",
+                "--base-url",
+                llm.base_url,
+                "--max-concurrent",
+                "8",
+                "--rpm",
+                "100000",
+                "--price-input",
+                "2.5",
+                "--price-output",
+                "10",
+            )
             for number, log in enumerate(logs, 1):
                 with open(log, "ab") as out:
-                    workers.append(subprocess.Popen(
-                        [str(BIN / "celery"), "-A", "arena", "worker", "-Q", "judge,default", "--pool", "threads",
-                         "--concurrency", "4", "--hostname", f"outage{number}@%h", "--without-gossip",
-                         "--without-mingle", "--without-heartbeat", "--loglevel", "WARNING"],
-                        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT))
-            manage(env, "judge_run", "--judge", "outage-judge", "--prompt-set", "outage", "--mode", "pairwise",
-                   "--no-progress")
+                    workers.append(
+                        subprocess.Popen(
+                            [
+                                str(BIN / "celery"),
+                                "-A",
+                                "arena",
+                                "worker",
+                                "-Q",
+                                "judge,default",
+                                "--pool",
+                                "threads",
+                                "--concurrency",
+                                "4",
+                                "--hostname",
+                                f"outage{number}@%h",
+                                "--without-gossip",
+                                "--without-mingle",
+                                "--without-heartbeat",
+                                "--loglevel",
+                                "WARNING",
+                            ],
+                            cwd=ROOT,
+                            env=env,
+                            stdout=out,
+                            stderr=subprocess.STDOUT,
+                        )
+                    )
+            manage(
+                env,
+                "judge_run",
+                "--judge",
+                "outage-judge",
+                "--prompt-set",
+                "outage",
+                "--mode",
+                "pairwise",
+                "--no-progress",
+            )
 
             def done() -> int:
                 return counts(db_url).get("done", 0)
@@ -111,8 +167,10 @@ def test_a_run_keeps_every_reply_through_a_postgres_restart_and_a_redis_outage_a
         redis.stop()
         postgres.destroy()
 
-    print(f"\n{JUDGMENTS} judgments: {in_flight_at_stop} requests in flight when PostgreSQL stopped, "
-          f"{worker_logs.count('reply spooled')} replies spooled, run done {seconds:.1f} s after Redis came back")
+    print(
+        f"\n{JUDGMENTS} judgments: {in_flight_at_stop} requests in flight when PostgreSQL stopped, "
+        f"{worker_logs.count('reply spooled')} replies spooled, run done {seconds:.1f} s after Redis came back"
+    )
     # The outage really caught replies on their way in (else this test proves nothing).
     assert in_flight_at_stop > 0 and "reply spooled" in worker_logs
     # Every row judged, every reply the server sent stored exactly once, nothing asked twice.

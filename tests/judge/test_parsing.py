@@ -205,19 +205,31 @@ class TestDispatch:
 class TestStoredVerdict:
     """A parse stated in the comparison's terms: order 1 shows answer A first, order 2 answer B."""
 
-    @pytest.mark.parametrize(("output", "order", "winner"), [
-        ("[[A]]", 1, "model_a"), ("[[A]]", 2, "model_b"), ("[[B]]", 1, "model_b"), ("[[B]]", 2, "model_a"),
-        ("[[C]]", 2, "tie"),
-    ])
+    @pytest.mark.parametrize(
+        ("output", "order", "winner"),
+        [
+            ("[[A]]", 1, "model_a"),
+            ("[[A]]", 2, "model_b"),
+            ("[[B]]", 1, "model_b"),
+            ("[[B]]", 2, "model_a"),
+            ("[[C]]", 2, "tie"),
+        ],
+    )
     def test_pairwise(self, output: str, order: int, winner: str) -> None:
         assert stored_verdict("pairwise", output, order=order).winner == winner
 
     def test_hhh_each_criterion(self) -> None:
         output = "[[helpful: A]]\n[[honest: same]]\n[[harmless: B]]"
         assert stored_verdict("hhh", output, order=1).hhh == {
-            "helpful": "model_a", "honest": "same", "harmless": "model_b"}
+            "helpful": "model_a",
+            "honest": "same",
+            "harmless": "model_b",
+        }
         assert stored_verdict("hhh", output, order=2).hhh == {
-            "helpful": "model_b", "honest": "same", "harmless": "model_a"}
+            "helpful": "model_b",
+            "honest": "same",
+            "harmless": "model_a",
+        }
 
     def test_single_and_grade_do_not_depend_on_order(self) -> None:
         assert stored_verdict("single", "[[7.5]]", order=1).score == 7.5

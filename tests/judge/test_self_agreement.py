@@ -17,7 +17,9 @@ from judge.models import JudgeRun, Judgment
 
 def _agreement(source: str) -> dict:
     out = io.StringIO()
-    call_command("agreement", "--a", source, "--b", source, "--bootstrap", "0", "--format", "json", stdout=out)
+    call_command(
+        "agreement", "--a", source, "--b", source, "--bootstrap", "0", "--format", "json", stdout=out
+    )
     return json.loads(out.getvalue())
 
 
@@ -25,7 +27,8 @@ def _verdicts(run: JudgeRun) -> dict[tuple[int, int], str]:
     """Each comparison and turn's verdict of ``run``: its two orders when they agree, else a tie."""
     orders: dict[tuple[int, int], list[str]] = defaultdict(list)
     for comparison, turn, winner in run.judgments.filter(status=Judgment.Status.DONE).values_list(
-            "comparison_id", "turn", "winner"):
+        "comparison_id", "turn", "winner"
+    ):
         orders[(comparison, turn)].append(winner)
     return {key: pair[0] if pair[0] == pair[1] else "tie" for key, pair in orders.items() if len(pair) == 2}
 
@@ -34,7 +37,9 @@ def test_only_runs_that_asked_the_judge_again_pair(judge, battle_set, start_run,
     settings.ARENA_AGREEMENT_MIN_PAIRS = 1
     source = f"judge:{judge.name}"
     first = start_run(judge=judge, prompt_set=battle_set)
-    assert first.status == JudgeRun.Status.DONE and first.judgments.count() == 12  # 2 prompts x 3 pairs x 2 orders
+    assert (
+        first.status == JudgeRun.Status.DONE and first.judgments.count() == 12
+    )  # 2 prompts x 3 pairs x 2 orders
 
     rerun = start_run(judge=judge, prompt_set=battle_set)  # the same questions: the cache answers them all
     assert rerun.judgments.filter(from_cache=True).count() == 12
@@ -54,6 +59,12 @@ def test_only_runs_that_asked_the_judge_again_pair(judge, battle_set, start_run,
     assert 0 < sum(x == y for x, y in pairs) < 6  # the biased run disagrees with the first on some
 
     overall = _agreement(source)["overall"]
-    assert (overall["comparisons"], overall["pairs"], overall["agreeing"]) == (6, 6, sum(x == y for x, y in pairs))
+    assert (overall["comparisons"], overall["pairs"], overall["agreeing"]) == (
+        6,
+        6,
+        sum(x == y for x, y in pairs),
+    )
     assert (overall["pairs_without_ties"], overall["agreeing_without_ties"]) == (
-        len(decisive), sum(x == y for x, y in decisive))
+        len(decisive),
+        sum(x == y for x, y in decisive),
+    )

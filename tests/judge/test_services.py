@@ -27,8 +27,15 @@ pytestmark = pytest.mark.django_db
 
 def verdicts(run):
     return {
-        (j.comparison.answer_a.contender.name, j.comparison.answer_b.contender.name, j.comparison.prompt.external_id, j.order): j.winner
-        for j in run.judgments.select_related("comparison__answer_a__contender", "comparison__answer_b__contender", "comparison__prompt")
+        (
+            j.comparison.answer_a.contender.name,
+            j.comparison.answer_b.contender.name,
+            j.comparison.prompt.external_id,
+            j.order,
+        ): j.winner
+        for j in run.judgments.select_related(
+            "comparison__answer_a__contender", "comparison__answer_b__contender", "comparison__prompt"
+        )
     }
 
 
@@ -39,7 +46,9 @@ def test_pairwise_run_judges_every_comparison_in_both_orders_once(judge, battle_
     rows = list(run.judgments.all())
     assert len(rows) == 3 * 2 * 2  # 3 pairs x 2 prompts x 2 orders
     assert {j.status for j in rows} == {"done"}
-    assert sorted({(j.comparison_id, j.order) for j in rows}) == sorted((j.comparison_id, j.order) for j in rows)
+    assert sorted({(j.comparison_id, j.order) for j in rows}) == sorted(
+        (j.comparison_id, j.order) for j in rows
+    )
     assert Comparison.objects.filter(prompt__prompt_set=battle_set).count() == 6
     for comp in Comparison.objects.all():
         assert comp.answer_a_id < comp.answer_b_id  # canonical order
@@ -79,7 +88,9 @@ def test_first_position_preference_shows_in_the_stored_per_order_verdicts(judge,
 def test_429_with_retry_after_is_waited_out_then_the_judgment_succeeds(judge, battle_set, llm, start_run):
     llm.configure(initial_429=2, retry_after=0.3)
     started = time.monotonic()
-    run = start_run(judge=judge, prompt_set=battle_set, mode="pairwise", limit=1, contenders=_names("strong", "weak"))
+    run = start_run(
+        judge=judge, prompt_set=battle_set, mode="pairwise", limit=1, contenders=_names("strong", "weak")
+    )
     elapsed = time.monotonic() - started
 
     [first, second] = run.judgments.order_by("id")
@@ -90,7 +101,9 @@ def test_429_with_retry_after_is_waited_out_then_the_judgment_succeeds(judge, ba
 
 def test_server_errors_and_dropped_connections_are_retried(judge, battle_set, llm, start_run):
     llm.configure(script=["500", "drop", "503"])
-    run = start_run(judge=judge, prompt_set=battle_set, mode="pairwise", limit=1, contenders=_names("strong", "weak"))
+    run = start_run(
+        judge=judge, prompt_set=battle_set, mode="pairwise", limit=1, contenders=_names("strong", "weak")
+    )
 
     assert sorted(run.judgments.values_list("status", "sends")) == [("done", 1), ("done", 4)]
     assert llm.stats()["by_fault"] == {"500": 1, "drop": 1, "503": 1, "ok": 2}
@@ -98,7 +111,9 @@ def test_server_errors_and_dropped_connections_are_retried(judge, battle_set, ll
 
 def test_a_permanent_error_is_recorded_once_and_not_retried(judge, battle_set, llm, start_run):
     llm.configure(script=["400", "context_length"])
-    run = start_run(judge=judge, prompt_set=battle_set, mode="pairwise", limit=1, contenders=_names("strong", "weak"))
+    run = start_run(
+        judge=judge, prompt_set=battle_set, mode="pairwise", limit=1, contenders=_names("strong", "weak")
+    )
 
     failed = list(run.judgments.filter(status="failed").order_by("id"))
     assert [j.sends for j in failed] == [1, 1]
@@ -111,17 +126,22 @@ def test_a_permanent_error_is_recorded_once_and_not_retried(judge, battle_set, l
 def test_transient_errors_give_up_after_the_attempt_limit(judge, battle_set, llm, start_run, settings):
     settings.JUDGE_MAX_ATTEMPTS = 3
     llm.configure(rates={"500": 1.0})
-    run = start_run(judge=judge, prompt_set=battle_set, mode="pairwise", limit=1, contenders=_names("strong", "weak"))
+    run = start_run(
+        judge=judge, prompt_set=battle_set, mode="pairwise", limit=1, contenders=_names("strong", "weak")
+    )
 
     assert sorted(run.judgments.values_list("status", "sends")) == [("failed", 3), ("failed", 3)]
     assert "gave up after 3 attempts" in run.judgments.first().error
     assert llm.stats()["total"] == 6
 
 
-def test_unparsed_output_is_stored_counted_and_retryable_never_a_tie(judge, battle_set, llm, start_run,
-                                                                    django_capture_on_commit_callbacks):
+def test_unparsed_output_is_stored_counted_and_retryable_never_a_tie(
+    judge, battle_set, llm, start_run, django_capture_on_commit_callbacks
+):
     llm.configure(script=["malformed", "empty"])
-    run = start_run(judge=judge, prompt_set=battle_set, mode="pairwise", limit=1, contenders=_names("strong", "weak"))
+    run = start_run(
+        judge=judge, prompt_set=battle_set, mode="pairwise", limit=1, contenders=_names("strong", "weak")
+    )
 
     unparsed = list(run.judgments.filter(status="unparsed").order_by("id"))
     assert len(unparsed) == 2
@@ -181,7 +201,9 @@ def test_the_estimate_is_close_to_what_the_run_costs(judge, battle_set, start_ru
     assert 0.8 < estimate.input_tokens / actual < 1.25
 
 
-def test_cancel_stops_a_run_and_resume_finishes_it(judge, battle_set, llm, django_capture_on_commit_callbacks):
+def test_cancel_stops_a_run_and_resume_finishes_it(
+    judge, battle_set, llm, django_capture_on_commit_callbacks
+):
     from judge.services import judge_run_create
 
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
@@ -201,7 +223,9 @@ def test_cancel_stops_a_run_and_resume_finishes_it(judge, battle_set, llm, djang
 
 
 def test_a_judged_row_is_never_judged_again(judge, battle_set, llm, start_run):
-    run = start_run(judge=judge, prompt_set=battle_set, mode="pairwise", limit=1, contenders=_names("strong", "weak"))
+    run = start_run(
+        judge=judge, prompt_set=battle_set, mode="pairwise", limit=1, contenders=_names("strong", "weak")
+    )
     JudgeRun.objects.filter(pk=run.pk).update(status="running")  # as if a late duplicate task arrived
     for j in run.judgments.all():
         assert judgment_execute(judgment_id=j.pk).result == "skipped"
@@ -209,7 +233,8 @@ def test_a_judged_row_is_never_judged_again(judge, battle_set, llm, start_run):
 
 
 def test_a_row_claimed_by_a_live_worker_is_left_alone_and_a_dead_workers_claim_is_taken_over(
-        judge, battle_set, llm, django_capture_on_commit_callbacks):
+    judge, battle_set, llm, django_capture_on_commit_callbacks
+):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -218,13 +243,18 @@ def test_a_row_claimed_by_a_live_worker_is_left_alone_and_a_dead_workers_claim_i
     from judge.services.execution import HOST
 
     with django_capture_on_commit_callbacks(execute=False):
-        run = judge_run_create(judge=judge, prompt_set=battle_set, mode="pairwise", limit=1,
-                               contenders=_names("strong", "weak"))
+        run = judge_run_create(
+            judge=judge, prompt_set=battle_set, mode="pairwise", limit=1, contenders=_names("strong", "weak")
+        )
     JudgeRun.objects.filter(pk=run.pk).update(status="running")
     live, dead = run.judgments.order_by("id")
     until = timezone.now() + timedelta(minutes=5)
-    Judgment.objects.filter(pk=live.pk).update(claim_token=f"{HOST[:12]}:1:abcdef01", claimed_until=until)  # pid 1 lives
-    Judgment.objects.filter(pk=dead.pk).update(claim_token=f"{HOST[:12]}:{_dead_pid()}:abcdef02", claimed_until=until)
+    Judgment.objects.filter(pk=live.pk).update(
+        claim_token=f"{HOST[:12]}:1:abcdef01", claimed_until=until
+    )  # pid 1 lives
+    Judgment.objects.filter(pk=dead.pk).update(
+        claim_token=f"{HOST[:12]}:{_dead_pid()}:abcdef02", claimed_until=until
+    )
 
     busy = judgment_execute(judgment_id=live.pk)
     assert busy.result == "busy" and busy.retry_in > 200
@@ -232,8 +262,9 @@ def test_a_row_claimed_by_a_live_worker_is_left_alone_and_a_dead_workers_claim_i
     assert llm.stats()["total"] == 1
 
 
-def test_stale_pending_judgments_of_a_running_run_are_enqueued_again(judge, battle_set, llm,
-                                                                    django_capture_on_commit_callbacks):
+def test_stale_pending_judgments_of_a_running_run_are_enqueued_again(
+    judge, battle_set, llm, django_capture_on_commit_callbacks
+):
     from datetime import timedelta
 
     from django.utils import timezone
@@ -253,8 +284,12 @@ def test_stale_pending_judgments_of_a_running_run_are_enqueued_again(judge, batt
 def test_pairwise_against_a_baseline_only_pairs_the_baseline(judge, battle_set, start_run):
     baseline = Contender.objects.get(name="middle")
     run = start_run(judge=judge, prompt_set=battle_set, mode="pairwise", baseline=baseline)
-    pairs = {frozenset((j.comparison.answer_a.contender.name, j.comparison.answer_b.contender.name))
-             for j in run.judgments.select_related("comparison__answer_a__contender", "comparison__answer_b__contender")}
+    pairs = {
+        frozenset((j.comparison.answer_a.contender.name, j.comparison.answer_b.contender.name))
+        for j in run.judgments.select_related(
+            "comparison__answer_a__contender", "comparison__answer_b__contender"
+        )
+    }
     assert pairs == {frozenset(("middle", "strong")), frozenset(("middle", "weak"))}
     assert run.judgments.count() == 2 * 2 * 2
 
@@ -289,8 +324,13 @@ def test_hhh_per_criterion_in_the_comparisons_terms(judge, db, start_run):
 
 def test_reference_guided_and_second_turn_judging(judge, db, start_run, llm):
     pset = PromptSet.objects.create(slug="mt", name="mt")
-    prompt = Prompt.objects.create(prompt_set=pset, external_id="m1", category="math",
-                                   turns=["What is 7*6?", "And divided by 2?"], references=["42", "21"])
+    prompt = Prompt.objects.create(
+        prompt_set=pset,
+        external_id="m1",
+        category="math",
+        turns=["What is 7*6?", "And divided by 2?"],
+        references=["42", "21"],
+    )
     factories.answer(prompt, "right", "It is 42. quality:8", "21. quality:9")
     factories.answer(prompt, "wrong", "It is 41. quality:3", "20. quality:2")
     run = start_run(judge=judge, prompt_set=pset, mode="pairwise")

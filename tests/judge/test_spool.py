@@ -22,12 +22,23 @@ def spool_settings(settings, tmp_path):
 
 
 def reply(text: str) -> dict[str, object]:
-    return {"status": "done", "winner": "model_a", "raw_output": text, "parse_error": "", "error": "",
-            "input_tokens": 120, "output_tokens": 30, "cost": Decimal("0.000600"), "latency_s": 0.4,
-            "completed_at": timezone.now()}
+    return {
+        "status": "done",
+        "winner": "model_a",
+        "raw_output": text,
+        "parse_error": "",
+        "error": "",
+        "input_tokens": 120,
+        "output_tokens": 30,
+        "cost": Decimal("0.000600"),
+        "latency_s": 0.4,
+        "completed_at": timezone.now(),
+    }
 
 
-def test_a_spooled_reply_is_stored_into_its_pending_row_and_the_file_removed(spool_settings, judge, battle_set):
+def test_a_spooled_reply_is_stored_into_its_pending_row_and_the_file_removed(
+    spool_settings, judge, battle_set
+):
     run = judge_run_create(judge=judge, prompt_set=battle_set, mode="pairwise", start=False)
     first, second = Judgment.objects.filter(run=run).order_by("id")[:2]
     Judgment.objects.filter(pk=first.pk).update(claim_token="host:1:dead", claimed_until=timezone.now())
@@ -41,5 +52,9 @@ def test_a_spooled_reply_is_stored_into_its_pending_row_and_the_file_removed(spo
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.status, first.raw_output, first.cost, first.claim_token) == (
-        "done", "[[A]] kept through the outage", Decimal("0.000600"), "")
+        "done",
+        "[[A]] kept through the outage",
+        Decimal("0.000600"),
+        "",
+    )
     assert second.raw_output == "stored by another worker"  # never overwritten

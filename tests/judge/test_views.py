@@ -17,8 +17,9 @@ def staff_client(client):
 
 
 class TestStaff:
-    def test_starts_a_run_from_the_page_and_watches_it(self, staff_client, judge, battle_set, llm,
-                                                      django_capture_on_commit_callbacks):
+    def test_starts_a_run_from_the_page_and_watches_it(
+        self, staff_client, judge, battle_set, llm, django_capture_on_commit_callbacks
+    ):
         form = {"judge": judge.pk, "prompt_set": battle_set.slug, "mode": "pairwise", "inconsistent": "tie"}
         estimate = staff_client.post("/judge/runs/estimate/", form)
         assert "<strong>12</strong> judgments" in estimate.content.decode()
@@ -34,8 +35,9 @@ class TestStaff:
         listing = staff_client.get("/judge/runs/").content.decode()
         assert f"/judge/runs/{run.pk}/" in listing and "fake-judge" in listing
 
-    def test_sees_unparsed_output_and_retries_it(self, staff_client, judge, battle_set, llm, start_run,
-                                                django_capture_on_commit_callbacks):
+    def test_sees_unparsed_output_and_retries_it(
+        self, staff_client, judge, battle_set, llm, start_run, django_capture_on_commit_callbacks
+    ):
         llm.configure(script=["malformed"])
         run = start_run(judge=judge, prompt_set=battle_set, mode="pairwise", limit=1)
         page = staff_client.get(f"/judge/runs/{run.pk}/").content.decode()
@@ -60,8 +62,10 @@ class TestStaff:
         from arena.models import PromptSet
 
         PromptSet.objects.create(slug="empty", name="empty")
-        response = staff_client.post("/judge/runs/new/", {"judge": judge.pk, "prompt_set": "empty", "mode": "pairwise",
-                                                          "inconsistent": "tie"})
+        response = staff_client.post(
+            "/judge/runs/new/",
+            {"judge": judge.pk, "prompt_set": "empty", "mode": "pairwise", "inconsistent": "tie"},
+        )
         assert response.status_code == 200 and "Nothing to judge" in response.content.decode()
 
 
@@ -83,7 +87,8 @@ class TestRunPage:
     send over the socket)."""
 
     def test_a_run_where_every_request_failed_says_failed_and_lists_every_failure(
-            self, staff_client, judge, battle_set, llm, start_run):
+        self, staff_client, judge, battle_set, llm, start_run
+    ):
         llm.configure(rates={"400": 1.0})
         run = start_run(judge=judge, prompt_set=battle_set, mode="pairwise", limit=1)
 
@@ -97,7 +102,9 @@ class TestRunPage:
         problems = staff_client.get(f"/judge/runs/{run.pk}/problems/").content.decode()
         assert problems.count("<tr data-judgment=") == 6 and 'data-problems="6"' in problems
 
-    def test_the_buttons_follow_the_state(self, staff_client, judge, battle_set, django_capture_on_commit_callbacks):
+    def test_the_buttons_follow_the_state(
+        self, staff_client, judge, battle_set, django_capture_on_commit_callbacks
+    ):
         from judge.selectors import judge_run_progress_get
         from judge.services import judge_run_create
         from judge.services.progress import progress_html
@@ -117,7 +124,8 @@ class TestRunPage:
         assert f"Run {run.pk} cancelled" in cancelled  # the notice, out of band
 
     def test_a_finished_run_offers_no_resume_and_explains_resent_requests(
-            self, staff_client, judge, battle_set, llm, start_run):
+        self, staff_client, judge, battle_set, llm, start_run
+    ):
         llm.configure(script=["503"])
         run = start_run(judge=judge, prompt_set=battle_set, mode="pairwise", limit=1)
 
@@ -136,8 +144,9 @@ class TestNewRunPage:
         assert "/admin/judge/judge/add/" in page
         assert "This field is required" not in page and "<select" not in page
 
-    def test_a_large_run_is_started_only_when_confirmed(self, staff_client, judge, battle_set, settings,
-                                                       django_capture_on_commit_callbacks):
+    def test_a_large_run_is_started_only_when_confirmed(
+        self, staff_client, judge, battle_set, settings, django_capture_on_commit_callbacks
+    ):
         settings.JUDGE_CONFIRM_JUDGMENTS = 10
         form = {"judge": judge.pk, "prompt_set": battle_set.slug, "mode": "pairwise", "inconsistent": "tie"}
         estimate = staff_client.post("/judge/runs/estimate/", form).content.decode()
@@ -151,8 +160,9 @@ class TestNewRunPage:
             started = staff_client.post("/judge/runs/new/", {**form, "confirm": "1"})
         assert started.status_code == 302 and JudgeRun.objects.count() == 1
 
-    def test_a_small_run_needs_no_confirmation(self, staff_client, judge, battle_set, settings,
-                                              django_capture_on_commit_callbacks):
+    def test_a_small_run_needs_no_confirmation(
+        self, staff_client, judge, battle_set, settings, django_capture_on_commit_callbacks
+    ):
         settings.JUDGE_CONFIRM_JUDGMENTS = 12
         form = {"judge": judge.pk, "prompt_set": battle_set.slug, "mode": "pairwise", "inconsistent": "tie"}
         assert 'name="confirm"' not in staff_client.post("/judge/runs/estimate/", form).content.decode()

@@ -33,11 +33,21 @@ def build_set(prompts: int, contenders: int) -> PromptSet:
 
 
 def test_a_run_killed_mid_flight_resumes_and_judges_every_comparison_order_exactly_once(tmp_path, redis_url):
-    env = workers.worker_env(workers.database_url(connection.settings_dict), redis_url, JUDGE_CLAIM_SECONDS="300",
-                             JUDGE_SLOT_LEASE_SECONDS="3")
+    env = workers.worker_env(
+        workers.database_url(connection.settings_dict),
+        redis_url,
+        JUDGE_CLAIM_SECONDS="300",
+        JUDGE_SLOT_LEASE_SECONDS="3",
+    )
     with FakeLLMServer(latency=0.25) as llm:
-        judge = Judge.objects.create(name="killable", base_url=llm.base_url, model="fake-judge", max_concurrent=6,
-                                     requests_per_minute=100_000, price_input_per_million=Decimal("1"))
+        judge = Judge.objects.create(
+            name="killable",
+            base_url=llm.base_url,
+            model="fake-judge",
+            max_concurrent=6,
+            requests_per_minute=100_000,
+            price_input_per_million=Decimal("1"),
+        )
         pset = build_set(prompts=8, contenders=3)  # 3 pairs x 8 prompts x 2 orders = 48 judgments
         run = judge_run_create(judge=judge, prompt_set=pset, mode="pairwise", start=False)
         total = run.judgments.count()
@@ -83,22 +93,30 @@ def test_a_run_killed_mid_flight_resumes_and_judges_every_comparison_order_exact
     # row counted twice that the server saw once.
     resent_rows = sum(1 for j in rows if j.sends > 1)
     assert repeated <= resent_rows and sum(j.sends for j in rows) >= stats["total"]
-    print(f"\nkill/resume: {total} judgments, {done_at_kill} stored before SIGKILL, {in_flight_at_kill} requests in "
-          f"flight at the kill, {repeated} sent again after resume, concurrency high-water {stats['in_flight_max']}")
+    print(
+        f"\nkill/resume: {total} judgments, {done_at_kill} stored before SIGKILL, {in_flight_at_kill} requests in "
+        f"flight at the kill, {repeated} sent again after resume, concurrency high-water {stats['in_flight_max']}"
+    )
     assert stats["in_flight_max"] <= judge.max_concurrent  # the Redis limit held across both workers
 
 
 def test_a_worker_keeps_a_judge_to_its_concurrency_limit_across_processes(tmp_path, redis_url):
     env = workers.worker_env(workers.database_url(connection.settings_dict), redis_url)
     with FakeLLMServer(latency=0.15) as llm:
-        judge = Judge.objects.create(name="limited", base_url=llm.base_url, model="fake-judge", max_concurrent=3)
+        judge = Judge.objects.create(
+            name="limited", base_url=llm.base_url, model="fake-judge", max_concurrent=3
+        )
         pset = build_set(prompts=5, contenders=3)
         run = judge_run_create(judge=judge, prompt_set=pset, mode="pairwise", start=False)
-        procs = [workers.start_worker(env, concurrency=8, name=f"w{i}", log=tmp_path / f"w{i}.log") for i in range(2)]
+        procs = [
+            workers.start_worker(env, concurrency=8, name=f"w{i}", log=tmp_path / f"w{i}.log")
+            for i in range(2)
+        ]
         try:
             workers.manage(env, "judge_run", "--resume", str(run.pk), "--no-progress")
-            assert workers.wait_for(lambda: JudgeRun.objects.filter(pk=run.pk, status="done").exists(),
-                                    timeout=90, interval=0.2), (tmp_path / "w0.log").read_text()
+            assert workers.wait_for(
+                lambda: JudgeRun.objects.filter(pk=run.pk, status="done").exists(), timeout=90, interval=0.2
+            ), (tmp_path / "w0.log").read_text()
         finally:
             for p in procs:
                 workers.stop(p)

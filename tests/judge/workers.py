@@ -33,25 +33,59 @@ def database_url(settings_dict: dict) -> str:
 def worker_env(db_url: str, redis_url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "JUDGE_"))}
     env.update(
-        DATABASE_URL=db_url, CELERY_BROKER_URL=redis_url, REDIS_URL=redis_url, DJANGO_SETTINGS_MODULE="arena.settings",
-        PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING", JUDGE_PROGRESS_INTERVAL="0.5", **extra,
+        DATABASE_URL=db_url,
+        CELERY_BROKER_URL=redis_url,
+        REDIS_URL=redis_url,
+        DJANGO_SETTINGS_MODULE="arena.settings",
+        PYTHONPATH=str(ROOT),
+        LOG_LEVEL="WARNING",
+        JUDGE_PROGRESS_INTERVAL="0.5",
+        **extra,
     )
     return env
 
 
-def start_worker(env: dict[str, str], *, concurrency: int = 8, name: str = "w1", log: Path | None = None) -> subprocess.Popen:
+def start_worker(
+    env: dict[str, str], *, concurrency: int = 8, name: str = "w1", log: Path | None = None
+) -> subprocess.Popen:
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - closed with the process
     return subprocess.Popen(
-        [str(ROOT / ".venv" / "bin" / "celery"), "-A", "arena", "worker", "-Q", "judge,default", "--pool", "threads",
-         "--concurrency", str(concurrency), "--hostname", f"{name}@%h", "--without-gossip", "--without-mingle",
-         "--without-heartbeat", "--loglevel", "WARNING"],
-        cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+        [
+            str(ROOT / ".venv" / "bin" / "celery"),
+            "-A",
+            "arena",
+            "worker",
+            "-Q",
+            "judge,default",
+            "--pool",
+            "threads",
+            "--concurrency",
+            str(concurrency),
+            "--hostname",
+            f"{name}@%h",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
     )
 
 
 def manage(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout, check=True)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+    )
 
 
 def kill(process: subprocess.Popen) -> None:
@@ -92,8 +126,20 @@ def daphne_serving(env: dict[str, str], log_dir: Path) -> Iterator[str]:
     port = free_port()
     log_path = log_dir / "daphne.log"
     with open(log_path, "ab") as log:
-        server = subprocess.Popen([str(root / ".venv" / "bin" / "daphne"), "-b", "127.0.0.1", "-p", str(port),
-                                   "arena.asgi:application"], cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+        server = subprocess.Popen(
+            [
+                str(root / ".venv" / "bin" / "daphne"),
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(port),
+                "arena.asgi:application",
+            ],
+            cwd=root,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         base = f"http://127.0.0.1:{port}"
 
         def up() -> bool:

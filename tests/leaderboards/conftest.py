@@ -15,8 +15,12 @@ def _isolated(settings):
     settings.ARENA_SNAPSHOT_DEBOUNCE_SECONDS = 0
     settings.ARENA_BOOTSTRAP_ROUNDS = 50
     settings.CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-                                   "LOCATION": "leaderboards-tests"}}
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "leaderboards-tests",
+        }
+    }
     from django.core.cache import cache
 
     cache.clear()

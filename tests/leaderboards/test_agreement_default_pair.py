@@ -16,7 +16,9 @@ from .conftest import human_votes, imported_verdicts
 
 def _arena(arena):
     human_votes(arena)
-    Vote.objects.exclude(comparison__prompt__in=arena.prompts[:2]).delete()  # people judged 2 prompts: 6 comparisons
+    Vote.objects.exclude(
+        comparison__prompt__in=arena.prompts[:2]
+    ).delete()  # people judged 2 prompts: 6 comparisons
     imported_verdicts(arena, "a-judge")
     imported_verdicts(arena, "b-judge", seed=5)  # both judges: all 18 comparisons
     return arena
@@ -26,15 +28,21 @@ def test_the_default_pair_is_the_one_with_most_shared_comparisons(client, arena,
     settings.ARENA_AGREEMENT_MIN_PAIRS = 10
     _arena(arena)
     shared = shared_comparisons(["human", "import:a-judge", "import:b-judge"])
-    assert shared == {("human", "import:a-judge"): 6, ("human", "import:b-judge"): 6,
-                      ("import:a-judge", "import:b-judge"): 18}
+    assert shared == {
+        ("human", "import:a-judge"): 6,
+        ("human", "import:b-judge"): 6,
+        ("import:a-judge", "import:b-judge"): 18,
+    }
     assert agreement_default_pair() == ("import:a-judge", "import:b-judge")
 
     api = client.get("/api/agreement/").json()
     assert (api["params"]["a"], api["params"]["b"]) == ("import:a-judge", "import:b-judge")
     assert api["overall"]["comparisons"] == 18
     page = client.get("/agreement/").content.decode()
-    assert '<option value="import:a-judge" selected>' in page and '<option value="import:b-judge" selected>' in page
+    assert (
+        '<option value="import:a-judge" selected>' in page
+        and '<option value="import:b-judge" selected>' in page
+    )
     out = io.StringIO()
     call_command("agreement", "--bootstrap", "0", "--format", "json", stdout=out)
     report = json.loads(out.getvalue())
@@ -52,7 +60,10 @@ def test_a_given_pair_is_kept_and_new_verdicts_change_the_default(client, arena)
     snapshots_mark_stale(source="human")  # what a vote (or its removal) does: the cached pair is dropped
     imported_verdicts(arena, "c-judge", seed=7)
     snapshots_mark_stale(source="import:c-judge")
-    assert agreement_default_pair() == ("import:a-judge", "import:b-judge")  # three judges tie: the first pair
+    assert agreement_default_pair() == (
+        "import:a-judge",
+        "import:b-judge",
+    )  # three judges tie: the first pair
 
 
 def test_without_shared_comparisons_people_come_first(client, arena):

@@ -54,8 +54,13 @@ def page_rows(html: str) -> dict[str, dict[str, str]]:
 def test_the_page_json_and_csv_show_the_same_numbers(client, voted_arena):
     page = client.get("/leaderboard/", {"source": "human"})
     data = client.get("/api/leaderboard/", {"source": "human"}).json()
-    exported = list(csv.DictReader(io.StringIO(
-        client.get("/api/leaderboard/", {"source": "human", "format": "csv"}).content.decode())))
+    exported = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get("/api/leaderboard/", {"source": "human", "format": "csv"}).content.decode()
+            )
+        )
+    )
 
     assert page.status_code == 200
     shown = page_rows(page.content.decode())
@@ -75,7 +80,7 @@ def test_the_page_shows_plots_with_accessible_titles_and_export_links(client, vo
 
     assert html.count("<svg") == 2
     assert 'class="chart ratings-chart"' in html and 'class="chart heatmap"' in html
-    assert "<title id=\"svg-title-" in html and 'role="img"' in html
+    assert '<title id="svg-title-' in html and 'role="img"' in html
     assert re.search(r'href="/api/leaderboard/\?[^"]*source=human[^"]*"', html)
     assert "format=csv" in html
     assert 'data-snapshot-key="leaderboard?' in html
@@ -83,7 +88,9 @@ def test_the_page_shows_plots_with_accessible_titles_and_export_links(client, vo
 
 
 def test_htmx_filter_changes_swap_only_the_results(client, voted_arena):
-    response = client.get("/leaderboard/", {"source": "import:paper-gpt4", "method": "elo"}, HTTP_HX_REQUEST="true")
+    response = client.get(
+        "/leaderboard/", {"source": "import:paper-gpt4", "method": "elo"}, HTTP_HX_REQUEST="true"
+    )
 
     html = response.content.decode()
     assert html.lstrip().startswith('<section id="results"')
@@ -108,15 +115,20 @@ def test_the_first_visit_computes_and_stores_a_snapshot_later_visits_read_it(cli
     assert not RatingSnapshot.objects.exists()
     first = client.get("/api/leaderboard/", {"source": "human", "method": "bt"}).json()
     snapshot = RatingSnapshot.objects.get()
-    assert snapshot.key == first["key"] == "leaderboard?bootstrap=50&init=1000&k=4&method=bt&permutations=0&rater_quality=clean&seed=0&source=human&style_control=0"
+    assert (
+        snapshot.key
+        == first["key"]
+        == "leaderboard?bootstrap=50&init=1000&k=4&method=bt&permutations=0&rater_quality=clean&seed=0&source=human&style_control=0"
+    )
     assert snapshot.battle_count == 54
 
     RatingSnapshot.objects.filter(pk=snapshot.pk).update(result={**snapshot.result, "rows": []})
     assert client.get("/api/leaderboard/", {"source": "human"}).json()["rows"] == []
 
 
-def test_a_missing_snapshot_over_big_data_is_computed_by_a_worker(client, voted_arena, settings, monkeypatch,
-                                                                   django_capture_on_commit_callbacks):
+def test_a_missing_snapshot_over_big_data_is_computed_by_a_worker(
+    client, voted_arena, settings, monkeypatch, django_capture_on_commit_callbacks
+):
     settings.CELERY_TASK_ALWAYS_EAGER = False
     settings.ARENA_SNAPSHOT_SYNC_MAX_BATTLES = 10
     sent = []
@@ -131,23 +143,26 @@ def test_a_missing_snapshot_over_big_data_is_computed_by_a_worker(client, voted_
     assert len(sent) == 1  # the second visitor does not enqueue it again
 
 
-@pytest.mark.parametrize(("url", "query", "field"), [
-    ("/api/leaderboard/", {"method": "glicko"}, "method"),
-    ("/api/leaderboard/", {"source": "people"}, "source"),
-    ("/api/leaderboard/", {"source": "judge:nobody"}, "source"),
-    ("/api/leaderboard/", {"prompt_set": "nope"}, "prompt_set"),
-    ("/api/leaderboard/", {"bootstrap": "lots"}, "bootstrap"),
-    ("/api/leaderboard/", {"bootstrap": "999999"}, "bootstrap"),
-    ("/api/leaderboard/", {"method": "elo", "style_control": "1"}, "style_control"),
-    ("/api/leaderboard/", {"style_control": "maybe"}, "style_control"),
-    ("/api/leaderboard/", {"k": "nan"}, "k"),
-    ("/api/leaderboard/", {"turn": "0"}, "turn"),
-    ("/api/leaderboard/", {"format": "xml"}, "format"),
-    ("/api/leaderboard/", {"colour": "red"}, "colour"),
-    ("/api/bias/", {"source": "import:nothing"}, "source"),
-    ("/api/agreement/", {"a": "human"}, "b"),
-    ("/api/agreement/", {"a": "human", "b": "import:paper-gpt4", "raters": "expert"}, "raters"),
-])
+@pytest.mark.parametrize(
+    ("url", "query", "field"),
+    [
+        ("/api/leaderboard/", {"method": "glicko"}, "method"),
+        ("/api/leaderboard/", {"source": "people"}, "source"),
+        ("/api/leaderboard/", {"source": "judge:nobody"}, "source"),
+        ("/api/leaderboard/", {"prompt_set": "nope"}, "prompt_set"),
+        ("/api/leaderboard/", {"bootstrap": "lots"}, "bootstrap"),
+        ("/api/leaderboard/", {"bootstrap": "999999"}, "bootstrap"),
+        ("/api/leaderboard/", {"method": "elo", "style_control": "1"}, "style_control"),
+        ("/api/leaderboard/", {"style_control": "maybe"}, "style_control"),
+        ("/api/leaderboard/", {"k": "nan"}, "k"),
+        ("/api/leaderboard/", {"turn": "0"}, "turn"),
+        ("/api/leaderboard/", {"format": "xml"}, "format"),
+        ("/api/leaderboard/", {"colour": "red"}, "colour"),
+        ("/api/bias/", {"source": "import:nothing"}, "source"),
+        ("/api/agreement/", {"a": "human"}, "b"),
+        ("/api/agreement/", {"a": "human", "b": "import:paper-gpt4", "raters": "expert"}, "raters"),
+    ],
+)
 def test_bad_parameters_get_a_400_naming_the_field(client, voted_arena, url, query, field):
     response = client.get(url, query)
 
@@ -188,8 +203,15 @@ def test_bias_page_and_exports(client, voted_arena):
 def test_agreement_page_and_exports(client, voted_arena):
     page = client.get("/agreement/", {"a": "human", "b": "import:paper-gpt4"})
     data = client.get("/api/agreement/", {"a": "human", "b": "import:paper-gpt4"}).json()
-    exported = list(csv.DictReader(io.StringIO(client.get(
-        "/api/agreement/", {"a": "human", "b": "import:paper-gpt4", "format": "csv"}).content.decode())))
+    exported = list(
+        csv.DictReader(
+            io.StringIO(
+                client.get(
+                    "/api/agreement/", {"a": "human", "b": "import:paper-gpt4", "format": "csv"}
+                ).content.decode()
+            )
+        )
+    )
 
     html = page.content.decode()
     assert page.status_code == 200 and "<svg" in html
@@ -198,7 +220,10 @@ def test_agreement_page_and_exports(client, voted_arena):
     shown = re.findall(r'data-field="(agreement_with_ties|agreement_without_ties|kappa)">([^<]*)<', html)
     expected = []
     for row in [data["overall"], *data["per_turn"]]:
-        n = {"agreement_with_ties": ("agreeing", "pairs"), "agreement_without_ties": ("agreeing_without_ties", "pairs_without_ties")}
+        n = {
+            "agreement_with_ties": ("agreeing", "pairs"),
+            "agreement_without_ties": ("agreeing_without_ties", "pairs_without_ties"),
+        }
         for name in ("agreement_with_ties", "agreement_without_ties", "kappa"):
             value = "\u2013" if row[name] is None else f"{row[name]:.3f}"
             if name in n and row[n[name][1]]:
@@ -223,8 +248,9 @@ def _newcomer(arena, name="newbie"):
 
     arena.contenders[name] = Contender.objects.create(name=name)
     prompt = arena.prompts[0]
-    arena.answers[(prompt.id, name)] = Answer.objects.create(prompt=prompt, contender=arena.contenders[name],
-                                                             turns=["hi", "hi"], token_counts=[1, 1])
+    arena.answers[(prompt.id, name)] = Answer.objects.create(
+        prompt=prompt, contender=arena.contenders[name], turns=["hi", "hi"], token_counts=[1, 1]
+    )
     arena.vote(arena.raters[0], prompt, name, "beta", tie=True)
 
 
@@ -250,8 +276,8 @@ def test_the_default_leaderboard_is_the_human_one_with_provisional_models_apart(
 
 def test_the_all_source_says_what_it_mixes(client, voted_arena):
     text = client.get("/leaderboard/", {"source": "all"}).content.decode()
-    mix = text[text.index('id="source-mix"'):]
-    mix = mix[:mix.index("</p>")]
+    mix = text[text.index('id="source-mix"') :]
+    mix = mix[: mix.index("</p>")]
     assert "<code>human</code>" in mix and "<code>import:paper-gpt4</code>" in mix
 
 
@@ -303,9 +329,21 @@ def test_clean_rater_data_leaves_out_gold_votes_and_raters_who_failed_them(clien
     assert every["gamma"]["battles"] == clean["gamma"]["battles"] + 9  # 3 gold + 6 ordinary votes left out
     assert clean["gamma"]["battles"] == 36
     out = io.StringIO()
-    call_command("leaderboard", "--source", "human", "--rater-quality", "all", "--bootstrap", "0", "--format", "json",
-                 stdout=out)
-    assert {r["model"]: r["battles"] for r in json.loads(out.getvalue())}["gamma"] == every["gamma"]["battles"]
+    call_command(
+        "leaderboard",
+        "--source",
+        "human",
+        "--rater-quality",
+        "all",
+        "--bootstrap",
+        "0",
+        "--format",
+        "json",
+        stdout=out,
+    )
+    assert {r["model"]: r["battles"] for r in json.loads(out.getvalue())}["gamma"] == every["gamma"][
+        "battles"
+    ]
     page = client.get("/leaderboard/", {"source": "human"}).content.decode()
     assert "without gold comparisons, raters who failed the gold checks or anomalous raters" in page
     assert client.get("/api/leaderboard/", {"rater_quality": "some"}).json()["field"] == "rater_quality"

@@ -59,7 +59,9 @@ def test_a_vote_returns_before_a_slow_refresh_finishes_and_the_snapshot_catches_
     assert response.status_code == 200 and "Your vote is in" in response.content.decode()
     assert started.wait(10), "the refresh never started"
     assert not release.is_set()  # the vote's response came back while the computation was blocked
-    assert reader.get("/api/leaderboard/", {"source": "human"}).json()["battle_total"] == 54  # old numbers meanwhile
+    assert (
+        reader.get("/api/leaderboard/", {"source": "human"}).json()["battle_total"] == 54
+    )  # old numbers meanwhile
     assert elapsed < 10
     release.set()
     assert snapshots.background_refreshes.wait_idle(30)

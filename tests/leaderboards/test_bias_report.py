@@ -20,7 +20,9 @@ def _combined_orders(arena, name: str = "pair-gpt4", flagged: int = 5):
     """An import like MT-Bench's gpt4_pair: single verdicts standing for both orders, some
     flagged "tie (inconsistent)" by the source."""
     source = imported_verdicts(arena, name)
-    ids = list(ImportedVerdict.objects.filter(source=source).order_by("id").values_list("id", flat=True)[:flagged])
+    ids = list(
+        ImportedVerdict.objects.filter(source=source).order_by("id").values_list("id", flat=True)[:flagged]
+    )
     ImportedVerdict.objects.filter(id__in=ids).update(winner="tie", metadata={"inconsistent": True})
     return source
 
@@ -66,7 +68,9 @@ def test_one_table_per_question_with_n_interval_and_printed_p(client, big_arena)
     html = client.get("/bias/", {"source": "import:paper-gpt4"}).content.decode()
     for table in ("position-table", "length-table"):
         assert html.count(f'id="{table}"') == 1
-    position = html[html.index('id="position-table"'):html.index("</table>", html.index('id="position-table"'))]
+    position = html[
+        html.index('id="position-table"') : html.index("</table>", html.index('id="position-table"'))
+    ]
     assert position.count('data-source="') == 1
     assert "&lt; 0.001" in position and "0.000" not in position
     assert f"{share['ci_low']:.3f}–{share['ci_high']:.3f}" in position
@@ -82,7 +86,9 @@ def test_nothing_to_compute_is_an_error_on_api_page_and_command(client, big_aren
     page = client.get("/bias/", query).content.decode()
     assert 'data-error="not-computable"' in page
     with pytest.raises(CommandError, match="No verdicts from import:paper-gpt4 on empty-set"):
-        call_command("bias_report", "--source", "import:paper-gpt4", "--prompt-set", "empty-set", stdout=io.StringIO())
+        call_command(
+            "bias_report", "--source", "import:paper-gpt4", "--prompt-set", "empty-set", stdout=io.StringIO()
+        )
     out = io.StringIO()
     call_command("bias_report", "--source", "import:paper-gpt4", "--format", "json", stdout=out)
     assert json.loads(out.getvalue())["position"]["rows"][0]["order_recorded"] is True

@@ -23,8 +23,10 @@ def page(monkeypatch):
     # environment of processes later tests start (check --deploy refuses it).
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM,
-                                    args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
         tab = browser.new_page()
         yield tab
         browser.close()
@@ -64,7 +66,6 @@ def test_a_visitor_sees_the_plot_and_table_and_filters_without_reload(live_serve
     assert not [p for p in problems if "Content Security Policy" in p]
 
 
-
 def test_the_filters_show_what_the_url_names_after_the_back_button(live_server, page, monkeypatch):
     from django.db import connections
 
@@ -77,7 +78,10 @@ def test_the_filters_show_what_the_url_names_after_the_back_button(live_server, 
     page.set_viewport_size({"width": 1440, "height": 900})
 
     def chosen() -> tuple[str, str]:
-        return (page.locator("select[name=source]").input_value(), page.locator("select[name=method]").input_value())
+        return (
+            page.locator("select[name=source]").input_value(),
+            page.locator("select[name=method]").input_value(),
+        )
 
     page.goto(f"{live_server.url}/leaderboard/?source=human")
     page.select_option("select[name=source]", "import:paper-gpt4")
@@ -104,7 +108,9 @@ def test_the_filters_show_what_the_url_names_after_the_back_button(live_server, 
 
 
 @pytest.mark.parametrize("width", [1440, 390])
-def test_the_default_page_ranks_humans_and_sets_provisional_models_apart(live_server, page, monkeypatch, width):
+def test_the_default_page_ranks_humans_and_sets_provisional_models_apart(
+    live_server, page, monkeypatch, width
+):
     from django.db import connections
 
     from tests.factories import build_arena, human_votes, imported_verdicts
@@ -158,7 +164,9 @@ def test_agreement_within_one_source_shows_n_and_intervals(live_server, page, mo
     staff = get_user_model().objects.create_user("staff-browser", password="x", is_staff=True)
     client = Client()
     client.force_login(staff)
-    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(f"{live_server.url}/agreement/?a=human&b=import:paper-gpt4")
     page.select_option("select[name=b]", "human")  # the same source: agreement among its raters
@@ -171,7 +179,8 @@ def test_agreement_within_one_source_shows_n_and_intervals(live_server, page, mo
 
 @pytest.mark.parametrize("width", [1440, 390])
 def test_bias_page_shows_one_table_per_question_and_says_when_the_order_is_not_recorded(
-        live_server, page, monkeypatch, width):
+    live_server, page, monkeypatch, width
+):
     from django.db import connections
 
     from arena.models import ImportedVerdict
@@ -234,8 +243,11 @@ def test_charts_fit_their_container_and_show_long_names(live_server, page, monke
     from tests.voting.browser import axe_problems, sideways_overflow
 
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
-    names = ("vicuna-13b-20230322-new-hp-fp16-model-aa", "alpaca-13b-instruction-tuned-sft-final-b",
-             "guanaco-65b-qlora-merged-adapter-fp16-cc")
+    names = (
+        "vicuna-13b-20230322-new-hp-fp16-model-aa",
+        "alpaca-13b-instruction-tuned-sft-final-b",
+        "guanaco-65b-qlora-merged-adapter-fp16-cc",
+    )
     assert all(len(name) == 40 for name in names)
     arena = build_arena(models=names)
     human_votes(arena)
@@ -245,6 +257,7 @@ def test_charts_fit_their_container_and_show_long_names(live_server, page, monke
     assert page.evaluate(CHART_PROBLEMS) == []
     for name in names:  # in full, as text or as the <title> of a shortened label
         assert page.locator("svg.ratings-chart").evaluate(
-            "(svg, name) => [...svg.querySelectorAll('text')].some(t => t.textContent.includes(name))", name)
+            "(svg, name) => [...svg.querySelectorAll('text')].some(t => t.textContent.includes(name))", name
+        )
     assert sideways_overflow(page) == 0
     assert axe_problems(page) == []

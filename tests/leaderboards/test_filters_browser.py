@@ -17,7 +17,9 @@ def _staff_cookie(page, live_server) -> None:  # noqa: F811 - the fixture's valu
 
     client = Client()
     client.force_login(get_user_model().objects.create_user("staff-filters", password="x", is_staff=True))
-    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
 
 
 @pytest.mark.parametrize("width", [1440, 390])
@@ -50,7 +52,11 @@ def test_the_bias_page_chooses_clean_or_all_raters(live_server, page, monkeypatc
 
 
 def _categories(page) -> list[str]:  # noqa: F811
-    return [v for v in page.locator("select[name=category] option").evaluate_all("os => os.map(o => o.value)") if v]
+    return [
+        v
+        for v in page.locator("select[name=category] option").evaluate_all("os => os.map(o => o.value)")
+        if v
+    ]
 
 
 def test_the_category_list_follows_the_prompt_set(live_server, page, monkeypatch):  # noqa: F811
@@ -61,7 +67,9 @@ def test_the_category_list_follows_the_prompt_set(live_server, page, monkeypatch
 
     monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
     human_votes(build_arena(set_slug="sheets", categories=("budget", "formulas")))
-    human_votes(build_arena(models=("alpha", "beta"), set_slug="reviews", categories=("hotels", "restaurants")))
+    human_votes(
+        build_arena(models=("alpha", "beta"), set_slug="reviews", categories=("hotels", "restaurants"))
+    )
     _staff_cookie(page, live_server)
     problems: list[str] = []
     page.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)

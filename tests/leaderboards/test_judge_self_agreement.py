@@ -26,20 +26,35 @@ SOURCE = "judge:self-judge"
 
 
 def _comparisons(arena):
-    return [arena.comparison(prompt, m1, m2, turn) for prompt in arena.prompts
-            for m1, m2 in itertools.combinations(list(arena.contenders), 2) for turn in (1, 2)]
+    return [
+        arena.comparison(prompt, m1, m2, turn)
+        for prompt in arena.prompts
+        for m1, m2 in itertools.combinations(list(arena.contenders), 2)
+        for turn in (1, 2)
+    ]
 
 
 def _run(judge, arena, verdicts, *, policy="tie", from_cache=False):
     """One run judging every comparison in both orders: ``verdicts`` maps a comparison to the
     winner of each order (the same twice when the orders agree)."""
-    run = JudgeRun.objects.create(judge=judge, prompt_set=arena.prompt_set, inconsistent=policy,
-                                  status=JudgeRun.Status.DONE)
+    run = JudgeRun.objects.create(
+        judge=judge, prompt_set=arena.prompt_set, inconsistent=policy, status=JudgeRun.Status.DONE
+    )
     at = timezone.now()
     Judgment.objects.bulk_create(
-        Judgment(run=run, comparison=comparison, order=order, turn=comparison.turn, status=Judgment.Status.DONE,
-                 winner=winner, from_cache=from_cache, completed_at=at + timedelta(seconds=i))
-        for i, (comparison, pair) in enumerate(verdicts.items()) for order, winner in zip((1, 2), pair, strict=True))
+        Judgment(
+            run=run,
+            comparison=comparison,
+            order=order,
+            turn=comparison.turn,
+            status=Judgment.Status.DONE,
+            winner=winner,
+            from_cache=from_cache,
+            completed_at=at + timedelta(seconds=i),
+        )
+        for i, (comparison, pair) in enumerate(verdicts.items())
+        for order, winner in zip((1, 2), pair, strict=True)
+    )
     return run
 
 
@@ -55,33 +70,55 @@ def two_runs(arena):
     judge = Judge.objects.create(name="self-judge", model="self-judge")
     comparisons = _comparisons(arena)
     first = {c: (w, w) for c in comparisons for w in [rng.choice(WINNERS)]}
-    second = {c: (rng.choice(WINNERS), rng.choice(WINNERS)) if rng.random() < 0.2 else (w, w)
-              for c in comparisons for w in [rng.choice(WINNERS)]}
+    second = {
+        c: (rng.choice(WINNERS), rng.choice(WINNERS)) if rng.random() < 0.2 else (w, w)
+        for c in comparisons
+        for w in [rng.choice(WINNERS)]
+    }
     runs = [_run(judge, arena, first), _run(judge, arena, second)]
     pairs = [(_combined(first[c], "tie"), _combined(second[c], "tie")) for c in comparisons]
     decisive = [(x, y) for x, y in pairs if "tie" not in (x, y)]
-    expected = {"comparisons": len(comparisons), "pairs": len(pairs), "agreeing": sum(x == y for x, y in pairs),
-                "pairs_without_ties": len(decisive), "agreeing_without_ties": sum(x == y for x, y in decisive)}
+    expected = {
+        "comparisons": len(comparisons),
+        "pairs": len(pairs),
+        "agreeing": sum(x == y for x, y in pairs),
+        "pairs_without_ties": len(decisive),
+        "agreeing_without_ties": sum(x == y for x, y in decisive),
+    }
     return SimpleNamespace(judge=judge, runs=runs, comparisons=comparisons, expected=expected)
 
 
 def _report(**query) -> dict:
     out = io.StringIO()
-    call_command("agreement", "--a", SOURCE, "--b", SOURCE, "--bootstrap", "0", "--format", "json",
-                 *itertools.chain.from_iterable((f"--{k}", v) for k, v in query.items()), stdout=out)
+    call_command(
+        "agreement",
+        "--a",
+        SOURCE,
+        "--b",
+        SOURCE,
+        "--bootstrap",
+        "0",
+        "--format",
+        "json",
+        *itertools.chain.from_iterable((f"--{k}", v) for k, v in query.items()),
+        stdout=out,
+    )
     return json.loads(out.getvalue())
 
 
 def test_two_runs_of_one_judge_give_a_pair_per_comparison_and_turn(two_runs, staff_client):
     expected = two_runs.expected
-    assert expected["pairs"] == 36 and 0 < expected["agreeing"] < 36  # 3 pairs of models x 6 prompts x 2 turns
+    assert (
+        expected["pairs"] == 36 and 0 < expected["agreeing"] < 36
+    )  # 3 pairs of models x 6 prompts x 2 turns
 
     report = _report()
     overall = report["overall"]
     assert {k: overall[k] for k in expected} == expected
     assert overall["agreement_with_ties"] == pytest.approx(expected["agreeing"] / 36)
     assert overall["agreement_without_ties"] == pytest.approx(
-        expected["agreeing_without_ties"] / expected["pairs_without_ties"])
+        expected["agreeing_without_ties"] / expected["pairs_without_ties"]
+    )
     assert [row["pairs"] for row in report["per_turn"]] == [18, 18]
     assert report["within_source"] and report["judge_runs_as_raters"]
 
@@ -92,7 +129,9 @@ def test_two_runs_of_one_judge_give_a_pair_per_comparison_and_turn(two_runs, sta
     html = staff_client.get("/agreement/", {"a": SOURCE, "b": SOURCE, "bootstrap": "0"}).content.decode()
     cell = re.search(r'<tr data-turn="all">.*?data-field="agreement_with_ties">([^<]*)<', html, re.S).group(1)
     assert cell.startswith(f"{expected['agreeing']}/36 = ")
-    cell = re.search(r'<tr data-turn="all">.*?data-field="agreement_without_ties">([^<]*)<', html, re.S).group(1)
+    cell = re.search(
+        r'<tr data-turn="all">.*?data-field="agreement_without_ties">([^<]*)<', html, re.S
+    ).group(1)
     assert cell.startswith(f"{expected['agreeing_without_ties']}/{expected['pairs_without_ties']} = ")
     assert 'id="judge-runs-as-raters"' in html and "never a pair" in html
 
@@ -100,15 +139,21 @@ def test_two_runs_of_one_judge_give_a_pair_per_comparison_and_turn(two_runs, sta
 def test_the_two_orders_of_one_run_are_not_a_pair(arena):
     judge = Judge.objects.create(name="self-judge", model="self-judge")
     comparisons = _comparisons(arena)
-    _run(judge, arena, dict.fromkeys(comparisons, ("model_a", "model_b")))  # every comparison: orders disagree
+    _run(
+        judge, arena, dict.fromkeys(comparisons, ("model_a", "model_b"))
+    )  # every comparison: orders disagree
     with pytest.raises(CommandError, match="Only 0 verdict pairs"):
         _report()
 
 
 def test_a_verdict_the_cache_answered_is_no_sample_of_its_own(arena, two_runs):
     # A third run answered from the cache repeats earlier answers: it adds no pairs.
-    _run(two_runs.judge, arena, {c: (w, w) for c, w in zip(two_runs.comparisons, itertools.cycle(WINNERS))},
-         from_cache=True)
+    _run(
+        two_runs.judge,
+        arena,
+        {c: (w, w) for c, w in zip(two_runs.comparisons, itertools.cycle(WINNERS))},
+        from_cache=True,
+    )
     assert {k: _report()["overall"][k] for k in two_runs.expected} == two_runs.expected
 
 

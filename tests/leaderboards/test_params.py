@@ -20,12 +20,28 @@ pytestmark = pytest.mark.django_db
 def problems_on_page(response) -> dict[str, tuple[str, str]]:
     """``data-param`` rows of the 400 page: parameter -> (problem, allowed)."""
     text = response.content.decode()
-    rows = re.findall(r'<tr data-param="([^"]*)"><td><code>[^<]*</code></td><td>([^<]*)</td><td>([^<]*)</td></tr>', text)
-    return {html.unescape(name): (html.unescape(problem), html.unescape(allowed)) for name, problem, allowed in rows}
+    rows = re.findall(
+        r'<tr data-param="([^"]*)"><td><code>[^<]*</code></td><td>([^<]*)</td><td>([^<]*)</td></tr>', text
+    )
+    return {
+        html.unescape(name): (html.unescape(problem), html.unescape(allowed))
+        for name, problem, allowed in rows
+    }
 
 
-@pytest.mark.parametrize("bad", [{"bootstrap": "abc"}, {"bootstrap": "-5"}, {"bootstrap": "999999"},
-                                 {"seed": "abc"}, {"seed": "-5"}, {"k": "-1"}, {"k": "abc"}, {"k": "999999"}])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"bootstrap": "abc"},
+        {"bootstrap": "-5"},
+        {"bootstrap": "999999"},
+        {"seed": "abc"},
+        {"seed": "-5"},
+        {"k": "-1"},
+        {"k": "abc"},
+        {"k": "999999"},
+    ],
+)
 def test_the_leaderboard_page_validates_what_the_api_validates(client, voted_arena, bad):
     page = client.get("/leaderboard/", {"source": "human", **bad})
     api = client.get("/api/leaderboard/", {"source": "human", **bad})
@@ -35,14 +51,18 @@ def test_the_leaderboard_page_validates_what_the_api_validates(client, voted_are
     assert list(problems_on_page(page)) == [name]
     assert api.json()["errors"][name]["code"] in ("not_integer", "not_number", "out_of_range")
     problem, allowed = problems_on_page(page)[name]
-    assert (problem, allowed) == (api.json()["errors"][name]["message"], api.json()["errors"][name]["allowed"])
+    assert (problem, allowed) == (
+        api.json()["errors"][name]["message"],
+        api.json()["errors"][name]["allowed"],
+    )
     assert not RatingSnapshot.objects.exists()
 
 
 def test_the_page_names_every_bad_parameter_and_what_is_allowed(client, voted_arena, settings):
     settings.ARENA_MAX_BOOTSTRAP_ROUNDS = 5000
-    response = client.get("/leaderboard/", {"bootstrap": "abc", "seed": "-5", "k": "-1", "method": "glicko",
-                                            "colour": "red"})
+    response = client.get(
+        "/leaderboard/", {"bootstrap": "abc", "seed": "-5", "k": "-1", "method": "glicko", "colour": "red"}
+    )
 
     assert response.status_code == 400
     text = html.unescape(response.content.decode())
@@ -64,25 +84,41 @@ def test_the_api_answers_an_error_code_per_parameter(client, voted_arena):
     assert response.status_code == 400
     errors = response.json()["errors"]
     assert {name: e["code"] for name, e in errors.items()} == {
-        "turn": "repeated", "bootstrap": "not_integer", "style_control": "not_boolean", "format": "not_choice"}
+        "turn": "repeated",
+        "bootstrap": "not_integer",
+        "style_control": "not_boolean",
+        "format": "not_choice",
+    }
     assert all(e["message"] and e["allowed"] for e in errors.values())
 
 
 def test_commands_exit_with_the_same_sentences(client, voted_arena):
-    api = client.get("/api/leaderboard/", {"bootstrap": "abc", "k": "-1", "prompt_set": "nope"}).json()["errors"]
+    api = client.get("/api/leaderboard/", {"bootstrap": "abc", "k": "-1", "prompt_set": "nope"}).json()[
+        "errors"
+    ]
 
     with pytest.raises(CommandError) as failure:
-        call_command("leaderboard", "--bootstrap", "abc", "--k", "-1", "--prompt-set", "nope", stdout=io.StringIO())
+        call_command(
+            "leaderboard", "--bootstrap", "abc", "--k", "-1", "--prompt-set", "nope", stdout=io.StringIO()
+        )
 
     lines = str(failure.value).splitlines()
-    assert lines == [f"--{name.replace('_', '-')}: {api[name]['message']} Allowed: {api[name]['allowed']}."
-                     for name in ("prompt_set", "bootstrap", "k")]
+    assert lines == [
+        f"--{name.replace('_', '-')}: {api[name]['message']} Allowed: {api[name]['allowed']}."
+        for name in ("prompt_set", "bootstrap", "k")
+    ]
 
 
-@pytest.mark.parametrize(("name", "value"), [
-    ("category", "writing\x00"), ("source", "hu\x00man"), ("prompt_set", "demo\x00set"),
-    ("category", "c" * 300), ("source", "import:" + "x" * 300),
-])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("category", "writing\x00"),
+        ("source", "hu\x00man"),
+        ("prompt_set", "demo\x00set"),
+        ("category", "c" * 300),
+        ("source", "import:" + "x" * 300),
+    ],
+)
 @pytest.mark.parametrize("url", ["/leaderboard/", "/api/leaderboard/", "/bias/", "/api/bias/"])
 def test_nul_bytes_and_long_values_are_a_400_not_a_500(client, voted_arena, url, name, value):
     if name == "category" and "bias" in url:
@@ -96,8 +132,9 @@ def test_nul_bytes_and_long_values_are_a_400_not_a_500(client, voted_arena, url,
 
 
 def test_the_page_uses_bootstrap_seed_and_k_from_its_url(staff_client, voted_arena):
-    page = staff_client.get("/leaderboard/", {"source": "human", "method": "elo", "bootstrap": "20", "seed": "7",
-                                              "k": "8"})
+    page = staff_client.get(
+        "/leaderboard/", {"source": "human", "method": "elo", "bootstrap": "20", "seed": "7", "k": "8"}
+    )
 
     assert page.status_code == 200
     text = page.content.decode()
@@ -114,5 +151,9 @@ def test_sources_come_as_csv_when_asked(client, voted_arena):
 
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
     assert list(csv.reader(io.StringIO(response.content.decode()))) == [
-        ["source"], ["all"], ["human"], ["import:paper-gpt4"]]
+        ["source"],
+        ["all"],
+        ["human"],
+        ["import:paper-gpt4"],
+    ]
     assert client.get("/api/sources/", {"format": "xml"}).json()["errors"]["format"]["code"] == "not_choice"

@@ -27,19 +27,91 @@ from tests.factories import Arena
 pytestmark = pytest.mark.django_db
 
 # Every parameter name some page, endpoint or command reads, plus ones nothing reads.
-NAMES = ["source", "prompt_set", "category", "turn", "method", "bootstrap", "seed", "style_control", "k", "init",
-         "permutations", "format", "a", "b", "next", "invite", "page", "q", "set", "baseline", "strong_weight", "human",
-         "disagreement"]
-GOOD = ["all", "human", "import:paper-gpt4", "judge:fuzz-judge", "panel:fuzz-panel", "demo-set", "writing", "coding",
-        "bt", "elo", "alpha", "beta", "orders", "1", "2", "0", "csv", "json", "true", "on"]
-NASTY = ["", " ", "nan", "inf", "-inf", "1e309", "-1", "999999999999999999999999", "9" * 5000, "0x10", "\u0661",
-         "\x00", "a\x00b", "c" * 300, "import:", "judge:", "import:" + "x" * 300, "%", "%00", "<script>", "'\"",
-         "../../etc/passwd", "\ud7ff", "\u202e", "\r\n", "\t"]
+NAMES = [
+    "source",
+    "prompt_set",
+    "category",
+    "turn",
+    "method",
+    "bootstrap",
+    "seed",
+    "style_control",
+    "k",
+    "init",
+    "permutations",
+    "format",
+    "a",
+    "b",
+    "next",
+    "invite",
+    "page",
+    "q",
+    "set",
+    "baseline",
+    "strong_weight",
+    "human",
+    "disagreement",
+]
+GOOD = [
+    "all",
+    "human",
+    "import:paper-gpt4",
+    "judge:fuzz-judge",
+    "panel:fuzz-panel",
+    "demo-set",
+    "writing",
+    "coding",
+    "bt",
+    "elo",
+    "alpha",
+    "beta",
+    "orders",
+    "1",
+    "2",
+    "0",
+    "csv",
+    "json",
+    "true",
+    "on",
+]
+NASTY = [
+    "",
+    " ",
+    "nan",
+    "inf",
+    "-inf",
+    "1e309",
+    "-1",
+    "999999999999999999999999",
+    "9" * 5000,
+    "0x10",
+    "\u0661",
+    "\x00",
+    "a\x00b",
+    "c" * 300,
+    "import:",
+    "judge:",
+    "import:" + "x" * 300,
+    "%",
+    "%00",
+    "<script>",
+    "'\"",
+    "../../etc/passwd",
+    "\ud7ff",
+    "\u202e",
+    "\r\n",
+    "\t",
+]
 
 _text = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
-values = st.one_of(st.sampled_from(GOOD), st.sampled_from(NASTY), st.integers().map(str),
-                   st.floats(allow_nan=True, allow_infinity=True).map(str), _text,
-                   _text.map(lambda t: t + "\x00" + t))
+values = st.one_of(
+    st.sampled_from(GOOD),
+    st.sampled_from(NASTY),
+    st.integers().map(str),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+    _text,
+    _text.map(lambda t: t + "\x00" + t),
+)
 names = st.one_of(st.sampled_from(NAMES), st.sampled_from(NAMES), st.sampled_from(NAMES), _text)
 pairs = st.lists(st.tuples(names, values), max_size=6)
 # Raw query strings, percent-escapes that are not UTF-8 and broken escapes included.
@@ -65,23 +137,53 @@ def _filled(route: str, fill: dict[str, str]) -> str:
 
 def routes(arena: Arena, run_id: int, assignment_id: int) -> list[str]:
     """A URL for every route (admin excepted), path arguments filled with objects that exist."""
-    fill = {"run_id": str(run_id), "assignment_id": str(assignment_id), "prompt_set": arena.prompt_set.slug,
-            "uidb64": "MQ", "token": "set-password", "vote_id": "1", "invite_id": "1",
-            "evaluation_id": "1"}
+    fill = {
+        "run_id": str(run_id),
+        "assignment_id": str(assignment_id),
+        "prompt_set": arena.prompt_set.slug,
+        "uidb64": "MQ",
+        "token": "set-password",
+        "vote_id": "1",
+        "invite_id": "1",
+        "evaluation_id": "1",
+    }
     return sorted({_filled(route, fill) for route, _view in _patterns()})
 
 
 # The views that read query parameters: the reports' pages and API, the account forms.
-READING_VIEWS = ("arena.views.leaderboard", "arena.views.reports", "arena.views.evaluations", "arena.views.api",
-                 "arena.views.evaluation_api", "arena.views.accounts")
+READING_VIEWS = (
+    "arena.views.leaderboard",
+    "arena.views.reports",
+    "arena.views.evaluations",
+    "arena.views.api",
+    "arena.views.evaluation_api",
+    "arena.views.accounts",
+)
 # The routes of those views, read from the URL configuration (none takes a path argument).
 READING = sorted({"/" + route.lstrip("/") for route, view in _patterns() if view.__module__ in READING_VIEWS})
 
 
 def test_the_fuzzed_routes_are_found_in_the_url_configuration():
-    assert {"/leaderboard/", "/api/leaderboard/", "/bias/", "/api/bias/", "/agreement/", "/api/agreement/",
-            "/api/sources/", "/scores/", "/api/scores/", "/winrate/", "/api/winrate/", "/grades/", "/api/grades/",
-            "/judges/", "/api/judges/", "/comparisons/", "/accounts/signup/", "/accounts/login/"} <= set(READING)
+    assert {
+        "/leaderboard/",
+        "/api/leaderboard/",
+        "/bias/",
+        "/api/bias/",
+        "/agreement/",
+        "/api/agreement/",
+        "/api/sources/",
+        "/scores/",
+        "/api/scores/",
+        "/winrate/",
+        "/api/winrate/",
+        "/grades/",
+        "/api/grades/",
+        "/judges/",
+        "/api/judges/",
+        "/comparisons/",
+        "/accounts/signup/",
+        "/accounts/login/",
+    } <= set(READING)
     assert not any("<" in route for route in READING)
 
 
@@ -94,8 +196,11 @@ def site(voted_arena, settings):
     JudgePanel.objects.create(name="fuzz-panel").judges.add(judge)
     rater = voted_arena.raters[0]
     comparison = voted_arena.comparison(voted_arena.prompts[0], "alpha", "beta")
-    assignment = Assignment.objects.get_or_create(rater=rater, comparison=comparison, defaults={
-        "a_shown_first": True, "expires_at": timezone.now() + timedelta(minutes=10)})[0]
+    assignment = Assignment.objects.get_or_create(
+        rater=rater,
+        comparison=comparison,
+        defaults={"a_shown_first": True, "expires_at": timezone.now() + timedelta(minutes=10)},
+    )[0]
     urls = routes(voted_arena, run.pk, assignment.pk)
     assert {*READING, "/judge/runs/", f"/judge/runs/{run.pk}/", "/rate/"} <= set(urls)
     staff = Client()
@@ -111,8 +216,12 @@ def check(response, url: str) -> None:
     assert "Traceback" not in body, url
 
 
-FUZZ = hypothesis_settings(max_examples=60, deadline=None, database=None,
-                           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = hypothesis_settings(
+    max_examples=60,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 @pytest.mark.parametrize("who", ["anonymous", "staff"])

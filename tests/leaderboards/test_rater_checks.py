@@ -16,12 +16,17 @@ from .conftest import human_votes
 def _planted(arena):
     """An always-left rater and one who votes faster than anyone reads, on every pair of every prompt."""
     User = get_user_model()
-    lefty, hasty = User.objects.create_user("lefty", password="x"), User.objects.create_user("hasty", password="x")
+    lefty, hasty = (
+        User.objects.create_user("lefty", password="x"),
+        User.objects.create_user("hasty", password="x"),
+    )
     names = list(arena.contenders)
     for k, prompt in enumerate(arena.prompts):
         for i, m1 in enumerate(names):
-            for m2 in names[i + 1:]:
-                arena.vote(lefty, prompt, m2, m1, left=m2, seconds_spent=30.0)  # always the left one (the weaker)
+            for m2 in names[i + 1 :]:
+                arena.vote(
+                    lefty, prompt, m2, m1, left=m2, seconds_spent=30.0
+                )  # always the left one (the weaker)
                 arena.vote(hasty, prompt, m1, m2, left=(m1, m2)[(k + i) % 2], seconds_spent=0.2)
     return lefty, hasty
 
@@ -32,7 +37,9 @@ def planted(arena):
         for rater in arena.raters:
             rater.username = f"{rater.username.split('-')[0]}-{seed}"
         if seed > 1:
-            arena.raters = [get_user_model().objects.create_user(f"honest{seed}-{i}", password="x") for i in range(3)]
+            arena.raters = [
+                get_user_model().objects.create_user(f"honest{seed}-{i}", password="x") for i in range(3)
+            ]
         human_votes(arena, seed=seed)
     return arena, *_planted(arena)
 
@@ -96,14 +103,31 @@ def test_bias_and_agreement_accept_rater_quality_like_the_leaderboard(client, pl
     clean = client.get("/api/bias/", {"source": "human"}).json()
     everything = client.get("/api/bias/", {"source": "human", "rater_quality": "all"}).json()
     assert everything["battle_total"] == clean["battle_total"] + 36
-    assert client.get("/api/bias/", {"source": "human", "rater_quality": "some"}).json()["field"] == "rater_quality"
+    assert (
+        client.get("/api/bias/", {"source": "human", "rater_quality": "some"}).json()["field"]
+        == "rater_quality"
+    )
     client.force_login(get_user_model().objects.create_user("stella", password="x", is_staff=True))
-    within = {q: client.get("/api/agreement/", {"a": "human", "b": "human", "rater_quality": q}).json()
-              for q in ("clean", "all")}
+    within = {
+        q: client.get("/api/agreement/", {"a": "human", "b": "human", "rater_quality": q}).json()
+        for q in ("clean", "all")
+    }
     assert within["all"]["battles_a"] == within["clean"]["battles_a"] + 36
     out = io.StringIO()
-    call_command("agreement", "--a", "human", "--b", "human", "--rater-quality", "all", "--bootstrap", "0",
-                 "--format", "json", stdout=out)
+    call_command(
+        "agreement",
+        "--a",
+        "human",
+        "--b",
+        "human",
+        "--rater-quality",
+        "all",
+        "--bootstrap",
+        "0",
+        "--format",
+        "json",
+        stdout=out,
+    )
     assert json.loads(out.getvalue())["battles_a"] == within["all"]["battles_a"]
     out = io.StringIO()
     call_command("bias_report", "--source", "human", "--rater-quality", "all", "--format", "json", stdout=out)

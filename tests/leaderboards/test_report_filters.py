@@ -28,8 +28,14 @@ def gold_comparison(arena) -> int:
     return comparison.votes.count()
 
 
-@pytest.mark.parametrize(("path", "query"), [("/leaderboard/", {"source": "human"}), ("/bias/", {"source": "human"}),
-                                           ("/agreement/", {"a": "human", "b": "human"})])
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/leaderboard/", {"source": "human"}),
+        ("/bias/", {"source": "human"}),
+        ("/agreement/", {"a": "human", "b": "human"}),
+    ],
+)
 def test_the_form_offers_clean_and_all_raters_with_clean_by_default(staff_client, arena, path, query):
     human_votes(arena)
     page = staff_client.get(path, query)
@@ -47,16 +53,18 @@ def test_the_bias_page_counts_the_votes_the_raters_control_chooses(client, arena
     every = client.get("/bias/", {"source": "human", "rater_quality": "all"}).content.decode()
     assert f"<strong>{votes - gold}</strong> verdicts" in clean and "without gold comparisons" in clean
     assert f"<strong>{votes}</strong> verdicts" in every and "every human vote" in every
-    assert 'rater_quality=all' in re.search(r'data-form-state="([^"]*)"', every).group(1)
+    assert "rater_quality=all" in re.search(r'data-form-state="([^"]*)"', every).group(1)
 
 
 def test_results_the_leaderboard_form_fetches_bring_the_sets_categories(client, db):
     build_arena(set_slug="sheets", categories=("budget", "formulas"))
     build_arena(set_slug="reviews", categories=("hotels", "restaurants"))
     query = {"source": "human", "prompt_set": "reviews"}
-    results = client.get("/leaderboard/", query, headers={"HX-Request": "true", "HX-Trigger": "leaderboard-filters"})
+    results = client.get(
+        "/leaderboard/", query, headers={"HX-Request": "true", "HX-Trigger": "leaderboard-filters"}
+    )
     html = results.content.decode()
-    assert html.lstrip().startswith("<section id=\"results\"")  # the partial
+    assert html.lstrip().startswith('<section id="results"')  # the partial
     swapped = re.search(r'<label id="category-filter" hx-swap-oob="true">.*?</label>', html, re.S)
     assert swapped and re.findall(r'<option value="(\w+)"', swapped.group(0)) == ["hotels", "restaurants"]
     # The results refreshing themselves (a new snapshot) leave the form alone.

@@ -27,7 +27,9 @@ def _mt_bench_imported(django_db_setup, django_db_blocker):
         for path in sorted((demo / "mt_bench" / "model_answer").glob("*.jsonl")):
             imports.answers_import(path=path, fmt="fastchat", prompt_set="mt_bench")
         for path in sorted((demo / "mt_bench" / "human").glob("*.jsonl")):
-            imports.verdicts_import(path=path, fmt="mtbench_human", source="mtbench-human", prompt_set="mt_bench")
+            imports.verdicts_import(
+                path=path, fmt="mtbench_human", source="mtbench-human", prompt_set="mt_bench"
+            )
         for path in sorted((demo / "mt_bench" / "gpt4").glob("*.jsonl")):
             imports.verdicts_import(path=path, fmt="fastchat", source="mtbench-gpt4", prompt_set="mt_bench")
         yield
@@ -40,11 +42,14 @@ def mt_bench_verdicts(_mt_bench_imported, db):
 
 def test_people_and_gpt4_put_gpt4_first_and_agree_as_in_the_paper(client, mt_bench_verdicts):
     out = io.StringIO()
-    call_command("leaderboard", "--source", "import:mtbench-human", "--bootstrap", "50", "--format", "json",
-                 stdout=out)
+    call_command(
+        "leaderboard", "--source", "import:mtbench-human", "--bootstrap", "50", "--format", "json", stdout=out
+    )
     human = json.loads(out.getvalue())
     judge = client.get("/api/leaderboard/", {"source": "import:mtbench-gpt4"}).json()
-    agreement = client.get("/api/agreement/", {"a": "import:mtbench-human", "b": "import:mtbench-gpt4"}).json()
+    agreement = client.get(
+        "/api/agreement/", {"a": "import:mtbench-human", "b": "import:mtbench-gpt4"}
+    ).json()
 
     assert human[0]["model"] == "gpt-4"
     assert judge["rows"][0]["model"] == "gpt-4"
@@ -56,7 +61,12 @@ def test_people_and_gpt4_put_gpt4_first_and_agree_as_in_the_paper(client, mt_ben
 
 
 def test_style_control_on_mt_bench_drops_what_cannot_be_fitted_and_names_it(admin_client, mt_bench_verdicts):
-    query = {"source": "import:mtbench-human", "prompt_set": "mt_bench", "style_control": "1", "bootstrap": "20"}
+    query = {
+        "source": "import:mtbench-human",
+        "prompt_set": "mt_bench",
+        "style_control": "1",
+        "bootstrap": "20",
+    }
     response = admin_client.get("/api/leaderboard/", query)
     data = response.json()
     assert response.status_code == 200 and not data.get("error")
@@ -72,8 +82,20 @@ def test_style_control_on_mt_bench_drops_what_cannot_be_fitted_and_names_it(admi
 
 def test_within_source_agreement_of_the_mt_bench_experts_is_the_papers(admin_client, mt_bench_verdicts):
     out = io.StringIO()
-    call_command("agreement", "--a", "import:mtbench-human", "--b", "import:mtbench-human", "--raters", "expert",
-                 "--bootstrap", "100", "--format", "json", stdout=out)
+    call_command(
+        "agreement",
+        "--a",
+        "import:mtbench-human",
+        "--b",
+        "import:mtbench-human",
+        "--raters",
+        "expert",
+        "--bootstrap",
+        "100",
+        "--format",
+        "json",
+        stdout=out,
+    )
     report = json.loads(out.getvalue())
     turn1 = next(t for t in report["per_turn"] if t["turn"] == 1)
     assert (turn1["agreeing"], turn1["pairs"]) == (454, 721)
@@ -81,11 +103,23 @@ def test_within_source_agreement_of_the_mt_bench_experts_is_the_papers(admin_cli
     low, high = turn1["intervals"]["agreement_with_ties"]
     assert low < 454 / 721 < high
     table = io.StringIO()
-    call_command("agreement", "--a", "import:mtbench-human", "--b", "import:mtbench-human", "--raters", "expert",
-                 "--bootstrap", "50", stdout=table)
+    call_command(
+        "agreement",
+        "--a",
+        "import:mtbench-human",
+        "--b",
+        "import:mtbench-human",
+        "--raters",
+        "expert",
+        "--bootstrap",
+        "50",
+        stdout=table,
+    )
     assert "454/721 = 0.630" in table.getvalue() and "388/479 = 0.810" in table.getvalue()
-    api = admin_client.get("/api/agreement/", {"a": "import:mtbench-human", "b": "import:mtbench-human",
-                                               "raters": "expert", "bootstrap": "50"}).json()
+    api = admin_client.get(
+        "/api/agreement/",
+        {"a": "import:mtbench-human", "b": "import:mtbench-human", "raters": "expert", "bootstrap": "50"},
+    ).json()
     assert next(t for t in api["per_turn"] if t["turn"] == 1)["pairs"] == 721
 
 
@@ -102,8 +136,11 @@ def test_bias_of_mt_bench_gpt4_pair_says_the_order_is_not_recorded(client, mt_be
     [row] = data["position"]["rows"]
     assert row["order_recorded"] is False and row["first_shown_wins"] is None
     [consistency] = data["consistency"]["rows"]
-    flagged = sum('"tie (inconsistent)"' in line for path in (settings.ARENA_DATA_DIR / "demo" / "mt_bench" / "gpt4")
-                  .glob("*.jsonl") for line in path.read_text().splitlines())
+    flagged = sum(
+        '"tie (inconsistent)"' in line
+        for path in (settings.ARENA_DATA_DIR / "demo" / "mt_bench" / "gpt4").glob("*.jsonl")
+        for line in path.read_text().splitlines()
+    )
     assert flagged > 0 and consistency["inconsistent"] == flagged
     assert consistency["pairs"] == data["battle_total"]
     html = client.get("/bias/", {"source": "import:mtbench-gpt4"}).content.decode()

@@ -18,7 +18,9 @@ from tests.factories import build_arena, imported_verdicts
 pytestmark = pytest.mark.django_db
 
 
-def test_a_new_vote_refreshes_the_leaderboard_snapshot(client, voted_arena, django_capture_on_commit_callbacks):
+def test_a_new_vote_refreshes_the_leaderboard_snapshot(
+    client, voted_arena, django_capture_on_commit_callbacks
+):
     before = client.get("/api/leaderboard/", {"source": "human"}).json()
     everything = client.get("/api/leaderboard/", {"source": "all"}).json()
     judge_only = client.get("/api/leaderboard/", {"source": "import:paper-gpt4"}).json()
@@ -32,12 +34,20 @@ def test_a_new_vote_refreshes_the_leaderboard_snapshot(client, voted_arena, djan
     gamma = next(r for r in after["rows"] if r["model"] == "gamma")
     gamma_before = next(r for r in before["rows"] if r["model"] == "gamma")
     assert gamma["wins"] == gamma_before["wins"] + 1
-    assert client.get("/api/leaderboard/", {"source": "all"}).json()["battle_total"] == everything["battle_total"] + 1
+    assert (
+        client.get("/api/leaderboard/", {"source": "all"}).json()["battle_total"]
+        == everything["battle_total"] + 1
+    )
     # A snapshot that does not read human votes is left alone.
-    assert client.get("/api/leaderboard/", {"source": "import:paper-gpt4"}).json()["computed_at"] == judge_only["computed_at"]
+    assert (
+        client.get("/api/leaderboard/", {"source": "import:paper-gpt4"}).json()["computed_at"]
+        == judge_only["computed_at"]
+    )
 
 
-def test_reports_of_the_source_are_refreshed_too(staff_client, voted_arena, django_capture_on_commit_callbacks):
+def test_reports_of_the_source_are_refreshed_too(
+    staff_client, voted_arena, django_capture_on_commit_callbacks
+):
     client = staff_client
     bias = client.get("/api/bias/", {"source": "human"}).json()
     agreement = client.get("/api/agreement/", {"a": "import:paper-gpt4", "b": "human"}).json()
@@ -46,12 +56,15 @@ def test_reports_of_the_source_are_refreshed_too(staff_client, voted_arena, djan
         voted_arena.vote(voted_arena.raters[1], voted_arena.prompts[1], "beta", "gamma", turn=2)
 
     assert client.get("/api/bias/", {"source": "human"}).json()["battle_total"] == bias["battle_total"] + 1
-    assert client.get("/api/agreement/", {"a": "import:paper-gpt4", "b": "human"}).json()["battles_b"] == \
-        agreement["battles_b"] + 1
+    assert (
+        client.get("/api/agreement/", {"a": "import:paper-gpt4", "b": "human"}).json()["battles_b"]
+        == agreement["battles_b"] + 1
+    )
 
 
-def test_votes_on_another_prompt_set_leave_a_filtered_snapshot_alone(client, voted_arena,
-                                                                      django_capture_on_commit_callbacks):
+def test_votes_on_another_prompt_set_leave_a_filtered_snapshot_alone(
+    client, voted_arena, django_capture_on_commit_callbacks
+):
     other = build_arena(set_slug="other-set")
     filtered = client.get("/api/leaderboard/", {"source": "human", "prompt_set": "demo-set"}).json()
 
@@ -62,13 +75,16 @@ def test_votes_on_another_prompt_set_leave_a_filtered_snapshot_alone(client, vot
     assert again["computed_at"] == filtered["computed_at"]
 
 
-def test_a_burst_of_votes_enqueues_one_refresh_per_debounce_window(client, voted_arena, settings, monkeypatch,
-                                                                   django_capture_on_commit_callbacks):
+def test_a_burst_of_votes_enqueues_one_refresh_per_debounce_window(
+    client, voted_arena, settings, monkeypatch, django_capture_on_commit_callbacks
+):
     client.get("/api/leaderboard/", {"source": "human"})
     settings.ARENA_SNAPSHOT_DEBOUNCE_SECONDS = 30
     sent = []
-    monkeypatch.setattr("reports.tasks.snapshot_refresh.apply_async",
-                        lambda args, countdown=0, **kw: sent.append((args, countdown)))
+    monkeypatch.setattr(
+        "reports.tasks.snapshot_refresh.apply_async",
+        lambda args, countdown=0, **kw: sent.append((args, countdown)),
+    )
 
     with django_capture_on_commit_callbacks(execute=True):
         for prompt in voted_arena.prompts[:4]:
@@ -83,8 +99,9 @@ def test_a_burst_of_votes_enqueues_one_refresh_per_debounce_window(client, voted
     assert len(sent) == 2
 
 
-def test_new_imported_verdicts_mark_snapshots_stale_through_the_service(client, voted_arena,
-                                                                         django_capture_on_commit_callbacks):
+def test_new_imported_verdicts_mark_snapshots_stale_through_the_service(
+    client, voted_arena, django_capture_on_commit_callbacks
+):
     before = client.get("/api/leaderboard/", {"source": "all"}).json()
     imported_verdicts(voted_arena, "second-judge")
 
@@ -92,13 +109,18 @@ def test_new_imported_verdicts_mark_snapshots_stale_through_the_service(client, 
         scheduled = snapshots_mark_stale(source="import:second-judge", prompt_set="demo-set")
 
     assert scheduled == [before["key"]]
-    assert client.get("/api/leaderboard/", {"source": "all"}).json()["battle_total"] == before["battle_total"] + 18
+    assert (
+        client.get("/api/leaderboard/", {"source": "all"}).json()["battle_total"]
+        == before["battle_total"] + 18
+    )
 
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 async def test_an_open_page_is_told_when_its_snapshot_changes(voted_arena):
-    communicator = WebsocketCommunicator(application, "/ws/leaderboard/", headers=[(b"origin", b"http://testserver")])
+    communicator = WebsocketCommunicator(
+        application, "/ws/leaderboard/", headers=[(b"origin", b"http://testserver")]
+    )
     connected, _ = await communicator.connect()
     assert connected
 
@@ -110,7 +132,9 @@ async def test_an_open_page_is_told_when_its_snapshot_changes(voted_arena):
     assert message == {"event": "snapshot.updated", "key": first["key"]}
 
     # A vote (outside a test transaction: on_commit fires) refreshes the snapshot and says so.
-    await sync_to_async(voted_arena.vote)(voted_arena.raters[0], voted_arena.prompts[2], "gamma", "beta", turn=2)
+    await sync_to_async(voted_arena.vote)(
+        voted_arena.raters[0], voted_arena.prompts[2], "gamma", "beta", turn=2
+    )
     message = await communicator.receive_json_from(timeout=10)
     assert message["key"] == first["key"]
     refreshed = await sync_to_async(lambda: client.get("/api/leaderboard/", {"source": "human"}).json())()
@@ -121,9 +145,16 @@ async def test_an_open_page_is_told_when_its_snapshot_changes(voted_arena):
 
 @pytest.mark.asyncio
 async def test_the_consumer_forwards_group_messages(settings):
-    communicator = WebsocketCommunicator(application, "/ws/leaderboard/", headers=[(b"origin", b"http://testserver")])
+    communicator = WebsocketCommunicator(
+        application, "/ws/leaderboard/", headers=[(b"origin", b"http://testserver")]
+    )
     connected, _ = await communicator.connect()
     assert connected
-    await get_channel_layer().group_send("leaderboard", {"type": "snapshot.updated", "key": "leaderboard?x=1"})
-    assert await communicator.receive_json_from(timeout=2) == {"event": "snapshot.updated", "key": "leaderboard?x=1"}
+    await get_channel_layer().group_send(
+        "leaderboard", {"type": "snapshot.updated", "key": "leaderboard?x=1"}
+    )
+    assert await communicator.receive_json_from(timeout=2) == {
+        "event": "snapshot.updated",
+        "key": "leaderboard?x=1",
+    }
     await communicator.disconnect()

@@ -28,7 +28,9 @@ def test_staff_raters_shows_flagged_raters_and_both_leaderboards(live_server, pa
     staff = get_user_model().objects.create_user("staff-browser", password="x", is_staff=True)
     client = Client()
     client.force_login(staff)
-    page.context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}])
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
     page.set_viewport_size({"width": width, "height": 900})
     page.goto(f"{live_server.url}/staff/raters/")
 
@@ -42,8 +44,12 @@ def test_staff_raters_shows_flagged_raters_and_both_leaderboards(live_server, pa
         assert abs(clean_box["y"] - all_box["y"]) < 2 and all_box["x"] > clean_box["x"]
     else:  # stacked
         assert all_box["y"] > clean_box["y"] + clean_box["height"] - 1
-    battles = {t.get_attribute("aria-label"): sum(int(c) for c in t.locator("[data-field=battles]").all_text_contents())
-               for t in page.locator(".side-by-side .table-scroll").all()}
+    battles = {
+        t.get_attribute("aria-label"): sum(
+            int(c) for c in t.locator("[data-field=battles]").all_text_contents()
+        )
+        for t in page.locator(".side-by-side .table-scroll").all()
+    }
     assert battles["With every rater (all)"] == battles["Without flagged raters (clean)"] + 2 * 36
     for _ in range(60):  # keyboard: the flagged raters' scroll region takes focus
         page.keyboard.press("Tab")

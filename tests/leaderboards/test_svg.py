@@ -32,13 +32,20 @@ def test_ratings_chart_has_a_title_description_and_a_mark_per_model():
 
 def test_heatmap_colours_each_pair_and_leaves_unmet_pairs_grey():
     nan = float("nan")
-    markup = svg.win_rate_heatmap(["a", "b", "c"], [[nan, 0.75, None], [0.25, nan, 0.5], [None, 0.5, nan]],
-                                  [[0, 8, 0], [8, 0, 2], [0, 2, 0]])
+    markup = svg.win_rate_heatmap(
+        ["a", "b", "c"],
+        [[nan, 0.75, None], [0.25, nan, 0.5], [None, 0.5, nan]],
+        [[0, 8, 0], [8, 0, 2], [0, 2, 0]],
+    )
     root = parse(markup)
 
     cells = root.findall(f".//{NS}g/{NS}title")
-    assert [c.text for c in cells] == ["a vs b: 0.75 over 8 battles", "b vs a: 0.25 over 8 battles",
-                                       "b vs c: 0.50 over 2 battles", "c vs b: 0.50 over 2 battles"]
+    assert [c.text for c in cells] == [
+        "a vs b: 0.75 over 8 battles",
+        "b vs a: 0.25 over 8 battles",
+        "b vs c: 0.50 over 2 battles",
+        "c vs b: 0.50 over 2 battles",
+    ]
     assert svg._heat_colour(0.5) == "#ffffff"
 
 
@@ -51,11 +58,20 @@ def test_empty_inputs_draw_a_message_not_an_error():
 
 
 def test_bar_and_stacked_charts_label_their_values():
-    bars = parse(svg.bar_chart([{"label": "first-shown wins", "value": 0.62, "low": 0.55, "high": 0.7}],
-                               title="Position bias", value_label="share", reference=0.5))
+    bars = parse(
+        svg.bar_chart(
+            [{"label": "first-shown wins", "value": 0.62, "low": 0.55, "high": 0.7}],
+            title="Position bias",
+            value_label="share",
+            reference=0.5,
+        )
+    )
     assert bars.find(f"{NS}desc").text == "first-shown wins: 0.62"
     stacked = parse(svg.stacked_bars([{"model": "alpha", "A": 3, "B": 1, "C": 0, "D": 0}]))
-    assert [t.text for t in stacked.findall(f".//{NS}rect/{NS}title")] == ["alpha: 3 x A (75%)", "alpha: 1 x B (25%)"]
+    assert [t.text for t in stacked.findall(f".//{NS}rect/{NS}title")] == [
+        "alpha: 3 x A (75%)",
+        "alpha: 1 x B (25%)",
+    ]
 
 
 LONG = [f"vicuna-13b-20230322-new-hp-fp16-model-{i:02d}" for i in range(50)]  # 40 characters each
@@ -80,8 +96,10 @@ def _fits(root: ET.Element) -> None:
 
 def test_long_model_names_are_there_in_full_and_fit_the_chart():
     assert all(len(name) == 40 for name in LONG)
-    rows = [{"model": name, "rating": 1000.0 + i, "ci_low": 990.0 + i, "ci_high": 1010.0 + i, "rank": i + 1}
-            for i, name in enumerate(LONG[:12])]
+    rows = [
+        {"model": name, "rating": 1000.0 + i, "ci_low": 990.0 + i, "ci_high": 1010.0 + i, "rank": i + 1}
+        for i, name in enumerate(LONG[:12])
+    ]
     charts = [
         svg.ratings_chart(rows),
         svg.bar_chart([{"label": name, "value": 0.5} for name in LONG[:5]], title="t", value_label="v"),

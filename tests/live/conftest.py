@@ -16,13 +16,16 @@ def llm() -> Iterator[FakeLLMServer]:
 
 
 def add_contender(llm: FakeLLMServer, name: str, model: str | None = None, **live: object) -> Contender:
-    contender = Contender.objects.create(name=name, base_url=llm.base_url, api_model=model or name,
-                                         api_key_env="ARENA_KEY_TEST_NO_SUCH")
+    contender = Contender.objects.create(
+        name=name, base_url=llm.base_url, api_model=model or name, api_key_env="ARENA_KEY_TEST_NO_SUCH"
+    )
     LiveContender.objects.create(contender=contender, **live)
     return contender
 
 
 @pytest.fixture
 def pair(db, llm) -> tuple[Contender, Contender]:
-    return (add_contender(llm, "alpha-7b", price_input=1.0, price_output=2.0),
-            add_contender(llm, "beta-13b", price_input=0.5, price_output=4.0))
+    return (
+        add_contender(llm, "alpha-7b", price_input=1.0, price_output=2.0),
+        add_contender(llm, "beta-13b", price_input=0.5, price_output=4.0),
+    )

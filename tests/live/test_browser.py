@@ -31,10 +31,19 @@ NAMES = ("orca-34b", "heron-8b")
 
 @pytest.fixture
 def web(transactional_db, tmp_path, redis_url) -> Iterator[str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("CELERY_", "JUDGE_", "ARENA_", "DJANGO_", "REDIS_"))}
-    env.update(DATABASE_URL=database_url(connection.settings_dict), DJANGO_SETTINGS_MODULE="arena.settings",
-               PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING", DB_POOL="0", ARENA_LIVE_BATTLES_PER_HOUR="50")
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CELERY_", "JUDGE_", "ARENA_", "DJANGO_", "REDIS_"))
+    }
+    env.update(
+        DATABASE_URL=database_url(connection.settings_dict),
+        DJANGO_SETTINGS_MODULE="arena.settings",
+        PYTHONPATH=str(ROOT),
+        LOG_LEVEL="WARNING",
+        DB_POOL="0",
+        ARENA_LIVE_BATTLES_PER_HOUR="50",
+    )
     env["REDIS_URL"] = redis_url  # the production layer
     with daphne_serving(env, tmp_path) as base:
         yield base
@@ -67,19 +76,29 @@ def open_battle(browser, web: str, viewport: dict[str, int]):  # type: ignore[no
 
 def streaming_both(tab) -> bool:  # type: ignore[no-untyped-def]
     """Both columns hold part of their answer while both are still streaming."""
-    return bool(tab.evaluate(
-        "() => ['left', 'right'].every(s => { const t = document.querySelector('#side-' + s + ' .turn:last-child');"
-        " return t && t.classList.contains('streaming') && t.textContent.length > 40; })"))
+    return bool(
+        tab.evaluate(
+            "() => ['left', 'right'].every(s => { const t = document.querySelector('#side-' + s + ' .turn:last-child');"
+            " return t && t.classList.contains('streaming') && t.textContent.length > 40; })"
+        )
+    )
 
 
 def decoded(frames: list[str]) -> list[dict[str, Any]]:
     return [json.loads(f) for f in frames]
 
 
-@pytest.mark.parametrize("viewport", [{"width": 1440, "height": 900}, {"width": 390, "height": 844}],
-                         ids=["1440px", "390px"])
-def test_two_battles_with_a_follow_up_a_vote_and_the_reveal(chromium, web, contenders, rater, llm,  # noqa: F811
-                                                            viewport):
+@pytest.mark.parametrize(
+    "viewport", [{"width": 1440, "height": 900}, {"width": 390, "height": 844}], ids=["1440px", "390px"]
+)
+def test_two_battles_with_a_follow_up_a_vote_and_the_reveal(
+    chromium,  # noqa: F811
+    web,
+    contenders,
+    rater,
+    llm,
+    viewport,
+):
     llm.configure(stream_rate=25.0, stream_words=40)
     context, tab, frames = open_battle(chromium, web, viewport)
     seen = watch(tab)
@@ -87,7 +106,9 @@ def test_two_battles_with_a_follow_up_a_vote_and_the_reveal(chromium, web, conte
     for battle in range(2):
         tab.fill("#prompt-text", f"Battle {battle}: why is the *sea* salty? <script>alert(1)</script>")
         tab.click("#send-btn")
-        assert wait_for(lambda: streaming_both(tab), timeout=10, interval=0.05), "both sides never streamed at once"
+        assert wait_for(lambda: streaming_both(tab), timeout=10, interval=0.05), (
+            "both sides never streamed at once"
+        )
         expect(tab.locator("#verdict-form")).to_be_visible()
         # Markdown rendered and sanitised: the heading is HTML, the prompt's script is text.
         assert tab.locator("#side-left h2").count() == 1 and tab.locator("#side-right h2").count() == 1
@@ -127,8 +148,13 @@ def test_two_battles_with_a_follow_up_a_vote_and_the_reveal(chromium, web, conte
     context.close()
 
 
-def test_closing_the_tab_mid_stream_closes_both_upstream_streams_within_a_second(chromium, web, contenders,  # noqa: F811
-                                                                                 rater, llm):
+def test_closing_the_tab_mid_stream_closes_both_upstream_streams_within_a_second(
+    chromium,  # noqa: F811
+    web,
+    contenders,
+    rater,
+    llm,
+):
     llm.configure(stream_rate=5.0, stream_words=300)
     context, tab, _ = open_battle(chromium, web, {"width": 1440, "height": 900})
     tab.fill("#prompt-text", "A very long essay, please")
@@ -145,8 +171,12 @@ def test_closing_the_tab_mid_stream_closes_both_upstream_streams_within_a_second
 
 
 def test_an_error_mid_stream_ends_the_battle_with_no_vote(chromium, web, contenders, rater, llm):  # noqa: F811
-    llm.configure(stream_rate=20.0, stream_words=60, model_script={f"{NAMES[1]}-model": ["stream_error"]},
-                  stream_error_after=5)
+    llm.configure(
+        stream_rate=20.0,
+        stream_words=60,
+        model_script={f"{NAMES[1]}-model": ["stream_error"]},
+        stream_error_after=5,
+    )
     context, tab, frames = open_battle(chromium, web, {"width": 390, "height": 844})
     tab.fill("#prompt-text", "Hello there")
     tab.click("#send-btn")

@@ -15,8 +15,21 @@ pytestmark = [pytest.mark.django_db]
 
 def test_live_contender_add_checks_the_key_variable_and_updates_in_place():
     out = io.StringIO()
-    call_command("live_contender_add", "my-model", "--base-url", "http://127.0.0.1:8001/v1", "--model", "m-1",
-                 "--api-key-env", "ARENA_KEY_MINE", "--weight", "2", "--price-output", "3", stdout=out)
+    call_command(
+        "live_contender_add",
+        "my-model",
+        "--base-url",
+        "http://127.0.0.1:8001/v1",
+        "--model",
+        "m-1",
+        "--api-key-env",
+        "ARENA_KEY_MINE",
+        "--weight",
+        "2",
+        "--price-output",
+        "3",
+        stdout=out,
+    )
     assert "in live battles (weight 2)" in out.getvalue()
     live = LiveContender.objects.get(contender__name="my-model")
     assert (live.weight, live.price_output, live.contender.api_key_env) == (2.0, 3.0, "ARENA_KEY_MINE")

@@ -23,8 +23,9 @@ pytestmark = [pytest.mark.django_db(transaction=True)]
 
 async def connect(username: str = "rita") -> tuple[WebsocketCommunicator, Any]:
     user, _ = await sync_to_async(get_user_model().objects.get_or_create)(username=username)
-    comm = WebsocketCommunicator(application, "/ws/battle/", headers=[(b"origin", b"http://localhost"),
-                                                                     (b"host", b"localhost")])
+    comm = WebsocketCommunicator(
+        application, "/ws/battle/", headers=[(b"origin", b"http://localhost"), (b"host", b"localhost")]
+    )
     comm.scope["user"] = user
     comm.scope["client"] = ("10.0.0.7", 5555)
     connected, _ = await comm.connect()
@@ -194,8 +195,9 @@ async def test_limits_and_prompt_length_are_refused_with_the_reason(pair, llm, s
 async def test_an_anonymous_socket_is_closed_and_starts_nothing(pair):
     from django.contrib.auth.models import AnonymousUser
 
-    comm = WebsocketCommunicator(application, "/ws/battle/", headers=[(b"origin", b"http://localhost"),
-                                                                     (b"host", b"localhost")])
+    comm = WebsocketCommunicator(
+        application, "/ws/battle/", headers=[(b"origin", b"http://localhost"), (b"host", b"localhost")]
+    )
     comm.scope["user"] = AnonymousUser()
     connected, _ = await comm.connect()
     assert not connected

@@ -13,9 +13,21 @@ pytestmark = [pytest.mark.django_db]
 @pytest.fixture
 def battles(db):
     a, b = Contender.objects.create(name="a"), Contender.objects.create(name="b")
-    for text in ("Why is the sky blue?", "why is  the SKY blue?", "Write a haiku <b>now</b>", "Tell me a joke"):
-        LiveBattle.objects.create(address="x", contender_a=a, contender_b=b, a_shown_first=True, turns=1,
-                                  status="abandoned", conversation=[{"prompt": text, "a": "", "b": ""}])
+    for text in (
+        "Why is the sky blue?",
+        "why is  the SKY blue?",
+        "Write a haiku <b>now</b>",
+        "Tell me a joke",
+    ):
+        LiveBattle.objects.create(
+            address="x",
+            contender_a=a,
+            contender_b=b,
+            a_shown_first=True,
+            turns=1,
+            status="abandoned",
+            conversation=[{"prompt": text, "a": "", "b": ""}],
+        )
     LiveBattle.objects.create(address="x", contender_a=a, contender_b=b, a_shown_first=True)  # no turn yet
 
 
@@ -30,9 +42,13 @@ def test_staff_keep_prompts_and_make_a_deduplicated_set(battles, staff_client):
     for text in ("Why is the sky blue?", "Write a haiku <b>now</b>"):
         assert staff_client.post("/staff/live-prompts/", {"action": "keep", "text": text}).status_code == 302
     staff_client.post("/staff/live-prompts/", {"action": "drop", "text": "Tell me a joke"})
-    response = staff_client.post("/staff/live-prompts/", {"action": "make_set", "slug": "live-set", "name": "Live"})
+    response = staff_client.post(
+        "/staff/live-prompts/", {"action": "make_set", "slug": "live-set", "name": "Live"}
+    )
     assert "2 prompt(s) added, 0 already in it" in response.content.decode()
-    again = staff_client.post("/staff/live-prompts/", {"action": "make_set", "slug": "live-set", "name": "Live"})
+    again = staff_client.post(
+        "/staff/live-prompts/", {"action": "make_set", "slug": "live-set", "name": "Live"}
+    )
     assert "0 prompt(s) added, 2 already in it" in again.content.decode()
     prompts = Prompt.objects.filter(prompt_set__slug="live-set").order_by("position")
     assert [p.turns for p in prompts] == [["Why is the sky blue?"], ["Write a haiku <b>now</b>"]]

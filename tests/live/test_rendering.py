@@ -14,13 +14,14 @@ def feed_all(pieces: list[str]) -> tuple[StreamRenderer, list[str]]:
 def test_blocks_are_rendered_once_each_as_they_finish():
     renderer, blocks = feed_all(["## Ti", "tle\n", "\nSome **bo", "ld** text\n\n- a\n", "- b"])
     assert blocks == ["<h2>Title</h2>\n", "<p>Some <strong>bold</strong> text</p>\n"]
-    assert renderer.text[renderer.rendered_upto:] == "- a\n- b"  # the tail, shown as plain text
+    assert renderer.text[renderer.rendered_upto :] == "- a\n- b"  # the tail, shown as plain text
     assert "<li>a</li>" in renderer.final() and "<h2>Title</h2>" in renderer.final()
 
 
 def test_model_html_never_passes_through():
-    _, blocks = feed_all(["<script>alert(1)</script> <img src=x onerror=alert(2)>\n\n",
-                          "[x](javascript:alert(3))\n\n"])
+    _, blocks = feed_all(
+        ["<script>alert(1)</script> <img src=x onerror=alert(2)>\n\n", "[x](javascript:alert(3))\n\n"]
+    )
     html = "".join(blocks)
     assert "<script" not in html and "<img" not in html and "href" not in html
     assert "&lt;script&gt;" in html

@@ -23,17 +23,34 @@ pytestmark = [pytest.mark.django_db]
 @pytest.fixture
 def live_votes(db):
     a, b, c = (Contender.objects.create(name=n) for n in ("ant", "bee", "cat"))
-    rows = [(a, b, True, "model_a", False), (a, b, False, "model_a", False), (b, c, True, "model_b", False),
-            (a, c, True, "tie", False), (c, a, False, "both_bad", False),
-            (a, b, True, "model_b", True)]  # void: named a model
+    rows = [
+        (a, b, True, "model_a", False),
+        (a, b, False, "model_a", False),
+        (b, c, True, "model_b", False),
+        (a, c, True, "tie", False),
+        (c, a, False, "both_bad", False),
+        (a, b, True, "model_b", True),
+    ]  # void: named a model
     for left, right, first, winner, void in rows:
-        LiveBattle.objects.create(address="1.2.3.4", contender_a=left, contender_b=right, a_shown_first=first,
-                                  status="voted", winner=winner, reveals_identity=void, turns=2,
-                                  conversation=[{"prompt": "p", "a": "x", "b": "y"}] * 2)
+        LiveBattle.objects.create(
+            address="1.2.3.4",
+            contender_a=left,
+            contender_b=right,
+            a_shown_first=first,
+            status="voted",
+            winner=winner,
+            reveals_identity=void,
+            turns=2,
+            conversation=[{"prompt": "p", "a": "x", "b": "y"}] * 2,
+        )
     # Not votes: never battles.
-    LiveBattle.objects.create(address="x", contender_a=a, contender_b=b, a_shown_first=True, status="abandoned")
+    LiveBattle.objects.create(
+        address="x", contender_a=a, contender_b=b, a_shown_first=True, status="abandoned"
+    )
     LiveBattle.objects.create(address="x", contender_a=a, contender_b=b, a_shown_first=True, status="error")
-    LiveBattle.objects.create(address="x", contender_a=a, contender_b=b, a_shown_first=True, status="answered")
+    LiveBattle.objects.create(
+        address="x", contender_a=a, contender_b=b, a_shown_first=True, status="answered"
+    )
     return a, b, c
 
 
@@ -41,8 +58,12 @@ def test_live_is_a_source_of_its_own_with_only_counted_votes(live_votes):
     assert parse_source("live") == ("live", None)
     battles = battles_list(source="live")
     assert [(x.model_a, x.model_b, x.winner) for x in battles] == [
-        ("ant", "bee", "model_a"), ("ant", "bee", "model_a"), ("bee", "cat", "model_b"), ("ant", "cat", "tie"),
-        ("cat", "ant", "both_bad")]
+        ("ant", "bee", "model_a"),
+        ("ant", "bee", "model_a"),
+        ("bee", "cat", "model_b"),
+        ("ant", "cat", "tie"),
+        ("cat", "ant", "both_bad"),
+    ]
     assert {x.source for x in battles} == {"live"}
     assert [x.turn for x in battles] == [2] * 5
     assert battles_list(source="human") == []
@@ -50,7 +71,13 @@ def test_live_is_a_source_of_its_own_with_only_counted_votes(live_votes):
     counts = battle_counts(BattleFilter("live"))
     assert counts.total == 5
     arrays = battle_arrays(BattleFilter("live"), labels=True).arrays
-    assert arrays.first_shown_a is not None and arrays.first_shown_a.tolist() == [True, False, True, True, False]
+    assert arrays.first_shown_a is not None and arrays.first_shown_a.tolist() == [
+        True,
+        False,
+        True,
+        True,
+        False,
+    ]
     assert [x.first_shown for x in battles] == ["model_a", "model_b", "model_a", "model_a", "model_b"]
     assert verdicts_count(source="live") == 5 and verdicts_count(source="live", prompt_set="mt_bench") == 0
     assert "live" in sources_available()
@@ -65,7 +92,9 @@ def test_folded_into_human_when_the_setting_says_so(live_votes, settings):
     assert len(battles_list(source="all")) == 5  # read once, not twice
     assert len(battles_list(source="live")) == 5
     assert battle_counts(BattleFilter("human")).total == 5
-    assert np.array_equal(battle_counts(BattleFilter("human")).counts, battle_counts(BattleFilter("live")).counts)
+    assert np.array_equal(
+        battle_counts(BattleFilter("human")).counts, battle_counts(BattleFilter("live")).counts
+    )
 
 
 def test_leaderboard_bias_agreement_and_export_read_live(live_votes, client, tmp_path):

@@ -61,7 +61,8 @@ def test_an_error_mid_stream_comes_out_as_a_transient_error_after_the_first_chun
 
     async def run() -> None:
         async for item in AsyncStreamingClient(llm.base_url).stream(
-                MESSAGES, model="m", temperature=0, max_tokens=64, timeout=10):
+            MESSAGES, model="m", temperature=0, max_tokens=64, timeout=10
+        ):
             assert not isinstance(item, StreamEnd)
             pieces.append(item)
 
@@ -86,7 +87,8 @@ def test_cancelling_the_reader_closes_the_upstream_stream_at_once(llm):
     async def run() -> float:
         async def read() -> None:
             async for _ in AsyncStreamingClient(llm.base_url).stream(
-                    MESSAGES, model="m", temperature=0, max_tokens=512, timeout=30):
+                MESSAGES, model="m", temperature=0, max_tokens=512, timeout=30
+            ):
                 pass
 
         task = asyncio.create_task(read())

@@ -57,15 +57,28 @@ def slow(request):  # type: ignore[no-untyped-def]
     return HttpResponse("slow")
 
 
-urlpatterns = [path("where/", where_am_i), path("broken/", broken), path("query/", uses_the_database),
-               path("slow/", slow)]
+urlpatterns = [
+    path("where/", where_am_i),
+    path("broken/", broken),
+    path("query/", uses_the_database),
+    path("slow/", slow),
+]
 
 
 async def get(path_: str) -> tuple[int, dict[bytes, bytes], bytes]:
     scope = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
-        "path": path_, "raw_path": path_.encode(), "query_string": b"", "root_path": "",
-        "headers": [(b"host", b"testserver")], "client": ("127.0.0.1", 1234), "server": ("testserver", 80),
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path_,
+        "raw_path": path_.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": [(b"host", b"testserver")],
+        "client": ("127.0.0.1", 1234),
+        "server": ("testserver", 80),
     }
     communicator = ApplicationCommunicator(django_asgi_app, scope)
     await communicator.send_input({"type": "http.request", "body": b"", "more_body": False})

@@ -29,18 +29,44 @@ def populated(tmp_path):
     pool = RaterPool.objects.create(name="pilot")
     pool.members.add(rita)
     pool.prompt_sets.add(pset)
-    assignment = Assignment.objects.create(rater=rita, comparison=comparison, a_shown_first=False,
-                                           status="voted", expires_at=timezone.now() + timedelta(minutes=10))
-    Vote.objects.create(rater=rita, comparison=comparison, assignment=assignment, a_shown_first=False,
-                        winner="model_b", grade_a="C", grade_b="A", helpful="model_b", comment="ünïcode ✓")
-    judge = Judge.objects.create(name="gpt-4", model="gpt-4", api_key_env="OPENAI_API_KEY",
-                                 price_input_per_million="10.5000")
+    assignment = Assignment.objects.create(
+        rater=rita,
+        comparison=comparison,
+        a_shown_first=False,
+        status="voted",
+        expires_at=timezone.now() + timedelta(minutes=10),
+    )
+    Vote.objects.create(
+        rater=rita,
+        comparison=comparison,
+        assignment=assignment,
+        a_shown_first=False,
+        winner="model_b",
+        grade_a="C",
+        grade_b="A",
+        helpful="model_b",
+        comment="ünïcode ✓",
+    )
+    judge = Judge.objects.create(
+        name="gpt-4", model="gpt-4", api_key_env="OPENAI_API_KEY", price_input_per_million="10.5000"
+    )
     run = JudgeRun.objects.create(judge=judge, prompt_set=pset)
     run.contenders.add(*factories.contender("alpha").__class__.objects.all())
-    Judgment.objects.create(run=run, comparison=comparison, order=1, status="done", winner="model_a",
-                            cost="0.012345", input_tokens=900, output_tokens=120, completed_at=timezone.now())
+    Judgment.objects.create(
+        run=run,
+        comparison=comparison,
+        order=1,
+        status="done",
+        winner="model_a",
+        cost="0.012345",
+        input_tokens=900,
+        output_tokens=120,
+        completed_at=timezone.now(),
+    )
     tsv = tmp_path / "b.jsonl"
-    tsv.write_text(json.dumps({"model_a": "alpha", "model_b": "gamma", "winner": "tie", "question_id": "q1"}) + "\n")
+    tsv.write_text(
+        json.dumps({"model_a": "alpha", "model_b": "gamma", "winner": "tie", "question_id": "q1"}) + "\n"
+    )
     call_command("import_battles", str(tsv), "--format", "fastchat", "--source", "sample")
     return tmp_path
 
@@ -59,8 +85,15 @@ def test_export_then_import_into_an_empty_database_round_trips_every_row(populat
     assert sum(len(rows) for rows in before.values()) > 15
     call_command("export_all", str(populated / "backup"))
     manifest = json.loads((populated / "backup" / "manifest.json").read_text())
-    assert {t["model"] for t in manifest["tables"]} >= {"arena.vote", "judge.judgment", "judge.judge", "arena.answer"}
-    assert "OPENAI_API_KEY" in (populated / "backup" / "judge.judge.jsonl").read_text()  # the variable's name only
+    assert {t["model"] for t in manifest["tables"]} >= {
+        "arena.vote",
+        "judge.judgment",
+        "judge.judge",
+        "arena.answer",
+    }
+    assert (
+        "OPENAI_API_KEY" in (populated / "backup" / "judge.judge.jsonl").read_text()
+    )  # the variable's name only
 
     empty_database()
     call_command("import_all", str(populated / "backup"))

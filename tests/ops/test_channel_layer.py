@@ -19,7 +19,9 @@ from tests.conftest import ROOT
 def channel_layers_from_settings(redis_url: str) -> dict:
     code = "import json, django; django.setup(); from django.conf import settings; print(json.dumps(settings.CHANNEL_LAYERS))"
     env = {**os.environ, "REDIS_URL": redis_url, "DJANGO_SETTINGS_MODULE": "arena.settings"}
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     return json.loads(out.stdout)
 
 

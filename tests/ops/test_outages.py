@@ -108,16 +108,27 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         postgres.start()
         postgres.create_database("arena")
         redis.start()
-        env = app_env(database_url=postgres.url("arena"), redis_url=redis.url, var_dir=tmp,
-                      DB_POOL_TIMEOUT="3", DB_POOL_MIN_SIZE="4", ARENA_SNAPSHOT_DEBOUNCE_SECONDS="0")
+        env = app_env(
+            database_url=postgres.url("arena"),
+            redis_url=redis.url,
+            var_dir=tmp,
+            DB_POOL_TIMEOUT="3",
+            DB_POOL_MIN_SIZE="4",
+            ARENA_SNAPSHOT_DEBOUNCE_SECONDS="0",
+        )
         manage(env, "migrate", "--noinput", "-v", "0")
         manage(env, "collectstatic", "--noinput", "-v", "0")
         shell(env, SETUP)
         port = free_port()
         log = str(tmp / "web.log")
         with open(log, "ab") as out:
-            web = subprocess.Popen([str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "arena.asgi:application"],
-                                   cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+            web = subprocess.Popen(
+                [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "arena.asgi:application"],
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
         base = f"http://127.0.0.1:{port}"
 
         def up() -> bool:
@@ -143,8 +154,15 @@ def test_with_redis_down_pages_and_log_in_work_and_a_vote_is_refused_clearly(sta
 
     stack.redis.stop()
     try:
-        for path in ("/", "/leaderboard/?source=human", "/api/leaderboard/?source=human", "/bias/?source=human",
-                     "/rate/e2e/", "/rate/mine/", "/rate/guidelines/"):
+        for path in (
+            "/",
+            "/leaderboard/?source=human",
+            "/api/leaderboard/?source=human",
+            "/bias/?source=human",
+            "/rate/e2e/",
+            "/rate/mine/",
+            "/rate/guidelines/",
+        ):
             started = time.perf_counter()
             response = rita.get(path)
             assert response.status_code == 200, (path, response.status_code, stack.log_tail())
@@ -154,7 +172,9 @@ def test_with_redis_down_pages_and_log_in_work_and_a_vote_is_refused_clearly(sta
         assert ravi.get("/rate/e2e/").status_code == 200
 
         refused = rita.vote(assignment)
-        assert refused.status_code == 503 and "Voting is paused" in refused.text and "not stored" in refused.text
+        assert (
+            refused.status_code == 503 and "Voting is paused" in refused.text and "not stored" in refused.text
+        )
 
         seconds, health = stack.healthz()
         assert health.status_code == 503 and seconds < 1, seconds
@@ -178,7 +198,11 @@ def test_healthz_answers_within_a_second_when_a_dependency_hangs(stack, server):
             timings.append(seconds)
             assert response.status_code == 503
             check = response.json()["checks"]["database" if server == "postgres" else "redis"]
-            assert check["ok"] is False and check["error"] in ("timeout", "TimeoutError", "ConnectionTimeout"), check
+            assert check["ok"] is False and check["error"] in (
+                "timeout",
+                "TimeoutError",
+                "ConnectionTimeout",
+            ), check
         assert max(timings) < 1.0, timings
     finally:
         hung.resume()
@@ -256,7 +280,9 @@ def test_pages_recover_within_two_seconds_of_a_postgres_restart(stack):
     finally:
         stack.postgres.start()
     long, long_statuses = _first_success(rita, "/rate/e2e/")
-    print(f"\npages back {quick:.2f} s after a quick PostgreSQL restart {quick_statuses}, "
-          f"{long:.2f} s after a 12 s outage {long_statuses}")
+    print(
+        f"\npages back {quick:.2f} s after a quick PostgreSQL restart {quick_statuses}, "
+        f"{long:.2f} s after a 12 s outage {long_statuses}"
+    )
     assert quick_statuses == [200] and set(after) == {200}, (quick_statuses, after, stack.log_tail())
     assert long_statuses[-1] == 200 and long < 2.0 and 500 not in long_statuses, (long, long_statuses)

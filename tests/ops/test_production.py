@@ -13,8 +13,11 @@ def production_env(**extra: str) -> dict[str, str]:
     # Only what an operator would set: nothing a test harness put in this process's environment.
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "ARENA_"))}
     env.update(
-        DJANGO_DEBUG="0", SECRET_KEY=secrets.token_urlsafe(60), ALLOWED_HOSTS="arena.example.org",
-        CSRF_TRUSTED_ORIGINS="https://arena.example.org", **extra,
+        DJANGO_DEBUG="0",
+        SECRET_KEY=secrets.token_urlsafe(60),
+        ALLOWED_HOSTS="arena.example.org",
+        CSRF_TRUSTED_ORIGINS="https://arena.example.org",
+        **extra,
     )
     return env
 
@@ -22,7 +25,11 @@ def production_env(**extra: str) -> dict[str, str]:
 def test_check_deploy_passes_at_warning_level_in_production_mode():
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-        cwd=ROOT, env=production_env(), capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        env=production_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -35,10 +42,22 @@ def test_production_settings_harden_cookies_hsts_proxy_and_static_files():
         "s.STORAGES['staticfiles']['BACKEND'].rsplit('.', 1)[1], s.ADMIN_PATH)"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60,
-        env={**production_env(BEHIND_PROXY="1", ADMIN_PATH="/staff-only/"), "DJANGO_SETTINGS_MODULE": "arena.settings"},
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={
+            **production_env(BEHIND_PROXY="1", ADMIN_PATH="/staff-only/"),
+            "DJANGO_SETTINGS_MODULE": "arena.settings",
+        },
     )
     assert out.stdout.split() == [
-        "True", "True", "31536000", "('HTTP_X_FORWARDED_PROTO',", "'https')",
-        "CompressedManifestStaticFilesStorage", "staff-only/",
+        "True",
+        "True",
+        "31536000",
+        "('HTTP_X_FORWARDED_PROTO',",
+        "'https')",
+        "CompressedManifestStaticFilesStorage",
+        "staff-only/",
     ], out.stderr

@@ -20,11 +20,23 @@ def test_staff_upload_a_set_and_anyone_searches_it(sized_page, live_server, tmp_
     page = sized_page
     get_user_model().objects.create_user("stella", password=PASSWORD, is_staff=True)
     bad = tmp_path / "bad.jsonl"
-    bad.write_text(json.dumps({"prompt_id": "a", "prompt": "Fine."}) + "\n" + json.dumps({"prompt_id": "b"}) + "\n")
+    bad.write_text(
+        json.dumps({"prompt_id": "a", "prompt": "Fine."}) + "\n" + json.dumps({"prompt_id": "b"}) + "\n"
+    )
     good = tmp_path / "mine.jsonl"
-    good.write_text("".join(json.dumps({"prompt_id": f"q{i}", "category": "math" if i < 3 else "writing",
-                                        "turns": [f"Prompt {i} about {'rivers' if i == 4 else 'numbers'}?"]}) + "\n"
-                            for i in range(8)))
+    good.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "prompt_id": f"q{i}",
+                    "category": "math" if i < 3 else "writing",
+                    "turns": [f"Prompt {i} about {'rivers' if i == 4 else 'numbers'}?"],
+                }
+            )
+            + "\n"
+            for i in range(8)
+        )
+    )
     log_in(page, live_server, "stella", PASSWORD, next_url="/prompt-sets/")
 
     page.set_input_files("#upload-file", str(bad))

@@ -20,10 +20,29 @@ def jsonl(rows):
 @pytest.fixture
 def custom(tmp_path):
     path = tmp_path / "mine.jsonl"
-    path.write_bytes(jsonl([{"prompt_id": f"p{i}", "category": "math" if i % 2 else "writing",
-                             "prompt": f"Question number {i} <script>alert(1)</script>"} for i in range(60)]))
-    call_command("import_prompt_set", str(path), "--slug", "mine", "--name", "Mine", "--format", "jsonl",
-                 stdout=io.StringIO())
+    path.write_bytes(
+        jsonl(
+            [
+                {
+                    "prompt_id": f"p{i}",
+                    "category": "math" if i % 2 else "writing",
+                    "prompt": f"Question number {i} <script>alert(1)</script>",
+                }
+                for i in range(60)
+            ]
+        )
+    )
+    call_command(
+        "import_prompt_set",
+        str(path),
+        "--slug",
+        "mine",
+        "--name",
+        "Mine",
+        "--format",
+        "jsonl",
+        stdout=io.StringIO(),
+    )
     return PromptSet.objects.get(slug="mine")
 
 
@@ -43,8 +62,9 @@ def test_set_page_searches_and_pages_and_escapes(client, custom):
     assert "30 of 60 prompts match" in html
 
 
-@pytest.mark.parametrize("query", ["page=0", "page=x", "version=2", "version=-1", "q=" + "x" * 300, "nope=1",
-                                   "q=%00"])
+@pytest.mark.parametrize(
+    "query", ["page=0", "page=x", "version=2", "version=-1", "q=" + "x" * 300, "nope=1", "q=%00"]
+)
 def test_bad_parameters_are_a_400_naming_them(client, custom, query):
     response = client.get(f"/prompt-sets/mine/?{query}")
     assert response.status_code == 400
@@ -65,7 +85,9 @@ def test_only_staff_may_upload(client, django_user_model):
 
 
 def test_staff_upload_imports_and_names_bad_lines(staff_client):
-    good = SimpleUploadedFile("mine.jsonl", jsonl([{"prompt_id": 1, "prompt": "x"}, {"prompt_id": 2, "prompt": "y"}]))
+    good = SimpleUploadedFile(
+        "mine.jsonl", jsonl([{"prompt_id": 1, "prompt": "x"}, {"prompt_id": 2, "prompt": "y"}])
+    )
     response = staff_client.post("/prompt-sets/", {"file": good, "slug": "s", "name": "S", "format": "jsonl"})
     assert response.status_code == 302 and response["Location"] == "/prompt-sets/s/?imported=1"
     assert Prompt.objects.filter(prompt_set__slug="s").count() == 2
@@ -76,7 +98,11 @@ def test_staff_upload_imports_and_names_bad_lines(staff_client):
     assert "bad.jsonl, line 2: field &#x27;turns&#x27;" in html and "nothing was imported" in html
     assert "/tmp" not in html  # the server's paths stay on the server
     assert not PromptSet.objects.filter(slug="t").exists()
-    for data in ({"slug": "t", "format": "yaml"}, {"slug": "no slug!", "format": "jsonl"}, {"format": "jsonl"}):
+    for data in (
+        {"slug": "t", "format": "yaml"},
+        {"slug": "no slug!", "format": "jsonl"},
+        {"format": "jsonl"},
+    ):
         upload = SimpleUploadedFile("x.jsonl", jsonl([{"prompt_id": 1, "prompt": "x"}]))
         assert staff_client.post("/prompt-sets/", {"file": upload, **data}).status_code == 400
     assert staff_client.post("/prompt-sets/", {"slug": "t", "format": "jsonl"}).status_code == 400

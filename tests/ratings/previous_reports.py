@@ -11,12 +11,22 @@ from typing import Literal
 
 import numpy as np
 
-from arena.ratings.agreement import CLASS_NAMES, FIRST_WINS, SECOND_WINS, TIE_CLASS, Agreement, InterRaterAgreement, cohen_kappa, fleiss_kappa
+from arena.ratings.agreement import (
+    CLASS_NAMES,
+    FIRST_WINS,
+    SECOND_WINS,
+    TIE_CLASS,
+    Agreement,
+    InterRaterAgreement,
+    cohen_kappa,
+    fleiss_kappa,
+)
 from arena.ratings.bias import PositionBias, PositionConsistency, _share, binomial_share
 from arena.ratings.types import Battle
 
 DECISIVE = ("model_a", "model_b")
 ComparisonKey = tuple[str, int]
+
 
 def _verdict_model(battle: Battle) -> str | None:
     """The model a verdict picks, or None for a tie / both bad."""
@@ -62,9 +72,13 @@ def position_consistency(battles: Sequence[Battle]) -> PositionConsistency:
             favour_second += 1
     inconsistent = pairs - consistent
     return PositionConsistency(
-        pairs=pairs, consistent=consistent, favour_first=favour_first, favour_second=favour_second,
+        pairs=pairs,
+        consistent=consistent,
+        favour_first=favour_first,
+        favour_second=favour_second,
         consistency=_share(consistent, pairs),
-        favour_first_share=_share(favour_first, pairs), favour_second_share=_share(favour_second, pairs),
+        favour_first_share=_share(favour_first, pairs),
+        favour_second_share=_share(favour_second, pairs),
         favour_first_share_of_inconsistent=_share(favour_first, inconsistent),
         favour_second_share_of_inconsistent=_share(favour_second, inconsistent),
     )
@@ -139,7 +153,10 @@ def _agreement_of(pairs_by_comparison: dict[ComparisonKey, list[tuple[int, int]]
 
 
 def agreement(
-    battles_a: Sequence[Battle], battles_b: Sequence[Battle], *, mode: Literal["all_pairs", "majority"] = "all_pairs"
+    battles_a: Sequence[Battle],
+    battles_b: Sequence[Battle],
+    *,
+    mode: Literal["all_pairs", "majority"] = "all_pairs",
 ) -> Agreement:
     """Agreement between two sources on the comparisons both judged (joined on comparison and turn).
 

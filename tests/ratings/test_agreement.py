@@ -7,20 +7,34 @@ import math
 from arena.ratings import Battle, agreement, inter_rater_agreement
 
 
-def verdict(source: str, comparison: str, winner_model: str | None, *, turn: int = 1, reversed_pair: bool = False, rater: str | None = None) -> Battle:
+def verdict(
+    source: str,
+    comparison: str,
+    winner_model: str | None,
+    *,
+    turn: int = 1,
+    reversed_pair: bool = False,
+    rater: str | None = None,
+) -> Battle:
     model_a, model_b = ("b", "a") if reversed_pair else ("a", "b")
     winner = "tie" if winner_model is None else "model_a" if winner_model == model_a else "model_b"
     return Battle(source, model_a, model_b, winner, turn=turn, comparison=comparison, rater=rater)  # type: ignore[arg-type]
 
 
 HUMAN = [
-    verdict("human", "c1", "a"), verdict("human", "c2", "b"), verdict("human", "c3", None),
-    verdict("human", "c4", "a"), verdict("human", "c5", "b"), verdict("human", "c6", None, turn=2),
+    verdict("human", "c1", "a"),
+    verdict("human", "c2", "b"),
+    verdict("human", "c3", None),
+    verdict("human", "c4", "a"),
+    verdict("human", "c5", "b"),
+    verdict("human", "c6", None, turn=2),
 ]
 JUDGE = [
     verdict("judge:gpt-4", "c1", "a"),
     verdict("judge:gpt-4", "c2", "b", reversed_pair=True),  # same verdict, pair listed the other way
-    verdict("judge:gpt-4", "c3", "a"), verdict("judge:gpt-4", "c4", "b"), verdict("judge:gpt-4", "c5", "b"),
+    verdict("judge:gpt-4", "c3", "a"),
+    verdict("judge:gpt-4", "c4", "b"),
+    verdict("judge:gpt-4", "c5", "b"),
     verdict("judge:gpt-4", "c6", None, turn=2),
     verdict("judge:gpt-4", "only-judged-by-the-judge", "a"),
 ]
@@ -62,7 +76,7 @@ def test_inter_rater_agreement_and_fleiss_kappa_match_the_hand_computation() -> 
     # Rater pairs: 3 + 3 + 3 = 9, agreeing 3 + 1 + 1 = 5.
     votes = {"c1": ["a", "a", "a"], "c2": ["a", "a", "b"], "c3": ["b", None, None]}
     battles = [verdict("human", c, w, rater=f"r{i}") for c, ws in votes.items() for i, w in enumerate(ws)]
-    battles.append(verdict("human", "c1", "b", rater="r0", reversed_pair=True) )  # r0 changes their mind...
+    battles.append(verdict("human", "c1", "b", rater="r0", reversed_pair=True))  # r0 changes their mind...
     battles.append(verdict("human", "c1", "a", rater="r0"))  # ...and back: only the latest counts
     battles.append(verdict("human", "lonely", "a", rater="r9"))  # one rater only: not counted
     report = inter_rater_agreement(battles)
@@ -84,8 +98,17 @@ def _mt_bench_turn1_votes() -> list:
     for line in path.read_text().splitlines():
         v = json.loads(line)
         pair = "|".join(sorted((v["model_a"], v["model_b"])))
-        battles.append(Battle("import:mtbench-human", v["model_a"], v["model_b"], v["winner"], turn=1,
-                              comparison=f"{v['question_id']}:{pair}:1", rater=v["judge"]))
+        battles.append(
+            Battle(
+                "import:mtbench-human",
+                v["model_a"],
+                v["model_b"],
+                v["winner"],
+                turn=1,
+                comparison=f"{v['question_id']}:{pair}:1",
+                rater=v["judge"],
+            )
+        )
     return battles
 
 
@@ -110,10 +133,12 @@ def test_within_source_agreement_counts_as_mt_bench_on_the_expert_votes() -> Non
 def test_within_source_agreement_leaves_out_pairs_of_one_rater_with_itself() -> None:
     from arena.ratings import Battle, within_source_agreement
 
-    battles = [Battle("s", "x", "y", "model_a", comparison="c", rater="r1"),
-               Battle("s", "x", "y", "model_a", comparison="c", rater="r1"),
-               Battle("s", "y", "x", "model_b", comparison="c", rater="r2"),
-               Battle("s", "x", "y", "tie", comparison="c", rater="r3")]
+    battles = [
+        Battle("s", "x", "y", "model_a", comparison="c", rater="r1"),
+        Battle("s", "x", "y", "model_a", comparison="c", rater="r1"),
+        Battle("s", "y", "x", "model_b", comparison="c", rater="r2"),
+        Battle("s", "x", "y", "tie", comparison="c", rater="r3"),
+    ]
     report = within_source_agreement(battles)
     # r1-r2 twice (both agree: y-x model_b is x winning), r1-r3 twice, r2-r3 once; r1-r1 left out.
     assert (report.pairs, report.agreeing) == (5, 2)

@@ -24,7 +24,9 @@ def test_judge_consistency_matches_the_hand_count() -> None:
         + judge_pair("c3", "model_b", "model_a")  # the second-shown answer both times: favours second
         + judge_pair("c4", "tie", "tie")  # consistent
         + judge_pair("c5", "model_a", "tie")  # first-shown win, then a tie: leans first
-        + [Battle("judge:j", "x", "y", "model_a", comparison="c6", first_shown="model_a", rater="j")]  # one order only
+        + [
+            Battle("judge:j", "x", "y", "model_a", comparison="c6", first_shown="model_a", rater="j")
+        ]  # one order only
     )
     report = position_bias(battles).consistency
     assert (report.pairs, report.consistent, report.favour_first, report.favour_second) == (5, 2, 2, 1)
@@ -37,8 +39,12 @@ def imported_pair(comparison: str, first_verdict: str, second_verdict: str) -> l
     """The same judgments as an imported file records them (QLoRA, PRD): one row per order, the
     first-shown model always named model_a."""
     return [
-        Battle("import:q", "x", "y", first_verdict, comparison=comparison, first_shown="model_a", rater="gpt-4"),  # type: ignore[arg-type]
-        Battle("import:q", "y", "x", second_verdict, comparison=comparison, first_shown="model_a", rater="gpt-4"),  # type: ignore[arg-type]
+        Battle(
+            "import:q", "x", "y", first_verdict, comparison=comparison, first_shown="model_a", rater="gpt-4"
+        ),  # type: ignore[arg-type]
+        Battle(
+            "import:q", "y", "x", second_verdict, comparison=comparison, first_shown="model_a", rater="gpt-4"
+        ),  # type: ignore[arg-type]
     ]
 
 
@@ -87,7 +93,9 @@ def simulated_judge(position_biased_share: float, seed: int, n: int = 1500) -> l
         if rng.random() < position_biased_share:
             battles += judge_pair(f"c{i}", "model_a", "model_b")
         else:
-            battles += judge_pair(f"c{i}", *("model_a" if rng.random() < 0.7 else "model_b" for _ in range(2)))
+            battles += judge_pair(
+                f"c{i}", *("model_a" if rng.random() < 0.7 else "model_b" for _ in range(2))
+            )
     return battles
 
 
@@ -113,7 +121,9 @@ def length_votes(longer_win_rate: float, seed: int, n: int = 3000) -> list[Battl
         longer_wins = rng.random() < longer_win_rate
         winner = "model_a" if a_longer == longer_wins else "model_b"
         style = [StyleFeatures(int(t), 0, int(rng.integers(0, 4)), 0) for t in tokens]
-        battles.append(Battle("human", f"m{i % 4}", f"m{4 + i % 3}", winner, style_a=style[0], style_b=style[1]))  # type: ignore[arg-type]
+        battles.append(
+            Battle("human", f"m{i % 4}", f"m{4 + i % 3}", winner, style_a=style[0], style_b=style[1])
+        )  # type: ignore[arg-type]
     return battles
 
 

@@ -26,14 +26,32 @@ def combined_source(n: int = 40, flagged: int = 10) -> list[Battle]:
     battles = []
     for i in range(n):
         winner = "tie" if i < flagged else ("model_b" if i % 3 else "model_a")
-        battles.append(Battle("import:pair", f"m{i % 4}", f"m{4 + i % 3}", winner,  # type: ignore[arg-type]
-                              comparison=f"q{i}", first_shown="model_a", rater="gpt4_pair"))
+        battles.append(
+            Battle(
+                "import:pair",
+                f"m{i % 4}",
+                f"m{4 + i % 3}",
+                winner,  # type: ignore[arg-type]
+                comparison=f"q{i}",
+                first_shown="model_a",
+                rater="gpt4_pair",
+            )
+        )
     return battles
 
 
 def human(n: int = 60) -> list[Battle]:
-    return [Battle("human", "x", "y", "model_a" if i % 3 else "model_b",  # type: ignore[arg-type]
-                   first_shown="model_a" if i % 2 else "model_b", rater=f"r{i}") for i in range(n)]
+    return [
+        Battle(
+            "human",
+            "x",
+            "y",
+            "model_a" if i % 3 else "model_b",  # type: ignore[arg-type]
+            first_shown="model_a" if i % 2 else "model_b",
+            rater=f"r{i}",
+        )
+        for i in range(n)
+    ]
 
 
 def test_a_source_that_combines_both_orders_gives_no_position_number() -> None:
@@ -72,8 +90,18 @@ def test_imported_inconsistency_flags_count_in_the_consistency_figure() -> None:
 
 
 def test_a_model_always_shown_second_is_a_caveat() -> None:
-    reviews = [Battle("import:reviews", f"m{i % 5}", "vicuna-13b", "model_b" if i % 4 else "model_a",  # type: ignore[arg-type]
-                      comparison=f"q{i}", first_shown="model_a", rater="gpt-4") for i in range(FIXED_POSITION_MIN + 5)]
+    reviews = [
+        Battle(
+            "import:reviews",
+            f"m{i % 5}",
+            "vicuna-13b",
+            "model_b" if i % 4 else "model_a",  # type: ignore[arg-type]
+            comparison=f"q{i}",
+            first_shown="model_a",
+            rater="gpt-4",
+        )
+        for i in range(FIXED_POSITION_MIN + 5)
+    ]
     caveats = provenance_caveats(_arrays(reviews + human()))
     assert len(caveats) == 1
     assert "vicuna-13b was shown second in all 25" in caveats[0] and caveats[0].startswith("import:reviews")
@@ -84,8 +112,18 @@ def test_a_model_always_shown_second_is_a_caveat() -> None:
 def test_length_table_gives_each_bucket_its_interval() -> None:
     from arena.ratings import StyleFeatures
 
-    battles = [Battle("human", "x", "y", "model_a" if i % 3 else "model_b", first_shown="model_a",  # type: ignore[arg-type]
-                      style_a=StyleFeatures(100 + i, 0, 0, 0), style_b=StyleFeatures(50, 0, 0, 0)) for i in range(60)]
+    battles = [
+        Battle(
+            "human",
+            "x",
+            "y",
+            "model_a" if i % 3 else "model_b",
+            first_shown="model_a",  # type: ignore[arg-type]
+            style_a=StyleFeatures(100 + i, 0, 0, 0),
+            style_b=StyleFeatures(50, 0, 0, 0),
+        )
+        for i in range(60)
+    ]
     table = length_table(length_bias(battles, bootstrap_rounds=0))
     assert table["overall"]["trials"] == 60
     for row in table["rows"]:

@@ -49,7 +49,14 @@ def straightforward_bt(arrays: BattleArrays, *, both_bad_as_tie: bool = True) ->
         p = 1.0 / (1.0 + np.exp(-(x_all @ beta)))
         return np.asarray(x_all.T @ (x_all * (w * p * (1 - p))[:, None]))
 
-    result = minimize(negative_ll, np.zeros(n - 1), jac=gradient, hess=hessian, method="trust-exact", options={"gtol": 1e-12})
+    result = minimize(
+        negative_ll,
+        np.zeros(n - 1),
+        jac=gradient,
+        hess=hessian,
+        method="trust-exact",
+        options={"gtol": 1e-12},
+    )
     return np.r_[0.0, result.x]
 
 
@@ -62,7 +69,9 @@ def test_bt_equals_a_row_level_logistic_regression_to_1e_6() -> None:
     arrays = BattleArrays.from_arrays([f"m{i}" for i in range(n)], a, b, outcome)
     for both_bad_as_tie in (True, False):
         theta = straightforward_bt(arrays, both_bad_as_tie=both_bad_as_tie)
-        anchored = compute_leaderboard(arrays, bootstrap_rounds=0, anchor="m3", anchor_rating=1200.0, both_bad_as_tie=both_bad_as_tie)
+        anchored = compute_leaderboard(
+            arrays, bootstrap_rounds=0, anchor="m3", anchor_rating=1200.0, both_bad_as_tie=both_bad_as_tie
+        )
         expected_anchored = 1200.0 + ELO_PER_NAT * (theta - theta[3])
         got = {row.model: row.rating for row in anchored.rows}
         assert np.abs(np.array([got[f"m{i}"] for i in range(n)]) - expected_anchored).max() < 1e-6
@@ -99,7 +108,9 @@ def test_95_percent_bootstrap_intervals_cover_the_truth_about_95_percent_of_the_
 
 def test_a_model_that_never_wins_gets_a_finite_last_place_and_a_note() -> None:
     battles = [Battle("human", "loser", "x", "model_b")] * 5 + [
-        Battle("human", "x", "y", "model_a"), Battle("human", "y", "x", "model_a"), Battle("human", "x", "y", "tie"),
+        Battle("human", "x", "y", "model_a"),
+        Battle("human", "y", "x", "model_a"),
+        Battle("human", "x", "y", "tie"),
     ]
     board = compute_leaderboard(battles, bootstrap_rounds=50)
     assert [row.model for row in board.rows][-1] == "loser"
@@ -109,8 +120,13 @@ def test_a_model_that_never_wins_gets_a_finite_last_place_and_a_note() -> None:
 
 
 def test_models_that_never_met_the_others_still_get_finite_ratings() -> None:
-    battles = [Battle("human", "a", "b", "model_a"), Battle("human", "b", "a", "model_a"), Battle("human", "a", "b", "model_a"),
-               Battle("human", "c", "d", "model_a"), Battle("human", "d", "c", "tie")]
+    battles = [
+        Battle("human", "a", "b", "model_a"),
+        Battle("human", "b", "a", "model_a"),
+        Battle("human", "a", "b", "model_a"),
+        Battle("human", "c", "d", "model_a"),
+        Battle("human", "d", "c", "tie"),
+    ]
     board = compute_leaderboard(battles, bootstrap_rounds=20)
     ratings = {row.model: row.rating for row in board.rows}
     assert ratings["a"] > ratings["b"] and ratings["c"] > ratings["d"]

@@ -31,13 +31,17 @@ def test_elo_matches_the_hand_computed_sequence() -> None:
     b2, c2 = 984.0 + 32 * (0.5 - e2), 1000.0 - 32 * (0.5 - e2)
     e3 = expected(1016.0, c2)
     hand = {"A": 1016.0 - 32 * e3, "B": b2, "C": c2 + 32 * e3}
-    assert math.isclose(hand["A"], 999.22989, abs_tol=1e-4) and math.isclose(hand["C"], 1016.03389, abs_tol=1e-4)
+    assert math.isclose(hand["A"], 999.22989, abs_tol=1e-4) and math.isclose(
+        hand["C"], 1016.03389, abs_tol=1e-4
+    )
     board = compute_leaderboard(battles, method="elo", k=32.0, bootstrap_rounds=0)
     got = {row.model: row.rating for row in board.rows}
     assert all(math.isclose(got[m], hand[m], abs_tol=1e-9) for m in "ABC")
     assert [row.model for row in board.rows] == ["C", "A", "B"]
     # Input order does not matter when every battle has a timestamp.
-    shuffled = compute_leaderboard([battles[2], battles[0], battles[1]], method="elo", k=32.0, bootstrap_rounds=0)
+    shuffled = compute_leaderboard(
+        [battles[2], battles[0], battles[1]], method="elo", k=32.0, bootstrap_rounds=0
+    )
     assert {row.model: row.rating for row in shuffled.rows} == got
 
 
@@ -49,7 +53,9 @@ def test_both_bad_is_a_tie_unless_configured() -> None:
     assert as_tie[0] < 1016.0  # the tie against a weaker-rated B costs A points
 
 
-def slow_elo(model_a: list[int], model_b: list[int], score: list[float], n_models: int, order: list[int], k: float) -> list[float]:
+def slow_elo(
+    model_a: list[int], model_b: list[int], score: list[float], n_models: int, order: list[int], k: float
+) -> list[float]:
     ratings = [1000.0] * n_models
     for i in order:
         a, b = model_a[i], model_b[i]
@@ -64,7 +70,12 @@ def test_permutation_mean_equals_a_python_loop_per_permutation() -> None:
     score = [1.0 if o == 0 else 0.0 if o == 1 else 0.5 for o in arrays.outcome.tolist()]
     orders = random_orders(len(arrays), 40, seed=9)
     assert sorted(orders[3].tolist()) == list(range(len(arrays)))
-    slow = np.array([slow_elo(arrays.model_a.tolist(), arrays.model_b.tolist(), score, 5, order.tolist(), 32.0) for order in orders])
+    slow = np.array(
+        [
+            slow_elo(arrays.model_a.tolist(), arrays.model_b.tolist(), score, 5, order.tolist(), 32.0)
+            for order in orders
+        ]
+    )
     fast = elo_over_random_orders(arrays, permutations=40, seed=9, k=32.0)
     assert np.abs(fast - slow).max() < 1e-9
     board = compute_leaderboard(arrays, method="elo", k=32.0, permutations=40, seed=9, bootstrap_rounds=0)

@@ -27,7 +27,9 @@ from arena.ratings.elo import (
 from .conftest import simulate_tournament
 
 
-def numpy_elo(arrays: BattleArrays, score: NDArray[np.float64], by_step: NDArray[np.integer], k: float = 4.0) -> NDArray[np.float64]:
+def numpy_elo(
+    arrays: BattleArrays, score: NDArray[np.float64], by_step: NDArray[np.integer], k: float = 4.0
+) -> NDArray[np.float64]:
     slope = np.log(10.0) / 400.0
     n_orders, n_models = by_step.shape[1], arrays.n_models
     ratings = np.full(n_orders * n_models, 1000.0 * slope)
@@ -47,8 +49,10 @@ def numpy_orders(n_battles: int, permutations: int, seed: int) -> NDArray[np.int
     block = max(1, ORDER_BLOCK_ELEMENTS // max(n_battles, 1))
     index_type = np.uint16 if n_battles <= 2**16 else np.int32
     identity = np.arange(n_battles, dtype=index_type)[:, None]
-    columns = [rng.permuted(np.broadcast_to(identity, (n_battles, min(block, permutations - start))), axis=0)
-               for start in range(0, permutations, block)]
+    columns = [
+        rng.permuted(np.broadcast_to(identity, (n_battles, min(block, permutations - start))), axis=0)
+        for start in range(0, permutations, block)
+    ]
     return np.concatenate(columns, axis=1).T.astype(np.intp)
 
 
@@ -77,13 +81,22 @@ def test_many_orders_over_block_boundaries_match_the_numpy_loop():
 def test_chronological_elo_and_both_bootstraps_match_the_numpy_loop():
     arrays = simulate_tournament(np.linspace(-1, 1, 8), 5000, seed=5)
     rng = np.random.default_rng(0)
-    arrays = BattleArrays.from_arrays(arrays.models, arrays.model_a, arrays.model_b, arrays.outcome,
-                                      tstamp=rng.permutation(len(arrays)).astype(float))
+    arrays = BattleArrays.from_arrays(
+        arrays.models,
+        arrays.model_a,
+        arrays.model_b,
+        arrays.outcome,
+        tstamp=rng.permutation(len(arrays)).astype(float),
+    )
     used, score = elo_scores(arrays, both_bad_as_tie=False)
     chronological = arrays.chronological_order()
     chronological = chronological[used[chronological]]
-    assert np.abs(online_elo(arrays, both_bad_as_tie=False)
-                  - numpy_elo(arrays, score, chronological[:, None])[0]).max() < 1e-9
+    assert (
+        np.abs(
+            online_elo(arrays, both_bad_as_tie=False) - numpy_elo(arrays, score, chronological[:, None])[0]
+        ).max()
+        < 1e-9
+    )
     for shuffle in (True, False):
         positions = np.random.default_rng(8).integers(0, chronological.size, size=(40, chronological.size))
         if not shuffle:
@@ -102,7 +115,10 @@ def test_explicit_orders_and_the_leaderboard_use_the_same_loop():
     assert np.abs(got - expected).max() < 1e-9
     board = compute_leaderboard(arrays, method="elo", permutations=30, seed=2, bootstrap_rounds=0)
     mean = elo_over_random_orders(arrays, permutations=30, seed=2).mean(axis=0)
-    assert np.abs(np.array([{r.model: r.rating for r in board.rows}[m] for m in arrays.models]) - mean).max() < 1e-9
+    assert (
+        np.abs(np.array([{r.model: r.rating for r in board.rows}[m] for m in arrays.models]) - mean).max()
+        < 1e-9
+    )
 
 
 def test_packing_refuses_scores_and_models_it_cannot_hold():

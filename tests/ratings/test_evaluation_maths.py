@@ -31,11 +31,15 @@ PUBLIC_RUN = ROOT / "arena" / "data" / "demo" / "mt_bench" / "judgments" / "gpt-
 
 # --- MT-Bench scores ----------------------------------------------------------------------------
 
+
 def test_scores_follow_show_result_rules_on_a_hand_computed_case():
     records = [
-        ScoreRecord("x", "p1", 1, 8.0, "writing"), ScoreRecord("x", "p1", 2, 6.0, "writing"),
-        ScoreRecord("x", "p2", 1, None, "math"), ScoreRecord("x", "p2", 2, 4.0, "math"),
-        ScoreRecord("y", "p1", 1, 10.0, "writing"), ScoreRecord("y", "p2", 1, -1.0, "math"),
+        ScoreRecord("x", "p1", 1, 8.0, "writing"),
+        ScoreRecord("x", "p1", 2, 6.0, "writing"),
+        ScoreRecord("x", "p2", 1, None, "math"),
+        ScoreRecord("x", "p2", 2, 4.0, "math"),
+        ScoreRecord("y", "p1", 1, 10.0, "writing"),
+        ScoreRecord("y", "p2", 1, -1.0, "math"),
     ]
     table = score_table(records, bootstrap_rounds=0)
     x = next(r for r in table.rows if r.model == "x")
@@ -65,8 +69,11 @@ def show_result_single(path: Path) -> dict[str, list[tuple[str, str]]]:
     rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     rows = [r for r in rows if r["score"] != -1]
     tables = {}
-    for name, keep in (("turn 1", lambda r: r["turn"] == 1), ("turn 2", lambda r: r["turn"] == 2),
-                       ("average", lambda r: True)):
+    for name, keep in (
+        ("turn 1", lambda r: r["turn"] == 1),
+        ("turn 2", lambda r: r["turn"] == 2),
+        ("average", lambda r: True),
+    ):
         scores = defaultdict(list)
         for r in rows:
             if keep(r):
@@ -82,9 +89,14 @@ def arena_tables(path: Path) -> dict[str, list[tuple[str, str]]]:
     records = [ScoreRecord(r.model, r.prompt, r.turn, r.score) for r in parse_fastchat_single_judgments(path)]
     table = score_table(records, bootstrap_rounds=0)
     out = {}
-    for name, pick in (("turn 1", lambda r: r.turns.get(1)), ("turn 2", lambda r: r.turns.get(2)),
-                       ("average", lambda r: r.overall)):
-        means = [(r.model, pick(r).mean) for r in table.rows if pick(r) is not None and pick(r).mean is not None]
+    for name, pick in (
+        ("turn 1", lambda r: r.turns.get(1)),
+        ("turn 2", lambda r: r.turns.get(2)),
+        ("average", lambda r: r.overall),
+    ):
+        means = [
+            (r.model, pick(r).mean) for r in table.rows if pick(r) is not None and pick(r).mean is not None
+        ]
         out[name] = [(m, f"{v:.6f}") for m, v in sorted(means, key=lambda kv: -kv[1])]
     return out
 
@@ -107,6 +119,7 @@ def test_the_fixture_really_exercises_unparsed_scores():
 
 
 # --- Win rate against a baseline --------------------------------------------------------------
+
 
 def test_win_rate_by_hand():
     # p: win, loss, tie, 0.8, 0.2 → mean 0.5; wins 2 (1, 0.8), losses 2, draws 1
@@ -160,6 +173,7 @@ def test_bradley_terry_is_anchored_on_the_baseline():
 
 # --- Length-controlled win rate -----------------------------------------------------------------
 
+
 def _simulated(seed: int) -> tuple[list[Preference], dict[str, float]]:
     """Four models against one baseline on 800 instructions. The judge's preference depends on
     the quality gap, the instruction's difficulty, and a planted length effect in the form
@@ -175,8 +189,16 @@ def _simulated(seed: int) -> tuple[list[Preference], dict[str, float]]:
         delta = model_len - baseline_len
         prefs = 1 / (1 + np.exp(-(quality + difficulty + 2.0 * np.tanh(delta / delta.std(ddof=1)))))
         quality_only[name] = 100 * float(np.mean(1 / (1 + np.exp(-(quality + difficulty)))))
-        records += [Preference(name, f"x{i}", float(prefs[i]), length_model=int(model_len[i]),
-                               length_baseline=int(baseline_len[i])) for i in range(n)]
+        records += [
+            Preference(
+                name,
+                f"x{i}",
+                float(prefs[i]),
+                length_model=int(model_len[i]),
+                length_baseline=int(baseline_len[i]),
+            )
+            for i in range(n)
+        ]
     return records, quality_only
 
 
@@ -186,7 +208,11 @@ def test_length_control_recovers_the_quality_only_win_rate():
     for name in ("verbose", "terse"):
         r = results[name]
         assert abs(r.raw_win_rate - truth[name]) > 10, (name, r.raw_win_rate, truth[name])
-        assert abs(r.length_controlled_win_rate - truth[name]) < 2, (name, r.length_controlled_win_rate, truth[name])
+        assert abs(r.length_controlled_win_rate - truth[name]) < 2, (
+            name,
+            r.length_controlled_win_rate,
+            truth[name],
+        )
         assert r.ci_low < r.length_controlled_win_rate < r.ci_high
         assert r.formula == FORMULA_V1 and "difficulty" in r.coefficients
     for r in results.values():
@@ -195,16 +221,22 @@ def test_length_control_recovers_the_quality_only_win_rate():
 
 def test_a_single_model_uses_the_minimal_formula():
     records, truth = _simulated(seed=12)
-    only = length_controlled_win_rates([r for r in records if r.model == "verbose"], bootstrap_rounds=0)["verbose"]
+    only = length_controlled_win_rates([r for r in records if r.model == "verbose"], bootstrap_rounds=0)[
+        "verbose"
+    ]
     assert only.formula == FORMULA_MINIMAL and set(only.coefficients) == {"intercept", "length"}
     # Without the instruction term LC = sigmoid(intercept).
-    assert only.length_controlled_win_rate == pytest.approx(100 / (1 + math.exp(-only.coefficients["intercept"])))
+    assert only.length_controlled_win_rate == pytest.approx(
+        100 / (1 + math.exp(-only.coefficients["intercept"]))
+    )
     assert abs(only.raw_win_rate - truth["verbose"]) > 10
 
 
 def test_equal_lengths_leave_the_win_rate_alone_and_missing_lengths_are_left_out():
-    records = [Preference("m", f"p{i}", p, length_model=100, length_baseline=100)
-               for i, p in enumerate([0.9, 0.7, 0.2, 0.6])]
+    records = [
+        Preference("m", f"p{i}", p, length_model=100, length_baseline=100)
+        for i, p in enumerate([0.9, 0.7, 0.2, 0.6])
+    ]
     records.append(Preference("m", "p9", 1.0))  # no lengths: not in the length model
     result = length_controlled_win_rates(records, bootstrap_rounds=0)["m"]
     assert result.n == 4
@@ -213,6 +245,7 @@ def test_equal_lengths_leave_the_win_rate_alone_and_missing_lengths_are_left_out
 
 
 # --- Grades, HHH, agreement, panels -------------------------------------------------------------
+
 
 def test_grade_table_and_agreement_by_hand():
     rows = grade_table([("m", "A"), ("m", "B"), ("m", "D"), ("n", "C"), ("m", "X")])
@@ -229,10 +262,12 @@ def test_grade_table_and_agreement_by_hand():
 
 
 def test_hhh_table_shares_by_hand():
-    boards = hhh_table([
-        ({"helpful": "model_a", "honest": "same", "harmless": "model_b"}, "x", "y"),
-        ({"helpful": "model_a", "honest": "model_a", "harmless": ""}, "x", "y"),
-    ])
+    boards = hhh_table(
+        [
+            ({"helpful": "model_a", "honest": "same", "harmless": "model_b"}, "x", "y"),
+            ({"helpful": "model_a", "honest": "model_a", "harmless": ""}, "x", "y"),
+        ]
+    )
     helpful = {r["model"]: r for r in boards["helpful"]}
     assert helpful["x"]["share_wins"] == 1.0 and helpful["y"]["share_losses"] == 1.0
     honest = {r["model"]: r for r in boards["honest"]}

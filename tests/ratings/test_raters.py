@@ -20,7 +20,7 @@ def _arena(seed: int, *, n_models: int = 20, n_raters: int = 1000, votes_each: i
     kind = np.zeros(n_raters, dtype=np.int64)
     shuffled = rng.permutation(n_raters)
     kind[shuffled[: n_raters * 5 // 100]] = 1
-    kind[shuffled[n_raters * 5 // 100: n_raters * 7 // 100]] = 2
+    kind[shuffled[n_raters * 5 // 100 : n_raters * 7 // 100]] = 2
     rater = np.repeat(np.arange(n_raters), votes_each)
     a = rng.integers(0, n_models, rater.size)
     b = (a + rng.integers(1, n_models, rater.size)) % n_models
@@ -51,9 +51,11 @@ def test_the_anomaly_check_finds_planted_raters_and_clean_votes_rate_closer_to_t
         return float(np.sqrt(np.mean((theta - (truth - truth.mean())) ** 2)) * ELO_PER_NAT)
 
     everyone, clean = rmse(np.ones(kind.size, dtype=bool)), rmse(~check.flagged)
-    print(f"planted found {found:.1%} (random {check.flagged[kind == 1].mean():.1%}, always-left "
-          f"{check.flagged[kind == 2].mean():.1%}); honest flagged {honest_flagged:.2%}; "
-          f"RMSE all {everyone:.1f} Elo, clean {clean:.1f} Elo")
+    print(
+        f"planted found {found:.1%} (random {check.flagged[kind == 1].mean():.1%}, always-left "
+        f"{check.flagged[kind == 2].mean():.1%}); honest flagged {honest_flagged:.2%}; "
+        f"RMSE all {everyone:.1f} Elo, clean {clean:.1f} Elo"
+    )
     assert found >= 0.80
     assert honest_flagged <= 0.02
     assert clean < everyone
@@ -61,9 +63,12 @@ def test_the_anomaly_check_finds_planted_raters_and_clean_votes_rate_closer_to_t
 
 def test_raters_voting_faster_than_the_reading_floor_are_flagged() -> None:
     _truth, _kind, rater, a, b, a_left, outcome = _arena(seed=3, n_raters=100, votes_each=20)
-    too_fast = (rater == 7) | ((rater == 8) & (np.arange(rater.size) % 4 == 0))  # all of 7's votes, a quarter of 8's
-    check = rater_check(rater, a, b, outcome, _theta(a, b, outcome), n_raters=100, first_shown_a=a_left,
-                        too_fast=too_fast)
+    too_fast = (rater == 7) | (
+        (rater == 8) & (np.arange(rater.size) % 4 == 0)
+    )  # all of 7's votes, a quarter of 8's
+    check = rater_check(
+        rater, a, b, outcome, _theta(a, b, outcome), n_raters=100, first_shown_a=a_left, too_fast=too_fast
+    )
     assert check.too_fast[7] and not check.too_fast[8]
     assert check.flagged[7]
 

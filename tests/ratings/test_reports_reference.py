@@ -22,14 +22,27 @@ def random_battles(seed: int, n: int, *, source_names=("human", "judge:a", "impo
     battles = []
     for _ in range(n):
         a, b = rng.choice(models, 2, replace=rng.random() < 0.97)
-        comparison = None if rng.random() < 0.1 else (
-            f"c{rng.integers(0, 6)}" if rng.random() < 0.2 else f"p{rng.integers(0, 15)}/{min(a, b)}|{max(a, b)}")
-        battles.append(Battle(
-            source=str(rng.choice(source_names)), model_a=str(a), model_b=str(b),
-            winner=WINNERS[rng.integers(0, 4)], turn=int(rng.integers(1, 3)),
-            first_shown=None if rng.random() < 0.15 else ("model_a" if rng.random() < 0.5 else "model_b"),
-            comparison=comparison, rater=None if rng.random() < 0.2 else f"r{rng.integers(0, 5)}",
-        ))
+        comparison = (
+            None
+            if rng.random() < 0.1
+            else (
+                f"c{rng.integers(0, 6)}"
+                if rng.random() < 0.2
+                else f"p{rng.integers(0, 15)}/{min(a, b)}|{max(a, b)}"
+            )
+        )
+        battles.append(
+            Battle(
+                source=str(rng.choice(source_names)),
+                model_a=str(a),
+                model_b=str(b),
+                winner=WINNERS[rng.integers(0, 4)],
+                turn=int(rng.integers(1, 3)),
+                first_shown=None if rng.random() < 0.15 else ("model_a" if rng.random() < 0.5 else "model_b"),
+                comparison=comparison,
+                rater=None if rng.random() < 0.2 else f"r{rng.integers(0, 5)}",
+            )
+        )
     return battles
 
 
@@ -37,7 +50,9 @@ def random_battles(seed: int, n: int, *, source_names=("human", "judge:a", "impo
 def test_position_bias_and_inter_rater_agreement_match_the_per_battle_code(seed):
     battles = random_battles(seed, 400)
     assert position_bias(battles).to_dict() == previous.position_bias(battles).to_dict()
-    assert inter_rater_agreement(battles).to_dict() == pytest.approx(previous.inter_rater_agreement(battles).to_dict(), abs=1e-12)
+    assert inter_rater_agreement(battles).to_dict() == pytest.approx(
+        previous.inter_rater_agreement(battles).to_dict(), abs=1e-12
+    )
     # The same through arrays built once, as the reports build them from the database.
     arrays = BattleArrays.from_battles(battles, keep_self_battles=True)
     assert position_bias(arrays).to_dict() == previous.position_bias(battles).to_dict()

@@ -22,7 +22,9 @@ def test_markdown_features_count_headers_lists_bold_and_skip_code() -> None:
     features = markdown_style_features(text)
     assert features[1:] == (2, 4, 2)
     assert features.tokens > 30
-    assert markdown_style_features("Hello, world!") == StyleFeatures(tokens=4, headers=0, list_items=0, bold=0)
+    assert markdown_style_features("Hello, world!") == StyleFeatures(
+        tokens=4, headers=0, list_items=0, bold=0
+    )
     assert markdown_style_features("anything", tokens=99).tokens == 99
 
 
@@ -38,7 +40,9 @@ def row_level_style_fit(arrays: BattleArrays) -> tuple[NDArray[np.float64], NDAr
         x = np.zeros(n + 4)
         x[a], x[b] = 1.0, -1.0
         x[n:] = z[i]
-        for y, w in ([(1.0, 1.0)] if outcome == 0 else [(0.0, 1.0)] if outcome == 1 else [(1.0, 0.5), (0.0, 0.5)]):
+        for y, w in (
+            [(1.0, 1.0)] if outcome == 0 else [(0.0, 1.0)] if outcome == 1 else [(1.0, 0.5), (0.0, 0.5)]
+        ):
             xs.append(x), ys.append(y), ws.append(w)
     design = np.delete(np.array(xs), 0, axis=1)  # model 0 fixed at 0
     y, w = np.array(ys), np.array(ws)
@@ -55,7 +59,9 @@ def row_level_style_fit(arrays: BattleArrays) -> tuple[NDArray[np.float64], NDAr
         p = 1 / (1 + np.exp(-(design @ beta)))
         return np.asarray(design.T @ (design * (w * p * (1 - p))[:, None]))
 
-    beta = minimize(nll, np.zeros(design.shape[1]), jac=grad, hess=hess, method="trust-exact", options={"gtol": 1e-12}).x
+    beta = minimize(
+        nll, np.zeros(design.shape[1]), jac=grad, hess=hess, method="trust-exact", options={"gtol": 1e-12}
+    ).x
     theta = np.r_[0.0, beta[: n - 1]]
     return theta - theta.mean(), beta[n - 1 :]
 
@@ -68,7 +74,9 @@ def random_style_battles(seed: int, n_battles: int = 2000, n_models: int = 4) ->
     style_a = np.column_stack([rng.integers(1, 3, n_battles) * 100, rng.integers(0, 2, (n_battles, 3))])
     style_b = np.column_stack([rng.integers(1, 3, n_battles) * 100, rng.integers(0, 2, (n_battles, 3))])
     outcome = rng.choice(4, n_battles, p=[0.4, 0.35, 0.15, 0.1])
-    return BattleArrays.from_arrays([f"m{i}" for i in range(n_models)], a, b, outcome, style_a=style_a, style_b=style_b)
+    return BattleArrays.from_arrays(
+        [f"m{i}" for i in range(n_models)], a, b, outcome, style_a=style_a, style_b=style_b
+    )
 
 
 def test_aggregated_style_fit_equals_the_row_level_logistic_regression() -> None:
@@ -94,7 +102,10 @@ def test_length_driven_verdicts_give_a_positive_length_effect_and_equal_models()
     a_wins = rng.random(n_battles) < 1 / (1 + np.exp(-3.0 * gap))  # only length matters
     zeros = np.zeros((n_battles, 3))
     arrays = BattleArrays.from_arrays(
-        [f"m{i}" for i in range(n_models)], a, b, np.where(a_wins, 0, 1),
+        [f"m{i}" for i in range(n_models)],
+        a,
+        b,
+        np.where(a_wins, 0, 1),
         style_a=np.column_stack([tokens_a, zeros + rng.integers(0, 3, (n_battles, 3))]),
         style_b=np.column_stack([tokens_b, zeros + rng.integers(0, 3, (n_battles, 3))]),
     )
@@ -123,8 +134,14 @@ def test_unique_rows_are_numpys_unique_rows_in_numpys_order():
     from arena.ratings.style import unique_rows_of
 
     rng = np.random.default_rng(3)
-    key = np.column_stack([rng.integers(0, 5, 3000), rng.integers(0, 5, 3000), rng.normal(size=(3000, 2)).round(1),
-                           rng.choice([0.0, -0.0, 1.5], 3000)]).astype(float)
+    key = np.column_stack(
+        [
+            rng.integers(0, 5, 3000),
+            rng.integers(0, 5, 3000),
+            rng.normal(size=(3000, 2)).round(1),
+            rng.choice([0.0, -0.0, 1.5], 3000),
+        ]
+    ).astype(float)
     expected, expected_inverse = np.unique(key, axis=0, return_inverse=True)
     rows, inverse = unique_rows_of(key)
     assert np.array_equal(rows, expected) and np.array_equal(inverse, expected_inverse.reshape(-1))
@@ -149,7 +166,9 @@ def _styled(seed: int = 4, n: int = 3000):
     style_a[:4, 1] = 3
     style_a[:, 2], style_b[:, 2] = style_a[:, 0], style_b[:, 0]
     style_a[:, 3] = style_b[:, 3] = 2
-    return BattleArrays.from_arrays([f"m{i}" for i in range(5)], a, b, outcome, style_a=style_a, style_b=style_b)
+    return BattleArrays.from_arrays(
+        [f"m{i}" for i in range(5)], a, b, outcome, style_a=style_a, style_b=style_b
+    )
 
 
 def test_features_that_cannot_be_estimated_are_dropped_and_named() -> None:
@@ -174,8 +193,9 @@ def test_with_no_feature_left_the_plain_fit_is_shown_with_a_note() -> None:
 
     arrays = _styled()
     same = np.ones_like(arrays.style_a)
-    flat = BattleArrays.from_arrays(list(arrays.models), arrays.model_a, arrays.model_b, arrays.outcome,
-                                    style_a=same, style_b=same)
+    flat = BattleArrays.from_arrays(
+        list(arrays.models), arrays.model_a, arrays.model_b, arrays.outcome, style_a=same, style_b=same
+    )
     board = compute_leaderboard(flat, style_control=True, bootstrap_rounds=20, seed=1)
     plain = compute_leaderboard(flat, bootstrap_rounds=20, seed=1)
     assert board.style_coefficients is None

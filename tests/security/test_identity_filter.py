@@ -58,7 +58,10 @@ def test_ordinary_text_is_not_flagged(text):
 
 
 def test_the_filter_reads_what_the_page_shows():
-    assert identity.seen_text("As **ChatGPT**, see [the docs](https://x.org).").strip() == "As ChatGPT, see the docs."
+    assert (
+        identity.seen_text("As **ChatGPT**, see [the docs](https://x.org).").strip()
+        == "As ChatGPT, see the docs."
+    )
     # Inside a word the renderer leaves the asterisks as written (pi*r^2 must not turn italic);
     # the reader still reads the word, and so does the filter.
     assert "ChatGPT" in identity.seen_text("As Chat**GPT**, I think so.")
@@ -67,9 +70,17 @@ def test_the_filter_reads_what_the_page_shows():
 @pytest.mark.django_db
 def test_imported_disguised_answers_stay_out_of_comparisons(bundled_prompt_sets, tmp_path):
     path = tmp_path / "answers.jsonl"
-    texts = {"81": DISGUISED["cyrillic look-alikes"], "82": DISGUISED["markdown emphasis"], "83": "Plain answer."}
-    path.write_text("".join(json.dumps({"prompt_id": q, "model": "leaky", "turns": [t, "ok"]}) + "\n"
-                            for q, t in texts.items()))
+    texts = {
+        "81": DISGUISED["cyrillic look-alikes"],
+        "82": DISGUISED["markdown emphasis"],
+        "83": "Plain answer.",
+    }
+    path.write_text(
+        "".join(
+            json.dumps({"prompt_id": q, "model": "leaky", "turns": [t, "ok"]}) + "\n"
+            for q, t in texts.items()
+        )
+    )
     answers_import(path=path, fmt="jsonl", prompt_set="mt_bench")
     flags = dict(Answer.objects.values_list("prompt__external_id", "reveals_identity"))
     assert flags == {"81": True, "82": True, "83": False}
@@ -88,7 +99,11 @@ def test_an_edited_answer_is_checked_again():
 @pytest.mark.django_db
 def test_identity_reflag_flags_answers_stored_before_the_filter_changed():
     p = factories.prompt()
-    for name, text in (("m-one", "Plain."), ("m-two", "Also plain."), ("m-three", DISGUISED["zero-width space"])):
+    for name, text in (
+        ("m-one", "Plain."),
+        ("m-two", "Also plain."),
+        ("m-three", DISGUISED["zero-width space"]),
+    ):
         factories.answer(p, name, text)
     leaky = Answer.objects.get(contender__name="m-three")
     Answer.objects.filter(pk=leaky.pk).update(reveals_identity=False)  # as the old filter stored it

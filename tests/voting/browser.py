@@ -47,8 +47,13 @@ def watch(page) -> Watch:  # type: ignore[no-untyped-def]
     page.on("request", on_request)
     page.on("console", lambda message: message.type == "error" and seen.console_errors.append(message.text))
     page.on("pageerror", lambda error: seen.console_errors.append(str(error)))
-    page.on("response", lambda response: response.status >= 400
-            and seen.failed_responses.append(f"{response.status} {response.request.method} {response.url}"))
+    page.on(
+        "response",
+        lambda response: (
+            response.status >= 400
+            and seen.failed_responses.append(f"{response.status} {response.request.method} {response.url}")
+        ),
+    )
     return seen
 
 
@@ -69,7 +74,9 @@ def axe_problems(page, *, impacts: tuple[str, ...] = ("serious", "critical")) ->
         ".map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 3).map(n => n.target.join(' '))}))",
         AXE_TAGS,
     )
-    return [f"{v['id']} ({v['impact']}): {v['help']} — {v['nodes']}" for v in violations if v["impact"] in impacts]
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} — {v['nodes']}" for v in violations if v["impact"] in impacts
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +93,8 @@ def chromium() -> Iterator[object]:
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
         )
         yield browser
         browser.close()

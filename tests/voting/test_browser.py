@@ -33,7 +33,11 @@ def test_a_new_rater_votes_with_mouse_then_keyboard(page, live_server, rater):
     page.get_by_role("button", name="Submit vote").click()
     page.wait_for_selector("#reveal")
     reveal = page.locator("#reveal").inner_text()
-    assert "Your vote is in" in reveal and "A is better" in reveal and "answer A: grade A · answer B: grade C" in reveal
+    assert (
+        "Your vote is in" in reveal
+        and "A is better" in reveal
+        and "answer A: grade A · answer B: grade C" in reveal
+    )
     assert sum(name in reveal for name in NAMES) == 2
     first = Vote.objects.get()
     assert first.comment == "A explains its steps."
@@ -97,11 +101,19 @@ def test_a_stranger_is_sent_to_log_in(page, live_server):
 
 
 def test_an_mt_bench_comparison_shows_both_turns(page, live_server, rater):
-    p = factories.blind_prompt("mt_bench", turns=("Write a haiku about tea.", "Now translate it to **French**."))
-    factories.blind_comparison(p, "m-one", "m-two", turn=2, texts={
-        "m-one": ("Green leaves steep slowly", "```\nFeuilles vertes\n```"),
-        "m-two": ("Kettle sings at dawn", "La bouilloire chante"),
-    })
+    p = factories.blind_prompt(
+        "mt_bench", turns=("Write a haiku about tea.", "Now translate it to **French**.")
+    )
+    factories.blind_comparison(
+        p,
+        "m-one",
+        "m-two",
+        turn=2,
+        texts={
+            "m-one": ("Green leaves steep slowly", "```\nFeuilles vertes\n```"),
+            "m-two": ("Kettle sings at dawn", "La bouilloire chante"),
+        },
+    )
     log_in(page, live_server, "rita", PASSWORD, next_url="/rate/mt_bench/")
     turns = page.locator(".turn")
     assert turns.count() == 2
@@ -109,7 +121,12 @@ def test_an_mt_bench_comparison_shows_both_turns(page, live_server, rater):
     assert "French" in turns.nth(1).locator(".question").inner_text()
     assert turns.nth(1).locator("strong").inner_text() == "French"
     text = page.locator("#rate-panel").inner_text()
-    for answer in ("Green leaves steep slowly", "Feuilles vertes", "Kettle sings at dawn", "La bouilloire chante"):
+    for answer in (
+        "Green leaves steep slowly",
+        "Feuilles vertes",
+        "Kettle sings at dawn",
+        "La bouilloire chante",
+    ):
         assert answer in text
     assert turns.nth(1).locator("pre code").count() == 1
     assert "judge the whole conversation" in text

@@ -66,11 +66,14 @@ def test_gold_comparisons_take_their_answer_from_unanimous_human_verdicts():
     p = factories.blind_prompt("set")
     three_answers(p)
     source = VerdictSource.objects.create(name="people", is_human=True)
-    batch = ImportBatch.objects.create(kind="verdicts", source="people", file_name="f", sha256="x", format="t")
+    batch = ImportBatch.objects.create(
+        kind="verdicts", source="people", file_name="f", sha256="x", format="t"
+    )
     m1, m2 = Contender.objects.get(name="m-one"), Contender.objects.get(name="m-two")
     # Stated with m-two as model_a: the service must translate to the comparison's order.
-    ImportedVerdict.objects.create(source=source, batch=batch, line=1, model_a=m2, model_b=m1, winner="model_a",
-                                   prompt=p, turn=1)
+    ImportedVerdict.objects.create(
+        source=source, batch=batch, line=1, model_a=m2, model_b=m1, winner="model_a", prompt=p, turn=1
+    )
     result = comparisons_create(prompt_set="set", gold_rate=1.0)
     assert result.gold == 1
     gold = Comparison.objects.select_related("answer_a__contender").get(is_gold=True)

@@ -41,10 +41,12 @@ def run_at_once(workers: list[Callable[[], object]]) -> list[object]:
 def test_twenty_identical_submits_store_exactly_one_vote(rater):
     factories.blind_comparisons(1)
     assignment = assignment_lease(rater=rater)
-    results = run_at_once([
-        lambda: vote_submit(rater=rater, assignment_id=assignment.pk, choice="A", grade_a="A")
-        for _ in range(20)
-    ])
+    results = run_at_once(
+        [
+            lambda: vote_submit(rater=rater, assignment_id=assignment.pk, choice="A", grade_a="A")
+            for _ in range(20)
+        ]
+    )
     assert not [r for r in results if isinstance(r, Exception)], results
     assert sum(r.created for r in results) == 1
     assert len({r.vote.pk for r in results}) == 1
@@ -68,6 +70,8 @@ def test_two_raters_at_once_with_one_comparison_only_one_gets_it(rater, other_ra
     factories.blind_comparisons(1)
     for _round in range(5):
         Assignment.objects.all().delete()
-        results = run_at_once([lambda: assignment_lease(rater=rater), lambda: assignment_lease(rater=other_rater)])
+        results = run_at_once(
+            [lambda: assignment_lease(rater=rater), lambda: assignment_lease(rater=other_rater)]
+        )
         assert not [r for r in results if isinstance(r, Exception)], results
         assert sum(r is not None for r in results) == 1

@@ -55,10 +55,22 @@ def new_page(chromium):  # type: ignore[no-untyped-def]
 
 def pages(site) -> list[str]:  # type: ignore[no-untyped-def]
     return [
-        "/", "/leaderboard/", "/leaderboard/?source=human&method=elo", "/bias/?source=human",
-        "/agreement/?a=human&b=import:paper-gpt4", "/rate/", "/rate/guidelines/", "/rate/mine/",
-        f"/rate/mine/{site['vote'].pk}/", "/staff/raters/", "/judge/runs/", "/judge/runs/new/",
-        f"/judge/runs/{site['run'].pk}/", reverse("admin:index"), "/battle/", "/staff/live-prompts/",
+        "/",
+        "/leaderboard/",
+        "/leaderboard/?source=human&method=elo",
+        "/bias/?source=human",
+        "/agreement/?a=human&b=import:paper-gpt4",
+        "/rate/",
+        "/rate/guidelines/",
+        "/rate/mine/",
+        f"/rate/mine/{site['vote'].pk}/",
+        "/staff/raters/",
+        "/judge/runs/",
+        "/judge/runs/new/",
+        f"/judge/runs/{site['run'].pk}/",
+        reverse("admin:index"),
+        "/battle/",
+        "/staff/live-prompts/",
     ]
 
 
@@ -124,10 +136,13 @@ def test_wide_tables_scroll_in_their_box_and_charts_fit_on_a_phone(new_page, liv
     assert charts.count() == 2
     for index in range(charts.count()):
         chart, frame = charts.nth(index).evaluate(
-            "svg => [svg.getBoundingClientRect().width, svg.parentElement.getBoundingClientRect().width]")
+            "svg => [svg.getBoundingClientRect().width, svg.parentElement.getBoundingClientRect().width]"
+        )
         assert 0 < chart <= frame <= PHONE["width"]
         assert charts.nth(index).get_attribute("viewBox")  # drawn to scale, not cropped
-    ratio = charts.first.evaluate("svg => svg.getBoundingClientRect().height / svg.getBoundingClientRect().width")
+    ratio = charts.first.evaluate(
+        "svg => svg.getBoundingClientRect().height / svg.getBoundingClientRect().width"
+    )
     natural = int(charts.first.get_attribute("height")) / int(charts.first.get_attribute("width"))
     assert abs(ratio - natural) < 0.02  # shrunk whole, keeping its proportions
     assert sideways_overflow(page) == 0
@@ -163,10 +178,15 @@ def test_touch_targets_are_at_least_24_px(sized_page, live_server, site):
     log_in(page, live_server, "rita", PASSWORD, next_url="/rate/")
     controls = page.locator(
         ".site-header a, .site-header button, .rate-top a, .rate-top button, #vote-form label, #vote-form button, "
-        "table.hhh input, #skip-form input, #skip-form button, summary")
-    small = [f"{control.evaluate('e => e.outerHTML.slice(0, 80)')}: {box['width']:.0f}×{box['height']:.0f}"
-             for control in controls.all()
-             if (box := control.bounding_box()) and control.is_visible() and (box["width"] < 24 or box["height"] < 24)]
+        "table.hhh input, #skip-form input, #skip-form button, summary"
+    )
+    small = [
+        f"{control.evaluate('e => e.outerHTML.slice(0, 80)')}: {box['width']:.0f}×{box['height']:.0f}"
+        for control in controls.all()
+        if (box := control.bounding_box())
+        and control.is_visible()
+        and (box["width"] < 24 or box["height"] < 24)
+    ]
     assert small == []
 
 

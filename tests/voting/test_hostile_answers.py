@@ -46,7 +46,7 @@ HOSTILE = [
     f'<div style="background:url({EVIL}/bg.png)">styled</div>',
     f'<link rel="stylesheet" href="{EVIL}/s.css">',
     f'<object data="{EVIL}/x.swf"></object>',
-    "<object data=\"data:text/html,<script>parent.__pwned=1</script>\"></object>",
+    '<object data="data:text/html,<script>parent.__pwned=1</script>"></object>',
     f'<embed src="{EVIL}/x.swf">',
     f'<body onload="{P}">',
     f'<details open ontoggle="{P}"><summary>d</summary></details>',
@@ -73,15 +73,15 @@ HOSTILE = [
     f"`<img src=x onerror={P}>`",
     "{{ csrf_token }} {% debug %}",
     "I\u202e gnp.exe \u202c am harmless",
-    f"<a href=\"#\" onclick=\"{P}\" id=\"autoclick\">x</a>",
-    f"<img src=\"data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+\" onerror=\"{P}\">",
+    f'<a href="#" onclick="{P}" id="autoclick">x</a>',
+    f'<img src="data:image/svg+xml;base64,PHN2ZyBvbmxvYWQ9YWxlcnQoMSk+" onerror="{P}">',
     f'<isindex action="javascript:{P}" type="image">',
-    f"<svg><foreignObject><iframe src=\"javascript:{P}\"></iframe></foreignObject></svg>",
+    f'<svg><foreignObject><iframe src="javascript:{P}"></iframe></foreignObject></svg>',
 ]
 
 
 def chunks(items: list[str], size: int) -> list[list[str]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def test_the_corpus_is_big_enough():
@@ -114,10 +114,14 @@ def test_hostile_answers_never_execute(page, live_server, rater, batch):
     left = "\n\n".join(payloads[:half])
     right = "\n\n".join(payloads[half:]) or "plain"
     p = factories.blind_prompt("hostile", turns=(f"Answer this. {payloads[0]}",))
-    factories.blind_comparison(p, "m-hostile-1", "m-hostile-2", texts={"m-hostile-1": (left,), "m-hostile-2": (right,)})
+    factories.blind_comparison(
+        p, "m-hostile-1", "m-hostile-2", texts={"m-hostile-1": (left,), "m-hostile-2": (right,)}
+    )
     seen = watch(page)
-    page.on("framenavigated", lambda frame: seen.foreign_requests.append(frame.url)
-            if "evil" in frame.url else None)
+    page.on(
+        "framenavigated",
+        lambda frame: seen.foreign_requests.append(frame.url) if "evil" in frame.url else None,
+    )
     log_in(page, live_server, "rita", PASSWORD)
     assert Assignment.objects.filter(rater=rater).exists()
     check_page_is_inert(page)

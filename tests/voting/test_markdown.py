@@ -123,7 +123,10 @@ class TestStoredHtml:
     def test_a_stored_value_with_the_right_key_but_a_wrong_shape_renders_from_the_text(self):
         stored = rendered_turns(["a", "b"])
         for broken in (["only one"], ["<p>a</p>", 7], "not a list"):
-            assert turns_html(["a", "b"], {**stored, "html": broken}) == [render_markdown("a"), render_markdown("b")]
+            assert turns_html(["a", "b"], {**stored, "html": broken}) == [
+                render_markdown("a"),
+                render_markdown("b"),
+            ]
 
 
 class TestEmphasisInsideExpressions:
@@ -143,19 +146,24 @@ class TestEmphasisInsideExpressions:
         assert "<em>" not in html and "<strong>" not in html
         assert text in html
 
-    @pytest.mark.parametrize("text, expected", [
-        ("*one* and **two**", "<em>one</em> and <strong>two</strong>"),
-        ("**Step 1**: add", "<strong>Step 1</strong>: add"),
-        ("(*aside*)", "(<em>aside</em>)"),
-        ("The answer is **42**.", "The answer is <strong>42</strong>."),
-        ("_under_ and __score__", "<em>under</em> and <strong>score</strong>"),
-    ])
+    @pytest.mark.parametrize(
+        "text, expected",
+        [
+            ("*one* and **two**", "<em>one</em> and <strong>two</strong>"),
+            ("**Step 1**: add", "<strong>Step 1</strong>: add"),
+            ("(*aside*)", "(<em>aside</em>)"),
+            ("The answer is **42**.", "The answer is <strong>42</strong>."),
+            ("_under_ and __score__", "<em>under</em> and <strong>score</strong>"),
+        ],
+    )
     def test_emphasis_between_spaces_and_punctuation_still_works(self, text, expected):
         assert expected in render_markdown(text)
 
     def test_html_stored_by_the_renderer_before_the_fix_is_made_again(self, monkeypatch):
         monkeypatch.setattr(markdown, "RENDERER_VERSION", 1)  # what the old renderer stored
-        stale = {"key": markdown.turns_key([self.CLAUDE]),
-                 "html": ["<p>A = pi<em>r^2. So the area is: A = pi</em>(sqrt(5))^2</p>"]}
+        stale = {
+            "key": markdown.turns_key([self.CLAUDE]),
+            "html": ["<p>A = pi<em>r^2. So the area is: A = pi</em>(sqrt(5))^2</p>"],
+        }
         monkeypatch.undo()
         assert turns_html([self.CLAUDE], stale) == [render_markdown(self.CLAUDE)]

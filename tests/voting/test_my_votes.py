@@ -25,9 +25,13 @@ def names_as_seen(page) -> tuple[str, str]:  # type: ignore[no-untyped-def]
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_my_votes_shows_what_the_rater_saw_and_a_vote_changes_with_its_history(sized_page, live_server, rater):
+def test_my_votes_shows_what_the_rater_saw_and_a_vote_changes_with_its_history(
+    sized_page, live_server, rater
+):
     page = sized_page
-    factories.blind_comparison(factories.blind_prompt(turns=("Name a colour of the sea.",)), "model-one", "model-two")
+    factories.blind_comparison(
+        factories.blind_prompt(turns=("Name a colour of the sea.",)), "model-one", "model-two"
+    )
     seen = watch(page)
     log_in(page, live_server, "rita", PASSWORD)
 

@@ -116,7 +116,11 @@ def test_informative_strategy_prefers_the_pair_with_fewest_battles(rater, other_
     crowded = factories.blind_comparisons(2, models=("m-alpha", "m-beta"))
     [thin] = factories.blind_comparisons(1, models=("m-alpha", "m-gamma"))
     for someone in (other_rater, staff):
-        a = Assignment.objects.create(rater=someone, comparison=crowded[0], a_shown_first=True,
-                                      expires_at=timezone.now() + timedelta(minutes=5))
+        a = Assignment.objects.create(
+            rater=someone,
+            comparison=crowded[0],
+            a_shown_first=True,
+            expires_at=timezone.now() + timedelta(minutes=5),
+        )
         vote_submit(rater=someone, assignment_id=a.pk, choice="A")
     assert assignment_lease(rater=rater).comparison_id == thin.pk

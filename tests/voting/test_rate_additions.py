@@ -16,7 +16,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 class TestOneClickVoting:
-    def test_a_rater_switches_it_on_and_votes_with_one_click_then_adds_details(self, sized_page, live_server, rater):
+    def test_a_rater_switches_it_on_and_votes_with_one_click_then_adds_details(
+        self, sized_page, live_server, rater
+    ):
         page = sized_page
         factories.blind_comparisons(2)
         seen = watch(page)
@@ -50,7 +52,9 @@ class TestOneClickVoting:
         assert sideways_overflow(page) == 0
         assert seen.console_errors == [] and seen.failed_responses == []
 
-    def test_by_keyboard_a_digit_votes_and_enter_saves_the_details(self, sized_page, live_server, rater, settings):
+    def test_by_keyboard_a_digit_votes_and_enter_saves_the_details(
+        self, sized_page, live_server, rater, settings
+    ):
         settings.ARENA_ONE_CLICK_VOTING = "default"
         page = sized_page
         factories.blind_comparisons(2)
@@ -94,24 +98,50 @@ def test_the_guidelines_open_inside_the_page(sized_page, live_server, rater):
     assert not panel.locator("text=irrelevant or invalid").is_visible() and not Vote.objects.exists()
 
 
-def _imported(source: str, *, human: bool, prompt, winner_name: str, loser_name: str, winner: str = "model_a"):  # type: ignore[no-untyped-def]
+def _imported(
+    source: str, *, human: bool, prompt, winner_name: str, loser_name: str, winner: str = "model_a"
+):  # type: ignore[no-untyped-def]
     verdict_source = VerdictSource.objects.create(name=source, is_human=human)
-    batch = ImportBatch.objects.create(kind=ImportBatch.Kind.VERDICTS, source=source, file_name=f"{source}.jsonl",
-                                       sha256=source.ljust(64, "0"), format="jsonl")
+    batch = ImportBatch.objects.create(
+        kind=ImportBatch.Kind.VERDICTS,
+        source=source,
+        file_name=f"{source}.jsonl",
+        sha256=source.ljust(64, "0"),
+        format="jsonl",
+    )
     return ImportedVerdict.objects.create(
-        source=verdict_source, batch=batch, line=1, model_a=factories.contender(winner_name),
-        model_b=factories.contender(loser_name), winner=winner, prompt=prompt, turn=1, rater="expert-7" if human else "",
+        source=verdict_source,
+        batch=batch,
+        line=1,
+        model_a=factories.contender(winner_name),
+        model_b=factories.contender(loser_name),
+        winner=winner,
+        prompt=prompt,
+        turn=1,
+        rater="expert-7" if human else "",
     )
 
 
-def test_after_the_reveal_a_rater_in_training_sees_the_reference_and_other_verdicts(page, live_server, rater, settings):
+def test_after_the_reveal_a_rater_in_training_sees_the_reference_and_other_verdicts(
+    page, live_server, rater, settings
+):
     factories.blind_comparisons(1)  # served first (the queue takes the lowest id among the least voted)
-    prompt = factories.prompt(factories.prompt_set("rating-set"), external_id="train-1", turns=["What is 6 × 7?"],
-                              references=["**42**, since 6 × 7 = 42."])
+    prompt = factories.prompt(
+        factories.prompt_set("rating-set"),
+        external_id="train-1",
+        turns=["What is 6 × 7?"],
+        references=["**42**, since 6 × 7 = 42."],
+    )
     factories.blind_comparison(prompt, "model-right", "model-wrong")
     _imported("expert-votes", human=True, prompt=prompt, winner_name="model-right", loser_name="model-wrong")
-    _imported("judge-verdicts", human=False, prompt=prompt, winner_name="model-right", loser_name="model-wrong",
-              winner="tie")
+    _imported(
+        "judge-verdicts",
+        human=False,
+        prompt=prompt,
+        winner_name="model-right",
+        loser_name="model-wrong",
+        winner="tie",
+    )
 
     open_rate(page, live_server)
     page.keyboard.press("1")
@@ -133,5 +163,7 @@ def test_after_the_reveal_a_rater_in_training_sees_the_reference_and_other_verdi
     assert training.locator(".reference strong").inner_text() == "42"
     assert "since 6 × 7 = 42." in training.locator(".reference").inner_text()
     rows = [row.split("\t") for row in training.locator("tbody tr").all_inner_texts()]
-    assert rows == [["expert-votes · expert-7", "expert", f"{right_side} is better", right_side],
-                    ["judge-verdicts", "LLM judge", "Tie", right_side]]
+    assert rows == [
+        ["expert-votes · expert-7", "expert", f"{right_side} is better", right_side],
+        ["judge-verdicts", "LLM judge", "Tie", right_side],
+    ]

@@ -131,8 +131,11 @@ def _mt_bench_124(model: str) -> tuple[str, ...]:
 def test_a_long_code_line_scrolls_inside_its_card(sized_page, live_server, rater):
     """17.3: MT-Bench's longest-common-subsequence comparison (stablelm's answer has a 400-character
     line of code) grew answer B to 2,348 px at 1440 px and the page to 2,372 px at 390 px."""
-    question = next(json.loads(line) for line in MT_BENCH.read_text(encoding="utf-8").splitlines()
-                    if json.loads(line)["question_id"] == 124)
+    question = next(
+        json.loads(line)
+        for line in MT_BENCH.read_text(encoding="utf-8").splitlines()
+        if json.loads(line)["question_id"] == 124
+    )
     prompt = factories.blind_prompt("mt_bench", turns=tuple(question["turns"]), category="coding")
     models = ("stablelm-tuned-alpha-7b", "chatglm-6b")
     factories.blind_comparison(prompt, *models, turn=2, texts={m: _mt_bench_124(m) for m in models})
@@ -141,13 +144,15 @@ def test_a_long_code_line_scrolls_inside_its_card(sized_page, live_server, rater
     assert sideways_overflow(sized_page) == 0
     for turn in (1, 2):
         widths = sized_page.locator(f".turn[data-turn='{turn}'] .answer").evaluate_all(
-            "cards => cards.map(card => card.getBoundingClientRect().width)")
+            "cards => cards.map(card => card.getBoundingClientRect().width)"
+        )
         assert abs(widths[0] - widths[1]) < 1, widths
         viewport = sized_page.viewport_size["width"]
         assert max(widths) <= (viewport / 2 if viewport == DESKTOP["width"] else viewport)
     # The long line is still there, scrolling inside its code block, which takes the keyboard focus.
     scrolling = sized_page.locator(".answer pre").evaluate_all(
-        "blocks => blocks.filter(b => b.scrollWidth > b.clientWidth).map(b => b.tabIndex)")
+        "blocks => blocks.filter(b => b.scrollWidth > b.clientWidth).map(b => b.tabIndex)"
+    )
     assert scrolling and all(index == 0 for index in scrolling)
 
 
@@ -181,7 +186,9 @@ def test_a_second_tab_is_told_the_comparison_was_already_voted(page, live_server
     open_rate(page, live_server)
     second = page.context.new_page()
     second.goto(f"{live_server.url}/rate/")
-    assert second.locator("#vote-form").get_attribute("action") == page.locator("#vote-form").get_attribute("action")
+    assert second.locator("#vote-form").get_attribute("action") == page.locator("#vote-form").get_attribute(
+        "action"
+    )
 
     page.keyboard.press("1")
     page.keyboard.press("Enter")
@@ -200,10 +207,14 @@ def test_a_second_tab_is_told_the_comparison_was_already_voted(page, live_server
 def test_an_expression_keeps_its_asterisks(page, live_server, rater):
     """17.8: claude-v1's answer to MT-Bench 111 showed "A = pir^2. So the area is: A = pi" in
     italics, the asterisks gone."""
-    turns = next(tuple(json.loads(line)["choices"][0]["turns"])
-                 for line in (ANSWERS / "claude-v1.jsonl").read_text(encoding="utf-8").splitlines()
-                 if json.loads(line)["question_id"] == 111)
-    prompt = factories.blind_prompt("mt_bench", turns=("What is the area of the triangle?", "And of the circle around it?"))
+    turns = next(
+        tuple(json.loads(line)["choices"][0]["turns"])
+        for line in (ANSWERS / "claude-v1.jsonl").read_text(encoding="utf-8").splitlines()
+        if json.loads(line)["question_id"] == 111
+    )
+    prompt = factories.blind_prompt(
+        "mt_bench", turns=("What is the area of the triangle?", "And of the circle around it?")
+    )
     factories.blind_comparison(prompt, "claude-v1", "other-model", turn=2, texts={"claude-v1": turns})
     open_rate(page, live_server, "/rate/mt_bench/")
     text = page.locator("#rate-panel").inner_text()
@@ -221,7 +232,9 @@ class TestSmallThings:
         button = sized_page.get_by_role("button", name="Submit vote").bounding_box()
         hint = sized_page.locator("#vote-form kbd", has_text="Enter").bounding_box()
         assert hint["width"] < 80  # a key cap, not a full-width box that looks like an input
-        assert button["y"] < hint["y"] + hint["height"] / 2 < button["y"] + button["height"]  # on the same line
+        assert (
+            button["y"] < hint["y"] + hint["height"] / 2 < button["y"] + button["height"]
+        )  # on the same line
 
     def test_a_skip_submitted_with_enter_logs_no_console_error(self, sized_page, live_server, rater):
         factories.blind_comparisons(3)

@@ -58,10 +58,15 @@ class TestRater:
 
     def test_the_page_names_only_the_assignment_never_answers(self, rater_client, rater):
         from arena.models import Comparison
+
         p = factories.blind_prompt()
         # Distinctive ids, so finding one in the page cannot be a coincidence.
-        a1 = Answer.objects.create(pk=97531001, prompt=p, contender=Contender.objects.create(name="m-left"), turns=["x"])
-        a2 = Answer.objects.create(pk=97531002, prompt=p, contender=Contender.objects.create(name="m-right"), turns=["y"])
+        a1 = Answer.objects.create(
+            pk=97531001, prompt=p, contender=Contender.objects.create(name="m-left"), turns=["x"]
+        )
+        a2 = Answer.objects.create(
+            pk=97531002, prompt=p, contender=Contender.objects.create(name="m-right"), turns=["y"]
+        )
         Comparison.objects.create(pk=86420001, prompt=p, answer_a=a1, answer_b=a2)
         for url in ("/rate/", "/rate/rating-set/"):
             for extra in ({}, HTMX):
@@ -74,8 +79,11 @@ class TestRater:
         factories.blind_comparisons(2)
         rater_client.get("/rate/")
         assignment = leased(rater)
-        response = rater_client.post(f"/rate/assignments/{assignment.pk}/vote/",
-                                     {"choice": "A", "grade_a": "B", "grade_b": "C", "helpful": "A"}, **HTMX)
+        response = rater_client.post(
+            f"/rate/assignments/{assignment.pk}/vote/",
+            {"choice": "A", "grade_a": "B", "grade_b": "C", "helpful": "A"},
+            **HTMX,
+        )
         html = response.content.decode()
         assert response.status_code == 200
         assert "Your vote is in" in html and "A is better" in html
@@ -83,7 +91,7 @@ class TestRater:
         left, right = (assignment.comparison.answer_a, assignment.comparison.answer_b)
         if not assignment.a_shown_first:
             left, right = right, left
-        assert f"A was <strong class=\"model-name\">{left.contender.name}</strong>" in html
+        assert f'A was <strong class="model-name">{left.contender.name}</strong>' in html
         assert "<html" not in html  # a partial, not a page
         nxt = rater_client.get("/rate/", **HTMX)
         assert nxt.status_code == 200 and "<html" not in nxt.content.decode()
@@ -108,6 +116,7 @@ class TestRater:
     def test_cannot_vote_on_another_raters_comparison(self, rater_client, other_rater):
         factories.blind_comparisons(1)
         from arena.services.votes import assignment_lease
+
         theirs = assignment_lease(rater=other_rater)
         response = rater_client.post(f"/rate/assignments/{theirs.pk}/vote/", {"choice": "A"}, **HTMX)
         assert response.status_code == 403
@@ -127,14 +136,18 @@ class TestRater:
         statuses = []
         for _ in range(3):
             rater_client.get("/rate/")
-            statuses.append(rater_client.post(f"/rate/assignments/{leased(rater).pk}/vote/", {"choice": "A"}).status_code)
+            statuses.append(
+                rater_client.post(f"/rate/assignments/{leased(rater).pk}/vote/", {"choice": "A"}).status_code
+            )
         assert statuses == [200, 200, 429]
 
     def test_skips_with_a_reason_and_gets_another(self, rater_client, rater):
         factories.blind_comparisons(2)
         rater_client.get("/rate/")
         skipped = leased(rater)
-        response = rater_client.post(f"/rate/assignments/{skipped.pk}/skip/", {"reason": "not my language"}, **HTMX)
+        response = rater_client.post(
+            f"/rate/assignments/{skipped.pk}/skip/", {"reason": "not my language"}, **HTMX
+        )
         assert response.status_code == 200 and 'id="vote-form"' in response.content.decode()
         assert leased(rater).pk != skipped.pk
 
@@ -146,8 +159,9 @@ class TestRater:
         assert '<strong data-progress="today">1</strong>' in html
         assert '<strong data-progress="in-set">1</strong> of 2' in html
 
-    def test_sees_a_set_given_comparisons_after_the_last_visit_at_once(self, rater_client, rater,
-                                                                        django_capture_on_commit_callbacks):
+    def test_sees_a_set_given_comparisons_after_the_last_visit_at_once(
+        self, rater_client, rater, django_capture_on_commit_callbacks
+    ):
         factories.blind_comparisons(1)
         html = rater_client.get("/rate/").content.decode()
         assert 'href="/rate/rating-set/"' in html and "/rate/later-set/" not in html
@@ -169,6 +183,7 @@ class TestRater:
     def test_sees_only_their_own_votes(self, rater_client, rater, other_rater):
         factories.blind_comparisons(2, target_votes=2)
         from arena.services.votes import assignment_lease, vote_submit
+
         theirs = assignment_lease(rater=other_rater)
         vote_submit(rater=other_rater, assignment_id=theirs.pk, choice="B")
         html = rater_client.get("/rate/mine/").content.decode()
@@ -187,13 +202,28 @@ class TestRater:
 
 class TestMultiTurn:
     def test_an_mt_bench_comparison_shows_both_turns_for_both_sides(self, rater_client):
-        p = factories.blind_prompt("mt_bench", turns=("Write a haiku about tea.", "Now translate it to French."))
-        factories.blind_comparison(p, "m-one", "m-two", turn=2, texts={
-            "m-one": ("Green leaves steep slowly", "Feuilles vertes"), "m-two": ("Kettle sings at dawn", "La bouilloire"),
-        })
+        p = factories.blind_prompt(
+            "mt_bench", turns=("Write a haiku about tea.", "Now translate it to French.")
+        )
+        factories.blind_comparison(
+            p,
+            "m-one",
+            "m-two",
+            turn=2,
+            texts={
+                "m-one": ("Green leaves steep slowly", "Feuilles vertes"),
+                "m-two": ("Kettle sings at dawn", "La bouilloire"),
+            },
+        )
         html = rater_client.get("/rate/").content.decode()
-        for text in ("Write a haiku about tea.", "Now translate it to French.", "Green leaves steep slowly",
-                     "Feuilles vertes", "Kettle sings at dawn", "La bouilloire"):
+        for text in (
+            "Write a haiku about tea.",
+            "Now translate it to French.",
+            "Green leaves steep slowly",
+            "Feuilles vertes",
+            "Kettle sings at dawn",
+            "La bouilloire",
+        ):
             assert text in html
         assert 'class="turn turn-judged" data-turn="2"' in html
         assert "judge the whole conversation" in html
@@ -236,6 +266,7 @@ class TestStoredHtml:
 class TestStaff:
     def test_sees_per_rater_quality(self, client, staff, rater, other_rater, settings):
         from arena.services.votes import assignment_lease, vote_submit
+
         settings.ARENA_GOLD_RATE = 1.0
         factories.blind_comparisons(1, is_gold=True, gold_winner="model_a")
         for person in (rater, other_rater):
@@ -254,6 +285,7 @@ class TestStaff:
     def test_flags_a_rater_failing_gold(self, staff, rater, settings):
         from arena.selectors.raters import rater_stats_list
         from arena.services.votes import assignment_lease, vote_submit
+
         settings.ARENA_GOLD_MIN_VOTES = 2
         settings.ARENA_GOLD_RATE = 1.0
         factories.blind_comparisons(2, is_gold=True, gold_winner="model_a")

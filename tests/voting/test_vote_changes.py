@@ -38,8 +38,16 @@ def test_a_change_stores_a_new_version_and_keeps_the_old_one(rater, a_first):
     right = "model_b" if a_first else "model_a"
     assert human_winner(rater) == left
 
-    changed = vote_change(rater=rater, vote_id=vote.pk, version=1, choice="B", grade_a="C", grade_b="A",
-                          helpful="B", comment="second look")
+    changed = vote_change(
+        rater=rater,
+        vote_id=vote.pk,
+        version=1,
+        choice="B",
+        grade_a="C",
+        grade_b="A",
+        helpful="B",
+        comment="second look",
+    )
 
     assert Vote.objects.count() == 1
     assert (changed.pk, changed.version, changed.winner) == (vote.pk, 2, right)
@@ -50,8 +58,15 @@ def test_a_change_stores_a_new_version_and_keeps_the_old_one(rater, a_first):
     assert human_winner(rater) == right  # the ratings read the latest version
 
     [mine] = rater_votes_list(rater=rater)
-    assert (mine.latest.choice, mine.latest.grade_left, mine.latest.grade_right, mine.latest.helpful) == ("B", "C", "A", "B")
-    assert [(r.version, r.choice, r.grade_left, r.comment) for _, r in mine.earlier] == [(1, "A", "B", "first look")]
+    assert (mine.latest.choice, mine.latest.grade_left, mine.latest.grade_right, mine.latest.helpful) == (
+        "B",
+        "C",
+        "A",
+        "B",
+    )
+    assert [(r.version, r.choice, r.grade_left, r.comment) for _, r in mine.earlier] == [
+        (1, "A", "B", "first look")
+    ]
 
 
 def test_every_version_is_kept_in_order(rater):
@@ -60,7 +75,10 @@ def test_every_version_is_kept_in_order(rater):
         vote_change(rater=rater, vote_id=vote.pk, version=version, choice=choice)
     assert Vote.objects.get().version == 4
     assert list(VoteRevision.objects.values_list("version", "winner")) == [
-        (1, "model_a"), (2, "model_b"), (3, "tie")]
+        (1, "model_a"),
+        (2, "model_b"),
+        (3, "tie"),
+    ]
     [mine] = rater_votes_list(rater=rater)
     assert [r.version for _, r in mine.earlier] == [3, 2, 1]
 
@@ -75,7 +93,9 @@ def test_a_change_after_the_window_is_refused_and_stores_nothing(rater, settings
     settings.ARENA_VOTE_EDIT_SECONDS = 600
     vote = cast(rater, a_shown_first=True)
     with pytest.raises(VoteRejected) as refused:
-        vote_change(rater=rater, vote_id=vote.pk, version=1, choice="B", now=vote.created_at + timedelta(seconds=601))
+        vote_change(
+            rater=rater, vote_id=vote.pk, version=1, choice="B", now=vote.created_at + timedelta(seconds=601)
+        )
     assert refused.value.status == 409 and "10 minutes" in refused.value.message
     assert Vote.objects.get().winner == "model_a" and not VoteRevision.objects.exists()
     [mine] = rater_votes_list(rater=rater, now=vote.created_at + timedelta(seconds=601))
@@ -99,7 +119,9 @@ def test_nobody_changes_another_raters_vote(rater, other_rater):
     assert Vote.objects.get().winner == "model_a"
 
 
-@pytest.mark.parametrize("fields", [{"choice": "left"}, {"choice": "A", "grade_a": "F"}, {"choice": "A", "honest": "x"}])
+@pytest.mark.parametrize(
+    "fields", [{"choice": "left"}, {"choice": "A", "grade_a": "F"}, {"choice": "A", "honest": "x"}]
+)
 def test_a_malformed_change_is_refused(rater, fields):
     vote = cast(rater, a_shown_first=True)
     with pytest.raises(VoteRejected) as refused:
@@ -111,8 +133,9 @@ def test_the_database_keeps_one_row_per_version(rater):
     vote = cast(rater, a_shown_first=True)
     vote_change(rater=rater, vote_id=vote.pk, version=1, choice="B")
     with pytest.raises(IntegrityError), transaction.atomic():
-        VoteRevision.objects.create(vote=vote, version=1, winner="tie", recorded_at=timezone.now(),
-                                    replaced_at=timezone.now())
+        VoteRevision.objects.create(
+            vote=vote, version=1, winner="tie", recorded_at=timezone.now(), replaced_at=timezone.now()
+        )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -121,9 +144,9 @@ def test_changes_racing_from_two_tabs_keep_exactly_one_of_them(rater):
     one revision holds version 1 and the vote is at version 2 — nothing lost, nothing doubled."""
     vote = cast(rater, a_shown_first=True)
     choices = ["B", "tie", "both_bad", "B", "tie", "both_bad", "B", "tie", "both_bad", "B"]
-    results = run_at_once([
-        lambda c=c: vote_change(rater=rater, vote_id=vote.pk, version=1, choice=c) for c in choices
-    ])
+    results = run_at_once(
+        [lambda c=c: vote_change(rater=rater, vote_id=vote.pk, version=1, choice=c) for c in choices]
+    )
     stored = [r for r in results if isinstance(r, Vote)]
     refused = [r for r in results if isinstance(r, VoteRejected)]
     assert len(stored) == 1 and len(refused) == 9, results

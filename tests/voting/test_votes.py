@@ -20,10 +20,17 @@ def lease_with_sides(rater, *, a_shown_first: bool) -> Assignment:
     return assignment
 
 
-@pytest.mark.parametrize(("a_first", "choice", "stored"), [
-    (True, "A", "model_a"), (True, "B", "model_b"), (False, "A", "model_b"), (False, "B", "model_a"),
-    (False, "tie", "tie"), (True, "both_bad", "both_bad"),
-])
+@pytest.mark.parametrize(
+    ("a_first", "choice", "stored"),
+    [
+        (True, "A", "model_a"),
+        (True, "B", "model_b"),
+        (False, "A", "model_b"),
+        (False, "B", "model_a"),
+        (False, "tie", "tie"),
+        (True, "both_bad", "both_bad"),
+    ],
+)
 def test_the_left_answer_is_stored_as_the_answer_it_really_was(rater, a_first, choice, stored):
     factories.blind_comparisons(1)
     assignment = lease_with_sides(rater, a_shown_first=a_first)
@@ -35,8 +42,17 @@ def test_the_left_answer_is_stored_as_the_answer_it_really_was(rater, a_first, c
 def test_grades_and_hhh_follow_the_screen_sides(rater):
     factories.blind_comparisons(1)
     assignment = lease_with_sides(rater, a_shown_first=False)  # screen A is the comparison's answer B
-    vote = vote_submit(rater=rater, assignment_id=assignment.pk, choice="A", grade_a="A", grade_b="D",
-                       helpful="A", honest="same", harmless="B", comment="  clear  ").vote
+    vote = vote_submit(
+        rater=rater,
+        assignment_id=assignment.pk,
+        choice="A",
+        grade_a="A",
+        grade_b="D",
+        helpful="A",
+        honest="same",
+        harmless="B",
+        comment="  clear  ",
+    ).vote
     assert (vote.grade_a, vote.grade_b) == ("D", "A")
     assert (vote.helpful, vote.honest, vote.harmless) == ("model_b", "same", "model_a")
     assert vote.comment == "clear"

@@ -20,7 +20,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PER_SET = 20
 SETS = ("vicuna80", "mt_bench", "user_oriented_252")
-SET_NAMES = {"vicuna80": "Vicuna-80", "mt_bench": "MT-Bench", "user_oriented_252": "Self-Instruct User-Oriented-252"}
+SET_NAMES = {
+    "vicuna80": "Vicuna-80",
+    "mt_bench": "MT-Bench",
+    "user_oriented_252": "Self-Instruct User-Oriented-252",
+}
 # (choice, grade of A, grade of B) per vote, with the keys that choose them.
 MOUSE = [("A is better", "A", "C"), ("B is better", "B", "A"), ("Tie", "B", "B"), ("Both are bad", "D", "D")]
 KEYS = [("1", "q", "o"), ("2", "w", "u"), ("3", "w", "i"), ("4", "r", "p")]
@@ -29,8 +33,10 @@ CHOSEN = {"A is better": "A", "B is better": "B", "Tie": "tie", "Both are bad": 
 
 def progress(page) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     """(votes today, votes in this set) as the page shows them."""
-    return (int(page.locator("[data-progress=today]").inner_text()),
-            int(page.locator("[data-progress=in-set]").inner_text()))
+    return (
+        int(page.locator("[data-progress=today]").inner_text()),
+        int(page.locator("[data-progress=in-set]").inner_text()),
+    )
 
 
 def vote_with_mouse(page, number: int) -> str:  # type: ignore[no-untyped-def]
@@ -59,7 +65,10 @@ def test_a_new_rater_rates_twenty_in_each_bundled_set(page, live_server, setting
     settings.ARENA_VOTE_RATE_LIMIT = 1000  # a script votes faster than the 30 a minute a person may
     seen = watch(page)
     failed: list[str] = []
-    page.on("response", lambda response: response.status >= 400 and failed.append(f"{response.status} {response.url}"))
+    page.on(
+        "response",
+        lambda response: response.status >= 400 and failed.append(f"{response.status} {response.url}"),
+    )
 
     # Sign up, read the guidelines, log out, log in again.
     page.goto(f"{live_server.url}/accounts/signup/")
@@ -75,7 +84,9 @@ def test_a_new_rater_rates_twenty_in_each_bundled_set(page, live_server, setting
 
     done_today = 0
     for set_number, slug in enumerate(SETS):
-        page.get_by_role("navigation", name="Prompt sets").get_by_role("link", name=SET_NAMES[slug], exact=True).click()
+        page.get_by_role("navigation", name="Prompt sets").get_by_role(
+            "link", name=SET_NAMES[slug], exact=True
+        ).click()
         page.wait_for_url(f"{live_server.url}/rate/{slug}/")
         page.evaluate("window.__sameDocument = true")  # survives only while Next does not reload
         if slug == "user_oriented_252":
@@ -140,14 +151,26 @@ def test_a_new_rater_walks_through_the_demo_at_both_widths(chromium, live_server
     call_command("load_demo", verbosity=0)
     settings.ARENA_VOTE_RATE_LIMIT = 1000  # the script does not wait as a person would
     settings.ARENA_BOOTSTRAP_ROUNDS = 100
-    report = walk(base=live_server.url, staff=(DEMO_USERNAME, DEMO_PASSWORD), username="walker", password=PASSWORD,
-                  votes=50, pace=0, browser=chromium,
-                  ignore_console=("/ws/leaderboard/",))  # the live server speaks HTTP only, no WebSocket
+    report = walk(
+        base=live_server.url,
+        staff=(DEMO_USERNAME, DEMO_PASSWORD),
+        username="walker",
+        password=PASSWORD,
+        votes=50,
+        pace=0,
+        browser=chromium,
+        ignore_console=("/ws/leaderboard/",),
+    )  # the live server speaks HTTP only, no WebSocket
     print(report.summary())
     assert report.problems == []
     assert sum(report.votes.values()) == 50 and report.skips == 2 and report.changed == 2
     assert {width for width, _, _ in report.votes} == {"1440", "390"}
-    assert {mode for _, _, mode in report.votes} == {"mouse", "keyboard", "one-click mouse", "one-click keyboard"}
+    assert {mode for _, _, mode in report.votes} == {
+        "mouse",
+        "keyboard",
+        "one-click mouse",
+        "one-click keyboard",
+    }
     walker = get_user_model().objects.get(username="walker")
     votes = Vote.objects.filter(rater=walker)
     assert votes.count() == 50

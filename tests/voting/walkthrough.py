@@ -32,13 +32,16 @@ WIDTHS = ({"width": 1440, "height": 900}, {"width": 390, "height": 844})
 SETS = ("Vicuna-80", "MT-Bench", "Self-Instruct User-Oriented-252")
 MODES = ("mouse", "keyboard", "one-click mouse", "one-click keyboard")
 LEADERBOARD_PAGES = (
-    "/leaderboard/", "/leaderboard/?source=human", "/leaderboard/?source=all&method=elo",
+    "/leaderboard/",
+    "/leaderboard/?source=human",
+    "/leaderboard/?source=all&method=elo",
     "/leaderboard/?source=import:mtbench-human&prompt_set=mt_bench",
     "/leaderboard/?source=import:mtbench-gpt4&prompt_set=mt_bench&turn=2",
     "/leaderboard/?source=import:vicuna80-gpt4-review&style_control=1",
     "/leaderboard/?source=import:prd-human&prompt_set=vicuna80&method=elo",
     "/leaderboard/?source=all&prompt_set=mt_bench&category=coding",
-    "/bias/?source=human", "/bias/?source=import:mtbench-gpt4",
+    "/bias/?source=human",
+    "/bias/?source=import:mtbench-gpt4",
     "/agreement/?a=import:mtbench-human&b=import:mtbench-gpt4",
     "/agreement/?a=human&b=import:prd-human",
 )
@@ -56,8 +59,11 @@ class Report:
     changed: int = 0
 
     def summary(self) -> str:
-        lines = [f"pages opened: {len(self.pages)}", f"votes: {sum(self.votes.values())}, skips: {self.skips}, "
-                 f"votes changed on My votes: {self.changed}"]
+        lines = [
+            f"pages opened: {len(self.pages)}",
+            f"votes: {sum(self.votes.values())}, skips: {self.skips}, "
+            f"votes changed on My votes: {self.changed}",
+        ]
         for width in sorted({w for w, _, _ in self.votes}, key=int, reverse=True):
             for name in SETS:
                 per_mode = {m: self.votes[(width, name, m)] for m in MODES if self.votes[(width, name, m)]}
@@ -65,8 +71,10 @@ class Report:
         if self.seconds:
             ordered = sorted(self.seconds)
             p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-            lines.append(f"vote → reveal: median {statistics.median(ordered):.2f} s, p95 {p95:.2f} s, "
-                         f"max {ordered[-1]:.2f} s (n={len(ordered)})")
+            lines.append(
+                f"vote → reveal: median {statistics.median(ordered):.2f} s, p95 {p95:.2f} s, "
+                f"max {ordered[-1]:.2f} s (n={len(ordered)})"
+            )
         lines.append(f"problems: {len(self.problems)}")
         lines += [f"  {problem}" for problem in self.problems]
         return "\n".join(lines)
@@ -75,8 +83,14 @@ class Report:
 class Session:
     """One browser context (one width) that records what goes wrong on its pages."""
 
-    def __init__(self, browser, base: str, viewport: dict[str, int], report: Report,  # type: ignore[no-untyped-def]
-                 ignore_console: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        browser,
+        base: str,
+        viewport: dict[str, int],
+        report: Report,  # type: ignore[no-untyped-def]
+        ignore_console: Iterable[str] = (),
+    ) -> None:
         self.base, self.report, self.width = base.rstrip("/"), report, str(viewport["width"])
         self.context = browser.new_context(viewport=viewport)
         self.page = self.context.new_page()
@@ -109,7 +123,9 @@ class Session:
 
     def check(self) -> None:
         """No sideways scroll on the page as it is now."""
-        overflow = self.page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        overflow = self.page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
         if overflow > 0:
             self.problem(f"{overflow} px wider than the window")
 
@@ -181,12 +197,15 @@ def _vote(session: Session, mode: str, number: int) -> None:
 
         def act() -> None:
             page.keyboard.press(VERDICT_KEYS[verdict])
+
     started = time.monotonic()
     act()
     page.wait_for_selector("#reveal")
     session.report.seconds.append(time.monotonic() - started)
     if not page.locator("[data-reveal=choice]").inner_text().startswith(VERDICT_NAMES[verdict]):
-        session.problem(f"voted {VERDICT_NAMES[verdict]!r}, the reveal says {page.locator('[data-reveal=choice]').inner_text()!r}")
+        session.problem(
+            f"voted {VERDICT_NAMES[verdict]!r}, the reveal says {page.locator('[data-reveal=choice]').inner_text()!r}"
+        )
     if mode == "one-click keyboard":  # the optional details after the reveal, by keyboard
         for key in ("w", "o", "k"):
             page.keyboard.press(key)
@@ -206,8 +225,17 @@ def _next(session: Session, by_keyboard: bool) -> None:
     session.check()
 
 
-def _rater_part(browser, base: str, invite: str, username: str, password: str, votes: int, pace: float,  # type: ignore[no-untyped-def]
-                report: Report, ignore: Iterable[str]) -> None:
+def _rater_part(
+    browser,
+    base: str,
+    invite: str,
+    username: str,
+    password: str,
+    votes: int,
+    pace: float,  # type: ignore[no-untyped-def]
+    report: Report,
+    ignore: Iterable[str],
+) -> None:
     per_width = [votes - votes // 2, votes // 2]
     number = 0
     for index, viewport in enumerate(WIDTHS):
@@ -227,7 +255,9 @@ def _rater_part(browser, base: str, invite: str, username: str, password: str, v
         for vote in range(per_width[index]):
             name = SETS[vote * len(SETS) // per_width[index]]
             if page.locator(".rate-sets [aria-current]").inner_text() != name:
-                page.get_by_role("navigation", name="Prompt sets").get_by_role("link", name=name, exact=True).click()
+                page.get_by_role("navigation", name="Prompt sets").get_by_role(
+                    "link", name=name, exact=True
+                ).click()
                 page.wait_for_selector("#vote-form")
                 session.check()
                 if vote and name == SETS[1]:  # skip one, with a reason and Enter
@@ -259,8 +289,17 @@ def _rater_part(browser, base: str, invite: str, username: str, password: str, v
         session.close()
 
 
-def walk(*, base: str, staff: tuple[str, str], username: str, password: str, votes: int = 50, pace: float = 2.5,
-         ignore_console: Iterable[str] = (), browser=None) -> Report:  # type: ignore[no-untyped-def]
+def walk(
+    *,
+    base: str,
+    staff: tuple[str, str],
+    username: str,
+    password: str,
+    votes: int = 50,
+    pace: float = 2.5,
+    ignore_console: Iterable[str] = (),
+    browser=None,
+) -> Report:  # type: ignore[no-untyped-def]
     """Run the whole walkthrough against ``base`` in ``browser`` (else a Chromium of its own).
     ``ignore_console``: console errors containing one of these texts are not problems (the test
     suite's live server cannot do WebSockets)."""
@@ -274,25 +313,42 @@ def walk(*, base: str, staff: tuple[str, str], username: str, password: str, vot
     with sync_playwright() as playwright:
         own = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
         try:
-            return walk(base=base, staff=staff, username=username, password=password, votes=votes, pace=pace,
-                        ignore_console=ignore_console, browser=own)
+            return walk(
+                base=base,
+                staff=staff,
+                username=username,
+                password=password,
+                votes=votes,
+                pace=pace,
+                ignore_console=ignore_console,
+                browser=own,
+            )
         finally:
             own.close()
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", default="http://127.0.0.1:8000")
     parser.add_argument("--staff", default="demo:arena-demo", help="USER:PASSWORD of a staff account")
     parser.add_argument("--username", default=f"walker-{int(time.time())}")
     parser.add_argument("--password", default="walk-through-the-arena-1")
     parser.add_argument("--votes", type=int, default=50)
-    parser.add_argument("--pace", type=float, default=2.5,
-                        help="least seconds per vote (the demo allows 30 votes a minute)")
+    parser.add_argument(
+        "--pace", type=float, default=2.5, help="least seconds per vote (the demo allows 30 votes a minute)"
+    )
     args = parser.parse_args(argv)
     user, _, secret = args.staff.partition(":")
-    report = walk(base=args.url, staff=(user, secret), username=args.username, password=args.password,
-                  votes=args.votes, pace=args.pace)
+    report = walk(
+        base=args.url,
+        staff=(user, secret),
+        username=args.username,
+        password=args.password,
+        votes=args.votes,
+        pace=args.pace,
+    )
     print(report.summary())
     return 1 if report.problems else 0
 

@@ -128,8 +128,12 @@ def _depth(value: Any) -> int:
     depth, level = 0, [value]
     while level:
         depth += 1
-        level = [c for item in level if isinstance(item, dict | list)
-                 for c in (item.values() if isinstance(item, dict) else item)]
+        level = [
+            c
+            for item in level
+            if isinstance(item, dict | list)
+            for c in (item.values() if isinstance(item, dict) else item)
+        ]
     return depth - 1
 
 
@@ -140,7 +144,9 @@ def _check_record(file: str, line: int, text: str, obj: Any) -> None:
         where = _nul_path(obj)
         if where is not None:
             field = where.split(".", 1)[0].split("[", 1)[0] or None
-            raise ImportFormatError(file, line, "contains a NUL character (\\u0000), which text cannot hold", field)
+            raise ImportFormatError(
+                file, line, "contains a NUL character (\\u0000), which text cannot hold", field
+            )
     if text.count("[") + text.count("{") > MAX_NESTING and _depth(obj) > MAX_NESTING:
         raise _too_deep(file, line)
 
@@ -345,7 +351,9 @@ def iter_csv(path: PathLike) -> Iterator[tuple[int, dict[str, str]]]:
         except StopIteration:
             break
         except csv.Error as err:
-            raise ImportFormatError(file, start, *_csv_record_error(err, "".join(record_text), names)) from None
+            raise ImportFormatError(
+                file, start, *_csv_record_error(err, "".join(record_text), names)
+            ) from None
         line, start = start, reader.line_num + 1
         if bad_utf8:
             number, message = bad_utf8[0]
@@ -353,7 +361,9 @@ def iter_csv(path: PathLike) -> Iterator[tuple[int, dict[str, str]]]:
             raise ImportFormatError(file, number, message, column)
         if nul_lines:
             column = next((n for n, c in zip(names, cells, strict=False) if "\x00" in c), None)
-            raise ImportFormatError(file, nul_lines[0], "contains a NUL character, which text cannot hold", column)
+            raise ImportFormatError(
+                file, nul_lines[0], "contains a NUL character, which text cannot hold", column
+            )
         if not cells or (len(cells) == 1 and not cells[0].strip()):
             continue
         if len(cells) != width:

@@ -382,18 +382,28 @@ def parse_fastchat_single_judgments(path: PathLike) -> Iterator[ScoreRow]:
         elif 1.0 <= score <= 10.0:
             value = score
         else:
-            raise ImportFormatError(file, line, f"{score:g} is not -1 (unparsed) or a rating in 1-10", "score")
+            raise ImportFormatError(
+                file, line, f"{score:g} is not -1 (unparsed) or a rating in 1-10", "score"
+            )
         key = (qid, model, turn)
         if key in seen:
             raise ImportFormatError(
-                file, line, f"a second score for {model!r} on question {qid} turn {turn} (first on line {seen[key]})",
+                file,
+                line,
+                f"a second score for {model!r} on question {qid} turn {turn} (first on line {seen[key]})",
                 "question_id",
             )
         seen[key] = line
         judgment = opt_str(obj, "judgment", file, line)
         yield ScoreRow(
-            line=line, model=model, prompt=qid, turn=turn, score=value, rater=rater,
-            tstamp=opt_number(obj, "tstamp", file, line), raw_output=judgment,
+            line=line,
+            model=model,
+            prompt=qid,
+            turn=turn,
+            score=value,
+            rater=rater,
+            tstamp=opt_number(obj, "tstamp", file, line),
+            raw_output=judgment,
             metadata={"judge_prompt": prompt_name} if prompt_name else {},
         )
 

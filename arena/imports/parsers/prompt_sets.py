@@ -56,21 +56,31 @@ def _with_references(
     for row in rows:
         if row.external_id in seen:
             raise ImportFormatError(
-                file, row.line, f"duplicate prompt id {row.external_id} (first on line {seen[row.external_id]})",
+                file,
+                row.line,
+                f"duplicate prompt id {row.external_id} (first on line {seen[row.external_id]})",
                 id_field,
             )
         seen[row.external_id] = row.line
         ref = refs.get(row.external_id)
         if ref is not None:
-            row = PromptRow(line=row.line, external_id=row.external_id, category=row.category, turns=row.turns,
-                            references=ref[1], metadata=row.metadata)
+            row = PromptRow(
+                line=row.line,
+                external_id=row.external_id,
+                category=row.category,
+                turns=row.turns,
+                references=ref[1],
+                metadata=row.metadata,
+            )
         out.append(row)
     if not out:
         raise ImportFormatError(file, None, "holds no prompts")
     unused = sorted((line, qid) for qid, (line, _turns) in refs.items() if qid not in seen)
     if unused:
         line, qid = unused[0]
-        raise ImportFormatError(os.fspath(references or ""), line, f"question {qid} is not in {file}", "question_id")
+        raise ImportFormatError(
+            os.fspath(references or ""), line, f"question {qid} is not in {file}", "question_id"
+        )
     yield from out
 
 
@@ -99,8 +109,14 @@ def parse_fastchat_prompts(path: PathLike, *, references: PathLike | None = None
             if obj.get("reference") is not None:
                 refs = _references_field(obj["reference"], "reference", file, line)
                 metadata["human_reference"] = list(refs)
-            yield PromptRow(line=line, external_id=qid, category=category, turns=turns,
-                            references=() if references is not None else refs, metadata=metadata)
+            yield PromptRow(
+                line=line,
+                external_id=qid,
+                category=category,
+                turns=turns,
+                references=() if references is not None else refs,
+                metadata=metadata,
+            )
 
     return _with_references(rows(), file, references, "question_id")
 
@@ -109,7 +125,7 @@ def _arena_hard_turns(obj: dict[str, Any], file: str, line: int) -> tuple[str, .
     if obj.get("turns") is not None:
         value = obj["turns"]
         if type(value) is not list or not value:
-            raise wrong_type(file, line, "turns", "a non-empty array of {\"content\": ...} objects", value)
+            raise wrong_type(file, line, "turns", 'a non-empty array of {"content": ...} objects', value)
         turns = []
         for i, item in enumerate(value):
             if type(item) is str:
@@ -135,8 +151,13 @@ def parse_arena_hard_prompts(path: PathLike, *, references: PathLike | None = No
             category = opt_str(obj, "category", file, line) or ""
             cluster = opt_str(obj, "cluster", file, line)
             metadata: dict[str, Any] = {"cluster": cluster} if cluster else {}
-            yield PromptRow(line=line, external_id=qid, category=category.strip(),
-                            turns=_arena_hard_turns(obj, file, line), metadata=metadata)
+            yield PromptRow(
+                line=line,
+                external_id=qid,
+                category=category.strip(),
+                turns=_arena_hard_turns(obj, file, line),
+                metadata=metadata,
+            )
 
     return _with_references(rows(), file, references, "uid")
 
@@ -150,11 +171,14 @@ def parse_alpaca_eval_prompts(path: PathLike, *, references: PathLike | None = N
         for record, (line, obj) in enumerate(iter_json_records(path), 1):
             instruction = req_str(obj, "instruction", file, line, empty=False)
             if instruction in seen:
-                raise ImportFormatError(file, line, f"the same instruction as line {seen[instruction]}",
-                                        "instruction")
+                raise ImportFormatError(
+                    file, line, f"the same instruction as line {seen[instruction]}", "instruction"
+                )
             seen[instruction] = line
             dataset = opt_str(obj, "dataset", file, line) or ""
-            yield PromptRow(line=line, external_id=str(record), category=dataset.strip(), turns=(instruction,))
+            yield PromptRow(
+                line=line, external_id=str(record), category=dataset.strip(), turns=(instruction,)
+            )
 
     return _with_references(rows(), file, references, "instruction")
 
@@ -180,12 +204,18 @@ def _generic(obj: dict[str, Any], file: str, line: int) -> PromptRow:
     else:
         if turn_keys != list(range(1, len(turn_keys) + 1)):
             gap = next(i for i, n in enumerate(turn_keys, 1) if n != i)
-            raise ImportFormatError(file, line, "turns must be turn_1, turn_2, ... without gaps", f"turn_{gap}")
+            raise ImportFormatError(
+                file, line, "turns must be turn_1, turn_2, ... without gaps", f"turn_{gap}"
+            )
         turns = tuple(req_str(obj, f"turn_{n}", file, line, empty=False) for n in turn_keys)
     for i, text in enumerate(turns):
         if not text.strip():
-            raise ImportFormatError(file, line, "must not be empty", "prompt" if given[0] == "prompt" else
-                                    ("turns" if given[0] == "turns" else f"turn_{i + 1}"))
+            raise ImportFormatError(
+                file,
+                line,
+                "must not be empty",
+                "prompt" if given[0] == "prompt" else ("turns" if given[0] == "turns" else f"turn_{i + 1}"),
+            )
     refs: tuple[str, ...] = ()
     if obj.get("reference") is not None:
         refs = _references_field(obj["reference"], "reference", file, line)
@@ -201,10 +231,14 @@ def parse_jsonl_prompts(path: PathLike, *, references: PathLike | None = None) -
 
 
 def _numbered(header: list[str], prefix: str, file: str) -> list[str]:
-    numbers = sorted(int(h[len(prefix):]) for h in header if h.startswith(prefix) and h[len(prefix):].isdigit())
+    numbers = sorted(
+        int(h[len(prefix) :]) for h in header if h.startswith(prefix) and h[len(prefix) :].isdigit()
+    )
     if numbers != list(range(1, len(numbers) + 1)):
         gap = next(i for i, n in enumerate(numbers, 1) if n != i)
-        raise ImportFormatError(file, 1, f"columns must be {prefix}1, {prefix}2, ... without gaps", f"{prefix}{gap}")
+        raise ImportFormatError(
+            file, 1, f"columns must be {prefix}1, {prefix}2, ... without gaps", f"{prefix}{gap}"
+        )
     return [f"{prefix}{n}" for n in numbers]
 
 
@@ -217,14 +251,17 @@ def parse_csv_prompts(path: PathLike, *, references: PathLike | None = None) -> 
     if "prompt_id" not in header and "question_id" not in header:
         raise missing(file, 1, "prompt_id", "column")
     if "prompt" in header and turn_columns:
-        raise ImportFormatError(file, 1, "give either a 'prompt' column or turn_1, turn_2, ..., not both", "prompt")
+        raise ImportFormatError(
+            file, 1, "give either a 'prompt' column or turn_1, turn_2, ..., not both", "prompt"
+        )
     if "prompt" not in header and not turn_columns:
         raise missing(file, 1, "prompt", "or turn_1, turn_2, ... columns")
 
     def rows() -> Iterator[PromptRow]:
         for line, row in iter_csv(path):
-            obj: dict[str, Any] = {k: v for k, v in row.items()
-                                   if v != "" and not k.startswith(("turn_", "reference"))}
+            obj: dict[str, Any] = {
+                k: v for k, v in row.items() if v != "" and not k.startswith(("turn_", "reference"))
+            }
             if turn_columns:
                 cells = [row[c] for c in turn_columns]
                 while cells and cells[-1] == "":

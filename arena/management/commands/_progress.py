@@ -25,7 +25,9 @@ def progress_bar(desc: str, *, enabled: bool | None = None) -> Iterator[Callable
         bar.close()
 
 
-def import_file(file: Path, *, progress: bool | None, run: Callable[[Callable[[int], object]], ImportResult]) -> str:
+def import_file(
+    file: Path, *, progress: bool | None, run: Callable[[Callable[[int], object]], ImportResult]
+) -> str:
     """Run one import of ``file`` (``run`` gets the progress callback); return its summary."""
     if not file.exists():
         raise CommandError(f"{file}: no such file")

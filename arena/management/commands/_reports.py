@@ -26,8 +26,9 @@ def add_format(parser: Any) -> None:
     parser.add_argument("--format", choices=["table", "json", "csv"], default="table", dest="fmt")
 
 
-def run_report(command: BaseCommand, params_class: type[ReportParams], query: Mapping[str, Any],
-               fmt: str) -> dict[str, Any]:
+def run_report(
+    command: BaseCommand, params_class: type[ReportParams], query: Mapping[str, Any], fmt: str
+) -> dict[str, Any]:
     """Validate ``query`` with the report's parameter class, compute it and print it."""
     try:
         params = params_class.from_query({k: v for k, v in query.items() if v is not None})

@@ -20,8 +20,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, source, prompt_set, fmt, rater_quality=None, **options):
         try:
-            params = BiasParams.from_query({k: v for k, v in {
-                "source": source, "prompt_set": prompt_set, "rater_quality": rater_quality}.items() if v is not None})
+            params = BiasParams.from_query(
+                {
+                    k: v
+                    for k, v in {
+                        "source": source,
+                        "prompt_set": prompt_set,
+                        "rater_quality": rater_quality,
+                    }.items()
+                    if v is not None
+                }
+            )
         except ParamError as exc:
             raise CommandError(exc.command_message()) from exc
         from arena.ratings.bias import ORDER_NOT_RECORDED
@@ -30,7 +39,9 @@ class Command(BaseCommand):
         if report.get("error"):
             raise CommandError(report["error"])
         if fmt == "json":
-            self.stdout.write(json.dumps(report, indent=2))  # one write: the wrapper ends each write with a newline
+            self.stdout.write(
+                json.dumps(report, indent=2)
+            )  # one write: the wrapper ends each write with a newline
             return
         self.stdout.write(f"Bias report for {params.source}: {report['battle_total']} verdicts")
         for caveat in report["caveats"]:
@@ -38,8 +49,10 @@ class Command(BaseCommand):
         self.stdout.write("\n== position: share of decisive verdicts won by the answer shown first")
         position = report["position"]
         for row in position["rows"]:
-            self.stdout.write(f"  {row['source']:<36} "
-                              + (_share(row["first_shown_wins"]) if row["order_recorded"] else ORDER_NOT_RECORDED))
+            self.stdout.write(
+                f"  {row['source']:<36} "
+                + (_share(row["first_shown_wins"]) if row["order_recorded"] else ORDER_NOT_RECORDED)
+            )
         if position["overall"]:
             self.stdout.write(f"  {'all with the order recorded':<36} {_share(position['overall'])}")
         self.stdout.write("\n== length: share of decisive verdicts won by the longer answer")
@@ -55,9 +68,14 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {gap:<36} {_share(row['longer_wins'])}")
         self.stdout.write("\n== consistency: both presentation orders give the same verdict")
         for row in report["consistency"]["rows"] or []:
-            favour = f"; of {row['inconsistent']} inconsistent, favour first {_share(row['favour_first'])}" \
-                if row["favour_first"] else ""
-            self.stdout.write(f"  {row['source']:<36} {_share(row['consistent'])} ({row['counted_from']}){favour}")
+            favour = (
+                f"; of {row['inconsistent']} inconsistent, favour first {_share(row['favour_first'])}"
+                if row["favour_first"]
+                else ""
+            )
+            self.stdout.write(
+                f"  {row['source']:<36} {_share(row['consistent'])} ({row['counted_from']}){favour}"
+            )
         if not report["consistency"]["rows"]:
             self.stdout.write("  no judge saw a comparison in both orders")
         self.stdout.write("\n== inter rater")
@@ -65,12 +83,16 @@ class Command(BaseCommand):
         if report.get("grades"):
             self.stdout.write("\n== grades A-D")
             for g in report["grades"]:
-                self.stdout.write(f"  {g['model']:<32} A {g['A']:>5}  B {g['B']:>5}  C {g['C']:>5}  D {g['D']:>5}")
+                self.stdout.write(
+                    f"  {g['model']:<32} A {g['A']:>5}  B {g['B']:>5}  C {g['C']:>5}  D {g['D']:>5}"
+                )
         for criterion, board in (report.get("hhh") or {}).items():
             if board:
                 self.stdout.write(f"\n== {criterion}")
                 for r in board:
-                    self.stdout.write(f"  {r['rank']:>3}. {r['model']:<32} win rate {r['win_rate']:.3f} over {r['votes']} votes")
+                    self.stdout.write(
+                        f"  {r['rank']:>3}. {r['model']:<32} win rate {r['win_rate']:.3f} over {r['votes']} votes"
+                    )
 
 
 def _share(share):
@@ -79,8 +101,10 @@ def _share(share):
 
     if not share or share.get("share") is None:
         return "n = 0"
-    text = (f"{share['successes']}/{share['trials']} = {share['share']:.3f} "
-            f"[{share['ci_low']:.3f}, {share['ci_high']:.3f}]")
+    text = (
+        f"{share['successes']}/{share['trials']} = {share['share']:.3f} "
+        f"[{share['ci_low']:.3f}, {share['ci_high']:.3f}]"
+    )
     return text + (f" p {format_p_value(share['p_value'])}" if share.get("p_value") is not None else "")
 
 

@@ -5,8 +5,10 @@ from arena.databases import database_ensure, database_name
 
 
 class Command(BaseCommand):
-    help = ("Create the PostgreSQL database DATABASE_URL names if it does not exist yet (run before "
-            "`migrate` on a new server; a SQLite file needs nothing).")
+    help = (
+        "Create the PostgreSQL database DATABASE_URL names if it does not exist yet (run before "
+        "`migrate` on a new server; a SQLite file needs nothing)."
+    )
 
     def handle(self, *args, **options):
         url = settings.DATABASE_URL

@@ -10,7 +10,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("directory", type=Path)
-        parser.add_argument("--pseudonymise", action="store_true", help="Replace rater identities with pseudonyms.")
+        parser.add_argument(
+            "--pseudonymise", action="store_true", help="Replace rater identities with pseudonyms."
+        )
 
     def handle(self, *args, directory, pseudonymise, **options):
         try:

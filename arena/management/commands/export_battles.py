@@ -21,8 +21,12 @@ class Command(BaseCommand):
         parser.add_argument("--source", default="all")
         parser.add_argument("--prompt-set")
         parser.add_argument("--category")
-        parser.add_argument("--per-order", action="store_true", help="Judges: one battle per presentation order.")
-        parser.add_argument("--jsonl", action="store_true", help="One JSON object per line instead of a JSON list.")
+        parser.add_argument(
+            "--per-order", action="store_true", help="Judges: one battle per presentation order."
+        )
+        parser.add_argument(
+            "--jsonl", action="store_true", help="One JSON object per line instead of a JSON list."
+        )
         parser.add_argument("--output", "-o", type=Path, help="File to write (default: standard output).")
 
     def handle(self, *args, fmt, source, prompt_set, category, per_order, jsonl, output, **options):
@@ -48,7 +52,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         fh = output.open("w", encoding="utf-8") if output else sys.stdout
         try:
-            for record in ([first] if first is not None else []):
+            for record in [first] if first is not None else []:
                 fh.write(json.dumps(record, ensure_ascii=False) + "\n")
             for record in records:
                 fh.write(json.dumps(record, ensure_ascii=False) + "\n")

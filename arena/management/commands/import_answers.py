@@ -19,6 +19,17 @@ class Command(BaseCommand):
         parser.add_argument("--progress", action="store_true", default=None, help="Force the progress bar.")
 
     def handle(self, *args, file, fmt, prompt_set, contender, replace, progress, **options):
-        self.stdout.write(import_file(file, progress=progress, run=lambda tick: answers_import(
-            path=file, fmt=fmt, prompt_set=prompt_set, contender=contender, replace=replace, progress=tick,
-        )))
+        self.stdout.write(
+            import_file(
+                file,
+                progress=progress,
+                run=lambda tick: answers_import(
+                    path=file,
+                    fmt=fmt,
+                    prompt_set=prompt_set,
+                    contender=contender,
+                    replace=replace,
+                    progress=tick,
+                ),
+            )
+        )

@@ -19,8 +19,11 @@ class Command(BaseCommand):
         parser.add_argument("--slug", required=True, help="The set's short name (letters, digits, - and _).")
         parser.add_argument("--name", help="Display name (default: the slug).")
         parser.add_argument("--format", required=True, choices=sorted(CUSTOM_PROMPT_FORMATS), dest="fmt")
-        parser.add_argument("--references", type=Path,
-                            help="A FastChat reference-answer file (reference_answer/<judge>.jsonl).")
+        parser.add_argument(
+            "--references",
+            type=Path,
+            help="A FastChat reference-answer file (reference_answer/<judge>.jsonl).",
+        )
         parser.add_argument("--progress", action="store_true", default=None, help="Force the progress bar.")
 
     def handle(self, *args, file, slug, name, fmt, references, progress, **options):
@@ -29,8 +32,9 @@ class Command(BaseCommand):
                 raise CommandError(f"{path}: no such file")
         try:
             with progress_bar(f"importing {file.name}", enabled=progress) as tick:
-                result = prompt_set_import(path=file, fmt=fmt, slug=slug, name=name, references=references,
-                                           progress=tick)
+                result = prompt_set_import(
+                    path=file, fmt=fmt, slug=slug, name=name, references=references, progress=tick
+                )
         except ImportFormatError as exc:
             raise CommandError(f"{exc} — nothing was imported.") from exc
         self.stdout.write(result.summary())

@@ -16,11 +16,25 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
         parser.add_argument("--format", choices=sorted(SCORE_FORMATS), default="fastchat_single", dest="fmt")
-        parser.add_argument("--source", required=True, help="Name of the score source, e.g. mtbench-gpt4-single.")
-        parser.add_argument("--prompt-set", help="Link the scores to this prompt set's questions (e.g. mt_bench).")
+        parser.add_argument(
+            "--source", required=True, help="Name of the score source, e.g. mtbench-gpt4-single."
+        )
+        parser.add_argument(
+            "--prompt-set", help="Link the scores to this prompt set's questions (e.g. mt_bench)."
+        )
         parser.add_argument("--progress", action="store_true", default=None, help="Force the progress bar.")
 
     def handle(self, *args, file, fmt, source, prompt_set, progress, **options):
-        self.stdout.write(import_file(file, progress=progress, run=lambda tick: scores_import(
-            path=file, fmt=fmt, source=source, prompt_set=prompt_set, progress=tick,
-        )))
+        self.stdout.write(
+            import_file(
+                file,
+                progress=progress,
+                run=lambda tick: scores_import(
+                    path=file,
+                    fmt=fmt,
+                    source=source,
+                    prompt_set=prompt_set,
+                    progress=tick,
+                ),
+            )
+        )

@@ -8,7 +8,9 @@ class Command(BaseCommand):
     help = "Recompute stored rating snapshots now (all of them, or the given keys)."
 
     def add_arguments(self, parser):
-        parser.add_argument("keys", nargs="*", help="Snapshot keys, e.g. 'leaderboard?method=bt&source=human'.")
+        parser.add_argument(
+            "keys", nargs="*", help="Snapshot keys, e.g. 'leaderboard?method=bt&source=human'."
+        )
 
     def handle(self, *args, keys, **options):
         try:

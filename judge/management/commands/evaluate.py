@@ -31,16 +31,31 @@ class Command(BaseCommand):
         parser.add_argument("--prompt-set", required=True)
         parser.add_argument("--judge", required=True)
         parser.add_argument("--mode", choices=["single", "pairwise"], default="single")
-        parser.add_argument("--baseline", help="Pairwise against this contender: its win rate with an interval.")
-        parser.add_argument("--against", default="", help="Pairwise against these contenders (a,b,c): the leaderboard.")
+        parser.add_argument(
+            "--baseline", help="Pairwise against this contender: its win rate with an interval."
+        )
+        parser.add_argument(
+            "--against", default="", help="Pairwise against these contenders (a,b,c): the leaderboard."
+        )
         parser.add_argument("--turn", choices=["1", "2", "all"], default="all")
-        parser.add_argument("--dry-run", action="store_true", help="Print what would be sent and its cost; send nothing.")
-        parser.add_argument("--max-cost", help="USD: refuse to start above this estimate, stop when the cost passes it.")
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Print what would be sent and its cost; send nothing."
+        )
+        parser.add_argument(
+            "--max-cost", help="USD: refuse to start above this estimate, stop when the cost passes it."
+        )
         parser.add_argument("--max-tokens", type=int, default=1024, help="Per generated answer turn.")
-        parser.add_argument("--base-url", default="", help="To create the contender: its OpenAI-compatible endpoint.")
-        parser.add_argument("--model", default="", help="To create the contender: the model name the endpoint serves.")
-        parser.add_argument("--api-key-env", default="",
-                            help="To create the contender: NAME of the environment variable holding its key.")
+        parser.add_argument(
+            "--base-url", default="", help="To create the contender: its OpenAI-compatible endpoint."
+        )
+        parser.add_argument(
+            "--model", default="", help="To create the contender: the model name the endpoint serves."
+        )
+        parser.add_argument(
+            "--api-key-env",
+            default="",
+            help="To create the contender: NAME of the environment variable holding its key.",
+        )
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args: Any, **o: Any) -> None:
@@ -49,12 +64,18 @@ class Command(BaseCommand):
         except EvaluationError as exc:
             raise CommandError(str(exc)) from exc
         options = EvaluationOptions(
-            contender=str(o["contender"]), prompt_set=str(o["prompt_set"]), judge=str(o["judge"]), mode=str(o["mode"]),
+            contender=str(o["contender"]),
+            prompt_set=str(o["prompt_set"]),
+            judge=str(o["judge"]),
+            mode=str(o["mode"]),
             baseline=str(o["baseline"]) if o["baseline"] else None,
             against=tuple(n.strip() for n in str(o["against"]).split(",") if n.strip()),
-            turn=None if o["turn"] == "all" else int(str(o["turn"])), max_cost=max_cost,
+            turn=None if o["turn"] == "all" else int(str(o["turn"])),
+            max_cost=max_cost,
             max_tokens=int(o["max_tokens"]),
-            base_url=str(o["base_url"]), model=str(o["model"]), api_key_env=str(o["api_key_env"]),
+            base_url=str(o["base_url"]),
+            model=str(o["model"]),
+            api_key_env=str(o["api_key_env"]),
         )
         show = not o["no_progress"] and sys.stderr.isatty()
         try:
@@ -64,9 +85,17 @@ class Command(BaseCommand):
             if o["dry_run"]:
                 self.stdout.write("Dry run: nothing was sent.")
                 return
-            with tqdm(total=plan.answers_missing, desc="answers", unit=" prompts", file=sys.stderr,
-                      disable=not show) as gen_bar, tqdm(desc="judgments", unit="", file=sys.stderr,
-                                                         disable=not show) as judge_bar:
+            with (
+                tqdm(
+                    total=plan.answers_missing,
+                    desc="answers",
+                    unit=" prompts",
+                    file=sys.stderr,
+                    disable=not show,
+                ) as gen_bar,
+                tqdm(desc="judgments", unit="", file=sys.stderr, disable=not show) as judge_bar,
+            ):
+
                 def judged(done: int, total: int, cost: Decimal) -> None:
                     judge_bar.total = total
                     judge_bar.n = done
@@ -78,10 +107,14 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         gen = result.generation
         if gen is not None:
-            self.stdout.write(f"Answers: {gen.generated} generated, {gen.skipped} already there; {gen.requests} "
-                              f"requests, {gen.input_tokens} input / {gen.output_tokens} output tokens.")
-        self.stdout.write(f"Judgments: {result.judged} judged now in runs "
-                          f"{', '.join(str(r.pk) for r in result.runs)}; cost ${result.cost:.4f}.")
+            self.stdout.write(
+                f"Answers: {gen.generated} generated, {gen.skipped} already there; {gen.requests} "
+                f"requests, {gen.input_tokens} input / {gen.output_tokens} output tokens."
+            )
+        self.stdout.write(
+            f"Judgments: {result.judged} judged now in runs "
+            f"{', '.join(str(r.pk) for r in result.runs)}; cost ${result.cost:.4f}."
+        )
         for note in result.notes:
             self.stdout.write(f"Note: {note}")
         if result.stopped:

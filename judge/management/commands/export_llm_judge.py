@@ -11,8 +11,10 @@ from reports.services.exports import llm_judge_export
 
 
 class Command(BaseCommand):
-    help = ("Write DIR/question.jsonl, DIR/model_answer/<model>.jsonl and DIR/model_judgment/<judge>_pair.jsonl / "
-            "<judge>_single.jsonl as FastChat's llm_judge does, so its show_result.py reads them.")
+    help = (
+        "Write DIR/question.jsonl, DIR/model_answer/<model>.jsonl and DIR/model_judgment/<judge>_pair.jsonl / "
+        "<judge>_single.jsonl as FastChat's llm_judge does, so its show_result.py reads them."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("folder", type=Path)

@@ -12,8 +12,10 @@ from judge.services.generation import answers_generate
 
 
 class Command(BaseCommand):
-    help = ("Ask a contender's endpoint (Contender.base_url / api_model / api_key_env) for its answers to a prompt "
-            "set; prompts it has answered are skipped, so running it again resumes.")
+    help = (
+        "Ask a contender's endpoint (Contender.base_url / api_model / api_key_env) for its answers to a prompt "
+        "set; prompts it has answered are skipped, so running it again resumes."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--contender", required=True)
@@ -21,7 +23,9 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int)
         parser.add_argument("--max-tokens", type=int, default=1024)
         parser.add_argument("--temperature", type=float, default=0.7)
-        parser.add_argument("--concurrency", type=int, help="Requests in flight (default JUDGE_GENERATION_CONCURRENCY).")
+        parser.add_argument(
+            "--concurrency", type=int, help="Requests in flight (default JUDGE_GENERATION_CONCURRENCY)."
+        )
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args: Any, **o: Any) -> None:
@@ -36,12 +40,18 @@ class Command(BaseCommand):
         total = Prompt.objects.filter(prompt_set=pset).count()
         if o["limit"]:
             total = min(total, int(o["limit"]))
-        with tqdm(total=total, desc=contender.name, unit=" prompts", file=sys.stderr,
-                  disable=bool(o["no_progress"])) as bar:
+        with tqdm(
+            total=total, desc=contender.name, unit=" prompts", file=sys.stderr, disable=bool(o["no_progress"])
+        ) as bar:
             try:
                 result = answers_generate(
-                    contender=contender, prompt_set=pset, limit=o["limit"], max_tokens=int(o["max_tokens"]),
-                    temperature=float(o["temperature"]), concurrency=o["concurrency"], on_progress=bar.update,
+                    contender=contender,
+                    prompt_set=pset,
+                    limit=o["limit"],
+                    max_tokens=int(o["max_tokens"]),
+                    temperature=float(o["temperature"]),
+                    concurrency=o["concurrency"],
+                    on_progress=bar.update,
                 )
             except LLMError as exc:
                 raise CommandError(exc.message) from exc

@@ -34,17 +34,31 @@ class Command(BaseCommand):
         parser.add_argument("--judge")
         parser.add_argument("--panel", help="Instead of --judge: run every judge of this panel at once.")
         parser.add_argument("--prompt-set")
-        parser.add_argument("--contenders", default="", help="Comma-separated names (default: every contender with answers).")
+        parser.add_argument(
+            "--contenders", default="", help="Comma-separated names (default: every contender with answers)."
+        )
         parser.add_argument("--baseline", help="Pairwise against this contender only.")
         parser.add_argument("--mode", choices=JudgeRun.Mode.values, default=JudgeRun.Mode.PAIRWISE)
         parser.add_argument("--limit", type=int, help="At most this many prompts.")
         parser.add_argument("--turn", type=int, choices=[1, 2])
-        parser.add_argument("--inconsistent", choices=JudgeRun.Inconsistent.values, default=JudgeRun.Inconsistent.TIE,
-                            help="When the two orders disagree: count a tie or drop the comparison.")
-        parser.add_argument("--resume", type=int, metavar="RUN_ID", help="Enqueue a run's pending judgments again.")
-        parser.add_argument("--retry-unparsed", type=int, metavar="RUN_ID", help="Ask again where the output did not parse.")
-        parser.add_argument("--retry-failed", action="store_true", help="With --retry-unparsed: failed ones too.")
-        parser.add_argument("--wait", action="store_true", help="Wait for the run to finish, with a progress bar.")
+        parser.add_argument(
+            "--inconsistent",
+            choices=JudgeRun.Inconsistent.values,
+            default=JudgeRun.Inconsistent.TIE,
+            help="When the two orders disagree: count a tie or drop the comparison.",
+        )
+        parser.add_argument(
+            "--resume", type=int, metavar="RUN_ID", help="Enqueue a run's pending judgments again."
+        )
+        parser.add_argument(
+            "--retry-unparsed", type=int, metavar="RUN_ID", help="Ask again where the output did not parse."
+        )
+        parser.add_argument(
+            "--retry-failed", action="store_true", help="With --retry-unparsed: failed ones too."
+        )
+        parser.add_argument(
+            "--wait", action="store_true", help="Wait for the run to finish, with a progress bar."
+        )
         parser.add_argument("--no-progress", action="store_true")
 
     def handle(self, *args: Any, **o: Any) -> None:
@@ -57,7 +71,9 @@ class Command(BaseCommand):
                 runs = [run]
             elif o["retry_unparsed"]:
                 run = self._run(int(o["retry_unparsed"]))
-                statuses = [Judgment.Status.UNPARSED] + ([Judgment.Status.FAILED] if o["retry_failed"] else [])
+                statuses = [Judgment.Status.UNPARSED] + (
+                    [Judgment.Status.FAILED] if o["retry_failed"] else []
+                )
                 count = judge_run_retry(run=run, statuses=statuses, background=True)
                 self.stdout.write(f"Run {run.pk}: {count} judgments sent again.")
                 runs = [run]
@@ -113,8 +129,14 @@ class Command(BaseCommand):
             if baseline is None:
                 raise CommandError(f"Unknown baseline {o['baseline']!r}")
         options: dict[str, Any] = {
-            "prompt_set": prompt_set, "mode": str(o["mode"]), "contenders": contenders or None, "baseline": baseline,
-            "limit": o["limit"], "turn": o["turn"], "inconsistent": str(o["inconsistent"]), "background": True,
+            "prompt_set": prompt_set,
+            "mode": str(o["mode"]),
+            "contenders": contenders or None,
+            "baseline": baseline,
+            "limit": o["limit"],
+            "turn": o["turn"],
+            "inconsistent": str(o["inconsistent"]),
+            "background": True,
         }
         if panel is not None:
             runs = judge_panel_run_create(panel=panel, **options)
@@ -123,20 +145,32 @@ class Command(BaseCommand):
             runs = [judge_run_create(judge=judge, **options)]
         for run in runs:
             total = run.judgments.count()
-            self.stdout.write(f"Run {run.pk} ({run.judge.name}): {total} judgments, "
-                              f"estimated cost ${run.estimated_cost:.4f}")
+            self.stdout.write(
+                f"Run {run.pk} ({run.judge.name}): {total} judgments, "
+                f"estimated cost ${run.estimated_cost:.4f}"
+            )
         return runs
 
     def _wait(self, run: JudgeRun, *, show: bool) -> None:
         progress = selectors.judge_run_progress_get(run_id=run.pk)
-        bar = tqdm(total=progress.total, desc=f"run {run.pk}", unit=" judgments", file=sys.stderr,
-                   disable=not show, dynamic_ncols=True)
+        bar = tqdm(
+            total=progress.total,
+            desc=f"run {run.pk}",
+            unit=" judgments",
+            file=sys.stderr,
+            disable=not show,
+            dynamic_ncols=True,
+        )
         try:
             while True:
                 progress = selectors.judge_run_progress_get(run_id=run.pk)
                 bar.n = progress.finished
-                bar.set_postfix(unparsed=progress.unparsed, failed=progress.failed, cost=f"${progress.cost:.4f}",
-                                refresh=False)
+                bar.set_postfix(
+                    unparsed=progress.unparsed,
+                    failed=progress.failed,
+                    cost=f"${progress.cost:.4f}",
+                    refresh=False,
+                )
                 bar.refresh()
                 if progress.status not in (JudgeRun.Status.RUNNING, JudgeRun.Status.PENDING):
                     break

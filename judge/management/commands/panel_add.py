@@ -23,8 +23,14 @@ class Command(BaseCommand):
         if missing := sorted(set(names) - {j.name for j in judges}):
             raise CommandError(f"Unknown judges: {', '.join(missing)}")
         try:
-            panel = judge_panel_create(name=str(o["name"]), judges=judges, description=str(o["description"]),
-                                       update=bool(o["update"]))
+            panel = judge_panel_create(
+                name=str(o["name"]),
+                judges=judges,
+                description=str(o["description"]),
+                update=bool(o["update"]),
+            )
         except RunError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(f"Panel {panel.name}: {', '.join(sorted(names))}; its verdicts are source panel:{panel.name}")
+        self.stdout.write(
+            f"Panel {panel.name}: {', '.join(sorted(names))}; its verdicts are source panel:{panel.name}"
+        )
