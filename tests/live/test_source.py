@@ -97,7 +97,7 @@ def test_folded_into_human_when_the_setting_says_so(live_votes, settings):
     )
 
 
-def test_leaderboard_bias_agreement_and_export_read_live(live_votes, client, tmp_path):
+def test_leaderboard_bias_agreement_and_export_read_live(live_votes, client, admin_client, tmp_path):
     out = io.StringIO()
     call_command("leaderboard", "--source", "live", "--bootstrap", "10", "--format", "json", stdout=out)
     rows = json.loads(out.getvalue())
@@ -106,10 +106,14 @@ def test_leaderboard_bias_agreement_and_export_read_live(live_votes, client, tmp
     assert response.status_code == 200, response.content
     assert {r["model"] for r in response.json()["rows"]} == {"ant", "bee", "cat"}
     assert client.get("/api/sources/").json()["sources"].count("live") == 1
-    for url in ("/bias/", "/api/bias/", "/agreement/"):
-        params = {"source": "live"} if "bias" in url else {"a": "live", "b": "all"}
-        response = client.get(url, params)
+    for url in ("/bias/", "/api/bias/"):
+        response = client.get(url, {"source": "live"})
         assert response.status_code == 200, (url, response.content[:300])
+    # A named pair is outside the canonical set: anonymous visitors may not start it, staff may.
+    assert client.get("/agreement/", {"a": "live", "b": "all"}).status_code == 403
+    response = admin_client.get("/agreement/", {"a": "live", "b": "all"})
+    assert response.status_code == 200, response.content[:300]
+    assert "live (5 verdicts) against all (5 verdicts)" in " ".join(response.content.decode().split())
     assert client.get("/api/leaderboard/", {"source": "lives"}).status_code == 400
     exported = tmp_path / "live.json"
     call_command("export_battles", "--format", "fastchat", "--source", "live", "-o", str(exported))
