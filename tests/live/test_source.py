@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 
 import numpy as np
 import pytest
@@ -113,7 +114,8 @@ def test_leaderboard_bias_agreement_and_export_read_live(live_votes, client, adm
     assert client.get("/agreement/", {"a": "live", "b": "all"}).status_code == 403
     response = admin_client.get("/agreement/", {"a": "live", "b": "all"})
     assert response.status_code == 200, response.content[:300]
-    assert "live (5 verdicts) against all (5 verdicts)" in " ".join(response.content.decode().split())
+    shown = " ".join(re.sub(r"<[^>]+>", " ", response.content.decode()).split())
+    assert "live (5 verdicts) against all (5 verdicts)" in shown
     assert client.get("/api/leaderboard/", {"source": "lives"}).status_code == 400
     exported = tmp_path / "live.json"
     call_command("export_battles", "--format", "fastchat", "--source", "live", "-o", str(exported))
