@@ -27,10 +27,7 @@ from __future__ import annotations
 import argparse
 import contextvars
 import os
-import shutil
-import socket
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -39,39 +36,6 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_redis(port: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(
-        [
-            shutil.which("redis-server") or "redis-server",
-            "--bind",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return server
-        except OSError:
-            time.sleep(0.05)
-    server.kill()
-    raise SystemExit("redis-server did not start")
 
 
 def measure(call: Callable[[], Any], calls: int, rounds: int) -> tuple[float, float]:
@@ -93,10 +57,12 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    port = free_port()
-    url = f"redis://127.0.0.1:{port}/0"
+    from tests.outages import OwnRedis
+
+    server = OwnRedis()
+    port, url = server.port, server.url
     os.environ.update(DJANGO_SETTINGS_MODULE="arena.settings", REDIS_URL=url)
-    server = start_redis(port)
+    server.start()
     try:
         import django
 
@@ -169,8 +135,7 @@ def main() -> None:
         row("the same, one context", same)
         print(f"  connections Redis holds open at the end: {_connected_clients(url)}")
     finally:
-        server.terminate()
-        server.wait(timeout=10)
+        server.stop()
 
 
 def _connected_clients(url: str) -> int:
