@@ -21,6 +21,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from arena.sides import comparison_side
+from arena.signals import verdicts_changed
 from arena.validators import endpoint_problems
 from judge import client as llm
 from judge.prompts import ChatMessage
@@ -389,8 +390,6 @@ def battle_vote(battle_id: int, *, user_id: int | None, verdict: str) -> Reveal:
 def _ratings_stale() -> None:
     """A counted live vote: announced as ``live`` (and ``human`` when folded) so the snapshots that
     read them refresh."""
-    from arena.signals import verdicts_changed
-
     verdicts_changed.send(sender=LiveBattle, source="live")
     if settings.ARENA_LIVE_AS_HUMAN:
         verdicts_changed.send(sender=LiveBattle, source="human")

@@ -28,6 +28,7 @@ from arena.imports import parsers
 from arena.imports.rows import ImportFormatError, PromptRow
 from arena.markdown import rendered_turns
 from arena.models import Prompt, PromptSet, PromptSetVersion
+from arena.signals import verdicts_changed
 
 
 @dataclass(frozen=True)
@@ -334,8 +335,6 @@ def prompt_set_import(
             prompts=len(rows),
         )
         if version > 1:
-            from arena.signals import verdicts_changed
-
             # Every number read on this set counts the prompts of its latest version.
             transaction.on_commit(
                 lambda: verdicts_changed.send(sender=PromptSet, source="all", prompt_set=slug)
