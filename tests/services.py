@@ -37,7 +37,7 @@ def _redis_url(db: int) -> str:
 @contextmanager
 def redis_database() -> Iterator[str]:
     """The URL of a Redis database number no one else holds, empty, flushed again afterwards.
-    Skips the test when the server does not answer."""
+    Fails the test when the server does not answer: a missing service is an error, not a skip."""
     import redis
 
     base_db = int(urlsplit(REDIS_BASE).path.strip("/") or 0)
@@ -45,7 +45,7 @@ def redis_database() -> Iterator[str]:
     try:
         databases = int(probe.config_get("databases").get("databases", 16))
     except redis.ConnectionError:
-        pytest.skip(f"no Redis at {REDIS_BASE}")
+        pytest.fail(f"the tests need Redis at {REDIS_BASE} (ARENA_TEST_REDIS_URL); it does not answer")
     except redis.ResponseError:  # CONFIG disabled on this server
         databases = 16
     finally:
@@ -75,7 +75,7 @@ def redis_url() -> Iterator[str]:
 
 def broker_vhost(name: str) -> str:
     """The URL of vhost ``name`` on the tests' broker, created if missing (rabbitmqctl needs the
-    broker's host, as here and in CI) and emptied of the app's queues. Skips without a broker."""
+    broker's host, as here and in CI) and emptied of the app's queues. Fails without a broker."""
     from kombu import Connection
 
     parts = urlsplit(BROKER_BASE)
@@ -103,7 +103,9 @@ def broker_vhost(name: str) -> str:
                 except Exception:  # a queue never declared holds nothing
                     channel = conn.channel()
     except OSError as error:
-        pytest.skip(f"no RabbitMQ for the test's vhost {name}: {error}")
+        pytest.fail(
+            f"the tests need RabbitMQ at {BROKER_BASE} (ARENA_TEST_BROKER_URL), vhost {name}: {error}"
+        )
     return url
 
 
